@@ -1,0 +1,36 @@
+// Node: one machine running drover-node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "api/object_meta.h"
+#include "api/topology.h"
+
+namespace drover {
+
+struct NodeSpec {
+  bool unschedulable = false;  // drained by an admin: no new tasks
+};
+
+enum class NodePhase { kReady, kNotReady };
+
+struct NodeStatus {
+  NodePhase phase = NodePhase::kNotReady;
+  std::string address;          // host:port of the agent's HTTP endpoint (logs, metrics)
+  NodeTopology topology;
+  int64_t last_heartbeat_ms = 0;
+  int32_t allocated_cpus = 0;   // cores held by assigned or running tasks
+  int64_t allocated_memory_bytes = 0;
+  int64_t running_tasks = 0;
+};
+
+struct Node {
+  ObjectMeta metadata;  // name = the node's name; labels from --label and hwloc facts
+  NodeSpec spec;
+  NodeStatus status;
+};
+
+std::string_view NodePhaseName(NodePhase phase);
+
+}  // namespace drover

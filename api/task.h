@@ -1,0 +1,60 @@
+// Task: one attempt at running one index of a job on one node (a pod, in
+// Kubernetes terms; an array task or step, in Slurm's). Tasks are created
+// lazily when the scheduler places them, never materialized up front.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/object_meta.h"
+
+namespace drover {
+
+enum class TaskPhase {
+  kAssigned,   // placed on a node; the node has not yet reported it started
+  kRunning,
+  kSucceeded,  // exited 0
+  kFailed,     // non-zero exit, signal, or failed to start
+  kCancelled,  // killed because its job was cancelled
+  kLost,       // its node stopped reporting
+};
+
+struct ResourceUsage {
+  int64_t user_cpu_ms = 0;
+  int64_t system_cpu_ms = 0;
+  int64_t max_rss_kb = 0;
+};
+
+struct TaskSpec {
+  uint64_t job_id = 0;
+  int64_t index = 0;
+  int32_t attempt = 0;
+  std::string node;
+  std::vector<int32_t> cores;   // core ids on the node, chosen by the scheduler
+  std::vector<int32_t> cpus;    // OS indexes of the PUs under those cores
+  int64_t memory_bytes = 0;
+};
+
+struct TaskStatus {
+  TaskPhase phase = TaskPhase::kAssigned;
+  int32_t exit_code = -1;
+  int32_t signal = 0;
+  int32_t pid = 0;
+  int64_t start_time_ms = 0;
+  int64_t finish_time_ms = 0;
+  ResourceUsage usage;
+  std::string message;
+};
+
+struct Task {
+  ObjectMeta metadata;  // name = TaskName(job_id, index, attempt)
+  TaskSpec spec;
+  TaskStatus status;
+};
+
+std::string TaskName(uint64_t job_id, int64_t index, int32_t attempt);
+std::string_view TaskPhaseName(TaskPhase phase);
+bool IsTerminal(TaskPhase phase);
+
+}  // namespace drover

@@ -1,0 +1,72 @@
+// Store: where droverd makes cluster state durable.
+//
+// The model is deliberately small: objects are JSON documents addressed by
+// (kind, key). droverd keeps the live state in memory and uses the store as a
+// write-ahead record; at start-up it reloads every object. Two backends exist:
+// SQLite (embedded, one file, the default) and PostgreSQL (libpqxx).
+//
+// Thread safety: a Store is used by one thread at a time (droverd's state
+// thread). Implementations need not be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/status.h"
+
+namespace drover::db {
+
+struct StoredObject {
+  std::string kind;  // "job", "task", "node", "meta", ...
+  std::string key;   // unique within kind
+  std::string data;  // JSON document
+};
+
+struct Mutation {
+  enum class Op { kPut, kDelete };
+  Op op = Op::kPut;
+  std::string kind;
+  std::string key;
+  std::string data;  // for kPut
+
+  static Mutation Put(std::string kind, std::string key, std::string data) {
+    return {Op::kPut, std::move(kind), std::move(key), std::move(data)};
+  }
+  static Mutation Delete(std::string kind, std::string key) {
+    return {Op::kDelete, std::move(kind), std::move(key), {}};
+  }
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies every mutation of the batch in one transaction, in order. When it
+  // returns Ok the whole batch is durable (survives kill -9 and power loss as
+  // far as the backend's fsync guarantees go); on error nothing was applied.
+  virtual Status Commit(const std::vector<Mutation>& batch) = 0;
+
+  // Every stored object of `kind`, ordered by key (byte order).
+  virtual Result<std::vector<StoredObject>> LoadAll(std::string_view kind) = 0;
+
+  // One object; NotFound if absent.
+  virtual Result<StoredObject> Get(std::string_view kind, std::string_view key) = 0;
+
+  // The schema version in force after migrations ran (at open).
+  virtual int SchemaVersion() const = 0;
+
+  // "sqlite" or "postgresql".
+  virtual std::string_view Backend() const = 0;
+};
+
+// Opens a store from a URL and applies pending schema migrations:
+//   "sqlite:/path/to/drover.db" or a plain path ending in ".db" -> SQLite
+//   "postgresql://user@host:port/db" or "postgres://..."         -> PostgreSQL
+// Errors: InvalidArgument for an unknown scheme; Unavailable when the database
+// cannot be reached or opened; Internal when a migration fails.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
+
+}  // namespace drover::db
