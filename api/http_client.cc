@@ -1,0 +1,228 @@
+#include "api/http_client.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+#include "api/json_codec.h"
+
+namespace drover {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using unix_stream = asio::local::stream_protocol;
+
+class HttpClient::Impl {
+ public:
+  Impl(std::string endpoint, std::string token) : token_(std::move(token)) {
+    if (endpoint.rfind("unix:", 0) == 0) {
+      unix_path_ = endpoint.substr(5);
+    } else {
+      std::string rest = endpoint.rfind("http://", 0) == 0 ? endpoint.substr(7) : endpoint;
+      if (!rest.empty() && rest.back() == '/') rest.pop_back();
+      size_t colon = rest.rfind(':');
+      if (colon == std::string::npos) {
+        bad_endpoint_ = true;
+      } else {
+        host_ = rest.substr(0, colon);
+        if (host_.size() > 2 && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
+        port_ = rest.substr(colon + 1);
+      }
+      host_header_ = rest;
+    }
+  }
+
+  Result<HttpResponse> Send(const std::string& method, const std::string& target,
+                            const std::string& body, std::chrono::milliseconds timeout) {
+    if (bad_endpoint_) {
+      return Status::Invalid("server", "endpoint must be http://HOST:PORT or unix:/PATH");
+    }
+    // A kept-alive connection may have been closed by the server; retry once
+    // on a fresh connection.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool reused = connected_;
+      auto r = SendOnce(method, target, body, timeout);
+      if (r.ok() || !reused) return r;
+      Reset();
+    }
+    return Status::Unavailable("unreachable");
+  }
+
+ private:
+  void Reset() {
+    beast::error_code ignored;
+    if (tcp_) tcp_->close(ignored);
+    if (unix_) unix_->close(ignored);
+    tcp_.reset();
+    unix_.reset();
+    connected_ = false;
+    ioc_.restart();
+  }
+
+  // Runs the io_context until `done` or the deadline; on timeout closes the
+  // socket so pending operations complete with an error.
+  bool RunUntil(bool& done, std::chrono::steady_clock::time_point deadline) {
+    ioc_.restart();
+    while (!done) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        Reset();
+        return false;
+      }
+      ioc_.run_one_for(deadline - now);
+    }
+    return true;
+  }
+
+  Status Connect(std::chrono::steady_clock::time_point deadline) {
+    beast::error_code ec;
+    bool done = false;
+    if (!unix_path_.empty()) {
+      unix_.emplace(ioc_);
+      unix_->async_connect(unix_stream::endpoint(unix_path_), [&](beast::error_code e) {
+        ec = e;
+        done = true;
+      });
+    } else {
+      tcp::resolver resolver(ioc_);
+      auto results = resolver.resolve(host_, port_, ec);
+      if (ec) return Status::Unavailable("cannot resolve " + host_ + ": " + ec.message());
+      tcp_.emplace(ioc_);
+      asio::async_connect(*tcp_, results, [&](beast::error_code e, const tcp::endpoint&) {
+        ec = e;
+        done = true;
+      });
+    }
+    if (!RunUntil(done, deadline)) return Status::Unavailable("timed out connecting");
+    if (ec) {
+      std::string where = unix_path_.empty() ? host_ + ":" + port_ : "unix:" + unix_path_;
+      Reset();
+      return Status::Unavailable("cannot connect to " + where + ": " + ec.message());
+    }
+    if (tcp_) tcp_->set_option(tcp::no_delay(true), ec);
+    connected_ = true;
+    return Status::Ok();
+  }
+
+  template <typename Socket>
+  Result<HttpResponse> Exchange(Socket& socket, http::request<http::string_body>& req,
+                                std::chrono::steady_clock::time_point deadline) {
+    beast::error_code ec;
+    bool done = false;
+    http::async_write(socket, req, [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    });
+    if (!RunUntil(done, deadline)) return Status::Unavailable("timed out sending request");
+    if (ec) {
+      Reset();
+      return Status::Unavailable("send failed: " + ec.message());
+    }
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(256u << 20);
+    done = false;
+    http::async_read(socket, buffer_, parser, [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    });
+    if (!RunUntil(done, deadline)) return Status::Unavailable("timed out waiting for a response");
+    if (ec) {
+      Reset();
+      return Status::Unavailable("receive failed: " + ec.message());
+    }
+    auto res = parser.release();
+    if (!res.keep_alive()) Reset();
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    auto ct = res.find(http::field::content_type);
+    if (ct != res.end()) out.content_type = std::string(ct->value());
+    out.body = std::move(res.body());
+    return out;
+  }
+
+  Result<HttpResponse> SendOnce(const std::string& method, const std::string& target,
+                                const std::string& body, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (!connected_) DROVER_RETURN_IF_ERROR(Connect(deadline));
+    http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+    req.set(http::field::host, unix_path_.empty() ? host_header_ : "localhost");
+    req.set(http::field::user_agent, "drover");
+    if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.keep_alive(true);
+    req.body() = body;
+    req.prepare_payload();
+    if (tcp_) return Exchange(*tcp_, req, deadline);
+    return Exchange(*unix_, req, deadline);
+  }
+
+  asio::io_context ioc_;
+  std::string token_;
+  std::string unix_path_, host_, port_, host_header_;
+  bool bad_endpoint_ = false;
+  bool connected_ = false;
+  std::optional<tcp::socket> tcp_;
+  std::optional<unix_stream::socket> unix_;
+  beast::flat_buffer buffer_;
+};
+
+HttpClient::HttpClient(std::string endpoint, std::string bearer_token)
+    : endpoint_(endpoint), impl_(std::make_unique<Impl>(std::move(endpoint), std::move(bearer_token))) {}
+HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
+
+Result<HttpResponse> HttpClient::Send(const std::string& method, const std::string& target,
+                                      const std::string& body,
+                                      std::chrono::milliseconds timeout) {
+  return impl_->Send(method, target, body, timeout);
+}
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kUnschedulable: return 422;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse ErrorResponse(const Status& status) {
+  Json body = {{"code", StatusCodeName(status.code())},
+               {"message", status.message()},
+               {"field", status.field()}};
+  return HttpResponse{HttpStatusFor(status.code()), "application/json", body.dump()};
+}
+
+Status StatusFromResponse(const HttpResponse& response) {
+  if (response.status >= 200 && response.status < 300) return Status::Ok();
+  StatusCode code = StatusCode::kInternal;
+  std::string message = "HTTP " + std::to_string(response.status);
+  std::string field;
+  auto j = ParseJson(response.body);
+  if (j.ok() && j->is_object()) {
+    std::string name = j->value("code", "");
+    for (StatusCode c :
+         {StatusCode::kInvalidArgument, StatusCode::kNotFound, StatusCode::kConflict,
+          StatusCode::kUnschedulable, StatusCode::kUnauthenticated, StatusCode::kPermissionDenied,
+          StatusCode::kUnavailable, StatusCode::kInternal}) {
+      if (StatusCodeName(c) == name) code = c;
+    }
+    message = j->value("message", message);
+    field = j->value("field", "");
+  } else if (!response.body.empty()) {
+    message += ": " + response.body.substr(0, 200);
+  }
+  return Status(code, message, field);
+}
+
+}  // namespace drover

@@ -1,0 +1,47 @@
+// HttpClient: a blocking HTTP/1.1 client with keep-alive (Boost.Beast), for
+// the CLI, drover-node and tests.
+//
+// Endpoints: "http://HOST:PORT" or "unix:/path/to/socket". A dropped
+// connection is re-opened once per request. Not thread-safe: one client per
+// thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "api/http_types.h"
+#include "api/status.h"
+
+namespace drover {
+
+class HttpClient {
+ public:
+  HttpClient(std::string endpoint, std::string bearer_token = {});
+  ~HttpClient();
+  HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
+
+  // Sends one request and returns the response, whatever its status code.
+  // Errors: Unavailable when the server cannot be reached or does not answer
+  // within `timeout`; InvalidArgument for a malformed endpoint.
+  Result<HttpResponse> Send(const std::string& method, const std::string& target,
+                            const std::string& body = {},
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  class Impl;
+  std::string endpoint_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Turns a non-2xx response carrying the API's JSON error {code, message,
+// field} back into a Status (Ok for 2xx).
+Status StatusFromResponse(const HttpResponse& response);
+// The HTTP status code for a Status code, and the JSON error body.
+int HttpStatusFor(StatusCode code);
+HttpResponse ErrorResponse(const Status& status);
+
+}  // namespace drover

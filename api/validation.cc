@@ -1,0 +1,133 @@
+#include "api/validation.h"
+
+#include <cctype>
+#include <string>
+
+namespace drover {
+namespace {
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+bool IsEnvName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+Status ValidateLabels(const Labels& labels) {
+  if (labels.size() > kMaxLabels) {
+    return Status::Invalid("metadata.labels", "at most " + std::to_string(kMaxLabels) +
+                                                  " labels (got " + std::to_string(labels.size()) +
+                                                  ")");
+  }
+  for (const auto& [key, value] : labels) {
+    std::string field = "metadata.labels." + key;
+    if (key.empty() || key.size() > 63 + 254) return Status::Invalid(field, "bad label key length");
+    for (char c : key) {
+      if (!IsNameChar(c) && c != '/') {
+        return Status::Invalid(field, "label keys may hold only [A-Za-z0-9._/-]");
+      }
+    }
+    if (value.size() > 63) return Status::Invalid(field, "label values are at most 63 characters");
+    for (char c : value) {
+      if (!IsNameChar(c)) return Status::Invalid(field, "label values may hold only [A-Za-z0-9._-]");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateName(std::string_view field, std::string_view name) {
+  if (name.empty()) return Status::Invalid(std::string(field), "must not be empty");
+  if (name.size() > kMaxNameLength) {
+    return Status::Invalid(std::string(field), "at most " + std::to_string(kMaxNameLength) +
+                                                   " characters (got " +
+                                                   std::to_string(name.size()) + ")");
+  }
+  if (!std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return Status::Invalid(std::string(field), "\"" + std::string(name) +
+                                                   "\" must start with a letter or digit");
+  }
+  for (char c : name) {
+    if (!IsNameChar(c)) {
+      return Status::Invalid(std::string(field), "\"" + std::string(name) +
+                                                     "\" may hold only letters, digits, '.', '_' "
+                                                     "and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateJobSubmission(const Job& job) {
+  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", job.metadata.name));
+  DROVER_RETURN_IF_ERROR(ValidateLabels(job.metadata.labels));
+  const JobSpec& s = job.spec;
+  if (s.completions < 1 || s.completions > kMaxCompletions) {
+    return Status::Invalid("spec.completions", "must be between 1 and " +
+                                                   std::to_string(kMaxCompletions) + " (got " +
+                                                   std::to_string(s.completions) + ")");
+  }
+  if (s.parallelism < 1 || s.parallelism > kMaxParallelism) {
+    return Status::Invalid("spec.parallelism", "must be between 1 and " +
+                                                   std::to_string(kMaxParallelism) + " (got " +
+                                                   std::to_string(s.parallelism) + ")");
+  }
+  if (s.gang && s.parallelism > s.completions) {
+    return Status::Invalid("spec.parallelism",
+                           "a gang job starts all its tasks at once, so parallelism (" +
+                               std::to_string(s.parallelism) + ") must not exceed completions (" +
+                               std::to_string(s.completions) + ")");
+  }
+  if (s.backoff_limit < 0) {
+    return Status::Invalid("spec.backoffLimit",
+                           "must not be negative (got " + std::to_string(s.backoff_limit) + ")");
+  }
+  DROVER_RETURN_IF_ERROR(ValidateName("spec.queue", s.queue));
+  const TaskTemplate& t = s.task;
+  if (t.command.empty() || t.command[0].empty()) {
+    return Status::Invalid("spec.template.command", "is required (the program to run)");
+  }
+  if (t.command.size() + t.args.size() > kMaxArgs) {
+    return Status::Invalid("spec.template.args", "too many arguments (at most " +
+                                                     std::to_string(kMaxArgs) + ")");
+  }
+  if (t.env.size() > kMaxEnvVars) {
+    return Status::Invalid("spec.template.env", "at most " + std::to_string(kMaxEnvVars) +
+                                                    " variables");
+  }
+  for (size_t i = 0; i < t.env.size(); ++i) {
+    if (!IsEnvName(t.env[i].first)) {
+      return Status::Invalid("spec.template.env[" + std::to_string(i) + "].name",
+                             "\"" + t.env[i].first + "\" is not a valid variable name");
+    }
+  }
+  if (!t.working_dir.empty() && t.working_dir[0] != '/') {
+    return Status::Invalid("spec.template.workingDir",
+                           "must be an absolute path (got \"" + t.working_dir + "\")");
+  }
+  if (t.resources.cpus < 1 || t.resources.cpus > kMaxCpusPerTask) {
+    return Status::Invalid("spec.template.resources.cpus",
+                           "must be between 1 and " + std::to_string(kMaxCpusPerTask) + " (got " +
+                               std::to_string(t.resources.cpus) + ")");
+  }
+  if (t.resources.memory_bytes < 0) {
+    return Status::Invalid("spec.template.resources.memory", "must not be negative");
+  }
+  if (t.time_limit_s < 0) {
+    return Status::Invalid("spec.template.timeLimit", "must not be negative");
+  }
+  for (const auto* p : {&t.stdout_path, &t.stderr_path}) {
+    if (!p->empty() && (*p)[0] != '/') {
+      return Status::Invalid(p == &t.stdout_path ? "spec.template.stdout" : "spec.template.stderr",
+                             "must be an absolute path (got \"" + *p + "\")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace drover

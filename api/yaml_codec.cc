@@ -1,0 +1,102 @@
+#include "api/yaml_codec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <regex>
+
+namespace drover {
+namespace {
+
+Json ScalarToJson(const YAML::Node& node) {
+  const std::string& s = node.Scalar();
+  if (node.Tag() == "!") return s;  // quoted: always a string
+  if (s == "~" || s == "null" || s == "Null" || s == "NULL" || s.empty()) return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  int64_t i = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+  if (ec == std::errc() && ptr == s.data() + s.size()) return i;
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(s, kFloat)) return std::stod(s);
+  return s;
+}
+
+Result<Json> NodeToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return Json(nullptr);
+    case YAML::NodeType::Scalar:
+      return ScalarToJson(node);
+    case YAML::NodeType::Sequence: {
+      Json arr = Json::array();
+      for (const auto& item : node) {
+        auto v = NodeToJson(item);
+        if (!v.ok()) return v.status();
+        arr.push_back(std::move(*v));
+      }
+      return arr;
+    }
+    case YAML::NodeType::Map: {
+      Json obj = Json::object();
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) {
+          return Status::Invalid("", "line " + std::to_string(kv.first.Mark().line + 1) +
+                                         ": mapping keys must be plain strings");
+        }
+        auto v = NodeToJson(kv.second);
+        if (!v.ok()) return v.status();
+        obj[kv.first.Scalar()] = std::move(*v);
+      }
+      return obj;
+    }
+  }
+  return Json(nullptr);
+}
+
+void EmitJson(YAML::Emitter& out, const Json& j) {
+  if (j.is_object()) {
+    out << YAML::BeginMap;
+    for (const auto& [k, v] : j.items()) {
+      out << YAML::Key << k << YAML::Value;
+      EmitJson(out, v);
+    }
+    out << YAML::EndMap;
+  } else if (j.is_array()) {
+    out << YAML::BeginSeq;
+    for (const auto& v : j) EmitJson(out, v);
+    out << YAML::EndSeq;
+  } else if (j.is_string()) {
+    out << YAML::DoubleQuoted << j.get<std::string>();
+  } else if (j.is_null()) {
+    out << YAML::Null;
+  } else {
+    out << j.dump();
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Json>> ParseYamlDocuments(std::string_view text) {
+  std::vector<Json> docs;
+  try {
+    for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
+      auto j = NodeToJson(node);
+      if (!j.ok()) return j.status();
+      if (!j->is_null()) docs.push_back(std::move(*j));
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid("", "malformed YAML at line " + std::to_string(e.mark.line + 1) +
+                                   ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  return docs;
+}
+
+std::string ToYaml(const Json& json) {
+  YAML::Emitter out;
+  EmitJson(out, json);
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace drover

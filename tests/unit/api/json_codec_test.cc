@@ -1,0 +1,131 @@
+#include "api/json_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace drover {
+namespace {
+
+Json MinimalJob() {
+  return Json::parse(R"({
+    "apiVersion": "drover.io/v1", "kind": "Job",
+    "metadata": {"name": "render", "labels": {"shot": "a1"}},
+    "spec": {"completions": 100, "parallelism": 8, "completionMode": "Indexed",
+             "template": {"command": ["/bin/echo", "frame"],
+                          "env": [{"name": "A", "value": "1"}],
+                          "resources": {"cpus": 2, "memory": "1Gi"},
+                          "timeLimit": "1:30:00"}}
+  })");
+}
+
+TEST(JsonCodecTest, DecodesAJobManifest) {
+  auto job = JobFromJson(MinimalJob());
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->metadata.name, "render");
+  EXPECT_EQ(job->metadata.labels.at("shot"), "a1");
+  EXPECT_EQ(job->spec.completions, 100);
+  EXPECT_EQ(job->spec.parallelism, 8);
+  EXPECT_EQ(job->spec.completion_mode, CompletionMode::kIndexed);
+  EXPECT_EQ(job->spec.task.command.size(), 2u);
+  EXPECT_EQ(job->spec.task.resources.cpus, 2);
+  EXPECT_EQ(job->spec.task.resources.memory_bytes, 1LL << 30);
+  EXPECT_EQ(job->spec.task.time_limit_s, 5400);
+  EXPECT_EQ(job->spec.task.env.at(0), EnvVar("A", "1"));
+}
+
+TEST(JsonCodecTest, JobRoundTripsThroughJson) {
+  auto job = JobFromJson(MinimalJob());
+  ASSERT_TRUE(job.ok());
+  job->id = 42;
+  job->owner = {"alice", 1000, 1000};
+  job->metadata.creation_time_ms = 1764172347123;
+  job->metadata.resource_version = 7;
+  job->status.phase = JobPhase::kRunning;
+  job->status.completed_indexes.InsertRange(0, 9);
+  job->status.failed_indexes_pending.Insert(12);
+  job->status.next_index = 20;
+  job->status.reasons = {"Resources"};
+  auto again = JobFromJson(ToJson(*job));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(ToJson(*again), ToJson(*job));
+  EXPECT_EQ(again->id, 42u);
+  EXPECT_EQ(again->owner.user, "alice");
+  EXPECT_EQ(again->metadata.creation_time_ms, 1764172347123);
+  EXPECT_EQ(again->status.completed_indexes.ToString(), "0-9");
+}
+
+TEST(JsonCodecTest, UnknownFieldIsRejectedWithItsPath) {
+  Json j = MinimalJob();
+  j["spec"]["template"]["resources"]["gpus"] = 1;
+  auto job = JobFromJson(j);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(job.status().field(), "spec.template.resources.gpus");
+  EXPECT_EQ(job.status().message(), "unknown field");
+}
+
+TEST(JsonCodecTest, WrongTypeNamesTheField) {
+  Json j = MinimalJob();
+  j["spec"]["completions"] = "many";
+  auto job = JobFromJson(j);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().field(), "spec.completions");
+}
+
+TEST(JsonCodecTest, WrongKindIsRejected) {
+  Json j = MinimalJob();
+  j["kind"] = "Deployment";
+  auto job = JobFromJson(j);
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().field(), "kind");
+}
+
+TEST(JsonCodecTest, TaskAndNodeRoundTrip) {
+  Task t;
+  t.metadata.name = TaskName(42, 7, 1);
+  t.spec = {42, 7, 1, "n1", {0, 1}, {0, 1, 32, 33}, 1 << 20};
+  t.status.phase = TaskPhase::kFailed;
+  t.status.exit_code = 3;
+  t.status.usage.user_cpu_ms = 12;
+  auto t2 = TaskFromJson(ToJson(t));
+  ASSERT_TRUE(t2.ok()) << t2.status().ToString();
+  EXPECT_EQ(ToJson(*t2), ToJson(t));
+  EXPECT_EQ(t.metadata.name, "42_7.1");
+
+  Node n;
+  n.metadata.name = "n1";
+  n.status.phase = NodePhase::kReady;
+  n.status.topology.cores = {{0, 0, 0, {0, 4}}, {1, 0, 0, {1, 5}}};
+  n.status.topology.memory_bytes = 8LL << 30;
+  auto n2 = NodeFromJson(ToJson(n));
+  ASSERT_TRUE(n2.ok()) << n2.status().ToString();
+  EXPECT_EQ(ToJson(*n2), ToJson(n));
+}
+
+TEST(JsonCodecTest, QuantitiesAndDurations) {
+  EXPECT_EQ(*ParseQuantity(Json("512Mi")), 512LL << 20);
+  EXPECT_EQ(*ParseQuantity(Json("1G")), 1000000000LL);
+  EXPECT_EQ(*ParseQuantity(Json(4096)), 4096);
+  EXPECT_FALSE(ParseQuantity(Json("4 bananas")).ok());
+  EXPECT_FALSE(ParseQuantity(Json(-1)).ok());
+  EXPECT_EQ(*ParseDuration(Json("30")), 1800);  // Slurm: plain number = minutes
+  EXPECT_EQ(*ParseDuration(Json(30)), 30);      // JSON integer = seconds
+  EXPECT_EQ(*ParseDuration(Json("1:02:03")), 3723);
+  EXPECT_EQ(*ParseDuration(Json("2-00")), 172800);
+  EXPECT_FALSE(ParseDuration(Json("soon")).ok());
+}
+
+TEST(JsonCodecTest, TimesRoundTripWithMilliseconds) {
+  EXPECT_EQ(FormatTime(1764172347123), "2025-11-26T15:52:27.123Z");
+  EXPECT_EQ(*ParseTime("2025-11-26T15:52:27.123Z"), 1764172347123);
+  EXPECT_EQ(*ParseTime("2025-11-26T15:52:27Z"), 1764172347000);
+  EXPECT_FALSE(ParseTime("yesterday").ok());
+}
+
+TEST(JsonCodecTest, MalformedJsonIsAnError) {
+  auto j = ParseJson("{\"a\": ");
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace drover

@@ -1,0 +1,52 @@
+#include "api/validation.h"
+
+#include <gtest/gtest.h>
+
+namespace drover {
+namespace {
+
+Job ValidJob() {
+  Job j;
+  j.metadata.name = "render";
+  j.spec.task.command = {"/bin/true"};
+  return j;
+}
+
+TEST(ValidationTest, AcceptsAMinimalJob) { EXPECT_TRUE(ValidateJobSubmission(ValidJob()).ok()); }
+
+struct BadCase {
+  const char* what;
+  void (*mutate)(Job&);
+  const char* field;
+};
+
+TEST(ValidationTest, EachRuleNamesItsField) {
+  const BadCase cases[] = {
+      {"negative completions", [](Job& j) { j.spec.completions = -3; }, "spec.completions"},
+      {"zero parallelism", [](Job& j) { j.spec.parallelism = 0; }, "spec.parallelism"},
+      {"negative backoff", [](Job& j) { j.spec.backoff_limit = -1; }, "spec.backoffLimit"},
+      {"no command", [](Job& j) { j.spec.task.command.clear(); }, "spec.template.command"},
+      {"zero cpus", [](Job& j) { j.spec.task.resources.cpus = 0; }, "spec.template.resources.cpus"},
+      {"relative cwd", [](Job& j) { j.spec.task.working_dir = "tmp"; }, "spec.template.workingDir"},
+      {"bad env", [](Job& j) { j.spec.task.env = {{"1X", "v"}}; }, "spec.template.env[0].name"},
+      {"bad name", [](Job& j) { j.metadata.name = "a b"; }, "metadata.name"},
+      {"empty name", [](Job& j) { j.metadata.name = ""; }, "metadata.name"},
+      {"gang wider than job",
+       [](Job& j) {
+         j.spec.gang = true;
+         j.spec.parallelism = 4;
+       },
+       "spec.parallelism"},
+      {"relative stdout", [](Job& j) { j.spec.task.stdout_path = "out"; }, "spec.template.stdout"},
+  };
+  for (const BadCase& c : cases) {
+    Job j = ValidJob();
+    c.mutate(j);
+    Status s = ValidateJobSubmission(j);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.what;
+    EXPECT_EQ(s.field(), c.field) << c.what << ": " << s.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace drover

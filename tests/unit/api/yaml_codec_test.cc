@@ -1,0 +1,56 @@
+#include "api/yaml_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace drover {
+namespace {
+
+TEST(YamlCodecTest, ManifestDecodesLikeItsJson) {
+  auto docs = ParseYamlDocuments(R"(
+apiVersion: drover.io/v1
+kind: Job
+metadata:
+  name: render
+spec:
+  completions: 100
+  parallelism: 8
+  completionMode: Indexed
+  template:
+    command: ["/bin/sh", "-c", "echo $DROVER_TASK_INDEX"]
+    resources: {cpus: 1, memory: 256Mi}
+    env:
+      - name: SHOT
+        value: "007"
+)");
+  ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+  ASSERT_EQ(docs->size(), 1u);
+  auto job = JobFromJson(docs->at(0));
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.completions, 100);
+  EXPECT_EQ(job->spec.task.env.at(0).second, "007");  // quoted stays a string
+  EXPECT_EQ(job->spec.task.resources.memory_bytes, 256LL << 20);
+}
+
+TEST(YamlCodecTest, MultipleDocumentsAreReturnedInOrder) {
+  auto docs = ParseYamlDocuments("a: 1\n---\nb: true\n---\n");
+  ASSERT_TRUE(docs.ok());
+  ASSERT_EQ(docs->size(), 2u);
+  EXPECT_EQ(docs->at(0)["a"], 1);
+  EXPECT_EQ(docs->at(1)["b"], true);
+}
+
+TEST(YamlCodecTest, SyntaxErrorNamesTheLine) {
+  auto docs = ParseYamlDocuments("a: 1\nb: [1, 2\nc: 3\n");
+  ASSERT_FALSE(docs.ok());
+  EXPECT_NE(docs.status().message().find("line"), std::string::npos);
+}
+
+TEST(YamlCodecTest, ToYamlRoundTrips) {
+  Json j = {{"a", 1}, {"b", {"x", "y"}}, {"c", {{"d", "007"}}}};
+  auto docs = ParseYamlDocuments(ToYaml(j));
+  ASSERT_TRUE(docs.ok());
+  EXPECT_EQ(docs->at(0), j);
+}
+
+}  // namespace
+}  // namespace drover
