@@ -16,9 +16,9 @@ namespace drover::scheduler {
 struct NodeSnapshot {
   std::string name;
   NodeTopology topology;
-  std::vector<bool> core_busy;   // indexed by core id; true = held by a task
+  std::vector<bool> core_busy;  // indexed by core id; true = held by a task
   int64_t memory_free_bytes = 0;
-  bool schedulable = true;       // Ready and not drained
+  bool schedulable = true;  // Ready and not drained
 };
 
 // A task already holding resources; used to plan reservations (backfill).
@@ -27,7 +27,7 @@ struct RunningTask {
   std::string node;
   std::vector<int32_t> cores;
   int64_t memory_bytes = 0;
-  int64_t expected_end_ms = 0;   // start + time limit; 0 = unknown (no limit)
+  int64_t expected_end_ms = 0;  // start + time limit; 0 = unknown (no limit)
 };
 
 // A job with tasks waiting to start.
@@ -35,25 +35,26 @@ struct PendingJob {
   uint64_t job_id = 0;
   int32_t priority = 0;
   int64_t submit_time_ms = 0;
-  int64_t tasks_wanted = 1;      // tasks it could start now (parallelism - active, capped by what remains)
+  int64_t tasks_wanted =
+      1;  // tasks it could start now (parallelism - active, capped by what remains)
   int32_t cpus_per_task = 1;
   int64_t memory_per_task = 0;
-  int64_t time_limit_s = 0;      // 0 = unknown
-  bool gang = false;             // all tasks_wanted at once, or none
+  int64_t time_limit_s = 0;  // 0 = unknown
+  bool gang = false;         // all tasks_wanted at once, or none
 };
 
 struct TaskPlacement {
   uint64_t job_id = 0;
   std::string node;
-  std::vector<int32_t> cores;    // core ids on that node
-  std::vector<int32_t> cpus;     // OS indexes of the PUs under those cores
+  std::vector<int32_t> cores;  // core ids on that node
+  std::vector<int32_t> cpus;   // OS indexes of the PUs under those cores
   int64_t memory_bytes = 0;
 };
 
 // Why a job (or part of it) did not start, as in squeue's REASON column.
 enum class PendingReason {
-  kPriority,     // a higher-priority job holds the resources it needs
-  kResources,    // not enough free resources now
+  kPriority,   // a higher-priority job holds the resources it needs
+  kResources,  // not enough free resources now
   kDependency,
   kQueueLimit,
   kUserLimit,
@@ -85,5 +86,9 @@ struct ClusterSnapshot {
 // beyond memory_free_bytes.
 Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>& pending,
                   int64_t now_ms);
+
+// Indexes into `pending` in queue order: priority descending, then submit
+// time, then job id (then position, so the order is total).
+std::vector<size_t> QueueOrder(const std::vector<PendingJob>& pending);
 
 }  // namespace drover::scheduler

@@ -1,0 +1,112 @@
+// NodePool: the free cores and memory of every node during one scheduling
+// pass, with the index that makes best-fit node choice cheap, and the
+// topology-aware choice of cores inside a node.
+//
+// Mechanism only: it answers "which node, which cores" and records Take/Give;
+// the order in which jobs ask, and whether they may, is the policy's business.
+// Not thread-safe; one pass owns one pool. Nodes are referred to by their
+// index in ClusterSnapshot::nodes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scheduler/schedule.h"
+
+namespace drover::scheduler {
+
+// How a task's cores are chosen inside a node.
+enum class CorePlacement {
+  kCompact,  // fewest NUMA nodes, then fewest packages (best fit at each level)
+  kSpread,   // round-robin across packages, then NUMA nodes
+};
+
+// The shape of one node's topology, shared by nodes with identical hardware.
+struct NodeShape {
+  int32_t cores = 0;
+  int32_t packages = 1;
+  int32_t numas = 1;
+  std::vector<int32_t> core_numa;                   // by core id
+  std::vector<int32_t> core_package;                // by core id
+  std::vector<std::vector<int32_t>> numa_cores;     // core ids of each NUMA node, ascending
+  std::vector<std::vector<int32_t>> package_numas;  // NUMA nodes of each package, ascending
+  std::vector<std::vector<int32_t>> core_pus;       // OS PU indexes by core id
+};
+
+class NodePool {
+ public:
+  // Copies the free state of `cluster`: a core is free when core_busy says so
+  // (a missing entry counts as free); unschedulable nodes have nothing free.
+  explicit NodePool(const ClusterSnapshot& cluster);
+
+  int32_t node_count() const { return static_cast<int32_t>(nodes_.size()); }
+  const std::string& name(int32_t n) const { return nodes_[n].name; }
+  const NodeShape& shape(int32_t n) const { return *nodes_[n].shape; }
+  bool schedulable(int32_t n) const { return nodes_[n].schedulable; }
+  int32_t total_cores(int32_t n) const { return nodes_[n].shape->cores; }
+  int32_t free_cores(int32_t n) const { return nodes_[n].free_cores; }
+  int64_t free_memory(int32_t n) const { return nodes_[n].free_memory; }
+  bool core_free(int32_t n, int32_t core) const { return nodes_[n].core_free[core] != 0; }
+  int64_t total_free_cores() const { return total_free_cores_; }
+  int32_t max_node_cores() const { return max_node_cores_; }
+  int32_t NodeIndex(const std::string& name) const;  // -1 if unknown
+
+  // The best-fit node for one task: schedulable, at least `cpus` free cores
+  // and `memory` free bytes, the fewest free cores among those (ties: lowest
+  // index), and accept(node) true. -1 when no node qualifies.
+  template <typename Accept>
+  int32_t BestFitNode(int32_t cpus, int64_t memory, Accept&& accept) const {
+    if (cpus <= 0) cpus = 0;
+    for (int32_t f = cpus; f <= max_node_cores_; ++f) {
+      for (int32_t n : by_free_[f]) {
+        if (nodes_[n].free_memory >= memory && accept(n)) return n;
+      }
+    }
+    return -1;
+  }
+
+  // `cpus` free cores of node n chosen by `mode`; empty if fewer are free.
+  // Does not change the pool.
+  std::vector<int32_t> ChooseCores(int32_t n, int32_t cpus, CorePlacement mode) const;
+
+  // All free cores of node n, ascending.
+  std::vector<int32_t> FreeCores(int32_t n) const;
+
+  // OS PU indexes under `cores`, in core order.
+  std::vector<int32_t> PusOf(int32_t n, const std::vector<int32_t>& cores) const;
+
+  // Marks cores busy and memory used. The caller guarantees they are free.
+  void Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory);
+  // Returns cores and memory taken earlier.
+  void Give(int32_t n, const std::vector<int32_t>& cores, int64_t memory);
+
+ private:
+  struct Node {
+    std::string name;
+    std::shared_ptr<const NodeShape> shape;
+    std::vector<uint8_t> core_free;
+    std::vector<int32_t> numa_free;
+    std::vector<int32_t> package_free;
+    int32_t free_cores = 0;
+    int64_t free_memory = 0;
+    bool schedulable = true;
+  };
+
+  void Reindex(int32_t n, int32_t old_free);
+  std::vector<int32_t> ChooseCompact(const Node& node, int32_t cpus) const;
+  std::vector<int32_t> ChooseSpread(const Node& node, int32_t cpus) const;
+
+  std::vector<Node> nodes_;
+  std::vector<std::set<int32_t>> by_free_;  // schedulable nodes by free-core count
+  int64_t total_free_cores_ = 0;
+  int32_t max_node_cores_ = 0;
+};
+
+// Builds the shape of a topology (cores without a valid package/NUMA index
+// are put in package 0 / NUMA node 0).
+std::shared_ptr<const NodeShape> MakeNodeShape(const NodeTopology& topology);
+
+}  // namespace drover::scheduler
