@@ -47,6 +47,13 @@ class Store {
   // Applies every mutation of the batch in one transaction, in order. When it
   // returns Ok the whole batch is durable (survives kill -9 and power loss as
   // far as the backend's fsync guarantees go); on error nothing was applied.
+  // The same (kind, key) may appear several times; the last mutation wins.
+  // Deleting an absent object is not an error. An empty batch is Ok.
+  // Errors: InvalidArgument (field "batch[i].kind|key|data") when a kind or key
+  // is empty, or any of them is not valid UTF-8 or holds a NUL byte (checked
+  // before anything is written); Unavailable when the database is busy,
+  // unreachable or out of space (retrying the same batch is safe: puts and
+  // deletes are idempotent); Conflict/Internal for other database failures.
   virtual Status Commit(const std::vector<Mutation>& batch) = 0;
 
   // Every stored object of `kind`, ordered by key (byte order).
@@ -65,8 +72,12 @@ class Store {
 // Opens a store from a URL and applies pending schema migrations:
 //   "sqlite:/path/to/drover.db" or a plain path ending in ".db" -> SQLite
 //   "postgresql://user@host:port/db" or "postgres://..."         -> PostgreSQL
+// A plain path's parent directory is created when missing. Error messages never
+// contain the URL's password.
 // Errors: InvalidArgument for an unknown scheme; Unavailable when the database
-// cannot be reached or opened; Internal when a migration fails.
+// cannot be reached or opened; Conflict when the database's schema version is
+// newer than this build knows (a downgrade); Internal when a migration fails
+// (the database is left at its previous version).
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
 
 }  // namespace drover::db

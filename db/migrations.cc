@@ -1,0 +1,118 @@
+#include "db/migrations.h"
+
+#include <string>
+
+namespace drover::db {
+
+namespace {
+
+// Both backends keep `data` as TEXT so documents round-trip byte for byte. In
+// PostgreSQL kind and key use the "C" collation: byte order, the order LoadAll
+// promises, served straight from the primary-key index.
+constexpr Migration kMigrations[] = {
+    {
+        .version = 1,
+        .name = "objects table",
+        .sqlite_sql = R"sql(
+CREATE TABLE objects (
+  kind TEXT NOT NULL CHECK (kind <> ''),
+  key  TEXT NOT NULL CHECK (key <> ''),
+  data TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql",
+        .postgres_sql = R"sql(
+CREATE TABLE objects (
+  kind TEXT COLLATE "C" NOT NULL CHECK (kind <> ''),
+  key  TEXT COLLATE "C" NOT NULL CHECK (key <> ''),
+  data TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+)sql",
+    },
+};
+
+constexpr std::string_view kSqliteVersionTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+)sql";
+
+constexpr std::string_view kPostgresVersionTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+)sql";
+
+// Arbitrary, fixed: the advisory lock key that serializes migrations of one
+// PostgreSQL database ("drover" in ASCII).
+constexpr std::string_view kPostgresMigrationLock = "SELECT pg_advisory_xact_lock(111542284135794)";
+
+std::string QuoteLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+Status CheckSteps(std::span<const Migration> steps) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].version != static_cast<int>(i) + 1) {
+      return Status::Internal("schema migration #" + std::to_string(i) + " has version " +
+                              std::to_string(steps[i].version) + ", want " + std::to_string(i + 1) +
+                              " (versions must run 1, 2, 3, ...)");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const Migration> BuiltinMigrations() { return kMigrations; }
+
+int LatestVersion(std::span<const Migration> steps) {
+  return steps.empty() ? 0 : steps.back().version;
+}
+
+Result<int> Migrate(MigrationSession& session, std::span<const Migration> steps) {
+  DROVER_RETURN_IF_ERROR(CheckSteps(steps));
+  const Dialect dialect = session.dialect();
+  if (dialect == Dialect::kPostgres) {
+    DROVER_RETURN_IF_ERROR(session.Exec(kPostgresMigrationLock));
+  }
+  DROVER_RETURN_IF_ERROR(
+      session.Exec(dialect == Dialect::kSqlite ? kSqliteVersionTable : kPostgresVersionTable));
+  Result<long long> current =
+      session.QueryInt("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!current.ok()) return current.status();
+  const int latest = LatestVersion(steps);
+  if (*current > latest) {
+    return Status::Conflict("database schema version " + std::to_string(*current) +
+                            " is newer than this build of drover understands (" +
+                            std::to_string(latest) +
+                            "); run a drover at least as new as the one that last wrote "
+                            "this database");
+  }
+  for (const Migration& step : steps) {
+    if (step.version <= *current) continue;
+    Status st = session.Exec(step.Sql(dialect));
+    if (st.ok()) {
+      st = session.Exec("INSERT INTO schema_migrations (version, name) VALUES (" +
+                        std::to_string(step.version) + ", " + QuoteLiteral(step.name) + ")");
+    }
+    if (!st.ok()) {
+      return Status::Internal("schema migration " + std::to_string(step.version) + " (" +
+                              std::string(step.name) + ") failed: " + st.message());
+    }
+  }
+  return latest;
+}
+
+}  // namespace drover::db

@@ -1,0 +1,257 @@
+#include "db/postgres_store.h"
+
+#include <pqxx/pqxx>
+#include <unordered_map>
+#include <utility>
+
+#include "db/mutation_check.h"
+#include "db/store_url.h"
+
+namespace drover::db {
+
+struct PostgresStore::Connection {
+  explicit Connection(const std::string& url) : conn(url) {}
+  pqxx::connection conn;
+};
+
+namespace {
+
+constexpr const char* kPutStatement = "drover_put";
+constexpr const char* kDeleteStatement = "drover_delete";
+constexpr const char* kGetStatement = "drover_get";
+constexpr const char* kLoadAllStatement = "drover_load_all";
+
+// One statement per batch half: the arrays arrive as text[] literals and are
+// unnested server-side into rows.
+constexpr const char* kPutSql =
+    "INSERT INTO objects (kind, key, data) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+    "ON CONFLICT (kind, key) DO UPDATE SET data = EXCLUDED.data";
+constexpr const char* kDeleteSql =
+    "DELETE FROM objects o USING unnest($1::text[], $2::text[]) AS d(kind, key) "
+    "WHERE o.kind = d.kind AND o.key = d.key";
+constexpr const char* kGetSql = "SELECT data FROM objects WHERE kind = $1 AND key = $2";
+constexpr const char* kLoadAllSql = "SELECT key, data FROM objects WHERE kind = $1 ORDER BY key";
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Maps a libpqxx exception (rethrown by the caller inside a try block) to a
+// Status. SQLSTATE classes: 08 connection, 40 serialization/deadlock, 53
+// insufficient resources, 57 operator intervention are worth a retry; 23
+// integrity violations are conflicts; anything else is a bug or a surprise.
+Status FromException(const std::string& url, std::string_view what) {
+  const std::string prefix = "postgresql " + RedactUrl(url) + ": " + std::string(what) + ": ";
+  try {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(prefix + RedactSecrets(Trim(e.what()), url));
+  } catch (const pqxx::in_doubt_error& e) {
+    return Status::Unavailable(prefix + "connection lost during COMMIT, outcome unknown: " +
+                               RedactSecrets(Trim(e.what()), url));
+  } catch (const pqxx::sql_error& e) {
+    const std::string& state = e.sqlstate();
+    const std::string message =
+        prefix + RedactSecrets(Trim(e.what()), url) + (state.empty() ? "" : " [" + state + "]");
+    const std::string cls = state.substr(0, 2);
+    if (cls == "08" || cls == "40" || cls == "53" || cls == "57") {
+      return Status::Unavailable(message);
+    }
+    if (cls == "23") return Status::Conflict(message);
+    return Status::Internal(message);
+  } catch (const std::exception& e) {
+    return Status::Internal(prefix + RedactSecrets(Trim(e.what()), url));
+  }
+}
+
+class PostgresMigrationSession final : public MigrationSession {
+ public:
+  explicit PostgresMigrationSession(pqxx::work& txn) : txn_(txn) {}
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+  // Only SQL errors become a Status; a broken connection propagates to Open.
+  Status Exec(std::string_view sql) override {
+    try {
+      txn_.exec(std::string(sql));
+      return Status::Ok();
+    } catch (const pqxx::sql_error& e) {
+      return Status::Internal(Trim(e.what()));
+    }
+  }
+
+  Result<long long> QueryInt(std::string_view sql) override {
+    try {
+      return txn_.exec1(std::string(sql))[0].as<long long>();
+    } catch (const pqxx::sql_error& e) {
+      return Status::Internal(Trim(e.what()));
+    }
+  }
+
+ private:
+  pqxx::work& txn_;
+};
+
+// Appends `text` as one double-quoted element of a PostgreSQL array literal.
+void AppendElement(std::string& array, std::string_view text) {
+  array += array.size() > 1 ? ",\"" : "\"";
+  size_t run = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"' || c == '\\') {
+      array.append(text.data() + run, i - run);
+      array += '\\';
+      run = i;
+    }
+  }
+  array.append(text.data() + run, text.size() - run);
+  array += '"';
+}
+
+struct KeyHash {
+  size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
+    const size_t h = std::hash<std::string_view>{}(k.first);
+    return h ^
+           (std::hash<std::string_view>{}(k.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+};
+
+}  // namespace
+
+PostgresStore::PostgresStore(std::string url, std::unique_ptr<Connection> connection)
+    : url_(std::move(url)), connection_(std::move(connection)) {}
+
+PostgresStore::~PostgresStore() = default;
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
+                                                           std::span<const Migration> migrations) {
+  std::unique_ptr<Connection> connection;
+  try {
+    connection = std::make_unique<Connection>(url);
+  } catch (...) {
+    Status st = FromException(url, "cannot connect");
+    return Status::Unavailable(st.message());
+  }
+  pqxx::connection& conn = connection->conn;
+  std::unique_ptr<PostgresStore> store(new PostgresStore(url, std::move(connection)));
+  try {
+    // TEXT must round-trip byte for byte: the database has to store UTF-8.
+    std::string encoding;
+    {
+      pqxx::nontransaction txn(conn);
+      encoding = txn.exec1("SHOW server_encoding")[0].as<std::string>();
+    }
+    if (encoding != "UTF8") {
+      return Status::Unavailable("postgresql " + RedactUrl(url) + ": database encoding is " +
+                                 encoding + ", drover needs UTF8 (CREATE DATABASE ... ENCODING " +
+                                 "'UTF8' TEMPLATE template0)");
+    }
+    conn.set_client_encoding("UTF8");
+    // Acknowledged means durable: never run with the server's commits
+    // asynchronous. Stricter settings (remote_apply, ...) are kept.
+    if (conn.get_variable("synchronous_commit") == "off") {
+      conn.set_variable("synchronous_commit", "on");
+    }
+
+    pqxx::work txn(conn, "drover_migrate");
+    PostgresMigrationSession session(txn);
+    Result<int> version = Migrate(session, migrations);
+    if (!version.ok()) {
+      txn.abort();
+      return Status(version.status().code(),
+                    "postgresql " + RedactUrl(url) + ": " + version.status().message());
+    }
+    txn.commit();
+    store->schema_version_ = *version;
+
+    conn.prepare(kPutStatement, kPutSql);
+    conn.prepare(kDeleteStatement, kDeleteSql);
+    conn.prepare(kGetStatement, kGetSql);
+    conn.prepare(kLoadAllStatement, kLoadAllSql);
+  } catch (...) {
+    Status st = FromException(url, "open");
+    if (st.code() == StatusCode::kUnavailable) return st;
+    return Status::Internal(st.message());
+  }
+  return store;
+}
+
+Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
+  if (batch.empty()) return Status::Ok();
+  DROVER_RETURN_IF_ERROR(CheckBatch(batch));
+
+  // A multi-row upsert may not touch a row twice, so reduce the batch to its
+  // net effect first: the last mutation of each (kind, key) wins. The puts and
+  // deletes left then name disjoint rows and their order no longer matters.
+  std::unordered_map<std::pair<std::string_view, std::string_view>, size_t, KeyHash> last;
+  last.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) last[{batch[i].kind, batch[i].key}] = i;
+  const bool all_distinct = last.size() == batch.size();
+
+  std::string put_kinds = "{", put_keys = "{", put_data = "{";
+  std::string delete_kinds = "{", delete_keys = "{";
+  size_t data_bytes = 0;
+  for (const Mutation& m : batch) data_bytes += m.op == Mutation::Op::kPut ? m.data.size() : 0;
+  put_data.reserve(data_bytes + data_bytes / 8 + 4 * batch.size() + 2);
+  size_t puts = 0, deletes = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Mutation& m = batch[i];
+    if (!all_distinct && last.at({m.kind, m.key}) != i) continue;
+    if (m.op == Mutation::Op::kPut) {
+      AppendElement(put_kinds, m.kind);
+      AppendElement(put_keys, m.key);
+      AppendElement(put_data, m.data);
+      ++puts;
+    } else {
+      AppendElement(delete_kinds, m.kind);
+      AppendElement(delete_keys, m.key);
+      ++deletes;
+    }
+  }
+  for (std::string* array : {&put_kinds, &put_keys, &put_data, &delete_kinds, &delete_keys}) {
+    *array += '}';
+  }
+
+  try {
+    pqxx::work txn(connection_->conn);
+    if (deletes > 0) txn.exec_prepared(kDeleteStatement, delete_kinds, delete_keys);
+    if (puts > 0) txn.exec_prepared(kPutStatement, put_kinds, put_keys, put_data);
+    txn.commit();
+  } catch (...) {
+    return FromException(url_, "commit of " + std::to_string(batch.size()) + " mutations");
+  }
+  return Status::Ok();
+}
+
+Result<StoredObject> PostgresStore::Get(std::string_view kind, std::string_view key) {
+  const std::string name = std::string(kind) + "/" + std::string(key);
+  try {
+    pqxx::nontransaction txn(connection_->conn);
+    const pqxx::result rows = txn.exec_prepared(kGetStatement, std::string(kind), std::string(key));
+    if (rows.empty()) return Status::NotFound(name + " is not in the store");
+    const pqxx::field data = rows[0][0];
+    return StoredObject{std::string(kind), std::string(key),
+                        std::string(data.c_str(), data.size())};
+  } catch (...) {
+    return FromException(url_, "get " + name);
+  }
+}
+
+Result<std::vector<StoredObject>> PostgresStore::LoadAll(std::string_view kind) {
+  try {
+    pqxx::nontransaction txn(connection_->conn);
+    const pqxx::result rows = txn.exec_prepared(kLoadAllStatement, std::string(kind));
+    std::vector<StoredObject> objects;
+    objects.reserve(rows.size());
+    for (const pqxx::row& row : rows) {
+      objects.push_back({std::string(kind), std::string(row[0].c_str(), row[0].size()),
+                         std::string(row[1].c_str(), row[1].size())});
+    }
+    return objects;
+  } catch (...) {
+    return FromException(url_, "load all " + std::string(kind));
+  }
+}
+
+}  // namespace drover::db
