@@ -170,28 +170,37 @@ class HttpClient::Impl {
 };
 
 HttpClient::HttpClient(std::string endpoint, std::string bearer_token)
-    : endpoint_(endpoint), impl_(std::make_unique<Impl>(std::move(endpoint), std::move(bearer_token))) {}
+    : endpoint_(endpoint),
+      impl_(std::make_unique<Impl>(std::move(endpoint), std::move(bearer_token))) {}
 HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 Result<HttpResponse> HttpClient::Send(const std::string& method, const std::string& target,
-                                      const std::string& body,
-                                      std::chrono::milliseconds timeout) {
+                                      const std::string& body, std::chrono::milliseconds timeout) {
   return impl_->Send(method, target, body, timeout);
 }
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kUnschedulable: return 422;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kConflict:
+      return 409;
+    case StatusCode::kUnschedulable:
+      return 422;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -48,11 +49,10 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
   void Read() {
     parser_.emplace();
     parser_->body_limit(body_limit_);
-    http::async_read(socket_, buffer_, *parser_,
-                     asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                      beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     }));
+    http::async_read(
+        socket_, buffer_, *parser_,
+        asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                         beast::error_code ec, size_t) { self->OnRead(ec); }));
   }
 
   void OnRead(beast::error_code ec) {
@@ -182,16 +182,16 @@ class HttpServer::Impl {
 
  private:
   void AcceptTcp(tcp::acceptor& acceptor) {
-    acceptor.async_accept(asio::make_strand(ioc_), [this, &acceptor](beast::error_code ec,
-                                                                     tcp::socket socket) {
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session<tcp::socket>>(std::move(socket), handler_, body_limit_,
-                                               PeerIdentity{})
-            ->Start();
-      }
-      if (acceptor.is_open()) AcceptTcp(acceptor);
-    });
+    acceptor.async_accept(asio::make_strand(ioc_),
+                          [this, &acceptor](beast::error_code ec, tcp::socket socket) {
+                            if (!ec) {
+                              socket.set_option(tcp::no_delay(true), ec);
+                              std::make_shared<Session<tcp::socket>>(std::move(socket), handler_,
+                                                                     body_limit_, PeerIdentity{})
+                                  ->Start();
+                            }
+                            if (acceptor.is_open()) AcceptTcp(acceptor);
+                          });
   }
 
   void AcceptUnix(unix_stream::acceptor& acceptor) {
@@ -206,8 +206,8 @@ class HttpServer::Impl {
           peer.uid = cred.uid;
           peer.gid = cred.gid;
           peer.pid = cred.pid;
-          std::make_shared<Session<unix_stream::socket>>(std::move(socket), handler_,
-                                                         body_limit_, peer)
+          std::make_shared<Session<unix_stream::socket>>(std::move(socket), handler_, body_limit_,
+                                                         peer)
               ->Start();
         }
       }

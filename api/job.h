@@ -18,8 +18,8 @@ namespace drover {
 inline constexpr char kApiVersion[] = "drover.io/v1";
 
 struct ResourceRequest {
-  int32_t cpus = 1;           // whole cores per task
-  int64_t memory_bytes = 0;   // per task; 0 = no memory request
+  int32_t cpus = 1;          // whole cores per task
+  int64_t memory_bytes = 0;  // per task; 0 = no memory request
 };
 
 using EnvVar = std::pair<std::string, std::string>;
@@ -30,7 +30,7 @@ struct TaskTemplate {
   std::vector<EnvVar> env;           // in order; later entries win
   std::string working_dir;           // default: the submitter's working dir or $HOME
   ResourceRequest resources;
-  int64_t time_limit_s = 0;          // 0 = the queue's default (no limit yet)
+  int64_t time_limit_s = 0;  // 0 = the queue's default (no limit yet)
   // Output paths; may contain %j (job id), %i (task index), %a (attempt), %x
   // (job name) as in Slurm. Empty = the node's per-task log file.
   std::string stdout_path;
@@ -43,10 +43,10 @@ struct JobSpec {
   int64_t completions = 1;
   int64_t parallelism = 1;
   CompletionMode completion_mode = CompletionMode::kNonIndexed;
-  int32_t backoff_limit = 6;   // failed tasks tolerated before the job fails
-  int32_t priority = 0;        // higher runs first
+  int32_t backoff_limit = 6;  // failed tasks tolerated before the job fails
+  int32_t priority = 0;       // higher runs first
   std::string queue = "default";
-  bool gang = false;           // start all `parallelism` tasks at once or none
+  bool gang = false;  // start all `parallelism` tasks at once or none
   TaskTemplate task;
 };
 
@@ -59,12 +59,12 @@ struct JobStatus {
   int64_t active = 0;                // tasks assigned or running
   int64_t succeeded = 0;
   int64_t failed = 0;
-  IndexSet completed_indexes;        // Indexed mode: indexes that succeeded
-  IndexSet failed_indexes_pending;   // indexes whose last attempt failed, to retry
-  int64_t next_index = 0;            // first index never started (lazy creation)
+  IndexSet completed_indexes;       // Indexed mode: indexes that succeeded
+  IndexSet failed_indexes_pending;  // indexes whose last attempt failed, to retry
+  int64_t next_index = 0;           // first index never started (lazy creation)
   int64_t start_time_ms = 0;
   int64_t completion_time_ms = 0;
-  std::string message;               // e.g. why it failed
+  std::string message;  // e.g. why it failed
 };
 
 struct Job {

@@ -218,12 +218,12 @@ Status CheckKind(const Json& j, std::string_view want) {
   DROVER_RETURN_IF_ERROR(GetString(j, "apiVersion", "", &api_version));
   DROVER_RETURN_IF_ERROR(GetString(j, "kind", "", &kind));
   if (api_version != kApiVersion) {
-    return Status::Invalid("apiVersion", "unsupported apiVersion \"" + api_version +
-                                             "\" (want \"" + kApiVersion + "\")");
+    return Status::Invalid("apiVersion", "unsupported apiVersion \"" + api_version + "\" (want \"" +
+                                             kApiVersion + "\")");
   }
   if (kind != want) {
-    return Status::Invalid("kind", "kind \"" + kind + "\" where " + std::string(want) +
-                                       " was expected");
+    return Status::Invalid("kind",
+                           "kind \"" + kind + "\" where " + std::string(want) + " was expected");
   }
   return Status::Ok();
 }
@@ -362,7 +362,8 @@ Json ToJson(const Job& job) {
 
 Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(CheckKind(j, "Job"));
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
   Job job;
   if (const Json* m = Find(j, "metadata")) {
     DROVER_RETURN_IF_ERROR(MetaFromJson(
@@ -409,8 +410,7 @@ Result<Job> JobFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(
         *st,
         {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
-         "completedIndexes", "retryIndexes", "nextIndex", "startTime", "completionTime",
-         "message"},
+         "completedIndexes", "retryIndexes", "nextIndex", "startTime", "completionTime", "message"},
         "status"));
     std::string phase = "Pending";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
@@ -418,15 +418,19 @@ Result<Job> JobFromJson(const Json& j) {
     if (!p.ok()) return p.status();
     job.status.phase = *p;
     DROVER_RETURN_IF_ERROR(GetStringList(*st, "reasons", "status", &job.status.reasons));
-    DROVER_RETURN_IF_ERROR(GetTime(*st, "estimatedStartTime", "status", &job.status.estimated_start_ms));
+    DROVER_RETURN_IF_ERROR(
+        GetTime(*st, "estimatedStartTime", "status", &job.status.estimated_start_ms));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "active", "status", &job.status.active));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "succeeded", "status", &job.status.succeeded));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "failed", "status", &job.status.failed));
-    DROVER_RETURN_IF_ERROR(IndexSetField(*st, "completedIndexes", "status", &job.status.completed_indexes));
-    DROVER_RETURN_IF_ERROR(IndexSetField(*st, "retryIndexes", "status", &job.status.failed_indexes_pending));
+    DROVER_RETURN_IF_ERROR(
+        IndexSetField(*st, "completedIndexes", "status", &job.status.completed_indexes));
+    DROVER_RETURN_IF_ERROR(
+        IndexSetField(*st, "retryIndexes", "status", &job.status.failed_indexes_pending));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "nextIndex", "status", &job.status.next_index));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "startTime", "status", &job.status.start_time_ms));
-    DROVER_RETURN_IF_ERROR(GetTime(*st, "completionTime", "status", &job.status.completion_time_ms));
+    DROVER_RETURN_IF_ERROR(
+        GetTime(*st, "completionTime", "status", &job.status.completion_time_ms));
     DROVER_RETURN_IF_ERROR(GetString(*st, "message", "status", &job.status.message));
   }
   return job;
@@ -438,9 +442,8 @@ Json ToJson(const Task& task) {
   j["kind"] = "Task";
   j["metadata"] = MetaToJson(task.metadata);
   const TaskSpec& s = task.spec;
-  j["spec"] = {{"jobId", s.job_id},     {"index", s.index}, {"attempt", s.attempt},
-               {"node", s.node},        {"cores", s.cores}, {"cpus", s.cpus},
-               {"memory", s.memory_bytes}};
+  j["spec"] = {{"jobId", s.job_id}, {"index", s.index}, {"attempt", s.attempt},    {"node", s.node},
+               {"cores", s.cores},  {"cpus", s.cpus},   {"memory", s.memory_bytes}};
   const TaskStatus& st = task.status;
   Json status = {{"phase", TaskPhaseName(st.phase)}};
   if (st.exit_code >= 0) status["exitCode"] = st.exit_code;
@@ -460,12 +463,13 @@ Json ToJson(const Task& task) {
 
 Result<Task> TaskFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(CheckKind(j, "Task"));
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
   Task task;
   if (const Json* m = Find(j, "metadata")) {
-    DROVER_RETURN_IF_ERROR(MetaFromJson(
-        *m, "metadata", &task.metadata,
-        {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
+    DROVER_RETURN_IF_ERROR(
+        MetaFromJson(*m, "metadata", &task.metadata,
+                     {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
   }
   if (const Json* s = Find(j, "spec")) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(
@@ -479,10 +483,9 @@ Result<Task> TaskFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(GetInt(*s, "memory", "spec", &task.spec.memory_bytes));
   }
   if (const Json* st = Find(j, "status")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(*st,
-                                            {"phase", "exitCode", "signal", "pid", "startTime",
-                                             "finishTime", "usage", "message"},
-                                            "status"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(
+        *st, {"phase", "exitCode", "signal", "pid", "startTime", "finishTime", "usage", "message"},
+        "status"));
     std::string phase = "Assigned";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
     auto p = ParseTaskPhase(phase);
@@ -496,7 +499,8 @@ Result<Task> TaskFromJson(const Json& j) {
     if (const Json* u = Find(*st, "usage")) {
       DROVER_RETURN_IF_ERROR(
           CheckKnownFields(*u, {"userCpuMs", "systemCpuMs", "maxRssKb"}, "status.usage"));
-      DROVER_RETURN_IF_ERROR(GetInt(*u, "userCpuMs", "status.usage", &task.status.usage.user_cpu_ms));
+      DROVER_RETURN_IF_ERROR(
+          GetInt(*u, "userCpuMs", "status.usage", &task.status.usage.user_cpu_ms));
       DROVER_RETURN_IF_ERROR(
           GetInt(*u, "systemCpuMs", "status.usage", &task.status.usage.system_cpu_ms));
       DROVER_RETURN_IF_ERROR(GetInt(*u, "maxRssKb", "status.usage", &task.status.usage.max_rss_kb));
@@ -511,9 +515,12 @@ Json ToJson(const NodeTopology& t) {
   for (const CoreInfo& c : t.cores) {
     cores.push_back({{"id", c.id}, {"package", c.package}, {"numa", c.numa}, {"pus", c.pus}});
   }
-  return {{"source", t.source},       {"packages", t.packages},
-          {"numaNodes", t.numa_nodes}, {"memory", t.memory_bytes},
-          {"numaMemory", t.numa_memory_bytes}, {"cores", std::move(cores)}};
+  return {{"source", t.source},
+          {"packages", t.packages},
+          {"numaNodes", t.numa_nodes},
+          {"memory", t.memory_bytes},
+          {"numaMemory", t.numa_memory_bytes},
+          {"cores", std::move(cores)}};
 }
 
 Result<NodeTopology> TopologyFromJson(const Json& j, std::string_view path) {
@@ -566,23 +573,24 @@ Json ToJson(const Node& node) {
 
 Result<Node> NodeFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(CheckKind(j, "Node"));
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
   Node node;
   if (const Json* m = Find(j, "metadata")) {
-    DROVER_RETURN_IF_ERROR(MetaFromJson(
-        *m, "metadata", &node.metadata,
-        {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
+    DROVER_RETURN_IF_ERROR(
+        MetaFromJson(*m, "metadata", &node.metadata,
+                     {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
   }
   if (const Json* s = Find(j, "spec")) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(*s, {"unschedulable"}, "spec"));
     DROVER_RETURN_IF_ERROR(GetBool(*s, "unschedulable", "spec", &node.spec.unschedulable));
   }
   if (const Json* st = Find(j, "status")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(*st,
-                                            {"phase", "address", "topology", "allocatedCpus",
-                                             "allocatedMemory", "runningTasks",
-                                             "lastHeartbeatTime"},
-                                            "status"));
+    DROVER_RETURN_IF_ERROR(
+        CheckKnownFields(*st,
+                         {"phase", "address", "topology", "allocatedCpus", "allocatedMemory",
+                          "runningTasks", "lastHeartbeatTime"},
+                         "status"));
     std::string phase = "NotReady";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
     node.status.phase = phase == "Ready" ? NodePhase::kReady : NodePhase::kNotReady;
@@ -615,7 +623,7 @@ std::string FormatTime(int64_t unix_ms) {
   time_t secs = static_cast<time_t>(unix_ms / 1000);
   struct tm tm;
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(unix_ms % 1000));
@@ -630,7 +638,8 @@ Result<int64_t> ParseTime(std::string_view text) {
   int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
   if (n != 6 || s.size() < 20) {
-    return Status::Invalid("", "bad time \"" + s + "\" (want RFC 3339 UTC, e.g. 2026-01-02T03:04:05Z)");
+    return Status::Invalid("",
+                           "bad time \"" + s + "\" (want RFC 3339 UTC, e.g. 2026-01-02T03:04:05Z)");
   }
   size_t pos = 19;
   if (s[pos] == '.') {
@@ -660,7 +669,8 @@ Result<int64_t> ParseQuantity(const Json& value) {
     return v;
   }
   if (!value.is_string()) {
-    return Status::Invalid("", "must be bytes or a quantity like \"512Mi\" (got " + value.dump() + ")");
+    return Status::Invalid("",
+                           "must be bytes or a quantity like \"512Mi\" (got " + value.dump() + ")");
   }
   const std::string& s = value.get_ref<const std::string&>();
   double number = 0;
@@ -673,10 +683,16 @@ Result<int64_t> ParseQuantity(const Json& value) {
     std::string_view name;
     double factor;
   };
-  static constexpr Unit kUnits[] = {
-      {"", 1},          {"k", 1e3},         {"K", 1e3},         {"M", 1e6},
-      {"G", 1e9},       {"T", 1e12},        {"Ki", 1024.0},     {"Mi", 1048576.0},
-      {"Gi", 1073741824.0}, {"Ti", 1099511627776.0}};
+  static constexpr Unit kUnits[] = {{"", 1},
+                                    {"k", 1e3},
+                                    {"K", 1e3},
+                                    {"M", 1e6},
+                                    {"G", 1e9},
+                                    {"T", 1e12},
+                                    {"Ki", 1024.0},
+                                    {"Mi", 1048576.0},
+                                    {"Gi", 1073741824.0},
+                                    {"Ti", 1099511627776.0}};
   for (const Unit& u : kUnits) {
     if (suffix == u.name) {
       double bytes = number * u.factor;
@@ -691,8 +707,8 @@ Result<int64_t> ParseQuantity(const Json& value) {
 Result<int64_t> ParseSlurmDuration(std::string_view text) {
   std::string s(text);
   auto bad = [&] {
-    return Status::Invalid("", "bad duration \"" + s +
-                                   "\" (want seconds, MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]])");
+    return Status::Invalid(
+        "", "bad duration \"" + s + "\" (want seconds, MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]])");
   };
   int64_t days = 0;
   std::string_view rest = text;
@@ -720,14 +736,18 @@ Result<int64_t> ParseSlurmDuration(std::string_view text) {
     if (d.empty() || ec != std::errc() || ptr != d.data() + d.size() || days < 0) return bad();
     if (!parse_parts(rest.substr(dash + 1))) return bad();
     // D-HH, D-HH:MM, D-HH:MM:SS
-    int64_t h = parts[0], m = parts.size() > 1 ? parts[1] : 0, sec = parts.size() > 2 ? parts[2] : 0;
+    int64_t h = parts[0], m = parts.size() > 1 ? parts[1] : 0,
+            sec = parts.size() > 2 ? parts[2] : 0;
     return days * 86400 + h * 3600 + m * 60 + sec;
   }
   if (!parse_parts(rest)) return bad();
   switch (parts.size()) {
-    case 1: return parts[0] * 60;                                  // MM
-    case 2: return parts[0] * 60 + parts[1];                       // MM:SS
-    default: return parts[0] * 3600 + parts[1] * 60 + parts[2];    // HH:MM:SS
+    case 1:
+      return parts[0] * 60;  // MM
+    case 2:
+      return parts[0] * 60 + parts[1];  // MM:SS
+    default:
+      return parts[0] * 3600 + parts[1] * 60 + parts[2];  // HH:MM:SS
   }
 }
 
@@ -738,8 +758,8 @@ Result<int64_t> ParseDuration(const Json& value) {
     return v;
   }
   if (!value.is_string()) {
-    return Status::Invalid("", "must be seconds or a duration like \"1:30:00\" (got " +
-                                   value.dump() + ")");
+    return Status::Invalid(
+        "", "must be seconds or a duration like \"1:30:00\" (got " + value.dump() + ")");
   }
   return ParseSlurmDuration(value.get_ref<const std::string&>());
 }

@@ -9,11 +9,16 @@ namespace drover {
 
 std::string_view JobPhaseName(JobPhase phase) {
   switch (phase) {
-    case JobPhase::kPending: return "Pending";
-    case JobPhase::kRunning: return "Running";
-    case JobPhase::kSucceeded: return "Succeeded";
-    case JobPhase::kFailed: return "Failed";
-    case JobPhase::kCancelled: return "Cancelled";
+    case JobPhase::kPending:
+      return "Pending";
+    case JobPhase::kRunning:
+      return "Running";
+    case JobPhase::kSucceeded:
+      return "Succeeded";
+    case JobPhase::kFailed:
+      return "Failed";
+    case JobPhase::kCancelled:
+      return "Cancelled";
   }
   return "Unknown";
 }
@@ -25,12 +30,18 @@ bool IsTerminal(JobPhase phase) {
 
 std::string_view TaskPhaseName(TaskPhase phase) {
   switch (phase) {
-    case TaskPhase::kAssigned: return "Assigned";
-    case TaskPhase::kRunning: return "Running";
-    case TaskPhase::kSucceeded: return "Succeeded";
-    case TaskPhase::kFailed: return "Failed";
-    case TaskPhase::kCancelled: return "Cancelled";
-    case TaskPhase::kLost: return "Lost";
+    case TaskPhase::kAssigned:
+      return "Assigned";
+    case TaskPhase::kRunning:
+      return "Running";
+    case TaskPhase::kSucceeded:
+      return "Succeeded";
+    case TaskPhase::kFailed:
+      return "Failed";
+    case TaskPhase::kCancelled:
+      return "Cancelled";
+    case TaskPhase::kLost:
+      return "Lost";
   }
   return "Unknown";
 }

@@ -17,10 +17,10 @@ enum class NodePhase { kReady, kNotReady };
 
 struct NodeStatus {
   NodePhase phase = NodePhase::kNotReady;
-  std::string address;          // host:port of the agent's HTTP endpoint (logs, metrics)
+  std::string address;  // host:port of the agent's HTTP endpoint (logs, metrics)
   NodeTopology topology;
   int64_t last_heartbeat_ms = 0;
-  int32_t allocated_cpus = 0;   // cores held by assigned or running tasks
+  int32_t allocated_cpus = 0;  // cores held by assigned or running tasks
   int64_t allocated_memory_bytes = 0;
   int64_t running_tasks = 0;
 };

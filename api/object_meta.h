@@ -10,11 +10,11 @@ namespace drover {
 using Labels = std::map<std::string, std::string>;
 
 struct ObjectMeta {
-  std::string name;               // user-chosen (jobs) or assigned (tasks, nodes)
-  std::string uid;                // unique for the object's lifetime, assigned by droverd
+  std::string name;  // user-chosen (jobs) or assigned (tasks, nodes)
+  std::string uid;   // unique for the object's lifetime, assigned by droverd
   Labels labels;
-  int64_t creation_time_ms = 0;   // Unix epoch, milliseconds
-  int64_t resource_version = 0;   // bumped by droverd on every change
+  int64_t creation_time_ms = 0;  // Unix epoch, milliseconds
+  int64_t resource_version = 0;  // bumped by droverd on every change
 };
 
 // Who submitted an object: recorded by droverd from the caller's credentials,

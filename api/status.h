@@ -82,7 +82,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an ok Status");
   }
@@ -106,8 +106,8 @@ class [[nodiscard]] Result {
 
 }  // namespace drover
 
-#define DROVER_RETURN_IF_ERROR(expr)      \
-  do {                                    \
-    ::drover::Status _st = (expr);        \
-    if (!_st.ok()) return _st;            \
+#define DROVER_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::drover::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)

@@ -12,7 +12,7 @@
 namespace drover {
 
 enum class TaskPhase {
-  kAssigned,   // placed on a node; the node has not yet reported it started
+  kAssigned,  // placed on a node; the node has not yet reported it started
   kRunning,
   kSucceeded,  // exited 0
   kFailed,     // non-zero exit, signal, or failed to start
@@ -31,8 +31,8 @@ struct TaskSpec {
   int64_t index = 0;
   int32_t attempt = 0;
   std::string node;
-  std::vector<int32_t> cores;   // core ids on the node, chosen by the scheduler
-  std::vector<int32_t> cpus;    // OS indexes of the PUs under those cores
+  std::vector<int32_t> cores;  // core ids on the node, chosen by the scheduler
+  std::vector<int32_t> cpus;   // OS indexes of the PUs under those cores
   int64_t memory_bytes = 0;
 };
 

@@ -10,17 +10,17 @@
 namespace drover {
 
 struct CoreInfo {
-  int32_t id = 0;                // logical index among the node's cores, 0..n-1
-  int32_t package = 0;           // logical index of its package (socket)
-  int32_t numa = 0;              // logical index of its NUMA node
-  std::vector<int32_t> pus;      // OS indexes of its PUs (what the kernel calls CPUs)
+  int32_t id = 0;            // logical index among the node's cores, 0..n-1
+  int32_t package = 0;       // logical index of its package (socket)
+  int32_t numa = 0;          // logical index of its NUMA node
+  std::vector<int32_t> pus;  // OS indexes of its PUs (what the kernel calls CPUs)
 };
 
 struct NodeTopology {
-  std::string source;            // "hwloc", "synthetic:<desc>" or "xml:<file>"
+  std::string source;  // "hwloc", "synthetic:<desc>" or "xml:<file>"
   int32_t packages = 1;
   int32_t numa_nodes = 1;
-  std::vector<CoreInfo> cores;   // ordered by id
+  std::vector<CoreInfo> cores;  // ordered by id
   int64_t memory_bytes = 0;
   std::vector<int64_t> numa_memory_bytes;  // indexed by NUMA logical index
 };

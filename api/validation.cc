@@ -34,7 +34,8 @@ Status ValidateLabels(const Labels& labels) {
     }
     if (value.size() > 63) return Status::Invalid(field, "label values are at most 63 characters");
     for (char c : value) {
-      if (!IsNameChar(c)) return Status::Invalid(field, "label values may hold only [A-Za-z0-9._-]");
+      if (!IsNameChar(c))
+        return Status::Invalid(field, "label values may hold only [A-Za-z0-9._-]");
     }
   }
   return Status::Ok();
@@ -50,8 +51,8 @@ Status ValidateName(std::string_view field, std::string_view name) {
                                                    std::to_string(name.size()) + ")");
   }
   if (!std::isalnum(static_cast<unsigned char>(name[0]))) {
-    return Status::Invalid(std::string(field), "\"" + std::string(name) +
-                                                   "\" must start with a letter or digit");
+    return Status::Invalid(std::string(field),
+                           "\"" + std::string(name) + "\" must start with a letter or digit");
   }
   for (char c : name) {
     if (!IsNameChar(c)) {
@@ -93,12 +94,12 @@ Status ValidateJobSubmission(const Job& job) {
     return Status::Invalid("spec.template.command", "is required (the program to run)");
   }
   if (t.command.size() + t.args.size() > kMaxArgs) {
-    return Status::Invalid("spec.template.args", "too many arguments (at most " +
-                                                     std::to_string(kMaxArgs) + ")");
+    return Status::Invalid("spec.template.args",
+                           "too many arguments (at most " + std::to_string(kMaxArgs) + ")");
   }
   if (t.env.size() > kMaxEnvVars) {
-    return Status::Invalid("spec.template.env", "at most " + std::to_string(kMaxEnvVars) +
-                                                    " variables");
+    return Status::Invalid("spec.template.env",
+                           "at most " + std::to_string(kMaxEnvVars) + " variables");
   }
   for (size_t i = 0; i < t.env.size(); ++i) {
     if (!IsEnvName(t.env[i].first)) {

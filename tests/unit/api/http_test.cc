@@ -7,15 +7,17 @@
 
 #include "api/http_client.h"
 #include "api/http_server.h"
+#include "api/json_codec.h"
 
 namespace drover {
 namespace {
 
 HttpHandler Echo() {
   return [](HttpRequest req, HttpResponder respond) {
-    Json j = {{"method", req.method}, {"path", req.path},  {"query", req.query},
-              {"body", req.body},     {"token", req.bearer_token},
-              {"unix", req.peer.via_unix_socket}, {"uid", req.peer.uid}};
+    Json j = {{"method", req.method},      {"path", req.path},
+              {"query", req.query},        {"body", req.body},
+              {"token", req.bearer_token}, {"unix", req.peer.via_unix_socket},
+              {"uid", req.peer.uid}};
     respond(HttpResponse{200, "application/json", j.dump()});
   };
 }

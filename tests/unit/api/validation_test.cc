@@ -28,7 +28,11 @@ TEST(ValidationTest, EachRuleNamesItsField) {
       {"no command", [](Job& j) { j.spec.task.command.clear(); }, "spec.template.command"},
       {"zero cpus", [](Job& j) { j.spec.task.resources.cpus = 0; }, "spec.template.resources.cpus"},
       {"relative cwd", [](Job& j) { j.spec.task.working_dir = "tmp"; }, "spec.template.workingDir"},
-      {"bad env", [](Job& j) { j.spec.task.env = {{"1X", "v"}}; }, "spec.template.env[0].name"},
+      {"bad env",
+       [](Job& j) {
+         j.spec.task.env = {{"1X", "v"}};
+       },
+       "spec.template.env[0].name"},
       {"bad name", [](Job& j) { j.metadata.name = "a b"; }, "metadata.name"},
       {"empty name", [](Job& j) { j.metadata.name = ""; }, "metadata.name"},
       {"gang wider than job",
