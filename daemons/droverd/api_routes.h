@@ -1,0 +1,36 @@
+// The HTTP API of droverd (docs/api.md): routing, identity, and the handlers
+// that turn requests into StateLoop commands. Handlers parse and validate on
+// the I/O thread, so the state thread only applies.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/http_types.h"
+#include "daemons/droverd/identity.h"
+#include "daemons/droverd/metrics.h"
+#include "daemons/droverd/state_loop.h"
+
+namespace drover::droverd {
+
+struct ApiContext {
+  StateLoop* loop = nullptr;
+  Metrics* metrics = nullptr;
+  const TokenTable* tokens = nullptr;
+  uint32_t daemon_uid = 0;
+};
+
+HttpHandler MakeApiHandler(ApiContext context);
+
+// Route handlers, one file per resource. `parts` is the path split on '/'
+// after "/api/v1/" (e.g. {"jobs", "42", "cancel"}).
+void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                    const std::vector<std::string>& parts, HttpResponder respond);
+void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                     const std::vector<std::string>& parts, HttpResponder respond);
+
+// Helpers shared by the route files.
+HttpResponse JsonResponse(int status, const Json& body);
+HttpResponse NotFoundResponse(const HttpRequest& req);
+
+}  // namespace drover::droverd

@@ -1,0 +1,575 @@
+#include "daemons/droverd/cluster_state.h"
+
+#include <algorithm>
+#include <random>
+
+#include "api/json_codec.h"
+#include "api/validation.h"
+#include "controllers/job_controller.h"
+
+namespace drover::droverd {
+namespace {
+
+constexpr char kJobKind[] = "job";
+constexpr char kTaskKind[] = "task";
+constexpr char kNodeKind[] = "node";
+constexpr char kMetaKind[] = "meta";
+constexpr int64_t kCancelGraceMs = 10'000;
+
+std::string NewUid() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string JobKey(uint64_t id) {
+  // Zero-padded so the store's key order is id order.
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+}  // namespace
+
+Status ClusterState::Load(db::Store& store, int64_t now_ms) {
+  auto jobs = store.LoadAll(kJobKind);
+  if (!jobs.ok()) return jobs.status();
+  for (const auto& obj : *jobs) {
+    auto json = ParseJson(obj.data);
+    if (!json.ok())
+      return Status::Internal("stored job " + obj.key + ": " + json.status().ToString());
+    auto job = JobFromJson(*json);
+    if (!job.ok())
+      return Status::Internal("stored job " + obj.key + ": " + job.status().ToString());
+    uint64_t id = job->id;
+    next_job_id_ = std::max(next_job_id_, id + 1);
+    resource_version_ = std::max(resource_version_, job->metadata.resource_version);
+    if (!IsTerminal(job->status.phase)) unfinished_jobs_.insert(id);
+    CountJobPhase(job->status.phase, +1);
+    jobs_.emplace(id, std::move(*job));
+  }
+  auto nodes = store.LoadAll(kNodeKind);
+  if (!nodes.ok()) return nodes.status();
+  for (const auto& obj : *nodes) {
+    auto json = ParseJson(obj.data);
+    if (!json.ok())
+      return Status::Internal("stored node " + obj.key + ": " + json.status().ToString());
+    auto node = NodeFromJson(*json);
+    if (!node.ok())
+      return Status::Internal("stored node " + obj.key + ": " + node.status().ToString());
+    // A node proves itself alive again by heartbeating; until then it holds
+    // its tasks but gets no new ones. Its grace starts now, not at its last
+    // heartbeat before the restart.
+    node->status.last_heartbeat_ms = now_ms;
+    node->status.phase = NodePhase::kReady;
+    node->status.allocated_cpus = 0;  // recounted from the tasks below
+    node->status.allocated_memory_bytes = 0;
+    node->status.running_tasks = 0;
+    auto& alloc = allocations_[node->metadata.name];
+    alloc.core_busy.assign(node->status.topology.cores.size(), false);
+    resource_version_ = std::max(resource_version_, node->metadata.resource_version);
+    nodes_.emplace(node->metadata.name, std::move(*node));
+  }
+  auto tasks = store.LoadAll(kTaskKind);
+  if (!tasks.ok()) return tasks.status();
+  for (const auto& obj : *tasks) {
+    auto json = ParseJson(obj.data);
+    if (!json.ok())
+      return Status::Internal("stored task " + obj.key + ": " + json.status().ToString());
+    auto task = TaskFromJson(*json);
+    if (!task.ok())
+      return Status::Internal("stored task " + obj.key + ": " + task.status().ToString());
+    resource_version_ = std::max(resource_version_, task->metadata.resource_version);
+    std::string name = task->metadata.name;
+    job_tasks_[task->spec.job_id].push_back(name);
+    auto [it, inserted] = tasks_.emplace(name, std::move(*task));
+    const Task& t = it->second;
+    if (!IsTerminal(t.status.phase)) {
+      Hold(t);
+      (t.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
+                                              : counters_.tasks_running)++;
+    }
+  }
+  auto meta = store.Get(kMetaKind, "next_job_id");
+  if (meta.ok()) {
+    next_job_id_ = std::max<uint64_t>(next_job_id_, std::stoull(meta->data));
+  }
+  // Rebuild what each node must still be told: launches not yet confirmed,
+  // and kills of tasks whose job already ended.
+  for (auto& [name, task] : tasks_) {
+    if (IsTerminal(task.status.phase)) continue;
+    const Job& job = jobs_.at(task.spec.job_id);
+    if (IsTerminal(job.status.phase)) {
+      channels_[task.spec.node].AppendKill(name, kCancelGraceMs);
+    } else if (task.status.phase == TaskPhase::kAssigned) {
+      channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node));
+    }
+  }
+  for (auto& [id, names] : job_tasks_) {
+    std::sort(names.begin(), names.end(), [this](const std::string& a, const std::string& b) {
+      return tasks_.at(a).metadata.creation_time_ms < tasks_.at(b).metadata.creation_time_ms;
+    });
+  }
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
+void ClusterState::CountJobPhase(JobPhase phase, int delta) {
+  counters_.jobs_by_phase[phase] += delta;
+}
+
+void ClusterState::TouchJob(Job& job) {
+  job.metadata.resource_version = ++resource_version_;
+  dirty_jobs_.insert(job.id);
+}
+
+void ClusterState::TouchTask(Task& task) {
+  task.metadata.resource_version = ++resource_version_;
+  dirty_tasks_.insert(task.metadata.name);
+}
+
+void ClusterState::TouchNode(Node& node) {
+  node.metadata.resource_version = ++resource_version_;
+  dirty_nodes_.insert(node.metadata.name);
+}
+
+Status ClusterState::CheckSubmission(const Job& job) const {
+  DROVER_RETURN_IF_ERROR(ValidateJobSubmission(job));
+  if (nodes_.empty()) return Status::Ok();  // nothing registered yet: cannot judge
+  const ResourceRequest& r = job.spec.task.resources;
+  int64_t best_cores = 0, best_memory = 0, slots = 0;
+  bool fits_one = false;
+  for (const auto& [name, node] : nodes_) {
+    const NodeTopology& t = node.status.topology;
+    int64_t cores = static_cast<int64_t>(t.cores.size());
+    best_cores = std::max(best_cores, cores);
+    best_memory = std::max(best_memory, t.memory_bytes);
+    if (cores >= r.cpus && t.memory_bytes >= r.memory_bytes) {
+      fits_one = true;
+      int64_t by_cores = cores / r.cpus;
+      int64_t by_memory = r.memory_bytes > 0 ? t.memory_bytes / r.memory_bytes : by_cores;
+      slots += std::min(by_cores, by_memory);
+    }
+  }
+  if (!fits_one) {
+    if (r.cpus > best_cores) {
+      return Status::Unschedulable("spec.template.resources.cpus",
+                                   "a task asks for " + std::to_string(r.cpus) +
+                                       " cpus but the largest node has " +
+                                       std::to_string(best_cores));
+    }
+    return Status::Unschedulable("spec.template.resources.memory",
+                                 "a task asks for " + std::to_string(r.memory_bytes) +
+                                     " bytes of memory but no node with enough cpus has that "
+                                     "much (largest: " +
+                                     std::to_string(best_memory) + ")");
+  }
+  if (job.spec.gang && slots < job.spec.parallelism) {
+    return Status::Unschedulable("spec.parallelism",
+                                 "a gang of " + std::to_string(job.spec.parallelism) +
+                                     " tasks needs them all at once but the whole cluster holds "
+                                     "only " +
+                                     std::to_string(slots) + " such tasks");
+  }
+  return Status::Ok();
+}
+
+Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(CheckSubmission(job));
+  job.id = next_job_id_++;
+  meta_dirty_ = true;
+  job.metadata.uid = NewUid();
+  job.metadata.creation_time_ms = now_ms;
+  job.owner = {caller.user, caller.uid, caller.gid};
+  job.status = JobStatus{};
+  uint64_t id = job.id;
+  auto [it, inserted] = jobs_.emplace(id, std::move(job));
+  unfinished_jobs_.insert(id);
+  CountJobPhase(JobPhase::kPending, +1);
+  TouchJob(it->second);
+  needs_scheduling_ = true;
+  return &it->second;
+}
+
+Status ClusterState::CancelJob(uint64_t id, const Caller& caller, int64_t now_ms) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
+  Job& job = it->second;
+  if (caller.role != Role::kAdmin && caller.uid != job.owner.uid) {
+    return Status::PermissionDenied("job " + std::to_string(id) + " belongs to " + job.owner.user +
+                                    "; only its owner or an admin may cancel it");
+  }
+  JobPhase before = job.status.phase;
+  if (!controllers::CancelJob(job, now_ms)) {
+    return Status::Conflict("job " + std::to_string(id) + " already finished (" +
+                            std::string(JobPhaseName(before)) + ")");
+  }
+  CountJobPhase(before, -1);
+  CountJobPhase(JobPhase::kCancelled, +1);
+  unfinished_jobs_.erase(id);
+  TouchJob(job);
+  KillActiveTasks(id, kCancelGraceMs);
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
+void ClusterState::KillActiveTasks(uint64_t job_id, int64_t grace_ms) {
+  auto it = job_tasks_.find(job_id);
+  if (it == job_tasks_.end()) return;
+  for (const std::string& name : it->second) {
+    const Task& t = tasks_.at(name);
+    if (!IsTerminal(t.status.phase)) channels_[t.spec.node].AppendKill(name, grace_ms);
+  }
+}
+
+const Job* ClusterState::FindJob(uint64_t id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const Task* ClusterState::FindTask(const std::string& name) const {
+  auto it = tasks_.find(name);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Task*> ClusterState::TasksOfJob(uint64_t id) const {
+  std::vector<const Task*> out;
+  auto it = job_tasks_.find(id);
+  if (it == job_tasks_.end()) return out;
+  for (const std::string& name : it->second) out.push_back(&tasks_.at(name));
+  return out;
+}
+
+Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", node.metadata.name));
+  const NodeTopology& topo = node.status.topology;
+  if (topo.cores.empty()) return Status::Invalid("status.topology.cores", "a node needs cores");
+  std::string name = node.metadata.name;
+  auto it = nodes_.find(name);
+  if (it != nodes_.end()) {
+    auto& alloc = allocations_[name];
+    if (topo.cores.size() < alloc.core_busy.size()) {
+      for (size_t c = topo.cores.size(); c < alloc.core_busy.size(); ++c) {
+        if (alloc.core_busy[c]) {
+          return Status::Conflict("node " + name + " re-registered with fewer cores while core " +
+                                  std::to_string(c) + " holds a task");
+        }
+      }
+    }
+    node.metadata.uid = it->second.metadata.uid;
+    node.metadata.creation_time_ms = it->second.metadata.creation_time_ms;
+    node.spec = it->second.spec;  // drains survive a re-registration
+  } else {
+    node.metadata.uid = NewUid();
+    node.metadata.creation_time_ms = now_ms;
+  }
+  node.status.phase = NodePhase::kReady;
+  node.status.last_heartbeat_ms = now_ms;
+  auto& alloc = allocations_[name];
+  alloc.core_busy.resize(topo.cores.size(), false);
+  node.status.allocated_cpus =
+      static_cast<int32_t>(std::count(alloc.core_busy.begin(), alloc.core_busy.end(), true));
+  node.status.allocated_memory_bytes = alloc.memory_used;
+  node.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  auto& slot = nodes_[name];
+  slot = std::move(node);
+  TouchNode(slot);
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
+Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " is not registered");
+  it->second.status.last_heartbeat_ms = now_ms;
+  if (it->second.status.phase != NodePhase::kReady) {
+    it->second.status.phase = NodePhase::kReady;
+    TouchNode(it->second);
+    needs_scheduling_ = true;
+  }
+  return Status::Ok();
+}
+
+NodeChannel* ClusterState::Channel(const std::string& node) {
+  if (nodes_.find(node) == nodes_.end()) return nullptr;
+  return &channels_[node];
+}
+
+void ClusterState::Hold(const Task& task) {
+  auto& alloc = allocations_[task.spec.node];
+  for (int32_t c : task.spec.cores) {
+    if (c >= 0 && static_cast<size_t>(c) < alloc.core_busy.size()) alloc.core_busy[c] = true;
+  }
+  alloc.memory_used += task.spec.memory_bytes;
+  alloc.tasks.insert(task.metadata.name);
+  auto node = nodes_.find(task.spec.node);
+  if (node != nodes_.end()) {
+    node->second.status.allocated_cpus += static_cast<int32_t>(task.spec.cores.size());
+    node->second.status.allocated_memory_bytes += task.spec.memory_bytes;
+    node->second.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  }
+}
+
+void ClusterState::Release(const Task& task) {
+  auto& alloc = allocations_[task.spec.node];
+  for (int32_t c : task.spec.cores) {
+    if (c >= 0 && static_cast<size_t>(c) < alloc.core_busy.size()) alloc.core_busy[c] = false;
+  }
+  alloc.memory_used -= task.spec.memory_bytes;
+  alloc.tasks.erase(task.metadata.name);
+  auto node = nodes_.find(task.spec.node);
+  if (node != nodes_.end()) {
+    node->second.status.allocated_cpus -= static_cast<int32_t>(task.spec.cores.size());
+    node->second.status.allocated_memory_bytes -= task.spec.memory_bytes;
+    node->second.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  }
+}
+
+void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
+  (task.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
+                                             : counters_.tasks_running)--;
+  task.status.phase = phase;
+  if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
+  Release(task);
+  TouchTask(task);
+  (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
+                                  : counters_.tasks_failed_total)++;
+
+  Job& job = jobs_.at(task.spec.job_id);
+  JobPhase before = job.status.phase;
+  auto effect = controllers::RecordTaskEnd(job, task, now_ms);
+  if (job.status.phase != before) {
+    CountJobPhase(before, -1);
+    CountJobPhase(job.status.phase, +1);
+  }
+  if (effect.job_finished) unfinished_jobs_.erase(job.id);
+  if (effect.kill_active_tasks) KillActiveTasks(job.id, kCancelGraceMs);
+  TouchJob(job);
+  needs_scheduling_ = true;
+}
+
+Status ClusterState::ApplyReport(const std::string& node, const TaskReport& report,
+                                 int64_t now_ms) {
+  auto it = tasks_.find(report.task);
+  if (it == tasks_.end()) return Status::NotFound("unknown task \"" + report.task + "\"");
+  Task& task = it->second;
+  if (task.spec.node != node) {
+    return Status::PermissionDenied("task " + report.task + " is assigned to node " +
+                                    task.spec.node + ", not " + node);
+  }
+  if (report.phase != TaskPhase::kRunning && report.phase != TaskPhase::kSucceeded &&
+      report.phase != TaskPhase::kFailed) {
+    return Status::Invalid("phase", "a node reports Running, Succeeded or Failed");
+  }
+  if (IsTerminal(task.status.phase)) return Status::Ok();  // stale repeat: already recorded
+  int64_t when = report.time_ms > 0 ? report.time_ms : now_ms;
+  if (report.phase == TaskPhase::kRunning) {
+    if (task.status.phase == TaskPhase::kRunning) return Status::Ok();
+    task.status.phase = TaskPhase::kRunning;
+    task.status.pid = report.pid;
+    task.status.start_time_ms = when;
+    counters_.tasks_assigned--;
+    counters_.tasks_running++;
+    counters_.tasks_started_total++;
+    TouchTask(task);
+    return Status::Ok();
+  }
+  if (report.phase == TaskPhase::kSucceeded && (report.exit_code != 0 || report.signal != 0)) {
+    return Status::Invalid("exitCode", "Succeeded with a non-zero exit code or a signal");
+  }
+  if (task.status.phase == TaskPhase::kAssigned) counters_.tasks_started_total++;
+  if (report.pid != 0) task.status.pid = report.pid;
+  if (task.status.start_time_ms == 0) task.status.start_time_ms = when;
+  task.status.exit_code = report.exit_code;
+  task.status.signal = report.signal;
+  task.status.usage = report.usage;
+  task.status.finish_time_ms = when;
+  task.status.message = report.timed_out ? "time limit exceeded" : report.message;
+  const Job& job = jobs_.at(task.spec.job_id);
+  TaskPhase phase = report.phase;
+  if (job.status.phase == JobPhase::kCancelled) phase = TaskPhase::kCancelled;
+  EndTask(task, phase, now_ms);
+  return Status::Ok();
+}
+
+void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) {
+  for (auto& [name, node] : nodes_) {
+    if (node.status.phase != NodePhase::kReady) continue;
+    if (now_ms - node.status.last_heartbeat_ms <= heartbeat_timeout_ms) continue;
+    node.status.phase = NodePhase::kNotReady;
+    TouchNode(node);
+    // The node's tasks are gone as far as the cluster can tell: their jobs
+    // retry them elsewhere.
+    auto tasks = allocations_[name].tasks;
+    for (const std::string& t : tasks) {
+      Task& task = tasks_.at(t);
+      task.status.message = "node " + name + " stopped responding";
+      EndTask(task, TaskPhase::kLost, now_ms);
+    }
+    channels_[name].Reset();
+    needs_scheduling_ = true;
+  }
+}
+
+void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
+                                       std::vector<scheduler::PendingJob>* pending) const {
+  for (const auto& [name, node] : nodes_) {
+    scheduler::NodeSnapshot snap;
+    snap.name = name;
+    snap.topology = node.status.topology;
+    const auto& alloc = allocations_.at(name);
+    snap.core_busy = alloc.core_busy;
+    snap.memory_free_bytes = node.status.topology.memory_bytes - alloc.memory_used;
+    snap.schedulable = node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
+    cluster->nodes.push_back(std::move(snap));
+  }
+  for (const auto& [name, task] : tasks_) {
+    if (IsTerminal(task.status.phase)) continue;
+    const Job& job = jobs_.at(task.spec.job_id);
+    scheduler::RunningTask r;
+    r.job_id = task.spec.job_id;
+    r.node = task.spec.node;
+    r.cores = task.spec.cores;
+    r.memory_bytes = task.spec.memory_bytes;
+    int64_t start =
+        task.status.start_time_ms ? task.status.start_time_ms : task.metadata.creation_time_ms;
+    r.expected_end_ms =
+        job.spec.task.time_limit_s > 0 ? start + job.spec.task.time_limit_s * 1000 : 0;
+    cluster->running.push_back(std::move(r));
+  }
+  for (uint64_t id : unfinished_jobs_) {
+    const Job& job = jobs_.at(id);
+    int64_t wanted = controllers::TasksWanted(job);
+    if (wanted <= 0) continue;
+    scheduler::PendingJob p;
+    p.job_id = id;
+    p.priority = job.spec.priority;
+    p.submit_time_ms = job.metadata.creation_time_ms;
+    p.tasks_wanted = wanted;
+    p.cpus_per_task = job.spec.task.resources.cpus;
+    p.memory_per_task = job.spec.task.resources.memory_bytes;
+    p.time_limit_s = job.spec.task.time_limit_s;
+    // A gang starts all of its tasks together, once; retries of a gang's
+    // failed members are placed on their own.
+    p.gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
+    pending->push_back(std::move(p));
+  }
+}
+
+Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
+                                     const std::string& nodelist) const {
+  const TaskTemplate& t = job.spec.task;
+  std::vector<std::string> argv = t.command;
+  argv.insert(argv.end(), t.args.begin(), t.args.end());
+  Json env = Json::array();
+  for (const auto& [k, v] : t.env) env.push_back({k, v});
+  return Json{
+      {"task", task.metadata.name},
+      {"jobId", job.id},
+      {"jobName", job.metadata.name},
+      {"index", task.spec.index},
+      {"attempt", task.spec.attempt},
+      {"ntasks", job.spec.completion_mode == CompletionMode::kIndexed ? job.spec.completions
+                                                                      : job.spec.parallelism},
+      {"nodelist", nodelist},
+      {"cores", task.spec.cores},
+      {"cpus", task.spec.cpus},
+      {"memory", task.spec.memory_bytes},
+      {"argv", std::move(argv)},
+      {"env", std::move(env)},
+      {"workingDir", t.working_dir},
+      {"user", job.owner.user},
+      {"uid", job.owner.uid},
+      {"gid", job.owner.gid},
+      {"stdout", t.stdout_path},
+      {"stderr", t.stderr_path},
+      {"timeLimit", t.time_limit_s}};
+}
+
+int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t now_ms) {
+  // The node list of each job placed in this pass (a gang spans nodes).
+  std::unordered_map<uint64_t, std::vector<std::string>> job_nodes;
+  for (const auto& p : decision.placements) {
+    auto& v = job_nodes[p.job_id];
+    if (std::find(v.begin(), v.end(), p.node) == v.end()) v.push_back(p.node);
+  }
+  int64_t created = 0;
+  for (const auto& p : decision.placements) {
+    auto jit = jobs_.find(p.job_id);
+    if (jit == jobs_.end() || controllers::TasksWanted(jit->second) <= 0) continue;
+    Job& job = jit->second;
+    int64_t index = controllers::ClaimNextIndex(job);
+    int32_t attempt = 0;
+    auto& names = job_tasks_[job.id];
+    for (const std::string& n : names) {
+      if (tasks_.at(n).spec.index == index) ++attempt;
+    }
+    Task task;
+    task.metadata.name = TaskName(job.id, index, attempt);
+    task.metadata.uid = NewUid();
+    task.metadata.creation_time_ms = now_ms;
+    task.spec = {job.id, index, attempt, p.node, p.cores, p.cpus, p.memory_bytes};
+    JobPhase before = job.status.phase;
+    controllers::RecordTaskStart(job, now_ms);
+    if (job.status.phase != before) {
+      CountJobPhase(before, -1);
+      CountJobPhase(job.status.phase, +1);
+    }
+    TouchJob(job);
+    std::string nodelist;
+    for (const std::string& n : job_nodes[job.id]) {
+      if (!nodelist.empty()) nodelist += ',';
+      nodelist += n;
+    }
+    std::string name = task.metadata.name;
+    names.push_back(name);
+    auto [it, inserted] = tasks_.emplace(name, std::move(task));
+    Hold(it->second);
+    TouchTask(it->second);
+    counters_.tasks_assigned++;
+    channels_[p.node].AppendLaunch(LaunchInstruction(it->second, job, nodelist));
+    ++created;
+  }
+  for (const auto& v : decision.pending) {
+    auto jit = jobs_.find(v.job_id);
+    if (jit == jobs_.end()) continue;
+    JobStatus& st = jit->second.status;
+    st.reasons.clear();
+    for (auto r : v.reasons) st.reasons.emplace_back(scheduler::PendingReasonName(r));
+    st.estimated_start_ms = v.estimated_start_ms;
+  }
+  return created;
+}
+
+std::vector<db::Mutation> ClusterState::TakeMutations() {
+  std::vector<db::Mutation> out;
+  out.reserve(dirty_jobs_.size() + dirty_tasks_.size() + dirty_nodes_.size() + 1);
+  for (uint64_t id : dirty_jobs_) {
+    out.push_back(db::Mutation::Put(kJobKind, JobKey(id), ToJson(jobs_.at(id)).dump()));
+  }
+  for (const std::string& name : dirty_tasks_) {
+    out.push_back(db::Mutation::Put(kTaskKind, name, ToJson(tasks_.at(name)).dump()));
+  }
+  for (const std::string& name : dirty_nodes_) {
+    out.push_back(db::Mutation::Put(kNodeKind, name, ToJson(nodes_.at(name)).dump()));
+  }
+  if (meta_dirty_) {
+    out.push_back(db::Mutation::Put(kMetaKind, "next_job_id", std::to_string(next_job_id_)));
+  }
+  dirty_jobs_.clear();
+  dirty_tasks_.clear();
+  dirty_nodes_.clear();
+  meta_dirty_ = false;
+  return out;
+}
+
+void ClusterState::FlushChannels(int64_t now_ms) {
+  for (auto& [name, channel] : channels_) channel.Flush(epoch_, now_ms);
+}
+
+}  // namespace drover::droverd

@@ -1,0 +1,140 @@
+// ClusterState: droverd's live view of the cluster (jobs, tasks, nodes, what
+// each node holds), and the operations that change it.
+//
+// Owned by the state thread (StateLoop); nothing here locks. Every change
+// marks the changed objects dirty; TakeMutations() turns them into one store
+// batch, so each object is written once per batch however often it changed.
+// Operations validate first and change nothing when they fail.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "api/job.h"
+#include "api/node.h"
+#include "api/status.h"
+#include "api/task.h"
+#include "daemons/droverd/identity.h"
+#include "daemons/droverd/node_channel.h"
+#include "db/store.h"
+#include "scheduler/schedule.h"
+
+namespace drover::droverd {
+
+// A node agent's report about one task.
+struct TaskReport {
+  std::string task;
+  TaskPhase phase = TaskPhase::kRunning;  // Running, or the end (Succeeded/Failed)
+  int32_t pid = 0;
+  int32_t exit_code = -1;
+  int32_t signal = 0;
+  bool timed_out = false;
+  int64_t time_ms = 0;
+  ResourceUsage usage;
+  std::string message;
+};
+
+// Counts the metrics layer reads after each batch.
+struct StateCounters {
+  std::map<JobPhase, int64_t> jobs_by_phase;
+  int64_t tasks_assigned = 0;
+  int64_t tasks_running = 0;
+  int64_t tasks_started_total = 0;
+  int64_t tasks_succeeded_total = 0;
+  int64_t tasks_failed_total = 0;
+};
+
+class ClusterState {
+ public:
+  explicit ClusterState(std::string epoch) : epoch_(std::move(epoch)) {}
+
+  // Rebuilds everything from the store (at start-up, before serving).
+  Status Load(db::Store& store, int64_t now_ms);
+
+  // --- jobs
+  // Validates, assigns id/uid/owner/creation time, checks the job can ever
+  // fit the registered nodes, and adds it. Errors: InvalidArgument,
+  // Unschedulable.
+  Result<const Job*> SubmitJob(Job job, const Caller& caller, int64_t now_ms);
+  // Checks a submission without adding it (for all-or-nothing bulk submits).
+  Status CheckSubmission(const Job& job) const;
+  Status CancelJob(uint64_t id, const Caller& caller, int64_t now_ms);
+  const Job* FindJob(uint64_t id) const;
+  const std::map<uint64_t, Job>& jobs() const { return jobs_; }
+  // Every attempt of every index of a job, oldest first.
+  std::vector<const Task*> TasksOfJob(uint64_t id) const;
+  const Task* FindTask(const std::string& name) const;
+
+  // --- nodes
+  Status RegisterNode(Node node, int64_t now_ms);
+  Status Heartbeat(const std::string& node, int64_t now_ms);
+  // Applies one report from `node`. A report about an unknown task, a task of
+  // another node, or a transition that cannot happen is refused (Invalid /
+  // NotFound / Conflict) and changes nothing; a repeat of a report already
+  // applied is accepted and ignored.
+  Status ApplyReport(const std::string& node, const TaskReport& report, int64_t now_ms);
+  const std::map<std::string, Node>& nodes() const { return nodes_; }
+  NodeChannel* Channel(const std::string& node);
+  // Marks nodes silent past the timeout NotReady and their tasks Lost.
+  void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
+
+  // --- scheduling
+  // What the scheduler needs: the nodes, the running tasks, the pending jobs.
+  void BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
+                           std::vector<scheduler::PendingJob>* pending) const;
+  // Creates the tasks of the decision's placements and queues their launch;
+  // records pending reasons. Returns the number of tasks created.
+  int64_t ApplyDecision(const scheduler::Decision& decision, int64_t now_ms);
+  bool needs_scheduling() const { return needs_scheduling_; }
+  void clear_needs_scheduling() { needs_scheduling_ = false; }
+
+  // --- persistence
+  std::vector<db::Mutation> TakeMutations();
+  // After a commit: answers node long-polls that now have news or timed out.
+  void FlushChannels(int64_t now_ms);
+
+  const StateCounters& counters() const { return counters_; }
+  const std::string& epoch() const { return epoch_; }
+
+ private:
+  struct NodeAllocation {
+    std::vector<bool> core_busy;
+    int64_t memory_used = 0;
+    std::set<std::string> tasks;  // active tasks on the node
+  };
+
+  void TouchJob(Job& job);
+  void TouchTask(Task& task);
+  void TouchNode(Node& node);
+  void Release(const Task& task);
+  void Hold(const Task& task);
+  // Ends an active task (Succeeded/Failed/Cancelled/Lost) and lets its job react.
+  void EndTask(Task& task, TaskPhase phase, int64_t now_ms);
+  void KillActiveTasks(uint64_t job_id, int64_t grace_ms);
+  Json LaunchInstruction(const Task& task, const Job& job, const std::string& nodelist) const;
+  void CountJobPhase(JobPhase phase, int delta);
+
+  std::string epoch_;
+  uint64_t next_job_id_ = 1;
+  int64_t resource_version_ = 0;
+  std::map<uint64_t, Job> jobs_;
+  std::unordered_map<std::string, Task> tasks_;
+  std::map<std::string, Node> nodes_;
+  std::unordered_map<uint64_t, std::vector<std::string>> job_tasks_;
+  std::set<uint64_t> unfinished_jobs_;
+  std::unordered_map<std::string, NodeAllocation> allocations_;
+  std::unordered_map<std::string, NodeChannel> channels_;
+  std::unordered_set<uint64_t> dirty_jobs_;
+  std::unordered_set<std::string> dirty_tasks_;
+  std::set<std::string> dirty_nodes_;
+  bool meta_dirty_ = false;
+  bool needs_scheduling_ = true;
+  StateCounters counters_;
+};
+
+}  // namespace drover::droverd

@@ -1,0 +1,244 @@
+// /api/v1/jobs...: submit (one or bulk), list, show, cancel, tasks, logs.
+#include <charconv>
+#include <thread>
+
+#include "api/http_client.h"
+#include "api/json_codec.h"
+#include "daemons/droverd/api_routes.h"
+
+namespace drover::droverd {
+namespace {
+
+constexpr size_t kMaxBulkItems = 100'000;
+
+Result<uint64_t> ParseJobId(const std::string& text) {
+  uint64_t id = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size() || id == 0) {
+    return Status::Invalid("id", "\"" + text + "\" is not a job id (a positive integer)");
+  }
+  return id;
+}
+
+// Decodes a submitted job; fields droverd assigns are ignored, as Kubernetes
+// ignores status on create.
+Result<Job> DecodeSubmission(const Json& json) {
+  auto job = JobFromJson(json);
+  if (!job.ok()) return job.status();
+  job->status = JobStatus{};
+  return job;
+}
+
+bool ParsePhaseFilter(const std::string& text, std::set<JobPhase>* out) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    std::string name = text.substr(pos, comma - pos);
+    bool found = false;
+    for (JobPhase p : {JobPhase::kPending, JobPhase::kRunning, JobPhase::kSucceeded,
+                       JobPhase::kFailed, JobPhase::kCancelled}) {
+      if (JobPhaseName(p) == name) {
+        out->insert(p);
+        found = true;
+      }
+    }
+    if (!found) return false;
+    pos = comma + 1;
+  }
+  return true;
+}
+
+void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
+            HttpResponder respond) {
+  auto json = ParseJson(req.body);
+  if (!json.ok()) return respond(ErrorResponse(json.status()));
+  auto job = DecodeSubmission(*json);
+  if (!job.ok()) return respond(ErrorResponse(job.status()));
+  ctx.loop->Post([job = std::move(*job), caller, respond](CommandContext& c) mutable {
+    auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
+    if (!added.ok()) return respond(ErrorResponse(added.status()));
+    Json body = ToJson(**added);
+    c.AfterCommit([respond, body = std::move(body)] { respond(JsonResponse(201, body)); });
+  });
+}
+
+void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
+                HttpResponder respond) {
+  auto json = ParseJson(req.body);
+  if (!json.ok()) return respond(ErrorResponse(json.status()));
+  if (!json->is_object() || !json->contains("items") || !(*json)["items"].is_array()) {
+    return respond(ErrorResponse(Status::Invalid("items", "want {\"items\": [Job, ...]}")));
+  }
+  const Json& items = (*json)["items"];
+  if (items.size() > kMaxBulkItems) {
+    return respond(ErrorResponse(Status::Invalid(
+        "items", "at most " + std::to_string(kMaxBulkItems) + " jobs per request (got " +
+                     std::to_string(items.size()) + ")")));
+  }
+  std::vector<Job> jobs;
+  jobs.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto job = DecodeSubmission(items[i]);
+    if (!job.ok()) {
+      return respond(
+          ErrorResponse(job.status().WithFieldPrefix("items[" + std::to_string(i) + "]")));
+    }
+    jobs.push_back(std::move(*job));
+  }
+  ctx.loop->Post([jobs = std::move(jobs), caller, respond](CommandContext& c) mutable {
+    // All or nothing: check every item before adding any.
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      Status st = c.state.CheckSubmission(jobs[i]);
+      if (!st.ok()) {
+        return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
+      }
+    }
+    Json out = Json::array();
+    for (Job& job : jobs) {
+      auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
+      out.push_back({{"id", (*added)->id}, {"name", (*added)->metadata.name}});
+    }
+    c.AfterCommit([respond, out = std::move(out)] {
+      respond(JsonResponse(201, Json{{"items", out}}));
+    });
+  });
+}
+
+void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) {
+  std::set<JobPhase> phases;
+  auto q = req.query.find("phase");
+  if (q != req.query.end() && !ParsePhaseFilter(q->second, &phases)) {
+    return respond(ErrorResponse(
+        Status::Invalid("phase", "\"" + q->second +
+                                     "\": want a comma list of Pending, Running, Succeeded, "
+                                     "Failed, Cancelled")));
+  }
+  std::string user = req.query.count("user") ? req.query.at("user") : "";
+  int64_t limit = -1;
+  if (req.query.count("limit")) limit = std::atoll(req.query.at("limit").c_str());
+  ctx.loop->Post([phases, user, limit, respond](CommandContext& c) {
+    Json items = Json::array();
+    for (const auto& [id, job] : c.state.jobs()) {
+      if (!phases.empty() && !phases.count(job.status.phase)) continue;
+      if (!user.empty() && job.owner.user != user) continue;
+      items.push_back(ToJson(job));
+      if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) break;
+    }
+    c.AfterCommit(
+        [respond, body = Json{{"items", std::move(items)}}] { respond(JsonResponse(200, body)); });
+  });
+}
+
+void Show(const ApiContext& ctx, uint64_t id, HttpResponder respond) {
+  ctx.loop->Post([id, respond](CommandContext& c) {
+    const Job* job = c.state.FindJob(id);
+    if (job == nullptr) {
+      return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
+    }
+    c.AfterCommit([respond, body = ToJson(*job)] { respond(JsonResponse(200, body)); });
+  });
+}
+
+void Cancel(const ApiContext& ctx, const Caller& caller, uint64_t id, HttpResponder respond) {
+  ctx.loop->Post([id, caller, respond](CommandContext& c) {
+    Status st = c.state.CancelJob(id, caller, c.now_ms);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    c.AfterCommit(
+        [respond, body = ToJson(*c.state.FindJob(id))] { respond(JsonResponse(200, body)); });
+  });
+}
+
+void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpResponder respond) {
+  int64_t index = -1;
+  if (req.query.count("index")) index = std::atoll(req.query.at("index").c_str());
+  ctx.loop->Post([id, index, respond](CommandContext& c) {
+    if (c.state.FindJob(id) == nullptr) {
+      return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
+    }
+    Json items = Json::array();
+    for (const Task* t : c.state.TasksOfJob(id)) {
+      if (index < 0 || t->spec.index == index) items.push_back(ToJson(*t));
+    }
+    c.AfterCommit(
+        [respond, body = Json{{"items", std::move(items)}}] { respond(JsonResponse(200, body)); });
+  });
+}
+
+// Finds the task on the state thread, then fetches its log from the node
+// agent on a thread of its own, so neither the state thread nor the I/O
+// threads wait on the node.
+void Logs(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpResponder respond) {
+  int64_t index = req.query.count("index") ? std::atoll(req.query.at("index").c_str()) : 0;
+  int64_t attempt = req.query.count("attempt") ? std::atoll(req.query.at("attempt").c_str()) : -1;
+  std::string stream = req.query.count("stream") ? req.query.at("stream") : "stdout";
+  std::string offset = req.query.count("offset") ? req.query.at("offset") : "0";
+  if (stream != "stdout" && stream != "stderr") {
+    return respond(ErrorResponse(Status::Invalid("stream", "must be stdout or stderr")));
+  }
+  std::string node_token = ctx.tokens->node_token();
+  ctx.loop->Post([=](CommandContext& c) {
+    if (c.state.FindJob(id) == nullptr) {
+      return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
+    }
+    const Task* found = nullptr;
+    for (const Task* t : c.state.TasksOfJob(id)) {
+      if (t->spec.index == index && (attempt < 0 || t->spec.attempt == attempt)) found = t;
+    }
+    if (found == nullptr) {
+      return respond(ErrorResponse(Status::NotFound(
+          "job " + std::to_string(id) + " has no task with index " + std::to_string(index) +
+          (attempt >= 0 ? " attempt " + std::to_string(attempt) : "") + " (not started yet?)")));
+    }
+    auto node = c.state.nodes().find(found->spec.node);
+    if (node == c.state.nodes().end() || node->second.status.address.empty()) {
+      return respond(
+          ErrorResponse(Status::Unavailable("node " + found->spec.node + " has no log endpoint")));
+    }
+    std::string address = node->second.status.address;
+    std::string target =
+        "/logs/" + found->metadata.name + "?stream=" + stream + "&offset=" + offset;
+    std::string phase(TaskPhaseName(found->status.phase));
+    std::thread([address, target, node_token, respond, phase] {
+      HttpClient client("http://" + address, node_token);
+      auto r = client.Send("GET", target, "", std::chrono::seconds(10));
+      if (!r.ok()) {
+        return respond(ErrorResponse(Status::Unavailable("cannot fetch the log from " + address +
+                                                         ": " + r.status().message())));
+      }
+      HttpResponse out = std::move(*r);
+      // Tell followers whether more can come.
+      out.content_type = out.status == 200 ? "text/plain; task-phase=" + phase : out.content_type;
+      respond(std::move(out));
+    }).detach();
+  });
+}
+
+}  // namespace
+
+void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                    const std::vector<std::string>& parts, HttpResponder respond) {
+  const std::string& m = req.method;
+  if (parts.size() == 1) {
+    if (m == "POST") return Submit(ctx, caller, req, std::move(respond));
+    if (m == "GET") return List(ctx, req, std::move(respond));
+  } else if (parts.size() == 2 && parts[1] == "bulk" && m == "POST") {
+    return SubmitBulk(ctx, caller, req, std::move(respond));
+  } else if (parts.size() >= 2) {
+    auto id = ParseJobId(parts[1]);
+    if (!id.ok()) return respond(ErrorResponse(id.status()));
+    if (parts.size() == 2 && m == "GET") return Show(ctx, *id, std::move(respond));
+    if (parts.size() == 3 && parts[2] == "cancel" && m == "POST") {
+      return Cancel(ctx, caller, *id, std::move(respond));
+    }
+    if (parts.size() == 3 && parts[2] == "tasks" && m == "GET") {
+      return Tasks(ctx, *id, req, std::move(respond));
+    }
+    if (parts.size() == 3 && parts[2] == "logs" && m == "GET") {
+      return Logs(ctx, *id, req, std::move(respond));
+    }
+  }
+  respond(NotFoundResponse(req));
+}
+
+}  // namespace drover::droverd

@@ -1,0 +1,83 @@
+#include "daemons/droverd/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace drover::droverd {
+namespace {
+
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+}
+
+}  // namespace
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  jobs_ = &prometheus::BuildGauge().Name("drover_jobs").Help("Jobs by phase").Register(*registry_);
+  tasks_ = &prometheus::BuildGauge()
+                .Name("drover_tasks")
+                .Help("Active tasks by phase")
+                .Register(*registry_);
+  tasks_started_ = &prometheus::BuildCounter()
+                        .Name("drover_tasks_started_total")
+                        .Help("Tasks that started running")
+                        .Register(*registry_)
+                        .Add({});
+  tasks_finished_ = &prometheus::BuildCounter()
+                         .Name("drover_tasks_finished_total")
+                         .Help("Tasks that ended, by result")
+                         .Register(*registry_);
+  scheduling_pass_ = &prometheus::BuildHistogram()
+                          .Name("drover_scheduling_pass_seconds")
+                          .Help("Duration of one scheduling pass")
+                          .Register(*registry_)
+                          .Add({}, LatencyBuckets());
+  commit_ = &prometheus::BuildHistogram()
+                 .Name("drover_store_commit_seconds")
+                 .Help("Duration of one store commit (a batch of mutations)")
+                 .Register(*registry_)
+                 .Add({}, LatencyBuckets());
+  mutations_ = &prometheus::BuildCounter()
+                    .Name("drover_store_mutations_total")
+                    .Help("Objects written to the store")
+                    .Register(*registry_)
+                    .Add({});
+  requests_ = &prometheus::BuildHistogram()
+                   .Name("drover_api_request_seconds")
+                   .Help("API request latency, from parsed request to response")
+                   .Register(*registry_);
+}
+
+void Metrics::Update(const StateCounters& c) {
+  for (JobPhase p : {JobPhase::kPending, JobPhase::kRunning, JobPhase::kSucceeded,
+                     JobPhase::kFailed, JobPhase::kCancelled}) {
+    auto it = c.jobs_by_phase.find(p);
+    jobs_->Add({{"phase", std::string(JobPhaseName(p))}})
+        .Set(it == c.jobs_by_phase.end() ? 0 : static_cast<double>(it->second));
+  }
+  tasks_->Add({{"phase", "Assigned"}}).Set(static_cast<double>(c.tasks_assigned));
+  tasks_->Add({{"phase", "Running"}}).Set(static_cast<double>(c.tasks_running));
+  // Counters only move forward: add the difference since the last update.
+  auto advance = [](prometheus::Counter& counter, double& last, int64_t now) {
+    if (now > last) counter.Increment(now - last);
+    last = static_cast<double>(now);
+  };
+  advance(*tasks_started_, last_started_, c.tasks_started_total);
+  advance(tasks_finished_->Add({{"result", "succeeded"}}), last_succeeded_,
+          c.tasks_succeeded_total);
+  advance(tasks_finished_->Add({{"result", "failed"}}), last_failed_, c.tasks_failed_total);
+}
+
+void Metrics::ObserveCommit(double seconds, size_t mutations) {
+  commit_->Observe(seconds);
+  mutations_->Increment(static_cast<double>(mutations));
+}
+
+void Metrics::ObserveRequest(const std::string& method, const std::string& route, double seconds) {
+  requests_->Add({{"method", method}, {"route", route}}, LatencyBuckets()).Observe(seconds);
+}
+
+std::string Metrics::Serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace drover::droverd

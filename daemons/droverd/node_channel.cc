@@ -1,0 +1,58 @@
+#include "daemons/droverd/node_channel.h"
+
+#include <algorithm>
+
+namespace drover::droverd {
+
+void NodeChannel::AppendLaunch(Json launch) {
+  entries_.push_back({next_seq_++, true, std::move(launch)});
+}
+
+void NodeChannel::AppendKill(const std::string& task, int64_t grace_ms) {
+  entries_.push_back({next_seq_++, false, Json{{"task", task}, {"graceMs", grace_ms}}});
+}
+
+void NodeChannel::Wait(int64_t after, int64_t deadline_ms, HttpResponder responder) {
+  Acknowledge(after);
+  // A node has one poll outstanding; a newer one replaces an abandoned one.
+  for (Waiter& w : waiters_) {
+    w.responder(
+        HttpResponse{409, "application/json",
+                     R"({"code":"conflict","message":"superseded by a newer poll","field":""})"});
+  }
+  waiters_.clear();
+  waiters_.push_back({after, deadline_ms, std::move(responder)});
+}
+
+void NodeChannel::Flush(const std::string& epoch, int64_t now_ms) {
+  if (waiters_.empty()) return;
+  std::vector<Waiter> still_waiting;
+  for (Waiter& w : waiters_) {
+    bool has_news = !entries_.empty() && entries_.back().seq > w.after;
+    if (!has_news && now_ms < w.deadline_ms) {
+      still_waiting.push_back(std::move(w));
+      continue;
+    }
+    Json launch = Json::array();
+    Json kill = Json::array();
+    int64_t seq = w.after;
+    for (const Entry& e : entries_) {
+      if (e.seq <= w.after) continue;
+      (e.launch ? launch : kill).push_back(e.body);
+      seq = e.seq;
+    }
+    if (!has_news) seq = std::max(w.after, last_seq());
+    Json body = {
+        {"epoch", epoch}, {"seq", seq}, {"launch", std::move(launch)}, {"kill", std::move(kill)}};
+    w.responder(HttpResponse{200, "application/json", body.dump()});
+  }
+  waiters_ = std::move(still_waiting);
+}
+
+void NodeChannel::Acknowledge(int64_t after) {
+  while (!entries_.empty() && entries_.front().seq <= after) entries_.pop_front();
+}
+
+void NodeChannel::Reset() { entries_.clear(); }
+
+}  // namespace drover::droverd

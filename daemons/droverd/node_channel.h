@@ -1,0 +1,60 @@
+// NodeChannel: the ordered stream of instructions (launch, kill) droverd sends
+// one node, and the node's pending long-poll.
+//
+// Instructions get increasing sequence numbers; a node asks for everything
+// after the last one it has handled, so a lost response is simply asked for
+// again. The epoch names this droverd incarnation: after a restart the node
+// sees a new epoch and starts from 0, and droverd rebuilds the stream from its
+// durable state (tasks still Assigned are launched again; nodes ignore a
+// launch of a task they already run). Owned by the state thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "api/http_types.h"
+#include "api/json_codec.h"
+
+namespace drover::droverd {
+
+class NodeChannel {
+ public:
+  void AppendLaunch(Json launch);
+  void AppendKill(const std::string& task, int64_t grace_ms);
+
+  // Registers a long-poll. It is answered by Flush() once instructions after
+  // `after` exist, or when `deadline_ms` passes (with none).
+  void Wait(int64_t after, int64_t deadline_ms, HttpResponder responder);
+
+  // Answers the waiting poll if it can be answered at now_ms. Call only once
+  // everything appended so far is durable.
+  void Flush(const std::string& epoch, int64_t now_ms);
+
+  // Drops instructions the node has confirmed (everything <= after).
+  void Acknowledge(int64_t after);
+
+  // Forgets every instruction (before a rebuild); the sequence keeps counting.
+  void Reset();
+
+  int64_t last_seq() const { return next_seq_ - 1; }
+  size_t backlog() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    int64_t seq;
+    bool launch;
+    Json body;
+  };
+  struct Waiter {
+    int64_t after;
+    int64_t deadline_ms;
+    HttpResponder responder;
+  };
+  std::deque<Entry> entries_;
+  int64_t next_seq_ = 1;
+  std::vector<Waiter> waiters_;
+};
+
+}  // namespace drover::droverd

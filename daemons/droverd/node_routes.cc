@@ -1,0 +1,173 @@
+// /api/v1/nodes...: list and show for everyone; register, assignments
+// (long-poll) and status reports for node agents.
+#include "api/http_client.h"
+#include "api/json_codec.h"
+#include "daemons/droverd/api_routes.h"
+
+namespace drover::droverd {
+namespace {
+
+constexpr int64_t kMaxPollMs = 60'000;
+constexpr size_t kMaxReports = 100'000;
+
+Status RequireNode(const Caller& caller) {
+  if (caller.role == Role::kNode || caller.role == Role::kAdmin) return Status::Ok();
+  return Status::PermissionDenied("only node agents (a node token) may call this");
+}
+
+Result<TaskReport> DecodeReport(const Json& j, size_t i) {
+  std::string field = "reports[" + std::to_string(i) + "]";
+  if (!j.is_object()) return Status::Invalid(field, "must be an object");
+  TaskReport r;
+  try {
+    r.task = j.at("task").get<std::string>();
+    std::string phase = j.at("phase").get<std::string>();
+    if (phase == "Running") {
+      r.phase = TaskPhase::kRunning;
+    } else if (phase == "Succeeded") {
+      r.phase = TaskPhase::kSucceeded;
+    } else if (phase == "Failed") {
+      r.phase = TaskPhase::kFailed;
+    } else {
+      return Status::Invalid(field + ".phase",
+                             "must be Running, Succeeded or Failed (got \"" + phase + "\")");
+    }
+    r.pid = j.value("pid", 0);
+    r.exit_code = j.value("exitCode", -1);
+    r.signal = j.value("signal", 0);
+    r.timed_out = j.value("timedOut", false);
+    r.time_ms = j.value("timeMs", int64_t{0});
+    r.message = j.value("message", "");
+    if (j.contains("usage")) {
+      const Json& u = j.at("usage");
+      r.usage.user_cpu_ms = u.value("userCpuMs", int64_t{0});
+      r.usage.system_cpu_ms = u.value("systemCpuMs", int64_t{0});
+      r.usage.max_rss_kb = u.value("maxRssKb", int64_t{0});
+    }
+  } catch (const Json::exception& e) {
+    return Status::Invalid(field, std::string("malformed report: ") + e.what());
+  }
+  return r;
+}
+
+void Register(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
+              HttpResponder respond) {
+  auto json = ParseJson(req.body);
+  if (!json.ok()) return respond(ErrorResponse(json.status()));
+  auto node = NodeFromJson(*json);
+  if (!node.ok()) return respond(ErrorResponse(node.status()));
+  if (node->metadata.name != name) {
+    return respond(ErrorResponse(Status::Invalid(
+        "metadata.name",
+        "\"" + node->metadata.name + "\" does not match the path's \"" + name + "\"")));
+  }
+  ctx.loop->Post([node = std::move(*node), respond](CommandContext& c) mutable {
+    Status st = c.state.RegisterNode(std::move(node), c.now_ms);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    c.AfterCommit([respond, epoch = c.state.epoch()] {
+      respond(JsonResponse(200, Json{{"epoch", epoch}}));
+    });
+  });
+}
+
+void Assignments(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
+                 HttpResponder respond) {
+  int64_t after = req.query.count("after") ? std::atoll(req.query.at("after").c_str()) : 0;
+  int64_t timeout =
+      req.query.count("timeoutMs") ? std::atoll(req.query.at("timeoutMs").c_str()) : 25'000;
+  timeout = std::clamp<int64_t>(timeout, 0, kMaxPollMs);
+  std::string epoch = req.query.count("epoch") ? req.query.at("epoch") : "";
+  ctx.loop->Post([=](CommandContext& c) {
+    NodeChannel* channel = c.state.Channel(name);
+    if (channel == nullptr) {
+      return respond(ErrorResponse(Status::NotFound("node " + name + " is not registered")));
+    }
+    (void)c.state.Heartbeat(name, c.now_ms);
+    // A poll from before droverd's restart counts from the start of the new stream.
+    int64_t from = epoch == c.state.epoch() ? after : 0;
+    channel->Wait(from, c.now_ms + timeout, respond);
+  });
+}
+
+void Reports(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
+             HttpResponder respond) {
+  auto json = ParseJson(req.body);
+  if (!json.ok()) return respond(ErrorResponse(json.status()));
+  if (!json->is_object()) {
+    return respond(ErrorResponse(Status::Invalid("", "want {\"reports\": [...]}")));
+  }
+  std::vector<TaskReport> reports;
+  std::vector<Json> malformed;
+  if (json->contains("reports")) {
+    const Json& items = (*json)["reports"];
+    if (!items.is_array() || items.size() > kMaxReports) {
+      return respond(ErrorResponse(
+          Status::Invalid("reports", "must be a list of at most " + std::to_string(kMaxReports))));
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto r = DecodeReport(items[i], i);
+      if (r.ok()) {
+        reports.push_back(std::move(*r));
+      } else {
+        malformed.push_back({{"index", i}, {"message", r.status().ToString()}});
+      }
+    }
+  }
+  ctx.loop->Post([=, reports = std::move(reports)](CommandContext& c) {
+    Status hb = c.state.Heartbeat(name, c.now_ms);
+    if (!hb.ok()) return respond(ErrorResponse(hb));
+    Json rejected = malformed;
+    int64_t accepted = 0;
+    for (const TaskReport& r : reports) {
+      Status st = c.state.ApplyReport(name, r, c.now_ms);
+      if (st.ok()) {
+        ++accepted;
+      } else {
+        rejected.push_back({{"task", r.task}, {"message", st.ToString()}});
+      }
+    }
+    c.AfterCommit([respond, accepted, rejected = std::move(rejected)] {
+      respond(JsonResponse(200, Json{{"accepted", accepted}, {"rejected", rejected}}));
+    });
+  });
+}
+
+}  // namespace
+
+void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                     const std::vector<std::string>& parts, HttpResponder respond) {
+  const std::string& m = req.method;
+  if (parts.size() == 1 && m == "GET") {
+    ctx.loop->Post([respond](CommandContext& c) {
+      Json items = Json::array();
+      for (const auto& [name, node] : c.state.nodes()) items.push_back(ToJson(node));
+      c.AfterCommit([respond, body = Json{{"items", std::move(items)}}] {
+        respond(JsonResponse(200, body));
+      });
+    });
+    return;
+  }
+  if (parts.size() < 2) return respond(NotFoundResponse(req));
+  const std::string& name = parts[1];
+  if (parts.size() == 2 && m == "GET") {
+    ctx.loop->Post([name, respond](CommandContext& c) {
+      auto it = c.state.nodes().find(name);
+      if (it == c.state.nodes().end()) {
+        return respond(ErrorResponse(Status::NotFound("node " + name + " not found")));
+      }
+      c.AfterCommit([respond, body = ToJson(it->second)] { respond(JsonResponse(200, body)); });
+    });
+    return;
+  }
+  if (parts.size() != 3) return respond(NotFoundResponse(req));
+  Status allowed = RequireNode(caller);
+  if (!allowed.ok()) return respond(ErrorResponse(allowed));
+  if (parts[2] == "register" && m == "POST") return Register(ctx, name, req, std::move(respond));
+  if (parts[2] == "assignments" && m == "GET") {
+    return Assignments(ctx, name, req, std::move(respond));
+  }
+  if (parts[2] == "status" && m == "POST") return Reports(ctx, name, req, std::move(respond));
+  respond(NotFoundResponse(req));
+}
+
+}  // namespace drover::droverd

@@ -1,0 +1,74 @@
+// StateLoop: the one thread that owns ClusterState (DESIGN.md principle 3).
+//
+// I/O threads Post() commands; the loop takes every command queued so far,
+// applies them in order, runs a scheduling pass when something changed,
+// commits all resulting mutations in ONE store transaction (group commit), and
+// only then runs the commands' replies: nothing is acknowledged before it is
+// durable. If the store refuses a commit, in-memory state is ahead of the
+// store, so droverd exits rather than serve it; a restart reloads the durable
+// state and nothing acknowledged is lost.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "daemons/droverd/cluster_state.h"
+#include "daemons/droverd/metrics.h"
+#include "db/store.h"
+
+namespace drover::droverd {
+
+struct StateLoopOptions {
+  int64_t tick_ms = 100;  // node liveness, long-poll timeouts
+  int64_t heartbeat_timeout_ms = 30'000;
+};
+
+// What a command sees: the state, the time of this batch, and a way to reply
+// once the batch is durable.
+class CommandContext {
+ public:
+  CommandContext(ClusterState& state, int64_t now_ms) : state(state), now_ms(now_ms) {}
+  ClusterState& state;
+  const int64_t now_ms;
+  void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+
+ private:
+  friend class StateLoop;
+  std::vector<std::function<void()>> after_commit_;
+};
+
+class StateLoop {
+ public:
+  using Command = std::function<void(CommandContext&)>;
+
+  StateLoop(ClusterState& state, db::Store& store, Metrics& metrics, StateLoopOptions options);
+  ~StateLoop();
+
+  // Thread-safe. Commands run in the order posted.
+  void Post(Command command);
+  void Start();
+  void Stop();
+
+ private:
+  void Run();
+  void RunBatch(std::vector<Command>& commands);
+
+  ClusterState& state_;
+  db::Store& store_;
+  Metrics& metrics_;
+  StateLoopOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Command> queue_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::thread thread_;
+  int64_t next_tick_ms_ = 0;
+};
+
+int64_t NowMs();
+
+}  // namespace drover::droverd
