@@ -18,12 +18,6 @@
 
 namespace drover::scheduler {
 
-// How a task's cores are chosen inside a node.
-enum class CorePlacement {
-  kCompact,  // fewest NUMA nodes, then fewest packages (best fit at each level)
-  kSpread,   // round-robin across packages, then NUMA nodes
-};
-
 // The shape of one node's topology, shared by nodes with identical hardware.
 struct NodeShape {
   int32_t cores = 0;

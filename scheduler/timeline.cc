@@ -1,0 +1,227 @@
+#include "scheduler/timeline.h"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+
+namespace drover::scheduler {
+namespace {
+
+int64_t EndOf(int64_t start, int64_t duration) {
+  return duration >= kNever - start ? kNever : start + duration;
+}
+
+}  // namespace
+
+Timeline::Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t now_ms)
+    : pool_(pool), now_(now_ms) {
+  node_events_.resize(pool.node_count());
+  is_reserved_.assign(pool.node_count(), 0);
+  // Node names to indexes once; running tasks name their node.
+  std::unordered_map<std::string_view, int32_t> index;
+  index.reserve(cluster.nodes.size());
+  for (int32_t n = 0; n < pool.node_count(); ++n) index.emplace(pool.name(n), n);
+  for (const RunningTask& t : cluster.running) {
+    if (t.expected_end_ms == 0) continue;  // never ends, as far as the plan knows
+    auto it = index.find(t.node);
+    if (it == index.end() || !pool.schedulable(it->second)) continue;
+    node_events_[it->second].push_back({std::max(t.expected_end_ms, now_ms),
+                                        static_cast<int64_t>(t.cores.size()), t.memory_bytes});
+  }
+  for (auto& events : node_events_) {
+    std::stable_sort(events.begin(), events.end(),
+                     [](const Event& a, const Event& b) { return a.time < b.time; });
+  }
+}
+
+void Timeline::Insert(int32_t n, Event e) {
+  std::vector<Event>& events = node_events_[n];
+  auto at = std::upper_bound(events.begin(), events.end(), e.time,
+                             [](int64_t t, const Event& x) { return t < x.time; });
+  events.insert(at, e);
+}
+
+void Timeline::AddStarted(int32_t n, int32_t cores, int64_t memory, int64_t end_ms) {
+  if (end_ms == kNever) return;
+  Insert(n, {std::max(end_ms, now_), cores, memory});
+}
+
+int64_t Timeline::Capacity(const NodePool& pool, int32_t n, const PendingJob& job,
+                           int64_t free_cores, int64_t free_memory) {
+  if (!pool.schedulable(n)) return 0;
+  const int64_t cpus = std::max<int32_t>(1, job.cpus_per_task);
+  const int64_t memory = std::max<int64_t>(0, job.memory_per_task);
+  if (job.exclusive && free_cores < pool.total_cores(n)) return 0;
+  int64_t k = free_cores / cpus;
+  if (memory > 0) k = std::min(k, free_memory / memory);
+  if (job.ntasks_per_node > 0) k = std::min<int64_t>(k, job.ntasks_per_node);
+  return std::max<int64_t>(0, k);
+}
+
+std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_t tasks,
+                                                   int64_t duration_ms,
+                                                   const std::vector<uint8_t>* allowed) const {
+  struct GlobalEvent {
+    int64_t time;
+    int32_t node;
+    int64_t cores;
+    int64_t memory;
+  };
+  std::vector<GlobalEvent> events;
+  for (int32_t n = 0; n < pool_.node_count(); ++n) {
+    if (allowed != nullptr && !(*allowed)[n]) continue;
+    for (const Event& e : node_events_[n]) events.push_back({e.time, n, e.cores, e.memory});
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const GlobalEvent& a, const GlobalEvent& b) { return a.time < b.time; });
+
+  const int32_t nodes = pool_.node_count();
+  std::vector<int64_t> cores(nodes), memory(nodes);  // state at the candidate time
+  int64_t capacity = 0;                              // sum of Capacity over nodes
+  for (int32_t n = 0; n < nodes; ++n) {
+    cores[n] = pool_.free_cores(n);
+    memory[n] = pool_.free_memory(n);
+    if (allowed == nullptr || (*allowed)[n]) {
+      capacity += Capacity(pool_, n, job, cores[n], memory[n]);
+    }
+  }
+  auto apply = [&](std::vector<int64_t>& c, std::vector<int64_t>& m, int64_t& cap,
+                   const GlobalEvent& e) {
+    cap -= Capacity(pool_, e.node, job, c[e.node], m[e.node]);
+    c[e.node] += e.cores;
+    m[e.node] += e.memory;
+    cap += Capacity(pool_, e.node, job, c[e.node], m[e.node]);
+  };
+
+  size_t next = 0;  // first event not yet applied to the candidate state
+  int64_t start = now_;
+  // Scratch for the window check: min over the window and the running state,
+  // restored through an undo log after each candidate.
+  std::vector<int64_t> win_cores = cores, win_memory = memory;
+  std::vector<int64_t> run_cores = cores, run_memory = memory;
+  struct Undo {
+    int32_t node;
+    int64_t wc, wm, rc, rm;
+  };
+  std::vector<Undo> undo;
+  while (true) {
+    while (next < events.size() && events[next].time <= start) {
+      apply(cores, memory, capacity, events[next]);
+      const int32_t n = events[next].node;
+      win_cores[n] = run_cores[n] = cores[n];
+      win_memory[n] = run_memory[n] = memory[n];
+      ++next;
+    }
+    if (capacity >= tasks) {
+      // The window [start, end): the least each node has free over it.
+      const int64_t end = EndOf(start, duration_ms);
+      int64_t win_capacity = capacity;
+      int64_t fail_time = -1;
+      undo.clear();
+      for (size_t i = next; i < events.size() && events[i].time < end; ++i) {
+        const GlobalEvent& e = events[i];
+        undo.push_back(
+            {e.node, win_cores[e.node], win_memory[e.node], run_cores[e.node], run_memory[e.node]});
+        run_cores[e.node] += e.cores;
+        run_memory[e.node] += e.memory;
+        const int64_t wc = std::min(win_cores[e.node], run_cores[e.node]);
+        const int64_t wm = std::min(win_memory[e.node], run_memory[e.node]);
+        win_capacity -= Capacity(pool_, e.node, job, win_cores[e.node], win_memory[e.node]);
+        win_cores[e.node] = wc;
+        win_memory[e.node] = wm;
+        win_capacity += Capacity(pool_, e.node, job, wc, wm);
+        if (win_capacity < tasks) {
+          fail_time = e.time;
+          break;
+        }
+      }
+      if (fail_time < 0) {
+        PlannedStart plan;
+        plan.start_ms = start;
+        // Prefer nodes that are busy now and free by `start`: the ones free now
+        // stay available to backfill (the textbook "extra" processors).
+        std::vector<int32_t> order;
+        for (int32_t n = 0; n < nodes; ++n) {
+          if ((allowed == nullptr || (*allowed)[n]) &&
+              Capacity(pool_, n, job, win_cores[n], win_memory[n]) > 0) {
+            order.push_back(n);
+          }
+        }
+        std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+          return win_cores[a] - pool_.free_cores(a) > win_cores[b] - pool_.free_cores(b);
+        });
+        int64_t left = tasks;
+        for (int32_t n : order) {
+          if (left == 0) break;
+          const int64_t k = std::min(left, Capacity(pool_, n, job, win_cores[n], win_memory[n]));
+          plan.tasks_on_node.emplace_back(n, k);
+          left -= k;
+        }
+        return plan;
+      }
+      for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+        win_cores[it->node] = it->wc;
+        win_memory[it->node] = it->wm;
+        run_cores[it->node] = it->rc;
+        run_memory[it->node] = it->rm;
+      }
+      // With one node (and usually), the state at fail_time itself lacks room,
+      // so any start up to fail_time fails too: jump past it.
+      start = fail_time;
+      if (next < events.size() && events[next].time <= start) continue;
+    }
+    if (next >= events.size()) return std::nullopt;
+    start = std::max(start, events[next].time);
+    if (start == kNever) return std::nullopt;
+  }
+}
+
+void Timeline::Reserve(const PendingJob& job, const PlannedStart& plan, int64_t duration_ms,
+                       Decision& decision) {
+  const int64_t end = EndOf(plan.start_ms, duration_ms);
+  const int64_t cpus = std::max<int32_t>(1, job.cpus_per_task);
+  const int64_t memory = std::max<int64_t>(0, job.memory_per_task);
+  for (const auto& [n, k] : plan.tasks_on_node) {
+    int64_t cores = k * cpus;
+    int64_t mem = k * memory;
+    if (job.exclusive) {
+      cores = pool_.total_cores(n);
+      mem = std::max(mem, pool_.free_memory(n));
+    }
+    Insert(n, {plan.start_ms, -cores, -mem});
+    if (end != kNever) Insert(n, {end, cores, mem});
+    if (!is_reserved_[n]) {
+      is_reserved_[n] = 1;
+      reserved_nodes_.push_back(n);
+    }
+    Reservation r;
+    r.job_id = job.job_id;
+    r.node = pool_.name(n);
+    r.tasks = k;
+    r.cores = static_cast<int32_t>(cores);
+    r.memory_bytes = mem;
+    r.start_ms = plan.start_ms;
+    r.end_ms = end;
+    decision.reservations.push_back(std::move(r));
+  }
+}
+
+void Timeline::CapsForNow(int64_t duration_ms, NodeCaps& caps) const {
+  const int64_t end = EndOf(now_, duration_ms);
+  for (int32_t n : reserved_nodes_) {
+    int64_t c = pool_.free_cores(n);
+    int64_t m = pool_.free_memory(n);
+    int64_t wc = c, wm = m;
+    for (const Event& e : node_events_[n]) {
+      if (e.time >= end) break;
+      c += e.cores;
+      m += e.memory;
+      wc = std::min(wc, c);
+      wm = std::min(wm, m);
+    }
+    caps.cores[n] = static_cast<int32_t>(std::max<int64_t>(0, wc));
+    caps.memory[n] = std::max<int64_t>(0, wm);
+  }
+}
+
+}  // namespace drover::scheduler

@@ -1,0 +1,77 @@
+// Timeline: the plan of a pass — when each node's cores and memory come free
+// (running tasks' expected ends) and which future windows are promised to
+// reservations. Counts per node, not specific cores: a reservation promises a
+// number of tasks on a node; the exact cores are chosen when the job starts.
+//
+// Mechanism for every backfill policy: FindEarliest gives a job's earliest
+// start (the EASY "shadow time"), Reserve records it, and CapsForNow says how
+// much of each reserved node a job starting now may take without delaying any
+// reservation. Not thread-safe; lives for one pass.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "scheduler/job_placer.h"
+#include "scheduler/node_pool.h"
+#include "scheduler/schedule.h"
+
+namespace drover::scheduler {
+
+inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+// A job's earliest start found by the timeline: tasks per node at start_ms.
+struct PlannedStart {
+  int64_t start_ms = 0;
+  std::vector<std::pair<int32_t, int64_t>> tasks_on_node;  // (node index, tasks)
+};
+
+class Timeline {
+ public:
+  // The pool is the free state now and must outlive the timeline; running
+  // tasks give release events (expected_end_ms 0 = never; overdue = now).
+  Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t now_ms);
+
+  // A task of `cores`/`memory` started now on node n and ends at end_ms.
+  void AddStarted(int32_t n, int32_t cores, int64_t memory, int64_t end_ms);
+
+  // Earliest time at which `tasks` tasks of `job` can all run on nodes allowed
+  // by `allowed` (null = all) for duration_ms without breaking a reservation.
+  // nullopt when that never happens (a needed task never ends).
+  std::optional<PlannedStart> FindEarliest(const PendingJob& job, int64_t tasks,
+                                           int64_t duration_ms,
+                                           const std::vector<uint8_t>* allowed) const;
+
+  // Promises the planned resources to `job` for [start, start + duration).
+  void Reserve(const PendingJob& job, const PlannedStart& plan, int64_t duration_ms,
+               Decision& decision);
+
+  bool has_reservations() const { return !reserved_nodes_.empty(); }
+
+  // Sets caps for a job starting now and running duration_ms: on every
+  // reserved node, the least that node has free over [now, now + duration).
+  // Other nodes' caps are left at their (unlimited) value.
+  void CapsForNow(int64_t duration_ms, NodeCaps& caps) const;
+
+  // Tasks of `job` node n could hold given free cores/memory (count model).
+  static int64_t Capacity(const NodePool& pool, int32_t n, const PendingJob& job,
+                          int64_t free_cores, int64_t free_memory);
+
+ private:
+  struct Event {
+    int64_t time;
+    int64_t cores;  // + released, - taken
+    int64_t memory;
+  };
+  void Insert(int32_t n, Event e);
+
+  const NodePool& pool_;
+  int64_t now_;
+  std::vector<std::vector<Event>> node_events_;  // per node, sorted by time
+  std::vector<int32_t> reserved_nodes_;          // nodes with any reservation
+  std::vector<uint8_t> is_reserved_;
+};
+
+}  // namespace drover::scheduler
