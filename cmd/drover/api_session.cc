@@ -1,0 +1,70 @@
+#include "cmd/drover/api_session.h"
+
+namespace drover::cli {
+
+ApiSession::ApiSession(std::string server, std::string token)
+    : client_(std::move(server), std::move(token)) {}
+
+Result<ApiSession> ApiSession::FromEnvironment() {
+  Environment env = Environment::FromProcess();
+  auto file = ReadConfigFile(ConfigFilePath(env));
+  if (!file.ok()) return file.status();
+  auto resolved = ResolveServer(env, *file);
+  if (!resolved.ok()) return resolved.status();
+  return ApiSession(resolved->server, resolved->token);
+}
+
+Result<HttpResponse> ApiSession::Send(const std::string& method, const std::string& target,
+                                      const std::string& body) {
+  auto response = client_.Send(method, target, body);
+  if (!response.ok()) {
+    const Status& st = response.status();
+    if (st.code() == StatusCode::kUnavailable) {
+      return Status::Unavailable("cannot reach droverd at " + client_.endpoint() + " (" +
+                                 st.message() + "); is the cluster up? (`drover up`)");
+    }
+    return st;
+  }
+  DROVER_RETURN_IF_ERROR(StatusFromResponse(*response));
+  return response;
+}
+
+Result<Json> ApiSession::GetJson(const std::string& target) {
+  auto response = Send("GET", target, {});
+  if (!response.ok()) return response.status();
+  auto json = ParseJson(response->body);
+  if (!json.ok()) return Status::Internal("droverd sent malformed JSON for " + target);
+  return json;
+}
+
+Result<Json> ApiSession::PostJson(const std::string& target, const Json& body) {
+  auto response = Send("POST", target, body.is_null() ? std::string() : body.dump());
+  if (!response.ok()) return response.status();
+  if (response->body.empty()) return Json::object();
+  auto json = ParseJson(response->body);
+  if (!json.ok()) return Status::Internal("droverd sent malformed JSON for " + target);
+  return json;
+}
+
+Result<std::string> ApiSession::GetText(const std::string& target) {
+  auto response = Send("GET", target, {});
+  if (!response.ok()) return response.status();
+  return std::move(response->body);
+}
+
+std::string UrlEncode(const std::string& value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,66 @@
+// The verb table and top-level help of the drover CLI.
+#include <iostream>
+#include <string_view>
+
+#include "cmd/drover/exit_code.h"
+#include "cmd/drover/verbs.h"
+
+namespace drover::cli {
+namespace {
+
+struct Verb {
+  std::string_view name;
+  int (*run)(const Args&);
+  std::string_view summary;
+};
+
+constexpr Verb kVerbs[] = {
+    {"up", RunUp, "start a local cluster (droverd and N nodes) in the background"},
+    {"down", RunDown, "stop the local cluster `up` started"},
+    {"submit", RunSubmit, "submit a batch job: a script, or --wrap \"command\" (sbatch)"},
+    {"apply", RunApply, "create the jobs of a YAML or JSON manifest (-f FILE)"},
+    {"queue", RunQueue, "list jobs (squeue); alias: ls"},
+    {"ls", RunQueue, ""},
+    {"show", RunShow, "every field of one job and its tasks"},
+    {"cancel", RunCancel, "cancel jobs (scancel)"},
+    {"nodes", RunNodes, "list the nodes (sinfo)"},
+    {"logs", RunLogs, "a task's output: JOB[/INDEX], -f to follow"},
+};
+
+void PrintHelp(std::ostream& out) {
+  out << "Usage: drover VERB [options] [args]\n\n"
+         "Drover: a batch scheduler for clusters. Verbs:\n";
+  for (const Verb& v : kVerbs) {
+    if (v.summary.empty()) continue;
+    out << "  " << v.name << std::string(10 - v.name.size(), ' ') << v.summary << "\n";
+  }
+  out << "\n'drover VERB --help' explains a verb. Commands find droverd through\n"
+         "DROVER_SERVER (and DROVER_TOKEN), else the config `drover up` writes\n"
+         "(~/.config/drover/config).\n"
+         "Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 droverd unreachable.\n";
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  if (argc < 2) {
+    PrintHelp(std::cerr);
+    return kExitUsage;
+  }
+  std::string_view verb = argv[1];
+  if (verb == "-h" || verb == "--help" || verb == "help") {
+    PrintHelp(std::cout);
+    return kExitOk;
+  }
+  if (verb == "--version" || verb == "version") {
+    std::cout << "drover 0.1.0\n";
+    return kExitOk;
+  }
+  Args args(argv + 2, argv + argc);
+  for (const Verb& v : kVerbs) {
+    if (v.name == verb) return v.run(args);
+  }
+  return ReportUsage("", "unknown verb \"" + std::string(verb) + "\"");
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,52 @@
+#include "cmd/drover/job_requests.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "api/json_codec.h"
+
+namespace drover::cli {
+
+Result<Job> CreateJob(ApiSession& session, const Job& job) {
+  Json body = ToJson(job);
+  body.erase("status");
+  auto json = session.PostJson("/api/v1/jobs", body);
+  if (!json.ok()) return json.status();
+  auto created = JobFromJson(*json);
+  if (!created.ok()) {
+    return Status::Internal("droverd's answer is not a Job: " + created.status().ToString());
+  }
+  return created;
+}
+
+Result<Job> FetchJob(ApiSession& session, uint64_t id) {
+  auto json = session.GetJson("/api/v1/jobs/" + std::to_string(id));
+  if (!json.ok()) return json.status();
+  return JobFromJson(*json);
+}
+
+Result<Job> WaitForJob(ApiSession& session, uint64_t id, int unreachable_grace_s) {
+  using Clock = std::chrono::steady_clock;
+  auto delay = std::chrono::milliseconds(50);
+  std::optional<Clock::time_point> unreachable_since;
+  while (true) {
+    auto job = FetchJob(session, id);
+    if (job.ok()) {
+      unreachable_since.reset();
+      if (IsTerminal(job->status.phase)) return job;
+    } else if (job.status().code() == StatusCode::kUnavailable) {
+      if (!unreachable_since) unreachable_since = Clock::now();
+      if (Clock::now() - *unreachable_since > std::chrono::seconds(unreachable_grace_s)) {
+        return job.status();
+      }
+    } else {
+      return job.status();
+    }
+    // The API has no watch for jobs yet; poll, backing off for long jobs.
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(1));
+  }
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,24 @@
+// The job requests several verbs share: create, fetch, wait for the end.
+#pragma once
+
+#include <cstdint>
+
+#include "api/job.h"
+#include "api/status.h"
+#include "cmd/drover/api_session.h"
+
+namespace drover::cli {
+
+// POST /api/v1/jobs with the job's metadata and spec (never its status);
+// returns the stored job, with its id.
+Result<Job> CreateJob(ApiSession& session, const Job& job);
+
+// GET /api/v1/jobs/{id}, decoded.
+Result<Job> FetchJob(ApiSession& session, uint64_t id);
+
+// Polls the job until its phase is terminal and returns it. Polling starts
+// at 50 ms and backs off to 1 s. A droverd that stops answering for a while
+// (a restart) is waited for up to `unreachable_grace_s`.
+Result<Job> WaitForJob(ApiSession& session, uint64_t id, int unreachable_grace_s = 60);
+
+}  // namespace drover::cli

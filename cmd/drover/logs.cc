@@ -1,0 +1,110 @@
+// drover logs JOB[/INDEX]: a task's output, through droverd.
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "cmd/drover/api_session.h"
+#include "cmd/drover/exit_code.h"
+#include "cmd/drover/job_requests.h"
+#include "cmd/drover/job_view.h"
+#include "cmd/drover/verb_common.h"
+#include "cmd/drover/verbs.h"
+
+namespace drover::cli {
+namespace {
+
+// The attempt to read: `wanted`, or the latest one; nullopt if none started.
+Result<std::optional<Task>> FindAttempt(ApiSession& session, uint64_t id, int64_t index,
+                                        std::optional<int32_t> wanted) {
+  auto list = session.GetJson("/api/v1/jobs/" + std::to_string(id) +
+                              "/tasks?index=" + std::to_string(index));
+  if (!list.ok()) return list.status();
+  std::optional<Task> best;
+  if (list->contains("items") && (*list)["items"].is_array()) {
+    for (const Json& item : (*list)["items"]) {
+      auto task = TaskFromJson(item);
+      if (!task.ok() || task->spec.index != index) continue;
+      if (wanted && task->spec.attempt != *wanted) continue;
+      if (!best || task->spec.attempt > best->spec.attempt) best = std::move(*task);
+    }
+  }
+  return best;
+}
+
+std::string LogsTarget(uint64_t id, int64_t index, bool stderr_stream, int64_t offset,
+                       std::optional<int32_t> attempt) {
+  std::string t = "/api/v1/jobs/" + std::to_string(id) + "/logs?index=" + std::to_string(index) +
+                  "&stream=" + (stderr_stream ? "stderr" : "stdout") +
+                  "&offset=" + std::to_string(offset);
+  if (attempt) t += "&attempt=" + std::to_string(*attempt);
+  return t;
+}
+
+int Follow(ApiSession& session, const JobRef& ref, bool stderr_stream,
+           std::optional<int32_t> attempt) {
+  int64_t index = ref.index.value_or(0);
+  int64_t offset = 0;
+  while (true) {
+    auto task = FindAttempt(session, ref.id, index, attempt);
+    if (!task.ok()) return ReportError(task.status());
+    if (!task->has_value()) {
+      auto job = FetchJob(session, ref.id);
+      if (!job.ok()) return ReportError(job.status());
+      if (IsTerminal(job->status.phase)) {
+        return ReportError(Status::NotFound("task " + std::to_string(ref.id) + "/" +
+                                            std::to_string(index) + " never started (job " +
+                                            std::string(JobPhaseName(job->status.phase)) + ")"));
+      }
+    } else {
+      // Read the attempt seen first to its end, even if a retry starts meanwhile.
+      attempt = (*task)->spec.attempt;
+      bool ended = IsTerminal((*task)->status.phase);
+      auto text = session.GetText(LogsTarget(ref.id, index, stderr_stream, offset, attempt));
+      if (text.ok()) {
+        std::cout << *text << std::flush;
+        offset += static_cast<int64_t>(text->size());
+      } else if (text.status().code() != StatusCode::kNotFound) {
+        return ReportError(text.status());
+      }
+      if (ended) return kExitOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+}  // namespace
+
+int RunLogs(const Args& args) {
+  static const VerbInfo kInfo = {
+      "logs", "drover logs [options] JOB[/INDEX]   (also JOB_INDEX)",
+      "Prints a task's standard output (index 0 unless given; the latest attempt\n"
+      "unless --attempt). -f follows it until the task ends."};
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+      ("stderr", po::bool_switch(), "standard error instead of standard output")
+      ("follow,f", po::bool_switch(), "keep printing new output until the task ends")
+      ("attempt", po::value<int32_t>(), "this attempt (0 = the first) instead of the latest");
+  // clang-format on
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.size() != 1) return ReportUsage("logs", "give exactly one JOB[/INDEX]");
+  auto ref = ParseJobRef(words[0]);
+  if (!ref.ok()) return ReportUsage("logs", ref.status().message());
+  std::optional<int32_t> attempt;
+  if (vm.count("attempt")) attempt = vm["attempt"].as<int32_t>();
+  bool stderr_stream = vm["stderr"].as<bool>();
+
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  if (vm["follow"].as<bool>()) return Follow(*session, *ref, stderr_stream, attempt);
+  auto text =
+      session->GetText(LogsTarget(ref->id, ref->index.value_or(0), stderr_stream, 0, attempt));
+  if (!text.ok()) return ReportError(text.status());
+  std::cout << *text << std::flush;
+  return kExitOk;
+}
+
+}  // namespace drover::cli

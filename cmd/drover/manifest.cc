@@ -1,0 +1,77 @@
+#include "cmd/drover/manifest.h"
+
+#include "api/json_codec.h"
+#include "api/validation.h"
+#include "api/yaml_codec.h"
+#include "cmd/drover/file_io.h"
+
+namespace drover::cli {
+namespace {
+
+Status WithPlace(const Status& st, const std::string& place) {
+  std::string field = st.field().empty() ? place : place + ": " + st.field();
+  return Status(st.code(), st.message(), field);
+}
+
+}  // namespace
+
+Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::string& source,
+                                          const std::string& cwd) {
+  std::vector<Json> docs;
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[')) {
+    auto json = ParseJson(text);
+    if (!json.ok()) return WithPlace(json.status(), source);
+    if (json->is_array()) {
+      for (auto& item : *json) docs.push_back(item);
+    } else {
+      docs.push_back(std::move(*json));
+    }
+  } else {
+    auto yaml = ParseYamlDocuments(text);
+    if (!yaml.ok()) return WithPlace(yaml.status(), source);
+    docs = std::move(*yaml);
+  }
+
+  std::vector<Job> jobs;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    if (docs[d].is_null()) continue;  // an empty document ("---" at the end)
+    std::string place = source + ": document " + std::to_string(d + 1);
+    std::vector<Json> items;
+    if (docs[d].is_object() && docs[d].value("kind", "") == "List") {
+      if (!docs[d].contains("items") || !docs[d]["items"].is_array()) {
+        return Status::Invalid(place + ": items", "a List needs a list of items");
+      }
+      for (auto& item : docs[d]["items"]) items.push_back(item);
+    } else {
+      items.push_back(docs[d]);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string item_place = items.size() > 1 || docs[d].value("kind", "") == "List"
+                                   ? place + ": items[" + std::to_string(i) + "]"
+                                   : place;
+      const Json& item = items[i];
+      std::string kind = item.is_object() ? item.value("kind", "") : "";
+      if (kind != "Job") {
+        return Status::Invalid(item_place + ": kind",
+                               kind.empty() ? "is required (kind: Job)"
+                                            : "kind \"" + kind + "\" cannot be applied yet (Job)");
+      }
+      auto job = JobFromJson(item);
+      if (!job.ok()) return WithPlace(job.status(), item_place);
+      TaskTemplate& t = job->spec.task;
+      t.working_dir = t.working_dir.empty() ? cwd : AbsolutePath(t.working_dir, cwd);
+      t.stdout_path = AbsolutePath(t.stdout_path, t.working_dir);
+      t.stderr_path = AbsolutePath(t.stderr_path, t.working_dir);
+      // Fields droverd assigns are not the submitter's to set.
+      job->id = 0;
+      job->status = JobStatus{};
+      Status valid = ValidateJobSubmission(*job);
+      if (!valid.ok()) return WithPlace(valid, item_place);
+      jobs.push_back(std::move(*job));
+    }
+  }
+  return jobs;
+}
+
+}  // namespace drover::cli

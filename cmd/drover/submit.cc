@@ -1,0 +1,137 @@
+// drover submit: sbatch's interface over POST /api/v1/jobs.
+#include <cstdlib>
+#include <iostream>
+
+#include "api/validation.h"
+#include "cmd/drover/api_session.h"
+#include "cmd/drover/exit_code.h"
+#include "cmd/drover/file_io.h"
+#include "cmd/drover/job_requests.h"
+#include "cmd/drover/script_directives.h"
+#include "cmd/drover/submit_options.h"
+#include "cmd/drover/verbs.h"
+
+namespace drover::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: drover submit [options] SCRIPT [ARGS...]\n"
+    "       drover submit [options] --wrap \"COMMAND\"\n"
+    "\n"
+    "Submits a batch job, as sbatch does. A script's #SBATCH and #DROVER lines\n"
+    "(before its first command) give options too; the command line wins over them.\n"
+    "SCRIPT \"-\" reads the script from standard input. Without --wait, prints\n"
+    "\"Submitted job ID\".\n"
+    "\n"
+    "Examples:\n"
+    "  drover submit --wrap \"hostname\"\n"
+    "  drover submit --array 0-99%8 -c 2 --mem 4G render.sh shot-a1\n"
+    "  drover submit --wait job.sh && echo done\n";
+
+// Reads and merges the script's directives under the command line's flags.
+Result<SubmitFlags> MergeDirectives(const SubmitFlags& cmdline, const std::string& script_name,
+                                    const std::string& text) {
+  auto directives = ExtractDirectives(text);
+  if (!directives.ok()) {
+    return Status::Invalid(script_name + ": " + directives.status().field(),
+                           directives.status().message());
+  }
+  auto sbatch = ParseSubmitFlags(directives->sbatch, false);
+  if (!sbatch.ok()) return Status::Invalid(script_name + ": #SBATCH", sbatch.status().message());
+  // In #SBATCH lines the file patterns mean what they mean to Slurm.
+  if (sbatch->output) sbatch->output = TranslateSlurmPattern(*sbatch->output);
+  if (sbatch->error) sbatch->error = TranslateSlurmPattern(*sbatch->error);
+  auto drover = ParseSubmitFlags(directives->drover, false);
+  if (!drover.ok()) return Status::Invalid(script_name + ": #DROVER", drover.status().message());
+  if (sbatch->wrap || drover->wrap) {
+    return Status::Invalid(script_name, "--wrap cannot be given in a script's directives");
+  }
+  return MergeSubmitFlags(cmdline, MergeSubmitFlags(*drover, *sbatch));
+}
+
+int PrintWaitResult(const Job& job, bool parsable) {
+  bool ok = job.status.phase == JobPhase::kSucceeded;
+  if (!parsable) {
+    std::cout << "Job " << job.id << " " << JobPhaseName(job.status.phase);
+    if (!job.status.message.empty()) std::cout << ": " << job.status.message;
+    std::cout << " (" << job.status.succeeded << " succeeded, " << job.status.failed
+              << " failed)\n";
+  } else if (!ok) {
+    std::cerr << "Job " << job.id << " " << JobPhaseName(job.status.phase) << "\n";
+  }
+  return ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+int RunSubmit(const Args& args) {
+  auto parsed = ParseSubmitFlags(args);
+  if (!parsed.ok()) return ReportUsage("submit", parsed.status().message());
+  SubmitFlags flags = std::move(*parsed);
+  if (flags.help) {
+    std::cout << kUsage << "\n" << SubmitOptionsDescription() << "\n";
+    return kExitOk;
+  }
+
+  std::string cwd = CurrentDir();
+  std::vector<std::string> command;
+  std::string default_name;
+  if (flags.wrap) {
+    if (!flags.positional.empty()) {
+      return ReportUsage("submit", "--wrap takes no script (got \"" + flags.positional[0] + "\")");
+    }
+    command = {"/bin/sh", "-c", *flags.wrap};
+    default_name = "wrap";
+  } else {
+    if (flags.positional.empty())
+      return ReportUsage("submit", "give a SCRIPT or --wrap \"COMMAND\"");
+    const std::string& path = flags.positional[0];
+    std::string text;
+    if (path == "-") {
+      text = ReadStdin();
+    } else {
+      auto read = ReadFile(path);
+      if (!read.ok()) return ReportError(Status::Invalid("SCRIPT", read.status().message()));
+      text = std::move(*read);
+    }
+    auto merged = MergeDirectives(flags, path, text);
+    if (!merged.ok()) {
+      return ReportUsage("submit", merged.status().field() + ": " + merged.status().message());
+    }
+    flags = std::move(*merged);
+    std::vector<std::string> script_args(flags.positional.begin() + 1, flags.positional.end());
+    std::string script_name = path == "-" ? "stdin" : AbsolutePath(path, cwd);
+    command = ScriptCommand(text, script_name, script_args);
+    default_name = JobNameFromFile(path == "-" ? "stdin" : BaseName(path));
+  }
+
+  auto job = BuildJob(flags, std::move(command), default_name, cwd,
+                      [](const std::string& name) -> std::optional<std::string> {
+                        const char* v = std::getenv(name.c_str());
+                        if (v == nullptr) return std::nullopt;
+                        return std::string(v);
+                      });
+  if (!job.ok()) return ReportUsage("submit", job.status().field() + ": " + job.status().message());
+  // The same rules droverd applies, checked here so a mistake costs no round trip.
+  Status valid = ValidateJobSubmission(*job);
+  if (!valid.ok()) return ReportError(valid);
+
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto created = CreateJob(*session, *job);
+  if (!created.ok()) return ReportError(created.status());
+
+  if (flags.parsable) {
+    std::cout << created->id << std::endl;
+  } else if (!flags.wait) {
+    std::cout << "Submitted job " << created->id << std::endl;
+  } else {
+    std::cout << "Submitted job " << created->id << ", waiting for it to end" << std::endl;
+  }
+  if (!flags.wait) return kExitOk;
+  auto final_job = WaitForJob(*session, created->id);
+  if (!final_job.ok()) return ReportError(final_job.status());
+  return PrintWaitResult(*final_job, flags.parsable);
+}
+
+}  // namespace drover::cli

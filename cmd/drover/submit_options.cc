@@ -1,0 +1,344 @@
+#include "cmd/drover/submit_options.h"
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <limits>
+
+#include "api/json_codec.h"
+#include "api/validation.h"
+#include "cmd/drover/file_io.h"
+
+namespace drover::cli {
+namespace po = boost::program_options;
+namespace {
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+template <typename T>
+void CopyIf(const po::variables_map& vm, const char* key, std::optional<T>* out) {
+  if (vm.count(key)) *out = vm[key].as<T>();
+}
+
+// Whether `word` names an option that takes a value, so the next word is its
+// value rather than the script.
+bool TakesSeparateValue(const po::options_description& desc, const std::string& word) {
+  std::string name;
+  if (word.rfind("--", 0) == 0) {
+    if (word.find('=') != std::string::npos) return false;
+    name = word.substr(2);
+  } else {
+    if (word.size() != 2) return false;  // "-c2": the value is attached
+    name = word;                         // short names are matched with their dash
+  }
+  const po::option_description* d = desc.find_nothrow(name, false);
+  return d != nullptr && d->semantic()->max_tokens() > 0;
+}
+
+}  // namespace
+
+po::options_description SubmitOptionsDescription() {
+  po::options_description desc("Options (also read from #SBATCH / #DROVER lines of the script)");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show this help")
+      ("wrap", po::value<std::string>(), "run this command with /bin/sh -c instead of a script")
+      ("job-name,J", po::value<std::string>(), "job name (default: the script's name, or \"wrap\")")
+      ("name", po::value<std::string>(), "same as --job-name")
+      ("cpus-per-task,c", po::value<int64_t>(), "cores per task (default 1)")
+      ("cpus", po::value<int64_t>(), "same as --cpus-per-task")
+      ("mem", po::value<std::string>(), "memory per task: MB, or with K/M/G/T suffix")
+      ("array,a", po::value<std::string>(), "task indexes 0-N, optionally %P to run at most P at once")
+      ("parallelism", po::value<int64_t>(), "at most this many tasks at once")
+      ("completions", po::value<int64_t>(), "tasks that must succeed (non-indexed)")
+      ("time,t", po::value<std::string>(), "time limit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]")
+      ("output,o", po::value<std::string>(), "stdout file (%j job id, %i index, %a attempt, %x name)")
+      ("error,e", po::value<std::string>(), "stderr file (same patterns)")
+      ("priority", po::value<int64_t>(), "higher runs first (default 0)")
+      ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
+      ("partition", po::value<std::string>(), "same as --queue")
+      ("gang", po::bool_switch(), "start all tasks of the job at once or none")
+      ("env", po::value<std::vector<std::string>>()->composing(),
+       "K=V for the tasks' environment (K alone copies your value); repeatable")
+      ("chdir,D", po::value<std::string>(), "working directory (default: the current one)")
+      ("wait,W", po::bool_switch(), "wait for the job to end; exit 0 only if it succeeded")
+      ("parsable", po::bool_switch(), "print only the job id");
+  // clang-format on
+  return desc;
+}
+
+Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool allow_positional) {
+  po::options_description desc = SubmitOptionsDescription();
+  std::vector<std::string> option_words;
+  SubmitFlags flags;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--") {
+      flags.positional.assign(words.begin() + static_cast<long>(i) + 1, words.end());
+      break;
+    }
+    if (w.size() > 1 && w[0] == '-') {
+      option_words.push_back(w);
+      if (TakesSeparateValue(desc, w) && i + 1 < words.size()) option_words.push_back(words[++i]);
+      continue;
+    }
+    flags.positional.assign(words.begin() + static_cast<long>(i), words.end());
+    break;
+  }
+  if (!allow_positional && !flags.positional.empty()) {
+    return Status::Invalid(
+        "", "unexpected word \"" + flags.positional[0] + "\" (directives hold options only)");
+  }
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(option_words)
+                  .options(desc)
+                  .style(po::command_line_style::unix_style)
+                  .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Status::Invalid("", e.what());
+  }
+  flags.help = vm.count("help") > 0;
+  CopyIf(vm, "wrap", &flags.wrap);
+  CopyIf(vm, "name", &flags.name);
+  CopyIf(vm, "job-name", &flags.name);
+  CopyIf(vm, "cpus", &flags.cpus);
+  CopyIf(vm, "cpus-per-task", &flags.cpus);
+  CopyIf(vm, "mem", &flags.mem);
+  CopyIf(vm, "array", &flags.array);
+  CopyIf(vm, "parallelism", &flags.parallelism);
+  CopyIf(vm, "completions", &flags.completions);
+  CopyIf(vm, "time", &flags.time);
+  CopyIf(vm, "output", &flags.output);
+  CopyIf(vm, "error", &flags.error);
+  CopyIf(vm, "priority", &flags.priority);
+  CopyIf(vm, "partition", &flags.queue);
+  CopyIf(vm, "queue", &flags.queue);
+  CopyIf(vm, "chdir", &flags.chdir);
+  flags.gang = vm["gang"].as<bool>();
+  flags.wait = vm["wait"].as<bool>();
+  flags.parsable = vm["parsable"].as<bool>();
+  if (vm.count("env")) flags.env = vm["env"].as<std::vector<std::string>>();
+  return flags;
+}
+
+SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
+  SubmitFlags out = high;
+  auto fill = [](auto& dst, const auto& src) {
+    if (!dst && src) dst = src;
+  };
+  fill(out.name, low.name);
+  fill(out.wrap, low.wrap);
+  fill(out.mem, low.mem);
+  fill(out.array, low.array);
+  fill(out.time, low.time);
+  fill(out.output, low.output);
+  fill(out.error, low.error);
+  fill(out.queue, low.queue);
+  fill(out.chdir, low.chdir);
+  fill(out.cpus, low.cpus);
+  fill(out.parallelism, low.parallelism);
+  fill(out.completions, low.completions);
+  fill(out.priority, low.priority);
+  out.gang = high.gang || low.gang;
+  out.wait = high.wait || low.wait;
+  out.parsable = high.parsable || low.parsable;
+  out.help = high.help || low.help;
+  out.env = low.env;
+  out.env.insert(out.env.end(), high.env.begin(), high.env.end());
+  return out;
+}
+
+Result<int64_t> ParseSlurmMemory(std::string_view text) {
+  auto bad = [&] {
+    return Status::Invalid("--mem", "bad memory size \"" + std::string(text) +
+                                        "\" (want an integer of MB, or with a K, M, G or T "
+                                        "suffix, e.g. 512, 4G)");
+  };
+  if (text.empty()) return bad();
+  int shift = 20;  // megabytes by default, as in Slurm
+  std::string_view digits = text;
+  char unit = text.back();
+  if (!(unit >= '0' && unit <= '9')) {
+    switch (unit) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        break;
+      case 'M':
+      case 'm':
+        shift = 20;
+        break;
+      case 'G':
+      case 'g':
+        shift = 30;
+        break;
+      case 'T':
+      case 't':
+        shift = 40;
+        break;
+      default:
+        return bad();
+    }
+    digits.remove_suffix(1);
+  }
+  int64_t n = 0;
+  if (!ParseInt64(digits, &n) || n < 0) return bad();
+  if (n > (std::numeric_limits<int64_t>::max() >> shift)) {
+    return Status::Invalid("--mem", "memory size \"" + std::string(text) + "\" is too large");
+  }
+  return n << shift;
+}
+
+Result<ArraySpec> ParseArraySpec(std::string_view text) {
+  std::string s(text);
+  auto bad = [&](const std::string& why) { return Status::Invalid("--array", why); };
+  ArraySpec spec;
+  std::string_view range = text;
+  size_t pct = text.find('%');
+  if (pct != std::string_view::npos) {
+    std::string_view p = text.substr(pct + 1);
+    if (!ParseInt64(p, &spec.parallelism) || spec.parallelism < 1) {
+      return bad("bad task limit after % in \"" + s + "\" (want e.g. 0-99%8)");
+    }
+    range = text.substr(0, pct);
+  }
+  if (range.find_first_of(",:") != std::string_view::npos) {
+    return bad("\"" + s + "\": index lists and steps are not supported yet (want 0-N or 0-N%P)");
+  }
+  int64_t first = 0, last = 0;
+  size_t dash = range.find('-');
+  if (dash == std::string_view::npos) {
+    if (!ParseInt64(range, &first)) return bad("bad index range \"" + s + "\" (want e.g. 0-99)");
+    last = first;
+  } else if (!ParseInt64(range.substr(0, dash), &first) ||
+             !ParseInt64(range.substr(dash + 1), &last)) {
+    return bad("bad index range \"" + s + "\" (want e.g. 0-99)");
+  }
+  if (first != 0) {
+    return bad("\"" + s + "\": index ranges must start at 0 for now (want 0-N)");
+  }
+  if (last < first) return bad("\"" + s + "\": the range ends before it starts");
+  if (last >= kMaxCompletions) {
+    return bad("\"" + s + "\": at most " + std::to_string(kMaxCompletions) + " tasks");
+  }
+  spec.count = last - first + 1;
+  return spec;
+}
+
+Result<int64_t> ParseTimeLimit(std::string_view text) {
+  if (text == "UNLIMITED" || text == "unlimited" || text == "infinite") return int64_t{0};
+  auto d = ParseSlurmDuration(text);
+  if (!d.ok()) return Status::Invalid("--time", d.status().message());
+  return *d;
+}
+
+std::string TranslateSlurmPattern(const std::string& pattern) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size()) {
+      char c = pattern[i + 1];
+      if (c == 'A') {
+        out += "%j";
+      } else if (c == 'a') {
+        out += "%i";
+      } else {
+        out += pattern.substr(i, 2);
+      }
+      ++i;
+    } else {
+      out += pattern[i];
+    }
+  }
+  return out;
+}
+
+std::string JobNameFromFile(std::string_view file_name) {
+  std::string out;
+  for (char c : file_name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    if (out.empty() && !std::isalnum(static_cast<unsigned char>(c))) continue;
+    out += ok ? c : '_';
+    if (out.size() == kMaxNameLength) break;
+  }
+  return out.empty() ? "job" : out;
+}
+
+Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
+                     const std::string& default_name, const std::string& cwd,
+                     const EnvLookup& lookup_env) {
+  Job job;
+  job.metadata.name = flags.name.value_or(default_name);
+  JobSpec& spec = job.spec;
+  TaskTemplate& t = spec.task;
+  t.command = std::move(command);
+
+  if (flags.array && flags.completions) {
+    return Status::Invalid("--array", "--array and --completions both set the number of tasks");
+  }
+  if (flags.array) {
+    auto array = ParseArraySpec(*flags.array);
+    if (!array.ok()) return array.status();
+    spec.completion_mode = CompletionMode::kIndexed;
+    spec.completions = array->count;
+    // Slurm runs every array task the resources allow unless %P caps it.
+    spec.parallelism =
+        array->parallelism > 0 ? array->parallelism : std::min(array->count, kMaxParallelism);
+  }
+  if (flags.completions) spec.completions = *flags.completions;
+  if (flags.parallelism) spec.parallelism = *flags.parallelism;
+  if (flags.priority) {
+    if (*flags.priority < std::numeric_limits<int32_t>::min() ||
+        *flags.priority > std::numeric_limits<int32_t>::max()) {
+      return Status::Invalid("--priority", "out of range");
+    }
+    spec.priority = static_cast<int32_t>(*flags.priority);
+  }
+  if (flags.queue) spec.queue = *flags.queue;
+  spec.gang = flags.gang;
+
+  if (flags.cpus) {
+    // Out-of-range values are left to validation, which names the field;
+    // only values that do not fit the field at all are refused here.
+    if (*flags.cpus < std::numeric_limits<int32_t>::min() ||
+        *flags.cpus > std::numeric_limits<int32_t>::max()) {
+      return Status::Invalid("--cpus", "value " + std::to_string(*flags.cpus) + " is out of range");
+    }
+    t.resources.cpus = static_cast<int32_t>(*flags.cpus);
+  }
+  if (flags.mem) {
+    auto mem = ParseSlurmMemory(*flags.mem);
+    if (!mem.ok()) return mem.status();
+    t.resources.memory_bytes = *mem;
+  }
+  if (flags.time) {
+    auto limit = ParseTimeLimit(*flags.time);
+    if (!limit.ok()) return limit.status();
+    t.time_limit_s = *limit;
+  }
+  t.working_dir = flags.chdir ? AbsolutePath(*flags.chdir, cwd) : cwd;
+  if (flags.output) t.stdout_path = AbsolutePath(*flags.output, t.working_dir);
+  if (flags.error) t.stderr_path = AbsolutePath(*flags.error, t.working_dir);
+  for (const std::string& e : flags.env) {
+    size_t eq = e.find('=');
+    if (eq == 0) return Status::Invalid("--env", "\"" + e + "\" has no variable name");
+    if (eq == std::string::npos) {
+      auto value = lookup_env(e);
+      if (!value) {
+        return Status::Invalid("--env",
+                               "\"" + e + "\" is not set here (use --env " + e + "=VALUE)");
+      }
+      t.env.emplace_back(e, *value);
+    } else {
+      t.env.emplace_back(e.substr(0, eq), e.substr(eq + 1));
+    }
+  }
+  return job;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,94 @@
+// `drover submit`'s options: parsing them from the command line and from a
+// script's directives, merging the two (the command line wins), and turning
+// the result into a Job. Pure: no I/O, no environment reads (the caller
+// passes a lookup for `--env NAME`).
+#pragma once
+
+#include <boost/program_options/options_description.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/job.h"
+#include "api/status.h"
+
+namespace drover::cli {
+
+// Everything the flags say; unset options stay nullopt so a lower-precedence
+// source (a directive) can supply them.
+struct SubmitFlags {
+  std::optional<std::string> name;
+  std::optional<std::string> wrap;
+  std::optional<std::string> mem;
+  std::optional<std::string> array;
+  std::optional<std::string> time;
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::string> queue;
+  std::optional<std::string> chdir;
+  std::optional<int64_t> cpus;
+  std::optional<int64_t> parallelism;
+  std::optional<int64_t> completions;
+  std::optional<int64_t> priority;
+  bool gang = false;
+  bool wait = false;
+  bool parsable = false;
+  bool help = false;
+  std::vector<std::string> env;         // "K=V" or "K" (value from the submitter's environment)
+  std::vector<std::string> positional;  // the script and its arguments
+};
+
+// The option table (also printed by --help).
+boost::program_options::options_description SubmitOptionsDescription();
+
+// Parses option words. Option parsing stops at the first word that is not an
+// option (the script; the rest are its arguments) or at "--". Errors are
+// InvalidArgument (a usage error): unknown option, missing or malformed value,
+// or, when !allow_positional (directives), any non-option word.
+Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words,
+                                     bool allow_positional = true);
+
+// `high`'s options where set, else `low`'s; env is low's then high's (later
+// entries win); switches are or-ed; positional words come from `high`.
+SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low);
+
+// Slurm's --mem: an integer with an optional unit K, M, G or T (binary; no
+// unit = M). Returns bytes. "0" is no memory request.
+Result<int64_t> ParseSlurmMemory(std::string_view text);
+
+// Slurm's --array, for now ranges that start at 0: "0-99" (100 tasks),
+// "0-99%8" (at most 8 at once), "0" (one task). parallelism 0 = no cap.
+struct ArraySpec {
+  int64_t count = 0;
+  int64_t parallelism = 0;
+};
+Result<ArraySpec> ParseArraySpec(std::string_view text);
+
+// A time limit: Slurm's duration forms, or "UNLIMITED"/"infinite" (= 0).
+Result<int64_t> ParseTimeLimit(std::string_view text);
+
+// Slurm's file-name patterns in drover's terms: %A (array job id) -> %j, and
+// %a (array task id) -> %i. Used for #SBATCH lines only: in drover's own
+// options %a means the attempt.
+std::string TranslateSlurmPattern(const std::string& pattern);
+
+// A job name derived from a file name: characters outside [A-Za-z0-9._-]
+// become '_', leading non-alphanumerics are dropped, at most 253 characters;
+// "job" when nothing is left.
+std::string JobNameFromFile(std::string_view file_name);
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The job the flags describe. `command` is the argv to run (from --wrap or
+// the script); `cwd` (absolute) is the default working directory and the base
+// of relative --chdir, --output and --error. Errors are InvalidArgument
+// naming the option ("--mem", "--array", ...): a usage error. The result is
+// not validated beyond the flags (see api/validation.h).
+Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
+                     const std::string& default_name, const std::string& cwd,
+                     const EnvLookup& lookup_env);
+
+}  // namespace drover::cli
