@@ -1,0 +1,368 @@
+#include "daemons/node/agent.h"
+
+#include <poll.h>
+#include <pwd.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "api/http_client.h"
+#include "executors/task_environment.h"
+
+namespace drover::node {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string HomeOf(uint32_t uid) {
+  struct passwd pw;
+  struct passwd* result = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr) {
+    return pw.pw_dir;
+  }
+  return "/";
+}
+
+// Slurm's filename patterns: %j and %A job id, %a and %i task index, %x job
+// name, %N node name, %u user, %% a percent sign.
+std::string ExpandPattern(const std::string& pattern, const Json& launch, const std::string& node) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%' || i + 1 == pattern.size()) {
+      out += pattern[i];
+      continue;
+    }
+    char c = pattern[++i];
+    switch (c) {
+      case 'j':
+      case 'A':
+        out += std::to_string(launch.value("jobId", uint64_t{0}));
+        break;
+      case 'a':
+      case 'i':
+        out += std::to_string(launch.value("index", int64_t{0}));
+        break;
+      case 'x':
+        out += launch.value("jobName", "");
+        break;
+      case 'N':
+        out += node;
+        break;
+      case 'u':
+        out += launch.value("user", "");
+        break;
+      case '%':
+        out += '%';
+        break;
+      default:
+        out += '%';
+        out += c;
+    }
+  }
+  return out;
+}
+
+Json ReportFromEvent(const executors::TaskEvent& e) {
+  Json r = {{"task", e.task}, {"timeMs", e.time_ms}};
+  if (e.pid != 0) r["pid"] = e.pid;
+  if (e.kind == executors::TaskEvent::Kind::kStarted) {
+    r["phase"] = "Running";
+    return r;
+  }
+  bool ok = e.error.empty() && e.exit_code == 0 && e.signal == 0;
+  r["phase"] = ok ? "Succeeded" : "Failed";
+  r["exitCode"] = e.exit_code;
+  r["signal"] = e.signal;
+  r["timedOut"] = e.timed_out;
+  if (!e.error.empty()) r["message"] = e.error;
+  r["usage"] = {{"userCpuMs", e.usage.user_cpu_ms},
+                {"systemCpuMs", e.usage.system_cpu_ms},
+                {"maxRssKb", e.usage.max_rss_kb}};
+  return r;
+}
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, executors::SupervisorClient supervisor)
+    : options_(std::move(options)), supervisor_(std::move(supervisor)) {}
+
+Agent::~Agent() { Stop(); }
+
+Status Agent::Register() {
+  Node node;
+  node.metadata.name = options_.name;
+  node.metadata.labels = options_.labels;
+  node.status.address = options_.address;
+  node.status.topology = options_.topology;
+  HttpClient client(options_.server, options_.token);
+  auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/register", ToJson(node).dump(),
+                       std::chrono::seconds(10));
+  if (!r.ok()) return r.status();
+  DROVER_RETURN_IF_ERROR(StatusFromResponse(*r));
+  return Status::Ok();
+}
+
+Status Agent::Start() {
+  // Tasks the supervisor already owns (the agent restarted while they ran):
+  // report them as they are now, so droverd's view catches up.
+  {
+    std::lock_guard<std::mutex> lock(supervisor_mu_);
+    auto known = supervisor_.List();
+    if (!known.ok()) return known.status();
+    std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+    for (const auto& e : *known) {
+      tasks_[e.task] = LaunchedTask{};
+      QueueReport(ReportFromEvent(e));
+      if (e.kind == executors::TaskEvent::Kind::kStarted) counters_.running++;
+    }
+    if (!known->empty()) spdlog::info("re-adopted {} tasks from the supervisor", known->size());
+  }
+  Status st;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    st = Register();
+    if (st.ok() || st.code() != StatusCode::kUnavailable) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!st.ok()) return st;
+  spdlog::info("registered node {} ({} cores) with {}", options_.name,
+               options_.topology.cores.size(), options_.server);
+  poll_thread_ = std::thread([this] { PollLoop(); });
+  event_thread_ = std::thread([this] { EventLoop(); });
+  report_thread_ = std::thread([this] { ReportLoop(); });
+  return Status::Ok();
+}
+
+void Agent::Stop() {
+  if (stopping_.exchange(true)) return;
+  reports_cv_.notify_all();
+  // The poll thread may sit in a long-poll; it notices within its timeout.
+  for (std::thread* t : {&poll_thread_, &event_thread_, &report_thread_}) {
+    if (t->joinable()) t->join();
+  }
+}
+
+void Agent::PollLoop() {
+  HttpClient client(options_.server, options_.token);
+  int64_t backoff_ms = 100;
+  while (!stopping_) {
+    std::string target = "/api/v1/nodes/" + options_.name + "/assignments?epoch=" + epoch_ +
+                         "&after=" + std::to_string(after_) + "&timeoutMs=20000";
+    auto r = client.Send("GET", target, "", std::chrono::seconds(40));
+    Status st = r.ok() ? StatusFromResponse(*r) : r.status();
+    if (st.code() == StatusCode::kNotFound) {
+      // droverd lost us (e.g. a fresh store): register again.
+      st = Register();
+    }
+    if (!st.ok()) {
+      spdlog::warn("polling droverd: {}", st.ToString());
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min<int64_t>(backoff_ms * 2, 5'000);
+      continue;
+    }
+    backoff_ms = 100;
+    if (r->status != 200) continue;
+    auto body = ParseJson(r->body);
+    if (!body.ok() || !body->is_object()) {
+      spdlog::warn("droverd sent a malformed assignment list");
+      continue;
+    }
+    std::string epoch = body->value("epoch", "");
+    if (epoch != epoch_) {
+      if (!epoch_.empty()) spdlog::info("droverd restarted (epoch {}): resynchronizing", epoch);
+      epoch_ = epoch;
+    }
+    HandleInstructions(*body);
+    after_ = body->value("seq", after_);
+  }
+}
+
+std::string Agent::DefaultLogPath(const std::string& task, uint32_t uid, gid_t gid, bool err) {
+  // One directory per user, owned by that user, so a task running as that user
+  // can create its own files and no other user can read them.
+  std::string dir = options_.state_dir + "/logs/" + std::to_string(uid);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    ::chmod(dir.c_str(), 0700);
+    if (geteuid() == 0 && ::chown(dir.c_str(), uid, gid) != 0) {
+      spdlog::warn("cannot chown {} to {}: {}", dir, uid, strerror(errno));
+    }
+  }
+  return dir + "/" + task + (err ? ".err" : ".out");
+}
+
+Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
+  executors::LaunchSpec spec;
+  try {
+    spec.task = l.at("task").get<std::string>();
+    spec.argv = l.at("argv").get<std::vector<std::string>>();
+    spec.cpus = l.value("cpus", std::vector<int32_t>{});
+    spec.uid = l.value("uid", 0u);
+    spec.gid = l.value("gid", 0u);
+    spec.time_limit_s = l.value("timeLimit", int64_t{0});
+    spec.kill_grace_ms = options_.kill_grace_ms;
+    spec.working_dir = l.value("workingDir", "");
+    if (spec.working_dir.empty()) spec.working_dir = HomeOf(spec.uid);
+    executors::TaskEnvironmentInput env;
+    env.job_id = l.value("jobId", uint64_t{0});
+    env.job_name = l.value("jobName", "");
+    env.task_index = l.value("index", int64_t{0});
+    env.ntasks = l.value("ntasks", int64_t{1});
+    env.nodelist = l.value("nodelist", options_.name);
+    env.cpus = spec.cpus;
+    env.uid = spec.uid;
+    for (const auto& kv : l.value("env", Json::array())) {
+      env.user_env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+    }
+    spec.env = executors::BuildTaskEnvironment(env);
+    std::string out = l.value("stdout", "");
+    std::string err = l.value("stderr", "");
+    spec.stdout_path = out.empty() ? DefaultLogPath(spec.task, spec.uid, spec.gid, false)
+                                   : ExpandPattern(out, l, options_.name);
+    if (!err.empty()) {
+      spec.stderr_path = ExpandPattern(err, l, options_.name);
+    } else if (out.empty()) {
+      spec.stderr_path = DefaultLogPath(spec.task, spec.uid, spec.gid, true);
+    }  // else: stderr joins stdout, as Slurm does without --error
+  } catch (const Json::exception& e) {
+    return Status::Invalid("launch", std::string("malformed launch instruction: ") + e.what());
+  }
+  return spec;
+}
+
+void Agent::HandleInstructions(const Json& body) {
+  std::vector<executors::LaunchSpec> launches;
+  for (const Json& l : body.value("launch", Json::array())) {
+    std::string task = l.value("task", "");
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      if (tasks_.count(task)) continue;  // re-sent after a droverd restart
+    }
+    auto spec = BuildLaunchSpec(l);
+    if (!spec.ok()) {
+      spdlog::warn("{}", spec.status().ToString());
+      if (!task.empty()) {
+        QueueReport({{"task", task},
+                     {"phase", "Failed"},
+                     {"message", spec.status().message()},
+                     {"timeMs", NowMs()}});
+      }
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      tasks_[task] = LaunchedTask{
+          spec->stdout_path, spec->stderr_path.empty() ? spec->stdout_path : spec->stderr_path};
+    }
+    launches.push_back(std::move(*spec));
+  }
+  std::lock_guard<std::mutex> lock(supervisor_mu_);
+  if (!launches.empty()) {
+    Status st = supervisor_.LaunchBatch(launches);
+    if (!st.ok()) {
+      spdlog::error("supervisor refused {} launches: {}", launches.size(), st.ToString());
+      for (const auto& s : launches) {
+        QueueReport({{"task", s.task},
+                     {"phase", "Failed"},
+                     {"message", st.message()},
+                     {"timeMs", NowMs()}});
+      }
+    } else {
+      counters_.launched += static_cast<int64_t>(launches.size());
+    }
+  }
+  for (const Json& k : body.value("kill", Json::array())) {
+    std::string task = k.value("task", "");
+    Status st = supervisor_.Kill(task, k.value("graceMs", options_.kill_grace_ms));
+    if (!st.ok()) spdlog::warn("kill {}: {}", task, st.ToString());
+  }
+}
+
+void Agent::EventLoop() {
+  while (!stopping_) {
+    struct pollfd pfd = {supervisor_.fd(), POLLIN, 0};
+    int n = ::poll(&pfd, 1, 200);
+    if (n <= 0 && !supervisor_.has_buffered_events()) continue;
+    std::vector<executors::TaskEvent> events;
+    {
+      std::lock_guard<std::mutex> lock(supervisor_mu_);
+      auto r = supervisor_.ReadEvents();
+      if (!r.ok()) {
+        spdlog::critical("lost the supervisor: {}", r.status().ToString());
+        std::_Exit(75);  // restart us; the supervisor keeps the tasks
+      }
+      events = std::move(*r);
+    }
+    for (const auto& e : events) {
+      if (e.kind == executors::TaskEvent::Kind::kStarted) {
+        counters_.running++;
+      } else {
+        if (e.pid != 0) counters_.running--;
+        (e.error.empty() && e.exit_code == 0 && e.signal == 0 ? counters_.succeeded
+                                                              : counters_.failed)++;
+      }
+      QueueReport(ReportFromEvent(e));
+    }
+  }
+}
+
+void Agent::QueueReport(Json report) {
+  {
+    std::lock_guard<std::mutex> lock(reports_mu_);
+    reports_.push_back(std::move(report));
+  }
+  reports_cv_.notify_one();
+}
+
+void Agent::ReportLoop() {
+  HttpClient client(options_.server, options_.token);
+  std::vector<Json> batch;
+  while (!stopping_) {
+    {
+      std::unique_lock<std::mutex> lock(reports_mu_);
+      reports_cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms),
+                           [this] { return stopping_ || !reports_.empty(); });
+      for (auto& r : reports_) batch.push_back(std::move(r));
+      reports_.clear();
+    }
+    Json body = {{"reports", batch}};
+    auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/status", body.dump(),
+                         std::chrono::seconds(15));
+    Status st = r.ok() ? StatusFromResponse(*r) : r.status();
+    if (!st.ok()) {
+      // Keep the batch and send it again: droverd may be restarting.
+      spdlog::warn("reporting {} task events: {}", batch.size(), st.ToString());
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    counters_.reports_sent += static_cast<int64_t>(batch.size());
+    // Final reports are durable in droverd now; the supervisor may forget them.
+    std::vector<std::string> done;
+    for (const Json& rep : batch) {
+      std::string phase = rep.value("phase", "");
+      if (phase != "Running") done.push_back(rep.value("task", ""));
+    }
+    if (!done.empty()) {
+      std::lock_guard<std::mutex> lock(supervisor_mu_);
+      (void)supervisor_.Ack(done);
+    }
+    batch.clear();
+  }
+}
+
+std::string Agent::LogPath(const std::string& task, bool stderr_stream) const {
+  std::lock_guard<std::mutex> lock(tasks_mu_);
+  auto it = tasks_.find(task);
+  if (it == tasks_.end()) return "";
+  return stderr_stream ? it->second.stderr_path : it->second.stdout_path;
+}
+
+}  // namespace drover::node

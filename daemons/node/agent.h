@@ -1,0 +1,100 @@
+// Agent: drover-node's connection to droverd.
+//
+// It registers the node (name, labels, hwloc topology, its HTTP address),
+// long-polls droverd for instructions (launch, kill) and hands them to the
+// node's supervisor, turns the supervisor's events into reports (started,
+// exit code, signal, usage) sent to droverd in batches, and heartbeats. On
+// start it asks the supervisor for every task it already owns and reports
+// them, so tasks outlive a restart of the agent.
+//
+// Threads: one polls droverd, one waits on the supervisor, one sends reports.
+// The supervisor connection is shared under a mutex.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/json_codec.h"
+#include "api/node.h"
+#include "api/status.h"
+#include "executors/supervisor_client.h"
+
+namespace drover::node {
+
+struct AgentOptions {
+  std::string server;  // droverd endpoint, http://HOST:PORT or unix:PATH
+  std::string token;   // the cluster's node token
+  std::string name;
+  std::string state_dir;  // logs live under STATE/logs
+  std::string address;    // host:port of this agent's HTTP endpoint
+  Labels labels;
+  NodeTopology topology;
+  int64_t heartbeat_ms = 2'000;
+  int64_t kill_grace_ms = 10'000;
+};
+
+// Counters for /metrics.
+struct AgentCounters {
+  std::atomic<int64_t> launched{0};
+  std::atomic<int64_t> succeeded{0};
+  std::atomic<int64_t> failed{0};
+  std::atomic<int64_t> running{0};
+  std::atomic<int64_t> reports_sent{0};
+};
+
+class Agent {
+ public:
+  Agent(AgentOptions options, executors::SupervisorClient supervisor);
+  ~Agent();
+
+  // Registers and starts the threads. Errors: Unavailable if droverd cannot
+  // be reached within the start-up grace.
+  Status Start();
+  void Stop();
+
+  // The log file of a task this agent launched (stdout or stderr), or "".
+  std::string LogPath(const std::string& task, bool stderr_stream) const;
+  const AgentCounters& counters() const { return counters_; }
+
+ private:
+  struct LaunchedTask {
+    std::string stdout_path;
+    std::string stderr_path;
+  };
+
+  Status Register();
+  void PollLoop();
+  void EventLoop();
+  void ReportLoop();
+  void HandleInstructions(const Json& body);
+  Result<executors::LaunchSpec> BuildLaunchSpec(const Json& launch);
+  void QueueReport(Json report);
+  std::string DefaultLogPath(const std::string& task, uint32_t uid, gid_t gid, bool err);
+
+  AgentOptions options_;
+  std::atomic<bool> stopping_{false};
+
+  std::mutex supervisor_mu_;
+  executors::SupervisorClient supervisor_;  // guarded by supervisor_mu_
+
+  mutable std::mutex tasks_mu_;
+  std::map<std::string, LaunchedTask> tasks_;  // guarded by tasks_mu_
+
+  std::mutex reports_mu_;
+  std::condition_variable reports_cv_;
+  std::vector<Json> reports_;        // guarded by reports_mu_
+  std::vector<std::string> to_ack_;  // final reports in flight
+
+  std::string epoch_;  // used by the poll thread only
+  int64_t after_ = 0;
+  std::thread poll_thread_, event_thread_, report_thread_;
+  AgentCounters counters_;
+};
+
+}  // namespace drover::node

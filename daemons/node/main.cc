@@ -1,0 +1,153 @@
+// drover-node: the per-machine agent. Discovers the machine with hwloc,
+// registers with droverd, runs assigned tasks through the node's supervisor,
+// and reports what happens to them.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "api/http_server.h"
+#include "daemons/node/agent.h"
+#include "daemons/node/node_http.h"
+#include "executors/supervisor_client.h"
+#include "executors/topology_discovery.h"
+
+namespace po = boost::program_options;
+using namespace drover;
+
+namespace {
+
+std::string ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  in >> token;
+  return token;
+}
+
+std::string SelfDirectory() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : exe.parent_path().string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string server, token_file, name, topology, state_dir, listen, supervisor_binary;
+  std::vector<std::string> labels;
+  int64_t heartbeat_ms = 2000;
+  po::options_description opts("drover-node options");
+  char host[256] = "node";
+  gethostname(host, sizeof host - 1);
+  opts.add_options()("help,h", "show this help")(
+      "server", po::value(&server)->default_value("http://127.0.0.1:6817"), "droverd's address")(
+      "token-file", po::value(&token_file)->default_value(""), "file holding the node token")(
+      "name", po::value(&name)->default_value(host), "this node's name")(
+      "topology", po::value(&topology)->default_value("hwloc"),
+      "hwloc (this machine), synthetic:\"package:2 numa:2 core:8 pu:2\" or xml:FILE")(
+      "label", po::value(&labels)->composing(), "a node label KEY=VALUE (repeatable)")(
+      "state-dir", po::value(&state_dir)->default_value(""),
+      "logs and the supervisor socket (default: ./drover-node-NAME)")(
+      "listen", po::value(&listen)->default_value("127.0.0.1:0"),
+      "address of this agent's log and metrics endpoint")(
+      "supervisor", po::value(&supervisor_binary)->default_value(""),
+      "the drover-supervisor binary (default: beside drover-node)")(
+      "heartbeat-ms", po::value(&heartbeat_ms)->default_value(2000), "heartbeat interval");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "drover-node: " << e.what() << "\n" << opts;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (state_dir.empty()) state_dir = "drover-node-" + name;
+  state_dir = std::filesystem::absolute(state_dir).string();
+  std::filesystem::create_directories(state_dir + "/logs");
+  if (supervisor_binary.empty()) supervisor_binary = SelfDirectory() + "/drover-supervisor";
+
+  node::AgentOptions options;
+  options.server = server;
+  options.name = name;
+  options.state_dir = state_dir;
+  options.heartbeat_ms = heartbeat_ms;
+  if (!token_file.empty()) {
+    options.token = ReadToken(token_file);
+    if (options.token.empty()) {
+      std::cerr << "drover-node: no token in " << token_file << "\n";
+      return 2;
+    }
+  }
+  for (const std::string& l : labels) {
+    size_t eq = l.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "drover-node: --label wants KEY=VALUE (got \"" << l << "\")\n";
+      return 2;
+    }
+    options.labels[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  auto topo = executors::DiscoverTopology(topology);
+  if (!topo.ok()) {
+    std::cerr << "drover-node: " << topo.status().ToString() << "\n";
+    return 2;
+  }
+  options.topology = std::move(*topo);
+  options.labels["drover.io/hostname"] = host;
+  options.labels["drover.io/cores"] = std::to_string(options.topology.cores.size());
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string socket = state_dir + "/supervisor.sock";
+  Status st = executors::EnsureSupervisor(supervisor_binary, socket, state_dir + "/supervisor.log");
+  if (!st.ok()) {
+    std::cerr << "drover-node: cannot start the supervisor: " << st.ToString() << "\n";
+    return 1;
+  }
+  auto supervisor = executors::SupervisorClient::Connect(socket);
+  if (!supervisor.ok()) {
+    std::cerr << "drover-node: " << supervisor.status().ToString() << "\n";
+    return 1;
+  }
+
+  size_t colon = listen.rfind(':');
+  std::string listen_host = listen.substr(0, colon);
+  int listen_port = colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+  node::Agent* agent_ptr = nullptr;
+  HttpServer http(
+      [&agent_ptr, token = options.token](HttpRequest req, HttpResponder respond) {
+        node::MakeNodeHandler(agent_ptr, token)(std::move(req), std::move(respond));
+      },
+      1);
+  st = http.ListenTcp(listen_host, static_cast<uint16_t>(listen_port));
+  if (!st.ok()) {
+    std::cerr << "drover-node: " << st.ToString() << "\n";
+    return 1;
+  }
+  options.address = listen_host + ":" + std::to_string(http.tcp_port());
+  node::Agent agent(std::move(options), std::move(*supervisor));
+  agent_ptr = &agent;
+  http.Start();
+  st = agent.Start();
+  if (!st.ok()) {
+    std::cerr << "drover-node: cannot join the cluster: " << st.ToString() << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("drover-node: signal {}, leaving; the supervisor keeps running tasks", sig);
+  // Tasks belong to the supervisor; the agent can go at once.
+  std::_Exit(0);
+}
