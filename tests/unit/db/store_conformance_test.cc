@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,12 @@
 #include "tests/unit/db/store_harness.h"
 
 namespace drover::db {
+
+// Readable parameter names in test output ("GetParam() = sqlite").
+void PrintTo(Dialect dialect, std::ostream* os) {
+  *os << (dialect == Dialect::kSqlite ? "sqlite" : "postgresql");
+}
+
 namespace {
 
 using testing::MakeHarness;
