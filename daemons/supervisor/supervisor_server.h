@@ -1,0 +1,111 @@
+// SupervisorServer: the event loop of drover-supervisor, the long-lived
+// per-node process that owns the node's tasks so they outlive drover-node
+// (as slurmstepd does for slurmd).
+//
+// One thread, one poll() over: the listening Unix socket, the connected
+// clients, a signalfd (SIGCHLD: reap with wait4 WNOHANG in a loop; SIGTERM,
+// SIGINT: stop) and a timerfd (kill graces and time limits). Requests are read
+// in batches per wakeup and events written in batches (protocol:
+// executors/supervisor_protocol.h).
+//
+// Tasks. Each task leads its own process group. A kill sends SIGTERM to the
+// group and SIGKILL to it after the grace period; a time limit does the same
+// and marks the exit timed_out. When a task's main process has exited,
+// whatever is left in its group is SIGKILLed (stray background children), as
+// Slurm does at the end of a step. An exited task stays known (in "list" and
+// in the replay) until a client acks it.
+//
+// Clients. Any number up to kMaxClients; each event goes to every connected
+// client. A newly connected client first receives the state of every known
+// task (started events of running tasks, exited events of unacknowledged
+// ones), so exits that happened while no agent was connected are delivered
+// when one connects. A launch of a task name already known is not repeated:
+// the requester gets that task's current state again (idempotent re-send).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "api/status.h"
+#include "executors/launch_spec.h"
+#include "executors/process_launcher.h"
+#include "executors/supervisor_protocol.h"
+
+namespace drover::supervisor {
+
+class SupervisorServer {
+ public:
+  static constexpr size_t kMaxClients = 16;
+  static constexpr size_t kMaxClientBacklogBytes = size_t{256} << 20;
+
+  // `log` receives one line per notable happening; not owned, must outlive us.
+  explicit SupervisorServer(FILE* log);
+  ~SupervisorServer();
+
+  // Binds `socket_path` (mode 0600). Conflict if another supervisor answers
+  // there; a stale socket file is replaced. Blocks the signals it handles.
+  Status Listen(const std::string& socket_path);
+  // Runs until shutdown or SIGTERM/SIGINT. Returns the process exit code.
+  int Run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Client {
+    int fd = -1;
+    std::string in;
+    std::string out;
+    bool closing = false;       // read EOF or error: close after this iteration
+    bool write_broken = false;  // peer stopped reading; keep reading its last requests
+  };
+  struct Task {
+    executors::LaunchSpec spec;
+    uint64_t seq = 0;  // launch order, for list and replay
+    bool running = false;
+    bool timed_out = false;
+    executors::TaskEvent started;
+    executors::TaskEvent exited;  // valid when !running
+  };
+  enum class TimerAction { kTimeLimit, kKill };
+  struct Timer {
+    std::string task;
+    pid_t pid;
+    TimerAction action;
+  };
+
+  void Accept();
+  void ReadClient(Client* client);
+  void HandleLine(Client* client, std::string_view line);
+  void HandleLaunch(Client* client, executors::LaunchSpec spec);
+  void HandleKill(const std::string& name, int64_t grace_ms);
+  void HandleSignals();
+  void Reap();
+  void FireTimers();
+  void ArmTimer();
+  void AppendState(const Task& task, std::string* out) const;
+  void Broadcast(const executors::TaskEvent& event);
+  void Flush(Client* client);
+  void Log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+  FILE* log_;
+  executors::ProcessLauncher launcher_;
+  std::string socket_path_;
+  int listen_fd_ = -1;
+  int signal_fd_ = -1;
+  int timer_fd_ = -1;
+  bool stop_ = false;
+  uint64_t next_seq_ = 1;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::unordered_map<std::string, Task> tasks_;
+  std::unordered_map<pid_t, std::string> task_by_pid_;
+  std::multimap<Clock::time_point, Timer> timers_;
+};
+
+}  // namespace drover::supervisor

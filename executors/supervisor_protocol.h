@@ -1,0 +1,64 @@
+// The drover-node <-> drover-supervisor wire protocol: newline-delimited JSON
+// over a Unix stream socket, one object per line.
+//
+// Requests (client -> supervisor), each with "op":
+//   {"op":"launch","spec":{LaunchSpec}}
+//   {"op":"kill","task":"t","grace_ms":5000}  SIGTERM the task's process group,
+//                                             SIGKILL it after grace_ms (< 0: the
+//                                             spec's kill_grace_ms)
+//   {"op":"list"}                             -> one "list" reply
+//   {"op":"ack","tasks":["t1","t2"]}          forget these exited tasks
+//   {"op":"shutdown","kill_tasks":false}      stop the supervisor
+// Messages (supervisor -> client), each with "type":
+//   {"type":"event","event":{TaskEvent}}      kind "started" or "exited"; a start
+//                                             failure is "exited" with "error"
+//   {"type":"list","tasks":[{TaskEvent}...]}  each known task's latest event
+//   {"type":"error","message":"..."}          a request that could not be used
+// LaunchSpec and TaskEvent fields keep their C++ names (snake_case).
+// Parse functions return InvalidArgument naming the offending field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/status.h"
+#include "executors/launch_spec.h"
+
+namespace drover::executors {
+
+nlohmann::json LaunchSpecToJson(const LaunchSpec& spec);
+Result<LaunchSpec> LaunchSpecFromJson(const nlohmann::json& j);
+nlohmann::json TaskEventToJson(const TaskEvent& event);
+Result<TaskEvent> TaskEventFromJson(const nlohmann::json& j);
+
+struct SupervisorRequest {
+  enum class Op { kLaunch, kKill, kList, kAck, kShutdown };
+  Op op = Op::kList;
+  LaunchSpec spec;                 // kLaunch
+  std::string task;                // kKill
+  int64_t grace_ms = -1;           // kKill
+  std::vector<std::string> tasks;  // kAck
+  bool kill_tasks = false;         // kShutdown
+};
+
+// One line, newline included.
+std::string EncodeRequest(const SupervisorRequest& request);
+Result<SupervisorRequest> ParseRequest(std::string_view line);
+
+struct SupervisorMessage {
+  enum class Type { kEvent, kList, kError };
+  Type type = Type::kEvent;
+  TaskEvent event;               // kEvent
+  std::vector<TaskEvent> tasks;  // kList
+  std::string error;             // kError
+};
+
+// Append one line, newline included.
+void AppendEventLine(const TaskEvent& event, std::string* out);
+void AppendListLine(const std::vector<TaskEvent>& tasks, std::string* out);
+void AppendErrorLine(std::string_view message, std::string* out);
+Result<SupervisorMessage> ParseMessage(std::string_view line);
+
+}  // namespace drover::executors
