@@ -155,7 +155,8 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
     if (wanted == 0) continue;
     int64_t limit_s = job.time_limit_s;
     if (limit_s <= 0 && limits != nullptr) limit_s = limits->max_time_s;
-    const int64_t duration = limit_s > 0 ? limit_s * 1000 : kNever;
+    const int64_t duration =
+        job.duration_ms >= 0 ? job.duration_ms : (limit_s > 0 ? limit_s * 1000 : kNever);
     const std::vector<uint8_t>* mask = queues.Mask(job.queue);
 
     PlacementBounds bounds;

@@ -60,6 +60,9 @@ struct PendingJob {
   bool held = false;
   bool dependency_pending = false;
   int64_t begin_time_ms = 0;  // not before this time; 0 = any time
+  // Planned run time in ms when >= 0; overrides time_limit_s (drover-sim uses
+  // it for exact, possibly zero, estimates). -1 = use time_limit_s.
+  int64_t duration_ms = -1;
 };
 
 struct TaskPlacement {

@@ -118,22 +118,29 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
       int64_t win_capacity = capacity;
       int64_t fail_time = -1;
       undo.clear();
-      for (size_t i = next; i < events.size() && events[i].time < end; ++i) {
-        const GlobalEvent& e = events[i];
-        undo.push_back(
-            {e.node, win_cores[e.node], win_memory[e.node], run_cores[e.node], run_memory[e.node]});
-        run_cores[e.node] += e.cores;
-        run_memory[e.node] += e.memory;
-        const int64_t wc = std::min(win_cores[e.node], run_cores[e.node]);
-        const int64_t wm = std::min(win_memory[e.node], run_memory[e.node]);
-        win_capacity -= Capacity(pool_, e.node, job, win_cores[e.node], win_memory[e.node]);
-        win_cores[e.node] = wc;
-        win_memory[e.node] = wm;
-        win_capacity += Capacity(pool_, e.node, job, wc, wm);
-        if (win_capacity < tasks) {
-          fail_time = e.time;
-          break;
+      // Events of one timestamp apply together before the minimum is taken:
+      // a release and a reservation start at the same instant do not overlap.
+      size_t i = next;
+      while (i < events.size() && events[i].time < end && fail_time < 0) {
+        const int64_t t = events[i].time;
+        const size_t group = i;
+        for (; i < events.size() && events[i].time == t; ++i) {
+          const GlobalEvent& e = events[i];
+          undo.push_back({e.node, win_cores[e.node], win_memory[e.node], run_cores[e.node],
+                          run_memory[e.node]});
+          run_cores[e.node] += e.cores;
+          run_memory[e.node] += e.memory;
         }
+        for (size_t g = group; g < i; ++g) {
+          const int32_t n = events[g].node;
+          const int64_t wc = std::min(win_cores[n], run_cores[n]);
+          const int64_t wm = std::min(win_memory[n], run_memory[n]);
+          win_capacity -= Capacity(pool_, n, job, win_cores[n], win_memory[n]);
+          win_cores[n] = wc;
+          win_memory[n] = wm;
+          win_capacity += Capacity(pool_, n, job, wc, wm);
+        }
+        if (win_capacity < tasks) fail_time = t;
       }
       if (fail_time < 0) {
         PlannedStart plan;
@@ -212,10 +219,14 @@ void Timeline::CapsForNow(int64_t duration_ms, NodeCaps& caps) const {
     int64_t c = pool_.free_cores(n);
     int64_t m = pool_.free_memory(n);
     int64_t wc = c, wm = m;
-    for (const Event& e : node_events_[n]) {
-      if (e.time >= end) break;
-      c += e.cores;
-      m += e.memory;
+    const std::vector<Event>& events = node_events_[n];
+    for (size_t i = 0; i < events.size() && events[i].time < end;) {
+      // One timestamp at a time (see FindEarliest).
+      const int64_t t = events[i].time;
+      for (; i < events.size() && events[i].time == t; ++i) {
+        c += events[i].cores;
+        m += events[i].memory;
+      }
       wc = std::min(wc, c);
       wm = std::min(wm, m);
     }
