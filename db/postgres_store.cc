@@ -119,22 +119,19 @@ struct KeyHash {
 
 }  // namespace
 
-PostgresStore::PostgresStore(std::string url, std::unique_ptr<Connection> connection)
-    : url_(std::move(url)), connection_(std::move(connection)) {}
+PostgresStore::PostgresStore(std::string url) : url_(std::move(url)) {}
 
 PostgresStore::~PostgresStore() = default;
 
-Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
-                                                           std::span<const Migration> migrations) {
+Status PostgresStore::Connect() {
+  connection_.reset();
   std::unique_ptr<Connection> connection;
   try {
-    connection = std::make_unique<Connection>(url);
+    connection = std::make_unique<Connection>(url_);
   } catch (...) {
-    Status st = FromException(url, "cannot connect");
-    return Status::Unavailable(st.message());
+    return Status::Unavailable(FromException(url_, "cannot connect").message());
   }
   pqxx::connection& conn = connection->conn;
-  std::unique_ptr<PostgresStore> store(new PostgresStore(url, std::move(connection)));
   try {
     // TEXT must round-trip byte for byte: the database has to store UTF-8.
     std::string encoding;
@@ -143,7 +140,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
       encoding = txn.exec1("SHOW server_encoding")[0].as<std::string>();
     }
     if (encoding != "UTF8") {
-      return Status::Unavailable("postgresql " + RedactUrl(url) + ": database encoding is " +
+      return Status::Unavailable("postgresql " + RedactUrl(url_) + ": database encoding is " +
                                  encoding + ", drover needs UTF8 (CREATE DATABASE ... ENCODING " +
                                  "'UTF8' TEMPLATE template0)");
     }
@@ -153,8 +150,39 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
     if (conn.get_variable("synchronous_commit") == "off") {
       conn.set_variable("synchronous_commit", "on");
     }
+    // Registered now, sent to the server at first use.
+    conn.prepare(kPutStatement, kPutSql);
+    conn.prepare(kDeleteStatement, kDeleteSql);
+    conn.prepare(kGetStatement, kGetSql);
+    conn.prepare(kLoadAllStatement, kLoadAllSql);
+  } catch (...) {
+    Status st = FromException(url_, "set up session");
+    if (st.code() == StatusCode::kUnavailable) return st;
+    return Status::Internal(st.message());
+  }
+  connection_ = std::move(connection);
+  return Status::Ok();
+}
 
-    pqxx::work txn(conn, "drover_migrate");
+Status PostgresStore::EnsureConnected() {
+  // libpqxx 6.4 does not reliably re-establish a broken direct connection, so
+  // a lost connection is replaced by a new one at the next call.
+  if (connection_ && connection_->conn.is_open()) return Status::Ok();
+  return Connect();
+}
+
+Status PostgresStore::Failed(std::string_view what) {
+  Status st = FromException(url_, what);
+  if (connection_ && !connection_->conn.is_open()) connection_.reset();
+  return st;
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url,
+                                                           std::span<const Migration> migrations) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(url));
+  DROVER_RETURN_IF_ERROR(store->Connect());
+  try {
+    pqxx::work txn(store->connection_->conn, "drover_migrate");
     PostgresMigrationSession session(txn);
     Result<int> version = Migrate(session, migrations);
     if (!version.ok()) {
@@ -164,13 +192,8 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
     }
     txn.commit();
     store->schema_version_ = *version;
-
-    conn.prepare(kPutStatement, kPutSql);
-    conn.prepare(kDeleteStatement, kDeleteSql);
-    conn.prepare(kGetStatement, kGetSql);
-    conn.prepare(kLoadAllStatement, kLoadAllSql);
   } catch (...) {
-    Status st = FromException(url, "open");
+    Status st = FromException(url, "migrate");
     if (st.code() == StatusCode::kUnavailable) return st;
     return Status::Internal(st.message());
   }
@@ -213,19 +236,21 @@ Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
     *array += '}';
   }
 
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
   try {
     pqxx::work txn(connection_->conn);
     if (deletes > 0) txn.exec_prepared(kDeleteStatement, delete_kinds, delete_keys);
     if (puts > 0) txn.exec_prepared(kPutStatement, put_kinds, put_keys, put_data);
     txn.commit();
   } catch (...) {
-    return FromException(url_, "commit of " + std::to_string(batch.size()) + " mutations");
+    return Failed("commit of " + std::to_string(batch.size()) + " mutations");
   }
   return Status::Ok();
 }
 
 Result<StoredObject> PostgresStore::Get(std::string_view kind, std::string_view key) {
   const std::string name = std::string(kind) + "/" + std::string(key);
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
   try {
     pqxx::nontransaction txn(connection_->conn);
     const pqxx::result rows = txn.exec_prepared(kGetStatement, std::string(kind), std::string(key));
@@ -234,11 +259,12 @@ Result<StoredObject> PostgresStore::Get(std::string_view kind, std::string_view 
     return StoredObject{std::string(kind), std::string(key),
                         std::string(data.c_str(), data.size())};
   } catch (...) {
-    return FromException(url_, "get " + name);
+    return Failed("get " + name);
   }
 }
 
 Result<std::vector<StoredObject>> PostgresStore::LoadAll(std::string_view kind) {
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
   try {
     pqxx::nontransaction txn(connection_->conn);
     const pqxx::result rows = txn.exec_prepared(kLoadAllStatement, std::string(kind));
@@ -250,7 +276,7 @@ Result<std::vector<StoredObject>> PostgresStore::LoadAll(std::string_view kind) 
     }
     return objects;
   } catch (...) {
-    return FromException(url_, "load all " + std::string(kind));
+    return Failed("load all " + std::string(kind));
   }
 }
 

@@ -7,9 +7,9 @@
 // ON CONFLICT (kind, key) DO UPDATE), the deletes as one multi-row DELETE, both
 // prepared once per connection.
 //
-// A lost connection is reported as Unavailable; libpqxx reconnects on the next
-// call. When the connection breaks during COMMIT the outcome is unknown and
-// Commit returns Unavailable: re-committing the same batch is safe.
+// A lost connection is reported as Unavailable; the next call reconnects. When the connection
+// breaks during COMMIT the outcome is unknown and Commit returns Unavailable: re-committing the
+// same batch is safe.
 //
 // Thread safety: none; one thread at a time (see Store).
 #pragma once
@@ -46,7 +46,13 @@ class PostgresStore final : public Store {
  private:
   struct Connection;  // keeps libpqxx out of this header
 
-  PostgresStore(std::string url, std::unique_ptr<Connection> connection);
+  explicit PostgresStore(std::string url);
+
+  // (Re)connects: new session, encoding check, session settings, statements.
+  Status Connect();
+  Status EnsureConnected();
+  // The Status for the exception being handled; drops a connection that broke.
+  Status Failed(std::string_view what);
 
   std::string url_;  // as given; printed only through RedactUrl/RedactSecrets
   std::unique_ptr<Connection> connection_;
