@@ -26,6 +26,23 @@ std::vector<int32_t> ByMostFree(const std::vector<int32_t>& free_counts,
 
 }  // namespace
 
+// Shapes of the last pass on this thread, reused when the hardware is the
+// same: building them is most of a small pass's cost. Affects speed only.
+std::shared_ptr<const NodeShape> NodePool::CachedShape(const NodeTopology& topology) {
+  struct Entry {
+    NodeTopology topology;
+    std::shared_ptr<const NodeShape> shape;
+  };
+  thread_local std::vector<Entry> cache;
+  for (const Entry& e : cache) {
+    if (SameHardware(e.topology, topology)) return e.shape;
+  }
+  auto shape = MakeNodeShape(topology);
+  if (cache.size() >= 8) cache.erase(cache.begin());
+  cache.push_back({topology, shape});
+  return shape;
+}
+
 std::shared_ptr<const NodeShape> MakeNodeShape(const NodeTopology& topology) {
   auto shape = std::make_shared<NodeShape>();
   const int32_t cores = static_cast<int32_t>(topology.cores.size());
@@ -74,7 +91,7 @@ NodePool::NodePool(const ClusterSnapshot& cluster) {
     if (last_topology != nullptr && SameHardware(*last_topology, snap.topology)) {
       node.shape = last_shape;
     } else {
-      node.shape = MakeNodeShape(snap.topology);
+      node.shape = CachedShape(snap.topology);
       last_shape = node.shape;
       last_topology = &snap.topology;
     }

@@ -89,6 +89,7 @@ class NodePool {
     bool schedulable = true;
   };
 
+  static std::shared_ptr<const NodeShape> CachedShape(const NodeTopology& topology);
   void Reindex(int32_t n, int32_t old_free);
   std::vector<int32_t> ChooseCompact(const Node& node, int32_t cpus) const;
   std::vector<int32_t> ChooseSpread(const Node& node, int32_t cpus) const;

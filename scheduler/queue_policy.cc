@@ -37,6 +37,14 @@ class ConservativePolicy final : public QueuePolicy {
 
 }  // namespace
 
+const QueuePolicy* FindQueuePolicy(std::string_view name) {
+  static const FcfsPolicy kFcfs;
+  static const EasyPolicy kEasy;
+  if (name == "fcfs") return &kFcfs;
+  if (name == "easy") return &kEasy;
+  return nullptr;
+}
+
 Result<std::unique_ptr<QueuePolicy>> MakeQueuePolicy(std::string_view name, int32_t depth) {
   if (name == "fcfs") return std::unique_ptr<QueuePolicy>(new FcfsPolicy());
   if (name == "easy") return std::unique_ptr<QueuePolicy>(new EasyPolicy());

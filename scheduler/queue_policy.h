@@ -30,6 +30,9 @@ class QueuePolicy {
 // "fcfs", "easy" or "conservative" (depth = reservations it makes per pass).
 Result<std::unique_ptr<QueuePolicy>> MakeQueuePolicy(std::string_view name, int32_t depth);
 
+// The shared instance of a stateless policy ("fcfs", "easy"); null otherwise.
+const QueuePolicy* FindQueuePolicy(std::string_view name);
+
 // Checks names, weights and limits; the error names the field and the rule.
 Status ValidateSchedulerConfig(const SchedulerConfig& config);
 

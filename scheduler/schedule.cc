@@ -18,6 +18,7 @@ namespace {
 class QueueBook {
  public:
   QueueBook(const SchedulerConfig& config, const NodePool& pool) : config_(config) {
+    if (config.queues.empty()) return;
     std::unordered_map<std::string_view, int32_t> node_index;
     for (int32_t n = 0; n < pool.node_count(); ++n) node_index.emplace(pool.name(n), n);
     masks_.resize(config.queues.size());
@@ -34,10 +35,12 @@ class QueueBook {
   }
 
   const QueueLimits* Find(const std::string& queue) const {
+    if (by_name_.empty()) return nullptr;
     auto it = by_name_.find(queue);
     return it == by_name_.end() ? nullptr : &config_.queues[it->second];
   }
   const std::vector<uint8_t>* Mask(const std::string& queue) const {
+    if (by_name_.empty()) return nullptr;
     auto it = by_name_.find(queue);
     if (it == by_name_.end() || masks_[it->second].empty()) return nullptr;
     return &masks_[it->second];
@@ -121,9 +124,15 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
 
 Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>& pending,
                   int64_t now_ms, const SchedulerConfig& config) {
-  auto made = MakeQueuePolicy(config.policy, config.reservation_depth);
-  if (!made.ok()) made = MakeQueuePolicy("easy", 1);
-  const QueuePolicy& policy = **made;
+  // Stateless policies are shared; others are made per pass.
+  const QueuePolicy* shared = FindQueuePolicy(config.policy);
+  std::unique_ptr<QueuePolicy> owned;
+  if (shared == nullptr) {
+    auto made = MakeQueuePolicy(config.policy, config.reservation_depth);
+    owned = made.ok() ? std::move(made).value() : nullptr;
+    if (owned == nullptr) shared = FindQueuePolicy("easy");
+  }
+  const QueuePolicy& policy = shared != nullptr ? *shared : *owned;
 
   Decision decision;
   NodePool pool(cluster);
@@ -138,7 +147,9 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
   for (size_t i : QueueOrder(pending)) {
     const PendingJob& job = pending[i];
     const QueueLimits* limits = queues.Find(job.queue);
-    int32_t& user_running = queues.Running(job.queue, job.user);
+    const bool user_limited = limits != nullptr && limits->max_running_jobs_per_user > 0;
+    int32_t no_count = 0;
+    int32_t& user_running = user_limited ? queues.Running(job.queue, job.user) : no_count;
     PendingVerdict verdict;
     verdict.job_id = job.job_id;
     verdict.reasons = QueueReasons(job, limits, user_running, now_ms);

@@ -18,15 +18,25 @@ Timeline::Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t
   node_events_.resize(pool.node_count());
   is_reserved_.assign(pool.node_count(), 0);
   // Node names to indexes once; running tasks name their node.
-  std::unordered_map<std::string_view, int32_t> index;
-  index.reserve(cluster.nodes.size());
-  for (int32_t n = 0; n < pool.node_count(); ++n) index.emplace(pool.name(n), n);
+  std::unordered_map<std::string_view, int32_t> index;  // built only when needed
+  int32_t last = 0;
   for (const RunningTask& t : cluster.running) {
     if (t.expected_end_ms == 0) continue;  // never ends, as far as the plan knows
-    auto it = index.find(t.node);
-    if (it == index.end() || !pool.schedulable(it->second)) continue;
-    node_events_[it->second].push_back({std::max(t.expected_end_ms, now_ms),
-                                        static_cast<int64_t>(t.cores.size()), t.memory_bytes});
+    int32_t n = -1;
+    if (last < pool.node_count() && pool.name(last) == t.node) {
+      n = last;  // tasks of one node tend to come together
+    } else {
+      if (index.empty()) {
+        index.reserve(pool.node_count());
+        for (int32_t k = 0; k < pool.node_count(); ++k) index.emplace(pool.name(k), k);
+      }
+      auto it = index.find(t.node);
+      if (it != index.end()) n = it->second;
+    }
+    if (n < 0 || !pool.schedulable(n)) continue;
+    last = n;
+    node_events_[n].push_back({std::max(t.expected_end_ms, now_ms),
+                               static_cast<int64_t>(t.cores.size()), t.memory_bytes});
   }
   for (auto& events : node_events_) {
     std::stable_sort(events.begin(), events.end(),

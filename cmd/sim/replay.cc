@@ -46,8 +46,7 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
   std::unordered_map<uint64_t, size_t> by_id;  // pending job id -> workload index
   std::vector<PendingJob> pending;
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes;
-  // Running tasks of each job, to free them at its finish.
-  std::unordered_map<size_t, std::vector<scheduler::RunningTask>> running;
+  std::vector<uint8_t> started(jobs.size(), 0);
 
   size_t next_submit = 0;
   double busy_core_s = 0;
@@ -58,11 +57,13 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
     while (!finishes.empty() && finishes.top().time_s == now) {
       const size_t j = finishes.top().job;
       finishes.pop();
-      for (const scheduler::RunningTask& t : running[j]) {
+      const uint64_t id = jobs[j].id;
+      std::erase_if(cluster.running, [&](const scheduler::RunningTask& t) {
+        if (t.job_id != id) return false;
         auto& busy = cluster.nodes[node_index[t.node]].core_busy;
         for (int32_t c : t.cores) busy[c] = false;
-      }
-      running.erase(j);
+        return true;
+      });
     }
     while (next_submit < jobs.size() && jobs[next_submit].submit_s == now) {
       const TraceJob& tj = jobs[next_submit];
@@ -86,10 +87,6 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
     }
     if (pending.empty()) continue;
 
-    cluster.running.clear();
-    for (const auto& [j, tasks] : running) {
-      cluster.running.insert(cluster.running.end(), tasks.begin(), tasks.end());
-    }
     scheduler::Decision d = scheduler::Schedule(cluster, pending, ToMs(now), config);
     ++result.passes;
     if (d.placements.empty()) continue;
@@ -102,8 +99,8 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
       t.node = p.node;
       t.cores = p.cores;
       t.expected_end_ms = ToMs(now + jobs[j].estimate_s);
-      std::vector<scheduler::RunningTask>& tasks = running[j];
-      if (tasks.empty()) {
+      if (!started[j]) {
+        started[j] = 1;
         finishes.push({now + jobs[j].runtime_s, j});
         JobOutcome& o = result.jobs[j];
         o.id = jobs[j].id;
@@ -112,10 +109,10 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
         o.end_s = now + jobs[j].runtime_s;
         busy_core_s += static_cast<double>(jobs[j].runtime_s) * jobs[j].procs;
       }
-      tasks.push_back(std::move(t));
+      cluster.running.push_back(std::move(t));
     }
     // Whole jobs start (one task, or a gang), so a started job leaves the queue.
-    std::erase_if(pending, [&](const PendingJob& p) { return running.count(by_id[p.job_id]); });
+    std::erase_if(pending, [&](const PendingJob& p) { return started[by_id[p.job_id]] != 0; });
   }
 
   if (!jobs.empty()) {
