@@ -117,7 +117,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     return Status::Unavailable("sqlite " + path + ": cannot open: " + message);
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, db));
-  DROVER_RETURN_IF_ERROR(store->Configure());
+  if (Status st = store->Configure(); !st.ok()) {
+    // E.g. not a database file: this file cannot serve as the store.
+    return Status::Unavailable(st.message());
+  }
   DROVER_RETURN_IF_ERROR(store->RunMigrations(migrations));
   DROVER_RETURN_IF_ERROR(store->Prepare());
   if (!existed) SyncParentDirectory(file);

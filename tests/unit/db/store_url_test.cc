@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "db/store.h"
 
@@ -108,6 +109,21 @@ TEST(OpenStoreTest, UnopenableSqlitePathIsUnavailable) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().ToString();
   EXPECT_NE(store.status().message().find("/proc/drover"), std::string::npos);
+}
+
+TEST(OpenStoreTest, FileThatIsNotADatabaseIsUnavailable) {
+  std::string dir = (std::filesystem::temp_directory_path() / "drover-open-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/drover.db";
+  {
+    std::ofstream out(path);
+    out << "this is not an SQLite database, just some text that is long enough to matter\n";
+  }
+  Result<std::unique_ptr<Store>> store = OpenStore(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().ToString();
+  EXPECT_NE(store.status().message().find(path), std::string::npos) << store.status().message();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
