@@ -1,0 +1,115 @@
+// Bad input gets a clear error naming the problem and changes nothing.
+#include <gtest/gtest.h>
+
+#include "tests/support/local_cluster.h"
+
+namespace drover::testing {
+namespace {
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()); }
+  size_t JobCount() { return (*cluster_.Call("GET", "/api/v1/jobs"))["items"].size(); }
+  LocalCluster cluster_;
+};
+
+TEST_F(BadInputTest, InvalidJobsAreRefusedWithTheirFieldAndChangeNothing) {
+  struct Case {
+    const char* what;
+    Json job;
+    StatusCode code;
+    const char* field;
+  };
+  Json negative = ShellJob("neg", "true");
+  negative["spec"]["completions"] = -3;
+  Json unknown = ShellJob("unk", "true");
+  unknown["spec"]["template"]["gpus"] = 1;
+  Json huge = ShellJob("huge", "true");
+  huge["spec"]["template"]["resources"]["cpus"] = 64;
+  Json fat = ShellJob("fat", "true");
+  fat["spec"]["template"]["resources"]["memory"] = "100Ti";
+  Json gang = ShellJob("gang", "true", 100, 100);
+  gang["spec"]["gang"] = true;
+  const Case cases[] = {
+      {"negative count", negative, StatusCode::kInvalidArgument, "spec.completions"},
+      {"unknown field", unknown, StatusCode::kInvalidArgument, "spec.template.gpus"},
+      {"more cpus than any node", huge, StatusCode::kUnschedulable, "spec.template.resources.cpus"},
+      {"more memory than any node", fat, StatusCode::kUnschedulable,
+       "spec.template.resources.memory"},
+      {"gang wider than the cluster", gang, StatusCode::kUnschedulable, "spec.parallelism"},
+  };
+  for (const Case& c : cases) {
+    auto r = cluster_.Submit(c.job);
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().code(), c.code) << c.what << ": " << r.status().ToString();
+    EXPECT_EQ(r.status().field(), c.field) << c.what;
+  }
+  EXPECT_EQ(JobCount(), 0u);
+}
+
+TEST_F(BadInputTest, MalformedBodiesAndUnknownJobs) {
+  HttpClient client = cluster_.Client();
+  auto r = client.Send("POST", "/api/v1/jobs", "{not json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(cluster_.Call("GET", "/api/v1/jobs/999999").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cluster_.Call("POST", "/api/v1/jobs/999999/cancel").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(cluster_.Call("GET", "/api/v1/jobs/abc").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(JobCount(), 0u);
+}
+
+TEST_F(BadInputTest, BulkSubmitIsAllOrNothing) {
+  Json bad = ShellJob("bad", "true");
+  bad["spec"]["parallelism"] = 0;
+  auto r =
+      cluster_.Call("POST", "/api/v1/jobs/bulk",
+                    Json{{"items", {ShellJob("ok-1", "true"), bad, ShellJob("ok-2", "true")}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "items[1].spec.parallelism");
+  EXPECT_EQ(JobCount(), 0u);
+}
+
+TEST_F(BadInputTest, GarbageAndStaleNodeReportsCannotCorruptAJob) {
+  auto job = cluster_.Submit(ShellJob("victim", "true", 2, 2));
+  ASSERT_TRUE(job.ok());
+  uint64_t id = (*job)["metadata"]["id"];
+  ASSERT_EQ((*cluster_.WaitForJob(id, std::chrono::seconds(60)))["status"]["phase"], "Succeeded");
+  auto tasks = cluster_.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/tasks");
+  std::string task = (*tasks)["items"][0]["metadata"]["name"];
+  std::string node = (*tasks)["items"][0]["spec"]["node"];
+  std::string other = node == "node-1" ? "node-2" : "node-1";
+
+  HttpClient as_node(cluster_.tcp_endpoint(), cluster_.node_token());
+  // Not JSON at all.
+  auto r = as_node.Send("POST", "/api/v1/nodes/" + node + "/status", "\x01\x02garbage");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  // Well-formed but wrong: a stale failure of a finished task, a report from
+  // the wrong node, an unknown task, a bad phase.
+  Json reports = {{"reports",
+                   {{{"task", task}, {"phase", "Failed"}, {"exitCode", 9}},
+                    {{"task", "999_0.0"}, {"phase", "Failed"}},
+                    {{"task", task}, {"phase", "Exploded"}},
+                    {{"phase", "Running"}}}}};
+  r = as_node.Send("POST", "/api/v1/nodes/" + node + "/status", reports.dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  auto answer = Json::parse(r->body);
+  EXPECT_EQ(answer["rejected"].size(), 3u) << answer.dump();
+  r = as_node.Send("POST", "/api/v1/nodes/" + other + "/status",
+                   Json{{"reports", {{{"task", task}, {"phase", "Running"}}}}}.dump());
+  EXPECT_EQ(Json::parse(r->body)["rejected"].size(), 1u);
+  // Without the node token, nothing.
+  HttpClient anonymous(cluster_.tcp_endpoint());
+  r = anonymous.Send("POST", "/api/v1/nodes/" + node + "/status", reports.dump());
+  EXPECT_EQ(r->status, 401);
+
+  auto after = cluster_.Call("GET", "/api/v1/jobs/" + std::to_string(id));
+  EXPECT_EQ((*after)["status"]["phase"], "Succeeded");
+  EXPECT_EQ((*after)["status"]["failed"], 0);
+  EXPECT_EQ((*after)["status"]["succeeded"], 2);
+}
+
+}  // namespace
+}  // namespace drover::testing

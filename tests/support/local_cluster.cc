@@ -1,0 +1,215 @@
+#include "tests/support/local_cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "executors/supervisor_client.h"
+
+extern char** environ;
+
+namespace drover::testing {
+namespace {
+
+std::string RandomHex(int n) {
+  static std::mt19937_64 rng(std::random_device{}());
+  std::string s;
+  for (int i = 0; i < n; ++i) s += "0123456789abcdef"[rng() % 16];
+  return s;
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+void Terminate(pid_t& pid, int sig) {
+  if (pid <= 0) return;
+  ::kill(pid, sig);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {
+      pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
+int FreePort() {
+  // Bind port 0 on loopback, read the port, release it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+std::string BinDir() {
+  const char* b = std::getenv("DROVER_BUILD_DIR");
+  return std::string(b != nullptr ? b : "build") + "/bin";
+}
+
+LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {
+  bin_dir_ = BinDir();
+  dir_ = std::filesystem::temp_directory_path().string() + "/drover-cluster-" + RandomHex(8);
+  std::filesystem::create_directories(dir_);
+  // Tasks of other users must reach their log directories.
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);
+  node_token_ = RandomHex(32);
+  std::ofstream(dir_ + "/tokens") << RandomHex(32) << " admin root 0 0\n"
+                                  << node_token_ << " node node 0 0\n";
+  std::ofstream(dir_ + "/node.token") << node_token_ << "\n";
+}
+
+LocalCluster::~LocalCluster() { Stop(); }
+
+Status LocalCluster::StartDroverd() {
+  if (port_ == 0) port_ = FreePort();
+  std::string store = options_.store.empty() ? "sqlite:" + dir_ + "/drover.db" : options_.store;
+  droverd_ = Spawn({bin_dir_ + "/droverd", "--state-dir", dir_, "--store", store, "--listen",
+                    "127.0.0.1:" + std::to_string(port_), "--token-file", dir_ + "/tokens",
+                    "--heartbeat-timeout-ms", std::to_string(options_.heartbeat_timeout_ms)},
+                   dir_ + "/droverd.log");
+  if (droverd_ < 0) return Status::Internal("cannot start droverd from " + bin_dir_);
+  HttpClient client("unix:" + dir_ + "/droverd.sock");
+  for (int i = 0; i < 300; ++i) {
+    auto r = client.Send("GET", "/healthz", "", std::chrono::milliseconds(500));
+    if (r.ok() && r->status == 200) return Status::Ok();
+    if (waitpid(droverd_, nullptr, WNOHANG) == droverd_) {
+      droverd_ = -1;
+      return Status::Internal("droverd exited at start; see " + dir_ + "/droverd.log");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::Unavailable("droverd did not answer /healthz");
+}
+
+Status LocalCluster::StartNode(int index) {
+  std::string name = node_name(index);
+  pid_t pid = Spawn(
+      {bin_dir_ + "/drover-node", "--server", tcp_endpoint(), "--token-file", dir_ + "/node.token",
+       "--name", name, "--topology", options_.node_topology, "--state-dir", dir_ + "/" + name,
+       "--heartbeat-ms", std::to_string(options_.node_heartbeat_ms)},
+      dir_ + "/" + name + ".log");
+  if (pid < 0) return Status::Internal("cannot start drover-node");
+  if (static_cast<size_t>(index) < nodes_.size()) {
+    nodes_[index] = pid;
+  } else {
+    nodes_.push_back(pid);
+  }
+  return Status::Ok();
+}
+
+Status LocalCluster::WaitReady(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto nodes = Call("GET", "/api/v1/nodes");
+    if (nodes.ok()) {
+      int ready = 0;
+      for (const auto& n : (*nodes)["items"]) ready += n["status"]["phase"] == "Ready";
+      if (ready >= options_.nodes) return Status::Ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::Unavailable("nodes did not become Ready; see logs in " + dir_);
+}
+
+Status LocalCluster::Start() {
+  DROVER_RETURN_IF_ERROR(StartDroverd());
+  for (int i = 0; i < options_.nodes; ++i) DROVER_RETURN_IF_ERROR(StartNode(i));
+  return WaitReady(std::chrono::seconds(20));
+}
+
+Status LocalCluster::RestartDroverd(bool hard) {
+  Terminate(droverd_, hard ? SIGKILL : SIGTERM);
+  return StartDroverd();
+}
+
+void LocalCluster::KillNode(int index) {
+  Terminate(nodes_[index], SIGKILL);
+  std::string socket = dir_ + "/" + node_name(index) + "/supervisor.sock";
+  auto supervisor = executors::SupervisorClient::Connect(socket);
+  if (supervisor.ok()) (void)supervisor->Shutdown(/*kill_tasks=*/true);
+}
+
+void LocalCluster::Stop() {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i] > 0) KillNode(static_cast<int>(i));
+  }
+  Terminate(droverd_, SIGTERM);
+}
+
+HttpClient LocalCluster::Client() const { return HttpClient("unix:" + dir_ + "/droverd.sock"); }
+
+Result<Json> LocalCluster::Call(const std::string& method, const std::string& target,
+                                const Json& body) const {
+  HttpClient client = Client();
+  auto r = client.Send(method, target, body.is_null() ? "" : body.dump());
+  if (!r.ok()) return r.status();
+  DROVER_RETURN_IF_ERROR(StatusFromResponse(*r));
+  if (r->content_type.rfind("application/json", 0) != 0) return Json(r->body);
+  return ParseJson(r->body);
+}
+
+Result<Json> LocalCluster::Submit(const Json& job) const {
+  return Call("POST", "/api/v1/jobs", job);
+}
+
+Result<Json> LocalCluster::WaitForJob(uint64_t id, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto job = Call("GET", "/api/v1/jobs/" + std::to_string(id));
+    if (!job.ok()) return job.status();
+    std::string phase = (*job)["status"]["phase"];
+    if (phase == "Succeeded" || phase == "Failed" || phase == "Cancelled") return job;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::Unavailable("job " + std::to_string(id) + " still " + phase +
+                                 " after the timeout: " + job->dump());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Json ShellJob(const std::string& name, const std::string& script, int64_t completions,
+              int64_t parallelism, bool indexed) {
+  return Json{{"apiVersion", "drover.io/v1"},
+              {"kind", "Job"},
+              {"metadata", {{"name", name}}},
+              {"spec",
+               {{"completions", completions},
+                {"parallelism", parallelism},
+                {"completionMode", indexed ? "Indexed" : "NonIndexed"},
+                {"template", {{"command", {"/bin/sh", "-c", script}}}}}}};
+}
+
+}  // namespace drover::testing

@@ -1,0 +1,77 @@
+// LocalCluster: a real droverd and real drover-node processes on this
+// machine, for integration tests and benchmarks. Each cluster lives in its own
+// temporary directory with its own tokens, ports and store; Stop() (or the
+// destructor) ends every process it started, by pid, and the node
+// supervisors with their tasks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "api/http_client.h"
+#include "api/json_codec.h"
+#include "api/status.h"
+
+namespace drover::testing {
+
+struct LocalClusterOptions {
+  int nodes = 2;
+  std::string node_topology = "synthetic:package:1 core:4 pu:1";
+  std::string store;  // default: sqlite in the cluster dir
+  int64_t heartbeat_timeout_ms = 30'000;
+  int64_t node_heartbeat_ms = 2'000;
+};
+
+class LocalCluster {
+ public:
+  explicit LocalCluster(LocalClusterOptions options = {});
+  ~LocalCluster();
+
+  // Starts droverd and the nodes and waits until every node is Ready.
+  Status Start();
+  void Stop();
+
+  // Restarts droverd on the same store (kill -9 when `hard`).
+  Status RestartDroverd(bool hard);
+  // Kills one node agent (SIGKILL) and its supervisor with all its tasks.
+  void KillNode(int index);
+
+  // An admin client on droverd's Unix socket.
+  HttpClient Client() const;
+  // Sends a request and decodes a JSON body; non-2xx becomes the API's Status.
+  Result<Json> Call(const std::string& method, const std::string& target,
+                    const Json& body = nullptr) const;
+  Result<Json> Submit(const Json& job) const;
+  // Polls the job until it is Succeeded, Failed or Cancelled.
+  Result<Json> WaitForJob(uint64_t id, std::chrono::milliseconds timeout) const;
+
+  const std::string& dir() const { return dir_; }
+  const std::string& node_token() const { return node_token_; }
+  std::string tcp_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string node_name(int index) const { return "node-" + std::to_string(index + 1); }
+
+ private:
+  Status StartDroverd();
+  Status StartNode(int index);
+  Status WaitReady(std::chrono::milliseconds timeout);
+
+  LocalClusterOptions options_;
+  std::string dir_;
+  std::string bin_dir_;
+  std::string node_token_;
+  int port_ = 0;
+  pid_t droverd_ = -1;
+  std::vector<pid_t> nodes_;
+};
+
+// Builds a Job manifest running `sh -c script`.
+Json ShellJob(const std::string& name, const std::string& script, int64_t completions = 1,
+              int64_t parallelism = 1, bool indexed = true);
+
+// The build's bin directory ($DROVER_BUILD_DIR/bin, set by CTest).
+std::string BinDir();
+
+}  // namespace drover::testing
