@@ -29,6 +29,7 @@ int64_t PlaceTasks(NodePool& pool, const PendingJob& job, int64_t tasks, bool al
   if (job.nodes > 0) per_node_cap = std::min(per_node_cap, (tasks + job.nodes - 1) / job.nodes);
   const bool count_per_node = job.ntasks_per_node > 0 || job.nodes > 0 || job.exclusive;
   std::unordered_map<int32_t, int64_t> on_node;  // tasks of this job per node
+  if (bounds.already != nullptr && job.ntasks_per_node > 0) on_node = *bounds.already;
   NodeCaps* caps = bounds.caps;
 
   auto accept = [&](int32_t n) {

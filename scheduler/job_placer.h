@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "scheduler/node_pool.h"
@@ -24,6 +25,8 @@ struct NodeCaps {
 struct PlacementBounds {
   NodeCaps* caps = nullptr;
   const std::vector<uint8_t>* allowed = nullptr;
+  // Tasks of this job already running per node (for ntasks_per_node); may be null.
+  const std::unordered_map<int32_t, int64_t>* already = nullptr;
 };
 
 // Places up to `tasks` tasks of `job` and takes their resources from `pool`,

@@ -45,6 +45,13 @@ class QueueBook {
     if (it == by_name_.end() || masks_[it->second].empty()) return nullptr;
     return &masks_[it->second];
   }
+  int32_t NodeIndex(const NodePool& pool, const std::string& name) {
+    if (node_index_.empty()) {
+      for (int32_t n = 0; n < pool.node_count(); ++n) node_index_.emplace(pool.name(n), n);
+    }
+    auto it = node_index_.find(name);
+    return it == node_index_.end() ? -1 : it->second;
+  }
   int32_t& Running(const std::string& queue, const std::string& user) {
     return running_[{queue, user}];
   }
@@ -54,6 +61,7 @@ class QueueBook {
   std::unordered_map<std::string, size_t> by_name_;
   std::vector<std::vector<uint8_t>> masks_;
   std::map<std::pair<std::string, std::string>, int32_t> running_;
+  std::unordered_map<std::string, int32_t> node_index_;
 };
 
 // Reasons that keep a job out of this pass whatever the resources.
@@ -172,6 +180,16 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
 
     PlacementBounds bounds;
     bounds.allowed = mask;
+    // ntasks_per_node counts the job's tasks already running (rare; O(running)).
+    TasksOnNode already;
+    if (job.ntasks_per_node > 0) {
+      for (const RunningTask& t : cluster.running) {
+        if (t.job_id != job.job_id) continue;
+        const int32_t n = queues.NodeIndex(pool, t.node);
+        if (n >= 0) ++already[n];
+      }
+      bounds.already = &already;
+    }
     if (timeline.has_reservations()) {
       if (caps.cores.empty()) {
         caps.cores.assign(pool.node_count(), std::numeric_limits<int32_t>::max());
@@ -201,7 +219,8 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
     } else {
       // A gang waits for all of its tasks; other jobs for their next task.
       const int64_t unit = job.gang ? wanted : 1;
-      if (auto plan = timeline.FindEarliest(job, unit, duration, mask)) {
+      for (int32_t n : placed_nodes) ++already[n];
+      if (auto plan = timeline.FindEarliest(job, unit, duration, mask, &already)) {
         timeline.Reserve(job, *plan, duration, decision);
         verdict.estimated_start_ms = plan->start_ms;
         ++reserved_or_skipped;

@@ -70,7 +70,18 @@ int64_t Timeline::Capacity(const NodePool& pool, int32_t n, const PendingJob& jo
 
 std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_t tasks,
                                                    int64_t duration_ms,
-                                                   const std::vector<uint8_t>* allowed) const {
+                                                   const std::vector<uint8_t>* allowed,
+                                                   const TasksOnNode* already) const {
+  // The job's own tasks already on a node count against ntasks_per_node.
+  auto cap_of = [&](int32_t n, int64_t free_cores, int64_t free_memory) {
+    int64_t k = Capacity(pool_, n, job, free_cores, free_memory);
+    if (already != nullptr && job.ntasks_per_node > 0) {
+      auto it = already->find(n);
+      if (it != already->end())
+        k = std::max<int64_t>(0, std::min(k, job.ntasks_per_node - it->second));
+    }
+    return k;
+  };
   struct GlobalEvent {
     int64_t time;
     int32_t node;
@@ -92,15 +103,15 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
     cores[n] = pool_.free_cores(n);
     memory[n] = pool_.free_memory(n);
     if (allowed == nullptr || (*allowed)[n]) {
-      capacity += Capacity(pool_, n, job, cores[n], memory[n]);
+      capacity += cap_of(n, cores[n], memory[n]);
     }
   }
   auto apply = [&](std::vector<int64_t>& c, std::vector<int64_t>& m, int64_t& cap,
                    const GlobalEvent& e) {
-    cap -= Capacity(pool_, e.node, job, c[e.node], m[e.node]);
+    cap -= cap_of(e.node, c[e.node], m[e.node]);
     c[e.node] += e.cores;
     m[e.node] += e.memory;
-    cap += Capacity(pool_, e.node, job, c[e.node], m[e.node]);
+    cap += cap_of(e.node, c[e.node], m[e.node]);
   };
 
   size_t next = 0;  // first event not yet applied to the candidate state
@@ -145,10 +156,10 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
           const int32_t n = events[g].node;
           const int64_t wc = std::min(win_cores[n], run_cores[n]);
           const int64_t wm = std::min(win_memory[n], run_memory[n]);
-          win_capacity -= Capacity(pool_, n, job, win_cores[n], win_memory[n]);
+          win_capacity -= cap_of(n, win_cores[n], win_memory[n]);
           win_cores[n] = wc;
           win_memory[n] = wm;
-          win_capacity += Capacity(pool_, n, job, wc, wm);
+          win_capacity += cap_of(n, wc, wm);
         }
         if (win_capacity < tasks) fail_time = t;
       }
@@ -159,8 +170,7 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
         // stay available to backfill (the textbook "extra" processors).
         std::vector<int32_t> order;
         for (int32_t n = 0; n < nodes; ++n) {
-          if ((allowed == nullptr || (*allowed)[n]) &&
-              Capacity(pool_, n, job, win_cores[n], win_memory[n]) > 0) {
+          if ((allowed == nullptr || (*allowed)[n]) && cap_of(n, win_cores[n], win_memory[n]) > 0) {
             order.push_back(n);
           }
         }
@@ -170,7 +180,7 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
         int64_t left = tasks;
         for (int32_t n : order) {
           if (left == 0) break;
-          const int64_t k = std::min(left, Capacity(pool_, n, job, win_cores[n], win_memory[n]));
+          const int64_t k = std::min(left, cap_of(n, win_cores[n], win_memory[n]));
           plan.tasks_on_node.emplace_back(n, k);
           left -= k;
         }

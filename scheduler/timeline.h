@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "scheduler/job_placer.h"
@@ -28,6 +29,8 @@ struct PlannedStart {
   std::vector<std::pair<int32_t, int64_t>> tasks_on_node;  // (node index, tasks)
 };
 
+using TasksOnNode = std::unordered_map<int32_t, int64_t>;  // node index -> tasks
+
 class Timeline {
  public:
   // The pool is the free state now and must outlive the timeline; running
@@ -40,9 +43,10 @@ class Timeline {
   // Earliest time at which `tasks` tasks of `job` can all run on nodes allowed
   // by `allowed` (null = all) for duration_ms without breaking a reservation.
   // nullopt when that never happens (a needed task never ends).
+  // `already` (may be null): tasks of this job already on each node.
   std::optional<PlannedStart> FindEarliest(const PendingJob& job, int64_t tasks,
-                                           int64_t duration_ms,
-                                           const std::vector<uint8_t>* allowed) const;
+                                           int64_t duration_ms, const std::vector<uint8_t>* allowed,
+                                           const TasksOnNode* already = nullptr) const;
 
   // Promises the planned resources to `job` for [start, start + duration).
   void Reserve(const PendingJob& job, const PlannedStart& plan, int64_t duration_ms,
