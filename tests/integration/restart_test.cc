@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 #include "tests/support/local_cluster.h"
 
 namespace drover::testing {
@@ -15,12 +17,17 @@ using std::chrono::seconds;
 
 class RestartTest : public ::testing::TestWithParam<std::string> {
  protected:
+  // SQLite: a file in the cluster's directory. PostgreSQL: a fresh database
+  // on the test server, so runs do not see each other's objects.
   LocalClusterOptions Options() {
     LocalClusterOptions options;
     if (GetParam() == "postgresql") {
-      const char* url = std::getenv("DROVER_TEST_POSTGRES_URL");
-      if (url == nullptr) return options;
-      options.store = url;
+      std::string url = std::getenv("DROVER_TEST_POSTGRES_URL");
+      std::string db = "drover_restart_" + std::to_string(::getpid());
+      std::string create = "psql -q '" + url + "' -c 'DROP DATABASE IF EXISTS " + db +
+                           "' -c 'CREATE DATABASE " + db + "' >/dev/null";
+      EXPECT_EQ(std::system(create.c_str()), 0) << create;
+      options.store = url.substr(0, url.rfind('/') + 1) + db;
     }
     return options;
   }
@@ -31,12 +38,7 @@ class RestartTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(RestartTest, KilledDroverdLosesNoJobAndFinishesThem) {
   if (Skip()) GTEST_SKIP() << "DROVER_TEST_POSTGRES_URL is not set";
-  LocalClusterOptions options = Options();
-  if (GetParam() == "postgresql") {
-    // A fresh schema per run: the store URL takes the test's own database.
-    // The PostgreSQL store creates its tables in the database it is given.
-  }
-  LocalCluster cluster(options);
+  LocalCluster cluster(Options());
   ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
   std::string gate = cluster.dir() + "/gate";
   // Jobs that wait for a gate file, so they are mid-run when droverd dies.

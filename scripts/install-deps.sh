@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Drover builds, tests and runs with.
+# Skips apt-get entirely when everything is already installed.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libhwloc-dev hwloc
+  libopenmpi-dev openmpi-bin
+  libboost-program-options-dev libboost-dev
+  libpqxx-dev postgresql-15 postgresql-client-15
+  libsqlite3-dev sqlite3
+  prometheus-cpp-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  zlib1g-dev procps curl
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
