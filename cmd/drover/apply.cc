@@ -22,8 +22,12 @@ int RunApply(const Args& args) {
       "template are resolved against its workingDir, which defaults to the\n"
       "current directory."};
   po::options_description desc("Options");
-  desc.add_options()("filename,f", po::value<std::vector<std::string>>()->composing(),
-                     "manifest file, or - for standard input");
+  // clang-format off
+  desc.add_options()
+      ("filename,f", po::value<std::vector<std::string>>()->composing(),
+       "manifest file, or - for standard input")
+      ("wait", po::bool_switch(), "wait for the created jobs to end; exit 0 only if all succeeded");
+  // clang-format on
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, false, &vm)) return *exit;
   if (!vm.count("filename")) return ReportUsage("apply", "give a manifest with -f FILE");
@@ -51,6 +55,7 @@ int RunApply(const Args& args) {
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
   int exit = kExitOk;
+  std::vector<Job> created_jobs;
   for (const Job& job : jobs) {
     auto created = CreateJob(*session, job);
     if (!created.ok()) {
@@ -61,6 +66,17 @@ int RunApply(const Args& args) {
     }
     std::cout << "job/" << created->metadata.name << " created (id " << created->id << ")"
               << std::endl;
+    created_jobs.push_back(std::move(*created));
+  }
+  if (!vm["wait"].as<bool>()) return exit;
+  for (const Job& job : created_jobs) {
+    auto done = WaitForJob(*session, job.id);
+    if (!done.ok()) return ReportError(done.status());
+    std::cout << "job/" << done->metadata.name << " " << JobPhaseName(done->status.phase) << " ("
+              << done->status.succeeded << " succeeded, " << done->status.failed << " failed)";
+    if (!done->status.message.empty()) std::cout << ": " << done->status.message;
+    std::cout << std::endl;
+    if (done->status.phase != JobPhase::kSucceeded) exit = kExitFailed;
   }
   return exit;
 }

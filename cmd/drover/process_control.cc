@@ -133,10 +133,15 @@ Result<ProcessIdentity> SpawnDetached(const std::vector<std::string>& argv,
                                    0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   // A new session: the daemons outlive this terminal and `drover up` itself.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-  sigset_t none;
+  // Default dispositions and no blocked signals: an ignored SIGTERM or SIGHUP
+  // of the invoking shell (nohup) must not make the daemons unstoppable.
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, all;
   sigemptyset(&none);
+  sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
   std::vector<char*> cargv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);

@@ -58,6 +58,7 @@ po::options_description SubmitOptionsDescription() {
       ("output,o", po::value<std::string>(), "stdout file (%j job id, %i index, %a attempt, %x name)")
       ("error,e", po::value<std::string>(), "stderr file (same patterns)")
       ("priority", po::value<int64_t>(), "higher runs first (default 0)")
+      ("backoff-limit", po::value<int64_t>(), "failed tasks tolerated before the job fails (default 6)")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
       ("partition", po::value<std::string>(), "same as --queue")
       ("gang", po::bool_switch(), "start all tasks of the job at once or none")
@@ -117,6 +118,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "output", &flags.output);
   CopyIf(vm, "error", &flags.error);
   CopyIf(vm, "priority", &flags.priority);
+  CopyIf(vm, "backoff-limit", &flags.backoff_limit);
   CopyIf(vm, "partition", &flags.queue);
   CopyIf(vm, "queue", &flags.queue);
   CopyIf(vm, "chdir", &flags.chdir);
@@ -145,6 +147,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.parallelism, low.parallelism);
   fill(out.completions, low.completions);
   fill(out.priority, low.priority);
+  fill(out.backoff_limit, low.backoff_limit);
   out.gang = high.gang || low.gang;
   out.wait = high.wait || low.wait;
   out.parsable = high.parsable || low.parsable;
@@ -298,6 +301,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
       return Status::Invalid("--priority", "out of range");
     }
     spec.priority = static_cast<int32_t>(*flags.priority);
+  }
+  if (flags.backoff_limit) {
+    if (*flags.backoff_limit < std::numeric_limits<int32_t>::min() ||
+        *flags.backoff_limit > std::numeric_limits<int32_t>::max()) {
+      return Status::Invalid("--backoff-limit", "out of range");
+    }
+    spec.backoff_limit = static_cast<int32_t>(*flags.backoff_limit);
   }
   if (flags.queue) spec.queue = *flags.queue;
   spec.gang = flags.gang;

@@ -33,6 +33,7 @@ struct SubmitFlags {
   std::optional<int64_t> parallelism;
   std::optional<int64_t> completions;
   std::optional<int64_t> priority;
+  std::optional<int64_t> backoff_limit;
   bool gang = false;
   bool wait = false;
   bool parsable = false;

@@ -1,0 +1,276 @@
+// The drover CLI end to end: `drover up` starts a real droverd and two real
+// drover-node processes (synthetic 4-core topologies), the CLI submits real
+// programs through the API, and `drover down` leaves nothing running.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/e2e/cli_runner.h"
+
+namespace drover::e2e {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string BinDir() {
+  const char* build = std::getenv("DROVER_BUILD_DIR");
+  return build == nullptr ? std::string() : std::string(build) + "/bin";
+}
+
+bool Executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+uint64_t ParseSubmittedId(const std::string& out) {
+  // "Submitted job 42" (possibly followed by ", waiting ...") or a bare id.
+  size_t pos = out.find_first_of("0123456789");
+  return pos == std::string::npos ? 0 : std::stoull(out.substr(pos));
+}
+
+class CliEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string bin = BinDir();
+    ASSERT_FALSE(bin.empty()) << "DROVER_BUILD_DIR is not set (run through ctest)";
+    ASSERT_TRUE(Executable(bin + "/drover")) << bin << "/drover is missing";
+    for (const char* daemon : {"droverd", "drover-node"}) {
+      if (!Executable(bin + "/" + daemon)) {
+        GTEST_SKIP() << daemon << " is not built in " << bin
+                     << "; the CLI cannot be tested end to end";
+      }
+    }
+    home_ = MakeTempDir("drv-e2e-");
+    ASSERT_FALSE(home_.empty());
+    state_ = home_ + "/s";
+    std::filesystem::create_directories(home_ + "/out");
+    cli_ = std::make_unique<CliRunner>(bin + "/drover", home_);
+    CliResult up = Drover(
+        {"up", "--nodes", "2", "--cores-per-node", "4", "--state-dir", state_, "--timeout", "60"});
+    ASSERT_EQ(up.exit_code, 0) << up.Describe();
+    up_ = true;
+  }
+
+  void TearDown() override {
+    if (up_) {
+      CliResult down = Drover({"down", "--state-dir", state_, "--grace", "5"});
+      EXPECT_EQ(down.exit_code, 0) << down.Describe();
+      // Every process `up` started (droverd, nodes, supervisors) has HOME in
+      // its environment; every task of these tests carries the marker too.
+      EXPECT_EQ(ProcessesMentioning(home_), std::vector<int>()) << "left running after down";
+    }
+    if (!home_.empty()) RemoveTree(home_);
+  }
+
+  CliResult Drover(const std::vector<std::string>& args, std::chrono::seconds timeout = 120s) {
+    return cli_->Run(args, timeout);
+  }
+
+  // Submits with the marker env var, so TearDown can find leftovers.
+  CliResult Submit(std::vector<std::string> args) {
+    std::vector<std::string> full = {"submit", "--env", "DROVER_E2E_HOME=" + home_};
+    full.insert(full.end(), args.begin(), args.end());
+    return Drover(full);
+  }
+
+  Json ShowJson(uint64_t id) {
+    CliResult r = Drover({"show", std::to_string(id), "-o", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    return r.exit_code == 0 ? Json::parse(r.out) : Json::object();
+  }
+
+  // Polls `show -o json` until the job's phase is `phase` (or 60 s pass).
+  bool WaitForPhase(uint64_t id, const std::string& phase) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Json job = ShowJson(id);
+      if (job.value("status", Json::object()).value("phase", "") == phase) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  std::string home_;
+  std::string state_;
+  std::unique_ptr<CliRunner> cli_;
+  bool up_ = false;
+};
+
+TEST_F(CliEndToEndTest, UpListsTwoReadyNodesOfFourCores) {
+  CliResult nodes = Drover({"nodes", "-o", "json"});
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.Describe();
+  Json list = Json::parse(nodes.out);
+  ASSERT_EQ(list["items"].size(), 2u) << nodes.out;
+  for (const Json& n : list["items"]) {
+    EXPECT_EQ(n["status"]["phase"], "Ready");
+    EXPECT_EQ(n["status"]["topology"]["cores"].size(), 4u);
+  }
+  CliResult table = Drover({"nodes"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("node-1"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("0/4"), std::string::npos) << table.out;
+}
+
+TEST_F(CliEndToEndTest, WrapJobRunsAndWaitReportsSuccess) {
+  CliResult r = Submit({"--wait", "-D", home_, "--wrap", "echo hello > out/hello.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("Succeeded"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/hello.txt"), "hello\n");
+}
+
+TEST_F(CliEndToEndTest, ArrayJobRunsEveryIndexAndIsVisibleInQueueShowAndLogs) {
+  CliResult r = Submit({"--array", "0-9", "--wait", "-J", "frames", "-D", home_, "--wrap",
+                        "echo $DROVER_TASK_INDEX > out/frame-$DROVER_TASK_INDEX.txt; "
+                        "echo rendered frame $DROVER_TASK_INDEX"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  uint64_t id = ParseSubmittedId(r.out);
+  ASSERT_NE(id, 0u) << r.out;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(ReadWholeFile(home_ + "/out/frame-" + std::to_string(i) + ".txt"),
+              std::to_string(i) + "\n");
+  }
+
+  CliResult queue = Drover({"queue", "--all", "-o", "json"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.Describe();
+  bool found = false;
+  for (const Json& job : Json::parse(queue.out)["items"]) {
+    if (job["metadata"]["id"] == id) {
+      found = true;
+      EXPECT_EQ(job["metadata"]["name"], "frames");
+      EXPECT_EQ(job["status"]["phase"], "Succeeded");
+      EXPECT_EQ(job["status"]["succeeded"], 10);
+      EXPECT_EQ(job["spec"]["completionMode"], "Indexed");
+    }
+  }
+  EXPECT_TRUE(found) << queue.out;
+  // Finished jobs are not in the default (pending and running) view.
+  CliResult active = Drover({"queue"});
+  ASSERT_EQ(active.exit_code, 0);
+  EXPECT_EQ(active.out.find(" frames "), std::string::npos) << active.out;
+
+  CliResult show = Drover({"show", std::to_string(id)});
+  ASSERT_EQ(show.exit_code, 0) << show.Describe();
+  EXPECT_NE(show.out.find("State: Succeeded"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("Completions: 10"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("CompletedIndexes: 0-9"), std::string::npos) << show.out;
+
+  CliResult logs = Drover({"logs", std::to_string(id) + "/3"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.Describe();
+  EXPECT_EQ(logs.out, "rendered frame 3\n");
+  CliResult slurm_style = Drover({"logs", std::to_string(id) + "_7"});
+  EXPECT_EQ(slurm_style.out, "rendered frame 7\n") << slurm_style.Describe();
+  CliResult follow = Drover({"logs", "-f", std::to_string(id) + "/5"}, 30s);
+  EXPECT_EQ(follow.out, "rendered frame 5\n") << follow.Describe();
+}
+
+TEST_F(CliEndToEndTest, ScriptDirectivesAreHonoured) {
+  std::string script = home_ + "/job.sh";
+  std::FILE* f = std::fopen(script.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(
+      "#!/bin/sh\n#SBATCH --array=0-2\n#SBATCH -J scripted\n"
+      "echo \"$1 $DROVER_TASK_INDEX\" > out/script-$DROVER_TASK_INDEX.txt\n",
+      f);
+  std::fclose(f);
+  CliResult r = Submit({"--wait", "job.sh", "arg1"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ReadWholeFile(home_ + "/out/script-" + std::to_string(i) + ".txt"),
+              "arg1 " + std::to_string(i) + "\n");
+  }
+  Json job = ShowJson(ParseSubmittedId(r.out));
+  EXPECT_EQ(job["metadata"]["name"], "scripted");
+}
+
+TEST_F(CliEndToEndTest, FailingJobMakesWaitExitOne) {
+  CliResult r = Submit({"--wait", "--backoff-limit", "0", "--wrap", "exit 3"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_NE(r.out.find("Failed"), std::string::npos) << r.out;
+  Json job = ShowJson(ParseSubmittedId(r.out));
+  EXPECT_EQ(job["status"]["phase"], "Failed");
+}
+
+TEST_F(CliEndToEndTest, CancelEndsARunningJobCancelled) {
+  CliResult r = Submit({"--parsable", "--wrap", "sleep 1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  uint64_t id = ParseSubmittedId(r.out);
+  ASSERT_TRUE(WaitForPhase(id, "Running"));
+  CliResult cancel = Drover({"cancel", std::to_string(id)});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.Describe();
+  ASSERT_TRUE(WaitForPhase(id, "Cancelled"));
+  // Cancelling a finished job is refused, with the server's reason.
+  CliResult again = Drover({"cancel", std::to_string(id)});
+  EXPECT_EQ(again.exit_code, 1) << again.Describe();
+  EXPECT_NE(again.err.find("error:"), std::string::npos) << again.err;
+}
+
+TEST_F(CliEndToEndTest, BadInputGetsClearErrorsAndExitCodes) {
+  CliResult unknown = Drover({"submit", "--no-such-flag", "--wrap", "true"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
+  EXPECT_NE(unknown.err.find("no-such-flag"), std::string::npos) << unknown.err;
+
+  CliResult zero = Drover({"submit", "--cpus", "0", "--wrap", "true"});
+  EXPECT_EQ(zero.exit_code, 1) << zero.Describe();
+  EXPECT_NE(zero.err.find("spec.template.resources.cpus"), std::string::npos) << zero.err;
+
+  CliResult huge = Drover({"submit", "--cpus", "10000", "--wrap", "true"});
+  EXPECT_EQ(huge.exit_code, 1) << huge.Describe();
+  EXPECT_NE(huge.err.find("unschedulable"), std::string::npos) << huge.err;
+  EXPECT_NE(huge.err.find("spec.template.resources.cpus"), std::string::npos) << huge.err;
+
+  CliResult missing = Drover({"cancel", "999999"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.Describe();
+  EXPECT_NE(missing.err.find("999999"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+
+  CliResult show_missing = Drover({"show", "999999"});
+  EXPECT_EQ(show_missing.exit_code, 1) << show_missing.Describe();
+
+  // Nothing of the refused submissions reached the queue.
+  CliResult queue = Drover({"queue", "--all", "-o", "json"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.Describe();
+  EXPECT_EQ(Json::parse(queue.out)["items"].size(), 0u) << queue.out;
+}
+
+TEST_F(CliEndToEndTest, ApplyCreatesTheJobsOfAManifest) {
+  std::string manifest = home_ + "/jobs.yaml";
+  std::FILE* f = std::fopen(manifest.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(
+      "apiVersion: drover.io/v1\nkind: Job\nmetadata: {name: applied}\n"
+      "spec:\n  completions: 2\n  parallelism: 2\n  completionMode: Indexed\n"
+      "  template:\n    command: [/bin/sh, -c, 'echo a > out/applied-$DROVER_TASK_INDEX']\n"
+      "---\n"
+      "kind: Job\nmetadata: {name: second}\nspec: {template: {command: [/bin/true]}}\n",
+      f);
+  std::fclose(f);
+  CliResult r = Drover({"apply", "-f", "jobs.yaml"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("job/applied created (id "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("job/second created (id "), std::string::npos) << r.out;
+  uint64_t id = ParseSubmittedId(r.out.substr(r.out.find("(id ")));
+  ASSERT_TRUE(WaitForPhase(id, "Succeeded"));
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/applied-1"), "a\n");
+
+  CliResult bad = Drover({"apply", "-f", "-"});  // stdin is /dev/null: no objects
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+}
+
+TEST_F(CliEndToEndTest, SecondUpOnTheSameStateDirIsRefused) {
+  CliResult again = Drover({"up", "--nodes", "1", "--state-dir", state_});
+  EXPECT_EQ(again.exit_code, 1) << again.Describe();
+  EXPECT_NE(again.err.find("already running"), std::string::npos) << again.err;
+}
+
+TEST_F(CliEndToEndTest, DownStopsRunningTasksToo) {
+  CliResult r = Submit({"--parsable", "--array", "0-3", "--wrap", "sleep 1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ASSERT_TRUE(WaitForPhase(ParseSubmittedId(r.out), "Running"));
+  // TearDown runs `drover down` and checks that no process is left.
+}
+
+}  // namespace
+}  // namespace drover::e2e

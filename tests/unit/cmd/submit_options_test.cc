@@ -1,0 +1,207 @@
+#include "cmd/drover/submit_options.h"
+
+#include <gtest/gtest.h>
+
+#include "api/validation.h"
+
+namespace drover::cli {
+namespace {
+
+std::optional<std::string> NoEnv(const std::string&) { return std::nullopt; }
+
+TEST(ParseSlurmMemoryTest, PlainNumbersAreMegabytesAndSuffixesAreBinary) {
+  struct Case {
+    const char* text;
+    int64_t bytes;
+  };
+  for (const Case& c :
+       {Case{"512", 512LL << 20}, Case{"0", 0}, Case{"4G", 4LL << 30}, Case{"4g", 4LL << 30},
+        Case{"100K", 100LL << 10}, Case{"2M", 2LL << 20}, Case{"1T", 1LL << 40}}) {
+    auto r = ParseSlurmMemory(c.text);
+    ASSERT_TRUE(r.ok()) << c.text << ": " << r.status().ToString();
+    EXPECT_EQ(*r, c.bytes) << c.text;
+  }
+}
+
+TEST(ParseSlurmMemoryTest, RejectsGarbageNamingTheFlag) {
+  for (const char* bad : {"", "G", "1.5G", "-1", "4X", "4GB", "99999999999T"}) {
+    auto r = ParseSlurmMemory(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().field(), "--mem") << bad;
+  }
+}
+
+TEST(ParseArraySpecTest, RangesFromZeroWithOptionalLimit) {
+  auto a = ParseArraySpec("0-99");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->count, 100);
+  EXPECT_EQ(a->parallelism, 0);
+  auto b = ParseArraySpec("0-99%8");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->count, 100);
+  EXPECT_EQ(b->parallelism, 8);
+  auto c = ParseArraySpec("0");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->count, 1);
+}
+
+TEST(ParseArraySpecTest, RejectsWhatIsNotSupportedWithAReason) {
+  for (const char* bad : {"5-9", "0-9:2", "0,3,5", "9-0", "0-9%0", "0-9%", "x", "-3", ""}) {
+    auto r = ParseArraySpec(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().field(), "--array") << bad;
+  }
+}
+
+TEST(ParseSubmitFlagsTest, StopsAtTheScriptAndKeepsItsArguments) {
+  auto f = ParseSubmitFlags({"-c", "2", "--mem=4G", "job.sh", "--not-ours", "-c", "9"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->cpus, 2);
+  EXPECT_EQ(f->mem, "4G");
+  EXPECT_EQ(f->positional, (std::vector<std::string>{"job.sh", "--not-ours", "-c", "9"}));
+}
+
+TEST(ParseSubmitFlagsTest, AcceptsShortAttachedAndLongAliases) {
+  auto f = ParseSubmitFlags(
+      {"-c4", "-J", "x", "--partition", "gpu", "--array", "0-9%2", "--wait", "--wrap", "true"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->cpus, 4);
+  EXPECT_EQ(f->name, "x");
+  EXPECT_EQ(f->queue, "gpu");
+  EXPECT_EQ(f->array, "0-9%2");
+  EXPECT_TRUE(f->wait);
+  EXPECT_EQ(f->wrap, "true");
+  auto g = ParseSubmitFlags({"--cpus-per-task", "3", "--job-name=y"});
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->cpus, 3);
+  EXPECT_EQ(g->name, "y");
+}
+
+TEST(ParseSubmitFlagsTest, RepeatedOptionIsAUsageError) {
+  EXPECT_FALSE(ParseSubmitFlags({"-c", "1", "-c", "2"}).ok());
+}
+
+TEST(ParseSubmitFlagsTest, CpusIsNotMistakenForCpusPerTask) {
+  auto f = ParseSubmitFlags({"--cpus", "5", "--wrap", "true"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->cpus, 5);
+}
+
+TEST(ParseSubmitFlagsTest, UnknownOptionIsAUsageError) {
+  auto f = ParseSubmitFlags({"--frobnicate", "--wrap", "true"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ParseSubmitFlagsTest, DirectivesMayNotHoldWords) {
+  EXPECT_FALSE(ParseSubmitFlags({"-c", "2", "stray"}, false).ok());
+}
+
+TEST(MergeSubmitFlagsTest, CommandLineWinsOverDirectivesAndEnvAccumulates) {
+  auto cmdline = ParseSubmitFlags({"-c", "4", "--env", "A=cmd", "job.sh"});
+  auto directives = ParseSubmitFlags({"-c", "2", "--mem", "1G", "--env", "A=dir", "--gang"}, false);
+  ASSERT_TRUE(cmdline.ok());
+  ASSERT_TRUE(directives.ok());
+  SubmitFlags m = MergeSubmitFlags(*cmdline, *directives);
+  EXPECT_EQ(m.cpus, 4);
+  EXPECT_EQ(m.mem, "1G");
+  EXPECT_TRUE(m.gang);
+  // Later entries win in a task's env, so the command line's come last.
+  EXPECT_EQ(m.env, (std::vector<std::string>{"A=dir", "A=cmd"}));
+  EXPECT_EQ(m.positional, (std::vector<std::string>{"job.sh"}));
+}
+
+TEST(BuildJobTest, ArrayMakesAnIndexedJob) {
+  auto f = ParseSubmitFlags({"--array", "0-99%8", "-c", "2", "--mem", "512", "-t", "1:00:00",
+                             "--wrap", "echo $DROVER_TASK_INDEX"});
+  ASSERT_TRUE(f.ok());
+  auto job = BuildJob(*f, {"/bin/sh", "-c", "echo"}, "wrap", "/home/a", NoEnv);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->metadata.name, "wrap");
+  EXPECT_EQ(job->spec.completion_mode, CompletionMode::kIndexed);
+  EXPECT_EQ(job->spec.completions, 100);
+  EXPECT_EQ(job->spec.parallelism, 8);
+  EXPECT_EQ(job->spec.task.resources.cpus, 2);
+  EXPECT_EQ(job->spec.task.resources.memory_bytes, 512LL << 20);
+  EXPECT_EQ(job->spec.task.time_limit_s, 3600);
+  EXPECT_EQ(job->spec.task.working_dir, "/home/a");
+  EXPECT_TRUE(ValidateJobSubmission(*job).ok());
+}
+
+TEST(BuildJobTest, ArrayWithoutLimitRunsAllTasksAtOnce) {
+  auto f = ParseSubmitFlags({"--array", "0-9"});
+  ASSERT_TRUE(f.ok());
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->spec.parallelism, 10);
+  auto p = ParseSubmitFlags({"--array", "0-9", "--parallelism", "3"});
+  ASSERT_TRUE(p.ok());
+  auto limited = BuildJob(*p, {"/bin/true"}, "x", "/", NoEnv);
+  ASSERT_TRUE(limited.ok());
+  EXPECT_EQ(limited->spec.parallelism, 3);
+}
+
+TEST(BuildJobTest, PathsAreResolvedAgainstTheWorkingDirectory) {
+  auto f = ParseSubmitFlags({"-D", "sub", "-o", "logs/%j_%i.out", "-e", "/abs/err"});
+  ASSERT_TRUE(f.ok());
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/home/a", NoEnv);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->spec.task.working_dir, "/home/a/sub");
+  EXPECT_EQ(job->spec.task.stdout_path, "/home/a/sub/logs/%j_%i.out");
+  EXPECT_EQ(job->spec.task.stderr_path, "/abs/err");
+}
+
+TEST(BuildJobTest, EnvWithoutValueCopiesTheSubmittersValue) {
+  auto f = ParseSubmitFlags({"--env", "A=1", "--env", "HOME"});
+  ASSERT_TRUE(f.ok());
+  auto lookup = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "HOME") return std::string("/home/a");
+    return std::nullopt;
+  };
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", lookup);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->spec.task.env, (std::vector<EnvVar>{{"A", "1"}, {"HOME", "/home/a"}}));
+  auto missing = ParseSubmitFlags({"--env", "NOPE"});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(BuildJob(*missing, {"/bin/true"}, "x", "/", lookup).status().field(), "--env");
+}
+
+TEST(BuildJobTest, BadFlagValuesAreNamed) {
+  struct Case {
+    std::vector<std::string> words;
+    const char* field;
+  };
+  for (const Case& c : {Case{{"--mem", "lots"}, "--mem"}, Case{{"--array", "3-7"}, "--array"},
+                        Case{{"-t", "1:2:3:4"}, "--time"},
+                        Case{{"--array", "0-9", "--completions", "5"}, "--array"}}) {
+    auto f = ParseSubmitFlags(c.words);
+    ASSERT_TRUE(f.ok());
+    auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+    ASSERT_FALSE(job.ok()) << c.field;
+    EXPECT_EQ(job.status().field(), c.field);
+  }
+}
+
+TEST(BuildJobTest, ZeroCpusIsLeftToValidationWhichNamesTheField) {
+  auto f = ParseSubmitFlags({"--cpus", "0"});
+  ASSERT_TRUE(f.ok());
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  ASSERT_TRUE(job.ok());
+  Status st = ValidateJobSubmission(*job);
+  EXPECT_EQ(st.field(), "spec.template.resources.cpus");
+}
+
+TEST(TranslateSlurmPatternTest, MapsArrayPatterns) {
+  EXPECT_EQ(TranslateSlurmPattern("out_%A_%a.txt"), "out_%j_%i.txt");
+  EXPECT_EQ(TranslateSlurmPattern("%j-%x-%%"), "%j-%x-%%");
+}
+
+TEST(JobNameFromFileTest, MakesAValidName) {
+  EXPECT_EQ(JobNameFromFile("render.sh"), "render.sh");
+  EXPECT_EQ(JobNameFromFile(".hidden job!.sh"), "hidden_job_.sh");
+  EXPECT_EQ(JobNameFromFile("..."), "job");
+  EXPECT_TRUE(ValidateName("n", JobNameFromFile("__x y")).ok());
+}
+
+}  // namespace
+}  // namespace drover::cli
