@@ -68,7 +68,7 @@ struct ChildPlan {
 
 // Moves an fd out of 0..2 so the dup2 calls below cannot clobber each other.
 int AboveStdio(int fd) {
-  if (fd >= 3) return fd;
+  if (fd < 0 || fd >= 3) return fd;  // keep errno of a failed open
   return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
