@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -79,7 +80,9 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
     state_.BuildSchedulerInput(&cluster, &pending);
-    if (!pending.empty()) {
+    bool any_schedulable = std::any_of(cluster.nodes.begin(), cluster.nodes.end(),
+                                       [](const auto& n) { return n.schedulable; });
+    if (!pending.empty() && any_schedulable) {
       scheduler::Decision decision = scheduler::Schedule(cluster, pending, now);
       state_.ApplyDecision(decision, now);
     }

@@ -75,8 +75,11 @@ int FreePort() {
 }  // namespace
 
 std::string BinDir() {
-  const char* b = std::getenv("DROVER_BUILD_DIR");
-  return std::string(b != nullptr ? b : "build") + "/bin";
+  if (const char* b = std::getenv("DROVER_BUILD_DIR")) return std::string(b) + "/bin";
+  // Every binary is built into build/bin, next to whoever is asking.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "build/bin" : exe.parent_path().string();
 }
 
 LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {

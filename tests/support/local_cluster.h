@@ -71,7 +71,8 @@ class LocalCluster {
 Json ShellJob(const std::string& name, const std::string& script, int64_t completions = 1,
               int64_t parallelism = 1, bool indexed = true);
 
-// The build's bin directory ($DROVER_BUILD_DIR/bin, set by CTest).
+// The build's bin directory: $DROVER_BUILD_DIR/bin (set by CTest), else the
+// directory of the running program.
 std::string BinDir();
 
 }  // namespace drover::testing

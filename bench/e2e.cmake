@@ -1,0 +1,11 @@
+# End-to-end benchmarks on a real local cluster (droverd + drover-node).
+add_executable(bench_e2e_throughput ${CMAKE_CURRENT_LIST_DIR}/e2e_throughput.cc
+                                    ${CMAKE_CURRENT_LIST_DIR}/spawn_ceiling.cc)
+target_include_directories(bench_e2e_throughput PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_e2e_throughput PRIVATE drover_test_support Threads::Threads)
+add_dependencies(bench_e2e_throughput droverd drover-node drover-supervisor)
+
+add_executable(bench_submit_throughput ${CMAKE_CURRENT_LIST_DIR}/submit_throughput.cc)
+target_include_directories(bench_submit_throughput PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_submit_throughput PRIVATE drover_test_support)
+add_dependencies(bench_submit_throughput droverd)
