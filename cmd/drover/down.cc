@@ -12,14 +12,40 @@
 #include "cmd/drover/verbs.h"
 
 namespace drover::cli {
+namespace {
+
+// The drover-supervisor processes of this cluster's nodes. drover-node starts
+// them detached, so running tasks survive an agent restart; `down` stops the
+// whole cluster, so it stops them too, with their tasks. They are recognised
+// by their executable (beside the recorded drover-node) and by their socket,
+// which lies inside this cluster's state directory.
+std::vector<ProcessIdentity> FindSupervisors(const ClusterRecord& record) {
+  std::vector<ProcessIdentity> out;
+  if (record.nodes.empty()) return out;
+  std::string exe = DirName(record.nodes.front().identity.exe) + "/drover-supervisor";
+  std::string prefix = record.state_dir + "/nodes/";
+  for (const ProcessInfo& p : ProcessesRunning(exe)) {
+    for (const std::string& arg : p.argv) {
+      if (arg.rfind(prefix, 0) == 0) {
+        out.push_back(p.identity);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 int RunDown(const Args& args) {
   static const VerbInfo kInfo = {
       "down", "drover down [options]",
       "Stops the local cluster `drover up` started from the state directory: the\n"
-      "nodes first, then droverd; each gets SIGTERM, and SIGKILL after the grace\n"
-      "period. Only the recorded processes are signalled, each checked to still be\n"
-      "the program that was started. The state (database, logs) is kept."};
+      "nodes first, then their task supervisors and the tasks still running, then\n"
+      "droverd; each gets SIGTERM, and SIGKILL after the grace period. Only the\n"
+      "recorded processes (and the supervisors whose sockets lie in the state dir)\n"
+      "are signalled, each checked to still be the program that was started. The\n"
+      "state (database, logs) is kept."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
@@ -56,6 +82,9 @@ int RunDown(const Args& args) {
   for (const ProcessIdentity& p : StopOrder(*record)) running += IsSameProcess(p) ? 1 : 0;
   // Nodes first, so they can still tell droverd how their tasks ended.
   int killed = StopProcesses(nodes, std::chrono::seconds(grace));
+  std::vector<ProcessIdentity> supervisors = FindSupervisors(*record);
+  running += static_cast<int>(supervisors.size());
+  killed += StopProcesses(supervisors, std::chrono::seconds(grace));
   killed += StopProcesses({record->droverd.identity}, std::chrono::seconds(grace));
   ::unlink(paths.cluster_json.c_str());
   ::unlink(paths.socket.c_str());

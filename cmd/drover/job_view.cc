@@ -173,7 +173,6 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   std::vector<std::string> labels;
   for (const auto& [k, v] : job.metadata.labels) labels.push_back(k + "=" + v);
   line("Labels", Join(labels, ","));
-  line("Created", FormatLocalTime(job.metadata.creation_time_ms));
   line("State", std::string(JobPhaseName(st.phase)));
   line("Reasons", Join(st.reasons, ", "));
   line("Message", st.message);

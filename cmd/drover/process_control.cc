@@ -177,17 +177,48 @@ bool IsSameProcess(const ProcessIdentity& recorded) {
   return now && now->start_time == recorded.start_time && now->exe == recorded.exe;
 }
 
+std::vector<ProcessInfo> ProcessesRunning(const std::string& exe) {
+  std::vector<ProcessInfo> out;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return out;
+  while (struct dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || pid <= 0) continue;
+    auto id = CurrentIdentity(static_cast<pid_t>(pid));
+    if (!id || id->exe != exe) continue;
+    auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+    if (!cmdline.ok()) continue;
+    ProcessInfo info{*id, {}};
+    size_t pos = 0;
+    while (pos < cmdline->size()) {
+      size_t nul = cmdline->find('\0', pos);
+      if (nul == std::string::npos) nul = cmdline->size();
+      info.argv.push_back(cmdline->substr(pos, nul - pos));
+      pos = nul + 1;
+    }
+    out.push_back(std::move(info));
+  }
+  ::closedir(dir);
+  return out;
+}
+
 int StopProcesses(const std::vector<ProcessIdentity>& processes, std::chrono::milliseconds grace) {
   std::vector<ProcessIdentity> targets;
+  std::vector<pid_t> sessions;
   for (const auto& p : processes) {
-    if (IsSameProcess(p)) targets.push_back(p);
+    if (!IsSameProcess(p)) continue;
+    targets.push_back(p);
+    if (auto st = ReadProcStat(p.pid)) sessions.push_back(st->session);
   }
   int killed = TermThenKill(targets, grace);
-  // Each daemon led its own session (setsid at spawn); anything still in one
-  // of those sessions was started by it and outlived it.
+  // Our daemons lead their own sessions (setsid at spawn), and a supervisor's
+  // tasks share its session; anything still in one of those sessions was
+  // started by them and outlived them.
   std::vector<ProcessIdentity> leftovers;
-  for (const auto& p : targets) {
-    for (pid_t member : SessionMembers(p.pid)) {
+  for (pid_t sid : sessions) {
+    if (sid <= 1 || sid == ::getsid(0)) continue;
+    for (pid_t member : SessionMembers(sid)) {
       if (auto id = CurrentIdentity(member)) leftovers.push_back(*id);
     }
   }

@@ -40,10 +40,18 @@ std::optional<ProcessIdentity> CurrentIdentity(pid_t pid);
 // same start time). A rebuilt binary reads "PATH (deleted)"; that still matches.
 bool IsSameProcess(const ProcessIdentity& recorded);
 
+// Live processes running the executable `exe`, with their arguments.
+struct ProcessInfo {
+  ProcessIdentity identity;
+  std::vector<std::string> argv;
+};
+std::vector<ProcessInfo> ProcessesRunning(const std::string& exe);
+
 // Sends SIGTERM to each process that IsSameProcess, waits up to `grace` for
 // them to exit, then SIGKILLs the rest and waits for them too; afterwards does
 // the same for processes left in their sessions (children that outlived
-// them). Returns the number of processes that had to be killed.
+// them, such as the tasks of a supervisor). Returns the number of processes
+// that had to be killed.
 int StopProcesses(const std::vector<ProcessIdentity>& processes, std::chrono::milliseconds grace);
 
 // Reaps `pid` if it is our child and has exited; true if it is gone.

@@ -85,7 +85,7 @@ int RunSubmit(const Args& args) {
   } else {
     if (flags.positional.empty())
       return ReportUsage("submit", "give a SCRIPT or --wrap \"COMMAND\"");
-    const std::string& path = flags.positional[0];
+    const std::string path = flags.positional[0];  // a copy: flags is replaced below
     std::string text;
     if (path == "-") {
       text = ReadStdin();

@@ -136,7 +136,8 @@ TEST_F(CliEndToEndTest, ArrayJobRunsEveryIndexAndIsVisibleInQueueShowAndLogs) {
   CliResult queue = Drover({"queue", "--all", "-o", "json"});
   ASSERT_EQ(queue.exit_code, 0) << queue.Describe();
   bool found = false;
-  for (const Json& job : Json::parse(queue.out)["items"]) {
+  Json listed = Json::parse(queue.out);
+  for (const Json& job : listed["items"]) {
     if (job["metadata"]["id"] == id) {
       found = true;
       EXPECT_EQ(job["metadata"]["name"], "frames");
