@@ -3,6 +3,7 @@
 // blamed on the right part.
 //
 //   bench_spawn_ceiling [--seconds S] [--workers N] [--supervisor PATH]
+//                       [--only direct|supervisor|ceiling]
 //
 // Prints launcher_direct_per_s=, supervisor_launch_per_s= and, last,
 // spawn_ceiling_per_s= (all launches/s of `/bin/sh -c true`).
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,52 +72,77 @@ double MeasureLauncherDirect(int workers, double seconds) {
          std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Launches through drover-supervisor with up to `window` tasks in flight;
-// counts exited events. Returns -1 on failure.
-double MeasureSupervisor(const std::string& binary, double seconds) {
-  std::string dir = "/tmp/drover-spawn-bench-" + std::to_string(getpid());
-  std::string socket = dir + "/supervisor.sock";
-  mkdir(dir.c_str(), 0700);
-  drover::Status started = drover::executors::EnsureSupervisor(binary, socket, dir + "/log");
-  if (!started.ok()) {
-    std::fprintf(stderr, "%s\n", started.ToString().c_str());
-    return -1;
+// Launches through one drover-supervisor, keeping up to kWindow tasks in
+// flight, and counts exits per round.
+class SupervisorBench {
+ public:
+  ~SupervisorBench() {
+    if (client_) (void)client_->Shutdown(true);
+    if (!dir_.empty()) (void)!std::system(("rm -rf " + dir_).c_str());
   }
-  auto client = drover::executors::SupervisorClient::Connect(socket);
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return -1;
-  }
-  constexpr int kWindow = 128;
-  constexpr int kBatch = 32;
-  int64_t next = 0, exited = 0, failed = 0;
-  auto start = Clock::now();
-  auto deadline =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  while (Clock::now() < deadline) {
-    if (next - exited <= kWindow - kBatch) {
-      std::vector<LaunchSpec> batch;
-      for (int i = 0; i < kBatch; ++i) batch.push_back(TrueSpec("t" + std::to_string(next++)));
-      if (!client->LaunchBatch(batch).ok()) return -1;
+
+  bool Start(const std::string& binary) {
+    dir_ = "/tmp/drover-spawn-bench-" + std::to_string(getpid());
+    std::string socket = dir_ + "/supervisor.sock";
+    mkdir(dir_.c_str(), 0700);
+    drover::Status started = drover::executors::EnsureSupervisor(binary, socket, dir_ + "/log");
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s\n", started.ToString().c_str());
+      return false;
     }
-    auto events = client->WaitEvents(std::chrono::milliseconds(100));
-    if (!events.ok()) return -1;
-    std::vector<std::string> done;
-    for (const auto& e : *events) {
-      if (e.kind != drover::executors::TaskEvent::Kind::kExited) continue;
-      ++exited;
-      if (!e.error.empty()) ++failed;
-      done.push_back(e.task);
+    auto client = drover::executors::SupervisorClient::Connect(socket);
+    if (!client.ok()) {
+      std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
+      return false;
     }
-    if (!done.empty() && !client->Ack(done).ok()) return -1;
+    client_ = std::make_unique<drover::executors::SupervisorClient>(std::move(client).value());
+    return true;
   }
-  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  (void)client->Shutdown(true);
-  if (failed > 0) std::fprintf(stderr, "%lld launches failed\n", static_cast<long long>(failed));
-  std::string cleanup = "rm -rf " + dir;
-  (void)!std::system(cleanup.c_str());
-  return static_cast<double>(exited) / elapsed;
-}
+
+  // Launches/s over `seconds`, or -1 on failure. Drains its tasks before returning.
+  double Measure(double seconds) {
+    constexpr int kWindow = 128;
+    constexpr int kBatch = 32;
+    int64_t launched = 0, exited = 0;
+    auto start = Clock::now();
+    auto deadline =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    double rate = -1;
+    for (;;) {
+      bool measuring = Clock::now() < deadline;
+      if (!measuring && rate < 0) {
+        rate = static_cast<double>(exited) /
+               std::chrono::duration<double>(Clock::now() - start).count();
+      }
+      if (!measuring && exited == launched) break;
+      if (measuring && launched - exited <= kWindow - kBatch) {
+        std::vector<LaunchSpec> batch;
+        for (int i = 0; i < kBatch; ++i) batch.push_back(TrueSpec("t" + std::to_string(next_++)));
+        if (!client_->LaunchBatch(batch).ok()) return -1;
+        launched += kBatch;
+      }
+      auto events = client_->WaitEvents(std::chrono::milliseconds(100));
+      if (!events.ok()) return -1;
+      std::vector<std::string> done;
+      for (const auto& e : *events) {
+        if (e.kind != drover::executors::TaskEvent::Kind::kExited) continue;
+        ++exited;
+        if (!e.error.empty()) {
+          std::fprintf(stderr, "launch failed: %s\n", e.error.c_str());
+          return -1;
+        }
+        done.push_back(e.task);
+      }
+      if (!done.empty() && !client_->Ack(done).ok()) return -1;
+    }
+    return rate;
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<drover::executors::SupervisorClient> client_;
+  int64_t next_ = 0;
+};
 
 }  // namespace
 
@@ -123,12 +150,15 @@ int main(int argc, char** argv) {
   double seconds = 3;
   int workers = 0;
   std::string supervisor = DROVER_SUPERVISOR_BIN;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string arg = argv[i];
     if (arg == "--seconds") {
       seconds = std::atof(argv[i + 1]);
     } else if (arg == "--workers") {
       workers = std::atoi(argv[i + 1]);
+    } else if (arg == "--only") {
+      only = argv[i + 1];
     } else if (arg == "--supervisor") {
       supervisor = argv[i + 1];
     } else {
@@ -138,11 +168,27 @@ int main(int argc, char** argv) {
   }
   if (workers <= 0) workers = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   std::printf("workers=%d seconds=%.1f\n", workers, seconds);
-  std::printf("launcher_direct_per_s=%.0f launches/s\n", MeasureLauncherDirect(workers, seconds));
-  std::fflush(stdout);
-  std::printf("supervisor_launch_per_s=%.0f launches/s\n", MeasureSupervisor(supervisor, seconds));
-  std::fflush(stdout);
-  std::printf("spawn_ceiling_per_s=%.0f launches/s\n",
-              drover::bench::MeasureSpawnCeiling(workers, seconds));
+  // Rounds interleave the three measurements so that load from other
+  // processes on a shared machine hits them alike.
+  constexpr int kRounds = 3;
+  const double round_s = seconds / kRounds;
+  bool want_direct = only.empty() || only == "direct";
+  bool want_supervisor = only.empty() || only == "supervisor";
+  bool want_ceiling = only.empty() || only == "ceiling";
+  SupervisorBench bench;
+  if (want_supervisor && !bench.Start(supervisor)) return 1;
+  double direct = 0, through_supervisor = 0, ceiling = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    if (want_direct) direct += MeasureLauncherDirect(workers, round_s) / kRounds;
+    if (want_supervisor) {
+      double rate = bench.Measure(round_s);
+      if (rate < 0) return 1;
+      through_supervisor += rate / kRounds;
+    }
+    if (want_ceiling) ceiling += drover::bench::MeasureSpawnCeiling(workers, round_s) / kRounds;
+  }
+  if (want_direct) std::printf("launcher_direct_per_s=%.0f launches/s\n", direct);
+  if (want_supervisor) std::printf("supervisor_launch_per_s=%.0f launches/s\n", through_supervisor);
+  if (want_ceiling) std::printf("spawn_ceiling_per_s=%.0f launches/s\n", ceiling);
   return 0;
 }

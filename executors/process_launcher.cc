@@ -252,6 +252,30 @@ std::vector<gid_t> ProcessLauncher::GroupsFor(uid_t uid, gid_t gid) {
 }
 
 Result<LaunchedProcess> ProcessLauncher::Launch(const LaunchSpec& spec) {
+  LaunchAttempt attempt = TryLaunch(spec);
+  if (attempt.status.ok()) return attempt.process;
+  if (attempt.process.pid > 0) {
+    int status = 0;
+    while (waitpid(attempt.process.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  return attempt.status;
+}
+
+LaunchAttempt ProcessLauncher::TryLaunch(const LaunchSpec& spec) {
+  LaunchAttempt attempt;
+  pid_t failed_child = 0;
+  Result<LaunchedProcess> launched = LaunchOnce(spec, &failed_child);
+  if (launched.ok()) {
+    attempt.process = *launched;
+  } else {
+    attempt.status = launched.status();
+    attempt.process.pid = failed_child;
+  }
+  return attempt;
+}
+
+Result<LaunchedProcess> ProcessLauncher::LaunchOnce(const LaunchSpec& spec, pid_t* failed_child) {
   if (spec.argv.empty()) return Status::Invalid("argv", "must not be empty");
 
   ChildPlan plan;
@@ -311,10 +335,12 @@ Result<LaunchedProcess> ProcessLauncher::Launch(const LaunchSpec& spec) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   char* stack = ThreadChildStack();
+  // Taken before the clone, so a reaper on another thread never sees an exit
+  // that precedes its task's start.
+  int64_t start_ms = NowMs();
   pid_t pid = clone(ChildMain, stack + kChildStackSize, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  int64_t start_ms = NowMs();
 
   if (pid < 0) {
     std::string why = "clone: " + std::string(std::strerror(clone_errno));
@@ -323,9 +349,7 @@ Result<LaunchedProcess> ProcessLauncher::Launch(const LaunchSpec& spec) {
   }
   auto step = static_cast<ChildStep>(plan.failed_step);
   if (step != ChildStep::kNone) {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    *failed_child = pid;
     return StepFailure(step, plan.error, plan, spec);
   }
   return LaunchedProcess{pid, start_ms};

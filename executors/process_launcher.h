@@ -58,6 +58,14 @@ struct LaunchedProcess {
   int64_t start_time_ms = 0;  // wall clock, Unix epoch ms
 };
 
+// The outcome of TryLaunch: on success status is ok and process is the task;
+// on failure process.pid is the child that failed before exec (already exited,
+// not yet reaped), or 0 when no child was created.
+struct LaunchAttempt {
+  Status status;
+  LaunchedProcess process;
+};
+
 class ProcessLauncher {
  public:
   ProcessLauncher();
@@ -67,7 +75,13 @@ class ProcessLauncher {
   // file; the message names the step, the path and strerror), PermissionDenied
   // for an identity change this process may not make, Unavailable when the
   // system cannot fork now (EAGAIN, ENOMEM), Internal otherwise.
+  // A child that failed before exec has already been reaped (waitpid on its pid).
   Result<LaunchedProcess> Launch(const LaunchSpec& spec);
+
+  // Like Launch, for callers that reap all children themselves with
+  // wait4(-1, ...), possibly on another thread: a child that failed before
+  // exec is left to them, its pid reported in the attempt.
+  LaunchAttempt TryLaunch(const LaunchSpec& spec);
 
   // The cpu a LaunchSpec cpu index is bound to (see the mapping above).
   int32_t MapCpu(int32_t cpu) const;
@@ -75,6 +89,7 @@ class ProcessLauncher {
   const std::vector<int32_t>& machine_cpus() const { return machine_cpus_; }
 
  private:
+  Result<LaunchedProcess> LaunchOnce(const LaunchSpec& spec, pid_t* failed_child);
   // The supplementary groups to give `uid`, cached for a minute.
   std::vector<gid_t> GroupsFor(uid_t uid, gid_t gid);
 

@@ -47,7 +47,8 @@ class SupervisorClient {
   Status Ack(const std::vector<std::string>& tasks);
   // Stops the supervisor; kill_tasks also SIGKILLs every running task's group.
   Status Shutdown(bool kill_tasks = false);
-  // Every task the supervisor knows, as its latest event (started = running).
+  // Every task the supervisor knows, as its latest event (started = running;
+  // started with pid 0 = launch under way, its started or exited event follows).
   Result<std::vector<TaskEvent>> List(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   int fd() const { return fd_; }

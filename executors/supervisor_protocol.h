@@ -12,7 +12,9 @@
 // Messages (supervisor -> client), each with "type":
 //   {"type":"event","event":{TaskEvent}}      kind "started" or "exited"; a start
 //                                             failure is "exited" with "error"
-//   {"type":"list","tasks":[{TaskEvent}...]}  each known task's latest event
+//   {"type":"list","tasks":[{TaskEvent}...]}  each known task's latest event; a
+//                                             task still being launched is
+//                                             "started" with pid 0
 //   {"type":"error","message":"..."}          a request that could not be used
 // LaunchSpec and TaskEvent fields keep their C++ names (snake_case).
 // Parse functions return InvalidArgument naming the offending field.

@@ -38,9 +38,11 @@ int64_t TimevalMs(const timeval& tv) {
 
 }  // namespace
 
-SupervisorServer::SupervisorServer(FILE* log) : log_(log) {}
+SupervisorServer::SupervisorServer(FILE* log, int launch_threads)
+    : log_(log), launch_threads_(launch_threads) {}
 
 SupervisorServer::~SupervisorServer() {
+  pool_.reset();  // joins the launch threads first
   for (auto& client : clients_) close(client->fd);
   if (listen_fd_ >= 0) {
     close(listen_fd_);
@@ -115,6 +117,8 @@ Status SupervisorServer::Listen(const std::string& socket_path) {
   signal(SIGHUP, SIG_IGN);
   timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (timer_fd_ < 0) return Status::Internal("timerfd: " + std::string(std::strerror(errno)));
+  // Created after the handled signals are blocked, so the workers inherit the mask.
+  pool_ = std::make_unique<LaunchPool>(&launcher_, launch_threads_);
   Log("listening on %s", socket_path.c_str());
   return Status::Ok();
 }
@@ -126,6 +130,7 @@ int SupervisorServer::Run() {
     fds.push_back({signal_fd_, POLLIN, 0});
     fds.push_back({timer_fd_, POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
+    fds.push_back({pool_->fd(), POLLIN, 0});
     for (auto& c : clients_) {
       bool want_out = !c->out.empty() && !c->write_broken;
       fds.push_back({c->fd, static_cast<short>(POLLIN | (want_out ? POLLOUT : 0)), 0});
@@ -138,9 +143,11 @@ int SupervisorServer::Run() {
     if (fds[0].revents) HandleSignals();
     if (fds[1].revents) FireTimers();
     if (fds[2].revents) Accept();
+    if (fds[3].revents) HandleOutcomes();
     // clients_ may have grown in Accept(); only the polled ones have revents.
-    for (size_t i = 3; i < fds.size(); ++i) {
-      Client* c = clients_[i - 3].get();
+    constexpr size_t kFirstClient = 4;
+    for (size_t i = kFirstClient; i < fds.size(); ++i) {
+      Client* c = clients_[i - kFirstClient].get();
       if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) ReadClient(c);
     }
     for (auto& c : clients_) Flush(c.get());
@@ -151,6 +158,10 @@ int SupervisorServer::Run() {
       return true;
     });
     ArmTimer();
+  }
+  // Launches still in the pool: finish them, and kill them too if asked.
+  for (const LaunchPool::Outcome& outcome : pool_->Stop()) {
+    if (kill_on_stop_ && outcome.attempt.status.ok()) kill(-outcome.attempt.process.pid, SIGKILL);
   }
   for (auto& c : clients_) Flush(c.get());  // best effort: the final replies
   Log("stopping; %zu tasks still running are left alone", task_by_pid_.size());
@@ -184,8 +195,9 @@ void SupervisorServer::Accept() {
 }
 
 void SupervisorServer::AppendState(const Task& task, std::string* out) const {
+  if (task.state == TaskState::kLaunching) return;  // its outcome is broadcast when known
   if (task.started.pid != 0) executors::AppendEventLine(task.started, out);
-  if (!task.running) executors::AppendEventLine(task.exited, out);
+  if (task.state == TaskState::kExited) executors::AppendEventLine(task.exited, out);
 }
 
 void SupervisorServer::Broadcast(const TaskEvent& event) {
@@ -239,18 +251,27 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
                 [](const Task* a, const Task* b) { return a->seq < b->seq; });
       std::vector<TaskEvent> latest;
       latest.reserve(known.size());
-      for (const Task* t : known) latest.push_back(t->running ? t->started : t->exited);
+      for (const Task* t : known) {
+        if (t->state == TaskState::kLaunching) {
+          TaskEvent launching;  // "started" with pid 0: its launch is under way
+          launching.task = t->spec.task;
+          latest.push_back(std::move(launching));
+        }
+        if (t->state == TaskState::kRunning) latest.push_back(t->started);
+        if (t->state == TaskState::kExited) latest.push_back(t->exited);
+      }
       executors::AppendListLine(latest, &client->out);
       break;
     }
     case Op::kAck:
       for (const std::string& name : request->tasks) {
         auto it = tasks_.find(name);
-        if (it != tasks_.end() && !it->second.running) tasks_.erase(it);
+        if (it != tasks_.end() && it->second.state == TaskState::kExited) tasks_.erase(it);
       }
       break;
     case Op::kShutdown:
       if (request->kill_tasks) {
+        kill_on_stop_ = true;
         for (const auto& [pid, name] : task_by_pid_) kill(-pid, SIGKILL);
         Log("shutdown requested; killed %zu tasks", task_by_pid_.size());
       } else {
@@ -268,43 +289,74 @@ void SupervisorServer::HandleLaunch(Client* client, executors::LaunchSpec spec) 
   }
   Task task;
   task.seq = next_seq_++;
-  Result<executors::LaunchedProcess> launched = launcher_.Launch(spec);
-  if (!launched.ok()) {
-    task.exited.kind = TaskEvent::Kind::kExited;
-    task.exited.task = spec.task;
-    task.exited.time_ms = NowMs();
-    task.exited.error = launched.status().message();
-    Log("task %s failed to start: %s", spec.task.c_str(), task.exited.error.c_str());
-    Broadcast(task.exited);
-    task.spec = std::move(spec);
-    tasks_.emplace(task.spec.task, std::move(task));
-    return;
+  task.spec = spec;
+  tasks_.emplace(spec.task, std::move(task));
+  pool_->Submit(std::move(spec));
+}
+
+void SupervisorServer::HandleOutcomes() {
+  for (LaunchPool::Outcome& outcome : pool_->Take()) {
+    const executors::LaunchAttempt& attempt = outcome.attempt;
+    pid_t pid = attempt.process.pid;
+    auto it = tasks_.find(outcome.task);
+    if (!attempt.status.ok()) {
+      // The failed child is ours to reap; it may already have been.
+      if (pid > 0 && parked_exits_.erase(pid) == 0) failed_children_.insert(pid);
+      if (it == tasks_.end()) continue;
+      Task& task = it->second;
+      task.state = TaskState::kExited;
+      task.exited.kind = TaskEvent::Kind::kExited;
+      task.exited.task = outcome.task;
+      task.exited.time_ms = NowMs();
+      task.exited.error = attempt.status.message();
+      Log("task %s failed to start: %s", outcome.task.c_str(), task.exited.error.c_str());
+      Broadcast(task.exited);
+      continue;
+    }
+    if (it == tasks_.end()) {  // cannot happen: launching tasks are never erased
+      kill(-pid, SIGKILL);
+      continue;
+    }
+    Task& task = it->second;
+    task.state = TaskState::kRunning;
+    task.started.kind = TaskEvent::Kind::kStarted;
+    task.started.task = outcome.task;
+    task.started.pid = pid;
+    task.started.time_ms = attempt.process.start_time_ms;
+    Broadcast(task.started);
+    if (auto parked = parked_exits_.find(pid); parked != parked_exits_.end()) {
+      ParkedExit exit = parked->second;
+      parked_exits_.erase(parked);
+      FinishTask(task, pid, exit.status, exit.usage, exit.time_ms);
+      continue;
+    }
+    task_by_pid_.emplace(pid, outcome.task);
+    if (task.spec.time_limit_s > 0) {
+      timers_.emplace(Clock::now() + std::chrono::seconds(task.spec.time_limit_s),
+                      Timer{outcome.task, pid, TimerAction::kTimeLimit});
+    }
+    if (task.kill_grace_ms >= 0) SignalTask(task, task.kill_grace_ms);
   }
-  task.running = true;
-  task.started.kind = TaskEvent::Kind::kStarted;
-  task.started.task = spec.task;
-  task.started.pid = launched->pid;
-  task.started.time_ms = launched->start_time_ms;
-  Broadcast(task.started);
-  if (spec.time_limit_s > 0) {
-    timers_.emplace(Clock::now() + std::chrono::seconds(spec.time_limit_s),
-                    Timer{spec.task, launched->pid, TimerAction::kTimeLimit});
-  }
-  task_by_pid_.emplace(launched->pid, spec.task);
-  task.spec = std::move(spec);
-  tasks_.emplace(task.spec.task, std::move(task));
 }
 
 void SupervisorServer::HandleKill(const std::string& name, int64_t grace_ms) {
   auto it = tasks_.find(name);
-  if (it == tasks_.end() || !it->second.running) return;  // idempotent
+  if (it == tasks_.end() || it->second.state == TaskState::kExited) return;  // idempotent
   Task& task = it->second;
   if (grace_ms < 0) grace_ms = task.spec.kill_grace_ms;
+  if (task.state == TaskState::kLaunching) {
+    task.kill_grace_ms = grace_ms;  // applied as soon as it has a pid
+    return;
+  }
+  SignalTask(task, grace_ms);
+}
+
+void SupervisorServer::SignalTask(Task& task, int64_t grace_ms) {
   pid_t pid = task.started.pid;
   kill(-pid, SIGTERM);
   timers_.emplace(Clock::now() + std::chrono::milliseconds(grace_ms),
-                  Timer{name, pid, TimerAction::kKill});
-  Log("task %s (pid %d): SIGTERM, SIGKILL in %lld ms", name.c_str(), pid,
+                  Timer{task.spec.task, pid, TimerAction::kKill});
+  Log("task %s (pid %d): SIGTERM, SIGKILL in %lld ms", task.spec.task.c_str(), pid,
       static_cast<long long>(grace_ms));
 }
 
@@ -333,31 +385,39 @@ void SupervisorServer::Reap() {
     rusage usage{};
     pid_t pid = wait4(-1, &status, WNOHANG, &usage);
     if (pid <= 0) return;
-    auto by_pid = task_by_pid_.find(pid);
-    if (by_pid == task_by_pid_.end()) continue;  // not a task of ours
-    auto it = tasks_.find(by_pid->second);
-    task_by_pid_.erase(by_pid);
     // Stray members of the task's group end with the task.
     kill(-pid, SIGKILL);
-    if (it == tasks_.end()) continue;
-    Task& task = it->second;
-    task.running = false;
-    TaskEvent& e = task.exited;
-    e.kind = TaskEvent::Kind::kExited;
-    e.task = task.spec.task;
-    e.pid = pid;
-    e.time_ms = NowMs();
-    e.timed_out = task.timed_out;
-    if (WIFEXITED(status)) {
-      e.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-      e.signal = WTERMSIG(status);
+    auto by_pid = task_by_pid_.find(pid);
+    if (by_pid == task_by_pid_.end()) {
+      // A child that failed before exec, or one whose launch outcome is
+      // still on its way from the pool.
+      if (failed_children_.erase(pid) == 0) parked_exits_[pid] = ParkedExit{status, usage, NowMs()};
+      continue;
     }
-    e.usage.user_cpu_ms = TimevalMs(usage.ru_utime);
-    e.usage.system_cpu_ms = TimevalMs(usage.ru_stime);
-    e.usage.max_rss_kb = usage.ru_maxrss;
-    Broadcast(e);
+    auto it = tasks_.find(by_pid->second);
+    task_by_pid_.erase(by_pid);
+    if (it != tasks_.end()) FinishTask(it->second, pid, status, usage, NowMs());
   }
+}
+
+void SupervisorServer::FinishTask(Task& task, pid_t pid, int status, const rusage& usage,
+                                  int64_t time_ms) {
+  task.state = TaskState::kExited;
+  TaskEvent& e = task.exited;
+  e.kind = TaskEvent::Kind::kExited;
+  e.task = task.spec.task;
+  e.pid = pid;
+  e.time_ms = time_ms;
+  e.timed_out = task.timed_out;
+  if (WIFEXITED(status)) {
+    e.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    e.signal = WTERMSIG(status);
+  }
+  e.usage.user_cpu_ms = TimevalMs(usage.ru_utime);
+  e.usage.system_cpu_ms = TimevalMs(usage.ru_stime);
+  e.usage.max_rss_kb = usage.ru_maxrss;
+  Broadcast(e);
 }
 
 void SupervisorServer::FireTimers() {
@@ -368,7 +428,8 @@ void SupervisorServer::FireTimers() {
     Timer timer = std::move(timers_.begin()->second);
     timers_.erase(timers_.begin());
     auto it = tasks_.find(timer.task);
-    if (it == tasks_.end() || !it->second.running || it->second.started.pid != timer.pid) {
+    if (it == tasks_.end() || it->second.state != TaskState::kRunning ||
+        it->second.started.pid != timer.pid) {
       continue;  // the task ended meanwhile
     }
     Task& task = it->second;

@@ -8,6 +8,11 @@
 // in batches per wakeup and events written in batches (protocol:
 // executors/supervisor_protocol.h).
 //
+// Launches run on a small LaunchPool (see launch_pool.h) so that one slow
+// exec does not stall the node; everything else happens on the loop thread.
+// Children are reaped with wait4(-1): an exit may be reaped before its launch
+// outcome arrives, so such exits are parked until the outcome claims them.
+//
 // Tasks. Each task leads its own process group. A kill sends SIGTERM to the
 // group and SIGKILL to it after the grace period; a time limit does the same
 // and marks the exit timed_out. When a task's main process has exited,
@@ -23,6 +28,7 @@
 // the requester gets that task's current state again (idempotent re-send).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -32,9 +38,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "api/status.h"
+#include "daemons/supervisor/launch_pool.h"
 #include "executors/launch_spec.h"
 #include "executors/process_launcher.h"
 #include "executors/supervisor_protocol.h"
@@ -47,7 +55,8 @@ class SupervisorServer {
   static constexpr size_t kMaxClientBacklogBytes = size_t{256} << 20;
 
   // `log` receives one line per notable happening; not owned, must outlive us.
-  explicit SupervisorServer(FILE* log);
+  // `launch_threads` launches may run at once.
+  SupervisorServer(FILE* log, int launch_threads);
   ~SupervisorServer();
 
   // Binds `socket_path` (mode 0600). Conflict if another supervisor answers
@@ -65,13 +74,21 @@ class SupervisorServer {
     bool closing = false;       // read EOF or error: close after this iteration
     bool write_broken = false;  // peer stopped reading; keep reading its last requests
   };
+  enum class TaskState { kLaunching, kRunning, kExited };
   struct Task {
     executors::LaunchSpec spec;
     uint64_t seq = 0;  // launch order, for list and replay
-    bool running = false;
+    TaskState state = TaskState::kLaunching;
     bool timed_out = false;
+    int64_t kill_grace_ms = -1;  // a kill asked for while launching; -1 = none
     executors::TaskEvent started;
-    executors::TaskEvent exited;  // valid when !running
+    executors::TaskEvent exited;  // valid in kExited
+  };
+  // An exit reaped before the launch outcome of its pid was seen.
+  struct ParkedExit {
+    int status;
+    rusage usage;
+    int64_t time_ms;
   };
   enum class TimerAction { kTimeLimit, kKill };
   struct Timer {
@@ -85,6 +102,9 @@ class SupervisorServer {
   void HandleLine(Client* client, std::string_view line);
   void HandleLaunch(Client* client, executors::LaunchSpec spec);
   void HandleKill(const std::string& name, int64_t grace_ms);
+  void HandleOutcomes();
+  void SignalTask(Task& task, int64_t grace_ms);
+  void FinishTask(Task& task, pid_t pid, int status, const rusage& usage, int64_t time_ms);
   void HandleSignals();
   void Reap();
   void FireTimers();
@@ -96,15 +116,20 @@ class SupervisorServer {
 
   FILE* log_;
   executors::ProcessLauncher launcher_;
+  int launch_threads_;
+  std::unique_ptr<LaunchPool> pool_;  // created by Listen(), after signals are blocked
   std::string socket_path_;
   int listen_fd_ = -1;
   int signal_fd_ = -1;
   int timer_fd_ = -1;
   bool stop_ = false;
+  bool kill_on_stop_ = false;
   uint64_t next_seq_ = 1;
   std::vector<std::unique_ptr<Client>> clients_;
   std::unordered_map<std::string, Task> tasks_;
-  std::unordered_map<pid_t, std::string> task_by_pid_;
+  std::unordered_map<pid_t, std::string> task_by_pid_;  // running tasks
+  std::unordered_map<pid_t, ParkedExit> parked_exits_;
+  std::unordered_set<pid_t> failed_children_;  // failed before exec; reap silently
   std::multimap<Clock::time_point, Timer> timers_;
 };
 

@@ -167,6 +167,34 @@ TEST_F(SupervisorTest, KillSendsSigtermThenSigkillAfterTheGrace) {
   EXPECT_GE(std::chrono::steady_clock::now() - asked, 300ms);
 }
 
+TEST_F(SupervisorTest, KillRightAfterLaunchIsNotLost) {
+  // The kill may arrive while the launch is still under way; it must apply
+  // as soon as the task has a pid.
+  ASSERT_TRUE(client_->Launch(Spec("brief", {"/bin/sleep", "100"})).ok());
+  ASSERT_TRUE(client_->Kill("brief", 0).ok());
+  TaskEvent e = Await(*client_, "brief", TaskEvent::Kind::kExited);
+  EXPECT_EQ(e.signal, SIGTERM);
+}
+
+TEST_F(SupervisorTest, ManyShortTasksEachExitOnceAfterTheirStart) {
+  std::vector<LaunchSpec> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(Spec("q" + std::to_string(i), {"/bin/true"}));
+  ASSERT_TRUE(client_->LaunchBatch(batch).ok());
+  for (int i = 0; i < 300; ++i) {
+    std::string name = "q" + std::to_string(i);
+    TaskEvent started = Await(*client_, name, TaskEvent::Kind::kStarted);
+    TaskEvent exited = Await(*client_, name, TaskEvent::Kind::kExited);
+    EXPECT_EQ(exited.exit_code, 0) << name;
+    EXPECT_EQ(exited.pid, started.pid) << name;
+    EXPECT_GE(exited.time_ms, started.time_ms) << name;
+  }
+  std::map<std::string, int> exits;
+  for (const TaskEvent& e : seen_) {
+    if (e.kind == TaskEvent::Kind::kExited) ++exits[e.task];
+  }
+  for (const auto& [task, count] : exits) EXPECT_EQ(count, 1) << task;
+}
+
 TEST_F(SupervisorTest, TimeLimitKillsAndMarksTimedOut) {
   LaunchSpec spec = Spec("slow", {"/bin/sleep", "100"});
   spec.time_limit_s = 1;
