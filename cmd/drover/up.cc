@@ -57,22 +57,32 @@ std::string LogTail(const std::string& path, size_t lines) {
   return out;
 }
 
-// Polls until droverd answers /healthz with 200.
-Status WaitForHealthy(const ClusterProcess& droverd, const std::string& http,
-                      const std::string& token, Clock::time_point deadline) {
-  HttpClient client(http, token);
+// Polls until our droverd answers: GET /healthz on its own Unix socket, and
+// an authenticated request on the TCP port. The token proves the port is
+// served by this droverd, not by another cluster's that took it first (then
+// ours fails to bind and exits, and the caller retries on another port).
+Status WaitForHealthy(const ClusterRecord& record, const std::string& token,
+                      Clock::time_point deadline) {
+  HttpClient local(record.socket, token);
+  HttpClient tcp(record.http, token);
+  std::string last = "no answer";
   while (Clock::now() < deadline) {
-    if (ChildExited(droverd.identity.pid)) {
+    if (ChildExited(record.droverd.identity.pid)) {
       return Status::Internal("droverd exited during start-up");
     }
-    auto r = client.Send("GET", "/healthz", {}, std::chrono::seconds(1));
-    if (r.ok() && r->status == 200) return Status::Ok();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto health = local.Send("GET", "/healthz", {}, std::chrono::seconds(1));
+    if (health.ok() && health->status == 200) {
+      auto nodes = tcp.Send("GET", "/api/v1/nodes", {}, std::chrono::seconds(1));
+      if (nodes.ok() && nodes->status == 200) return Status::Ok();
+      last = nodes.ok() ? "HTTP " + std::to_string(nodes->status) + " on " + record.http
+                        : nodes.status().message();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return Status::Unavailable("droverd did not answer GET /healthz on " + http + " in time");
+  return Status::Unavailable("droverd did not become ready in time (" + last + ")");
 }
 
-// Polls until every node of `names` is listed Ready.
+// Polls until every node of `nodes` is listed Ready.
 Status WaitForNodes(const std::vector<ClusterProcess>& nodes, const std::string& server,
                     const std::string& token, Clock::time_point deadline) {
   ApiSession session(server, token);
@@ -209,13 +219,26 @@ int RunUp(const Args& args) {
 
   record.droverd.name = "droverd";
   record.droverd.log = paths.Log("droverd");
-  auto droverd = SpawnDetached(DroverdArgv(bin_dir, paths, options, *port), record.droverd.log);
-  if (!droverd.ok()) return fail(droverd.status(), record.droverd.log);
-  record.droverd.identity = *droverd;
-  Status saved = WriteFileAtomic(paths.cluster_json, ToJson(record).dump(2) + "\n", 0600);
-  if (!saved.ok()) return fail(saved, "");
-  Status healthy = WaitForHealthy(record.droverd, record.http, *admin_token, deadline);
-  if (!healthy.ok()) return fail(healthy, record.droverd.log);
+  // Between probing the port and droverd binding it another program (or a
+  // second `drover up`) may take it; unless the port was asked for, try
+  // again on a free one.
+  Status saved;
+  for (int attempt = 0;; ++attempt) {
+    record.port = *port;
+    record.http = "http://127.0.0.1:" + std::to_string(*port);
+    auto droverd = SpawnDetached(DroverdArgv(bin_dir, paths, options, *port), record.droverd.log);
+    if (!droverd.ok()) return fail(droverd.status(), record.droverd.log);
+    record.droverd.identity = *droverd;
+    saved = WriteFileAtomic(paths.cluster_json, ToJson(record).dump(2) + "\n", 0600);
+    if (!saved.ok()) return fail(saved, "");
+    Status healthy = WaitForHealthy(record, *admin_token, deadline);
+    if (healthy.ok()) break;
+    bool exited = ChildExited(record.droverd.identity.pid);
+    if (!exited || options.port_is_strict || attempt == 2) return fail(healthy, record.droverd.log);
+    port = PickLoopbackPort(*port, false);
+    if (!port.ok()) return fail(port.status(), "");
+    ::unlink(paths.socket.c_str());
+  }
 
   for (int i = 1; i <= options.nodes; ++i) {
     ClusterProcess node;
