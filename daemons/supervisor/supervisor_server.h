@@ -2,14 +2,14 @@
 // per-node process that owns the node's tasks so they outlive drover-node
 // (as slurmstepd does for slurmd).
 //
-// One thread, one poll() over: the listening Unix socket, the connected
-// clients, a signalfd (SIGCHLD: reap with wait4 WNOHANG in a loop; SIGTERM,
-// SIGINT: stop) and a timerfd (kill graces and time limits). Requests are read
-// in batches per wakeup and events written in batches (protocol:
-// executors/supervisor_protocol.h).
+// A single-threaded event loop, one poll() over: the listening Unix socket,
+// the connected clients, a signalfd (SIGCHLD: reap with wait4 WNOHANG in a
+// loop; SIGTERM, SIGINT: stop), a timerfd (kill graces and time limits) and
+// the launch pool's eventfd. Requests are read in batches per wakeup and
+// events written in batches (protocol: executors/supervisor_protocol.h).
 //
 // Launches run on a small LaunchPool (see launch_pool.h) so that one slow
-// exec does not stall the node; everything else happens on the loop thread.
+// exec does not stall the node; all task state lives on the loop thread.
 // Children are reaped with wait4(-1): an exit may be reaped before its launch
 // outcome arrives, so such exits are parked until the outcome claims them.
 //
@@ -26,6 +26,8 @@
 // ones), so exits that happened while no agent was connected are delivered
 // when one connects. A launch of a task name already known is not repeated:
 // the requester gets that task's current state again (idempotent re-send).
+//
+// Thread safety: Listen and Run are called from one thread.
 #pragma once
 
 #include <sys/resource.h>
