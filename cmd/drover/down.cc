@@ -12,31 +12,6 @@
 #include "cmd/drover/verbs.h"
 
 namespace drover::cli {
-namespace {
-
-// The drover-supervisor processes of this cluster's nodes. drover-node starts
-// them detached, so running tasks survive an agent restart; `down` stops the
-// whole cluster, so it stops them too, with their tasks. They are recognised
-// by their executable (beside the recorded drover-node) and by their socket,
-// which lies inside this cluster's state directory.
-std::vector<ProcessIdentity> FindSupervisors(const ClusterRecord& record) {
-  std::vector<ProcessIdentity> out;
-  if (record.nodes.empty()) return out;
-  std::string exe = DirName(record.nodes.front().identity.exe) + "/drover-supervisor";
-  std::string prefix = record.state_dir + "/nodes/";
-  for (const ProcessInfo& p : ProcessesRunning(exe)) {
-    for (const std::string& arg : p.argv) {
-      if (arg.rfind(prefix, 0) == 0) {
-        out.push_back(p.identity);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 int RunDown(const Args& args) {
   static const VerbInfo kInfo = {
       "down", "drover down [options]",
@@ -82,7 +57,10 @@ int RunDown(const Args& args) {
   for (const ProcessIdentity& p : StopOrder(*record)) running += IsSameProcess(p) ? 1 : 0;
   // Nodes first, so they can still tell droverd how their tasks ended.
   int killed = StopProcesses(nodes, std::chrono::seconds(grace));
-  std::vector<ProcessIdentity> supervisors = FindSupervisors(*record);
+  std::vector<ProcessIdentity> supervisors =
+      record->nodes.empty()
+          ? std::vector<ProcessIdentity>()
+          : FindSupervisors(record->state_dir, DirName(record->nodes.front().identity.exe));
   running += static_cast<int>(supervisors.size());
   killed += StopProcesses(supervisors, std::chrono::seconds(grace));
   killed += StopProcesses({record->droverd.identity}, std::chrono::seconds(grace));

@@ -84,6 +84,21 @@ std::string UpSummary(const ClusterRecord& record, const UpOptions& options,
   return out;
 }
 
+std::vector<ProcessIdentity> FindSupervisors(const std::string& state_dir,
+                                             const std::string& bin_dir) {
+  std::vector<ProcessIdentity> out;
+  std::string prefix = state_dir + "/nodes/";
+  for (const ProcessInfo& p : ProcessesRunning(bin_dir + "/drover-supervisor")) {
+    for (const std::string& arg : p.argv) {
+      if (arg.rfind(prefix, 0) == 0) {
+        out.push_back(p.identity);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 Result<ClusterRecord> ReadClusterRecord(const StatePaths& paths) {
   auto text = ReadFile(paths.cluster_json);
   if (!text.ok()) return text.status();

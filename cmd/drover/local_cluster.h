@@ -45,6 +45,14 @@ std::string UpSummary(const ClusterRecord& record, const UpOptions& options,
 // runs (checked by pid, executable and start time); nullopt otherwise.
 std::optional<ClusterRecord> ReadRunningCluster(const StatePaths& paths);
 
+// The drover-supervisor processes of a cluster's nodes. drover-node starts
+// them detached, so running tasks survive an agent restart; stopping the
+// whole cluster stops them too (StopProcesses then ends the tasks in their
+// session). They are recognised by their executable (bin_dir/drover-supervisor)
+// and by an argument (their socket) inside state_dir/nodes/.
+std::vector<ProcessIdentity> FindSupervisors(const std::string& state_dir,
+                                             const std::string& bin_dir);
+
 // The record in paths.cluster_json, running or not; NotFound if there is none.
 Result<ClusterRecord> ReadClusterRecord(const StatePaths& paths);
 

@@ -210,6 +210,7 @@ int RunUp(const Args& args) {
     std::cerr << FormatError(why) << "\n";
     if (!log.empty()) std::cerr << "Last lines of " << log << ":\n" << LogTail(log, 15);
     StopProcesses(started, std::chrono::seconds(5));
+    StopProcesses(FindSupervisors(paths.dir, bin_dir), std::chrono::seconds(5));
     if (record.droverd.identity.pid != 0) {
       StopProcesses({record.droverd.identity}, std::chrono::seconds(5));
     }

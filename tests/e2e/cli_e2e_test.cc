@@ -51,15 +51,15 @@ class CliEndToEndTest : public ::testing::Test {
     CliResult up = Drover(
         {"up", "--nodes", "2", "--cores-per-node", "4", "--state-dir", state_, "--timeout", "60"});
     ASSERT_EQ(up.exit_code, 0) << up.Describe();
-    up_ = true;
   }
 
   void TearDown() override {
-    if (up_) {
+    if (cli_ != nullptr) {
+      // Also after a failed `up`, which must have cleaned up after itself.
       CliResult down = Drover({"down", "--state-dir", state_, "--grace", "5"});
       EXPECT_EQ(down.exit_code, 0) << down.Describe();
       // Every process `up` started (droverd, nodes, supervisors) has HOME in
-      // its environment; every task of these tests carries the marker too.
+      // its environment or arguments; every task of these tests carries it too.
       EXPECT_EQ(ProcessesMentioning(home_), std::vector<int>()) << "left running after down";
     }
     if (!home_.empty()) RemoveTree(home_);
@@ -96,7 +96,6 @@ class CliEndToEndTest : public ::testing::Test {
   std::string home_;
   std::string state_;
   std::unique_ptr<CliRunner> cli_;
-  bool up_ = false;
 };
 
 TEST_F(CliEndToEndTest, UpListsTwoReadyNodesOfFourCores) {
