@@ -274,3 +274,70 @@ TEST_F(CliEndToEndTest, DownStopsRunningTasksToo) {
 
 }  // namespace
 }  // namespace drover::e2e
+
+namespace drover::e2e {
+namespace {
+
+// The CLI's behaviour when no cluster is there: clear messages and the
+// documented exit codes (2 usage, 3 unreachable). Needs only the drover binary.
+class CliWithoutClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string drover = BinDir() + "/drover";
+    ASSERT_TRUE(Executable(drover)) << drover << " is missing";
+    home_ = MakeTempDir("drv-cli-");
+    cli_ = std::make_unique<CliRunner>(drover, home_);
+  }
+  void TearDown() override { RemoveTree(home_); }
+
+  std::string home_;
+  std::unique_ptr<CliRunner> cli_;
+};
+
+TEST_F(CliWithoutClusterTest, EveryVerbHasHelp) {
+  for (const char* verb :
+       {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "nodes", "logs"}) {
+    CliResult r = cli_->Run({verb, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.Describe();
+    EXPECT_NE(r.out.find("Usage: drover"), std::string::npos) << verb << ": " << r.out;
+  }
+  EXPECT_EQ(cli_->Run({"--help"}).exit_code, 0);
+}
+
+TEST_F(CliWithoutClusterTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(cli_->Run({}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"queue", "--bogus"}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"queue", "-o", "xml"}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"show"}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"logs", "abc"}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"submit"}).exit_code, 2);  // neither script nor --wrap
+  CliResult mem = cli_->Run({"submit", "--mem", "lots", "--wrap", "true"});
+  EXPECT_EQ(mem.exit_code, 2) << mem.Describe();
+  EXPECT_NE(mem.err.find("--mem"), std::string::npos) << mem.err;
+}
+
+TEST_F(CliWithoutClusterTest, NoClusterConfiguredSaysHowToStartOne) {
+  CliResult r = cli_->Run({"queue"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_NE(r.err.find("no cluster configured: run `drover up` or set DROVER_SERVER"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(CliWithoutClusterTest, UnreachableServerExitsThree) {
+  // A config naming a socket nobody listens on.
+  std::filesystem::create_directories(home_ + "/.config/drover");
+  std::FILE* f = std::fopen((home_ + "/.config/drover/config").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(("server: unix:" + home_ + "/nobody.sock\n").c_str(), f);
+  std::fclose(f);
+  CliResult r = cli_->Run({"nodes"});
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_NE(r.err.find("cannot reach droverd"), std::string::npos) << r.err;
+  CliResult down = cli_->Run({"down"});  // nothing recorded: nothing to stop
+  EXPECT_EQ(down.exit_code, 0) << down.Describe();
+}
+
+}  // namespace
+}  // namespace drover::e2e
