@@ -407,7 +407,9 @@ void SupervisorServer::FinishTask(Task& task, pid_t pid, int status, const rusag
   e.kind = TaskEvent::Kind::kExited;
   e.task = task.spec.task;
   e.pid = pid;
-  e.time_ms = time_ms;
+  // The start time is taken on a launch thread and the exit on the loop; with
+  // a clock tick between them a fast task could seem to end before it began.
+  e.time_ms = std::max(time_ms, task.started.time_ms);
   e.timed_out = task.timed_out;
   if (WIFEXITED(status)) {
     e.exit_code = WEXITSTATUS(status);
