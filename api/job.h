@@ -47,6 +47,12 @@ struct JobSpec {
   int32_t priority = 0;       // higher runs first
   std::string queue = "default";
   bool gang = false;  // start all `parallelism` tasks at once or none
+  // Shape of the allocation, as Slurm's --ntasks-per-node, --nodes, --exclusive
+  // and --distribution.
+  std::string placement = "compact";  // "compact" (fill a NUMA node first) or "spread"
+  bool exclusive = false;             // whole nodes only
+  int32_t ntasks_per_node = 0;        // 0 = no cap
+  int32_t nodes = 0;                  // exactly this many nodes; 0 = any
   TaskTemplate task;
 };
 

@@ -341,6 +341,10 @@ Json ToJson(const Job& job) {
       {"gang", s.gang},
       {"template", TemplateToJson(s.task)},
   };
+  if (s.placement != "compact") j["spec"]["placement"] = s.placement;
+  if (s.exclusive) j["spec"]["exclusive"] = true;
+  if (s.ntasks_per_node != 0) j["spec"]["ntasksPerNode"] = s.ntasks_per_node;
+  if (s.nodes != 0) j["spec"]["nodes"] = s.nodes;
   const JobStatus& st = job.status;
   Json status = {{"phase", JobPhaseName(st.phase)},
                  {"active", st.active},
@@ -379,10 +383,11 @@ Result<Job> JobFromJson(const Json& j) {
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(*spec,
-                                          {"completions", "parallelism", "completionMode",
-                                           "backoffLimit", "priority", "queue", "gang", "template"},
-                                          "spec"));
+  DROVER_RETURN_IF_ERROR(CheckKnownFields(
+      *spec,
+      {"completions", "parallelism", "completionMode", "backoffLimit", "priority", "queue", "gang",
+       "placement", "exclusive", "ntasksPerNode", "nodes", "template"},
+      "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
   s.parallelism = -1;
@@ -402,6 +407,10 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "priority", "spec", &s.priority));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "queue", "spec", &s.queue));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "gang", "spec", &s.gang));
+  DROVER_RETURN_IF_ERROR(GetString(*spec, "placement", "spec", &s.placement));
+  DROVER_RETURN_IF_ERROR(GetBool(*spec, "exclusive", "spec", &s.exclusive));
+  DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "ntasksPerNode", "spec", &s.ntasks_per_node));
+  DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nodes", "spec", &s.nodes));
   const Json* tmpl = Find(*spec, "template");
   if (tmpl == nullptr) return Status::Invalid("spec.template", "is required");
   DROVER_RETURN_IF_ERROR(TemplateFromJson(*tmpl, "spec.template", &s.task));

@@ -89,6 +89,18 @@ Status ValidateJobSubmission(const Job& job) {
                            "must not be negative (got " + std::to_string(s.backoff_limit) + ")");
   }
   DROVER_RETURN_IF_ERROR(ValidateName("spec.queue", s.queue));
+  if (s.placement != "compact" && s.placement != "spread") {
+    return Status::Invalid("spec.placement",
+                           "must be \"compact\" or \"spread\" (got \"" + s.placement + "\")");
+  }
+  if (s.ntasks_per_node < 0) {
+    return Status::Invalid("spec.ntasksPerNode", "must not be negative");
+  }
+  if (s.nodes < 0 || s.nodes > s.parallelism) {
+    return Status::Invalid("spec.nodes", "must be between 0 and parallelism (" +
+                                             std::to_string(s.parallelism) + "), got " +
+                                             std::to_string(s.nodes));
+  }
   const TaskTemplate& t = s.task;
   if (t.command.empty() || t.command[0].empty()) {
     return Status::Invalid("spec.template.command", "is required (the program to run)");

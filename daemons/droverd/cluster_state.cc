@@ -457,6 +457,13 @@ void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
     // A gang starts all of its tasks together, once; retries of a gang's
     // failed members are placed on their own.
     p.gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
+    p.placement = job.spec.placement == "spread" ? scheduler::CorePlacement::kSpread
+                                                 : scheduler::CorePlacement::kCompact;
+    p.exclusive = job.spec.exclusive;
+    p.ntasks_per_node = job.spec.ntasks_per_node;
+    p.nodes = p.gang ? job.spec.nodes : 0;
+    p.user = job.owner.user;
+    p.queue = job.spec.queue;
     pending->push_back(std::move(p));
   }
 }

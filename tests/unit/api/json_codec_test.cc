@@ -44,6 +44,10 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   job->status.failed_indexes_pending.Insert(12);
   job->status.next_index = 20;
   job->status.reasons = {"Resources"};
+  job->spec.placement = "spread";
+  job->spec.exclusive = true;
+  job->spec.ntasks_per_node = 2;
+  job->spec.nodes = 4;
   auto again = JobFromJson(ToJson(*job));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(ToJson(*again), ToJson(*job));
@@ -51,6 +55,10 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   EXPECT_EQ(again->owner.user, "alice");
   EXPECT_EQ(again->metadata.creation_time_ms, 1764172347123);
   EXPECT_EQ(again->status.completed_indexes.ToString(), "0-9");
+  EXPECT_EQ(again->spec.placement, "spread");
+  EXPECT_TRUE(again->spec.exclusive);
+  EXPECT_EQ(again->spec.ntasks_per_node, 2);
+  EXPECT_EQ(again->spec.nodes, 4);
 }
 
 TEST(JsonCodecTest, UnknownFieldIsRejectedWithItsPath) {

@@ -41,6 +41,8 @@ TEST(ValidationTest, EachRuleNamesItsField) {
          j.spec.parallelism = 4;
        },
        "spec.parallelism"},
+      {"bad placement", [](Job& j) { j.spec.placement = "scatter"; }, "spec.placement"},
+      {"more nodes than tasks", [](Job& j) { j.spec.nodes = 3; }, "spec.nodes"},
       {"relative stdout", [](Job& j) { j.spec.task.stdout_path = "out"; }, "spec.template.stdout"},
   };
   for (const BadCase& c : cases) {
