@@ -428,19 +428,22 @@ void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
     snap.schedulable = node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
     cluster->nodes.push_back(std::move(snap));
   }
-  for (const auto& [name, task] : tasks_) {
-    if (IsTerminal(task.status.phase)) continue;
-    const Job& job = jobs_.at(task.spec.job_id);
-    scheduler::RunningTask r;
-    r.job_id = task.spec.job_id;
-    r.node = task.spec.node;
-    r.cores = task.spec.cores;
-    r.memory_bytes = task.spec.memory_bytes;
-    int64_t start =
-        task.status.start_time_ms ? task.status.start_time_ms : task.metadata.creation_time_ms;
-    r.expected_end_ms =
-        job.spec.task.time_limit_s > 0 ? start + job.spec.task.time_limit_s * 1000 : 0;
-    cluster->running.push_back(std::move(r));
+  // Only the active tasks: finished ones accumulate and must not slow a pass.
+  for (const auto& [node_name, node] : nodes_) {
+    for (const std::string& name : allocations_.at(node_name).tasks) {
+      const Task& task = tasks_.at(name);
+      const Job& job = jobs_.at(task.spec.job_id);
+      scheduler::RunningTask r;
+      r.job_id = task.spec.job_id;
+      r.node = task.spec.node;
+      r.cores = task.spec.cores;
+      r.memory_bytes = task.spec.memory_bytes;
+      int64_t start =
+          task.status.start_time_ms ? task.status.start_time_ms : task.metadata.creation_time_ms;
+      r.expected_end_ms =
+          job.spec.task.time_limit_s > 0 ? start + job.spec.task.time_limit_s * 1000 : 0;
+      cluster->running.push_back(std::move(r));
+    }
   }
   for (uint64_t id : unfinished_jobs_) {
     const Job& job = jobs_.at(id);
