@@ -31,8 +31,9 @@ struct TaskTemplate {
   std::string working_dir;           // default: the submitter's working dir or $HOME
   ResourceRequest resources;
   int64_t time_limit_s = 0;  // 0 = the queue's default (no limit yet)
-  // Output paths; may contain %j (job id), %i (task index), %a (attempt), %x
-  // (job name) as in Slurm. Empty = the node's per-task log file.
+  // Output paths; may hold Slurm's patterns (%j/%A job id, %a/%i task index,
+  // %x job name, %N node, %u user). Empty = the node's per-task log file; an
+  // empty stderr with a stdout path joins stdout, as in Slurm.
   std::string stdout_path;
   std::string stderr_path;
 };
