@@ -121,7 +121,7 @@ Status Agent::Start() {
     for (const auto& e : *known) {
       tasks_[e.task] = LaunchedTask{};
       QueueReport(ReportFromEvent(e));
-      if (e.kind == executors::TaskEvent::Kind::kStarted) counters_.running++;
+      if (e.kind == executors::TaskEvent::Kind::kStarted) running_.insert(e.task);
     }
     if (!known->empty()) spdlog::info("re-adopted {} tasks from the supervisor", known->size());
   }
@@ -302,12 +302,20 @@ void Agent::EventLoop() {
       events = std::move(*r);
     }
     for (const auto& e : events) {
-      if (e.kind == executors::TaskEvent::Kind::kStarted) {
-        counters_.running++;
-      } else {
-        if (e.pid != 0) counters_.running--;
-        (e.error.empty() && e.exit_code == 0 && e.signal == 0 ? counters_.succeeded
-                                                              : counters_.failed)++;
+      // The supervisor replays every task's state when the agent connects, so
+      // the same event may arrive twice: count by task name.
+      {
+        std::lock_guard<std::mutex> lock(tasks_mu_);
+        if (e.kind == executors::TaskEvent::Kind::kStarted) {
+          if (!finished_.count(e.task)) running_.insert(e.task);
+        } else if (finished_.insert(e.task).second) {
+          running_.erase(e.task);
+          (e.error.empty() && e.exit_code == 0 && e.signal == 0 ? counters_.succeeded
+                                                                : counters_.failed)++;
+          finished_order_.push_back(e.task);
+          ForgetOldTasks();
+        }
+        counters_.running = static_cast<int64_t>(running_.size());
       }
       QueueReport(ReportFromEvent(e));
     }
@@ -355,6 +363,15 @@ void Agent::ReportLoop() {
       (void)supervisor_.Ack(done);
     }
     batch.clear();
+  }
+}
+
+void Agent::ForgetOldTasks() {
+  while (finished_order_.size() > kFinishedTasksKept) {
+    const std::string& oldest = finished_order_.front();
+    tasks_.erase(oldest);
+    finished_.erase(oldest);
+    finished_order_.pop_front();
   }
 }
 

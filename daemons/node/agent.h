@@ -14,8 +14,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,7 +86,13 @@ class Agent {
   executors::SupervisorClient supervisor_;  // guarded by supervisor_mu_
 
   mutable std::mutex tasks_mu_;
+  // Finished tasks are remembered (for their logs) up to kFinishedTasksKept.
+  static constexpr size_t kFinishedTasksKept = 100'000;
+  void ForgetOldTasks();
   std::map<std::string, LaunchedTask> tasks_;  // guarded by tasks_mu_
+  std::set<std::string> running_;              // guarded by tasks_mu_
+  std::set<std::string> finished_;             // guarded by tasks_mu_
+  std::deque<std::string> finished_order_;     // guarded by tasks_mu_
 
   std::mutex reports_mu_;
   std::condition_variable reports_cv_;

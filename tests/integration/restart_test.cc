@@ -1,12 +1,11 @@
 // droverd restarts (kill -9 included) lose no accepted job and no reported
 // exit code, on both stores.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
-
-#include <unistd.h>
 
 #include "tests/support/local_cluster.h"
 
@@ -77,6 +76,47 @@ TEST_P(RestartTest, KilledDroverdLosesNoJobAndFinishesThem) {
   ASSERT_TRUE(first.ok());
   EXPECT_EQ((*first)["status"]["phase"], "Succeeded");
   EXPECT_EQ((*first)["status"]["completedIndexes"], "0-2");
+}
+
+TEST(AgentRestartTest, TasksOutliveTheAgentAndTheirExitsAreReported) {
+  LocalClusterOptions options;
+  options.nodes = 1;
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  std::string gate = cluster.dir() + "/gate";
+  std::string ran = cluster.dir() + "/ran";
+  std::filesystem::create_directories(ran);
+  auto job = cluster.Submit(ShellJob("outlive",
+                                     "touch " + ran + "/$DROVER_TASK_INDEX; while [ ! -e " + gate +
+                                         " ]; do sleep 0.05; done; exit $DROVER_TASK_INDEX",
+                                     2, 2));
+  ASSERT_TRUE(job.ok());
+  uint64_t id = (*job)["metadata"]["id"];
+  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (std::distance(std::filesystem::directory_iterator(ran),
+                       std::filesystem::directory_iterator()) < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // The agent dies; the tasks run on under the supervisor and end meanwhile.
+  ASSERT_TRUE(cluster.RestartNodeAgent(0).ok());
+  std::filesystem::create_directories(gate);
+  auto done = cluster.WaitForJob(id, seconds(60));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  // Index 1 always exits 1, so the job ends Failed once its retries are used
+  // up; what matters is that the exit codes of the first attempts, which ended
+  // while no agent ran, reached droverd.
+  EXPECT_EQ((*done)["status"]["phase"], "Failed");
+  auto tasks = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/tasks");
+  ASSERT_TRUE(tasks.ok());
+  int zero = 0, one = 0;
+  for (const auto& t : (*tasks)["items"]) {
+    if (t["spec"]["attempt"] != 0) continue;
+    zero += t["status"]["exitCode"] == 0;
+    one += t["status"]["exitCode"] == 1;
+  }
+  EXPECT_EQ(zero, 1) << tasks->dump();
+  EXPECT_EQ(one, 1) << tasks->dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RestartTest, ::testing::Values("sqlite", "postgresql"));

@@ -165,6 +165,11 @@ void LocalCluster::KillNode(int index) {
   if (supervisor.ok()) (void)supervisor->Shutdown(/*kill_tasks=*/true);
 }
 
+Status LocalCluster::RestartNodeAgent(int index) {
+  Terminate(nodes_[index], SIGKILL);
+  return StartNode(index);
+}
+
 void LocalCluster::Stop() {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i] > 0) KillNode(static_cast<int>(i));

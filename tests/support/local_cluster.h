@@ -38,6 +38,9 @@ class LocalCluster {
   Status RestartDroverd(bool hard);
   // Kills one node agent (SIGKILL) and its supervisor with all its tasks.
   void KillNode(int index);
+  // Kills only the node agent (SIGKILL), leaving its supervisor and tasks;
+  // then starts it again.
+  Status RestartNodeAgent(int index);
 
   // An admin client on droverd's Unix socket.
   HttpClient Client() const;
