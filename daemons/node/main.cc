@@ -125,10 +125,12 @@ int main(int argc, char** argv) {
   size_t colon = listen.rfind(':');
   std::string listen_host = listen.substr(0, colon);
   int listen_port = colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
-  node::Agent* agent_ptr = nullptr;
+  // The handler needs the agent, the agent needs the server's port: the
+  // handler is filled in before the server starts serving.
+  HttpHandler node_handler;
   HttpServer http(
-      [&agent_ptr, token = options.token](HttpRequest req, HttpResponder respond) {
-        node::MakeNodeHandler(agent_ptr, token)(std::move(req), std::move(respond));
+      [&node_handler](HttpRequest req, HttpResponder respond) {
+        node_handler(std::move(req), std::move(respond));
       },
       1);
   st = http.ListenTcp(listen_host, static_cast<uint16_t>(listen_port));
@@ -137,8 +139,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.address = listen_host + ":" + std::to_string(http.tcp_port());
+  std::string agent_token = options.token;
   node::Agent agent(std::move(options), std::move(*supervisor));
-  agent_ptr = &agent;
+  node_handler = node::MakeNodeHandler(&agent, agent_token);
   http.Start();
   st = agent.Start();
   if (!st.ok()) {

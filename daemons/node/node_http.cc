@@ -1,42 +1,74 @@
 #include "daemons/node/node_http.h"
 
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <fstream>
+#include <mutex>
 
 #include "api/http_client.h"
 
 namespace drover::node {
 namespace {
 
-std::string MetricsText(const AgentCounters& c) {
-  // A handful of counters; the text format is simple enough to write directly.
-  std::string out;
-  auto line = [&out](const char* name, const char* type, const char* help, const char* labels,
-                     int64_t value) {
-    if (help != nullptr) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-    }
-    out += std::string(name) + labels + " " + std::to_string(value) + "\n";
-  };
-  line("drover_node_tasks_launched_total", "counter", "Tasks handed to the supervisor", "",
-       c.launched.load());
-  line("drover_node_tasks_finished_total", "counter", "Tasks that ended, by result",
-       "{result=\"succeeded\"}", c.succeeded.load());
-  line("drover_node_tasks_finished_total", "counter", nullptr, "{result=\"failed\"}",
-       c.failed.load());
-  line("drover_node_tasks_running", "gauge", "Tasks running now", "", c.running.load());
-  line("drover_node_reports_sent_total", "counter", "Task reports delivered to droverd", "",
-       c.reports_sent.load());
-  return out;
-}
+// The agent's metrics through prometheus-cpp, filled from its counters at
+// scrape time (the counters are atomics the agent's threads bump).
+class NodeMetrics {
+ public:
+  NodeMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
+    launched_ = &prometheus::BuildGauge()
+                     .Name("drover_node_tasks_launched_total")
+                     .Help("Tasks handed to the supervisor")
+                     .Register(*registry_)
+                     .Add({});
+    auto& finished = prometheus::BuildGauge()
+                         .Name("drover_node_tasks_finished_total")
+                         .Help("Tasks that ended, by result")
+                         .Register(*registry_);
+    succeeded_ = &finished.Add({{"result", "succeeded"}});
+    failed_ = &finished.Add({{"result", "failed"}});
+    running_ = &prometheus::BuildGauge()
+                    .Name("drover_node_tasks_running")
+                    .Help("Tasks running now")
+                    .Register(*registry_)
+                    .Add({});
+    reports_ = &prometheus::BuildGauge()
+                    .Name("drover_node_reports_sent_total")
+                    .Help("Task reports delivered to droverd")
+                    .Register(*registry_)
+                    .Add({});
+  }
+
+  std::string Scrape(const AgentCounters& c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    launched_->Set(static_cast<double>(c.launched.load()));
+    succeeded_->Set(static_cast<double>(c.succeeded.load()));
+    failed_->Set(static_cast<double>(c.failed.load()));
+    running_->Set(static_cast<double>(c.running.load()));
+    reports_->Set(static_cast<double>(c.reports_sent.load()));
+    return prometheus::TextSerializer().Serialize(registry_->Collect());
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge* launched_;
+  prometheus::Gauge* succeeded_;
+  prometheus::Gauge* failed_;
+  prometheus::Gauge* running_;
+  prometheus::Gauge* reports_;
+};
 
 }  // namespace
 
 HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
-  return [agent, token](HttpRequest req, HttpResponder respond) {
+  auto metrics = std::make_shared<NodeMetrics>();
+  return [agent, token, metrics](HttpRequest req, HttpResponder respond) {
     if (req.path == "/healthz") return respond(HttpResponse{200, "text/plain", "ok\n"});
     if (req.path == "/metrics") {
       return respond(
-          HttpResponse{200, "text/plain; version=0.0.4", MetricsText(agent->counters())});
+          HttpResponse{200, "text/plain; version=0.0.4", metrics->Scrape(agent->counters())});
     }
     if (req.path.rfind("/logs/", 0) != 0 || req.method != "GET") {
       return respond(ErrorResponse(Status::NotFound("no route for " + req.path)));

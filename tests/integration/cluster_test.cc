@@ -217,6 +217,19 @@ TEST_F(ClusterTest, MetricsAreServed) {
   EXPECT_NE(text.find("drover_scheduling_pass_seconds_count"), std::string::npos);
   EXPECT_NE(text.find("drover_store_commit_seconds_bucket"), std::string::npos);
   EXPECT_NE(text.find("drover_api_request_seconds_count"), std::string::npos);
+  // Each node agent serves its own.
+  auto nodes = cluster_.Call("GET", "/api/v1/nodes");
+  int64_t launched = 0;
+  for (const auto& n : (*nodes)["items"]) {
+    HttpClient node("http://" + n["status"]["address"].get<std::string>());
+    auto r = node.Send("GET", "/metrics");
+    ASSERT_TRUE(r.ok());
+    std::string node_text = r->body;
+    size_t at = node_text.find("\ndrover_node_tasks_launched_total ");
+    ASSERT_NE(at, std::string::npos) << node_text;
+    launched += std::stoll(node_text.substr(node_text.find(' ', at + 1) + 1));
+  }
+  EXPECT_EQ(launched, 3);
 }
 
 TEST(ClusterNodeLossTest, TasksOfADeadNodeAreRetriedElsewhere) {
