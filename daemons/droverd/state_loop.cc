@@ -54,7 +54,9 @@ void StateLoop::Run() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      int64_t wait_ms = std::max<int64_t>(0, next_tick_ms_ - NowMs());
+      int64_t wake_ms =
+          state_.needs_scheduling() ? std::min(next_tick_ms_, next_pass_ms_) : next_tick_ms_;
+      int64_t wait_ms = std::max<int64_t>(0, wake_ms - NowMs());
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                    [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
@@ -74,7 +76,10 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     state_.ReconcileNodes(now, options_.heartbeat_timeout_ms);
     next_tick_ms_ = now + options_.tick_ms;
   }
-  if (state_.needs_scheduling()) {
+  // A pass over a long queue is not cheap; spacing passes by twice the last
+  // one's cost keeps the state thread free for submissions and reports most
+  // of the time, while short queues are scheduled at once.
+  if (state_.needs_scheduling() && now >= next_pass_ms_) {
     state_.clear_needs_scheduling();
     auto start = std::chrono::steady_clock::now();
     scheduler::ClusterSnapshot cluster;
@@ -86,7 +91,9 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
       scheduler::Decision decision = scheduler::Schedule(cluster, pending, now);
       state_.ApplyDecision(decision, now);
     }
-    metrics_.ObserveSchedulingPass(SecondsSince(start));
+    double seconds = SecondsSince(start);
+    metrics_.ObserveSchedulingPass(seconds);
+    next_pass_ms_ = now + static_cast<int64_t>(2000 * seconds);
   }
 
   std::vector<db::Mutation> mutations = state_.TakeMutations();

@@ -67,6 +67,7 @@ class StateLoop {
   bool stopping_ = false;       // guarded by mu_
   std::thread thread_;
   int64_t next_tick_ms_ = 0;
+  int64_t next_pass_ms_ = 0;  // no scheduling pass before this time
 };
 
 int64_t NowMs();
