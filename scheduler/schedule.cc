@@ -6,87 +6,11 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "scheduler/job_placer.h"
 #include "scheduler/node_pool.h"
-#include "scheduler/queue_policy.h"
+#include "scheduler/pass.h"
 #include "scheduler/timeline.h"
 
 namespace drover::scheduler {
-namespace {
-
-// Per-pass view of the configured queues: node masks and running-job counts.
-class QueueBook {
- public:
-  QueueBook(const SchedulerConfig& config, const NodePool& pool) : config_(config) {
-    if (config.queues.empty()) return;
-    std::unordered_map<std::string_view, int32_t> node_index;
-    for (int32_t n = 0; n < pool.node_count(); ++n) node_index.emplace(pool.name(n), n);
-    masks_.resize(config.queues.size());
-    for (size_t q = 0; q < config.queues.size(); ++q) {
-      by_name_.emplace(config.queues[q].name, q);
-      if (config.queues[q].nodes.empty()) continue;
-      masks_[q].assign(pool.node_count(), 0);
-      for (const std::string& name : config.queues[q].nodes) {
-        auto it = node_index.find(name);
-        if (it != node_index.end()) masks_[q][it->second] = 1;
-      }
-    }
-    for (const auto& r : config.running_per_user) running_[{r.queue, r.user}] += r.jobs;
-  }
-
-  const QueueLimits* Find(const std::string& queue) const {
-    if (by_name_.empty()) return nullptr;
-    auto it = by_name_.find(queue);
-    return it == by_name_.end() ? nullptr : &config_.queues[it->second];
-  }
-  const std::vector<uint8_t>* Mask(const std::string& queue) const {
-    if (by_name_.empty()) return nullptr;
-    auto it = by_name_.find(queue);
-    if (it == by_name_.end() || masks_[it->second].empty()) return nullptr;
-    return &masks_[it->second];
-  }
-  int32_t NodeIndex(const NodePool& pool, const std::string& name) {
-    if (node_index_.empty()) {
-      for (int32_t n = 0; n < pool.node_count(); ++n) node_index_.emplace(pool.name(n), n);
-    }
-    auto it = node_index_.find(name);
-    return it == node_index_.end() ? -1 : it->second;
-  }
-  int32_t& Running(const std::string& queue, const std::string& user) {
-    return running_[{queue, user}];
-  }
-
- private:
-  const SchedulerConfig& config_;
-  std::unordered_map<std::string, size_t> by_name_;
-  std::vector<std::vector<uint8_t>> masks_;
-  std::map<std::pair<std::string, std::string>, int32_t> running_;
-  std::unordered_map<std::string, int32_t> node_index_;
-};
-
-// Reasons that keep a job out of this pass whatever the resources.
-std::vector<PendingReason> QueueReasons(const PendingJob& job, const QueueLimits* limits,
-                                        int32_t user_running, int64_t now_ms) {
-  std::vector<PendingReason> reasons;
-  if (job.held) reasons.push_back(PendingReason::kHeld);
-  if (job.dependency_pending) reasons.push_back(PendingReason::kDependency);
-  if (job.begin_time_ms > now_ms) reasons.push_back(PendingReason::kBeginTime);
-  if (limits != nullptr) {
-    const int64_t cores = std::max<int64_t>(1, job.tasks_wanted) * std::max(1, job.cpus_per_task);
-    if ((limits->max_time_s > 0 && job.time_limit_s > limits->max_time_s) ||
-        (limits->max_cores_per_job > 0 && job.gang && cores > limits->max_cores_per_job) ||
-        (limits->max_nodes_per_job > 0 && job.nodes > limits->max_nodes_per_job)) {
-      reasons.push_back(PendingReason::kQueueLimit);
-    }
-    if (limits->max_running_jobs_per_user > 0 &&
-        user_running >= limits->max_running_jobs_per_user) {
-      reasons.push_back(PendingReason::kUserLimit);
-    }
-  }
-  return reasons;
-}
-
-}  // namespace
 
 std::string_view PendingReasonName(PendingReason reason) {
   switch (reason) {
@@ -108,6 +32,18 @@ std::string_view PendingReasonName(PendingReason reason) {
       return "BeginTime";
   }
   return "Unknown";
+}
+
+std::string_view PreemptModeName(PreemptMode mode) {
+  switch (mode) {
+    case PreemptMode::kOff:
+      return "off";
+    case PreemptMode::kRequeue:
+      return "requeue";
+    case PreemptMode::kCancel:
+      return "cancel";
+  }
+  return "off";
 }
 
 std::vector<size_t> QueueOrder(const std::vector<PendingJob>& pending) {
@@ -132,105 +68,10 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
 
 Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>& pending,
                   int64_t now_ms, const SchedulerConfig& config) {
-  // Stateless policies are shared; others are made per pass.
-  const QueuePolicy* shared = FindQueuePolicy(config.policy);
-  std::unique_ptr<QueuePolicy> owned;
-  if (shared == nullptr) {
-    auto made = MakeQueuePolicy(config.policy, config.reservation_depth);
-    owned = made.ok() ? std::move(made).value() : nullptr;
-    if (owned == nullptr) shared = FindQueuePolicy("easy");
-  }
-  const QueuePolicy& policy = shared != nullptr ? *shared : *owned;
-
   Decision decision;
   NodePool pool(cluster);
   Timeline timeline(pool, cluster, now_ms);
-  QueueBook queues(config, pool);
-  NodeCaps caps;  // allocated once the first reservation exists
-  std::vector<int32_t> placed_nodes;
-  int64_t reserved_or_skipped = 0;  // blocked jobs the policy has ruled on
-  bool someone_blocked = false;
-  bool stopped = false;
-
-  for (size_t i : QueueOrder(pending)) {
-    const PendingJob& job = pending[i];
-    const QueueLimits* limits = queues.Find(job.queue);
-    const bool user_limited = limits != nullptr && limits->max_running_jobs_per_user > 0;
-    int32_t no_count = 0;
-    int32_t& user_running = user_limited ? queues.Running(job.queue, job.user) : no_count;
-    PendingVerdict verdict;
-    verdict.job_id = job.job_id;
-    verdict.reasons = QueueReasons(job, limits, user_running, now_ms);
-    if (!verdict.reasons.empty()) {
-      decision.pending.push_back(std::move(verdict));
-      continue;
-    }
-    if (stopped) {
-      verdict.reasons.push_back(PendingReason::kPriority);
-      decision.pending.push_back(std::move(verdict));
-      continue;
-    }
-    const int64_t wanted = std::max<int64_t>(0, job.tasks_wanted);
-    if (wanted == 0) continue;
-    int64_t limit_s = job.time_limit_s;
-    if (limit_s <= 0 && limits != nullptr) limit_s = limits->max_time_s;
-    const int64_t duration =
-        job.duration_ms >= 0 ? job.duration_ms : (limit_s > 0 ? limit_s * 1000 : kNever);
-    const std::vector<uint8_t>* mask = queues.Mask(job.queue);
-
-    PlacementBounds bounds;
-    bounds.allowed = mask;
-    // ntasks_per_node counts the job's tasks already running (rare; O(running)).
-    TasksOnNode already;
-    if (job.ntasks_per_node > 0) {
-      for (const RunningTask& t : cluster.running) {
-        if (t.job_id != job.job_id) continue;
-        const int32_t n = queues.NodeIndex(pool, t.node);
-        if (n >= 0) ++already[n];
-      }
-      bounds.already = &already;
-    }
-    if (timeline.has_reservations()) {
-      if (caps.cores.empty()) {
-        caps.cores.assign(pool.node_count(), std::numeric_limits<int32_t>::max());
-        caps.memory.assign(pool.node_count(), std::numeric_limits<int64_t>::max());
-      }
-      timeline.CapsForNow(duration, caps);
-      bounds.caps = &caps;
-    }
-    const size_t first = decision.placements.size();
-    placed_nodes.clear();
-    const int64_t placed =
-        PlaceTasks(pool, job, wanted, job.gang, bounds, decision.placements, &placed_nodes);
-    for (size_t k = 0; k < placed_nodes.size(); ++k) {
-      const TaskPlacement& p = decision.placements[first + k];
-      timeline.AddStarted(placed_nodes[k], static_cast<int32_t>(p.cores.size()), p.memory_bytes,
-                          duration == kNever ? kNever : now_ms + duration);
-    }
-    if (placed > 0) ++user_running;
-    if (placed == wanted) continue;
-
-    verdict.reasons.push_back(someone_blocked ? PendingReason::kPriority
-                                              : PendingReason::kResources);
-    someone_blocked = true;
-    const BlockedAction action = policy.OnBlocked(reserved_or_skipped);
-    if (action == BlockedAction::kSkip) {
-      ++reserved_or_skipped;
-    } else {
-      // A gang waits for all of its tasks; other jobs for their next task.
-      const int64_t unit = job.gang ? wanted : 1;
-      for (int32_t n : placed_nodes) ++already[n];
-      if (auto plan = timeline.FindEarliest(job, unit, duration, mask, &already)) {
-        timeline.Reserve(job, *plan, duration, decision);
-        verdict.estimated_start_ms = plan->start_ms;
-        ++reserved_or_skipped;
-      }
-      // A job that can never start (it waits on a task with no end) holds no
-      // reservation, so the next blocked job may get one.
-      if (action == BlockedAction::kReserveAndStop) stopped = true;
-    }
-    decision.pending.push_back(std::move(verdict));
-  }
+  RunPass(pool, timeline, cluster.running, pending, now_ms, config, decision);
   return decision;
 }
 

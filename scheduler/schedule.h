@@ -22,13 +22,26 @@ struct NodeSnapshot {
   bool schedulable = true;  // Ready and not drained
 };
 
-// A task already holding resources; used to plan reservations (backfill).
+// A task already holding resources; used to plan reservations (backfill) and
+// to choose preemption victims.
 struct RunningTask {
   uint64_t job_id = 0;
   std::string node;
   std::vector<int32_t> cores;
   int64_t memory_bytes = 0;
   int64_t expected_end_ms = 0;  // start + time limit; 0 = unknown (no limit)
+  // For preemption (ignored unless a queue has a preempt mode):
+  std::string task;         // the task's name, reported back in Preemption::task
+  int32_t priority = 0;     // its job's priority, on the scale of PendingJob::priority
+  std::string queue;        // its job's queue; that queue's preempt mode applies to it
+  int64_t start_ms = 0;     // when it started; work lost = cores x (now - start)
+  bool gang = false;        // preempting one task of a gang preempts every task of its job
+  bool preemptible = true;  // false: never a victim (e.g. the caller protects it)
+  // Already being killed (preempted or cancelled): its cores and memory come
+  // free as soon as it exits. The plan counts them free from now, and a job
+  // may rely on them as on a victim's (see Decision::after_preemption) without
+  // a new preemption. Busy in NodeSnapshot::core_busy until it has exited.
+  bool terminating = false;
 };
 
 // How a task's cores are chosen inside a node.
@@ -105,10 +118,32 @@ struct Reservation {
   int64_t end_ms = 0;  // INT64_MAX = no time limit
 };
 
+// What a running job's queue does with it when a higher-priority job needs its
+// cores. kOff: never preempted (the default for every queue).
+enum class PreemptMode { kOff, kRequeue, kCancel };
+
+std::string_view PreemptModeName(PreemptMode mode);
+
+// One running task to kill so that a higher-priority job can start.
+struct Preemption {
+  uint64_t job_id = 0;  // the victim's job
+  std::string task;     // RunningTask::task of the victim
+  std::string node;
+  std::vector<int32_t> cores;
+  int64_t memory_bytes = 0;
+  PreemptMode mode = PreemptMode::kRequeue;  // from the victim's queue
+  uint64_t preemptor = 0;                    // the job that needs its resources
+};
+
 struct Decision {
   std::vector<TaskPlacement> placements;  // in the order they were made
   std::vector<PendingVerdict> pending;    // every job not fully placed
   std::vector<Reservation> reservations;  // the plan's holds, per job and node
+  // Preemption (only when some queue has a preempt mode; see the contract at
+  // Schedule below). Victims to kill, and the placements that need their
+  // resources (or those of tasks already terminating): NOT startable now.
+  std::vector<Preemption> preemptions;
+  std::vector<TaskPlacement> after_preemption;
 };
 
 struct ClusterSnapshot {
@@ -124,6 +159,9 @@ struct QueueLimits {
   int64_t max_cores_per_job = 0;          // 0 = no limit
   int32_t max_nodes_per_job = 0;          // 0 = no limit
   int32_t max_running_jobs_per_user = 0;  // 0 = no limit
+  // What happens to this queue's running jobs when a higher-priority job needs
+  // their cores: kOff (never preempted), kRequeue or kCancel.
+  PreemptMode preempt = PreemptMode::kOff;
 };
 
 struct SchedulerConfig {
@@ -146,6 +184,35 @@ struct SchedulerConfig {
 // submit, then lower job id), with EASY backfilling. Never gives a core twice or
 // a byte of memory beyond memory_free_bytes. A job whose time limit is 0 (unknown)
 // is treated as running forever; a running task with expected_end_ms 0 as never ending.
+//
+// Preemption (on when some queue of config.queues has preempt != kOff). When a
+// job J cannot be (fully) placed in its turn, the pass looks for victims among
+// running tasks that are preemptible, not terminating, in a queue whose mode is
+// not kOff, and of a priority strictly below J's (equal or higher: never).
+// A gang task is a victim only with every task of its job. It frees, cheapest
+// first (lowest priority, then least work lost = cores x (now - start_ms), then
+// the latest started), until J fits — all of J's remaining tasks for a gang;
+// for another job as many of them as would fit with every candidate freed —
+// then gives back every victim J can do without, most expensive first, so the
+// set is minimal (no victim can be spared; the exact cheapest set is a
+// knapsack problem and not attempted). If J would not fit even with every
+// candidate freed, nothing is preempted. Terminating tasks count as free
+// victims for any job. Reservations of higher jobs are kept (caps apply).
+//
+// The result: Decision::preemptions (victims, each with its queue's mode) and
+// Decision::after_preemption (J's placements on those resources); J also stays
+// in `pending` (reason Resources, estimated start now). The caller (droverd):
+//   1. kills every victim task; for kRequeue puts the task's index back to
+//      pending without counting a failure (nor a retry against backoffLimit),
+//      for kCancel ends the victim's job as Cancelled ("preempted by job N");
+//   2. marks the victims `terminating` in later snapshots until they exit
+//      (so no second set of victims is chosen for the same job);
+//   3. does NOT start after_preemption placements on cores still busy.
+//      Recommended: ignore after_preemption and let the next pass (triggered by
+//      the victims' exits) place J normally — it is still the highest-priority
+//      job that needs those cores, and the placement is then checked against
+//      the real state. A caller may instead keep them and start them once
+//      every victim on their nodes has exited, if nothing else changed.
 Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>& pending,
                   int64_t now_ms);
 

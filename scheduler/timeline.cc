@@ -21,7 +21,7 @@ Timeline::Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t
   std::unordered_map<std::string_view, int32_t> index;  // built only when needed
   int32_t last = 0;
   for (const RunningTask& t : cluster.running) {
-    if (t.expected_end_ms == 0) continue;  // never ends, as far as the plan knows
+    if (t.expected_end_ms == 0 && !t.terminating) continue;  // never ends, as far as the plan knows
     int32_t n = -1;
     if (last < pool.node_count() && pool.name(last) == t.node) {
       n = last;  // tasks of one node tend to come together
@@ -35,7 +35,11 @@ Timeline::Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t
     }
     if (n < 0 || !pool.schedulable(n)) continue;
     last = n;
-    node_events_[n].push_back({std::max(t.expected_end_ms, now_ms),
+    // Kept as given, even when overdue: every event at or before now applies
+    // at now, so an overdue end and an end at now plan alike, and RemoveRelease
+    // finds the event by the task's own end.
+    // A terminating task frees its resources as soon as it exits: now.
+    node_events_[n].push_back({t.terminating ? now_ms : t.expected_end_ms,
                                static_cast<int64_t>(t.cores.size()), t.memory_bytes});
   }
   for (auto& events : node_events_) {
@@ -51,9 +55,39 @@ void Timeline::Insert(int32_t n, Event e) {
   events.insert(at, e);
 }
 
+void Timeline::Erase(int32_t n, Event e) {
+  std::vector<Event>& events = node_events_[n];
+  auto [lo, hi] = std::equal_range(events.begin(), events.end(), Event{e.time, 0, 0},
+                                   [](const Event& a, const Event& b) { return a.time < b.time; });
+  for (auto it = lo; it != hi; ++it) {
+    if (it->cores == e.cores && it->memory == e.memory) {
+      events.erase(it);
+      return;
+    }
+  }
+}
+
+void Timeline::BeginPass(int64_t now_ms) {
+  now_ = now_ms;
+  for (const auto& [n, e] : reservation_events_) Erase(n, e);
+  reservation_events_.clear();
+  for (int32_t n : reserved_nodes_) is_reserved_[n] = 0;
+  reserved_nodes_.clear();
+}
+
 void Timeline::AddStarted(int32_t n, int32_t cores, int64_t memory, int64_t end_ms) {
   if (end_ms == kNever) return;
-  Insert(n, {std::max(end_ms, now_), cores, memory});
+  Insert(n, {end_ms, cores, memory});
+}
+
+void Timeline::Claim(int32_t n, int64_t cores, int64_t memory, int64_t at_ms) {
+  if (cores == 0 && memory == 0) return;
+  Insert(n, {at_ms, -cores, -memory});
+}
+
+void Timeline::RemoveRelease(int32_t n, int64_t cores, int64_t memory, int64_t end_ms) {
+  if (end_ms == 0 || end_ms == kNever) return;
+  Erase(n, {end_ms, cores, memory});
 }
 
 int64_t Timeline::Capacity(const NodePool& pool, int32_t n, const PendingJob& job,
@@ -82,13 +116,8 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
     }
     return k;
   };
-  struct GlobalEvent {
-    int64_t time;
-    int32_t node;
-    int64_t cores;
-    int64_t memory;
-  };
-  std::vector<GlobalEvent> events;
+  std::vector<GlobalEvent>& events = events_;
+  events.clear();
   for (int32_t n = 0; n < pool_.node_count(); ++n) {
     if (allowed != nullptr && !(*allowed)[n]) continue;
     for (const Event& e : node_events_[n]) events.push_back({e.time, n, e.cores, e.memory});
@@ -97,8 +126,11 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
                    [](const GlobalEvent& a, const GlobalEvent& b) { return a.time < b.time; });
 
   const int32_t nodes = pool_.node_count();
-  std::vector<int64_t> cores(nodes), memory(nodes);  // state at the candidate time
-  int64_t capacity = 0;                              // sum of Capacity over nodes
+  std::vector<int64_t>& cores = cores_;  // state at the candidate time
+  std::vector<int64_t>& memory = memory_;
+  cores.resize(nodes);
+  memory.resize(nodes);
+  int64_t capacity = 0;  // sum of Capacity over nodes
   for (int32_t n = 0; n < nodes; ++n) {
     cores[n] = pool_.free_cores(n);
     memory[n] = pool_.free_memory(n);
@@ -118,13 +150,15 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
   int64_t start = now_;
   // Scratch for the window check: min over the window and the running state,
   // restored through an undo log after each candidate.
-  std::vector<int64_t> win_cores = cores, win_memory = memory;
-  std::vector<int64_t> run_cores = cores, run_memory = memory;
-  struct Undo {
-    int32_t node;
-    int64_t wc, wm, rc, rm;
-  };
-  std::vector<Undo> undo;
+  std::vector<int64_t>& win_cores = win_cores_;
+  std::vector<int64_t>& win_memory = win_memory_;
+  std::vector<int64_t>& run_cores = run_cores_;
+  std::vector<int64_t>& run_memory = run_memory_;
+  win_cores = cores;
+  win_memory = memory;
+  run_cores = cores;
+  run_memory = memory;
+  std::vector<Undo>& undo = undo_;
   while (true) {
     while (next < events.size() && events[next].time <= start) {
       apply(cores, memory, capacity, events[next]);
@@ -216,7 +250,11 @@ void Timeline::Reserve(const PendingJob& job, const PlannedStart& plan, int64_t 
       mem = std::max(mem, pool_.free_memory(n));
     }
     Insert(n, {plan.start_ms, -cores, -mem});
-    if (end != kNever) Insert(n, {end, cores, mem});
+    reservation_events_.push_back({n, {plan.start_ms, -cores, -mem}});
+    if (end != kNever) {
+      Insert(n, {end, cores, mem});
+      reservation_events_.push_back({n, {end, cores, mem}});
+    }
     if (!is_reserved_[n]) {
       is_reserved_[n] = 1;
       reserved_nodes_.push_back(n);

@@ -6,7 +6,8 @@
 // Mechanism for every backfill policy: FindEarliest gives a job's earliest
 // start (the EASY "shadow time"), Reserve records it, and CapsForNow says how
 // much of each reserved node a job starting now may take without delaying any
-// reservation. Not thread-safe; lives for one pass.
+// reservation. Not thread-safe. Schedule() makes one per pass; Engine keeps one
+// between passes (release events persist, reservations are dropped by BeginPass).
 #pragma once
 
 #include <cstdint>
@@ -34,11 +35,24 @@ using TasksOnNode = std::unordered_map<int32_t, int64_t>;  // node index -> task
 class Timeline {
  public:
   // The pool is the free state now and must outlive the timeline; running
-  // tasks give release events (expected_end_ms 0 = never; overdue = now).
+  // tasks give release events (expected_end_ms 0 = never; an overdue end counts
+  // as now; a terminating task releases at now).
   Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t now_ms);
 
-  // A task of `cores`/`memory` started now on node n and ends at end_ms.
+  // Starts a new pass at now_ms (>= the previous one): drops every reservation.
+  void BeginPass(int64_t now_ms);
+
+  // A task of `cores`/`memory` started now on node n and ends at end_ms
+  // (kNever: no event). Also used for resources that come free at end_ms.
   void AddStarted(int32_t n, int32_t cores, int64_t memory, int64_t end_ms);
+
+  // Resources that a release event at `at_ms` promised and that a task started
+  // now has claimed (a negative event): victims' cores taken by the preemptor.
+  void Claim(int32_t n, int64_t cores, int64_t memory, int64_t at_ms);
+
+  // Removes one release event added for (n, end_ms, cores, memory), e.g. of a
+  // task that ended early or was preempted. No-op when there is none.
+  void RemoveRelease(int32_t n, int64_t cores, int64_t memory, int64_t end_ms);
 
   // Earliest time at which `tasks` tasks of `job` can all run on nodes allowed
   // by `allowed` (null = all) for duration_ms without breaking a reservation.
@@ -69,13 +83,29 @@ class Timeline {
     int64_t cores;  // + released, - taken
     int64_t memory;
   };
+  struct GlobalEvent {
+    int64_t time;
+    int32_t node;
+    int64_t cores;
+    int64_t memory;
+  };
+  struct Undo {
+    int32_t node;
+    int64_t wc, wm, rc, rm;
+  };
   void Insert(int32_t n, Event e);
+  void Erase(int32_t n, Event e);
 
   const NodePool& pool_;
   int64_t now_;
   std::vector<std::vector<Event>> node_events_;  // per node, sorted by time
   std::vector<int32_t> reserved_nodes_;          // nodes with any reservation
   std::vector<uint8_t> is_reserved_;
+  std::vector<std::pair<int32_t, Event>> reservation_events_;  // removed by BeginPass
+  // Scratch of FindEarliest, kept so that a pass allocates nothing.
+  mutable std::vector<GlobalEvent> events_;
+  mutable std::vector<int64_t> cores_, memory_, win_cores_, win_memory_, run_cores_, run_memory_;
+  mutable std::vector<Undo> undo_;
 };
 
 }  // namespace drover::scheduler

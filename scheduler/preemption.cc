@@ -1,0 +1,246 @@
+#include "scheduler/preemption.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace drover::scheduler {
+
+bool PreemptionEnabled(const SchedulerConfig& config) {
+  return std::any_of(config.queues.begin(), config.queues.end(),
+                     [](const QueueLimits& q) { return q.preempt != PreemptMode::kOff; });
+}
+
+Preemptor::Preemptor(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>& running,
+                     const SchedulerConfig& config, int64_t now_ms)
+    : pool_(pool), timeline_(timeline), running_(running), now_(now_ms) {
+  std::unordered_map<std::string_view, int32_t> node_index;
+  for (int32_t n = 0; n < pool.node_count(); ++n) node_index.emplace(pool.name(n), n);
+  std::unordered_map<std::string_view, PreemptMode> modes;
+  for (const QueueLimits& q : config.queues) modes.emplace(q.name, q.preempt);
+
+  task_node_.assign(running.size(), -1);
+  std::unordered_map<uint64_t, size_t> gang_unit;  // job id -> index in units_
+  std::vector<uint8_t> excluded;                   // per unit: a task may not be preempted
+  for (size_t i = 0; i < running.size(); ++i) {
+    const RunningTask& t = running[i];
+    auto node = node_index.find(t.node);
+    if (node != node_index.end()) task_node_[i] = node->second;
+    const int32_t n = task_node_[i];
+    if (t.terminating) {
+      // Dying already: free in the plan from now; any job may count on it.
+      if (n < 0 || !pool.schedulable(n)) continue;
+      Dying& d = dying_[n];
+      for (int32_t c : t.cores) {
+        if (c >= 0 && c < pool.total_cores(n) && !pool.core_free(n, c)) d.cores.push_back(c);
+      }
+      d.memory += t.memory_bytes;
+      continue;
+    }
+    auto mode = modes.find(t.queue);
+    const PreemptMode m = mode == modes.end() ? PreemptMode::kOff : mode->second;
+    size_t u;
+    if (t.gang) {
+      auto [it, inserted] = gang_unit.emplace(t.job_id, units_.size());
+      u = it->second;
+      if (inserted) {
+        units_.emplace_back();
+        excluded.push_back(0);
+      }
+    } else {
+      u = units_.size();
+      units_.emplace_back();
+      excluded.push_back(0);
+    }
+    Unit& unit = units_[u];
+    if (unit.tasks.empty()) {
+      unit.priority = t.priority;
+      unit.mode = m;
+      unit.job_id = t.job_id;
+      unit.start = t.start_ms;
+    }
+    unit.tasks.push_back(i);
+    unit.priority = std::min(unit.priority, t.priority);
+    unit.start = std::max(unit.start, t.start_ms);
+    unit.lost += static_cast<int64_t>(t.cores.size()) * std::max<int64_t>(0, now_ms - t.start_ms);
+    if (!t.preemptible || m == PreemptMode::kOff) excluded[u] = 1;
+  }
+  std::vector<Unit> kept;
+  for (size_t u = 0; u < units_.size(); ++u) {
+    if (!excluded[u]) kept.push_back(std::move(units_[u]));
+  }
+  // Cheapest first: lowest priority, least work lost, latest start; then ids.
+  std::sort(kept.begin(), kept.end(), [](const Unit& a, const Unit& b) {
+    return std::make_tuple(a.priority, a.lost, -a.start, a.job_id, a.tasks.front()) <
+           std::make_tuple(b.priority, b.lost, -b.start, b.job_id, b.tasks.front());
+  });
+  units_ = std::move(kept);
+}
+
+void Preemptor::GiveUnit(const Unit& unit, std::vector<Given>& given) {
+  for (size_t i : unit.tasks) {
+    const int32_t n = task_node_[i];
+    if (n < 0 || !pool_.schedulable(n)) continue;  // nothing of it is in the pool
+    const RunningTask& t = running_[i];
+    Given g{n, {}, t.memory_bytes};
+    for (int32_t c : t.cores) {
+      if (c >= 0 && c < pool_.total_cores(n) && !pool_.core_free(n, c)) g.cores.push_back(c);
+    }
+    pool_.Give(n, g.cores, g.memory);
+    given.push_back(std::move(g));
+  }
+}
+
+void Preemptor::TakeBack(const std::vector<Given>& given) {
+  for (const Given& g : given) pool_.Take(g.node, g.cores, g.memory);
+}
+
+void Preemptor::Undo(const std::vector<TaskPlacement>& placed, const std::vector<int32_t>& nodes,
+                     NodeCaps* caps) {
+  for (size_t k = 0; k < placed.size(); ++k) {
+    pool_.Give(nodes[k], placed[k].cores, placed[k].memory_bytes);
+    if (caps != nullptr) {
+      caps->cores[nodes[k]] += static_cast<int32_t>(placed[k].cores.size());
+      caps->memory[nodes[k]] += placed[k].memory_bytes;
+    }
+  }
+}
+
+bool Preemptor::Fits(const PendingJob& job, int64_t tasks, PlacementBounds bounds) {
+  scratch_.clear();
+  scratch_nodes_.clear();
+  const bool fits = PlaceTasks(pool_, job, tasks, true, bounds, scratch_, &scratch_nodes_) == tasks;
+  Undo(scratch_, scratch_nodes_, bounds.caps);
+  return fits;
+}
+
+int64_t Preemptor::HowManyFit(const PendingJob& job, int64_t tasks, PlacementBounds bounds) {
+  scratch_.clear();
+  scratch_nodes_.clear();
+  const int64_t n = PlaceTasks(pool_, job, tasks, false, bounds, scratch_, &scratch_nodes_);
+  Undo(scratch_, scratch_nodes_, bounds.caps);
+  return n;
+}
+
+int64_t Preemptor::Place(const PendingJob& job, int64_t tasks, PlacementBounds bounds,
+                         int64_t duration_ms, Decision& decision) {
+  std::vector<size_t> candidates;
+  for (size_t u = 0; u < units_.size(); ++u) {
+    if (!units_[u].taken && units_[u].priority < job.priority) candidates.push_back(u);
+  }
+  if (tasks <= 0 || (candidates.empty() && dying_.empty())) return 0;
+
+  // Everything that could come free: dying resources and every candidate.
+  std::vector<Given> dying_given;
+  for (const auto& [n, d] : dying_) {
+    pool_.Give(n, d.cores, d.memory);
+    dying_given.push_back({n, d.cores, d.memory});
+  }
+  std::vector<std::vector<Given>> given(units_.size());
+  for (size_t u : candidates) GiveUnit(units_[u], given[u]);
+  auto give_up = [&]() {
+    for (size_t u : candidates) TakeBack(given[u]);
+    TakeBack(dying_given);
+    return int64_t{0};
+  };
+  // Never preempt for a job that would still not fit.
+  const int64_t target =
+      job.gang ? (Fits(job, tasks, bounds) ? tasks : 0) : HowManyFit(job, tasks, bounds);
+  if (target == 0) return give_up();
+
+  // Cheapest first until it fits...
+  for (size_t u : candidates) {
+    TakeBack(given[u]);
+    given[u].clear();
+  }
+  std::vector<size_t> chosen;
+  bool fits = Fits(job, target, bounds);
+  for (size_t k = 0; k < candidates.size() && !fits; ++k) {
+    GiveUnit(units_[candidates[k]], given[candidates[k]]);
+    chosen.push_back(candidates[k]);
+    fits = Fits(job, target, bounds);
+  }
+  if (!fits) {
+    candidates = chosen;  // what is given now
+    return give_up();
+  }
+  // ...then spare every victim it can do without, most expensive first.
+  std::vector<size_t> victims;
+  for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) {
+    TakeBack(given[*it]);
+    if (Fits(job, target, bounds)) {
+      given[*it].clear();
+      continue;
+    }
+    given[*it].clear();
+    GiveUnit(units_[*it], given[*it]);
+    victims.push_back(*it);
+  }
+  std::reverse(victims.begin(), victims.end());  // cheapest first, as reported
+
+  const size_t first = decision.after_preemption.size();
+  scratch_nodes_.clear();
+  const int64_t placed =
+      PlaceTasks(pool_, job, target, true, bounds, decision.after_preemption, &scratch_nodes_);
+  if (placed != target) {  // cannot happen: the same trial just succeeded
+    candidates = victims;
+    return give_up();
+  }
+  for (size_t k = 0; k < scratch_nodes_.size(); ++k) {
+    const TaskPlacement& p = decision.after_preemption[first + k];
+    timeline_.AddStarted(scratch_nodes_[k], static_cast<int32_t>(p.cores.size()), p.memory_bytes,
+                         duration_ms >= kNever - now_ ? kNever : now_ + duration_ms);
+  }
+  // Victims: reported, and from now on dying (free in the plan now).
+  for (size_t u : victims) {
+    Unit& unit = units_[u];
+    unit.taken = true;
+    for (size_t i : unit.tasks) {
+      const RunningTask& t = running_[i];
+      Preemption p;
+      p.job_id = t.job_id;
+      p.task = t.task;
+      p.node = t.node;
+      p.cores = t.cores;
+      p.memory_bytes = t.memory_bytes;
+      p.mode = unit.mode;
+      p.preemptor = job.job_id;
+      decision.preemptions.push_back(std::move(p));
+    }
+    for (size_t i : unit.tasks) {
+      const int32_t n = task_node_[i];
+      if (n < 0 || !pool_.schedulable(n)) continue;
+      const RunningTask& t = running_[i];
+      const int64_t cores = static_cast<int64_t>(t.cores.size());
+      timeline_.RemoveRelease(n, cores, t.memory_bytes, t.expected_end_ms);
+      timeline_.AddStarted(n, static_cast<int32_t>(cores), t.memory_bytes, now_);
+    }
+    for (const Given& g : given[u]) {
+      Dying& d = dying_[g.node];
+      d.cores.insert(d.cores.end(), g.cores.begin(), g.cores.end());
+      d.memory += g.memory;
+    }
+  }
+  // What the job did not take stays dying: busy in the pool, free in the plan.
+  for (auto it = dying_.begin(); it != dying_.end();) {
+    const int32_t n = it->first;
+    Dying& d = it->second;
+    std::vector<int32_t> left;
+    for (int32_t c : d.cores) {
+      if (pool_.core_free(n, c)) left.push_back(c);
+    }
+    const int64_t left_memory = std::min(d.memory, pool_.free_memory(n));
+    pool_.Take(n, left, left_memory);
+    timeline_.Claim(n, static_cast<int64_t>(d.cores.size() - left.size()), d.memory - left_memory,
+                    now_);
+    d.cores = std::move(left);
+    d.memory = left_memory;
+    if (d.cores.empty() && d.memory == 0) {
+      it = dying_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return placed;
+}
+
+}  // namespace drover::scheduler
