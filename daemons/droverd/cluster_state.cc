@@ -89,6 +89,10 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     job_tasks_[task->spec.job_id].push_back(name);
     auto [it, inserted] = tasks_.emplace(name, std::move(*task));
     const Task& t = it->second;
+    if (IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
+      int32_t& next = next_attempt_[{t.spec.job_id, t.spec.index}];
+      next = std::max(next, t.spec.attempt + 1);
+    }
     if (!IsTerminal(t.status.phase)) {
       Hold(t);
       (t.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
@@ -340,6 +344,9 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
                                   : counters_.tasks_failed_total)++;
 
+  if (phase != TaskPhase::kSucceeded) {
+    next_attempt_[{task.spec.job_id, task.spec.index}] = task.spec.attempt + 1;
+  }
   Job& job = jobs_.at(task.spec.job_id);
   JobPhase before = job.status.phase;
   auto effect = controllers::RecordTaskEnd(job, task, now_ms);
@@ -513,12 +520,14 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     auto jit = jobs_.find(p.job_id);
     if (jit == jobs_.end() || controllers::TasksWanted(jit->second) <= 0) continue;
     Job& job = jit->second;
+    int64_t first_fresh = job.status.next_index;
     int64_t index = controllers::ClaimNextIndex(job);
     int32_t attempt = 0;
-    auto& names = job_tasks_[job.id];
-    for (const std::string& n : names) {
-      if (tasks_.at(n).spec.index == index) ++attempt;
+    if (index < first_fresh) {  // a retry
+      auto a = next_attempt_.find({job.id, index});
+      if (a != next_attempt_.end()) attempt = a->second;
     }
+    auto& names = job_tasks_[job.id];
     Task task;
     task.metadata.name = TaskName(job.id, index, attempt);
     task.metadata.uid = NewUid();

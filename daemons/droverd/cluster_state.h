@@ -126,6 +126,9 @@ class ClusterState {
   std::unordered_map<std::string, Task> tasks_;
   std::map<std::string, Node> nodes_;
   std::unordered_map<uint64_t, std::vector<std::string>> job_tasks_;
+  // The attempt number the next task of (job, index) gets, for indexes that
+  // failed before; absent = 0.
+  std::map<std::pair<uint64_t, int64_t>, int32_t> next_attempt_;
   std::set<uint64_t> unfinished_jobs_;
   std::unordered_map<std::string, NodeAllocation> allocations_;
   std::unordered_map<std::string, NodeChannel> channels_;
