@@ -184,19 +184,25 @@ void Agent::PollLoop() {
   }
 }
 
-std::string Agent::DefaultLogPath(const std::string& task, uint32_t uid, gid_t gid, bool err) {
-  // One directory per user, owned by that user, so a task running as that user
-  // can create its own files and no other user can read them.
-  std::string dir = options_.state_dir + "/logs/" + std::to_string(uid);
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) {
-    std::filesystem::create_directories(dir, ec);
-    ::chmod(dir.c_str(), 0700);
-    if (geteuid() == 0 && ::chown(dir.c_str(), uid, gid) != 0) {
-      spdlog::warn("cannot chown {} to {}: {}", dir, uid, strerror(errno));
+std::string Agent::DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid,
+                                  gid_t gid) {
+  // STATE/logs/UID/JOB/TASK.out: the user's directory is theirs (0700), so a
+  // task running as that user can create its files and no other user can read
+  // them; a directory per job keeps directories small.
+  std::string user_dir = options_.state_dir + "/logs/" + std::to_string(uid);
+  std::string job_dir = user_dir + "/" + std::to_string(job_id);
+  if (log_dirs_.insert(job_dir).second) {
+    std::error_code ec;
+    for (const std::string& dir : {user_dir, job_dir}) {
+      if (std::filesystem::exists(dir, ec)) continue;
+      std::filesystem::create_directories(dir, ec);
+      ::chmod(dir.c_str(), 0700);
+      if (geteuid() == 0 && ::chown(dir.c_str(), uid, gid) != 0) {
+        spdlog::warn("cannot chown {} to {}: {}", dir, uid, strerror(errno));
+      }
     }
   }
-  return dir + "/" + task + (err ? ".err" : ".out");
+  return job_dir + "/" + task + ".out";
 }
 
 Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
@@ -225,13 +231,10 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     spec.env = executors::BuildTaskEnvironment(env);
     std::string out = l.value("stdout", "");
     std::string err = l.value("stderr", "");
-    spec.stdout_path = out.empty() ? DefaultLogPath(spec.task, spec.uid, spec.gid, false)
+    // As in Slurm and Kubernetes, stderr joins stdout unless asked otherwise.
+    spec.stdout_path = out.empty() ? DefaultLogPath(spec.task, env.job_id, spec.uid, spec.gid)
                                    : ExpandPattern(out, l, options_.name);
-    if (!err.empty()) {
-      spec.stderr_path = ExpandPattern(err, l, options_.name);
-    } else if (out.empty()) {
-      spec.stderr_path = DefaultLogPath(spec.task, spec.uid, spec.gid, true);
-    }  // else: stderr joins stdout, as Slurm does without --error
+    if (!err.empty()) spec.stderr_path = ExpandPattern(err, l, options_.name);
   } catch (const Json::exception& e) {
     return Status::Invalid("launch", std::string("malformed launch instruction: ") + e.what());
   }

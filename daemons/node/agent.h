@@ -77,7 +77,8 @@ class Agent {
   void HandleInstructions(const Json& body);
   Result<executors::LaunchSpec> BuildLaunchSpec(const Json& launch);
   void QueueReport(Json report);
-  std::string DefaultLogPath(const std::string& task, uint32_t uid, gid_t gid, bool err);
+  std::string DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid, gid_t gid);
+  std::set<std::string> log_dirs_;  // created already; used by the poll thread only
 
   AgentOptions options_;
   std::atomic<bool> stopping_{false};

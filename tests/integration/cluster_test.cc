@@ -166,9 +166,21 @@ TEST_F(ClusterTest, TasksAreBoundToTheCoresTheSchedulerChose) {
   }
 }
 
+TEST_F(ClusterTest, LogsComeThroughDroverdWithStderrJoinedByDefault) {
+  auto joined = cluster_.Submit(ShellJob("joined", "echo out; echo err >&2"));
+  ASSERT_TRUE(joined.ok());
+  uint64_t joined_id = (*joined)["metadata"]["id"];
+  ASSERT_TRUE(cluster_.WaitForJob(joined_id, seconds(60)).ok());
+  EXPECT_EQ(cluster_.Call("GET", "/api/v1/jobs/" + std::to_string(joined_id) + "/logs")
+                ->get<std::string>(),
+            "out\nerr\n");
+}
+
 TEST_F(ClusterTest, LogsComeThroughDroverdForEachStream) {
-  auto submitted =
-      cluster_.Submit(ShellJob("talk", "echo out-$DROVER_TASK_INDEX; echo err >&2", 2, 2));
+  Json job = ShellJob("talk", "echo out-$DROVER_TASK_INDEX; echo err >&2", 2, 2);
+  job["spec"]["template"]["stdout"] = cluster_.dir() + "/talk-%j-%a.out";
+  job["spec"]["template"]["stderr"] = cluster_.dir() + "/talk-%j-%a.err";
+  auto submitted = cluster_.Submit(job);
   ASSERT_TRUE(submitted.ok());
   uint64_t id = (*submitted)["metadata"]["id"];
   ASSERT_TRUE(cluster_.WaitForJob(id, seconds(60)).ok());
@@ -177,6 +189,9 @@ TEST_F(ClusterTest, LogsComeThroughDroverdForEachStream) {
   EXPECT_EQ(cluster_.Call("GET", base + "?index=1&stream=stderr")->get<std::string>(), "err\n");
   EXPECT_EQ(cluster_.Call("GET", base + "?index=1&offset=4")->get<std::string>(), "1\n");
   EXPECT_EQ(cluster_.Call("GET", base + "?index=9").status().code(), StatusCode::kNotFound);
+  // The files are where the job asked, with Slurm's patterns expanded.
+  EXPECT_EQ(ReadFile(cluster_.dir() + "/talk-" + std::to_string(id) + "-0.out"), "out-0\n");
+  EXPECT_EQ(ReadFile(cluster_.dir() + "/talk-" + std::to_string(id) + "-0.err"), "err\n");
 }
 
 TEST_F(ClusterTest, NeverOvercommitsANodesCores) {
