@@ -26,6 +26,8 @@ class ApiSession {
   Result<Json> PostJson(const std::string& target, const Json& body);
   // A text/plain answer (logs).
   Result<std::string> GetText(const std::string& target);
+  // The whole 2xx response (body and content type).
+  Result<HttpResponse> Get(const std::string& target) { return Send("GET", target, {}); }
 
   const std::string& server() const { return client_.endpoint(); }
 

@@ -183,6 +183,10 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   line("Parallelism", std::to_string(s.parallelism));
   line("BackoffLimit", std::to_string(s.backoff_limit));
   line("Gang", s.gang ? "yes" : "no");
+  line("Exclusive", s.exclusive ? "yes" : "no");
+  line("Nodes", s.nodes == 0 ? "any" : std::to_string(s.nodes));
+  line("NtasksPerNode", s.ntasks_per_node == 0 ? "no cap" : std::to_string(s.ntasks_per_node));
+  line("Placement", s.placement);
   line("Tasks", std::to_string(st.active) + " active, " + std::to_string(st.succeeded) +
                     " succeeded, " + std::to_string(st.failed) + " failed");
   if (s.completion_mode == CompletionMode::kIndexed) {

@@ -41,14 +41,62 @@ std::string LogsTarget(uint64_t id, int64_t index, bool stderr_stream, int64_t o
   return t;
 }
 
+// The task's phase droverd reports with each chunk ("text/plain;
+// task-phase=Running"); empty if absent.
+std::string TaskPhaseOf(const HttpResponse& response) {
+  constexpr std::string_view kKey = "task-phase=";
+  size_t pos = response.content_type.find(kKey);
+  if (pos == std::string::npos) return {};
+  std::string phase = response.content_type.substr(pos + kKey.size());
+  return phase.substr(0, phase.find_first_of("; "));
+}
+
+bool IsTerminalPhaseName(const std::string& phase) {
+  return phase == "Succeeded" || phase == "Failed" || phase == "Cancelled" || phase == "Lost";
+}
+
+// Prints the log from `*offset` to what droverd has now, chunk by chunk (it
+// sends at most a few MiB at once). Returns the task phase of the last chunk.
+Result<std::string> Drain(ApiSession& session, const JobRef& ref, bool stderr_stream,
+                          std::optional<int32_t> attempt, int64_t* offset) {
+  while (true) {
+    auto response =
+        session.Get(LogsTarget(ref.id, ref.index.value_or(0), stderr_stream, *offset, attempt));
+    if (!response.ok()) return response.status();
+    std::cout << response->body << std::flush;
+    *offset += static_cast<int64_t>(response->body.size());
+    if (response->body.empty()) return TaskPhaseOf(*response);
+  }
+}
+
 int Follow(ApiSession& session, const JobRef& ref, bool stderr_stream,
            std::optional<int32_t> attempt) {
   int64_t index = ref.index.value_or(0);
   int64_t offset = 0;
   while (true) {
-    auto task = FindAttempt(session, ref.id, index, attempt);
-    if (!task.ok()) return ReportError(task.status());
-    if (!task->has_value()) {
+    if (!attempt) {
+      // Pin the attempt seen first, so a retry starting meanwhile does not
+      // switch streams under the reader.
+      auto task = FindAttempt(session, ref.id, index, attempt);
+      if (!task.ok()) return ReportError(task.status());
+      if (task->has_value()) attempt = (*task)->spec.attempt;
+    }
+    if (attempt) {
+      auto phase = Drain(session, ref, stderr_stream, attempt, &offset);
+      if (!phase.ok() && phase.status().code() != StatusCode::kNotFound) {
+        return ReportError(phase.status());
+      }
+      if (phase.ok() && IsTerminalPhaseName(*phase)) return kExitOk;
+      if (phase.ok() && phase->empty()) {
+        // An older droverd without task-phase: ask the task itself.
+        auto task = FindAttempt(session, ref.id, index, attempt);
+        if (!task.ok()) return ReportError(task.status());
+        if (task->has_value() && IsTerminal((*task)->status.phase)) {
+          auto rest = Drain(session, ref, stderr_stream, attempt, &offset);
+          return rest.ok() ? kExitOk : ReportError(rest.status());
+        }
+      }
+    } else {
       auto job = FetchJob(session, ref.id);
       if (!job.ok()) return ReportError(job.status());
       if (IsTerminal(job->status.phase)) {
@@ -56,18 +104,6 @@ int Follow(ApiSession& session, const JobRef& ref, bool stderr_stream,
                                             std::to_string(index) + " never started (job " +
                                             std::string(JobPhaseName(job->status.phase)) + ")"));
       }
-    } else {
-      // Read the attempt seen first to its end, even if a retry starts meanwhile.
-      attempt = (*task)->spec.attempt;
-      bool ended = IsTerminal((*task)->status.phase);
-      auto text = session.GetText(LogsTarget(ref.id, index, stderr_stream, offset, attempt));
-      if (text.ok()) {
-        std::cout << *text << std::flush;
-        offset += static_cast<int64_t>(text->size());
-      } else if (text.status().code() != StatusCode::kNotFound) {
-        return ReportError(text.status());
-      }
-      if (ended) return kExitOk;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }

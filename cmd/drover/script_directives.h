@@ -23,8 +23,8 @@ Result<std::vector<std::string>> SplitShellWords(std::string_view line);
 // ignored. "#SBATCH --array=0-9 -c 2" gives {"--array=0-9", "-c", "2"}; a
 // trailing "# comment" on a directive line is dropped. Errors name the line.
 struct ScriptDirectives {
-  std::vector<std::string> sbatch;  // from "#SBATCH" lines (Slurm's meaning of %a)
-  std::vector<std::string> drover;  // from "#DROVER" lines
+  std::vector<std::string> sbatch;  // from "#SBATCH" lines
+  std::vector<std::string> drover;  // from "#DROVER" lines (they win over #SBATCH)
 };
 Result<ScriptDirectives> ExtractDirectives(std::string_view script);
 

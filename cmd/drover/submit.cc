@@ -38,9 +38,6 @@ Result<SubmitFlags> MergeDirectives(const SubmitFlags& cmdline, const std::strin
   }
   auto sbatch = ParseSubmitFlags(directives->sbatch, false);
   if (!sbatch.ok()) return Status::Invalid(script_name + ": #SBATCH", sbatch.status().message());
-  // In #SBATCH lines the file patterns mean what they mean to Slurm.
-  if (sbatch->output) sbatch->output = TranslateSlurmPattern(*sbatch->output);
-  if (sbatch->error) sbatch->error = TranslateSlurmPattern(*sbatch->error);
   auto drover = ParseSubmitFlags(directives->drover, false);
   if (!drover.ok()) return Status::Invalid(script_name + ": #DROVER", drover.status().message());
   if (sbatch->wrap || drover->wrap) {

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <limits>
+#include <tuple>
 
 #include "api/json_codec.h"
 #include "api/validation.h"
@@ -55,13 +56,17 @@ po::options_description SubmitOptionsDescription() {
       ("parallelism", po::value<int64_t>(), "at most this many tasks at once")
       ("completions", po::value<int64_t>(), "tasks that must succeed (non-indexed)")
       ("time,t", po::value<std::string>(), "time limit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]")
-      ("output,o", po::value<std::string>(), "stdout file (%j job id, %i index, %a attempt, %x name)")
-      ("error,e", po::value<std::string>(), "stderr file (same patterns)")
+      ("output,o", po::value<std::string>(), "stdout file (as Slurm: %j job id, %a index, %x name, %N node, %u user)")
+      ("error,e", po::value<std::string>(), "stderr file (same patterns; default: with stdout)")
       ("priority", po::value<int64_t>(), "higher runs first (default 0)")
       ("backoff-limit", po::value<int64_t>(), "failed tasks tolerated before the job fails (default 6)")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
       ("partition", po::value<std::string>(), "same as --queue")
       ("gang", po::bool_switch(), "start all tasks of the job at once or none")
+      ("exclusive", po::bool_switch(), "whole nodes only")
+      ("nodes,N", po::value<int64_t>(), "run on exactly this many nodes (with --gang)")
+      ("ntasks-per-node", po::value<int64_t>(), "at most this many of the job's tasks per node")
+      ("placement", po::value<std::string>(), "cores of a task: compact (default, one NUMA node first) or spread")
       ("env", po::value<std::vector<std::string>>()->composing(),
        "K=V for the tasks' environment (K alone copies your value); repeatable")
       ("chdir,D", po::value<std::string>(), "working directory (default: the current one)")
@@ -119,10 +124,14 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "error", &flags.error);
   CopyIf(vm, "priority", &flags.priority);
   CopyIf(vm, "backoff-limit", &flags.backoff_limit);
+  CopyIf(vm, "nodes", &flags.nodes);
+  CopyIf(vm, "ntasks-per-node", &flags.ntasks_per_node);
+  CopyIf(vm, "placement", &flags.placement);
   CopyIf(vm, "partition", &flags.queue);
   CopyIf(vm, "queue", &flags.queue);
   CopyIf(vm, "chdir", &flags.chdir);
   flags.gang = vm["gang"].as<bool>();
+  flags.exclusive = vm["exclusive"].as<bool>();
   flags.wait = vm["wait"].as<bool>();
   flags.parsable = vm["parsable"].as<bool>();
   if (vm.count("env")) flags.env = vm["env"].as<std::vector<std::string>>();
@@ -148,7 +157,11 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.completions, low.completions);
   fill(out.priority, low.priority);
   fill(out.backoff_limit, low.backoff_limit);
+  fill(out.nodes, low.nodes);
+  fill(out.ntasks_per_node, low.ntasks_per_node);
+  fill(out.placement, low.placement);
   out.gang = high.gang || low.gang;
+  out.exclusive = high.exclusive || low.exclusive;
   out.wait = high.wait || low.wait;
   out.parsable = high.parsable || low.parsable;
   out.help = high.help || low.help;
@@ -241,26 +254,6 @@ Result<int64_t> ParseTimeLimit(std::string_view text) {
   return *d;
 }
 
-std::string TranslateSlurmPattern(const std::string& pattern) {
-  std::string out;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '%' && i + 1 < pattern.size()) {
-      char c = pattern[i + 1];
-      if (c == 'A') {
-        out += "%j";
-      } else if (c == 'a') {
-        out += "%i";
-      } else {
-        out += pattern.substr(i, 2);
-      }
-      ++i;
-    } else {
-      out += pattern[i];
-    }
-  }
-  return out;
-}
-
 std::string JobNameFromFile(std::string_view file_name) {
   std::string out;
   for (char c : file_name) {
@@ -311,6 +304,23 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   }
   if (flags.queue) spec.queue = *flags.queue;
   spec.gang = flags.gang;
+  spec.exclusive = flags.exclusive;
+  for (auto [flag, value, field] :
+       {std::tuple{"--nodes", flags.nodes, &spec.nodes},
+        std::tuple{"--ntasks-per-node", flags.ntasks_per_node, &spec.ntasks_per_node}}) {
+    if (!value) continue;
+    if (*value < 0 || *value > std::numeric_limits<int32_t>::max()) {
+      return Status::Invalid(flag, "must not be negative (got " + std::to_string(*value) + ")");
+    }
+    *field = static_cast<int32_t>(*value);
+  }
+  if (flags.placement) {
+    if (*flags.placement != "compact" && *flags.placement != "spread") {
+      return Status::Invalid("--placement",
+                             "must be compact or spread (got \"" + *flags.placement + "\")");
+    }
+    spec.placement = *flags.placement;
+  }
 
   if (flags.cpus) {
     // Out-of-range values are left to validation, which names the field;

@@ -34,7 +34,11 @@ struct SubmitFlags {
   std::optional<int64_t> completions;
   std::optional<int64_t> priority;
   std::optional<int64_t> backoff_limit;
+  std::optional<int64_t> ntasks_per_node;
+  std::optional<int64_t> nodes;
+  std::optional<std::string> placement;
   bool gang = false;
+  bool exclusive = false;
   bool wait = false;
   bool parsable = false;
   bool help = false;
@@ -70,11 +74,6 @@ Result<ArraySpec> ParseArraySpec(std::string_view text);
 
 // A time limit: Slurm's duration forms, or "UNLIMITED"/"infinite" (= 0).
 Result<int64_t> ParseTimeLimit(std::string_view text);
-
-// Slurm's file-name patterns in drover's terms: %A (array job id) -> %j, and
-// %a (array task id) -> %i. Used for #SBATCH lines only: in drover's own
-// options %a means the attempt.
-std::string TranslateSlurmPattern(const std::string& pattern);
 
 // A job name derived from a file name: characters outside [A-Za-z0-9._-]
 // become '_', leading non-alphanumerics are dropped, at most 253 characters;

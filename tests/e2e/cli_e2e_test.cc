@@ -166,6 +166,16 @@ TEST_F(CliEndToEndTest, ArrayJobRunsEveryIndexAndIsVisibleInQueueShowAndLogs) {
   EXPECT_EQ(follow.out, "rendered frame 5\n") << follow.Describe();
 }
 
+TEST_F(CliEndToEndTest, LogsFollowStreamsUntilTheTaskEnds) {
+  CliResult r =
+      Submit({"--parsable", "--wrap", "for i in 1 2 3 4; do echo tick $i; sleep 0.2; done"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  std::string id = std::to_string(ParseSubmittedId(r.out));
+  CliResult follow = Drover({"logs", "-f", id}, 60s);
+  EXPECT_EQ(follow.exit_code, 0) << follow.Describe();
+  EXPECT_EQ(follow.out, "tick 1\ntick 2\ntick 3\ntick 4\n");
+}
+
 TEST_F(CliEndToEndTest, ScriptDirectivesAreHonoured) {
   std::string script = home_ + "/job.sh";
   std::FILE* f = std::fopen(script.c_str(), "w");

@@ -191,9 +191,20 @@ TEST(BuildJobTest, ZeroCpusIsLeftToValidationWhichNamesTheField) {
   EXPECT_EQ(st.field(), "spec.template.resources.cpus");
 }
 
-TEST(TranslateSlurmPatternTest, MapsArrayPatterns) {
-  EXPECT_EQ(TranslateSlurmPattern("out_%A_%a.txt"), "out_%j_%i.txt");
-  EXPECT_EQ(TranslateSlurmPattern("%j-%x-%%"), "%j-%x-%%");
+TEST(BuildJobTest, PlacementFlagsReachTheSpec) {
+  auto f = ParseSubmitFlags({"--exclusive", "-N", "2", "--ntasks-per-node", "4", "--placement",
+                             "spread", "--gang", "--completions", "8", "--parallelism", "8"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_TRUE(job->spec.exclusive);
+  EXPECT_TRUE(job->spec.gang);
+  EXPECT_EQ(job->spec.nodes, 2);
+  EXPECT_EQ(job->spec.ntasks_per_node, 4);
+  EXPECT_EQ(job->spec.placement, "spread");
+  auto bad = ParseSubmitFlags({"--placement", "scatter"});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv).status().field(), "--placement");
 }
 
 TEST(JobNameFromFileTest, MakesAValidName) {
