@@ -115,8 +115,9 @@ NodePool::NodePool(const ClusterSnapshot& cluster) {
     total_free_cores_ += node.free_cores;
   }
   by_free_.resize(max_node_cores_ + 1);
+  nonempty_.assign(static_cast<size_t>(max_node_cores_) / 64 + 1, 0);
   for (int32_t n = 0; n < node_count(); ++n) {
-    if (nodes_[n].schedulable) by_free_[nodes_[n].free_cores].insert(n);
+    if (nodes_[n].schedulable) AddToBucket(nodes_[n].free_cores, n);
   }
 }
 
@@ -224,10 +225,20 @@ std::vector<int32_t> NodePool::PusOf(int32_t n, const std::vector<int32_t>& core
   return out;
 }
 
+void NodePool::AddToBucket(int32_t f, int32_t n) {
+  by_free_[f].insert(n);
+  nonempty_[static_cast<size_t>(f) / 64] |= uint64_t{1} << (f % 64);
+}
+
+void NodePool::RemoveFromBucket(int32_t f, int32_t n) {
+  by_free_[f].erase(n);
+  if (by_free_[f].empty()) nonempty_[static_cast<size_t>(f) / 64] &= ~(uint64_t{1} << (f % 64));
+}
+
 void NodePool::Reindex(int32_t n, int32_t old_free) {
   if (!nodes_[n].schedulable || old_free == nodes_[n].free_cores) return;
-  by_free_[old_free].erase(n);
-  by_free_[nodes_[n].free_cores].insert(n);
+  RemoveFromBucket(old_free, n);
+  AddToBucket(nodes_[n].free_cores, n);
 }
 
 void NodePool::Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory) {

@@ -8,6 +8,7 @@
 // index in ClusterSnapshot::nodes.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -54,7 +55,8 @@ class NodePool {
   template <typename Accept>
   int32_t BestFitNode(int32_t cpus, int64_t memory, Accept&& accept) const {
     if (cpus <= 0) cpus = 0;
-    for (int32_t f = cpus; f <= max_node_cores_; ++f) {
+    // Only the non-empty buckets, found through their bitmap.
+    for (int32_t f = NextBucket(cpus); f >= 0; f = NextBucket(f + 1)) {
       for (int32_t n : by_free_[f]) {
         if (nodes_[n].free_memory >= memory && accept(n)) return n;
       }
@@ -90,12 +92,26 @@ class NodePool {
   };
 
   static std::shared_ptr<const NodeShape> CachedShape(const NodeTopology& topology);
+  // The first non-empty bucket of by_free_ at or above f; -1 if none.
+  int32_t NextBucket(int32_t f) const {
+    if (f > max_node_cores_) return -1;
+    size_t word = static_cast<size_t>(f) / 64;
+    uint64_t bits = nonempty_[word] & (~uint64_t{0} << (f % 64));
+    while (bits == 0) {
+      if (++word == nonempty_.size()) return -1;
+      bits = nonempty_[word];
+    }
+    return static_cast<int32_t>(word * 64 + std::countr_zero(bits));
+  }
+  void AddToBucket(int32_t f, int32_t n);
+  void RemoveFromBucket(int32_t f, int32_t n);
   void Reindex(int32_t n, int32_t old_free);
   std::vector<int32_t> ChooseCompact(const Node& node, int32_t cpus) const;
   std::vector<int32_t> ChooseSpread(const Node& node, int32_t cpus) const;
 
   std::vector<Node> nodes_;
   std::vector<std::set<int32_t>> by_free_;  // schedulable nodes by free-core count
+  std::vector<uint64_t> nonempty_;          // bit f set: by_free_[f] is not empty
   int64_t total_free_cores_ = 0;
   int32_t max_node_cores_ = 0;
 };

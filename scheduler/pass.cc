@@ -90,7 +90,7 @@ std::vector<PendingReason> QueueReasons(const PendingJob& job, const QueueLimits
 
 void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>& running,
              const std::vector<PendingJob>& pending, int64_t now_ms, const SchedulerConfig& config,
-             Decision& decision) {
+             Decision& decision, const PassOptions& options) {
   // Stateless policies are shared; others are made per pass.
   const QueuePolicy* shared = FindQueuePolicy(config.policy);
   std::unique_ptr<QueuePolicy> owned;
@@ -111,7 +111,20 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
   bool someone_blocked = false;
   bool stopped = false;
 
-  for (size_t i : QueueOrder(pending)) {
+  std::vector<size_t> own_order;
+  std::vector<size_t>& order = options.order != nullptr ? *options.order : own_order;
+  QueueOrder(pending, order);
+  // Verdicts go through here so that a replay can skip them.
+  auto add_reason = [&](PendingVerdict& verdict, PendingReason reason) {
+    if (options.report_pending) verdict.reasons.push_back(reason);
+  };
+  auto report = [&](PendingVerdict&& verdict) {
+    if (options.report_pending) decision.pending.push_back(std::move(verdict));
+  };
+
+  TasksOnNode already;  // the job's tasks per node (ntasks_per_node, reservations)
+
+  for (size_t i : order) {
     const PendingJob& job = pending[i];
     const QueueLimits* limits = queues.Find(job.queue);
     const bool user_limited = limits != nullptr && limits->max_running_jobs_per_user > 0;
@@ -121,12 +134,12 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     verdict.job_id = job.job_id;
     verdict.reasons = QueueReasons(job, limits, user_running, now_ms);
     if (!verdict.reasons.empty()) {
-      decision.pending.push_back(std::move(verdict));
+      report(std::move(verdict));
       continue;
     }
     if (stopped) {
-      verdict.reasons.push_back(PendingReason::kPriority);
-      decision.pending.push_back(std::move(verdict));
+      add_reason(verdict, PendingReason::kPriority);
+      report(std::move(verdict));
       continue;
     }
     const int64_t wanted = std::max<int64_t>(0, job.tasks_wanted);
@@ -140,7 +153,7 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     PlacementBounds bounds;
     bounds.allowed = mask;
     // ntasks_per_node counts the job's tasks already running (rare; O(running)).
-    TasksOnNode already;
+    if (!already.empty()) already.clear();
     if (job.ntasks_per_node > 0) {
       for (const RunningTask& t : running) {
         if (t.job_id != job.job_id) continue;
@@ -149,7 +162,11 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
       }
       bounds.already = &already;
     }
-    if (timeline.has_reservations()) {
+    // Most waiting jobs cannot start for want of cores: tell in O(1) and skip
+    // the caps and the node search (PlaceTasks would place nothing).
+    const int64_t cpus = std::max<int32_t>(1, job.cpus_per_task);
+    const bool may_fit = pool.total_free_cores() >= (job.gang ? wanted * cpus : cpus);
+    if (timeline.has_reservations() && (may_fit || preemptor)) {
       if (caps.cores.empty()) {
         caps.cores.assign(pool.node_count(), std::numeric_limits<int32_t>::max());
         caps.memory.assign(pool.node_count(), std::numeric_limits<int64_t>::max());
@@ -159,12 +176,15 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     }
     const size_t first = decision.placements.size();
     placed_nodes.clear();
-    const int64_t placed =
-        PlaceTasks(pool, job, wanted, job.gang, bounds, decision.placements, &placed_nodes);
+    const int64_t placed = may_fit ? PlaceTasks(pool, job, wanted, job.gang, bounds,
+                                                decision.placements, &placed_nodes)
+                                   : 0;
+    const int64_t end = duration >= kNever - now_ms ? kNever : now_ms + duration;
     for (size_t k = 0; k < placed_nodes.size(); ++k) {
       const TaskPlacement& p = decision.placements[first + k];
       timeline.AddStarted(placed_nodes[k], static_cast<int32_t>(p.cores.size()), p.memory_bytes,
-                          duration == kNever ? kNever : now_ms + duration);
+                          end);
+      if (options.placement_ends != nullptr) options.placement_ends->push_back(end);
     }
     if (placed > 0) ++user_running;
     if (placed == wanted) continue;
@@ -174,15 +194,14 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
       if (more > 0 && placed == 0) ++user_running;
       if (placed + more == wanted) {
         // Placed once its victims are gone: pending until then, due now.
-        verdict.reasons.push_back(PendingReason::kResources);
+        add_reason(verdict, PendingReason::kResources);
         verdict.estimated_start_ms = now_ms;
-        decision.pending.push_back(std::move(verdict));
+        report(std::move(verdict));
         continue;
       }
     }
 
-    verdict.reasons.push_back(someone_blocked ? PendingReason::kPriority
-                                              : PendingReason::kResources);
+    add_reason(verdict, someone_blocked ? PendingReason::kPriority : PendingReason::kResources);
     someone_blocked = true;
     const BlockedAction action = policy.OnBlocked(reserved_or_skipped);
     if (action == BlockedAction::kSkip) {
@@ -200,7 +219,7 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
       // reservation, so the next blocked job may get one.
       if (action == BlockedAction::kReserveAndStop) stopped = true;
     }
-    decision.pending.push_back(std::move(verdict));
+    report(std::move(verdict));
   }
 }
 

@@ -18,8 +18,17 @@ namespace drover::scheduler {
 // `decision`. The placements made stay taken in the pool, with their release
 // events in the timeline; reservations stay until the timeline's next
 // BeginPass (called here first).
+struct PassOptions {
+  // When set, the planned end of each new entry of decision.placements is
+  // appended to it (kNever: none).
+  std::vector<int64_t>* placement_ends = nullptr;
+  // Scratch for the queue order, reused across passes when set.
+  std::vector<size_t>* order = nullptr;
+  // False: decision.pending stays empty (a replay that reads only placements).
+  bool report_pending = true;
+};
 void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>& running,
              const std::vector<PendingJob>& pending, int64_t now_ms, const SchedulerConfig& config,
-             Decision& decision);
+             Decision& decision, const PassOptions& options = {});
 
 }  // namespace drover::scheduler

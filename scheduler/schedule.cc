@@ -47,17 +47,25 @@ std::string_view PreemptModeName(PreemptMode mode) {
 }
 
 std::vector<size_t> QueueOrder(const std::vector<PendingJob>& pending) {
-  std::vector<size_t> order(pending.size());
+  std::vector<size_t> order;
+  QueueOrder(pending, order);
+  return order;
+}
+
+void QueueOrder(const std::vector<PendingJob>& pending, std::vector<size_t>& order) {
+  order.resize(pending.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+  auto before = [&](size_t a, size_t b) {
     const PendingJob& x = pending[a];
     const PendingJob& y = pending[b];
     if (x.priority != y.priority) return x.priority > y.priority;
     if (x.submit_time_ms != y.submit_time_ms) return x.submit_time_ms < y.submit_time_ms;
     if (x.job_id != y.job_id) return x.job_id < y.job_id;
     return a < b;
-  });
-  return order;
+  };
+  // Callers often keep the queue in order already (drover-sim does): O(n) then.
+  if (std::is_sorted(order.begin(), order.end(), before)) return;
+  std::sort(order.begin(), order.end(), before);
 }
 
 Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>& pending,

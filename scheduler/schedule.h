@@ -224,5 +224,7 @@ Decision Schedule(const ClusterSnapshot& cluster, const std::vector<PendingJob>&
 // Indexes into `pending` in queue order: priority descending, then submit
 // time, then job id (then position, so the order is total).
 std::vector<size_t> QueueOrder(const std::vector<PendingJob>& pending);
+// The same into `order` (its capacity is reused).
+void QueueOrder(const std::vector<PendingJob>& pending, std::vector<size_t>& order);
 
 }  // namespace drover::scheduler

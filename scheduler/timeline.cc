@@ -49,6 +49,7 @@ Timeline::Timeline(const NodePool& pool, const ClusterSnapshot& cluster, int64_t
 }
 
 void Timeline::Insert(int32_t n, Event e) {
+  if (n < static_cast<int32_t>(cap_cache_.size())) cap_cache_[n].valid = false;
   std::vector<Event>& events = node_events_[n];
   auto at = std::upper_bound(events.begin(), events.end(), e.time,
                              [](int64_t t, const Event& x) { return t < x.time; });
@@ -56,6 +57,7 @@ void Timeline::Insert(int32_t n, Event e) {
 }
 
 void Timeline::Erase(int32_t n, Event e) {
+  if (n < static_cast<int32_t>(cap_cache_.size())) cap_cache_[n].valid = false;
   std::vector<Event>& events = node_events_[n];
   auto [lo, hi] = std::equal_range(events.begin(), events.end(), Event{e.time, 0, 0},
                                    [](const Event& a, const Event& b) { return a.time < b.time; });
@@ -122,8 +124,11 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
     if (allowed != nullptr && !(*allowed)[n]) continue;
     for (const Event& e : node_events_[n]) events.push_back({e.time, n, e.cores, e.memory});
   }
-  std::stable_sort(events.begin(), events.end(),
-                   [](const GlobalEvent& a, const GlobalEvent& b) { return a.time < b.time; });
+  auto by_time = [](const GlobalEvent& a, const GlobalEvent& b) { return a.time < b.time; };
+  // One node's events are sorted already (a single-node machine: always).
+  if (!std::is_sorted(events.begin(), events.end(), by_time)) {
+    std::stable_sort(events.begin(), events.end(), by_time);
+  }
 
   const int32_t nodes = pool_.node_count();
   std::vector<int64_t>& cores = cores_;  // state at the candidate time
@@ -273,21 +278,36 @@ void Timeline::Reserve(const PendingJob& job, const PlannedStart& plan, int64_t 
 
 void Timeline::CapsForNow(int64_t duration_ms, NodeCaps& caps) const {
   const int64_t end = EndOf(now_, duration_ms);
+  if (cap_cache_.size() != node_events_.size()) cap_cache_.resize(node_events_.size());
   for (int32_t n : reserved_nodes_) {
-    int64_t c = pool_.free_cores(n);
-    int64_t m = pool_.free_memory(n);
-    int64_t wc = c, wm = m;
-    const std::vector<Event>& events = node_events_[n];
-    for (size_t i = 0; i < events.size() && events[i].time < end;) {
-      // One timestamp at a time (see FindEarliest).
-      const int64_t t = events[i].time;
-      for (; i < events.size() && events[i].time == t; ++i) {
-        c += events[i].cores;
-        m += events[i].memory;
+    CapCache& cache = cap_cache_[n];
+    const int64_t free_cores = pool_.free_cores(n);
+    const int64_t free_memory = pool_.free_memory(n);
+    if (!cache.valid || cache.free_cores != free_cores || cache.free_memory != free_memory) {
+      cache.valid = true;
+      cache.free_cores = free_cores;
+      cache.free_memory = free_memory;
+      cache.steps.clear();
+      int64_t c = free_cores, m = free_memory;
+      int64_t wc = c, wm = m;
+      const std::vector<Event>& events = node_events_[n];
+      for (size_t i = 0; i < events.size();) {
+        // One timestamp at a time (see FindEarliest).
+        const int64_t t = events[i].time;
+        for (; i < events.size() && events[i].time == t; ++i) {
+          c += events[i].cores;
+          m += events[i].memory;
+        }
+        wc = std::min(wc, c);
+        wm = std::min(wm, m);
+        cache.steps.push_back({t, wc, wm});
       }
-      wc = std::min(wc, c);
-      wm = std::min(wm, m);
     }
+    // The last step before `end`; none = the free resources now.
+    auto it = std::lower_bound(cache.steps.begin(), cache.steps.end(), end,
+                               [](const CapStep& s, int64_t t) { return s.time < t; });
+    const int64_t wc = it == cache.steps.begin() ? free_cores : std::prev(it)->cores;
+    const int64_t wm = it == cache.steps.begin() ? free_memory : std::prev(it)->memory;
     caps.cores[n] = static_cast<int32_t>(std::max<int64_t>(0, wc));
     caps.memory[n] = std::max<int64_t>(0, wm);
   }

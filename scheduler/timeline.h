@@ -93,6 +93,20 @@ class Timeline {
     int32_t node;
     int64_t wc, wm, rc, rm;
   };
+  // Per reserved node: the least free over [now, t] after each event time t,
+  // so a job's caps are a binary search by its end. Valid while the node's
+  // events and free resources are those it was built from.
+  struct CapStep {
+    int64_t time;
+    int64_t cores;
+    int64_t memory;
+  };
+  struct CapCache {
+    bool valid = false;
+    int64_t free_cores = 0;
+    int64_t free_memory = 0;
+    std::vector<CapStep> steps;
+  };
   void Insert(int32_t n, Event e);
   void Erase(int32_t n, Event e);
 
@@ -106,6 +120,7 @@ class Timeline {
   mutable std::vector<GlobalEvent> events_;
   mutable std::vector<int64_t> cores_, memory_, win_cores_, win_memory_, run_cores_, run_memory_;
   mutable std::vector<Undo> undo_;
+  mutable std::vector<CapCache> cap_cache_;  // by node; sized on first use
 };
 
 }  // namespace drover::scheduler

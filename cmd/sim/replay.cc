@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "scheduler/engine.h"
 #include "scheduler/synthetic_topology.h"
 
 namespace drover::sim {
@@ -27,24 +28,26 @@ struct Finish {
 
 ReplayResult Replay(const Workload& workload, const Machine& machine,
                     const scheduler::SchedulerConfig& config) {
-  using scheduler::ClusterSnapshot;
+  using scheduler::ClusterSnapshot;  // the initial, empty machine
   using scheduler::PendingJob;
   ReplayResult result;
   const std::vector<TraceJob>& jobs = workload.jobs;
   result.jobs.resize(jobs.size());
 
   ClusterSnapshot cluster;
-  std::unordered_map<std::string, int32_t> node_index;
   for (int32_t n = 0; n < machine.nodes; ++n) {
     scheduler::NodeSnapshot node;
     node.name = "n" + std::to_string(n);
     node.topology = scheduler::SyntheticTopology(1, 1, machine.cores_per_node);
     node.core_busy.assign(machine.cores_per_node, false);
-    node_index.emplace(node.name, n);
     cluster.nodes.push_back(std::move(node));
   }
+  // The pool and the plan live across passes: only what changed is applied.
+  scheduler::Engine engine(cluster, config);
+  engine.set_report_pending(false);            // only placements matter here
   std::unordered_map<uint64_t, size_t> by_id;  // pending job id -> workload index
   std::vector<PendingJob> pending;
+  std::vector<size_t> pending_at;  // workload index of each pending job
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes;
   std::vector<uint8_t> started(jobs.size(), 0);
 
@@ -57,13 +60,7 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
     while (!finishes.empty() && finishes.top().time_s == now) {
       const size_t j = finishes.top().job;
       finishes.pop();
-      const uint64_t id = jobs[j].id;
-      std::erase_if(cluster.running, [&](const scheduler::RunningTask& t) {
-        if (t.job_id != id) return false;
-        auto& busy = cluster.nodes[node_index[t.node]].core_busy;
-        for (int32_t c : t.cores) busy[c] = false;
-        return true;
-      });
+      engine.EndJob(jobs[j].id);
     }
     while (next_submit < jobs.size() && jobs[next_submit].submit_s == now) {
       const TraceJob& tj = jobs[next_submit];
@@ -83,22 +80,16 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
       p.user = tj.user;
       by_id[tj.id] = next_submit;
       pending.push_back(std::move(p));
+      pending_at.push_back(next_submit);
       ++next_submit;
     }
     if (pending.empty()) continue;
 
-    scheduler::Decision d = scheduler::Schedule(cluster, pending, ToMs(now), config);
+    const scheduler::Decision& d = engine.Pass(pending, ToMs(now));
     ++result.passes;
     if (d.placements.empty()) continue;
     for (const scheduler::TaskPlacement& p : d.placements) {
       const size_t j = by_id[p.job_id];
-      auto& busy = cluster.nodes[node_index[p.node]].core_busy;
-      for (int32_t c : p.cores) busy[c] = true;
-      scheduler::RunningTask t;
-      t.job_id = p.job_id;
-      t.node = p.node;
-      t.cores = p.cores;
-      t.expected_end_ms = ToMs(now + jobs[j].estimate_s);
       if (!started[j]) {
         started[j] = 1;
         finishes.push({now + jobs[j].runtime_s, j});
@@ -109,10 +100,19 @@ ReplayResult Replay(const Workload& workload, const Machine& machine,
         o.end_s = now + jobs[j].runtime_s;
         busy_core_s += static_cast<double>(jobs[j].runtime_s) * jobs[j].procs;
       }
-      cluster.running.push_back(std::move(t));
     }
     // Whole jobs start (one task, or a gang), so a started job leaves the queue.
-    std::erase_if(pending, [&](const PendingJob& p) { return started[by_id[p.job_id]] != 0; });
+    size_t kept = 0;
+    for (size_t k = 0; k < pending.size(); ++k) {
+      if (started[pending_at[k]]) continue;
+      if (kept != k) {
+        pending[kept] = std::move(pending[k]);
+        pending_at[kept] = pending_at[k];
+      }
+      ++kept;
+    }
+    pending.resize(kept);
+    pending_at.resize(kept);
   }
 
   if (!jobs.empty()) {
