@@ -37,9 +37,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits "a=1&b=x%20y" into a map, percent-decoding keys and values.
-std::map<std::string, std::string> ParseQueryString(std::string_view query);
-std::string PercentDecode(std::string_view text);
-std::string PercentEncode(std::string_view text);
-
 }  // namespace drover

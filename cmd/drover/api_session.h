@@ -38,7 +38,4 @@ class ApiSession {
   HttpClient client_;
 };
 
-// Percent-encodes a query parameter value.
-std::string UrlEncode(const std::string& value);
-
 }  // namespace drover::cli

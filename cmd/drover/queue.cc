@@ -1,6 +1,7 @@
 // drover queue (alias ls): the jobs, as squeue shows them.
 #include <iostream>
 
+#include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/job_view.h"
@@ -48,10 +49,10 @@ int RunQueue(const Args& args) {
   std::string target = "/api/v1/jobs";
   std::string sep = "?";
   if (!phases.empty()) {
-    target += sep + "phase=" + UrlEncode(phases);
+    target += sep + "phase=" + PercentEncode(phases);
     sep = "&";
   }
-  if (vm.count("user")) target += sep + "user=" + UrlEncode(vm["user"].as<std::string>());
+  if (vm.count("user")) target += sep + "user=" + PercentEncode(vm["user"].as<std::string>());
 
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
