@@ -145,7 +145,9 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     const int64_t wanted = std::max<int64_t>(0, job.tasks_wanted);
     if (wanted == 0) continue;
     int64_t limit_s = job.time_limit_s;
-    if (limit_s <= 0 && limits != nullptr) limit_s = limits->max_time_s;
+    if (limit_s <= 0 && limits != nullptr) {
+      limit_s = limits->default_time_s > 0 ? limits->default_time_s : limits->max_time_s;
+    }
     const int64_t duration =
         job.duration_ms >= 0 ? job.duration_ms : (limit_s > 0 ? limit_s * 1000 : kNever);
     const std::vector<uint8_t>* mask = queues.Mask(job.queue);

@@ -70,9 +70,24 @@ Status ValidateSchedulerConfig(const SchedulerConfig& config) {
     if (!names.insert(q.name).second) {
       return Status::Invalid(field + ".name", "duplicate queue \"" + q.name + "\"");
     }
-    if (q.max_time_s < 0 || q.max_cores_per_job < 0 || q.max_nodes_per_job < 0 ||
-        q.max_running_jobs_per_user < 0) {
-      return Status::Invalid(field, "limits must be >= 0 (0 = none) in queue \"" + q.name + "\"");
+    struct Limit {
+      const char* key;
+      int64_t value;
+    };
+    for (const Limit& l : {Limit{"maxTime", q.max_time_s}, Limit{"defaultTime", q.default_time_s},
+                           Limit{"maxCoresPerJob", q.max_cores_per_job},
+                           Limit{"maxNodesPerJob", q.max_nodes_per_job},
+                           Limit{"maxRunningJobsPerUser", q.max_running_jobs_per_user},
+                           Limit{"priority", q.priority}}) {
+      if (l.value < 0) {
+        return Status::Invalid(field + "." + l.key,
+                               "must be >= 0 (0 = none) (got " + std::to_string(l.value) + ")");
+      }
+    }
+    if (q.max_time_s > 0 && q.default_time_s > q.max_time_s) {
+      return Status::Invalid(field + ".defaultTime",
+                             "must not exceed maxTime (" + std::to_string(q.default_time_s) +
+                                 " s > " + std::to_string(q.max_time_s) + " s)");
     }
   }
   return Status::Ok();

@@ -154,11 +154,13 @@ struct ClusterSnapshot {
 // Per-queue (partition) limits the scheduler enforces within a pass.
 struct QueueLimits {
   std::string name;
-  std::vector<std::string> nodes;         // node names of the partition; empty = every node
-  int64_t max_time_s = 0;                 // 0 = no limit
-  int64_t max_cores_per_job = 0;          // 0 = no limit
-  int32_t max_nodes_per_job = 0;          // 0 = no limit
+  std::vector<std::string> nodes;  // node names of the partition; empty = every node
+  int64_t max_time_s = 0;          // 0 = no limit
+  int64_t default_time_s = 0;      // planned run time of a job without a limit; 0 = max_time_s
+  int64_t max_cores_per_job = 0;   // 0 = no limit
+  int32_t max_nodes_per_job = 0;   // 0 = no limit
   int32_t max_running_jobs_per_user = 0;  // 0 = no limit
+  int32_t priority = 0;  // the queue's tier for multifactor priority (queue/multifactor.h)
   // What happens to this queue's running jobs when a higher-priority job needs
   // their cores: kOff (never preempted), kRequeue or kCancel.
   PreemptMode preempt = PreemptMode::kOff;
