@@ -98,6 +98,13 @@ TaskEndEffect RecordTaskEnd(Job& job, const Task& task, int64_t now_ms) {
   return effect;
 }
 
+void RecordTaskRequeued(Job& job, const Task& task) {
+  JobStatus& st = job.status;
+  st.active = std::max<int64_t>(0, st.active - 1);
+  if (IsTerminal(st.phase)) return;
+  st.failed_indexes_pending.Insert(task.spec.index);
+}
+
 bool CancelJob(Job& job, int64_t now_ms) {
   if (IsTerminal(job.status.phase)) return false;
   Finish(job, JobPhase::kCancelled, now_ms, "cancelled");

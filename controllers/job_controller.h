@@ -37,6 +37,11 @@ struct TaskEndEffect {
 // returns the effect. Idempotence is the caller's duty: call once per task.
 TaskEndEffect RecordTaskEnd(Job& job, const Task& task, int64_t now_ms);
 
+// Records that a task of `job` was preempted to make room for another job and
+// is to run again: its index goes back to the queue, and it counts neither as
+// a failure nor against backoffLimit.
+void RecordTaskRequeued(Job& job, const Task& task);
+
 // Records that a task of `job` was created (placed) at now_ms.
 void RecordTaskStart(Job& job, int64_t now_ms);
 

@@ -109,6 +109,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     if (IsTerminal(task.status.phase)) continue;
     const Job& job = jobs_.at(task.spec.job_id);
     if (IsTerminal(job.status.phase)) {
+      terminating_.emplace(name, scheduler::PreemptMode::kOff);
       channels_[task.spec.node].AppendKill(name, kCancelGraceMs);
     } else if (task.status.phase == TaskPhase::kAssigned) {
       channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node));
@@ -227,7 +228,9 @@ void ClusterState::KillActiveTasks(uint64_t job_id, int64_t grace_ms) {
   if (it == job_tasks_.end()) return;
   for (const std::string& name : it->second) {
     const Task& t = tasks_.at(name);
-    if (!IsTerminal(t.status.phase)) channels_[t.spec.node].AppendKill(name, grace_ms);
+    if (IsTerminal(t.status.phase)) continue;
+    terminating_.emplace(name, scheduler::PreemptMode::kOff);
+    channels_[t.spec.node].AppendKill(name, grace_ms);
   }
 }
 
@@ -337,6 +340,16 @@ void ClusterState::Release(const Task& task) {
 void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   (task.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
                                              : counters_.tasks_running)--;
+  auto killed = terminating_.find(task.metadata.name);
+  bool requeue = false;
+  if (killed != terminating_.end()) {
+    requeue = killed->second == scheduler::PreemptMode::kRequeue && phase != TaskPhase::kSucceeded;
+    terminating_.erase(killed);
+  }
+  if (requeue) {
+    phase = TaskPhase::kCancelled;
+    task.status.message = "preempted; its index runs again";
+  }
   task.status.phase = phase;
   if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
   Release(task);
@@ -348,6 +361,18 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
     next_attempt_[{task.spec.job_id, task.spec.index}] = task.spec.attempt + 1;
   }
   Job& job = jobs_.at(task.spec.job_id);
+  if (task.status.start_time_ms > 0) {
+    double seconds = (task.status.finish_time_ms - task.status.start_time_ms) / 1000.0;
+    fair_share_.AddUsage(job.owner.user, job.spec.queue,
+                         std::max(0.0, seconds) * static_cast<double>(task.spec.cores.size()),
+                         now_ms);
+  }
+  if (requeue) {
+    controllers::RecordTaskRequeued(job, task);
+    TouchJob(job);
+    needs_scheduling_ = true;
+    return;
+  }
   JobPhase before = job.status.phase;
   auto effect = controllers::RecordTaskEnd(job, task, now_ms);
   if (job.status.phase != before) {
@@ -423,7 +448,7 @@ void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) 
   }
 }
 
-void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
+void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
                                        std::vector<scheduler::PendingJob>* pending) const {
   for (const auto& [name, node] : nodes_) {
     scheduler::NodeSnapshot snap;
@@ -449,6 +474,12 @@ void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
           task.status.start_time_ms ? task.status.start_time_ms : task.metadata.creation_time_ms;
       r.expected_end_ms =
           job.spec.task.time_limit_s > 0 ? start + job.spec.task.time_limit_s * 1000 : 0;
+      r.task = name;
+      r.priority = EffectivePriority(job, now_ms);
+      r.queue = job.spec.queue;
+      r.start_ms = start;
+      r.gang = job.spec.gang;
+      r.terminating = terminating_.count(name) > 0;
       cluster->running.push_back(std::move(r));
     }
   }
@@ -458,7 +489,7 @@ void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
     if (wanted <= 0) continue;
     scheduler::PendingJob p;
     p.job_id = id;
-    p.priority = job.spec.priority;
+    p.priority = EffectivePriority(job, now_ms);
     p.submit_time_ms = job.metadata.creation_time_ms;
     p.tasks_wanted = wanted;
     p.cpus_per_task = job.spec.task.resources.cpus;
@@ -476,6 +507,46 @@ void ClusterState::BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
     p.queue = job.spec.queue;
     pending->push_back(std::move(p));
   }
+}
+
+int32_t ClusterState::EffectivePriority(const Job& job, int64_t now_ms) const {
+  if (!config_.priority) return job.spec.priority;
+  queue::JobPriorityInput in;
+  in.submit_time_ms = job.metadata.creation_time_ms;
+  in.cores = static_cast<int64_t>(job.spec.task.resources.cpus) * job.spec.parallelism;
+  in.job_priority = job.spec.priority;
+  in.user = job.owner.user;
+  for (const auto& q : config_.scheduler.queues) {
+    in.max_queue_priority = std::max(in.max_queue_priority, q.priority);
+    if (q.name == job.spec.queue) in.queue_priority = q.priority;
+  }
+  int64_t cluster_cores = 0;
+  for (const auto& [name, node] : nodes_) {
+    cluster_cores += static_cast<int64_t>(node.status.topology.cores.size());
+  }
+  return queue::MultifactorPriority(in, *config_.priority, fair_share_,
+                                    std::max<int64_t>(1, cluster_cores), now_ms);
+}
+
+void ClusterState::Preempt(const scheduler::Preemption& victim, int64_t now_ms) {
+  auto task = tasks_.find(victim.task);
+  if (task == tasks_.end() || IsTerminal(task->second.status.phase)) return;
+  if (terminating_.count(victim.task)) return;
+  if (victim.mode == scheduler::PreemptMode::kCancel) {
+    Job& job = jobs_.at(victim.job_id);
+    JobPhase before = job.status.phase;
+    if (controllers::CancelJob(job, now_ms)) {
+      job.status.message = "preempted by job " + std::to_string(victim.preemptor);
+      CountJobPhase(before, -1);
+      CountJobPhase(JobPhase::kCancelled, +1);
+      unfinished_jobs_.erase(job.id);
+      TouchJob(job);
+      KillActiveTasks(job.id, kCancelGraceMs);
+    }
+    return;
+  }
+  terminating_[victim.task] = victim.mode;
+  channels_[victim.node].AppendKill(victim.task, kCancelGraceMs);
 }
 
 Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
@@ -554,6 +625,7 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     channels_[p.node].AppendLaunch(LaunchInstruction(it->second, job, nodelist));
     ++created;
   }
+  for (const auto& victim : decision.preemptions) Preempt(victim, now_ms);
   for (const auto& v : decision.pending) {
     auto jit = jobs_.find(v.job_id);
     if (jit == jobs_.end()) continue;

@@ -19,6 +19,7 @@
 #include "api/node.h"
 #include "api/status.h"
 #include "api/task.h"
+#include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
 #include "db/store.h"
@@ -51,7 +52,8 @@ struct StateCounters {
 
 class ClusterState {
  public:
-  explicit ClusterState(std::string epoch) : epoch_(std::move(epoch)) {}
+  explicit ClusterState(std::string epoch, DaemonConfig config = {})
+      : epoch_(std::move(epoch)), config_(std::move(config)), fair_share_(config_.fair_share) {}
 
   // Rebuilds everything from the store (at start-up, before serving).
   Status Load(db::Store& store, int64_t now_ms);
@@ -85,10 +87,13 @@ class ClusterState {
 
   // --- scheduling
   // What the scheduler needs: the nodes, the running tasks, the pending jobs.
-  void BuildSchedulerInput(scheduler::ClusterSnapshot* cluster,
+  void BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
                            std::vector<scheduler::PendingJob>* pending) const;
   // Creates the tasks of the decision's placements and queues their launch;
-  // records pending reasons. Returns the number of tasks created.
+  // kills the victims of its preemptions (see scheduler/schedule.h for the
+  // contract: requeued victims run again without counting a failure; the
+  // placements that need their cores wait for a later pass); records pending
+  // reasons. Returns the number of tasks created.
   int64_t ApplyDecision(const scheduler::Decision& decision, int64_t now_ms);
   bool needs_scheduling() const { return needs_scheduling_; }
   void clear_needs_scheduling() { needs_scheduling_ = false; }
@@ -99,6 +104,10 @@ class ClusterState {
   void FlushChannels(int64_t now_ms);
 
   const StateCounters& counters() const { return counters_; }
+  const scheduler::SchedulerConfig& scheduler_config() const { return config_.scheduler; }
+  // A job's priority on the scheduler's scale: multifactor when configured,
+  // else its own spec.priority.
+  int32_t EffectivePriority(const Job& job, int64_t now_ms) const;
   const std::string& epoch() const { return epoch_; }
 
  private:
@@ -116,10 +125,16 @@ class ClusterState {
   // Ends an active task (Succeeded/Failed/Cancelled/Lost) and lets its job react.
   void EndTask(Task& task, TaskPhase phase, int64_t now_ms);
   void KillActiveTasks(uint64_t job_id, int64_t grace_ms);
+  void Preempt(const scheduler::Preemption& victim, int64_t now_ms);
   Json LaunchInstruction(const Task& task, const Job& job, const std::string& nodelist) const;
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;
+  DaemonConfig config_;
+  queue::FairShare fair_share_;  // decayed core-seconds per user, from finished tasks
+  // Tasks being killed, and why: kRequeue/kCancel for preemption victims,
+  // kOff for tasks of cancelled or finished jobs.
+  std::map<std::string, scheduler::PreemptMode> terminating_;
   uint64_t next_job_id_ = 1;
   int64_t resource_version_ = 0;
   std::map<uint64_t, Job> jobs_;

@@ -12,6 +12,7 @@
 #include "api/http_server.h"
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/cluster_state.h"
+#include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
 #include "db/store.h"
@@ -43,7 +44,7 @@ bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string store_url, listen, socket_path, state_dir, token_file;
+  std::string store_url, listen, socket_path, state_dir, token_file, config_file;
   int64_t heartbeat_timeout_ms = 30'000;
   int io_threads = 2;
   po::options_description opts("droverd options");
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
       "Unix socket to serve the API on (default: STATE/droverd.sock)")(
       "token-file", po::value(&token_file)->default_value(""),
       "bearer tokens, lines of \"TOKEN ROLE USER UID GID\"")(
+      "config", po::value(&config_file)->default_value(""),
+      "scheduler policy, queues, priority weights (YAML; see docs/admin.md)")(
       "heartbeat-timeout-ms", po::value(&heartbeat_timeout_ms)->default_value(30'000),
       "a node silent this long is NotReady and its tasks are Lost")(
       "io-threads", po::value(&io_threads)->default_value(2), "HTTP I/O threads");
@@ -105,12 +108,21 @@ int main(int argc, char** argv) {
     }
     tokens = std::move(*t);
   }
+  DaemonConfig config;
+  if (!config_file.empty()) {
+    auto c = LoadDaemonConfig(config_file);
+    if (!c.ok()) {
+      std::cerr << "droverd: bad configuration: " << c.status().ToString() << "\n";
+      return 2;
+    }
+    config = std::move(*c);
+  }
   auto store = db::OpenStore(store_url);
   if (!store.ok()) {
     std::cerr << "droverd: cannot open store: " << store.status().ToString() << "\n";
     return 1;
   }
-  ClusterState state(RandomEpoch());
+  ClusterState state(RandomEpoch(), std::move(config));
   Status loaded = state.Load(**store, NowMs());
   if (!loaded.ok()) {
     std::cerr << "droverd: cannot load state: " << loaded.ToString() << "\n";

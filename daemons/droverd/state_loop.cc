@@ -84,11 +84,12 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     auto start = std::chrono::steady_clock::now();
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
-    state_.BuildSchedulerInput(&cluster, &pending);
+    state_.BuildSchedulerInput(now, &cluster, &pending);
     bool any_schedulable = std::any_of(cluster.nodes.begin(), cluster.nodes.end(),
                                        [](const auto& n) { return n.schedulable; });
     if (!pending.empty() && any_schedulable) {
-      scheduler::Decision decision = scheduler::Schedule(cluster, pending, now);
+      scheduler::Decision decision =
+          scheduler::Schedule(cluster, pending, now, state_.scheduler_config());
       state_.ApplyDecision(decision, now);
     }
     double seconds = SecondsSince(start);

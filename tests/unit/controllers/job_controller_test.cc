@@ -112,6 +112,19 @@ TEST(JobControllerTest, CancelIsOnceAndStopsWanting) {
   EXPECT_EQ(j.status.phase, JobPhase::kCancelled);
 }
 
+TEST(JobControllerTest, RequeuedTaskRunsAgainWithoutCountingAFailure) {
+  Job j = MakeJob(2, 2, CompletionMode::kIndexed, /*backoff=*/0);
+  ClaimNextIndex(j);
+  RecordTaskStart(j, 1);
+  ClaimNextIndex(j);
+  RecordTaskStart(j, 1);
+  RecordTaskRequeued(j, Ended(1, TaskPhase::kCancelled));
+  EXPECT_EQ(j.status.failed, 0);
+  EXPECT_EQ(j.status.phase, JobPhase::kRunning);
+  ASSERT_EQ(TasksWanted(j), 1);
+  EXPECT_EQ(ClaimNextIndex(j), 1);
+}
+
 TEST(JobControllerTest, MillionTaskArrayIsOneRecord) {
   Job j = MakeJob(1'000'000, 64, CompletionMode::kIndexed);
   for (int64_t i = 0; i < 1000; ++i) {

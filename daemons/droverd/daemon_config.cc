@@ -1,0 +1,51 @@
+#include "daemons/droverd/daemon_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "api/yaml_codec.h"
+#include "queue/config_json.h"
+#include "scheduler/config_json.h"
+
+namespace drover::droverd {
+
+Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
+  auto docs = ParseYamlDocuments(text);  // JSON is YAML too
+  if (!docs.ok()) return docs.status();
+  DaemonConfig config;
+  if (docs->empty()) return config;
+  if (docs->size() > 1) return Status::Invalid("", "want one document, got several");
+  const Json& root = docs->front();
+  if (!root.is_object()) return Status::Invalid("", "must be a mapping");
+  for (const auto& [key, value] : root.items()) {
+    if (key == "scheduler") {
+      auto s = scheduler::SchedulerConfigFromJson(value);
+      if (!s.ok()) return s.status();
+      config.scheduler = std::move(*s);
+    } else if (key == "priority") {
+      auto p = queue::PriorityWeightsFromJson(value);
+      if (!p.ok()) return p.status();
+      config.priority = *p;
+    } else if (key == "fairShare") {
+      auto f = queue::FairShareConfigFromJson(value);
+      if (!f.ok()) return f.status();
+      config.fair_share = *f;
+    } else {
+      return Status::Invalid(key, "unknown section (known: scheduler, priority, fairShare)");
+    }
+  }
+  return config;
+}
+
+Result<DaemonConfig> LoadDaemonConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("config file " + path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = DaemonConfigFromText(text.str());
+  if (!config.ok())
+    return Status::Invalid(path + ": " + config.status().field(), config.status().message());
+  return config;
+}
+
+}  // namespace drover::droverd

@@ -1,0 +1,35 @@
+// droverd's configuration file (--config FILE, YAML or JSON):
+//
+//   scheduler:            # scheduler/config_json.h: policy, reservationDepth, queues
+//     policy: easy
+//     queues:
+//       - {name: batch, maxTime: "2-00:00:00", preempt: requeue}
+//   priority:             # queue/config_json.h; present = multifactor priority,
+//     fairShare: 10000    #   absent = a job's own spec.priority, then submit time
+//   fairShare:
+//     halfLife: "7-00:00:00"
+//
+// Loaded and validated once at start-up; an error names the field and the rule.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "api/status.h"
+#include "queue/fair_share.h"
+#include "queue/multifactor.h"
+#include "scheduler/schedule.h"
+
+namespace drover::droverd {
+
+struct DaemonConfig {
+  scheduler::SchedulerConfig scheduler;
+  std::optional<queue::PriorityWeights> priority;
+  queue::FairShareConfig fair_share;
+};
+
+// Errors: NotFound for an unreadable file; InvalidArgument naming the field.
+Result<DaemonConfig> LoadDaemonConfig(const std::string& path);
+Result<DaemonConfig> DaemonConfigFromText(const std::string& text);
+
+}  // namespace drover::droverd

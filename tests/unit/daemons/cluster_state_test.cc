@@ -1,0 +1,189 @@
+// droverd's state machine driven directly: submit, schedule, reports,
+// preemption, fair-share. The integration tests run the same through real
+// processes; these pin the rules down one at a time.
+#include "daemons/droverd/cluster_state.h"
+
+#include <gtest/gtest.h>
+
+namespace drover::droverd {
+namespace {
+
+Node MakeNode(const std::string& name, int cores) {
+  Node n;
+  n.metadata.name = name;
+  n.status.address = "127.0.0.1:1";
+  for (int c = 0; c < cores; ++c) n.status.topology.cores.push_back({c, 0, 0, {c}});
+  n.status.topology.memory_bytes = 8LL << 30;
+  return n;
+}
+
+Job MakeJob(const std::string& name, int64_t tasks, int32_t priority = 0,
+            const std::string& queue = "default") {
+  Job j;
+  j.metadata.name = name;
+  j.spec.completions = tasks;
+  j.spec.parallelism = tasks;
+  j.spec.completion_mode = CompletionMode::kIndexed;
+  j.spec.priority = priority;
+  j.spec.queue = queue;
+  j.spec.task.command = {"/bin/true"};
+  return j;
+}
+
+Caller User(const std::string& name, uint32_t uid) { return Caller{Role::kUser, name, uid, uid}; }
+
+class ClusterStateTest : public ::testing::Test {
+ protected:
+  explicit ClusterStateTest(DaemonConfig config = {}) : state_("epoch", std::move(config)) {}
+
+  void SetUp() override { ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok()); }
+
+  uint64_t Submit(Job job, const Caller& caller = User("alice", 1000)) {
+    auto r = state_.SubmitJob(std::move(job), caller, now_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)->id : 0;
+  }
+
+  // One scheduling pass, as the state loop runs it.
+  scheduler::Decision Pass() {
+    scheduler::ClusterSnapshot cluster;
+    std::vector<scheduler::PendingJob> pending;
+    state_.BuildSchedulerInput(now_, &cluster, &pending);
+    auto d = scheduler::Schedule(cluster, pending, now_, state_.scheduler_config());
+    state_.ApplyDecision(d, now_);
+    return d;
+  }
+
+  std::vector<const Task*> Active(uint64_t job) {
+    std::vector<const Task*> out;
+    for (const Task* t : state_.TasksOfJob(job)) {
+      if (!IsTerminal(t->status.phase)) out.push_back(t);
+    }
+    return out;
+  }
+
+  void Report(const Task* t, TaskPhase phase, int exit_code = 0) {
+    TaskReport r;
+    r.task = t->metadata.name;
+    r.phase = phase;
+    r.exit_code = exit_code;
+    ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+  }
+
+  int64_t now_ = 1'000'000;
+  ClusterState state_;
+};
+
+TEST_F(ClusterStateTest, PlacesTasksLazilyAndNeverOverCommits) {
+  uint64_t id = Submit(MakeJob("big", 1000));
+  Pass();
+  EXPECT_EQ(Active(id).size(), 4u) << "4 cores, 1 core per task";
+  EXPECT_EQ(state_.TasksOfJob(id).size(), 4u) << "tasks exist only once placed";
+  Pass();
+  EXPECT_EQ(Active(id).size(), 4u);
+  Report(Active(id)[0], TaskPhase::kSucceeded);
+  Pass();
+  EXPECT_EQ(Active(id).size(), 4u);
+  EXPECT_EQ(state_.FindJob(id)->status.completed_indexes.Count(), 1);
+}
+
+TEST_F(ClusterStateTest, MutationsCoalescePerObjectAndBatch) {
+  uint64_t id = Submit(MakeJob("a", 2));
+  Pass();
+  auto batch = state_.TakeMutations();
+  int jobs = 0, tasks = 0;
+  for (const auto& m : batch) {
+    jobs += m.kind == "job";
+    tasks += m.kind == "task";
+  }
+  EXPECT_EQ(jobs, 1) << "the job changed three times but is written once";
+  EXPECT_EQ(tasks, 2);
+  EXPECT_TRUE(state_.TakeMutations().empty());
+  (void)id;
+}
+
+TEST_F(ClusterStateTest, ReportsFromTheWrongNodeOrForUnknownTasksChangeNothing) {
+  ASSERT_TRUE(state_.RegisterNode(MakeNode("n2", 4), now_).ok());
+  uint64_t id = Submit(MakeJob("a", 1));
+  Pass();
+  (void)state_.TakeMutations();
+  const Task* t = Active(id)[0];
+  TaskReport r{.task = t->metadata.name, .phase = TaskPhase::kFailed, .exit_code = 1};
+  std::string other = t->spec.node == "n1" ? "n2" : "n1";
+  EXPECT_EQ(state_.ApplyReport(other, r, now_).code(), StatusCode::kPermissionDenied);
+  r.task = "77_0.0";
+  EXPECT_EQ(state_.ApplyReport("n1", r, now_).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(state_.TakeMutations().empty());
+  EXPECT_EQ(state_.FindJob(id)->status.failed, 0);
+}
+
+class PreemptionTest : public ClusterStateTest {
+ protected:
+  static DaemonConfig Config() {
+    DaemonConfig c;
+    scheduler::QueueLimits low;
+    low.name = "scavenger";
+    low.preempt = scheduler::PreemptMode::kRequeue;
+    c.scheduler.queues.push_back(low);
+    return c;
+  }
+  PreemptionTest() : ClusterStateTest(Config()) {}
+};
+
+TEST_F(PreemptionTest, RequeuedVictimsRunAgainWithoutCountingAFailure) {
+  uint64_t low = Submit(MakeJob("low", 4, /*priority=*/0, "scavenger"));
+  Pass();
+  ASSERT_EQ(Active(low).size(), 4u);
+  for (const Task* t : Active(low)) Report(t, TaskPhase::kRunning);
+  uint64_t high = Submit(MakeJob("high", 2, /*priority=*/100));
+  auto d = Pass();
+  ASSERT_EQ(d.preemptions.size(), 2u) << "the cheapest set: two victims for two tasks";
+  EXPECT_TRUE(Active(high).empty()) << "the victims' cores are still busy";
+  // A second pass must not pick more victims for the same job.
+  EXPECT_TRUE(Pass().preemptions.empty());
+  // The victims exit (killed by signal); the high job then starts.
+  for (const auto& v : d.preemptions) {
+    TaskReport r{.task = v.task, .phase = TaskPhase::kFailed, .signal = 15};
+    ASSERT_TRUE(state_.ApplyReport(v.node, r, now_).ok());
+    EXPECT_EQ(state_.FindTask(v.task)->status.phase, TaskPhase::kCancelled);
+  }
+  Pass();
+  EXPECT_EQ(Active(high).size(), 2u);
+  const Job* victim = state_.FindJob(low);
+  EXPECT_EQ(victim->status.failed, 0);
+  EXPECT_EQ(victim->status.phase, JobPhase::kRunning);
+  EXPECT_EQ(victim->status.failed_indexes_pending.Count(), 2) << "their indexes wait to rerun";
+}
+
+class FairShareTest : public ClusterStateTest {
+ protected:
+  static DaemonConfig Config() {
+    DaemonConfig c;
+    c.priority = queue::PriorityWeights{};
+    c.priority->age = 0;
+    c.priority->job_size = 0;
+    return c;
+  }
+  FairShareTest() : ClusterStateTest(Config()) {}
+};
+
+TEST_F(FairShareTest, TheUserWhoUsedLessGoesFirst) {
+  // alice uses the whole node for an hour.
+  uint64_t hog = Submit(MakeJob("hog", 4), User("alice", 1000));
+  Pass();
+  for (const Task* t : Active(hog)) Report(t, TaskPhase::kRunning);
+  now_ += 3'600'000;
+  for (const Task* t : Active(hog)) Report(t, TaskPhase::kSucceeded);
+  // Then both want the node; bob submitted later but has used nothing.
+  uint64_t a = Submit(MakeJob("a", 4), User("alice", 1000));
+  now_ += 1000;
+  uint64_t b = Submit(MakeJob("b", 4), User("bob", 1001));
+  EXPECT_GT(state_.EffectivePriority(*state_.FindJob(b), now_),
+            state_.EffectivePriority(*state_.FindJob(a), now_));
+  Pass();
+  EXPECT_EQ(Active(b).size(), 4u);
+  EXPECT_TRUE(Active(a).empty());
+}
+
+}  // namespace
+}  // namespace drover::droverd

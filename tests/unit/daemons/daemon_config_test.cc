@@ -1,0 +1,59 @@
+#include "daemons/droverd/daemon_config.h"
+
+#include <gtest/gtest.h>
+
+namespace drover::droverd {
+namespace {
+
+TEST(DaemonConfigTest, EmptyFileMeansDefaults) {
+  auto c = DaemonConfigFromText("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->scheduler.policy, "easy");
+  EXPECT_FALSE(c->priority.has_value());
+}
+
+TEST(DaemonConfigTest, ReadsEverySection) {
+  auto c = DaemonConfigFromText(R"(
+scheduler:
+  policy: conservative
+  queues:
+    - {name: batch, maxTime: "1:00:00", preempt: requeue}
+    - {name: urgent, priority: 10}
+priority:
+  weightFairShare: 5000
+fairShare:
+  halfLife: "1-00:00:00"
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->scheduler.policy, "conservative");
+  ASSERT_EQ(c->scheduler.queues.size(), 2u);
+  EXPECT_EQ(c->scheduler.queues[0].max_time_s, 3600);
+  EXPECT_EQ(c->scheduler.queues[0].preempt, scheduler::PreemptMode::kRequeue);
+  ASSERT_TRUE(c->priority.has_value());
+  EXPECT_EQ(c->priority->fair_share, 5000);
+  EXPECT_EQ(c->fair_share.half_life_s, 86400);
+}
+
+TEST(DaemonConfigTest, ErrorsNameTheField) {
+  struct Case {
+    const char* text;
+    const char* field_prefix;
+  };
+  const Case cases[] = {
+      {"schedular: {}", "schedular"},
+      {"scheduler: {policy: lottery}", "scheduler.policy"},
+      {"priority: {weightAge: -5}", "priority.weightAge"},
+      {"fairShare: {halfLife: soon}", "fairShare.halfLife"},
+      {"scheduler: {queues: [{name: a, bogus: 1}]}", "scheduler.queues"},
+  };
+  for (const Case& c : cases) {
+    auto r = DaemonConfigFromText(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.text;
+    EXPECT_EQ(r.status().field().rfind(c.field_prefix, 0), 0u)
+        << c.text << " -> " << r.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace drover::droverd
