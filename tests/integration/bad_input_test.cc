@@ -1,5 +1,10 @@
 // Bad input gets a clear error naming the problem and changes nothing.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "tests/support/local_cluster.h"
 
@@ -109,6 +114,29 @@ TEST_F(BadInputTest, GarbageAndStaleNodeReportsCannotCorruptAJob) {
   EXPECT_EQ((*after)["status"]["phase"], "Succeeded");
   EXPECT_EQ((*after)["status"]["failed"], 0);
   EXPECT_EQ((*after)["status"]["succeeded"], 2);
+}
+
+}  // namespace
+}  // namespace drover::testing
+
+namespace drover::testing {
+namespace {
+
+TEST(DroverdStartupTest, BadConfigurationStopsDroverdNamingTheField) {
+  std::string dir = ::testing::TempDir() + "/drover-badconfig";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/droverd.yaml") << "scheduler:\n  policy: lottery\n";
+  std::string cmd = BinDir() + "/droverd --state-dir " + dir + " --listen 127.0.0.1:0 --config " +
+                    dir + "/droverd.yaml 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = ::pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_NE(out.find("scheduler.policy"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
