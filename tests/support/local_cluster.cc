@@ -99,10 +99,23 @@ LocalCluster::~LocalCluster() { Stop(); }
 Status LocalCluster::StartDroverd() {
   if (port_ == 0) port_ = FreePort();
   std::string store = options_.store.empty() ? "sqlite:" + dir_ + "/drover.db" : options_.store;
-  droverd_ = Spawn({bin_dir_ + "/droverd", "--state-dir", dir_, "--store", store, "--listen",
-                    "127.0.0.1:" + std::to_string(port_), "--token-file", dir_ + "/tokens",
-                    "--heartbeat-timeout-ms", std::to_string(options_.heartbeat_timeout_ms)},
-                   dir_ + "/droverd.log");
+  std::vector<std::string> argv = {bin_dir_ + "/droverd",
+                                   "--state-dir",
+                                   dir_,
+                                   "--store",
+                                   store,
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--token-file",
+                                   dir_ + "/tokens",
+                                   "--heartbeat-timeout-ms",
+                                   std::to_string(options_.heartbeat_timeout_ms)};
+  if (!options_.config.empty()) {
+    std::ofstream(dir_ + "/droverd.yaml") << options_.config;
+    argv.push_back("--config");
+    argv.push_back(dir_ + "/droverd.yaml");
+  }
+  droverd_ = Spawn(argv, dir_ + "/droverd.log");
   if (droverd_ < 0) return Status::Internal("cannot start droverd from " + bin_dir_);
   HttpClient client("unix:" + dir_ + "/droverd.sock");
   for (int i = 0; i < 300; ++i) {

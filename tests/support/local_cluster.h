@@ -23,6 +23,7 @@ struct LocalClusterOptions {
   std::string store;  // default: sqlite in the cluster dir
   int64_t heartbeat_timeout_ms = 30'000;
   int64_t node_heartbeat_ms = 2'000;
+  std::string config;  // droverd's --config file content (YAML); empty = none
 };
 
 class LocalCluster {
