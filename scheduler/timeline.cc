@@ -108,9 +108,12 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
                                                    int64_t duration_ms,
                                                    const std::vector<uint8_t>* allowed,
                                                    const TasksOnNode* already) const {
+  // `nodes` = N spreads the tasks over exactly N nodes, ceil(tasks / N) each
+  // at most (as PlaceTasks does): a node holds no more, and N nodes must do.
+  const int64_t per_node = job.nodes > 0 ? (tasks + job.nodes - 1) / job.nodes : kNever;
   // The job's own tasks already on a node count against ntasks_per_node.
   auto cap_of = [&](int32_t n, int64_t free_cores, int64_t free_memory) {
-    int64_t k = Capacity(pool_, n, job, free_cores, free_memory);
+    int64_t k = std::min(per_node, Capacity(pool_, n, job, free_cores, free_memory));
     if (already != nullptr && job.ntasks_per_node > 0) {
       auto it = already->find(n);
       if (it != already->end())
@@ -213,17 +216,34 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
             order.push_back(n);
           }
         }
-        std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        auto busy_now_first = [&](int32_t a, int32_t b) {
           return win_cores[a] - pool_.free_cores(a) > win_cores[b] - pool_.free_cores(b);
-        });
-        int64_t left = tasks;
-        for (int32_t n : order) {
-          if (left == 0) break;
-          const int64_t k = std::min(left, cap_of(n, win_cores[n], win_memory[n]));
-          plan.tasks_on_node.emplace_back(n, k);
-          left -= k;
+        };
+        bool fits = true;
+        if (job.nodes > 0) {
+          // Exactly N nodes: the roomiest N must hold every task.
+          std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+            const int64_t ka = cap_of(a, win_cores[a], win_memory[a]);
+            const int64_t kb = cap_of(b, win_cores[b], win_memory[b]);
+            return ka != kb ? ka > kb : busy_now_first(a, b);
+          });
+          if (static_cast<int64_t>(order.size()) > job.nodes) order.resize(job.nodes);
+          int64_t room = 0;
+          for (int32_t n : order) room += cap_of(n, win_cores[n], win_memory[n]);
+          fits = room >= tasks;
+        } else {
+          std::stable_sort(order.begin(), order.end(), busy_now_first);
         }
-        return plan;
+        if (fits) {
+          int64_t left = tasks;
+          for (int32_t n : order) {
+            if (left == 0) break;
+            const int64_t k = std::min(left, cap_of(n, win_cores[n], win_memory[n]));
+            plan.tasks_on_node.emplace_back(n, k);
+            left -= k;
+          }
+          return plan;
+        }
       }
       for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
         win_cores[it->node] = it->wc;
@@ -231,10 +251,12 @@ std::optional<PlannedStart> Timeline::FindEarliest(const PendingJob& job, int64_
         run_cores[it->node] = it->rc;
         run_memory[it->node] = it->rm;
       }
-      // With one node (and usually), the state at fail_time itself lacks room,
-      // so any start up to fail_time fails too: jump past it.
-      start = fail_time;
-      if (next < events.size() && events[next].time <= start) continue;
+      if (fail_time >= 0) {
+        // With one node (and usually), the state at fail_time itself lacks room,
+        // so any start up to fail_time fails too: jump past it.
+        start = fail_time;
+        if (next < events.size() && events[next].time <= start) continue;
+      }
     }
     if (next >= events.size()) return std::nullopt;
     start = std::max(start, events[next].time);

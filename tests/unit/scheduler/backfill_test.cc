@@ -180,3 +180,38 @@ TEST(BackfillTest, NodesCountKeepsAGangOnExactlyThatManyNodes) {
 
 }  // namespace
 }  // namespace drover::scheduler
+
+namespace drover::scheduler {
+namespace {
+
+TEST(BackfillTest, ReservationOfAJobWithNodesPlansOnExactlyThatManyNodes) {
+  // Three 4-core nodes; 8 cores free now but spread 2 + 4 + 2. A gang of 8
+  // over exactly 2 nodes needs two whole nodes: n1 at 100 s (not n3, 200 s).
+  ClusterSnapshot c;
+  for (const char* name : {"n1", "n2", "n3"}) c.nodes.push_back(MakeNode(name, 1, 1, 4));
+  c.nodes[0].core_busy = {true, true, false, false};
+  c.nodes[2].core_busy = {true, true, false, false};
+  RunningTask t;
+  t.job_id = 100;
+  t.node = "n1";
+  t.cores = {0, 1};
+  t.expected_end_ms = 100'000;
+  c.running.push_back(t);
+  t.job_id = 101;
+  t.node = "n3";
+  t.expected_end_ms = 200'000;
+  c.running.push_back(t);
+  PendingJob gang = MakeJob(1, 8, 1, true);
+  gang.nodes = 2;
+  gang.time_limit_s = 50;
+  Decision d = Schedule(c, {gang}, 0);
+  EXPECT_TRUE(d.placements.empty());
+  ASSERT_EQ(d.pending.size(), 1u);
+  EXPECT_EQ(d.pending[0].estimated_start_ms, 100'000);
+  std::map<std::string, int64_t> tasks;
+  for (const Reservation& r : d.reservations) tasks[r.node] += r.tasks;
+  EXPECT_EQ(tasks, (std::map<std::string, int64_t>{{"n1", 4}, {"n2", 4}}));
+}
+
+}  // namespace
+}  // namespace drover::scheduler
