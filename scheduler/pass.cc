@@ -125,6 +125,8 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
   TasksOnNode already;  // the job's tasks per node (ntasks_per_node, reservations)
 
   for (size_t i : order) {
+    // After FCFS stops, the rest only get verdicts: none wanted, nothing to do.
+    if (stopped && !options.report_pending) break;
     const PendingJob& job = pending[i];
     const QueueLimits* limits = queues.Find(job.queue);
     const bool user_limited = limits != nullptr && limits->max_running_jobs_per_user > 0;
