@@ -47,6 +47,7 @@ const Decision& Engine::Pass(const std::vector<PendingJob>& pending, int64_t now
     t.node = p.node;
     t.cores = p.cores;
     t.memory_bytes = p.memory_bytes;
+    t.numa_memory_bytes = p.numa_memory_bytes;
     t.start_ms = now_ms;
     t.expected_end_ms = ends_[k] == kNever ? 0 : ends_[k];
     running_.push_back(std::move(t));
@@ -65,7 +66,7 @@ void Engine::EndJob(uint64_t job_id) {
     }
     const int32_t n = running_node_[i];
     if (n >= 0 && pool_.schedulable(n)) {
-      pool_.Give(n, t.cores, t.memory_bytes);
+      pool_.Give(n, t.cores, t.memory_bytes, &t.numa_memory_bytes);
       timeline_.RemoveRelease(n, static_cast<int64_t>(t.cores.size()), t.memory_bytes,
                               t.expected_end_ms);
     }

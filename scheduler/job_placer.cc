@@ -11,6 +11,7 @@ struct Take {
   int32_t node;
   std::vector<int32_t> cores;
   int64_t memory;
+  std::vector<int64_t> numa_memory;  // bound jobs only
 };
 
 }  // namespace
@@ -31,6 +32,9 @@ int64_t PlaceTasks(NodePool& pool, const PendingJob& job, int64_t tasks, bool al
   std::unordered_map<int32_t, int64_t> on_node;  // tasks of this job per node
   if (bounds.already != nullptr && job.ntasks_per_node > 0) on_node = *bounds.already;
   NodeCaps* caps = bounds.caps;
+  // Memory bound to the cores' NUMA nodes: a node qualifies only with cores
+  // whose NUMA nodes have it (checked last: it chooses the cores).
+  const int64_t bound = job.memory_per_numa && !job.exclusive ? memory : 0;
 
   auto accept = [&](int32_t n) {
     if (bounds.allowed != nullptr && !(*bounds.allowed)[n]) return false;
@@ -44,12 +48,16 @@ int64_t PlaceTasks(NodePool& pool, const PendingJob& job, int64_t tasks, bool al
     if (caps != nullptr && (caps->cores[n] < need_cores || caps->memory[n] < need_memory)) {
       return false;
     }
-    if (!count_per_node) return true;
-    auto it = on_node.find(n);
-    const int64_t here = it == on_node.end() ? 0 : it->second;
-    if (here >= per_node_cap) return false;
-    if (job.nodes > 0 && static_cast<int64_t>(on_node.size()) >= job.nodes && here == 0) {
-      return false;
+    if (count_per_node) {
+      auto it = on_node.find(n);
+      const int64_t here = it == on_node.end() ? 0 : it->second;
+      if (here >= per_node_cap) return false;
+      if (job.nodes > 0 && static_cast<int64_t>(on_node.size()) >= job.nodes && here == 0) {
+        return false;
+      }
+    }
+    if (bound > 0 && pool.numa_tracked(n)) {
+      return !pool.ChooseCores(n, cpus, job.placement, bound).empty();
     }
     return true;
   };
@@ -87,7 +95,7 @@ int64_t PlaceTasks(NodePool& pool, const PendingJob& job, int64_t tasks, bool al
         caps->cores[n] -= static_cast<int32_t>(cores.size());
         caps->memory[n] -= node_memory;
       }
-      takes.push_back({n, std::move(cores), node_memory});
+      takes.push_back({n, std::move(cores), node_memory, {}});
       on_node[n] += k;
       placed += k;
       continue;
@@ -95,15 +103,16 @@ int64_t PlaceTasks(NodePool& pool, const PendingJob& job, int64_t tasks, bool al
     TaskPlacement p;
     p.job_id = job.job_id;
     p.node = pool.name(n);
-    p.cores = pool.ChooseCores(n, cpus, job.placement);
+    p.cores = pool.ChooseCores(n, cpus, job.placement, bound);
     p.cpus = pool.PusOf(n, p.cores);
     p.memory_bytes = memory;
-    pool.Take(n, p.cores, memory);
+    if (bound > 0 && pool.numa_tracked(n)) p.numa_memory_bytes = pool.NumaSplit(n, p.cores, bound);
+    pool.Take(n, p.cores, memory, &p.numa_memory_bytes);
     if (caps != nullptr) {
       caps->cores[n] -= cpus;
       caps->memory[n] -= memory;
     }
-    takes.push_back({n, p.cores, memory});
+    takes.push_back({n, p.cores, memory, p.numa_memory_bytes});
     out.push_back(std::move(p));
     if (out_nodes != nullptr) out_nodes->push_back(n);
     if (count_per_node) ++on_node[n];
@@ -112,7 +121,7 @@ int64_t PlaceTasks(NodePool& pool, const PendingJob& job, int64_t tasks, bool al
   if (all_or_nothing && placed < tasks) {
     // Roll back: a gang never holds a partial allocation.
     for (const Take& t : takes) {
-      pool.Give(t.node, t.cores, t.memory);
+      pool.Give(t.node, t.cores, t.memory, &t.numa_memory);
       if (caps != nullptr) {
         caps->cores[t.node] += static_cast<int32_t>(t.cores.size());
         caps->memory[t.node] += t.memory;

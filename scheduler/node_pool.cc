@@ -1,6 +1,8 @@
 #include "scheduler/node_pool.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 namespace drover::scheduler {
 namespace {
@@ -81,6 +83,7 @@ std::shared_ptr<const NodeShape> MakeNodeShape(const NodeTopology& topology) {
 
 NodePool::NodePool(const ClusterSnapshot& cluster) {
   nodes_.resize(cluster.nodes.size());
+  bool derive_numa = false;  // some node's NUMA free memory = sizes - running tasks'
   std::shared_ptr<const NodeShape> last_shape;
   const NodeTopology* last_topology = nullptr;
   for (size_t i = 0; i < cluster.nodes.size(); ++i) {
@@ -110,9 +113,35 @@ NodePool::NodePool(const ClusterSnapshot& cluster) {
         ++node.free_cores;
       }
       node.free_memory = std::max<int64_t>(0, snap.memory_free_bytes);
+      if (static_cast<int32_t>(snap.numa_memory_free_bytes.size()) == shape.numas) {
+        node.numa_free_memory = snap.numa_memory_free_bytes;
+      } else if (static_cast<int32_t>(snap.topology.numa_memory_bytes.size()) == shape.numas) {
+        node.numa_free_memory = snap.topology.numa_memory_bytes;
+        derive_numa = true;
+      }
     }
     max_node_cores_ = std::max(max_node_cores_, shape.cores);
     total_free_cores_ += node.free_cores;
+  }
+  if (derive_numa) {
+    // Only tasks that hold NUMA memory carry numa_memory_bytes; O(running).
+    std::unordered_map<std::string_view, int32_t> index;
+    for (const RunningTask& t : cluster.running) {
+      if (t.numa_memory_bytes.empty()) continue;
+      if (index.empty()) {
+        for (int32_t k = 0; k < node_count(); ++k) index.emplace(nodes_[k].name, k);
+      }
+      auto it = index.find(t.node);
+      const int32_t n = it == index.end() ? -1 : it->second;
+      if (n < 0 || nodes_[n].numa_free_memory.size() != t.numa_memory_bytes.size()) continue;
+      if (static_cast<int32_t>(cluster.nodes[n].numa_memory_free_bytes.size()) ==
+          nodes_[n].shape->numas) {
+        continue;  // given by the caller
+      }
+      for (size_t m = 0; m < t.numa_memory_bytes.size(); ++m) {
+        nodes_[n].numa_free_memory[m] -= t.numa_memory_bytes[m];
+      }
+    }
   }
   by_free_.resize(max_node_cores_ + 1);
   nonempty_.assign(static_cast<size_t>(max_node_cores_) / 64 + 1, 0);
@@ -128,13 +157,47 @@ int32_t NodePool::NodeIndex(const std::string& name) const {
   return -1;
 }
 
-std::vector<int32_t> NodePool::ChooseCores(int32_t n, int32_t cpus, CorePlacement mode) const {
+std::vector<int32_t> NodePool::ChooseCores(int32_t n, int32_t cpus, CorePlacement mode,
+                                           int64_t bound_memory) const {
   const Node& node = nodes_[n];
   if (cpus <= 0 || node.free_cores < cpus) return {};
-  return mode == CorePlacement::kSpread ? ChooseSpread(node, cpus) : ChooseCompact(node, cpus);
+  if (node.numa_free_memory.empty()) bound_memory = 0;
+  std::vector<int32_t> cores = mode == CorePlacement::kSpread
+                                   ? ChooseSpread(node, cpus)
+                                   : ChooseCompact(node, cpus, bound_memory);
+  if (bound_memory > 0 && !NumaShareFits(n, cores, bound_memory)) return {};
+  return cores;
 }
 
-std::vector<int32_t> NodePool::ChooseCompact(const Node& node, int32_t cpus) const {
+std::vector<int64_t> NodePool::NumaSplit(int32_t n, const std::vector<int32_t>& cores,
+                                         int64_t memory) const {
+  const NodeShape& shape = *nodes_[n].shape;
+  std::vector<int64_t> parts(shape.numas, 0);
+  if (cores.empty()) return parts;
+  std::vector<int64_t> count(shape.numas, 0);
+  for (int32_t c : cores) ++count[shape.core_numa[c]];
+  const int64_t total = static_cast<int64_t>(cores.size());
+  int64_t given = 0;
+  for (int32_t m = 0; m < shape.numas; ++m) {
+    // memory * count / total without overflow for any realistic size.
+    parts[m] = memory / total * count[m] + memory % total * count[m] / total;
+    given += parts[m];
+  }
+  parts[shape.core_numa[cores.front()]] += memory - given;
+  return parts;
+}
+
+bool NodePool::NumaShareFits(int32_t n, const std::vector<int32_t>& cores, int64_t memory) const {
+  if (cores.empty()) return false;
+  const std::vector<int64_t> parts = NumaSplit(n, cores, memory);
+  for (size_t m = 0; m < parts.size(); ++m) {
+    if (parts[m] > nodes_[n].numa_free_memory[m]) return false;
+  }
+  return true;
+}
+
+std::vector<int32_t> NodePool::ChooseCompact(const Node& node, int32_t cpus,
+                                             int64_t bound_memory) const {
   const NodeShape& shape = *node.shape;
   std::vector<int32_t> out;
   out.reserve(cpus);
@@ -147,6 +210,8 @@ std::vector<int32_t> NodePool::ChooseCompact(const Node& node, int32_t cpus) con
   // 1. The tightest single NUMA node that holds the whole task.
   int32_t best = -1;
   for (int32_t m = 0; m < shape.numas; ++m) {
+    // A bound task also needs its memory there.
+    if (bound_memory > 0 && node.numa_free_memory[m] < bound_memory) continue;
     if (node.numa_free[m] >= cpus && (best < 0 || node.numa_free[m] < node.numa_free[best])) {
       best = m;
     }
@@ -241,8 +306,12 @@ void NodePool::Reindex(int32_t n, int32_t old_free) {
   AddToBucket(nodes_[n].free_cores, n);
 }
 
-void NodePool::Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory) {
+void NodePool::Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory,
+                    const std::vector<int64_t>* numa_memory) {
   Node& node = nodes_[n];
+  if (numa_memory != nullptr && numa_memory->size() == node.numa_free_memory.size()) {
+    for (size_t m = 0; m < numa_memory->size(); ++m) node.numa_free_memory[m] -= (*numa_memory)[m];
+  }
   const int32_t old_free = node.free_cores;
   for (int32_t c : cores) {
     node.core_free[c] = 0;
@@ -255,8 +324,12 @@ void NodePool::Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory
   Reindex(n, old_free);
 }
 
-void NodePool::Give(int32_t n, const std::vector<int32_t>& cores, int64_t memory) {
+void NodePool::Give(int32_t n, const std::vector<int32_t>& cores, int64_t memory,
+                    const std::vector<int64_t>* numa_memory) {
   Node& node = nodes_[n];
+  if (numa_memory != nullptr && numa_memory->size() == node.numa_free_memory.size()) {
+    for (size_t m = 0; m < numa_memory->size(); ++m) node.numa_free_memory[m] += (*numa_memory)[m];
+  }
   const int32_t old_free = node.free_cores;
   for (int32_t c : cores) {
     node.core_free[c] = 1;

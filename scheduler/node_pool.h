@@ -65,8 +65,21 @@ class NodePool {
   }
 
   // `cpus` free cores of node n chosen by `mode`; empty if fewer are free.
-  // Does not change the pool.
-  std::vector<int32_t> ChooseCores(int32_t n, int32_t cpus, CorePlacement mode) const;
+  // With bound_memory > 0 on a node that tracks NUMA memory, only a choice
+  // whose NUMA nodes can each give their share (NumaSplit) of bound_memory;
+  // empty if the chosen cores' NUMA nodes cannot. Does not change the pool.
+  std::vector<int32_t> ChooseCores(int32_t n, int32_t cpus, CorePlacement mode,
+                                   int64_t bound_memory = 0) const;
+
+  // Per-NUMA free memory; tracked when the topology gives NUMA memory sizes.
+  bool numa_tracked(int32_t n) const { return !nodes_[n].numa_free_memory.empty(); }
+  int64_t numa_free_memory(int32_t n, int32_t numa) const {
+    return nodes_[n].numa_free_memory[numa];
+  }
+  // How `memory` bound to `cores` splits over node n's NUMA nodes (by index):
+  // in proportion to the cores on each, the remainder to the first core's.
+  std::vector<int64_t> NumaSplit(int32_t n, const std::vector<int32_t>& cores,
+                                 int64_t memory) const;
 
   // All free cores of node n, ascending.
   std::vector<int32_t> FreeCores(int32_t n) const;
@@ -74,10 +87,13 @@ class NodePool {
   // OS PU indexes under `cores`, in core order.
   std::vector<int32_t> PusOf(int32_t n, const std::vector<int32_t>& cores) const;
 
-  // Marks cores busy and memory used. The caller guarantees they are free.
-  void Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory);
+  // Marks cores busy and memory used (and NUMA memory, when given and
+  // tracked). The caller guarantees they are free.
+  void Take(int32_t n, const std::vector<int32_t>& cores, int64_t memory,
+            const std::vector<int64_t>* numa_memory = nullptr);
   // Returns cores and memory taken earlier.
-  void Give(int32_t n, const std::vector<int32_t>& cores, int64_t memory);
+  void Give(int32_t n, const std::vector<int32_t>& cores, int64_t memory,
+            const std::vector<int64_t>* numa_memory = nullptr);
 
  private:
   struct Node {
@@ -88,6 +104,7 @@ class NodePool {
     std::vector<int32_t> package_free;
     int32_t free_cores = 0;
     int64_t free_memory = 0;
+    std::vector<int64_t> numa_free_memory;  // empty: not tracked
     bool schedulable = true;
   };
 
@@ -106,8 +123,9 @@ class NodePool {
   void AddToBucket(int32_t f, int32_t n);
   void RemoveFromBucket(int32_t f, int32_t n);
   void Reindex(int32_t n, int32_t old_free);
-  std::vector<int32_t> ChooseCompact(const Node& node, int32_t cpus) const;
+  std::vector<int32_t> ChooseCompact(const Node& node, int32_t cpus, int64_t bound_memory) const;
   std::vector<int32_t> ChooseSpread(const Node& node, int32_t cpus) const;
+  bool NumaShareFits(int32_t n, const std::vector<int32_t>& cores, int64_t memory) const;
 
   std::vector<Node> nodes_;
   std::vector<std::set<int32_t>> by_free_;  // schedulable nodes by free-core count

@@ -5,6 +5,16 @@
 
 namespace drover::scheduler {
 
+namespace {
+
+void AddNuma(std::vector<int64_t>& sum, const std::vector<int64_t>& more) {
+  if (more.empty()) return;
+  if (sum.size() < more.size()) sum.resize(more.size(), 0);
+  for (size_t m = 0; m < more.size(); ++m) sum[m] += more[m];
+}
+
+}  // namespace
+
 bool PreemptionEnabled(const SchedulerConfig& config) {
   return std::any_of(config.queues.begin(), config.queues.end(),
                      [](const QueueLimits& q) { return q.preempt != PreemptMode::kOff; });
@@ -34,6 +44,7 @@ Preemptor::Preemptor(NodePool& pool, Timeline& timeline, const std::vector<Runni
         if (c >= 0 && c < pool.total_cores(n) && !pool.core_free(n, c)) d.cores.push_back(c);
       }
       d.memory += t.memory_bytes;
+      AddNuma(d.numa_memory, t.numa_memory_bytes);
       continue;
     }
     auto mode = modes.find(t.queue);
@@ -81,23 +92,23 @@ void Preemptor::GiveUnit(const Unit& unit, std::vector<Given>& given) {
     const int32_t n = task_node_[i];
     if (n < 0 || !pool_.schedulable(n)) continue;  // nothing of it is in the pool
     const RunningTask& t = running_[i];
-    Given g{n, {}, t.memory_bytes};
+    Given g{n, {}, t.memory_bytes, t.numa_memory_bytes};
     for (int32_t c : t.cores) {
       if (c >= 0 && c < pool_.total_cores(n) && !pool_.core_free(n, c)) g.cores.push_back(c);
     }
-    pool_.Give(n, g.cores, g.memory);
+    pool_.Give(n, g.cores, g.memory, &g.numa_memory);
     given.push_back(std::move(g));
   }
 }
 
 void Preemptor::TakeBack(const std::vector<Given>& given) {
-  for (const Given& g : given) pool_.Take(g.node, g.cores, g.memory);
+  for (const Given& g : given) pool_.Take(g.node, g.cores, g.memory, &g.numa_memory);
 }
 
 void Preemptor::Undo(const std::vector<TaskPlacement>& placed, const std::vector<int32_t>& nodes,
                      NodeCaps* caps) {
   for (size_t k = 0; k < placed.size(); ++k) {
-    pool_.Give(nodes[k], placed[k].cores, placed[k].memory_bytes);
+    pool_.Give(nodes[k], placed[k].cores, placed[k].memory_bytes, &placed[k].numa_memory_bytes);
     if (caps != nullptr) {
       caps->cores[nodes[k]] += static_cast<int32_t>(placed[k].cores.size());
       caps->memory[nodes[k]] += placed[k].memory_bytes;
@@ -132,8 +143,8 @@ int64_t Preemptor::Place(const PendingJob& job, int64_t tasks, PlacementBounds b
   // Everything that could come free: dying resources and every candidate.
   std::vector<Given> dying_given;
   for (const auto& [n, d] : dying_) {
-    pool_.Give(n, d.cores, d.memory);
-    dying_given.push_back({n, d.cores, d.memory});
+    pool_.Give(n, d.cores, d.memory, &d.numa_memory);
+    dying_given.push_back({n, d.cores, d.memory, d.numa_memory});
   }
   std::vector<std::vector<Given>> given(units_.size());
   for (size_t u : candidates) GiveUnit(units_[u], given[u]);
@@ -218,6 +229,7 @@ int64_t Preemptor::Place(const PendingJob& job, int64_t tasks, PlacementBounds b
       Dying& d = dying_[g.node];
       d.cores.insert(d.cores.end(), g.cores.begin(), g.cores.end());
       d.memory += g.memory;
+      AddNuma(d.numa_memory, g.numa_memory);
     }
   }
   // What the job did not take stays dying: busy in the pool, free in the plan.
@@ -229,11 +241,18 @@ int64_t Preemptor::Place(const PendingJob& job, int64_t tasks, PlacementBounds b
       if (pool_.core_free(n, c)) left.push_back(c);
     }
     const int64_t left_memory = std::min(d.memory, pool_.free_memory(n));
-    pool_.Take(n, left, left_memory);
+    std::vector<int64_t> left_numa = d.numa_memory;  // likewise per NUMA node
+    if (pool_.numa_tracked(n)) {
+      for (size_t m = 0; m < left_numa.size(); ++m) {
+        left_numa[m] = std::min(left_numa[m], pool_.numa_free_memory(n, static_cast<int32_t>(m)));
+      }
+    }
+    pool_.Take(n, left, left_memory, &left_numa);
     timeline_.Claim(n, static_cast<int64_t>(d.cores.size() - left.size()), d.memory - left_memory,
                     now_);
     d.cores = std::move(left);
     d.memory = left_memory;
+    d.numa_memory = std::move(left_numa);
     if (d.cores.empty() && d.memory == 0) {
       it = dying_.erase(it);
     } else {

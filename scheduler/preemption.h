@@ -56,12 +56,14 @@ class Preemptor {
   struct Dying {
     std::vector<int32_t> cores;
     int64_t memory = 0;
+    std::vector<int64_t> numa_memory;  // by NUMA index, when the node tracks it
   };
   // What a trial gave back to the pool, per task, to take it back exactly.
   struct Given {
     int32_t node;
     std::vector<int32_t> cores;
     int64_t memory;
+    std::vector<int64_t> numa_memory;
   };
 
   void GiveUnit(const Unit& unit, std::vector<Given>& given);

@@ -20,6 +20,10 @@ struct NodeSnapshot {
   std::vector<bool> core_busy;  // indexed by core id; true = held by a task
   int64_t memory_free_bytes = 0;
   bool schedulable = true;  // Ready and not drained
+  // Free memory of each NUMA node (by logical index), for jobs with
+  // memory_per_numa. Empty: topology.numa_memory_bytes minus the
+  // numa_memory_bytes of the node's running tasks.
+  std::vector<int64_t> numa_memory_free_bytes;
 };
 
 // A task already holding resources; used to plan reservations (backfill) and
@@ -30,6 +34,8 @@ struct RunningTask {
   std::vector<int32_t> cores;
   int64_t memory_bytes = 0;
   int64_t expected_end_ms = 0;  // start + time limit; 0 = unknown (no limit)
+  // Memory it holds on each NUMA node (TaskPlacement::numa_memory_bytes); empty if none.
+  std::vector<int64_t> numa_memory_bytes;
   // For preemption (ignored unless a queue has a preempt mode):
   std::string task;         // the task's name, reported back in Preemption::task
   int32_t priority = 0;     // its job's priority, on the scale of PendingJob::priority
@@ -73,6 +79,13 @@ struct PendingJob {
   bool held = false;
   bool dependency_pending = false;
   int64_t begin_time_ms = 0;  // not before this time; 0 = any time
+  // Memory bound to the NUMA nodes of the task's cores (Slurm's --mem-bind=local,
+  // numactl --membind): each NUMA node its cores are on gives memory_per_task x
+  // (its cores there / cpus_per_task), and must have that free. Compact
+  // placement then looks for one NUMA node with the cores and the memory.
+  // Ignored for exclusive jobs (they hold whole nodes) and on nodes whose
+  // topology has no per-NUMA memory.
+  bool memory_per_numa = false;
   // Planned run time in ms when >= 0; overrides time_limit_s (drover-sim uses
   // it for exact, possibly zero, estimates). -1 = use time_limit_s.
   int64_t duration_ms = -1;
@@ -84,6 +97,9 @@ struct TaskPlacement {
   std::vector<int32_t> cores;  // core ids on that node
   std::vector<int32_t> cpus;   // OS indexes of the PUs under those cores
   int64_t memory_bytes = 0;
+  // For a memory_per_numa job: the memory taken from each NUMA node (by logical
+  // index; sums to memory_bytes), to bind and to account. Empty otherwise.
+  std::vector<int64_t> numa_memory_bytes;
 };
 
 // Why a job (or part of it) did not start, as in squeue's REASON column.
