@@ -103,8 +103,9 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
 
   timeline.BeginPass(now_ms);
   QueueBook queues(config, pool);
-  std::optional<Preemptor> preemptor;  // made when preemption is on
-  if (PreemptionEnabled(config)) preemptor.emplace(pool, timeline, running, config, now_ms);
+  // Made when the first job needs it: a pass where everything fits pays nothing.
+  const bool preemption = PreemptionEnabled(config);
+  std::optional<Preemptor> preemptor;
   NodeCaps caps;  // allocated once the first reservation exists
   std::vector<int32_t> placed_nodes;
   int64_t reserved_or_skipped = 0;  // blocked jobs the policy has ruled on
@@ -170,7 +171,7 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     // the caps and the node search (PlaceTasks would place nothing).
     const int64_t cpus = std::max<int32_t>(1, job.cpus_per_task);
     const bool may_fit = pool.total_free_cores() >= (job.gang ? wanted * cpus : cpus);
-    if (timeline.has_reservations() && (may_fit || preemptor)) {
+    if (timeline.has_reservations() && (may_fit || preemption)) {
       if (caps.cores.empty()) {
         caps.cores.assign(pool.node_count(), std::numeric_limits<int32_t>::max());
         caps.memory.assign(pool.node_count(), std::numeric_limits<int64_t>::max());
@@ -193,7 +194,8 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     if (placed > 0) ++user_running;
     if (placed == wanted) continue;
 
-    if (preemptor && (!job.gang || placed == 0)) {
+    if (preemption && (!job.gang || placed == 0)) {
+      if (!preemptor) preemptor.emplace(pool, timeline, running, config, now_ms);
       const int64_t more = preemptor->Place(job, wanted - placed, bounds, duration, decision);
       if (more > 0 && placed == 0) ++user_running;
       if (placed + more == wanted) {
