@@ -6,6 +6,7 @@
 #include "api/json_codec.h"
 #include "api/validation.h"
 #include "controllers/job_controller.h"
+#include "scheduler/admission.h"
 
 namespace drover::droverd {
 namespace {
@@ -143,48 +144,38 @@ void ClusterState::TouchNode(Node& node) {
   dirty_nodes_.insert(node.metadata.name);
 }
 
-Status ClusterState::CheckSubmission(const Job& job) const {
+void ClusterState::ApplyQueueDefaults(Job& job) const {
+  // A job without a time limit gets its queue's default, as in Slurm.
+  if (job.spec.task.time_limit_s != 0) return;
+  for (const auto& q : config_.scheduler.queues) {
+    if (q.name == job.spec.queue) {
+      job.spec.task.time_limit_s = q.default_time_s ? q.default_time_s : q.max_time_s;
+    }
+  }
+}
+
+Status ClusterState::CheckSubmission(const Job& submitted) const {
+  Job job = submitted;
+  ApplyQueueDefaults(job);
   DROVER_RETURN_IF_ERROR(ValidateJobSubmission(job));
-  if (nodes_.empty()) return Status::Ok();  // nothing registered yet: cannot judge
-  const ResourceRequest& r = job.spec.task.resources;
-  int64_t best_cores = 0, best_memory = 0, slots = 0;
-  bool fits_one = false;
+  // Could it ever run: on the registered nodes with nothing running, within its
+  // queue's limits? (With no node registered yet, nobody can tell: accepted.)
+  scheduler::ClusterSnapshot empty;
   for (const auto& [name, node] : nodes_) {
-    const NodeTopology& t = node.status.topology;
-    int64_t cores = static_cast<int64_t>(t.cores.size());
-    best_cores = std::max(best_cores, cores);
-    best_memory = std::max(best_memory, t.memory_bytes);
-    if (cores >= r.cpus && t.memory_bytes >= r.memory_bytes) {
-      fits_one = true;
-      int64_t by_cores = cores / r.cpus;
-      int64_t by_memory = r.memory_bytes > 0 ? t.memory_bytes / r.memory_bytes : by_cores;
-      slots += std::min(by_cores, by_memory);
-    }
+    scheduler::NodeSnapshot snap;
+    snap.name = name;
+    snap.topology = node.status.topology;
+    snap.core_busy.assign(node.status.topology.cores.size(), false);
+    snap.memory_free_bytes = node.status.topology.memory_bytes;
+    empty.nodes.push_back(std::move(snap));
   }
-  if (!fits_one) {
-    if (r.cpus > best_cores) {
-      return Status::Unschedulable("spec.template.resources.cpus",
-                                   "a task asks for " + std::to_string(r.cpus) +
-                                       " cpus but the largest node has " +
-                                       std::to_string(best_cores));
-    }
-    return Status::Unschedulable("spec.template.resources.memory",
-                                 "a task asks for " + std::to_string(r.memory_bytes) +
-                                     " bytes of memory but no node with enough cpus has that "
-                                     "much (largest: " +
-                                     std::to_string(best_memory) + ")");
-  }
-  if (job.spec.gang && slots < job.spec.parallelism) {
-    return Status::Unschedulable("spec.parallelism",
-                                 "a gang of " + std::to_string(job.spec.parallelism) +
-                                     " tasks needs them all at once but the whole cluster holds "
-                                     "only " +
-                                     std::to_string(slots) + " such tasks");
-  }
-  return Status::Ok();
+  return scheduler::CheckCanEverRun(
+      empty, PendingJobFor(job, job.spec.parallelism, job.spec.gang, job.spec.priority),
+      config_.scheduler);
 }
 
 Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_t now_ms) {
+  ApplyQueueDefaults(job);
   DROVER_RETURN_IF_ERROR(CheckSubmission(job));
   job.id = next_job_id_++;
   meta_dirty_ = true;
@@ -487,26 +478,32 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
     const Job& job = jobs_.at(id);
     int64_t wanted = controllers::TasksWanted(job);
     if (wanted <= 0) continue;
-    scheduler::PendingJob p;
-    p.job_id = id;
-    p.priority = EffectivePriority(job, now_ms);
-    p.submit_time_ms = job.metadata.creation_time_ms;
-    p.tasks_wanted = wanted;
-    p.cpus_per_task = job.spec.task.resources.cpus;
-    p.memory_per_task = job.spec.task.resources.memory_bytes;
-    p.time_limit_s = job.spec.task.time_limit_s;
     // A gang starts all of its tasks together, once; retries of a gang's
     // failed members are placed on their own.
-    p.gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
-    p.placement = job.spec.placement == "spread" ? scheduler::CorePlacement::kSpread
-                                                 : scheduler::CorePlacement::kCompact;
-    p.exclusive = job.spec.exclusive;
-    p.ntasks_per_node = job.spec.ntasks_per_node;
-    p.nodes = p.gang ? job.spec.nodes : 0;
-    p.user = job.owner.user;
-    p.queue = job.spec.queue;
-    pending->push_back(std::move(p));
+    bool gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
+    pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
   }
+}
+
+scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
+                                                  int32_t priority) const {
+  scheduler::PendingJob p;
+  p.job_id = job.id;
+  p.priority = priority;
+  p.submit_time_ms = job.metadata.creation_time_ms;
+  p.tasks_wanted = tasks_wanted;
+  p.cpus_per_task = job.spec.task.resources.cpus;
+  p.memory_per_task = job.spec.task.resources.memory_bytes;
+  p.time_limit_s = job.spec.task.time_limit_s;
+  p.gang = gang;
+  p.placement = job.spec.placement == "spread" ? scheduler::CorePlacement::kSpread
+                                               : scheduler::CorePlacement::kCompact;
+  p.exclusive = job.spec.exclusive;
+  p.ntasks_per_node = job.spec.ntasks_per_node;
+  p.nodes = gang ? job.spec.nodes : 0;
+  p.user = job.owner.user;
+  p.queue = job.spec.queue;
+  return p;
 }
 
 int32_t ClusterState::EffectivePriority(const Job& job, int64_t now_ms) const {

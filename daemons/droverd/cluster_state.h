@@ -63,8 +63,12 @@ class ClusterState {
   // fit the registered nodes, and adds it. Errors: InvalidArgument,
   // Unschedulable.
   Result<const Job*> SubmitJob(Job job, const Caller& caller, int64_t now_ms);
-  // Checks a submission without adding it (for all-or-nothing bulk submits).
+  // Checks a submission without adding it (for all-or-nothing bulk submits):
+  // valid, and able to run some day on the registered nodes within its
+  // queue's limits (scheduler/admission.h).
   Status CheckSubmission(const Job& job) const;
+  // Fills what the job's queue supplies when the job is silent (time limit).
+  void ApplyQueueDefaults(Job& job) const;
   Status CancelJob(uint64_t id, const Caller& caller, int64_t now_ms);
   const Job* FindJob(uint64_t id) const;
   const std::map<uint64_t, Job>& jobs() const { return jobs_; }
@@ -126,6 +130,8 @@ class ClusterState {
   void EndTask(Task& task, TaskPhase phase, int64_t now_ms);
   void KillActiveTasks(uint64_t job_id, int64_t grace_ms);
   void Preempt(const scheduler::Preemption& victim, int64_t now_ms);
+  scheduler::PendingJob PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
+                                      int32_t priority) const;
   Json LaunchInstruction(const Task& task, const Job& job, const std::string& nodelist) const;
   void CountJobPhase(JobPhase phase, int delta);
 

@@ -117,6 +117,43 @@ TEST_F(ClusterStateTest, ReportsFromTheWrongNodeOrForUnknownTasksChangeNothing) 
   EXPECT_EQ(state_.FindJob(id)->status.failed, 0);
 }
 
+class QueueLimitTest : public ClusterStateTest {
+ protected:
+  static DaemonConfig Config() {
+    DaemonConfig c;
+    scheduler::QueueLimits q;
+    q.name = "short";
+    q.max_time_s = 3600;
+    q.default_time_s = 600;
+    q.max_cores_per_job = 2;
+    c.scheduler.queues.push_back(q);
+    return c;
+  }
+  QueueLimitTest() : ClusterStateTest(Config()) {}
+};
+
+TEST_F(QueueLimitTest, JobsBeyondTheQueueLimitsAreRefusedAtSubmit) {
+  Job long_job = MakeJob("long", 1, 0, "short");
+  long_job.spec.task.time_limit_s = 7200;
+  auto r = state_.SubmitJob(long_job, User("alice", 1000), now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnschedulable);
+  EXPECT_EQ(r.status().field(), "spec.template.timeLimit") << r.status().ToString();
+  Job wide = MakeJob("wide", 1, 0, "short");
+  wide.spec.task.resources.cpus = 3;
+  r = state_.SubmitJob(wide, User("alice", 1000), now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnschedulable) << r.status().ToString();
+  EXPECT_TRUE(state_.jobs().empty());
+}
+
+TEST_F(QueueLimitTest, AJobWithoutATimeLimitGetsTheQueueDefault) {
+  uint64_t id = Submit(MakeJob("quiet", 1, 0, "short"));
+  EXPECT_EQ(state_.FindJob(id)->spec.task.time_limit_s, 600);
+  uint64_t other = Submit(MakeJob("elsewhere", 1));
+  EXPECT_EQ(state_.FindJob(other)->spec.task.time_limit_s, 0) << "other queues are unlimited";
+}
+
 class PreemptionTest : public ClusterStateTest {
  protected:
   static DaemonConfig Config() {
