@@ -111,9 +111,10 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     const Job& job = jobs_.at(task.spec.job_id);
     if (IsTerminal(job.status.phase)) {
       terminating_.emplace(name, scheduler::PreemptMode::kOff);
-      channels_[task.spec.node].AppendKill(name, kCancelGraceMs);
+      channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
     } else if (task.status.phase == TaskPhase::kAssigned) {
-      channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node));
+      channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node),
+                                             building_batch_);
     }
   }
   for (auto& [id, names] : job_tasks_) {
@@ -221,7 +222,7 @@ void ClusterState::KillActiveTasks(uint64_t job_id, int64_t grace_ms) {
     const Task& t = tasks_.at(name);
     if (IsTerminal(t.status.phase)) continue;
     terminating_.emplace(name, scheduler::PreemptMode::kOff);
-    channels_[t.spec.node].AppendKill(name, grace_ms);
+    channels_[t.spec.node].AppendKill(name, grace_ms, building_batch_);
   }
 }
 
@@ -543,7 +544,7 @@ void ClusterState::Preempt(const scheduler::Preemption& victim, int64_t now_ms) 
     return;
   }
   terminating_[victim.task] = victim.mode;
-  channels_[victim.node].AppendKill(victim.task, kCancelGraceMs);
+  channels_[victim.node].AppendKill(victim.task, kCancelGraceMs, building_batch_);
 }
 
 Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
@@ -619,7 +620,7 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     Hold(it->second);
     TouchTask(it->second);
     counters_.tasks_assigned++;
-    channels_[p.node].AppendLaunch(LaunchInstruction(it->second, job, nodelist));
+    channels_[p.node].AppendLaunch(LaunchInstruction(it->second, job, nodelist), building_batch_);
     ++created;
   }
   for (const auto& victim : decision.preemptions) Preempt(victim, now_ms);
@@ -656,8 +657,15 @@ std::vector<db::Mutation> ClusterState::TakeMutations() {
   return out;
 }
 
-void ClusterState::FlushChannels(int64_t now_ms) {
-  for (auto& [name, channel] : channels_) channel.Flush(epoch_, now_ms);
+void ClusterState::FlushChannels(int64_t now_ms, uint64_t durable_batch) {
+  for (auto& [name, channel] : channels_) channel.Flush(epoch_, now_ms, durable_batch);
+}
+
+bool ClusterState::InstructionsAppendedIn(uint64_t batch) const {
+  for (const auto& [name, channel] : channels_) {
+    if (channel.AppendedIn(batch)) return true;
+  }
+  return false;
 }
 
 }  // namespace drover::droverd

@@ -104,8 +104,13 @@ class ClusterState {
 
   // --- persistence
   std::vector<db::Mutation> TakeMutations();
-  // After a commit: answers node long-polls that now have news or timed out.
-  void FlushChannels(int64_t now_ms);
+  // Answers node long-polls that have news from durable batches (up to
+  // `durable_batch`) or timed out.
+  void FlushChannels(int64_t now_ms, uint64_t durable_batch);
+  // The state loop's batch being built: node instructions appended now belong
+  // to it and wait for its commit. Instructions rebuilt at Load() are batch 0.
+  void set_building_batch(uint64_t batch) { building_batch_ = batch; }
+  bool InstructionsAppendedIn(uint64_t batch) const;
 
   const StateCounters& counters() const { return counters_; }
   const scheduler::SchedulerConfig& scheduler_config() const { return config_.scheduler; }
@@ -158,6 +163,7 @@ class ClusterState {
   std::set<std::string> dirty_nodes_;
   bool meta_dirty_ = false;
   bool needs_scheduling_ = true;
+  uint64_t building_batch_ = 0;
   StateCounters counters_;
 };
 

@@ -4,12 +4,12 @@
 
 namespace drover::droverd {
 
-void NodeChannel::AppendLaunch(Json launch) {
-  entries_.push_back({next_seq_++, true, std::move(launch)});
+void NodeChannel::AppendLaunch(Json launch, uint64_t batch) {
+  entries_.push_back({next_seq_++, batch, true, std::move(launch)});
 }
 
-void NodeChannel::AppendKill(const std::string& task, int64_t grace_ms) {
-  entries_.push_back({next_seq_++, false, Json{{"task", task}, {"graceMs", grace_ms}}});
+void NodeChannel::AppendKill(const std::string& task, int64_t grace_ms, uint64_t batch) {
+  entries_.push_back({next_seq_++, batch, false, Json{{"task", task}, {"graceMs", grace_ms}}});
 }
 
 void NodeChannel::Wait(int64_t after, int64_t deadline_ms, HttpResponder responder) {
@@ -24,11 +24,19 @@ void NodeChannel::Wait(int64_t after, int64_t deadline_ms, HttpResponder respond
   waiters_.push_back({after, deadline_ms, std::move(responder)});
 }
 
-void NodeChannel::Flush(const std::string& epoch, int64_t now_ms) {
+void NodeChannel::Flush(const std::string& epoch, int64_t now_ms, uint64_t durable_batch) {
   if (waiters_.empty()) return;
+  // The newest instruction that may be sent: entries are in batch order.
+  int64_t sendable = 0;
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->batch <= durable_batch) {
+      sendable = it->seq;
+      break;
+    }
+  }
   std::vector<Waiter> still_waiting;
   for (Waiter& w : waiters_) {
-    bool has_news = !entries_.empty() && entries_.back().seq > w.after;
+    bool has_news = sendable > w.after;
     if (!has_news && now_ms < w.deadline_ms) {
       still_waiting.push_back(std::move(w));
       continue;
@@ -38,10 +46,10 @@ void NodeChannel::Flush(const std::string& epoch, int64_t now_ms) {
     int64_t seq = w.after;
     for (const Entry& e : entries_) {
       if (e.seq <= w.after) continue;
+      if (e.seq > sendable) break;
       (e.launch ? launch : kill).push_back(e.body);
       seq = e.seq;
     }
-    if (!has_news) seq = std::max(w.after, last_seq());
     Json body = {
         {"epoch", epoch}, {"seq", seq}, {"launch", std::move(launch)}, {"kill", std::move(kill)}};
     w.responder(HttpResponse{200, "application/json", body.dump()});

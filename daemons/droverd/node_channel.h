@@ -21,16 +21,22 @@ namespace drover::droverd {
 
 class NodeChannel {
  public:
-  void AppendLaunch(Json launch);
-  void AppendKill(const std::string& task, int64_t grace_ms);
+  // `batch` is the state loop's batch the instruction belongs to: it is not
+  // sent before that batch is durable (see Flush).
+  void AppendLaunch(Json launch, uint64_t batch);
+  void AppendKill(const std::string& task, int64_t grace_ms, uint64_t batch);
 
   // Registers a long-poll. It is answered by Flush() once instructions after
   // `after` exist, or when `deadline_ms` passes (with none).
   void Wait(int64_t after, int64_t deadline_ms, HttpResponder responder);
 
-  // Answers the waiting poll if it can be answered at now_ms. Call only once
-  // everything appended so far is durable.
-  void Flush(const std::string& epoch, int64_t now_ms);
+  // Answers the waiting poll if it can be answered at now_ms, with the
+  // instructions of batches up to `durable_batch` (committed to the store).
+  void Flush(const std::string& epoch, int64_t now_ms, uint64_t durable_batch);
+  // Whether an instruction of `batch` was appended.
+  bool AppendedIn(uint64_t batch) const {
+    return !entries_.empty() && entries_.back().batch == batch;
+  }
 
   // Drops instructions the node has confirmed (everything <= after).
   void Acknowledge(int64_t after);
@@ -44,6 +50,7 @@ class NodeChannel {
  private:
   struct Entry {
     int64_t seq;
+    uint64_t batch;
     bool launch;
     Json body;
   };

@@ -37,6 +37,7 @@ void StateLoop::Post(Command command) {
 }
 
 void StateLoop::Start() {
+  committer_ = std::thread([this] { CommitLoop(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -47,6 +48,14 @@ void StateLoop::Stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  // The state thread hands over no more batches; the committer drains what it
+  // has, so every reply already promised is still sent.
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    commit_stopping_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
 }
 
 void StateLoop::Run() {
@@ -69,6 +78,8 @@ void StateLoop::Run() {
 
 void StateLoop::RunBatch(std::vector<Command>& commands) {
   int64_t now = NowMs();
+  uint64_t batch = next_batch_;
+  state_.set_building_batch(batch);
   CommandContext ctx(state_, now);
   for (Command& c : commands) c(ctx);
 
@@ -97,28 +108,59 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     next_pass_ms_ = now + static_cast<int64_t>(2000 * seconds);
   }
 
-  std::vector<db::Mutation> mutations = state_.TakeMutations();
-  if (!mutations.empty()) {
-    auto start = std::chrono::steady_clock::now();
-    Status st = store_.Commit(mutations);
-    for (int retry = 0; !st.ok() && retry < 3; ++retry) {
-      spdlog::warn("store commit of {} mutations failed ({}); retrying", mutations.size(),
-                   st.ToString());
-      std::this_thread::sleep_for(std::chrono::milliseconds(200 << retry));
-      st = store_.Commit(mutations);
-    }
-    if (!st.ok()) {
-      spdlog::critical(
-          "store commit failed: {}; exiting so that a restart serves only "
-          "durable state",
-          st.ToString());
-      std::_Exit(70);
-    }
-    metrics_.ObserveCommit(SecondsSince(start), mutations.size());
+  PendingCommit pending{batch, state_.TakeMutations(), std::move(ctx.after_commit_)};
+  if (!pending.mutations.empty() || !pending.replies.empty() ||
+      state_.InstructionsAppendedIn(batch)) {
+    ++next_batch_;
+    std::unique_lock<std::mutex> lock(commit_mu_);
+    // Bound the pipeline: one batch committing, one waiting. Meanwhile new
+    // commands pile up in queue_ and make the next batch larger.
+    commit_cv_.wait(lock, [this] { return commits_.size() < 2; });
+    commits_.push_back(std::move(pending));
+    commit_cv_.notify_all();
   }
-  for (auto& fn : ctx.after_commit_) fn();
-  state_.FlushChannels(now);
+  state_.FlushChannels(now, durable_batch_);
   metrics_.Update(state_.counters());
+}
+
+void StateLoop::Commit(PendingCommit& pending) {
+  if (pending.mutations.empty()) return;
+  auto start = std::chrono::steady_clock::now();
+  Status st = store_.Commit(pending.mutations);
+  for (int retry = 0; !st.ok() && retry < 3; ++retry) {
+    spdlog::warn("store commit of {} mutations failed ({}); retrying", pending.mutations.size(),
+                 st.ToString());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << retry));
+    st = store_.Commit(pending.mutations);
+  }
+  if (!st.ok()) {
+    spdlog::critical("store commit failed: {}; exiting so that a restart serves only durable state",
+                     st.ToString());
+    std::_Exit(70);
+  }
+  metrics_.ObserveCommit(SecondsSince(start), pending.mutations.size());
+}
+
+void StateLoop::CommitLoop() {
+  while (true) {
+    PendingCommit* pending = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_cv_.wait(lock, [this] { return commit_stopping_ || !commits_.empty(); });
+      if (commits_.empty()) return;  // stopping, and everything is committed
+      pending = &commits_.front();   // stays put: deque push_back keeps references
+    }
+    Commit(*pending);
+    for (auto& reply : pending->replies) reply();
+    uint64_t batch = pending->batch;
+    {
+      std::lock_guard<std::mutex> lock(commit_mu_);
+      commits_.pop_front();
+    }
+    commit_cv_.notify_all();
+    // The state thread releases this batch's node instructions.
+    Post([this, batch](CommandContext&) { durable_batch_ = std::max(durable_batch_, batch); });
+  }
 }
 
 }  // namespace drover::droverd

@@ -1,16 +1,20 @@
 // StateLoop: the one thread that owns ClusterState (DESIGN.md principle 3).
 //
 // I/O threads Post() commands; the loop takes every command queued so far,
-// applies them in order, runs a scheduling pass when something changed,
-// commits all resulting mutations in ONE store transaction (group commit), and
-// only then runs the commands' replies: nothing is acknowledged before it is
-// durable. If the store refuses a commit, in-memory state is ahead of the
-// store, so droverd exits rather than serve it; a restart reloads the durable
-// state and nothing acknowledged is lost.
+// applies them in order, runs a scheduling pass when something changed, and
+// hands all resulting mutations to the committer thread as ONE store
+// transaction (group commit). Replies, and node instructions, of a batch are
+// released only after that batch is committed: nothing is acknowledged before
+// it is durable. While batch N commits, the loop already applies batch N+1
+// (at most two batches wait for the store), so the store's fsync latency is
+// not added to the state thread's work. If the store refuses a commit,
+// in-memory state is ahead of the store, so droverd exits rather than serve
+// it; a restart reloads the durable state and nothing acknowledged is lost.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -54,8 +58,17 @@ class StateLoop {
   void Stop();
 
  private:
+  // A batch on its way to the store, with the replies that wait for it.
+  struct PendingCommit {
+    uint64_t batch = 0;
+    std::vector<db::Mutation> mutations;
+    std::vector<std::function<void()>> replies;
+  };
+
   void Run();
   void RunBatch(std::vector<Command>& commands);
+  void Commit(PendingCommit& pending);
+  void CommitLoop();
 
   ClusterState& state_;
   db::Store& store_;
@@ -67,7 +80,15 @@ class StateLoop {
   bool stopping_ = false;       // guarded by mu_
   std::thread thread_;
   int64_t next_tick_ms_ = 0;
-  int64_t next_pass_ms_ = 0;  // no scheduling pass before this time
+  int64_t next_pass_ms_ = 0;    // no scheduling pass before this time
+  uint64_t next_batch_ = 1;     // state thread: the batch being built
+  uint64_t durable_batch_ = 0;  // state thread: every batch up to this one is committed
+
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::deque<PendingCommit> commits_;  // guarded by commit_mu_; front is in flight
+  bool commit_stopping_ = false;       // guarded by commit_mu_
+  std::thread committer_;
 };
 
 int64_t NowMs();
