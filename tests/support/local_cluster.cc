@@ -94,7 +94,15 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
   std::ofstream(dir_ + "/node.token") << node_token_ << "\n";
 }
 
-LocalCluster::~LocalCluster() { Stop(); }
+LocalCluster::~LocalCluster() {
+  Stop();
+  // Each cluster leaves a store, logs and sockets behind; a test suite makes
+  // hundreds. DROVER_KEEP_CLUSTER_DIR keeps them to debug a failure.
+  if (std::getenv("DROVER_KEEP_CLUSTER_DIR") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
 
 Status LocalCluster::StartDroverd() {
   if (port_ == 0) port_ = FreePort();

@@ -2,7 +2,8 @@
 // machine, for integration tests and benchmarks. Each cluster lives in its own
 // temporary directory with its own tokens, ports and store; Stop() (or the
 // destructor) ends every process it started, by pid, and the node
-// supervisors with their tasks.
+// supervisors with their tasks. The destructor removes the directory unless
+// DROVER_KEEP_CLUSTER_DIR is set (to read the logs of a failed test).
 #pragma once
 
 #include <sys/types.h>
