@@ -1,67 +1,16 @@
 #include "scheduler/config_json.h"
 
-#include <initializer_list>
-#include <limits>
-#include <string_view>
-
+#include "api/config_fields.h"
 #include "scheduler/queue_policy.h"
 
 namespace drover::scheduler {
 namespace {
 
-Status RejectUnknownKeys(const Json& object, const std::string& path,
-                         std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : object.items()) {
-    bool found = false;
-    for (std::string_view k : known) found = found || k == key;
-    if (!found) {
-      std::string list;
-      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return Status::Invalid(path + "." + key, "unknown field (known: " + list + ")");
-    }
-  }
-  return Status::Ok();
-}
-
-// An integer in [min, max]; absent or null keeps *out.
-template <typename T>
-Status ReadInt(const Json& object, const char* key, const std::string& path, T min, T* out) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return Status::Ok();
-  const std::string field = path + "." + key;
-  if (!it->is_number_integer()) {
-    return Status::Invalid(field, "must be an integer (got " + it->dump() + ")");
-  }
-  const auto max = std::numeric_limits<T>::max();
-  const bool huge =
-      it->is_number_unsigned() &&
-      it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  if (huge || it->get<int64_t>() < min || it->get<int64_t>() > max) {
-    return Status::Invalid(field, "must be in [" + std::to_string(min) + ", " +
-                                      std::to_string(max) + "] (got " + it->dump() + ")");
-  }
-  *out = static_cast<T>(it->get<int64_t>());
-  return Status::Ok();
-}
-
-Status ReadDuration(const Json& object, const char* key, const std::string& path, int64_t* out) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return Status::Ok();
-  auto d = ParseDuration(*it);
-  if (!d.ok()) return Status::Invalid(path + "." + key, d.status().message());
-  *out = *d;
-  return Status::Ok();
-}
-
-Status ReadString(const Json& object, const char* key, const std::string& path, std::string* out) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return Status::Ok();
-  if (!it->is_string()) {
-    return Status::Invalid(path + "." + key, "must be a string (got " + it->dump() + ")");
-  }
-  *out = it->get<std::string>();
-  return Status::Ok();
-}
+using config::CheckObject;
+using config::ReadDuration;
+using config::ReadInt;
+using config::ReadString;
+using config::RejectUnknownKeys;
 
 Result<PreemptMode> ParsePreemptMode(const Json& value, const std::string& field) {
   // YAML 1.1 readers turn a bare `off` into false; accept that spelling too.
@@ -76,8 +25,7 @@ Result<PreemptMode> ParsePreemptMode(const Json& value, const std::string& field
 }
 
 Result<QueueLimits> QueueFromJson(const Json& json, const std::string& path) {
-  if (!json.is_object())
-    return Status::Invalid(path, "must be an object (got " + json.dump() + ")");
+  DROVER_RETURN_IF_ERROR(CheckObject(json, path));
   DROVER_RETURN_IF_ERROR(
       RejectUnknownKeys(json, path,
                         {"name", "nodes", "maxTime", "defaultTime", "maxCoresPerJob",
@@ -101,11 +49,11 @@ Result<QueueLimits> QueueFromJson(const Json& json, const std::string& path) {
   }
   DROVER_RETURN_IF_ERROR(ReadDuration(json, "maxTime", path, &q.max_time_s));
   DROVER_RETURN_IF_ERROR(ReadDuration(json, "defaultTime", path, &q.default_time_s));
-  DROVER_RETURN_IF_ERROR(ReadInt<int64_t>(json, "maxCoresPerJob", path, 0, &q.max_cores_per_job));
-  DROVER_RETURN_IF_ERROR(ReadInt<int32_t>(json, "maxNodesPerJob", path, 0, &q.max_nodes_per_job));
+  DROVER_RETURN_IF_ERROR(ReadInt<int64_t>(json, "maxCoresPerJob", path, &q.max_cores_per_job, 0));
+  DROVER_RETURN_IF_ERROR(ReadInt<int32_t>(json, "maxNodesPerJob", path, &q.max_nodes_per_job, 0));
   DROVER_RETURN_IF_ERROR(
-      ReadInt<int32_t>(json, "maxRunningJobsPerUser", path, 0, &q.max_running_jobs_per_user));
-  DROVER_RETURN_IF_ERROR(ReadInt<int32_t>(json, "priority", path, 0, &q.priority));
+      ReadInt<int32_t>(json, "maxRunningJobsPerUser", path, &q.max_running_jobs_per_user, 0));
+  DROVER_RETURN_IF_ERROR(ReadInt<int32_t>(json, "priority", path, &q.priority, 0));
   if (auto it = json.find("preempt"); it != json.end() && !it->is_null()) {
     auto mode = ParsePreemptMode(*it, path + ".preempt");
     if (!mode.ok()) return mode.status();
@@ -120,12 +68,11 @@ Result<SchedulerConfig> SchedulerConfigFromJson(const Json& json) {
   const std::string path = "scheduler";
   SchedulerConfig config;
   if (json.is_null()) return config;
-  if (!json.is_object())
-    return Status::Invalid(path, "must be an object (got " + json.dump() + ")");
+  DROVER_RETURN_IF_ERROR(CheckObject(json, path));
   DROVER_RETURN_IF_ERROR(RejectUnknownKeys(json, path, {"policy", "reservationDepth", "queues"}));
   DROVER_RETURN_IF_ERROR(ReadString(json, "policy", path, &config.policy));
   DROVER_RETURN_IF_ERROR(
-      ReadInt<int32_t>(json, "reservationDepth", path, 1, &config.reservation_depth));
+      ReadInt<int32_t>(json, "reservationDepth", path, &config.reservation_depth, 1));
   if (auto it = json.find("queues"); it != json.end() && !it->is_null()) {
     if (!it->is_array()) {
       return Status::Invalid(path + ".queues", "must be a list (got " + it->dump() + ")");
