@@ -1,6 +1,5 @@
 // droverd: the control plane. Owns cluster state, makes it durable in the
 // store, schedules, and serves the API (docs/api.md).
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
+#include "daemons/stop_signals.h"
 #include "db/store.h"
 
 namespace po = boost::program_options;
@@ -91,13 +91,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Signals are taken by sigwait below, not by whichever thread they hit.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  daemons::StopSignals stop_signals;
+  stop_signals.Block();
 
   TokenTable tokens;
   if (!token_file.empty()) {
@@ -149,8 +144,7 @@ int main(int argc, char** argv) {
   // For scripts that start droverd with port 0.
   std::cout << "listening " << host << ":" << server.tcp_port() << std::endl;
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = stop_signals.Wait();
   spdlog::info("droverd: signal {}, stopping", sig);
   server.Stop();
   loop.Stop();

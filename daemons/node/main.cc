@@ -1,7 +1,6 @@
 // drover-node: the per-machine agent. Discovers the machine with hwloc,
 // registers with droverd, runs assigned tasks through the node's supervisor,
 // and reports what happens to them.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "api/http_server.h"
 #include "daemons/node/agent.h"
 #include "daemons/node/node_http.h"
+#include "daemons/stop_signals.h"
 #include "executors/supervisor_client.h"
 #include "executors/topology_discovery.h"
 
@@ -103,12 +103,8 @@ int main(int argc, char** argv) {
   options.labels["drover.io/hostname"] = host;
   options.labels["drover.io/cores"] = std::to_string(options.topology.cores.size());
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  daemons::StopSignals stop_signals;
+  stop_signals.Block();
 
   std::string socket = state_dir + "/supervisor.sock";
   Status st = executors::EnsureSupervisor(supervisor_binary, socket, state_dir + "/supervisor.log");
@@ -148,8 +144,7 @@ int main(int argc, char** argv) {
     std::cerr << "drover-node: cannot join the cluster: " << st.ToString() << "\n";
     return 1;
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = stop_signals.Wait();
   spdlog::info("drover-node: signal {}, leaving; the supervisor keeps running tasks", sig);
   // Tasks belong to the supervisor; the agent can go at once.
   std::_Exit(0);
