@@ -211,7 +211,8 @@ Status MetaFromJson(const Json& j, std::string_view path, ObjectMeta* m,
   return Status::Ok();
 }
 
-Status CheckKind(const Json& j, std::string_view want) {
+// apiVersion and kind are right, and nothing but the five top-level fields is there.
+Status CheckEnvelope(const Json& j, std::string_view want) {
   DROVER_RETURN_IF_ERROR(CheckObject(j, ""));
   std::string api_version = kApiVersion;
   std::string kind(want);
@@ -225,7 +226,7 @@ Status CheckKind(const Json& j, std::string_view want) {
     return Status::Invalid("kind",
                            "kind \"" + kind + "\" where " + std::string(want) + " was expected");
   }
-  return Status::Ok();
+  return CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, "");
 }
 
 Json TemplateToJson(const TaskTemplate& t) {
@@ -365,9 +366,7 @@ Json ToJson(const Job& job) {
 }
 
 Result<Job> JobFromJson(const Json& j) {
-  DROVER_RETURN_IF_ERROR(CheckKind(j, "Job"));
-  DROVER_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
+  DROVER_RETURN_IF_ERROR(CheckEnvelope(j, "Job"));
   Job job;
   if (const Json* m = Find(j, "metadata")) {
     DROVER_RETURN_IF_ERROR(MetaFromJson(
@@ -471,9 +470,7 @@ Json ToJson(const Task& task) {
 }
 
 Result<Task> TaskFromJson(const Json& j) {
-  DROVER_RETURN_IF_ERROR(CheckKind(j, "Task"));
-  DROVER_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
+  DROVER_RETURN_IF_ERROR(CheckEnvelope(j, "Task"));
   Task task;
   if (const Json* m = Find(j, "metadata")) {
     DROVER_RETURN_IF_ERROR(
@@ -581,9 +578,7 @@ Json ToJson(const Node& node) {
 }
 
 Result<Node> NodeFromJson(const Json& j) {
-  DROVER_RETURN_IF_ERROR(CheckKind(j, "Node"));
-  DROVER_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"apiVersion", "kind", "metadata", "spec", "status"}, ""));
+  DROVER_RETURN_IF_ERROR(CheckEnvelope(j, "Node"));
   Node node;
   if (const Json* m = Find(j, "metadata")) {
     DROVER_RETURN_IF_ERROR(
