@@ -20,6 +20,10 @@ inline constexpr char kApiVersion[] = "drover.io/v1";
 struct ResourceRequest {
   int32_t cpus = 1;          // whole cores per task
   int64_t memory_bytes = 0;  // per task; 0 = no memory request
+  // "none": memory comes from the node as a whole. "local": bound to the NUMA
+  // nodes of the task's cores and accounted per NUMA node (Slurm's
+  // --mem-bind=local, numactl --membind).
+  std::string memory_bind = "none";
 };
 
 using EnvVar = std::pair<std::string, std::string>;

@@ -240,6 +240,7 @@ Json TemplateToJson(const TaskTemplate& t) {
   }
   if (!t.working_dir.empty()) j["workingDir"] = t.working_dir;
   j["resources"] = {{"cpus", t.resources.cpus}, {"memory", t.resources.memory_bytes}};
+  if (t.resources.memory_bind != "none") j["resources"]["memoryBind"] = t.resources.memory_bind;
   if (t.time_limit_s != 0) j["timeLimit"] = t.time_limit_s;
   if (!t.stdout_path.empty()) j["stdout"] = t.stdout_path;
   if (!t.stderr_path.empty()) j["stderr"] = t.stderr_path;
@@ -276,8 +277,9 @@ Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t) {
   DROVER_RETURN_IF_ERROR(GetString(j, "workingDir", path, &t->working_dir));
   if (const Json* r = Find(j, "resources")) {
     std::string p = Join(path, "resources");
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(*r, {"cpus", "memory"}, p));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*r, {"cpus", "memory", "memoryBind"}, p));
     DROVER_RETURN_IF_ERROR(GetIntAs(*r, "cpus", p, &t->resources.cpus));
+    DROVER_RETURN_IF_ERROR(GetString(*r, "memoryBind", p, &t->resources.memory_bind));
     if (const Json* m = Find(*r, "memory")) {
       auto q = ParseQuantity(*m);
       if (!q.ok()) return q.status().WithFieldPrefix(Join(p, "memory"));
@@ -452,6 +454,7 @@ Json ToJson(const Task& task) {
   const TaskSpec& s = task.spec;
   j["spec"] = {{"jobId", s.job_id}, {"index", s.index}, {"attempt", s.attempt},    {"node", s.node},
                {"cores", s.cores},  {"cpus", s.cpus},   {"memory", s.memory_bytes}};
+  if (!s.numa_memory_bytes.empty()) j["spec"]["numaMemory"] = s.numa_memory_bytes;
   const TaskStatus& st = task.status;
   Json status = {{"phase", TaskPhaseName(st.phase)}};
   if (st.exit_code >= 0) status["exitCode"] = st.exit_code;
@@ -479,7 +482,8 @@ Result<Task> TaskFromJson(const Json& j) {
   }
   if (const Json* s = Find(j, "spec")) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(
-        *s, {"jobId", "index", "attempt", "node", "cores", "cpus", "memory"}, "spec"));
+        *s, {"jobId", "index", "attempt", "node", "cores", "cpus", "memory", "numaMemory"},
+        "spec"));
     DROVER_RETURN_IF_ERROR(GetUint64(*s, "jobId", "spec", &task.spec.job_id));
     DROVER_RETURN_IF_ERROR(GetInt(*s, "index", "spec", &task.spec.index));
     DROVER_RETURN_IF_ERROR(GetIntAs(*s, "attempt", "spec", &task.spec.attempt));
@@ -487,6 +491,7 @@ Result<Task> TaskFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(GetIntList(*s, "cores", "spec", &task.spec.cores));
     DROVER_RETURN_IF_ERROR(GetIntList(*s, "cpus", "spec", &task.spec.cpus));
     DROVER_RETURN_IF_ERROR(GetInt(*s, "memory", "spec", &task.spec.memory_bytes));
+    DROVER_RETURN_IF_ERROR(GetIntList(*s, "numaMemory", "spec", &task.spec.numa_memory_bytes));
   }
   if (const Json* st = Find(j, "status")) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(
@@ -521,23 +526,27 @@ Json ToJson(const NodeTopology& t) {
   for (const CoreInfo& c : t.cores) {
     cores.push_back({{"id", c.id}, {"package", c.package}, {"numa", c.numa}, {"pus", c.pus}});
   }
-  return {{"source", t.source},
-          {"packages", t.packages},
-          {"numaNodes", t.numa_nodes},
-          {"memory", t.memory_bytes},
-          {"numaMemory", t.numa_memory_bytes},
-          {"cores", std::move(cores)}};
+  Json j = {{"source", t.source},
+            {"packages", t.packages},
+            {"numaNodes", t.numa_nodes},
+            {"memory", t.memory_bytes},
+            {"numaMemory", t.numa_memory_bytes},
+            {"cores", std::move(cores)}};
+  if (!t.numa_os_indexes.empty()) j["numaOsIndexes"] = t.numa_os_indexes;
+  return j;
 }
 
 Result<NodeTopology> TopologyFromJson(const Json& j, std::string_view path) {
   DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"source", "packages", "numaNodes", "memory", "numaMemory", "cores"}, path));
+      j, {"source", "packages", "numaNodes", "memory", "numaMemory", "numaOsIndexes", "cores"},
+      path));
   NodeTopology t;
   DROVER_RETURN_IF_ERROR(GetString(j, "source", path, &t.source));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "packages", path, &t.packages));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "numaNodes", path, &t.numa_nodes));
   DROVER_RETURN_IF_ERROR(GetInt(j, "memory", path, &t.memory_bytes));
   DROVER_RETURN_IF_ERROR(GetIntList(j, "numaMemory", path, &t.numa_memory_bytes));
+  DROVER_RETURN_IF_ERROR(GetIntList(j, "numaOsIndexes", path, &t.numa_os_indexes));
   if (const Json* cores = Find(j, "cores")) {
     std::string p = Join(path, "cores");
     if (!cores->is_array()) return Status::Invalid(p, "must be a list");

@@ -34,6 +34,9 @@ struct TaskSpec {
   std::vector<int32_t> cores;  // core ids on the node, chosen by the scheduler
   std::vector<int32_t> cpus;   // OS indexes of the PUs under those cores
   int64_t memory_bytes = 0;
+  // With memoryBind "local": the memory taken from each NUMA node of the node
+  // (by logical index; sums to memory_bytes). Empty otherwise.
+  std::vector<int64_t> numa_memory_bytes;
 };
 
 struct TaskStatus {

@@ -23,6 +23,7 @@ struct NodeTopology {
   std::vector<CoreInfo> cores;  // ordered by id
   int64_t memory_bytes = 0;
   std::vector<int64_t> numa_memory_bytes;  // indexed by NUMA logical index
+  std::vector<int32_t> numa_os_indexes;    // the kernel's number of each NUMA node; empty = same
 };
 
 }  // namespace drover

@@ -131,6 +131,11 @@ Status ValidateJobSubmission(const Job& job) {
   if (t.resources.memory_bytes < 0) {
     return Status::Invalid("spec.template.resources.memory", "must not be negative");
   }
+  if (t.resources.memory_bind != "none" && t.resources.memory_bind != "local") {
+    return Status::Invalid(
+        "spec.template.resources.memoryBind",
+        "must be \"none\" or \"local\" (got \"" + t.resources.memory_bind + "\")");
+  }
   if (t.time_limit_s < 0) {
     return Status::Invalid("spec.template.timeLimit", "must not be negative");
   }

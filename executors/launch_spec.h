@@ -9,16 +9,17 @@
 namespace drover::executors {
 
 struct LaunchSpec {
-  std::string task;               // task name, unique on the node
-  std::vector<std::string> argv;  // argv[0] is looked up in PATH from env
-  std::vector<std::string> env;   // "KEY=VALUE", the task's whole environment
-  std::string working_dir;        // must exist
-  std::vector<int32_t> cpus;      // OS CPU indexes to bind to; empty = unbound
-  uint32_t uid = 0;               // run as this uid/gid; the supervisor refuses
-  uint32_t gid = 0;               //   to change identity unless it runs as root
-  std::string stdout_path;        // created/truncated, opened as the task's user
-  std::string stderr_path;        // empty = same file as stdout
-  int64_t time_limit_s = 0;       // 0 = none; then SIGTERM, grace, SIGKILL
+  std::string task;                // task name, unique on the node
+  std::vector<std::string> argv;   // argv[0] is looked up in PATH from env
+  std::vector<std::string> env;    // "KEY=VALUE", the task's whole environment
+  std::string working_dir;         // must exist
+  std::vector<int32_t> cpus;       // OS CPU indexes to bind to; empty = unbound
+  std::vector<int32_t> mem_nodes;  // OS NUMA node indexes to bind memory to; empty = unbound
+  uint32_t uid = 0;                // run as this uid/gid; the supervisor refuses
+  uint32_t gid = 0;                //   to change identity unless it runs as root
+  std::string stdout_path;         // created/truncated, opened as the task's user
+  std::string stderr_path;         // empty = same file as stdout
+  int64_t time_limit_s = 0;        // 0 = none; then SIGTERM, grace, SIGKILL
   int64_t kill_grace_ms = 10000;
 };
 

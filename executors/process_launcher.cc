@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/mempolicy.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,12 +23,17 @@ namespace {
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 constexpr size_t kChildStackSize = 64 * 1024;
 constexpr auto kGroupsCacheTtl = std::chrono::seconds(60);
+// A nodemask for set_mempolicy/get_mempolicy: kMaxMemNodes bits.
+constexpr int kMaxMemNodes = 1024;
+constexpr size_t kBitsPerWord = 8 * sizeof(unsigned long);
+constexpr size_t kMemNodeWords = kMaxMemNodes / kBitsPerWord;
 
 // The steps the child takes; the one that failed is reported back.
 enum class ChildStep : int {
   kNone = 0,
   kSetpgid,
   kAffinity,
+  kMemoryBind,
   kSetgroups,
   kSetgid,
   kSetuid,
@@ -51,6 +57,8 @@ struct ChildPlan {
   const char* stderr_path = nullptr;  // nullptr: share stdout's file
   bool set_affinity = false;
   cpu_set_t cpus;
+  bool bind_memory = false;
+  unsigned long mem_nodes[kMemNodeWords] = {};
   bool change_identity = false;
   uid_t uid = 0;
   gid_t gid = 0;
@@ -85,6 +93,11 @@ int ChildMain(void* arg) {
   if (setpgid(0, 0) < 0) ChildFail(plan, ChildStep::kSetpgid);
   if (plan->set_affinity && sched_setaffinity(0, sizeof(plan->cpus), &plan->cpus) < 0) {
     ChildFail(plan, ChildStep::kAffinity);
+  }
+  // set_mempolicy is inherited across execve; glibc has no wrapper (libnuma does).
+  if (plan->bind_memory &&
+      syscall(SYS_set_mempolicy, MPOL_BIND, plan->mem_nodes, kMaxMemNodes + 1) < 0) {
+    ChildFail(plan, ChildStep::kMemoryBind);
   }
   // All signals are blocked (the parent blocked them before clone), so no
   // handler of the parent can run here. Handlers would be reset by execve
@@ -162,6 +175,8 @@ Status StepFailure(ChildStep step, int error, const ChildPlan& plan, const Launc
       return Status::Invalid("stderr_path", "open stderr " + spec.stderr_path + ": " + why);
     case ChildStep::kAffinity:
       return Status::Invalid("cpus", "sched_setaffinity: " + why);
+    case ChildStep::kMemoryBind:
+      return Status::Invalid("mem_nodes", "set_mempolicy: " + why);
     case ChildStep::kSetgroups:
       return Status::PermissionDenied("setgroups for uid " + std::to_string(spec.uid) + ": " + why);
     case ChildStep::kSetgid:
@@ -218,6 +233,20 @@ ProcessLauncher::ProcessLauncher() : own_uid_(geteuid()), own_gid_(getegid()) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     for (long cpu = 0; cpu < (n > 0 ? n : 1); ++cpu) machine_cpus_.push_back(cpu);
   }
+  unsigned long allowed[kMemNodeWords] = {};
+  if (syscall(SYS_get_mempolicy, nullptr, allowed, kMaxMemNodes + 1, nullptr,
+              MPOL_F_MEMS_ALLOWED) == 0) {
+    for (int node = 0; node < kMaxMemNodes; ++node) {
+      if (allowed[node / kBitsPerWord] & (1UL << (node % kBitsPerWord))) {
+        machine_mem_nodes_.push_back(node);
+      }
+    }
+  }
+  if (machine_mem_nodes_.empty()) machine_mem_nodes_.push_back(0);
+}
+
+int32_t ProcessLauncher::MapMemNode(int32_t node) const {
+  return machine_mem_nodes_[static_cast<size_t>(node) % machine_mem_nodes_.size()];
 }
 
 int32_t ProcessLauncher::MapCpu(int32_t cpu) const {
@@ -328,6 +357,19 @@ Result<LaunchedProcess> ProcessLauncher::LaunchOnce(const LaunchSpec& spec, pid_
     CPU_SET(MapCpu(cpu), &plan.cpus);
   }
   plan.set_affinity = !spec.cpus.empty();
+  for (int32_t node : spec.mem_nodes) {
+    if (node < 0) {
+      return Status::Invalid("mem_nodes",
+                             "NUMA node index must be >= 0 (got " + std::to_string(node) + ")");
+    }
+    int32_t mapped = MapMemNode(node);
+    if (mapped >= kMaxMemNodes) {
+      return Status::Invalid("mem_nodes", "NUMA node " + std::to_string(mapped) + " is beyond " +
+                                              std::to_string(kMaxMemNodes - 1));
+    }
+    plan.mem_nodes[mapped / kBitsPerWord] |= 1UL << (mapped % kBitsPerWord);
+  }
+  plan.bind_memory = !spec.mem_nodes.empty();
 
   // Block every signal so no handler of ours runs on the child's side of the
   // shared memory; the child unblocks right before execve.

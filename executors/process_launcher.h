@@ -26,7 +26,9 @@
 // machine_cpus() is the launcher's own affinity mask at construction (on an
 // unrestricted machine: the online cpus 0..n-1, so simply c % n). Real
 // topologies therefore map to themselves; synthetic ones fold onto the real
-// cpus, which lets one machine stand in for a big one.
+// cpus, which lets one machine stand in for a big one. LaunchSpec mem_nodes
+// (memory bound with set_mempolicy(MPOL_BIND)) fold the same way onto the
+// NUMA nodes this process may allocate from.
 //
 // Identity. Running as root, a task asked to run as (uid, gid) != (0, 0) gets
 // the user's supplementary groups (getgrouplist), gid and uid before exec; a
@@ -85,6 +87,9 @@ class ProcessLauncher {
 
   // The cpu a LaunchSpec cpu index is bound to (see the mapping above).
   int32_t MapCpu(int32_t cpu) const;
+  // The NUMA node a LaunchSpec mem_nodes index binds memory to: the same
+  // folding as cpus, onto the NUMA nodes this process may allocate from.
+  int32_t MapMemNode(int32_t node) const;
   // The launcher's own cpus at construction, ascending.
   const std::vector<int32_t>& machine_cpus() const { return machine_cpus_; }
 
@@ -94,6 +99,7 @@ class ProcessLauncher {
   std::vector<gid_t> GroupsFor(uid_t uid, gid_t gid);
 
   std::vector<int32_t> machine_cpus_;
+  std::vector<int32_t> machine_mem_nodes_;  // ascending
   uid_t own_uid_;
   gid_t own_gid_;
   std::mutex groups_mu_;

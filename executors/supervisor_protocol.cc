@@ -40,6 +40,7 @@ json LaunchSpecToJson(const LaunchSpec& s) {
               {"env", s.env},
               {"working_dir", s.working_dir},
               {"cpus", s.cpus},
+              {"mem_nodes", s.mem_nodes},
               {"uid", s.uid},
               {"gid", s.gid},
               {"stdout_path", s.stdout_path},
@@ -56,6 +57,7 @@ Result<LaunchSpec> LaunchSpecFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "env", &s.env));
   DROVER_RETURN_IF_ERROR(Read(j, "working_dir", &s.working_dir));
   DROVER_RETURN_IF_ERROR(Read(j, "cpus", &s.cpus));
+  DROVER_RETURN_IF_ERROR(Read(j, "mem_nodes", &s.mem_nodes));
   DROVER_RETURN_IF_ERROR(Read(j, "uid", &s.uid));
   DROVER_RETURN_IF_ERROR(Read(j, "gid", &s.gid));
   DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &s.stdout_path));

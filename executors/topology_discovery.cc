@@ -42,6 +42,7 @@ NodeTopology Reduce(hwloc_topology_t topo, std::string source) {
   out.numa_memory_bytes.assign(out.numa_nodes, 0);
   for (size_t i = 0; i < numas.size(); ++i) {
     out.numa_memory_bytes[i] = static_cast<int64_t>(numas[i]->attr->numanode.local_memory);
+    out.numa_os_indexes.push_back(static_cast<int32_t>(numas[i]->os_index));
   }
   for (int64_t& bytes : out.numa_memory_bytes) {
     if (bytes <= 0) bytes = kDefaultNumaMemoryBytes;

@@ -207,6 +207,7 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   line("Env", Join(env, " "));
   line("CpusPerTask", std::to_string(t.resources.cpus));
   line("MemoryPerTask", t.resources.memory_bytes == 0 ? "" : FormatBytes(t.resources.memory_bytes));
+  if (t.resources.memory_bind != "none") line("MemoryBind", t.resources.memory_bind);
   line("StdOut", t.stdout_path);
   line("StdErr", t.stderr_path);
   if (!tasks.empty()) {

@@ -52,6 +52,7 @@ po::options_description SubmitOptionsDescription() {
       ("cpus-per-task,c", po::value<int64_t>(), "cores per task (default 1)")
       ("cpus", po::value<int64_t>(), "same as --cpus-per-task")
       ("mem", po::value<std::string>(), "memory per task: MB, or with K/M/G/T suffix")
+      ("mem-bind", po::value<std::string>(), "local: memory from the NUMA nodes of the task's cores, accounted there; none (default)")
       ("array,a", po::value<std::string>(), "task indexes 0-N, optionally %P to run at most P at once")
       ("parallelism", po::value<int64_t>(), "at most this many tasks at once")
       ("completions", po::value<int64_t>(), "tasks that must succeed (non-indexed)")
@@ -116,6 +117,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "cpus", &flags.cpus);
   CopyIf(vm, "cpus-per-task", &flags.cpus);
   CopyIf(vm, "mem", &flags.mem);
+  CopyIf(vm, "mem-bind", &flags.mem_bind);
   CopyIf(vm, "array", &flags.array);
   CopyIf(vm, "parallelism", &flags.parallelism);
   CopyIf(vm, "completions", &flags.completions);
@@ -146,6 +148,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.name, low.name);
   fill(out.wrap, low.wrap);
   fill(out.mem, low.mem);
+  fill(out.mem_bind, low.mem_bind);
   fill(out.array, low.array);
   fill(out.time, low.time);
   fill(out.output, low.output);
@@ -335,6 +338,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     auto mem = ParseSlurmMemory(*flags.mem);
     if (!mem.ok()) return mem.status();
     t.resources.memory_bytes = *mem;
+  }
+  if (flags.mem_bind) {
+    if (*flags.mem_bind != "local" && *flags.mem_bind != "none") {
+      return Status::Invalid("--mem-bind",
+                             "must be local or none (got \"" + *flags.mem_bind + "\")");
+    }
+    t.resources.memory_bind = *flags.mem_bind;
   }
   if (flags.time) {
     auto limit = ParseTimeLimit(*flags.time);

@@ -23,6 +23,7 @@ struct SubmitFlags {
   std::optional<std::string> name;
   std::optional<std::string> wrap;
   std::optional<std::string> mem;
+  std::optional<std::string> mem_bind;
   std::optional<std::string> array;
   std::optional<std::string> time;
   std::optional<std::string> output;

@@ -462,6 +462,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
       r.node = task.spec.node;
       r.cores = task.spec.cores;
       r.memory_bytes = task.spec.memory_bytes;
+      r.numa_memory_bytes = task.spec.numa_memory_bytes;
       int64_t start =
           task.status.start_time_ms ? task.status.start_time_ms : task.metadata.creation_time_ms;
       r.expected_end_ms =
@@ -495,6 +496,7 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
   p.tasks_wanted = tasks_wanted;
   p.cpus_per_task = job.spec.task.resources.cpus;
   p.memory_per_task = job.spec.task.resources.memory_bytes;
+  p.memory_per_numa = job.spec.task.resources.memory_bind == "local";
   p.time_limit_s = job.spec.task.time_limit_s;
   p.gang = gang;
   p.placement = job.spec.placement == "spread" ? scheduler::CorePlacement::kSpread
@@ -554,7 +556,7 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
   argv.insert(argv.end(), t.args.begin(), t.args.end());
   Json env = Json::array();
   for (const auto& [k, v] : t.env) env.push_back({k, v});
-  return Json{
+  Json instruction = {
       {"task", task.metadata.name},
       {"jobId", job.id},
       {"jobName", job.metadata.name},
@@ -575,6 +577,10 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
       {"stdout", t.stdout_path},
       {"stderr", t.stderr_path},
       {"timeLimit", t.time_limit_s}};
+  if (!task.spec.numa_memory_bytes.empty()) {
+    instruction["numaMemory"] = task.spec.numa_memory_bytes;
+  }
+  return instruction;
 }
 
 int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t now_ms) {
@@ -601,7 +607,8 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     task.metadata.name = TaskName(job.id, index, attempt);
     task.metadata.uid = NewUid();
     task.metadata.creation_time_ms = now_ms;
-    task.spec = {job.id, index, attempt, p.node, p.cores, p.cpus, p.memory_bytes};
+    task.spec = {job.id,  index,  attempt,        p.node,
+                 p.cores, p.cpus, p.memory_bytes, p.numa_memory_bytes};
     JobPhase before = job.status.phase;
     controllers::RecordTaskStart(job, now_ms);
     if (job.status.phase != before) {

@@ -36,8 +36,8 @@ struct TaskReport {
   int32_t signal = 0;
   bool timed_out = false;
   int64_t time_ms = 0;
-  ResourceUsage usage;
-  std::string message;
+  ResourceUsage usage{};
+  std::string message{};
 };
 
 // Counts the metrics layer reads after each batch.

@@ -211,6 +211,14 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     spec.task = l.at("task").get<std::string>();
     spec.argv = l.at("argv").get<std::vector<std::string>>();
     spec.cpus = l.value("cpus", std::vector<int32_t>{});
+    // memoryBind local: bind to the NUMA nodes the task's memory was taken from.
+    const auto numa_memory = l.value("numaMemory", std::vector<int64_t>{});
+    const auto& os_indexes = options_.topology.numa_os_indexes;
+    for (size_t numa = 0; numa < numa_memory.size(); ++numa) {
+      if (numa_memory[numa] <= 0) continue;
+      spec.mem_nodes.push_back(numa < os_indexes.size() ? os_indexes[numa]
+                                                        : static_cast<int32_t>(numa));
+    }
     spec.uid = l.value("uid", 0u);
     spec.gid = l.value("gid", 0u);
     spec.time_limit_s = l.value("timeLimit", int64_t{0});

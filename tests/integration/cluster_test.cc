@@ -166,6 +166,46 @@ TEST_F(ClusterTest, TasksAreBoundToTheCoresTheSchedulerChose) {
   }
 }
 
+TEST(ClusterNumaTest, BoundMemoryComesFromTheNumaNodeOfTheTasksCores) {
+  LocalClusterOptions options;
+  options.nodes = 1;
+  options.node_topology = "synthetic:package:1 numa:2 core:2 pu:1";
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok()) << "see " << cluster.dir();
+  auto nodes = cluster.Call("GET", "/api/v1/nodes");
+  ASSERT_TRUE(nodes.ok());
+  int64_t numa_memory = (*nodes)["items"][0]["status"]["topology"]["numaMemory"][0];
+  // Each task takes 60% of a NUMA node's memory: two fit only one per NUMA node.
+  Json job = ShellJob("numa", "read addr policy rest < /proc/self/numa_maps; echo $policy", 2, 2);
+  job["spec"]["template"]["resources"]["memory"] = numa_memory / 10 * 6;
+  job["spec"]["template"]["resources"]["memoryBind"] = "local";
+  auto submitted = cluster.Submit(job);
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  uint64_t id = (*submitted)["metadata"]["id"];
+  auto done = cluster.WaitForJob(id, seconds(60));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ((*done)["status"]["phase"], "Succeeded");
+  auto tasks = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/tasks");
+  ASSERT_TRUE(tasks.ok());
+  std::set<size_t> numa_used;
+  for (const auto& t : (*tasks)["items"]) {
+    const Json& split = t["spec"]["numaMemory"];
+    ASSERT_EQ(split.size(), 2u) << t.dump();
+    size_t numa = split[0] != 0 ? 0 : 1;
+    EXPECT_EQ(split[numa], numa_memory / 10 * 6) << t.dump();
+    EXPECT_EQ(split[1 - numa], 0) << t.dump();
+    // The task's cores are on that NUMA node (cores 0-1: NUMA 0, 2-3: NUMA 1).
+    EXPECT_EQ(t["spec"]["cores"][0].get<size_t>() / 2, numa) << t.dump();
+    numa_used.insert(numa);
+    // Its memory policy binds it (a synthetic NUMA node folds onto this machine's).
+    auto log = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/logs?index=" +
+                                       std::to_string(t["spec"]["index"].get<int>()));
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    EXPECT_EQ(log->get<std::string>().rfind("bind:", 0), 0u) << log->get<std::string>();
+  }
+  EXPECT_EQ(numa_used.size(), 2u);
+}
+
 TEST_F(ClusterTest, LogsComeThroughDroverdWithStderrJoinedByDefault) {
   auto joined = cluster_.Submit(ShellJob("joined", "echo out; echo err >&2"));
   ASSERT_TRUE(joined.ok());

@@ -48,6 +48,7 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   job->spec.exclusive = true;
   job->spec.ntasks_per_node = 2;
   job->spec.nodes = 4;
+  job->spec.task.resources.memory_bind = "local";
   auto again = JobFromJson(ToJson(*job));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(ToJson(*again), ToJson(*job));
@@ -59,6 +60,7 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   EXPECT_TRUE(again->spec.exclusive);
   EXPECT_EQ(again->spec.ntasks_per_node, 2);
   EXPECT_EQ(again->spec.nodes, 4);
+  EXPECT_EQ(again->spec.task.resources.memory_bind, "local");
 }
 
 TEST(JsonCodecTest, UnknownFieldIsRejectedWithItsPath) {
@@ -90,13 +92,14 @@ TEST(JsonCodecTest, WrongKindIsRejected) {
 TEST(JsonCodecTest, TaskAndNodeRoundTrip) {
   Task t;
   t.metadata.name = TaskName(42, 7, 1);
-  t.spec = {42, 7, 1, "n1", {0, 1}, {0, 1, 32, 33}, 1 << 20};
+  t.spec = {42, 7, 1, "n1", {0, 1}, {0, 1, 32, 33}, 1 << 20, {0, 1 << 20}};
   t.status.phase = TaskPhase::kFailed;
   t.status.exit_code = 3;
   t.status.usage.user_cpu_ms = 12;
   auto t2 = TaskFromJson(ToJson(t));
   ASSERT_TRUE(t2.ok()) << t2.status().ToString();
   EXPECT_EQ(ToJson(*t2), ToJson(t));
+  EXPECT_EQ(t2->spec.numa_memory_bytes, (std::vector<int64_t>{0, 1 << 20}));
   EXPECT_EQ(t.metadata.name, "42_7.1");
 
   Node n;
@@ -104,9 +107,11 @@ TEST(JsonCodecTest, TaskAndNodeRoundTrip) {
   n.status.phase = NodePhase::kReady;
   n.status.topology.cores = {{0, 0, 0, {0, 4}}, {1, 0, 0, {1, 5}}};
   n.status.topology.memory_bytes = 8LL << 30;
+  n.status.topology.numa_os_indexes = {1};
   auto n2 = NodeFromJson(ToJson(n));
   ASSERT_TRUE(n2.ok()) << n2.status().ToString();
   EXPECT_EQ(ToJson(*n2), ToJson(n));
+  EXPECT_EQ(n2->status.topology.numa_os_indexes, std::vector<int32_t>{1});
 }
 
 TEST(JsonCodecTest, QuantitiesAndDurations) {

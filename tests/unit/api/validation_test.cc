@@ -42,6 +42,8 @@ TEST(ValidationTest, EachRuleNamesItsField) {
        },
        "spec.parallelism"},
       {"bad placement", [](Job& j) { j.spec.placement = "scatter"; }, "spec.placement"},
+      {"bad memory bind", [](Job& j) { j.spec.task.resources.memory_bind = "remote"; },
+       "spec.template.resources.memoryBind"},
       {"more nodes than tasks", [](Job& j) { j.spec.nodes = 3; }, "spec.nodes"},
       {"relative stdout", [](Job& j) { j.spec.task.stdout_path = "out"; }, "spec.template.stdout"},
   };

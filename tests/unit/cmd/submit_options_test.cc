@@ -207,6 +207,18 @@ TEST(BuildJobTest, PlacementFlagsReachTheSpec) {
   EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv).status().field(), "--placement");
 }
 
+TEST(BuildJobTest, MemBindLocalReachesTheSpec) {
+  auto f = ParseSubmitFlags({"--mem", "2G", "--mem-bind", "local"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.task.resources.memory_bind, "local");
+  EXPECT_EQ(job->spec.task.resources.memory_bytes, 2LL << 30);
+  auto bad = ParseSubmitFlags({"--mem-bind", "map_mem:0"});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv).status().field(), "--mem-bind");
+}
+
 TEST(JobNameFromFileTest, MakesAValidName) {
   EXPECT_EQ(JobNameFromFile("render.sh"), "render.sh");
   EXPECT_EQ(JobNameFromFile(".hidden job!.sh"), "hidden_job_.sh");

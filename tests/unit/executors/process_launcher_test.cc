@@ -207,6 +207,34 @@ TEST(ProcessLauncherTest, CpusBeyondTheMachineFoldOntoItsCpus) {
             "Cpus_allowed_list:\t" + std::to_string(cpus[63 % n]) + "\n");
 }
 
+// The memory policy of the task's first mapping, as /proc/PID/numa_maps shows it.
+std::string TaskMemoryPolicy(ProcessLauncher& launcher, std::vector<int32_t> mem_nodes) {
+  TempDir dir;
+  LaunchSpec spec =
+      Spec({"/bin/sh", "-c", "read addr policy rest < /proc/self/numa_maps; echo $policy"});
+  spec.stdout_path = dir.File("policy");
+  spec.mem_nodes = std::move(mem_nodes);
+  RunToEnd(launcher, spec);
+  return ReadFile(dir.File("policy"));
+}
+
+TEST(ProcessLauncherTest, MemoryIsBoundToTheAskedNumaNodes) {
+  ProcessLauncher launcher;
+  EXPECT_EQ(TaskMemoryPolicy(launcher, {}), "default\n");
+  // NUMA node 3 of a synthetic node folds onto this machine's nodes.
+  int32_t mapped = launcher.MapMemNode(3);
+  EXPECT_EQ(TaskMemoryPolicy(launcher, {3}), "bind:" + std::to_string(mapped) + "\n");
+}
+
+TEST(ProcessLauncherTest, NegativeNumaNodeIsRejected) {
+  ProcessLauncher launcher;
+  LaunchSpec spec = Spec({"/bin/true"});
+  spec.mem_nodes = {-1};
+  Result<LaunchedProcess> launched = launcher.Launch(spec);
+  ASSERT_FALSE(launched.ok());
+  EXPECT_EQ(launched.status().field(), "mem_nodes");
+}
+
 TEST(ProcessLauncherTest, NegativeCpuIsRejected) {
   ProcessLauncher launcher;
   LaunchSpec spec = Spec({"/bin/true"});

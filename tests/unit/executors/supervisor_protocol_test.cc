@@ -13,6 +13,7 @@ TEST(SupervisorProtocolTest, LaunchRequestRoundTrips) {
   r.spec.env = {"A=1"};
   r.spec.working_dir = "/tmp";
   r.spec.cpus = {0, 1, 63};
+  r.spec.mem_nodes = {1};
   r.spec.uid = 1000;
   r.spec.gid = 100;
   r.spec.stdout_path = "o";
@@ -26,6 +27,7 @@ TEST(SupervisorProtocolTest, LaunchRequestRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->op, SupervisorRequest::Op::kLaunch);
   EXPECT_EQ(LaunchSpecToJson(back->spec), LaunchSpecToJson(r.spec));
+  EXPECT_EQ(back->spec.mem_nodes, std::vector<int32_t>{1});
 }
 
 TEST(SupervisorProtocolTest, OtherRequestsRoundTrip) {
