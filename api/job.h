@@ -44,6 +44,15 @@ struct TaskTemplate {
 
 enum class CompletionMode { kNonIndexed, kIndexed };
 
+// Starts the job only once another job has reached a state, as Slurm's
+// --dependency: "after" (the other started, or ended without starting),
+// "afterany" (it ended), "afterok" (it succeeded), "afternotok" (it failed or
+// was cancelled). A job runs once all of its dependencies hold.
+struct JobDependency {
+  std::string type;  // after | afterany | afterok | afternotok
+  uint64_t job_id = 0;
+};
+
 struct JobSpec {
   int64_t completions = 1;
   int64_t parallelism = 1;
@@ -58,6 +67,10 @@ struct JobSpec {
   bool exclusive = false;             // whole nodes only
   int32_t ntasks_per_node = 0;        // 0 = no cap
   int32_t nodes = 0;                  // exactly this many nodes; 0 = any
+  // When it may start: held (until released), not before a time, after other jobs.
+  bool hold = false;
+  int64_t begin_time_ms = 0;  // Unix epoch ms; 0 = any time
+  std::vector<JobDependency> dependencies;
   TaskTemplate task;
 };
 

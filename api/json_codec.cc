@@ -348,6 +348,14 @@ Json ToJson(const Job& job) {
   if (s.exclusive) j["spec"]["exclusive"] = true;
   if (s.ntasks_per_node != 0) j["spec"]["ntasksPerNode"] = s.ntasks_per_node;
   if (s.nodes != 0) j["spec"]["nodes"] = s.nodes;
+  if (s.hold) j["spec"]["hold"] = true;
+  PutTime(j["spec"], "beginTime", s.begin_time_ms);
+  if (!s.dependencies.empty()) {
+    Json deps = Json::array();
+    for (const JobDependency& d : s.dependencies)
+      deps.push_back({{"type", d.type}, {"job", d.job_id}});
+    j["spec"]["dependencies"] = std::move(deps);
+  }
   const JobStatus& st = job.status;
   Json status = {{"phase", JobPhaseName(st.phase)},
                  {"active", st.active},
@@ -384,11 +392,12 @@ Result<Job> JobFromJson(const Json& j) {
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      *spec,
-      {"completions", "parallelism", "completionMode", "backoffLimit", "priority", "queue", "gang",
-       "placement", "exclusive", "ntasksPerNode", "nodes", "template"},
-      "spec"));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(*spec,
+                       {"completions", "parallelism", "completionMode", "backoffLimit", "priority",
+                        "queue", "gang", "placement", "exclusive", "ntasksPerNode", "nodes", "hold",
+                        "beginTime", "dependencies", "template"},
+                       "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
   s.parallelism = -1;
@@ -412,6 +421,24 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "exclusive", "spec", &s.exclusive));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "ntasksPerNode", "spec", &s.ntasks_per_node));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nodes", "spec", &s.nodes));
+  DROVER_RETURN_IF_ERROR(GetBool(*spec, "hold", "spec", &s.hold));
+  DROVER_RETURN_IF_ERROR(GetTime(*spec, "beginTime", "spec", &s.begin_time_ms));
+  if (const Json* deps = Find(*spec, "dependencies")) {
+    if (!deps->is_array()) {
+      return Status::Invalid("spec.dependencies",
+                             "must be a list of {type, job} (got " + TypeName(*deps) + ")");
+    }
+    for (size_t i = 0; i < deps->size(); ++i) {
+      std::string ip = "spec.dependencies[" + std::to_string(i) + "]";
+      const Json& d = (*deps)[i];
+      DROVER_RETURN_IF_ERROR(CheckObject(d, ip));
+      DROVER_RETURN_IF_ERROR(CheckKnownFields(d, {"type", "job"}, ip));
+      JobDependency dep;
+      DROVER_RETURN_IF_ERROR(GetString(d, "type", ip, &dep.type));
+      DROVER_RETURN_IF_ERROR(GetUint64(d, "job", ip, &dep.job_id));
+      s.dependencies.push_back(std::move(dep));
+    }
+  }
   const Json* tmpl = Find(*spec, "template");
   if (tmpl == nullptr) return Status::Invalid("spec.template", "is required");
   DROVER_RETURN_IF_ERROR(TemplateFromJson(*tmpl, "spec.template", &s.task));

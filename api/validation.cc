@@ -96,6 +96,18 @@ Status ValidateJobSubmission(const Job& job) {
   if (s.ntasks_per_node < 0) {
     return Status::Invalid("spec.ntasksPerNode", "must not be negative");
   }
+  if (s.begin_time_ms < 0) return Status::Invalid("spec.beginTime", "must not be before 1970");
+  for (size_t i = 0; i < s.dependencies.size(); ++i) {
+    const JobDependency& d = s.dependencies[i];
+    const std::string field = "spec.dependencies[" + std::to_string(i) + "]";
+    if (d.type != "after" && d.type != "afterany" && d.type != "afterok" &&
+        d.type != "afternotok") {
+      return Status::Invalid(
+          field + ".type",
+          "must be after, afterany, afterok or afternotok (got \"" + d.type + "\")");
+    }
+    if (d.job_id == 0) return Status::Invalid(field + ".job", "must be a job id (> 0)");
+  }
   if (s.nodes < 0 || s.nodes > s.parallelism) {
     return Status::Invalid("spec.nodes", "must be between 0 and parallelism (" +
                                              std::to_string(s.parallelism) + "), got " +

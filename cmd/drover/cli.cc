@@ -23,6 +23,8 @@ constexpr Verb kVerbs[] = {
     {"ls", RunQueue, ""},
     {"show", RunShow, "every field of one job and its tasks"},
     {"cancel", RunCancel, "cancel jobs (scancel)"},
+    {"hold", RunHold, "keep jobs from starting new tasks (scontrol hold)"},
+    {"release", RunRelease, "let held jobs run (scontrol release)"},
     {"nodes", RunNodes, "list the nodes (sinfo)"},
     {"logs", RunLogs, "a task's output: JOB[/INDEX], -f to follow"},
 };

@@ -187,6 +187,12 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   line("Nodes", s.nodes == 0 ? "any" : std::to_string(s.nodes));
   line("NtasksPerNode", s.ntasks_per_node == 0 ? "no cap" : std::to_string(s.ntasks_per_node));
   line("Placement", s.placement);
+  if (s.hold) line("Hold", "yes (drover release " + std::to_string(job.id) + ")");
+  std::vector<std::string> deps;
+  for (const JobDependency& d : s.dependencies)
+    deps.push_back(d.type + ":" + std::to_string(d.job_id));
+  line("Dependency", Join(deps, ","));
+  line("BeginTime", FormatLocalTime(s.begin_time_ms));
   line("Tasks", std::to_string(st.active) + " active, " + std::to_string(st.succeeded) +
                     " succeeded, " + std::to_string(st.failed) + " failed");
   if (s.completion_mode == CompletionMode::kIndexed) {

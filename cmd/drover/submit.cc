@@ -9,6 +9,7 @@
 #include "cmd/drover/job_requests.h"
 #include "cmd/drover/script_directives.h"
 #include "cmd/drover/submit_options.h"
+#include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
 
 namespace drover::cli {
@@ -102,12 +103,14 @@ int RunSubmit(const Args& args) {
     default_name = JobNameFromFile(path == "-" ? "stdin" : BaseName(path));
   }
 
-  auto job = BuildJob(flags, std::move(command), default_name, cwd,
-                      [](const std::string& name) -> std::optional<std::string> {
-                        const char* v = std::getenv(name.c_str());
-                        if (v == nullptr) return std::nullopt;
-                        return std::string(v);
-                      });
+  auto job = BuildJob(
+      flags, std::move(command), default_name, cwd,
+      [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        if (v == nullptr) return std::nullopt;
+        return std::string(v);
+      },
+      NowMs());
   if (!job.ok()) return ReportUsage("submit", job.status().field() + ": " + job.status().message());
   // The same rules droverd applies, checked here so a mistake costs no round trip.
   Status valid = ValidateJobSubmission(*job);

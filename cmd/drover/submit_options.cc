@@ -1,7 +1,10 @@
 #include "cmd/drover/submit_options.h"
 
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 #include <limits>
 #include <tuple>
 
@@ -52,6 +55,9 @@ po::options_description SubmitOptionsDescription() {
       ("cpus-per-task,c", po::value<int64_t>(), "cores per task (default 1)")
       ("cpus", po::value<int64_t>(), "same as --cpus-per-task")
       ("mem", po::value<std::string>(), "memory per task: MB, or with K/M/G/T suffix")
+      ("dependency,d", po::value<std::string>(), "start after other jobs: afterok:JOB[:JOB],afterany:JOB,... (also after, afternotok)")
+      ("hold,H", po::bool_switch(), "submit held: nothing starts until `drover release JOB`")
+      ("begin,b", po::value<std::string>(), "not before: now+1hour, 16:00, 2026-12-24T18:00")
       ("mem-bind", po::value<std::string>(), "local: memory from the NUMA nodes of the task's cores, accounted there; none (default)")
       ("array,a", po::value<std::string>(), "task indexes 0-N, optionally %P to run at most P at once")
       ("parallelism", po::value<int64_t>(), "at most this many tasks at once")
@@ -118,6 +124,9 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "cpus-per-task", &flags.cpus);
   CopyIf(vm, "mem", &flags.mem);
   CopyIf(vm, "mem-bind", &flags.mem_bind);
+  CopyIf(vm, "dependency", &flags.dependency);
+  CopyIf(vm, "begin", &flags.begin);
+  flags.hold = vm["hold"].as<bool>();
   CopyIf(vm, "array", &flags.array);
   CopyIf(vm, "parallelism", &flags.parallelism);
   CopyIf(vm, "completions", &flags.completions);
@@ -149,6 +158,9 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.wrap, low.wrap);
   fill(out.mem, low.mem);
   fill(out.mem_bind, low.mem_bind);
+  fill(out.dependency, low.dependency);
+  fill(out.begin, low.begin);
+  out.hold = high.hold || low.hold;
   fill(out.array, low.array);
   fill(out.time, low.time);
   fill(out.output, low.output);
@@ -257,6 +269,110 @@ Result<int64_t> ParseTimeLimit(std::string_view text) {
   return *d;
 }
 
+Result<std::vector<JobDependency>> ParseDependencies(std::string_view text) {
+  const std::string all(text);
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid("--dependency", why + " in \"" + all + "\" (want e.g. afterok:12:13)");
+  };
+  if (text.find('?') != std::string_view::npos) return bad("\"?\" (any of) is not supported");
+  std::vector<JobDependency> out;
+  while (!text.empty()) {
+    std::string_view item = text.substr(0, text.find(','));
+    text.remove_prefix(std::min(text.size(), item.size() + 1));
+    size_t colon = item.find(':');
+    if (colon == std::string_view::npos) {
+      return bad(item == "singleton" ? "singleton is not supported" : "no job id");
+    }
+    std::string type(item.substr(0, colon));
+    if (type != "after" && type != "afterany" && type != "afterok" && type != "afternotok") {
+      return bad("unknown dependency type \"" + type + "\"");
+    }
+    std::string_view ids = item.substr(colon + 1);
+    while (true) {
+      std::string_view id = ids.substr(0, ids.find(':'));
+      int64_t n = 0;
+      if (!ParseInt64(id, &n) || n <= 0) return bad("bad job id \"" + std::string(id) + "\"");
+      out.push_back({type, static_cast<uint64_t>(n)});
+      if (id.size() == ids.size()) break;
+      ids.remove_prefix(id.size() + 1);
+    }
+  }
+  if (out.empty()) return bad("no dependency");
+  return out;
+}
+
+Result<int64_t> ParseBeginTime(std::string_view text, int64_t now_ms) {
+  const std::string all(text);
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid(
+        "--begin", why + " (got \"" + all + "\"; want now+1hour, 16:00 or 2026-12-24T18:00)");
+  };
+  if (text.rfind("now", 0) == 0) {
+    std::string_view rest = text.substr(3);
+    if (rest.empty()) return now_ms;
+    if (rest[0] != '+') return bad("only now+COUNT[UNIT] is relative");
+    rest.remove_prefix(1);
+    size_t digits = 0;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) {
+      ++digits;
+    }
+    int64_t count = 0;
+    if (!ParseInt64(rest.substr(0, digits), &count)) return bad("no count after now+");
+    std::string_view unit = rest.substr(digits);
+    int64_t seconds = 0;
+    if (unit.empty() || unit == "s" || unit == "sec" || unit == "seconds") {
+      seconds = 1;
+    } else if (unit == "m" || unit == "min" || unit == "minutes") {
+      seconds = 60;
+    } else if (unit == "h" || unit == "hour" || unit == "hours") {
+      seconds = 3600;
+    } else if (unit == "d" || unit == "day" || unit == "days") {
+      seconds = 86400;
+    } else if (unit == "w" || unit == "week" || unit == "weeks") {
+      seconds = 7 * 86400;
+    } else {
+      return bad("unknown unit \"" + std::string(unit) + "\"");
+    }
+    if (count > std::numeric_limits<int64_t>::max() / 1000 / seconds - now_ms / 1000) {
+      return bad("too far in the future");
+    }
+    return now_ms + count * seconds * 1000;
+  }
+  time_t now_s = static_cast<time_t>(now_ms / 1000);
+  struct tm tm {};
+  localtime_r(&now_s, &tm);
+  tm.tm_isdst = -1;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  char tail = 0;
+  const bool has_date = text.find('-') != std::string_view::npos;
+  if (has_date) {
+    int n = std::sscanf(all.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour,
+                        &minute, &second, &tail);
+    if (n < 3 || n == 4 || n == 7 || (n == 3 && all.size() != 10)) return bad("bad date/time");
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+  } else {
+    int n = std::sscanf(all.c_str(), "%2d:%2d:%2d%c", &hour, &minute, &second, &tail);
+    if (n < 2 || n == 4) return bad("bad time of day");
+  }
+  if (month < 0 || month > 12 || day < 0 || day > 31 || hour > 23 || minute > 59 || second > 60 ||
+      hour < 0 || minute < 0 || second < 0 || (has_date && (month < 1 || day < 1))) {
+    return bad("a field is out of range");
+  }
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  time_t t = std::mktime(&tm);
+  if (t == static_cast<time_t>(-1)) return bad("not a time this machine can represent");
+  if (!has_date && static_cast<int64_t>(t) * 1000 <= now_ms) {
+    tm.tm_mday += 1;  // that time today has passed: tomorrow
+    tm.tm_isdst = -1;
+    t = std::mktime(&tm);
+  }
+  return static_cast<int64_t>(t) * 1000;
+}
+
 std::string JobNameFromFile(std::string_view file_name) {
   std::string out;
   for (char c : file_name) {
@@ -270,7 +386,7 @@ std::string JobNameFromFile(std::string_view file_name) {
 
 Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
                      const std::string& default_name, const std::string& cwd,
-                     const EnvLookup& lookup_env) {
+                     const EnvLookup& lookup_env, int64_t now_ms) {
   Job job;
   job.metadata.name = flags.name.value_or(default_name);
   JobSpec& spec = job.spec;
@@ -338,6 +454,17 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     auto mem = ParseSlurmMemory(*flags.mem);
     if (!mem.ok()) return mem.status();
     t.resources.memory_bytes = *mem;
+  }
+  spec.hold = flags.hold;
+  if (flags.dependency) {
+    auto deps = ParseDependencies(*flags.dependency);
+    if (!deps.ok()) return deps.status();
+    spec.dependencies = std::move(*deps);
+  }
+  if (flags.begin) {
+    auto begin = ParseBeginTime(*flags.begin, now_ms);
+    if (!begin.ok()) return begin.status();
+    spec.begin_time_ms = *begin;
   }
   if (flags.mem_bind) {
     if (*flags.mem_bind != "local" && *flags.mem_bind != "none") {

@@ -24,6 +24,8 @@ struct SubmitFlags {
   std::optional<std::string> wrap;
   std::optional<std::string> mem;
   std::optional<std::string> mem_bind;
+  std::optional<std::string> dependency;
+  std::optional<std::string> begin;
   std::optional<std::string> array;
   std::optional<std::string> time;
   std::optional<std::string> output;
@@ -39,6 +41,7 @@ struct SubmitFlags {
   std::optional<int64_t> nodes;
   std::optional<std::string> placement;
   bool gang = false;
+  bool hold = false;
   bool exclusive = false;
   bool wait = false;
   bool parsable = false;
@@ -76,6 +79,15 @@ Result<ArraySpec> ParseArraySpec(std::string_view text);
 // A time limit: Slurm's duration forms, or "UNLIMITED"/"infinite" (= 0).
 Result<int64_t> ParseTimeLimit(std::string_view text);
 
+// Slurm's --dependency: "TYPE:JOB[:JOB...][,TYPE:JOB...]" with TYPE one of
+// after, afterany, afterok, afternotok; all must hold.
+Result<std::vector<JobDependency>> ParseDependencies(std::string_view text);
+
+// Slurm's --begin, as Unix epoch ms: "now", "now+N[s|m|h|d|w]" (also the long
+// unit names; no unit = seconds), "YYYY-MM-DD[THH:MM[:SS]]" and "HH:MM[:SS]"
+// (today, or tomorrow once that time has passed), in local time.
+Result<int64_t> ParseBeginTime(std::string_view text, int64_t now_ms);
+
 // A job name derived from a file name: characters outside [A-Za-z0-9._-]
 // become '_', leading non-alphanumerics are dropped, at most 253 characters;
 // "job" when nothing is left.
@@ -87,9 +99,10 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 // the script); `cwd` (absolute) is the default working directory and the base
 // of relative --chdir, --output and --error. Errors are InvalidArgument
 // naming the option ("--mem", "--array", ...): a usage error. The result is
-// not validated beyond the flags (see api/validation.h).
+// not validated beyond the flags (see api/validation.h). `now_ms` is the
+// "now" of --begin.
 Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
                      const std::string& default_name, const std::string& cwd,
-                     const EnvLookup& lookup_env);
+                     const EnvLookup& lookup_env, int64_t now_ms);
 
 }  // namespace drover::cli

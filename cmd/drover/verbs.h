@@ -9,15 +9,17 @@ namespace drover::cli {
 
 using Args = std::vector<std::string>;
 
-int RunUp(const Args& args);      // up.cc: start a local cluster
-int RunDown(const Args& args);    // down.cc: stop what `up` started
-int RunSubmit(const Args& args);  // submit.cc
-int RunApply(const Args& args);   // apply.cc
-int RunQueue(const Args& args);   // queue.cc (alias ls)
-int RunShow(const Args& args);    // show.cc
-int RunCancel(const Args& args);  // cancel.cc
-int RunNodes(const Args& args);   // nodes.cc
-int RunLogs(const Args& args);    // logs.cc
+int RunUp(const Args& args);       // up.cc: start a local cluster
+int RunDown(const Args& args);     // down.cc: stop what `up` started
+int RunSubmit(const Args& args);   // submit.cc
+int RunApply(const Args& args);    // apply.cc
+int RunQueue(const Args& args);    // queue.cc (alias ls)
+int RunShow(const Args& args);     // show.cc
+int RunCancel(const Args& args);   // job_actions.cc
+int RunHold(const Args& args);     // job_actions.cc
+int RunRelease(const Args& args);  // job_actions.cc
+int RunNodes(const Args& args);    // nodes.cc
+int RunLogs(const Args& args);     // logs.cc
 
 // Dispatches argv (argv[1] is the verb) and returns the exit code.
 int RunCli(int argc, char** argv);

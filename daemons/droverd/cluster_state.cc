@@ -6,6 +6,7 @@
 #include "api/json_codec.h"
 #include "api/validation.h"
 #include "controllers/job_controller.h"
+#include "controllers/job_dependencies.h"
 #include "scheduler/admission.h"
 
 namespace drover::droverd {
@@ -50,7 +51,10 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     uint64_t id = job->id;
     next_job_id_ = std::max(next_job_id_, id + 1);
     resource_version_ = std::max(resource_version_, job->metadata.resource_version);
-    if (!IsTerminal(job->status.phase)) unfinished_jobs_.insert(id);
+    if (!IsTerminal(job->status.phase)) {
+      unfinished_jobs_.insert(id);
+      if (job->spec.begin_time_ms > now_ms) begin_times_.emplace(job->spec.begin_time_ms, id);
+    }
     CountJobPhase(job->status.phase, +1);
     jobs_.emplace(id, std::move(*job));
   }
@@ -159,6 +163,13 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   Job job = submitted;
   ApplyQueueDefaults(job);
   DROVER_RETURN_IF_ERROR(ValidateJobSubmission(job));
+  for (size_t i = 0; i < job.spec.dependencies.size(); ++i) {
+    uint64_t other = job.spec.dependencies[i].job_id;
+    if (jobs_.count(other) == 0) {
+      return Status::Invalid("spec.dependencies[" + std::to_string(i) + "].job",
+                             "job " + std::to_string(other) + " does not exist");
+    }
+  }
   // Could it ever run: on the registered nodes with nothing running, within its
   // queue's limits? (With no node registered yet, nobody can tell: accepted.)
   scheduler::ClusterSnapshot empty;
@@ -187,10 +198,68 @@ Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_
   uint64_t id = job.id;
   auto [it, inserted] = jobs_.emplace(id, std::move(job));
   unfinished_jobs_.insert(id);
+  if (it->second.spec.begin_time_ms > now_ms) {
+    begin_times_.emplace(it->second.spec.begin_time_ms, id);
+  }
   CountJobPhase(JobPhase::kPending, +1);
   TouchJob(it->second);
   needs_scheduling_ = true;
   return &it->second;
+}
+
+Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
+  Job& job = it->second;
+  const char* verb = hold ? "hold" : "release";
+  if (caller.role != Role::kAdmin && caller.uid != job.owner.uid) {
+    return Status::PermissionDenied("job " + std::to_string(id) + " belongs to " + job.owner.user +
+                                    "; only its owner or an admin may " + verb + " it");
+  }
+  if (IsTerminal(job.status.phase)) {
+    return Status::Conflict("job " + std::to_string(id) + " already finished (" +
+                            std::string(JobPhaseName(job.status.phase)) + ")");
+  }
+  if (job.spec.hold == hold) return Status::Ok();
+  job.spec.hold = hold;
+  TouchJob(job);
+  needs_scheduling_ = true;
+  (void)now_ms;
+  return Status::Ok();
+}
+
+int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
+  auto find = [this](uint64_t id) -> const Job* { return FindJob(id); };
+  int64_t cancelled = 0;
+  // A cancelled job can make its own dependents unsatisfiable: repeat until
+  // nothing changes (each round cancels at least one job, so it ends).
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::vector<uint64_t> ids(unfinished_jobs_.begin(), unfinished_jobs_.end());
+    for (uint64_t id : ids) {
+      Job& job = jobs_.at(id);
+      if (job.spec.dependencies.empty() || job.status.active > 0) continue;
+      auto verdict = controllers::EvaluateDependencies(job, find);
+      if (verdict.state != controllers::DependencyState::kNeverSatisfied) continue;
+      JobPhase before = job.status.phase;
+      if (!controllers::CancelJob(job, now_ms)) continue;
+      job.status.message = verdict.message;
+      job.status.reasons.clear();
+      CountJobPhase(before, -1);
+      CountJobPhase(JobPhase::kCancelled, +1);
+      unfinished_jobs_.erase(id);
+      TouchJob(job);
+      ++cancelled;
+      changed = true;
+    }
+  }
+  return cancelled;
+}
+
+void ClusterState::WakeJobsDue(int64_t now_ms) {
+  if (begin_times_.empty() || begin_times_.begin()->first > now_ms) return;
+  begin_times_.erase(begin_times_.begin(), begin_times_.upper_bound(now_ms));
+  needs_scheduling_ = true;
 }
 
 Status ClusterState::CancelJob(uint64_t id, const Caller& caller, int64_t now_ms) {
@@ -506,6 +575,13 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
   p.nodes = gang ? job.spec.nodes : 0;
   p.user = job.owner.user;
   p.queue = job.spec.queue;
+  p.held = job.spec.hold;
+  p.begin_time_ms = job.spec.begin_time_ms;
+  if (!job.spec.dependencies.empty()) {
+    auto verdict = controllers::EvaluateDependencies(
+        job, [this](uint64_t id) -> const Job* { return FindJob(id); });
+    p.dependency_pending = verdict.state != controllers::DependencyState::kSatisfied;
+  }
   return p;
 }
 

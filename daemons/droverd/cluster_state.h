@@ -70,6 +70,15 @@ class ClusterState {
   // Fills what the job's queue supplies when the job is silent (time limit).
   void ApplyQueueDefaults(Job& job) const;
   Status CancelJob(uint64_t id, const Caller& caller, int64_t now_ms);
+  // Holds an unfinished job (no new task starts; running ones go on) or
+  // releases it, as scontrol hold/release. Owner or admin.
+  Status SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms);
+  // Cancels pending jobs whose dependencies can never hold any more (afterok
+  // on a job that failed, ...), naming the dependency; cascades down chains.
+  // Returns how many were cancelled.
+  int64_t CancelUnsatisfiableJobs(int64_t now_ms);
+  // Asks for a scheduling pass when a job's beginTime has come.
+  void WakeJobsDue(int64_t now_ms);
   const Job* FindJob(uint64_t id) const;
   const std::map<uint64_t, Job>& jobs() const { return jobs_; }
   // Every attempt of every index of a job, oldest first.
@@ -156,6 +165,7 @@ class ClusterState {
   // failed before; absent = 0.
   std::map<std::pair<uint64_t, int64_t>, int32_t> next_attempt_;
   std::set<uint64_t> unfinished_jobs_;
+  std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
   std::unordered_map<std::string, NodeAllocation> allocations_;
   std::unordered_map<std::string, NodeChannel> channels_;
   std::unordered_set<uint64_t> dirty_jobs_;

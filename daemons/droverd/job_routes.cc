@@ -149,6 +149,16 @@ void Cancel(const ApiContext& ctx, const Caller& caller, uint64_t id, HttpRespon
   });
 }
 
+void SetHold(const ApiContext& ctx, const Caller& caller, uint64_t id, bool hold,
+             HttpResponder respond) {
+  ctx.loop->Post([id, hold, caller, respond](CommandContext& c) {
+    Status st = c.state.SetHold(id, hold, caller, c.now_ms);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    c.AfterCommit(
+        [respond, body = ToJson(*c.state.FindJob(id))] { respond(JsonResponse(200, body)); });
+  });
+}
+
 void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpResponder respond) {
   int64_t index = -1;
   if (req.query.count("index")) index = std::atoll(req.query.at("index").c_str());
@@ -230,6 +240,9 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
     if (parts.size() == 2 && m == "GET") return Show(ctx, *id, std::move(respond));
     if (parts.size() == 3 && parts[2] == "cancel" && m == "POST") {
       return Cancel(ctx, caller, *id, std::move(respond));
+    }
+    if (parts.size() == 3 && (parts[2] == "hold" || parts[2] == "release") && m == "POST") {
+      return SetHold(ctx, caller, *id, parts[2] == "hold", std::move(respond));
     }
     if (parts.size() == 3 && parts[2] == "tasks" && m == "GET") {
       return Tasks(ctx, *id, req, std::move(respond));

@@ -85,6 +85,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
 
   if (now >= next_tick_ms_) {
     state_.ReconcileNodes(now, options_.heartbeat_timeout_ms);
+    state_.WakeJobsDue(now);
     next_tick_ms_ = now + options_.tick_ms;
   }
   // A pass over a long queue is not cheap; spacing passes by twice the last
@@ -93,6 +94,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   if (state_.needs_scheduling() && now >= next_pass_ms_) {
     state_.clear_needs_scheduling();
     auto start = std::chrono::steady_clock::now();
+    state_.CancelUnsatisfiableJobs(now);
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
     state_.BuildSchedulerInput(now, &cluster, &pending);

@@ -217,6 +217,28 @@ TEST_F(CliEndToEndTest, CancelEndsARunningJobCancelled) {
   EXPECT_NE(again.err.find("error:"), std::string::npos) << again.err;
 }
 
+TEST_F(CliEndToEndTest, HeldJobAndItsDependentRunAfterRelease) {
+  CliResult held = Submit({"--parsable", "--hold", "--wrap", "echo first > out/first.txt"});
+  ASSERT_EQ(held.exit_code, 0) << held.Describe();
+  uint64_t id = ParseSubmittedId(held.out);
+  CliResult dependent = Submit({"--parsable", "-d", "afterok:" + std::to_string(id), "--wrap",
+                                "cat out/first.txt > out/second.txt"});
+  ASSERT_EQ(dependent.exit_code, 0) << dependent.Describe();
+  uint64_t second = ParseSubmittedId(dependent.out);
+  ASSERT_TRUE(WaitForPhase(id, "Pending"));
+  CliResult show = Drover({"show", std::to_string(second)});
+  EXPECT_NE(show.out.find("Dependency: afterok:" + std::to_string(id)), std::string::npos)
+      << show.out;
+  CliResult release = Drover({"release", std::to_string(id)});
+  ASSERT_EQ(release.exit_code, 0) << release.Describe();
+  ASSERT_TRUE(WaitForPhase(second, "Succeeded"));
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/second.txt"), "first\n");
+  // A dependency on a job that does not exist is refused with the field.
+  CliResult orphan = Submit({"-d", "afterok:99999", "--wrap", "true"});
+  EXPECT_EQ(orphan.exit_code, 1) << orphan.Describe();
+  EXPECT_NE(orphan.err.find("spec.dependencies[0].job"), std::string::npos) << orphan.err;
+}
+
 TEST_F(CliEndToEndTest, BadInputGetsClearErrorsAndExitCodes) {
   CliResult unknown = Drover({"submit", "--no-such-flag", "--wrap", "true"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
@@ -305,8 +327,8 @@ class CliWithoutClusterTest : public ::testing::Test {
 };
 
 TEST_F(CliWithoutClusterTest, EveryVerbHasHelp) {
-  for (const char* verb :
-       {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "nodes", "logs"}) {
+  for (const char* verb : {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "hold",
+                           "release", "nodes", "logs"}) {
     CliResult r = cli_->Run({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.Describe();
     EXPECT_NE(r.out.find("Usage: drover"), std::string::npos) << verb << ": " << r.out;

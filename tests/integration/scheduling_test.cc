@@ -190,5 +190,46 @@ TEST_F(SchedulingTest, WaitingJobShowsItsEstimatedStartInTheQueue) {
   EXPECT_NE(row.find("Resources"), std::string::npos) << row;
 }
 
+TEST_F(SchedulingTest, ChainedJobsRunInOrderAndAnImpossibleDependencyIsCancelled) {
+  const uint64_t frames = Submit(ShellJob("frames", "sleep 0.3", 4, 4));
+  Json composite_job = ShellJob("composite", "true");
+  composite_job["spec"]["dependencies"] = Json::array({{{"type", "afterok"}, {"job", frames}}});
+  const uint64_t composite = Submit(composite_job);
+  Json doomed_job = ShellJob("doomed", "true");
+  doomed_job["spec"]["dependencies"] = Json::array({{{"type", "afternotok"}, {"job", frames}}});
+  const uint64_t doomed = Submit(doomed_job);
+  ASSERT_TRUE(WaitUntil([&] { return RunningTasks(frames) == 4; })) << Tasks(frames).dump();
+  EXPECT_EQ(Job(composite)["status"]["reasons"], Json::array({"Dependency"}));
+  EXPECT_EQ(Job(composite)["status"]["phase"], "Pending");
+
+  auto frames_done = cluster_.WaitForJob(frames, seconds(30));
+  auto composite_done = cluster_.WaitForJob(composite, seconds(30));
+  auto doomed_done = cluster_.WaitForJob(doomed, seconds(30));
+  ASSERT_TRUE(frames_done.ok() && composite_done.ok() && doomed_done.ok());
+  EXPECT_EQ((*composite_done)["status"]["phase"], "Succeeded");
+  EXPECT_GE(TimeOf((*composite_done)["status"]["startTime"]),
+            TimeOf((*frames_done)["status"]["completionTime"]));
+  EXPECT_EQ((*doomed_done)["status"]["phase"], "Cancelled");
+  EXPECT_NE((*doomed_done)["status"]["message"].get<std::string>().find("afternotok"),
+            std::string::npos)
+      << doomed_done->dump();
+  EXPECT_TRUE(Tasks(doomed).empty()) << "it never ran";
+}
+
+TEST_F(SchedulingTest, HeldJobRunsOnlyOnceReleased) {
+  Json held_job = ShellJob("held", "true");
+  held_job["spec"]["hold"] = true;
+  const uint64_t held = Submit(held_job);
+  ASSERT_TRUE(WaitUntil([&] { return Job(held)["status"].contains("reasons"); }));
+  EXPECT_EQ(Job(held)["status"]["reasons"], Json::array({"Held"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(Tasks(held).empty());
+  auto released = cluster_.Call("POST", "/api/v1/jobs/" + std::to_string(held) + "/release");
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  auto done = cluster_.WaitForJob(held, seconds(30));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ((*done)["status"]["phase"], "Succeeded");
+}
+
 }  // namespace
 }  // namespace drover::testing

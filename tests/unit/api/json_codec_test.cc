@@ -49,6 +49,9 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   job->spec.ntasks_per_node = 2;
   job->spec.nodes = 4;
   job->spec.task.resources.memory_bind = "local";
+  job->spec.hold = true;
+  job->spec.begin_time_ms = 1764172400000;
+  job->spec.dependencies = {{"afterok", 12}, {"afterany", 13}};
   auto again = JobFromJson(ToJson(*job));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(ToJson(*again), ToJson(*job));
@@ -61,6 +64,11 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   EXPECT_EQ(again->spec.ntasks_per_node, 2);
   EXPECT_EQ(again->spec.nodes, 4);
   EXPECT_EQ(again->spec.task.resources.memory_bind, "local");
+  EXPECT_TRUE(again->spec.hold);
+  EXPECT_EQ(again->spec.begin_time_ms, 1764172400000);
+  ASSERT_EQ(again->spec.dependencies.size(), 2u);
+  EXPECT_EQ(again->spec.dependencies[1].type, "afterany");
+  EXPECT_EQ(again->spec.dependencies[1].job_id, 13u);
 }
 
 TEST(JsonCodecTest, UnknownFieldIsRejectedWithItsPath) {

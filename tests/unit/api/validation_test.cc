@@ -42,6 +42,16 @@ TEST(ValidationTest, EachRuleNamesItsField) {
        },
        "spec.parallelism"},
       {"bad placement", [](Job& j) { j.spec.placement = "scatter"; }, "spec.placement"},
+      {"bad dependency type",
+       [](Job& j) {
+         j.spec.dependencies = {{"afterall", 3}};
+       },
+       "spec.dependencies[0].type"},
+      {"dependency on job 0",
+       [](Job& j) {
+         j.spec.dependencies = {{"afterok", 0}};
+       },
+       "spec.dependencies[0].job"},
       {"bad memory bind", [](Job& j) { j.spec.task.resources.memory_bind = "remote"; },
        "spec.template.resources.memoryBind"},
       {"more nodes than tasks", [](Job& j) { j.spec.nodes = 3; }, "spec.nodes"},

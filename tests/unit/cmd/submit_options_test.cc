@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+
 #include "api/validation.h"
 
 namespace drover::cli {
 namespace {
 
 std::optional<std::string> NoEnv(const std::string&) { return std::nullopt; }
+// The submit time of every BuildJob call: 2026-11-26T12:00:00Z.
+constexpr int64_t kNow = 1'795'694'400'000;
 
 TEST(ParseSlurmMemoryTest, PlainNumbersAreMegabytesAndSuffixesAreBinary) {
   struct Case {
@@ -115,7 +120,7 @@ TEST(BuildJobTest, ArrayMakesAnIndexedJob) {
   auto f = ParseSubmitFlags({"--array", "0-99%8", "-c", "2", "--mem", "512", "-t", "1:00:00",
                              "--wrap", "echo $DROVER_TASK_INDEX"});
   ASSERT_TRUE(f.ok());
-  auto job = BuildJob(*f, {"/bin/sh", "-c", "echo"}, "wrap", "/home/a", NoEnv);
+  auto job = BuildJob(*f, {"/bin/sh", "-c", "echo"}, "wrap", "/home/a", NoEnv, kNow);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   EXPECT_EQ(job->metadata.name, "wrap");
   EXPECT_EQ(job->spec.completion_mode, CompletionMode::kIndexed);
@@ -131,12 +136,12 @@ TEST(BuildJobTest, ArrayMakesAnIndexedJob) {
 TEST(BuildJobTest, ArrayWithoutLimitRunsAllTasksAtOnce) {
   auto f = ParseSubmitFlags({"--array", "0-9"});
   ASSERT_TRUE(f.ok());
-  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->spec.parallelism, 10);
   auto p = ParseSubmitFlags({"--array", "0-9", "--parallelism", "3"});
   ASSERT_TRUE(p.ok());
-  auto limited = BuildJob(*p, {"/bin/true"}, "x", "/", NoEnv);
+  auto limited = BuildJob(*p, {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ(limited->spec.parallelism, 3);
 }
@@ -144,7 +149,7 @@ TEST(BuildJobTest, ArrayWithoutLimitRunsAllTasksAtOnce) {
 TEST(BuildJobTest, PathsAreResolvedAgainstTheWorkingDirectory) {
   auto f = ParseSubmitFlags({"-D", "sub", "-o", "logs/%j_%i.out", "-e", "/abs/err"});
   ASSERT_TRUE(f.ok());
-  auto job = BuildJob(*f, {"/bin/true"}, "x", "/home/a", NoEnv);
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/home/a", NoEnv, kNow);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->spec.task.working_dir, "/home/a/sub");
   EXPECT_EQ(job->spec.task.stdout_path, "/home/a/sub/logs/%j_%i.out");
@@ -158,12 +163,12 @@ TEST(BuildJobTest, EnvWithoutValueCopiesTheSubmittersValue) {
     if (n == "HOME") return std::string("/home/a");
     return std::nullopt;
   };
-  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", lookup);
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", lookup, kNow);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->spec.task.env, (std::vector<EnvVar>{{"A", "1"}, {"HOME", "/home/a"}}));
   auto missing = ParseSubmitFlags({"--env", "NOPE"});
   ASSERT_TRUE(missing.ok());
-  EXPECT_EQ(BuildJob(*missing, {"/bin/true"}, "x", "/", lookup).status().field(), "--env");
+  EXPECT_EQ(BuildJob(*missing, {"/bin/true"}, "x", "/", lookup, kNow).status().field(), "--env");
 }
 
 TEST(BuildJobTest, BadFlagValuesAreNamed) {
@@ -176,7 +181,7 @@ TEST(BuildJobTest, BadFlagValuesAreNamed) {
                         Case{{"--array", "0-9", "--completions", "5"}, "--array"}}) {
     auto f = ParseSubmitFlags(c.words);
     ASSERT_TRUE(f.ok());
-    auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+    auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
     ASSERT_FALSE(job.ok()) << c.field;
     EXPECT_EQ(job.status().field(), c.field);
   }
@@ -185,7 +190,7 @@ TEST(BuildJobTest, BadFlagValuesAreNamed) {
 TEST(BuildJobTest, ZeroCpusIsLeftToValidationWhichNamesTheField) {
   auto f = ParseSubmitFlags({"--cpus", "0"});
   ASSERT_TRUE(f.ok());
-  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_TRUE(job.ok());
   Status st = ValidateJobSubmission(*job);
   EXPECT_EQ(st.field(), "spec.template.resources.cpus");
@@ -195,7 +200,7 @@ TEST(BuildJobTest, PlacementFlagsReachTheSpec) {
   auto f = ParseSubmitFlags({"--exclusive", "-N", "2", "--ntasks-per-node", "4", "--placement",
                              "spread", "--gang", "--completions", "8", "--parallelism", "8"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   EXPECT_TRUE(job->spec.exclusive);
   EXPECT_TRUE(job->spec.gang);
@@ -204,19 +209,86 @@ TEST(BuildJobTest, PlacementFlagsReachTheSpec) {
   EXPECT_EQ(job->spec.placement, "spread");
   auto bad = ParseSubmitFlags({"--placement", "scatter"});
   ASSERT_TRUE(bad.ok());
-  EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv).status().field(), "--placement");
+  EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv, kNow).status().field(), "--placement");
 }
 
 TEST(BuildJobTest, MemBindLocalReachesTheSpec) {
   auto f = ParseSubmitFlags({"--mem", "2G", "--mem-bind", "local"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv);
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   EXPECT_EQ(job->spec.task.resources.memory_bind, "local");
   EXPECT_EQ(job->spec.task.resources.memory_bytes, 2LL << 30);
   auto bad = ParseSubmitFlags({"--mem-bind", "map_mem:0"});
   ASSERT_TRUE(bad.ok());
-  EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv).status().field(), "--mem-bind");
+  EXPECT_EQ(BuildJob(*bad, {"/bin/true"}, "x", "/", NoEnv, kNow).status().field(), "--mem-bind");
+}
+
+TEST(ParseDependenciesTest, ReadsSlurmsSyntax) {
+  auto deps = ParseDependencies("afterok:12:13,afterany:7");
+  ASSERT_TRUE(deps.ok()) << deps.status().ToString();
+  ASSERT_EQ(deps->size(), 3u);
+  EXPECT_EQ((*deps)[0].type, "afterok");
+  EXPECT_EQ((*deps)[0].job_id, 12u);
+  EXPECT_EQ((*deps)[1].job_id, 13u);
+  EXPECT_EQ((*deps)[2].type, "afterany");
+  EXPECT_EQ((*deps)[2].job_id, 7u);
+  for (const char* bad : {"", "afterok", "afterok:", "afterok:x", "aftercorr:3",
+                          "afterok:1?afterany:2", "singleton", "afterok:-4"}) {
+    auto r = ParseDependencies(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().field(), "--dependency") << bad;
+  }
+}
+
+class ParseBeginTimeTest : public ::testing::Test {
+ protected:
+  // Local time is UTC here so absolute forms have known values.
+  void SetUp() override {
+    const char* tz = std::getenv("TZ");
+    saved_tz_ = tz ? std::optional<std::string>(tz) : std::nullopt;
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+  void TearDown() override {
+    if (saved_tz_) {
+      setenv("TZ", saved_tz_->c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+  std::optional<std::string> saved_tz_;
+};
+
+TEST_F(ParseBeginTimeTest, RelativeAndAbsoluteForms) {
+  EXPECT_EQ(*ParseBeginTime("now", kNow), kNow);
+  EXPECT_EQ(*ParseBeginTime("now+90", kNow), kNow + 90'000);
+  EXPECT_EQ(*ParseBeginTime("now+2hours", kNow), kNow + 7'200'000);
+  EXPECT_EQ(*ParseBeginTime("now+1d", kNow), kNow + 86'400'000);
+  // kNow is 12:00 UTC: 16:00 is today, 08:30 is tomorrow.
+  EXPECT_EQ(*ParseBeginTime("16:00", kNow), kNow + 4 * 3'600'000);
+  EXPECT_EQ(*ParseBeginTime("08:30", kNow), kNow + (20 * 60 + 30) * 60'000LL);
+  EXPECT_EQ(*ParseBeginTime("2026-12-24T18:00", kNow), kNow + (28 * 24 + 6) * 3'600'000LL);
+  EXPECT_EQ(*ParseBeginTime("2026-11-27", kNow), kNow + 12 * 3'600'000);
+  for (const char* bad : {"later", "now-5", "now+", "now+3fortnights", "25:00", "2026-13-01",
+                          "2026-11-27T10", "12:00:00x"}) {
+    auto r = ParseBeginTime(bad, kNow);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().field(), "--begin") << bad;
+  }
+}
+
+TEST(BuildJobTest, HoldBeginAndDependencyReachTheSpec) {
+  auto f = ParseSubmitFlags({"-H", "--begin", "now+60", "-d", "afterok:3"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_TRUE(job->spec.hold);
+  EXPECT_EQ(job->spec.begin_time_ms, kNow + 60'000);
+  ASSERT_EQ(job->spec.dependencies.size(), 1u);
+  EXPECT_EQ(job->spec.dependencies[0].job_id, 3u);
+  EXPECT_TRUE(ValidateJobSubmission(*job).ok());
 }
 
 TEST(JobNameFromFileTest, MakesAValidName) {

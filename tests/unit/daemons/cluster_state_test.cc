@@ -106,6 +106,85 @@ TEST_F(ClusterStateTest, MutationsCoalescePerObjectAndBatch) {
   (void)id;
 }
 
+TEST_F(ClusterStateTest, DependentJobWaitsThenRunsWhenItsDependencyHolds) {
+  uint64_t a = Submit(MakeJob("render", 2));
+  Job composite = MakeJob("composite", 1);
+  composite.spec.dependencies = {{"afterok", a}};
+  uint64_t b = Submit(composite);
+  Pass();
+  EXPECT_EQ(Active(a).size(), 2u);
+  EXPECT_TRUE(Active(b).empty()) << "two cores are free, but its dependency does not hold";
+  EXPECT_EQ(state_.FindJob(b)->status.reasons, std::vector<std::string>{"Dependency"});
+  for (const Task* t : Active(a)) Report(t, TaskPhase::kSucceeded);
+  Pass();
+  EXPECT_EQ(Active(b).size(), 1u);
+}
+
+TEST_F(ClusterStateTest, UnsatisfiableDependencyCancelsTheChainNamingIt) {
+  Job failing = MakeJob("frames", 1);
+  failing.spec.backoff_limit = 0;
+  uint64_t a = Submit(failing);
+  Job b_job = MakeJob("composite", 1);
+  b_job.spec.dependencies = {{"afterok", a}};
+  uint64_t b = Submit(b_job);
+  Job c_job = MakeJob("publish", 1);
+  c_job.spec.dependencies = {{"afterok", b}};
+  uint64_t c = Submit(c_job);
+  Job cleanup_job = MakeJob("cleanup", 1);
+  cleanup_job.spec.dependencies = {{"afternotok", a}};
+  uint64_t cleanup = Submit(cleanup_job);
+  Pass();
+  Report(Active(a)[0], TaskPhase::kFailed, 1);
+  ASSERT_EQ(state_.FindJob(a)->status.phase, JobPhase::kFailed);
+  EXPECT_EQ(state_.CancelUnsatisfiableJobs(now_), 2);
+  EXPECT_EQ(state_.FindJob(b)->status.phase, JobPhase::kCancelled);
+  EXPECT_NE(state_.FindJob(b)->status.message.find("afterok:" + std::to_string(a)),
+            std::string::npos)
+      << state_.FindJob(b)->status.message;
+  EXPECT_EQ(state_.FindJob(c)->status.phase, JobPhase::kCancelled) << "the chain below goes too";
+  Pass();
+  EXPECT_EQ(Active(cleanup).size(), 1u) << "afternotok holds";
+}
+
+TEST_F(ClusterStateTest, DependencyOnAnUnknownJobIsRefusedAtSubmit) {
+  Job j = MakeJob("orphan", 1);
+  j.spec.dependencies = {{"afterany", 999}};
+  auto r = state_.SubmitJob(j, User("alice", 1000), now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "spec.dependencies[0].job");
+}
+
+TEST_F(ClusterStateTest, HeldJobWaitsUntilReleasedAndOnlyItsOwnerMayRelease) {
+  Job j = MakeJob("held", 1);
+  j.spec.hold = true;
+  uint64_t id = Submit(j);
+  Pass();
+  EXPECT_TRUE(Active(id).empty());
+  EXPECT_EQ(state_.FindJob(id)->status.reasons, std::vector<std::string>{"Held"});
+  EXPECT_EQ(state_.SetHold(id, false, User("mallory", 1001), now_).code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(state_.SetHold(id, false, User("alice", 1000), now_).ok());
+  Pass();
+  EXPECT_EQ(Active(id).size(), 1u);
+}
+
+TEST_F(ClusterStateTest, JobWithABeginTimeWaitsForItAndWakesAPass) {
+  Job j = MakeJob("later", 1);
+  j.spec.begin_time_ms = now_ + 60'000;
+  uint64_t id = Submit(j);
+  Pass();
+  state_.clear_needs_scheduling();
+  EXPECT_TRUE(Active(id).empty());
+  EXPECT_EQ(state_.FindJob(id)->status.reasons, std::vector<std::string>{"BeginTime"});
+  state_.WakeJobsDue(now_ + 59'999);
+  EXPECT_FALSE(state_.needs_scheduling());
+  now_ += 60'000;
+  state_.WakeJobsDue(now_);
+  EXPECT_TRUE(state_.needs_scheduling());
+  Pass();
+  EXPECT_EQ(Active(id).size(), 1u);
+}
+
 // Two NUMA nodes of two cores and 1 GiB each (2 GiB on the node).
 Node TwoNumaNode(const std::string& name) {
   Node n;

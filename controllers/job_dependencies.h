@@ -1,0 +1,29 @@
+// Whether a job's dependencies (JobSpec::dependencies, Slurm's --dependency)
+// let it start. Pure: the caller looks jobs up.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "api/job.h"
+
+namespace drover::controllers {
+
+enum class DependencyState {
+  kSatisfied,       // every dependency holds: the job may start
+  kWaiting,         // some dependency may still come to hold
+  kNeverSatisfied,  // some dependency can no longer hold (e.g. afterok on a failed job)
+};
+
+struct DependencyVerdict {
+  DependencyState state = DependencyState::kSatisfied;
+  std::string message;  // kNeverSatisfied: which dependency and why
+};
+
+// `find_job` returns the job with that id, or nullptr when it is unknown (an
+// unknown job can never satisfy a dependency).
+DependencyVerdict EvaluateDependencies(const Job& job,
+                                       const std::function<const Job*(uint64_t)>& find_job);
+
+}  // namespace drover::controllers

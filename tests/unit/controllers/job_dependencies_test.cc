@@ -1,0 +1,72 @@
+#include "controllers/job_dependencies.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace drover::controllers {
+namespace {
+
+class JobDependenciesTest : public ::testing::Test {
+ protected:
+  // Job 1 in `phase`, started or not; returns the verdict for a job that
+  // depends on it with `type`.
+  DependencyState Verdict(const std::string& type, JobPhase phase, bool started) {
+    Job other;
+    other.id = 1;
+    other.status.phase = phase;
+    other.status.start_time_ms = started ? 1000 : 0;
+    jobs_[1] = other;
+    Job job;
+    job.spec.dependencies = {{type, 1}};
+    return EvaluateDependencies(job,
+                                [this](uint64_t id) -> const Job* {
+                                  auto it = jobs_.find(id);
+                                  return it == jobs_.end() ? nullptr : &it->second;
+                                })
+        .state;
+  }
+  std::map<uint64_t, Job> jobs_;
+};
+
+TEST_F(JobDependenciesTest, EachTypeHoldsWhenSlurmSaysItDoes) {
+  using S = DependencyState;
+  EXPECT_EQ(Verdict("after", JobPhase::kPending, false), S::kWaiting);
+  EXPECT_EQ(Verdict("after", JobPhase::kRunning, true), S::kSatisfied);
+  EXPECT_EQ(Verdict("after", JobPhase::kCancelled, false), S::kSatisfied);
+  EXPECT_EQ(Verdict("afterany", JobPhase::kRunning, true), S::kWaiting);
+  EXPECT_EQ(Verdict("afterany", JobPhase::kFailed, true), S::kSatisfied);
+  EXPECT_EQ(Verdict("afterok", JobPhase::kRunning, true), S::kWaiting);
+  EXPECT_EQ(Verdict("afterok", JobPhase::kSucceeded, true), S::kSatisfied);
+  EXPECT_EQ(Verdict("afterok", JobPhase::kFailed, true), S::kNeverSatisfied);
+  EXPECT_EQ(Verdict("afterok", JobPhase::kCancelled, false), S::kNeverSatisfied);
+  EXPECT_EQ(Verdict("afternotok", JobPhase::kSucceeded, true), S::kNeverSatisfied);
+  EXPECT_EQ(Verdict("afternotok", JobPhase::kCancelled, false), S::kSatisfied);
+}
+
+TEST_F(JobDependenciesTest, AllMustHoldAndTheFirstImpossibleOneIsNamed) {
+  Job ok, failed;
+  ok.id = 1;
+  ok.status.phase = JobPhase::kSucceeded;
+  failed.id = 2;
+  failed.status.phase = JobPhase::kFailed;
+  jobs_ = {{1, ok}, {2, failed}};
+  auto find = [this](uint64_t id) -> const Job* {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : &it->second;
+  };
+  Job job;
+  job.spec.dependencies = {{"afterok", 1}, {"afterok", 2}};
+  DependencyVerdict v = EvaluateDependencies(job, find);
+  EXPECT_EQ(v.state, DependencyState::kNeverSatisfied);
+  EXPECT_EQ(v.message, "dependency afterok:2 can never be satisfied: job 2 is Failed");
+  job.spec.dependencies = {{"afterok", 1}, {"afterany", 3}};
+  v = EvaluateDependencies(job, find);
+  EXPECT_EQ(v.state, DependencyState::kNeverSatisfied);
+  EXPECT_NE(v.message.find("job 3 does not exist"), std::string::npos) << v.message;
+  job.spec.dependencies.clear();
+  EXPECT_EQ(EvaluateDependencies(job, find).state, DependencyState::kSatisfied);
+}
+
+}  // namespace
+}  // namespace drover::controllers
