@@ -1,6 +1,7 @@
 #include "scheduler/preemption.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 namespace drover::scheduler {
@@ -85,6 +86,34 @@ Preemptor::Preemptor(NodePool& pool, Timeline& timeline, const std::vector<Runni
            std::make_tuple(b.priority, b.lost, -b.start, b.job_id, b.tasks.front());
   });
   units_ = std::move(kept);
+  given_.resize(units_.size());
+}
+
+bool Preemptor::Cost::Below(const Cost& other) const {
+  return std::make_tuple(top_priority, priority_sum, tasks, lost, -top_start) <
+         std::make_tuple(other.top_priority, other.priority_sum, other.tasks, other.lost,
+                         -other.top_start);
+}
+
+Preemptor::Cost Preemptor::CostOf(const std::vector<size_t>& victims) const {
+  Cost cost;
+  for (size_t k = 0; k < victims.size(); ++k) {
+    const Unit& unit = units_[victims[k]];
+    const int64_t tasks = static_cast<int64_t>(unit.tasks.size());
+    // Shifted to be non-negative (as kube-scheduler does), so that adding a
+    // victim of negative priority never makes a set look cheaper.
+    cost.priority_sum +=
+        tasks * (int64_t{unit.priority} - int64_t{std::numeric_limits<int32_t>::min()});
+    cost.tasks += tasks;
+    cost.lost += unit.lost;
+    if (k == 0 || unit.priority > cost.top_priority) {
+      cost.top_priority = unit.priority;
+      cost.top_start = unit.start;
+    } else if (unit.priority == cost.top_priority) {
+      cost.top_start = std::min(cost.top_start, unit.start);
+    }
+  }
+  return cost;
 }
 
 void Preemptor::GiveUnit(const Unit& unit, std::vector<Given>& given) {
@@ -103,6 +132,101 @@ void Preemptor::GiveUnit(const Unit& unit, std::vector<Given>& given) {
 
 void Preemptor::TakeBack(const std::vector<Given>& given) {
   for (const Given& g : given) pool_.Take(g.node, g.cores, g.memory, &g.numa_memory);
+}
+
+void Preemptor::TakeBackUnit(size_t u) {
+  TakeBack(given_[u]);
+  given_[u].clear();
+}
+
+bool Preemptor::ChooseVictims(const PendingJob& job, int64_t target, PlacementBounds bounds,
+                              const std::vector<size_t>& units, bool all_first,
+                              std::vector<size_t>& victims) {
+  victims.clear();
+  size_t freed = 0;
+  bool fits;
+  if (all_first) {
+    for (size_t u : units) GiveUnit(u);
+    freed = units.size();
+    fits = Fits(job, target, bounds);
+  } else {
+    fits = Fits(job, target, bounds);
+    for (; !fits && freed < units.size(); ++freed) {
+      GiveUnit(units[freed]);
+      fits = Fits(job, target, bounds);
+    }
+  }
+  if (!fits) {
+    for (size_t k = 0; k < freed; ++k) TakeBackUnit(units[k]);
+    return false;
+  }
+  // Spare every victim the job can do without, most expensive first.
+  for (size_t k = freed; k-- > 0;) {
+    const size_t u = units[k];
+    TakeBackUnit(u);
+    if (Fits(job, target, bounds)) continue;
+    GiveUnit(u);
+    victims.push_back(u);
+  }
+  std::reverse(victims.begin(), victims.end());
+  return true;
+}
+
+void Preemptor::CheapestOnOneNode(const PendingJob& job, int64_t target, PlacementBounds bounds,
+                                  const std::vector<size_t>& candidates, Cost& best,
+                                  std::vector<size_t>& best_victims) {
+  const int32_t cpus = std::max<int32_t>(1, job.cpus_per_task);
+  const int64_t memory = std::max<int64_t>(0, job.memory_per_task);
+  // A set with a victim above best's top priority is never cheaper, so only
+  // candidates up to it count: a prefix of `candidates` (priority first).
+  // (kube-scheduler frees the others too and spares them first: the same,
+  // when freeing more never fits fewer tasks.) Each counts under every node
+  // J may use that holds one of its tasks (a gang victim may be under several).
+  by_node_.clear();
+  for (size_t k = 0; k < candidates.size() && units_[candidates[k]].priority <= best.top_priority;
+       ++k) {
+    for (size_t i : units_[candidates[k]].tasks) {
+      const int32_t n = task_node_[i];
+      if (n < 0 || !pool_.schedulable(n)) continue;
+      if (bounds.allowed != nullptr && !(*bounds.allowed)[n]) continue;
+      if (bounds.caps != nullptr &&
+          (bounds.caps->cores[n] < cpus || bounds.caps->memory[n] < memory)) {
+        continue;
+      }
+      by_node_.emplace_back(n, k);
+    }
+  }
+  std::sort(by_node_.begin(), by_node_.end());
+  by_node_.erase(std::unique(by_node_.begin(), by_node_.end()), by_node_.end());
+
+  for (size_t first = 0; first < by_node_.size();) {
+    const int32_t n = by_node_[first].first;
+    size_t last = first;
+    int64_t cores = pool_.free_cores(n);
+    int64_t bytes = pool_.free_memory(n);
+    node_units_.clear();
+    for (; last < by_node_.size() && by_node_[last].first == n; ++last) {
+      const size_t u = candidates[by_node_[last].second];
+      node_units_.push_back(u);
+      for (size_t i : units_[u].tasks) {
+        if (task_node_[i] != n) continue;
+        cores += static_cast<int64_t>(running_[i].cores.size());
+        bytes += running_[i].memory_bytes;
+      }
+    }
+    first = last;
+    // Victims here help only if they let the node hold a task (the job does
+    // not fit without victims, or `best` would be empty): no trial otherwise.
+    const int64_t need_cores = job.exclusive ? pool_.total_cores(n) : cpus;
+    if (cores < need_cores || bytes < memory) continue;
+    if (!ChooseVictims(job, target, bounds, node_units_, true, node_victims_)) continue;
+    const Cost cost = CostOf(node_victims_);
+    if (cost.Below(best)) {
+      best = cost;
+      best_victims = node_victims_;
+    }
+    for (size_t u : node_victims_) TakeBackUnit(u);
+  }
 }
 
 void Preemptor::Undo(const std::vector<TaskPlacement>& placed, const std::vector<int32_t>& nodes,
@@ -146,56 +270,36 @@ int64_t Preemptor::Place(const PendingJob& job, int64_t tasks, PlacementBounds b
     pool_.Give(n, d.cores, d.memory, &d.numa_memory);
     dying_given.push_back({n, d.cores, d.memory, d.numa_memory});
   }
-  std::vector<std::vector<Given>> given(units_.size());
-  for (size_t u : candidates) GiveUnit(units_[u], given[u]);
-  auto give_up = [&]() {
-    for (size_t u : candidates) TakeBack(given[u]);
+  for (size_t u : candidates) GiveUnit(u);
+  auto give_up = [&](const std::vector<size_t>& given_units) {
+    for (size_t u : given_units) TakeBackUnit(u);
     TakeBack(dying_given);
     return int64_t{0};
   };
-  // Never preempt for a job that would still not fit.
+  // Never preempt for a job that would still not fit. The target is fixed
+  // here; both ways of choosing below must reach it.
   const int64_t target =
       job.gang ? (Fits(job, tasks, bounds) ? tasks : 0) : HowManyFit(job, tasks, bounds);
-  if (target == 0) return give_up();
+  if (target == 0) return give_up(candidates);
+  for (size_t u : candidates) TakeBackUnit(u);
 
-  // Cheapest first until it fits...
-  for (size_t u : candidates) {
-    TakeBack(given[u]);
-    given[u].clear();
-  }
-  std::vector<size_t> chosen;
-  bool fits = Fits(job, target, bounds);
-  for (size_t k = 0; k < candidates.size() && !fits; ++k) {
-    GiveUnit(units_[candidates[k]], given[candidates[k]]);
-    chosen.push_back(candidates[k]);
-    fits = Fits(job, target, bounds);
-  }
-  if (!fits) {
-    candidates = chosen;  // what is given now
-    return give_up();
-  }
-  // ...then spare every victim it can do without, most expensive first.
+  // Greedy over every node: cheapest first until it fits, then minimal.
   std::vector<size_t> victims;
-  for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) {
-    TakeBack(given[*it]);
-    if (Fits(job, target, bounds)) {
-      given[*it].clear();
-      continue;
-    }
-    given[*it].clear();
-    GiveUnit(units_[*it], given[*it]);
-    victims.push_back(*it);
+  if (!ChooseVictims(job, target, bounds, candidates, false, victims)) return give_up({});
+  if (!victims.empty()) {
+    // Kubernetes-like: the cheapest minimal set on one node, if cheaper. The
+    // greedy set keeps ties, so the result is never costlier than it.
+    Cost best = CostOf(victims);
+    for (size_t u : victims) TakeBackUnit(u);
+    CheapestOnOneNode(job, target, bounds, candidates, best, victims);
+    for (size_t u : victims) GiveUnit(u);
   }
-  std::reverse(victims.begin(), victims.end());  // cheapest first, as reported
 
   const size_t first = decision.after_preemption.size();
   scratch_nodes_.clear();
   const int64_t placed =
       PlaceTasks(pool_, job, target, true, bounds, decision.after_preemption, &scratch_nodes_);
-  if (placed != target) {  // cannot happen: the same trial just succeeded
-    candidates = victims;
-    return give_up();
-  }
+  if (placed != target) return give_up(victims);  // cannot happen: the same trial just succeeded
   for (size_t k = 0; k < scratch_nodes_.size(); ++k) {
     const TaskPlacement& p = decision.after_preemption[first + k];
     timeline_.AddStarted(scratch_nodes_[k], static_cast<int32_t>(p.cores.size()), p.memory_bytes,
@@ -225,12 +329,13 @@ int64_t Preemptor::Place(const PendingJob& job, int64_t tasks, PlacementBounds b
       timeline_.RemoveRelease(n, cores, t.memory_bytes, t.expected_end_ms);
       timeline_.AddStarted(n, static_cast<int32_t>(cores), t.memory_bytes, now_);
     }
-    for (const Given& g : given[u]) {
+    for (const Given& g : given_[u]) {
       Dying& d = dying_[g.node];
       d.cores.insert(d.cores.end(), g.cores.begin(), g.cores.end());
       d.memory += g.memory;
       AddNuma(d.numa_memory, g.numa_memory);
     }
+    given_[u].clear();
   }
   // What the job did not take stays dying: busy in the pool, free in the plan.
   for (auto it = dying_.begin(); it != dying_.end();) {

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "scheduler/job_placer.h"
@@ -33,7 +35,9 @@ class Preemptor {
 
   // Tries to place up to `tasks` more tasks of `job` on resources of victims
   // (and of terminating tasks): all of them for a gang, else as many as would
-  // fit with every candidate freed. On success appends the placements to
+  // fit with every candidate freed. The victims are the cheaper (by Cost) of
+  // two minimal sets: the greedy one over all nodes, and the cheapest set
+  // confined to one node. On success appends the placements to
   // decision.after_preemption, the new victims to decision.preemptions, takes
   // the resources from the pool, records the job's release at now + duration
   // and returns how many tasks were placed; otherwise changes nothing and
@@ -66,8 +70,43 @@ class Preemptor {
     std::vector<int64_t> numa_memory;
   };
 
+  // What a victim set costs. Lower is cheaper, field by field in this order
+  // (the order kube-scheduler uses to pick the node to preempt on): the
+  // highest victim priority; the sum over victim tasks of (priority -
+  // INT32_MIN), shifted so that another victim never lowers it; the number of
+  // victim tasks; the work lost (core-milliseconds); then the later the
+  // earliest start among the highest-priority victims, the cheaper.
+  struct Cost {
+    int32_t top_priority = std::numeric_limits<int32_t>::min();
+    int64_t priority_sum = 0;
+    int64_t tasks = 0;
+    int64_t lost = 0;
+    int64_t top_start = 0;
+    bool Below(const Cost& other) const;
+  };
+
   void GiveUnit(const Unit& unit, std::vector<Given>& given);
   void TakeBack(const std::vector<Given>& given);
+  // Gives unit u to the pool (recorded in given_[u]) / takes it back.
+  void GiveUnit(size_t u) { GiveUnit(units_[u], given_[u]); }
+  void TakeBackUnit(size_t u);
+  // A minimal victim set among `units` (cheapest first, none given) for
+  // `target` tasks of the job. With `all_first` every unit is given, else
+  // units are given cheapest first until the job fits; then each given unit is
+  // taken back, most expensive first, if the job still fits without it. True:
+  // `victims` (cheapest first) are given and the job fits. False: the job does
+  // not fit and nothing of `units` is given.
+  bool ChooseVictims(const PendingJob& job, int64_t target, PlacementBounds bounds,
+                     const std::vector<size_t>& units, bool all_first,
+                     std::vector<size_t>& victims);
+  // The cheapest minimal set among the candidates of a single node J may use
+  // (each node tried in index order; ties go to the lower index), if cheaper
+  // than `best`: then replaces `best` and `best_victims`. Expects nothing of
+  // `candidates` given; leaves nothing of them given.
+  void CheapestOnOneNode(const PendingJob& job, int64_t target, PlacementBounds bounds,
+                         const std::vector<size_t>& candidates, Cost& best,
+                         std::vector<size_t>& best_victims);
+  Cost CostOf(const std::vector<size_t>& victims) const;
   // Whether `tasks` tasks of the job fit the pool now (all or nothing); undoes the trial.
   bool Fits(const PendingJob& job, int64_t tasks, PlacementBounds bounds);
   // As many as fit, up to `tasks`; undoes the trial.
@@ -84,6 +123,13 @@ class Preemptor {
   std::map<int32_t, Dying> dying_;  // ordered: deterministic iteration
   std::vector<TaskPlacement> scratch_;
   std::vector<int32_t> scratch_nodes_;
+
+  // Per unit: what it has given to the pool (empty unless given now).
+  std::vector<std::vector<Given>> given_;
+  // Scratch of CheapestOnOneNode: (node, rank in candidates); one node's units; its victims.
+  std::vector<std::pair<int32_t, size_t>> by_node_;
+  std::vector<size_t> node_units_;
+  std::vector<size_t> node_victims_;
 };
 
 }  // namespace drover::scheduler

@@ -207,14 +207,20 @@ struct SchedulerConfig {
 // job J cannot be (fully) placed in its turn, the pass looks for victims among
 // running tasks that are preemptible, not terminating, in a queue whose mode is
 // not kOff, and of a priority strictly below J's (equal or higher: never).
-// A gang task is a victim only with every task of its job. It frees, cheapest
-// first (lowest priority, then least work lost = cores x (now - start_ms), then
-// the latest started), until J fits — all of J's remaining tasks for a gang;
-// for another job as many of them as would fit with every candidate freed —
-// then gives back every victim J can do without, most expensive first, so the
-// set is minimal (no victim can be spared; the exact cheapest set is a
-// knapsack problem and not attempted). If J would not fit even with every
-// candidate freed, nothing is preempted. Terminating tasks count as free
+// A gang task is a victim only with every task of its job. The target is all
+// of J's remaining tasks for a gang; for another job as many of them as would
+// fit with every candidate freed. If J would not fit even with every candidate
+// freed, nothing is preempted. Otherwise two kinds of minimal victim sets (no
+// victim can be spared) reach the target: the greedy one, freeing cheapest
+// first over all nodes (lowest priority, then least work lost = cores x (now -
+// start_ms), then the latest started) until J fits; and, for each node, the
+// one from freeing its candidates and then sparing them most expensive first,
+// as kube-scheduler does. The cheapest wins, compared as kube-scheduler picks
+// a node: lowest highest victim priority, then lowest sum of victim priorities
+// (each shifted by 2^31, never negative), fewest victim tasks, least work
+// lost, latest start of the earliest-started highest-priority victim; ties go
+// to the greedy set, then to the lowest node index. (The cheapest of all sets
+// is a knapsack problem and not attempted.) Terminating tasks count as free
 // victims for any job. Reservations of higher jobs are kept (caps apply).
 //
 // The result: Decision::preemptions (victims, each with its queue's mode) and
