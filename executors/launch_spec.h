@@ -42,6 +42,10 @@ struct TaskEvent {
   int64_t time_ms = 0;        // wall clock of the event, Unix epoch ms
   ResourceUsageReport usage;  // kExited only
   std::string error;          // start failure (bad cwd, exec failed, ...)
+  // Answers to List only: where the task's output goes (stderr empty = with
+  // stdout), so an agent that restarted can serve the logs of the tasks it re-adopts.
+  std::string stdout_path;
+  std::string stderr_path;
 };
 
 }  // namespace drover::executors

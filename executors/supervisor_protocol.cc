@@ -88,6 +88,8 @@ json TaskEventToJson(const TaskEvent& e) {
                       {"max_rss_kb", e.usage.max_rss_kb}};
   }
   if (!e.error.empty()) j["error"] = e.error;
+  if (!e.stdout_path.empty()) j["stdout_path"] = e.stdout_path;
+  if (!e.stderr_path.empty()) j["stderr_path"] = e.stderr_path;
   return j;
 }
 
@@ -110,6 +112,8 @@ Result<TaskEvent> TaskEventFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "signal", &e.signal));
   DROVER_RETURN_IF_ERROR(Read(j, "timed_out", &e.timed_out));
   DROVER_RETURN_IF_ERROR(Read(j, "error", &e.error));
+  DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &e.stdout_path));
+  DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &e.stderr_path));
   if (auto it = j.find("usage"); it != j.end() && it->is_object()) {
     DROVER_RETURN_IF_ERROR(Read(*it, "user_cpu_ms", &e.usage.user_cpu_ms));
     DROVER_RETURN_IF_ERROR(Read(*it, "system_cpu_ms", &e.usage.system_cpu_ms));

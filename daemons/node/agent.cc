@@ -119,7 +119,8 @@ Status Agent::Start() {
     if (!known.ok()) return known.status();
     std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
     for (const auto& e : *known) {
-      tasks_[e.task] = LaunchedTask{};
+      tasks_[e.task] =
+          LaunchedTask{e.stdout_path, e.stderr_path.empty() ? e.stdout_path : e.stderr_path};
       QueueReport(ReportFromEvent(e));
       if (e.kind == executors::TaskEvent::Kind::kStarted) running_.insert(e.task);
     }

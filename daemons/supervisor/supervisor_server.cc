@@ -259,6 +259,8 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
         }
         if (t->state == TaskState::kRunning) latest.push_back(t->started);
         if (t->state == TaskState::kExited) latest.push_back(t->exited);
+        latest.back().stdout_path = t->spec.stdout_path;
+        latest.back().stderr_path = t->spec.stderr_path;
       }
       executors::AppendListLine(latest, &client->out);
       break;

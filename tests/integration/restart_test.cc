@@ -78,7 +78,7 @@ TEST_P(RestartTest, KilledDroverdLosesNoJobAndFinishesThem) {
   EXPECT_EQ((*first)["status"]["completedIndexes"], "0-2");
 }
 
-TEST(AgentRestartTest, TasksOutliveTheAgentAndTheirExitsAreReported) {
+TEST(AgentRestartTest, TasksOutliveTheAgentAndTheirExitsAndLogsAreReported) {
   LocalClusterOptions options;
   options.nodes = 1;
   LocalCluster cluster(options);
@@ -87,7 +87,8 @@ TEST(AgentRestartTest, TasksOutliveTheAgentAndTheirExitsAreReported) {
   std::string ran = cluster.dir() + "/ran";
   std::filesystem::create_directories(ran);
   auto job = cluster.Submit(ShellJob("outlive",
-                                     "touch " + ran + "/$DROVER_TASK_INDEX; while [ ! -e " + gate +
+                                     "echo hello-$DROVER_TASK_INDEX; touch " + ran +
+                                         "/$DROVER_TASK_INDEX; while [ ! -e " + gate +
                                          " ]; do sleep 0.05; done; exit $DROVER_TASK_INDEX",
                                      2, 2));
   ASSERT_TRUE(job.ok());
@@ -117,6 +118,10 @@ TEST(AgentRestartTest, TasksOutliveTheAgentAndTheirExitsAreReported) {
   }
   EXPECT_EQ(zero, 1) << tasks->dump();
   EXPECT_EQ(one, 1) << tasks->dump();
+  // The new agent learnt where the re-adopted tasks write, so their logs are served.
+  auto log = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/logs?index=0");
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ(log->get<std::string>(), "hello-0\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RestartTest, ::testing::Values("sqlite", "postgresql"));
