@@ -477,7 +477,9 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
   }
   if (task.status.phase == TaskPhase::kAssigned) counters_.tasks_started_total++;
   if (report.pid != 0) task.status.pid = report.pid;
-  if (task.status.start_time_ms == 0) task.status.start_time_ms = when;
+  if (task.status.start_time_ms == 0) {
+    task.status.start_time_ms = report.start_time_ms > 0 ? report.start_time_ms : when;
+  }
   task.status.exit_code = report.exit_code;
   task.status.signal = report.signal;
   task.status.usage = report.usage;

@@ -36,6 +36,7 @@ struct TaskReport {
   int32_t signal = 0;
   bool timed_out = false;
   int64_t time_ms = 0;
+  int64_t start_time_ms = 0;  // final reports: when it started, if no Running report came
   ResourceUsage usage{};
   std::string message{};
 };

@@ -37,6 +37,7 @@ Result<TaskReport> DecodeReport(const Json& j, size_t i) {
     r.signal = j.value("signal", 0);
     r.timed_out = j.value("timedOut", false);
     r.time_ms = j.value("timeMs", int64_t{0});
+    r.start_time_ms = j.value("startTimeMs", int64_t{0});
     r.message = j.value("message", "");
     if (j.contains("usage")) {
       const Json& u = j.at("usage");

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <unordered_map>
 
 #include "api/http_client.h"
 #include "executors/task_environment.h"
@@ -87,6 +88,30 @@ Json ReportFromEvent(const executors::TaskEvent& e) {
                 {"systemCpuMs", e.usage.system_cpu_ms},
                 {"maxRssKb", e.usage.max_rss_kb}};
   return r;
+}
+
+// A task that started and ended within one batch needs one report, not two:
+// the final one, carrying the start time. Halves the reports of short tasks.
+void CoalesceReports(std::vector<Json>& batch) {
+  std::unordered_map<std::string, size_t> running;  // task -> its Running report
+  std::vector<bool> drop(batch.size(), false);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const std::string task = batch[i].value("task", "");
+    if (batch[i].value("phase", "") == "Running") {
+      running[task] = i;
+      continue;
+    }
+    auto it = running.find(task);
+    if (it == running.end()) continue;
+    batch[i]["startTimeMs"] = batch[it->second].value("timeMs", int64_t{0});
+    drop[it->second] = true;
+    running.erase(it);
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!drop[i]) batch[kept++] = std::move(batch[i]);
+  }
+  batch.resize(kept);
 }
 
 }  // namespace
@@ -353,6 +378,7 @@ void Agent::ReportLoop() {
       for (auto& r : reports_) batch.push_back(std::move(r));
       reports_.clear();
     }
+    CoalesceReports(batch);
     Json body = {{"reports", batch}};
     auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/status", body.dump(),
                          std::chrono::seconds(15));

@@ -106,6 +106,25 @@ TEST_F(ClusterStateTest, MutationsCoalescePerObjectAndBatch) {
   (void)id;
 }
 
+TEST_F(ClusterStateTest, AFinalReportAloneRecordsWhenTheTaskStarted) {
+  uint64_t id = Submit(MakeJob("short", 1));
+  Pass();
+  const Task* t = Active(id)[0];
+  TaskReport r;
+  r.task = t->metadata.name;
+  r.phase = TaskPhase::kSucceeded;
+  r.exit_code = 0;
+  r.pid = 4242;
+  r.start_time_ms = now_ + 5;
+  r.time_ms = now_ + 9;
+  ASSERT_TRUE(state_.ApplyReport("n1", r, now_ + 10).ok());
+  const Task* done = state_.FindTask(r.task);
+  EXPECT_EQ(done->status.phase, TaskPhase::kSucceeded);
+  EXPECT_EQ(done->status.start_time_ms, now_ + 5);
+  EXPECT_EQ(done->status.finish_time_ms, now_ + 9);
+  EXPECT_EQ(done->status.pid, 4242);
+}
+
 TEST_F(ClusterStateTest, DependentJobWaitsThenRunsWhenItsDependencyHolds) {
   uint64_t a = Submit(MakeJob("render", 2));
   Job composite = MakeJob("composite", 1);
