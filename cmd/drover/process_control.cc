@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "cmd/drover/file_io.h"
@@ -73,21 +74,26 @@ bool Gone(pid_t pid) {
   return !st || st->state == 'Z' || st->state == 'X';
 }
 
-// Processes (not zombies) whose session id is `sid`.
-std::vector<pid_t> SessionMembers(pid_t sid) {
-  std::vector<pid_t> out;
+// Calls `visit` with every pid in /proc.
+void ForEachPid(const std::function<void(pid_t)>& visit) {
   DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return out;
+  if (dir == nullptr) return;
   while (struct dirent* e = ::readdir(dir)) {
     char* end = nullptr;
     long pid = std::strtol(e->d_name, &end, 10);
     if (end == e->d_name || *end != '\0' || pid <= 0) continue;
-    auto st = ReadProcStat(static_cast<pid_t>(pid));
-    if (st && st->session == sid && st->state != 'Z' && st->state != 'X') {
-      out.push_back(static_cast<pid_t>(pid));
-    }
+    visit(static_cast<pid_t>(pid));
   }
   ::closedir(dir);
+}
+
+// Processes (not zombies) whose session id is `sid`.
+std::vector<pid_t> SessionMembers(pid_t sid) {
+  std::vector<pid_t> out;
+  ForEachPid([&](pid_t pid) {
+    auto st = ReadProcStat(pid);
+    if (st && st->session == sid && st->state != 'Z' && st->state != 'X') out.push_back(pid);
+  });
   return out;
 }
 
@@ -179,16 +185,11 @@ bool IsSameProcess(const ProcessIdentity& recorded) {
 
 std::vector<ProcessInfo> ProcessesRunning(const std::string& exe) {
   std::vector<ProcessInfo> out;
-  DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return out;
-  while (struct dirent* e = ::readdir(dir)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || pid <= 0) continue;
-    auto id = CurrentIdentity(static_cast<pid_t>(pid));
-    if (!id || id->exe != exe) continue;
+  ForEachPid([&](pid_t pid) {
+    auto id = CurrentIdentity(pid);
+    if (!id || id->exe != exe) return;
     auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
-    if (!cmdline.ok()) continue;
+    if (!cmdline.ok()) return;
     ProcessInfo info{*id, {}};
     size_t pos = 0;
     while (pos < cmdline->size()) {
@@ -198,8 +199,7 @@ std::vector<ProcessInfo> ProcessesRunning(const std::string& exe) {
       pos = nul + 1;
     }
     out.push_back(std::move(info));
-  }
-  ::closedir(dir);
+  });
   return out;
 }
 
