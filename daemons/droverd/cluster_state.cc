@@ -351,6 +351,20 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
   return Status::Ok();
 }
 
+void ClusterState::LoseTasksTheNodeDoesNotHold(const std::string& node,
+                                               const std::set<std::string>& held, int64_t now_ms) {
+  auto alloc = allocations_.find(node);
+  if (alloc == allocations_.end()) return;
+  const std::set<std::string> active = alloc->second.tasks;
+  for (const std::string& name : active) {
+    Task& task = tasks_.at(name);
+    if (task.status.phase != TaskPhase::kRunning || held.count(name)) continue;
+    task.status.message = "node " + node + " came back without it (restarted?)";
+    EndTask(task, TaskPhase::kLost, now_ms);
+    needs_scheduling_ = true;
+  }
+}
+
 Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return Status::NotFound("node " + name + " is not registered");

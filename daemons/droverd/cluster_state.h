@@ -88,6 +88,12 @@ class ClusterState {
 
   // --- nodes
   Status RegisterNode(Node node, int64_t now_ms);
+  // At a node's registration: its tasks that droverd saw start but that the
+  // node no longer holds (`held`: running, or ended and not yet acknowledged)
+  // are Lost, and their jobs retry them. Assigned tasks are left alone: their
+  // launch is delivered again.
+  void LoseTasksTheNodeDoesNotHold(const std::string& node, const std::set<std::string>& held,
+                                   int64_t now_ms);
   Status Heartbeat(const std::string& node, int64_t now_ms);
   // Applies one report from `node`. A report about an unknown task, a task of
   // another node, or a transition that cannot happen is refused (Invalid /

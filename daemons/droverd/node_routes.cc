@@ -55,20 +55,44 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
               HttpResponder respond) {
   auto json = ParseJson(req.body);
   if (!json.ok()) return respond(ErrorResponse(json.status()));
-  auto node = NodeFromJson(*json);
-  if (!node.ok()) return respond(ErrorResponse(node.status()));
+  if (!json->is_object() || !json->contains("node")) {
+    return respond(
+        ErrorResponse(Status::Invalid("node", "want {\"node\": Node, \"tasks\": [...]}")));
+  }
+  for (const auto& [key, value] : json->items()) {
+    if (key != "node" && key != "tasks") {
+      return respond(ErrorResponse(Status::Invalid(key, "unknown field")));
+    }
+  }
+  auto node = NodeFromJson(json->at("node"));
+  if (!node.ok()) return respond(ErrorResponse(node.status().WithFieldPrefix("node")));
   if (node->metadata.name != name) {
     return respond(ErrorResponse(Status::Invalid(
-        "metadata.name",
+        "node.metadata.name",
         "\"" + node->metadata.name + "\" does not match the path's \"" + name + "\"")));
   }
-  ctx.loop->Post([node = std::move(*node), respond](CommandContext& c) mutable {
-    Status st = c.state.RegisterNode(std::move(node), c.now_ms);
-    if (!st.ok()) return respond(ErrorResponse(st));
-    c.AfterCommit([respond, epoch = c.state.epoch()] {
-      respond(JsonResponse(200, Json{{"epoch", epoch}}));
-    });
-  });
+  std::set<std::string> held;
+  const Json tasks = json->value("tasks", Json::array());
+  if (!tasks.is_array()) {
+    return respond(ErrorResponse(Status::Invalid("tasks", "must be a list of task names")));
+  }
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].is_string()) {
+      return respond(ErrorResponse(
+          Status::Invalid("tasks[" + std::to_string(i) + "]", "must be a task name")));
+    }
+    held.insert(tasks[i].get<std::string>());
+  }
+  ctx.loop->Post(
+      [node = std::move(*node), held = std::move(held), respond](CommandContext& c) mutable {
+        std::string node_name = node.metadata.name;
+        Status st = c.state.RegisterNode(std::move(node), c.now_ms);
+        if (!st.ok()) return respond(ErrorResponse(st));
+        c.state.LoseTasksTheNodeDoesNotHold(node_name, held, c.now_ms);
+        c.AfterCommit([respond, epoch = c.state.epoch()] {
+          respond(JsonResponse(200, Json{{"epoch", epoch}}));
+        });
+      });
 }
 
 void Assignments(const ApiContext& ctx, const std::string& name, const HttpRequest& req,

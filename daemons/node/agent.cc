@@ -127,8 +127,17 @@ Status Agent::Register() {
   node.metadata.labels = options_.labels;
   node.status.address = options_.address;
   node.status.topology = options_.topology;
+  // Every task this node still holds (running, or ended and not yet
+  // acknowledged): droverd takes a task it thinks runs here and is not in
+  // this list as lost (the machine rebooted, the supervisor was killed).
+  Json held = Json::array();
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    for (const auto& [name, task] : tasks_) held.push_back(name);
+  }
+  Json body = {{"node", ToJson(node)}, {"tasks", std::move(held)}};
   HttpClient client(options_.server, options_.token);
-  auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/register", ToJson(node).dump(),
+  auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/register", body.dump(),
                        std::chrono::seconds(10));
   if (!r.ok()) return r.status();
   DROVER_RETURN_IF_ERROR(StatusFromResponse(*r));

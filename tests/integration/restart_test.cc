@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tests/support/local_cluster.h"
@@ -122,6 +123,41 @@ TEST(AgentRestartTest, TasksOutliveTheAgentAndTheirExitsAndLogsAreReported) {
   auto log = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/logs?index=0");
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   EXPECT_EQ(log->get<std::string>(), "hello-0\n");
+}
+
+TEST(NodeRebootTest, TasksANodeLostWhileDroverdWatchedAreRetried) {
+  LocalClusterOptions options;
+  options.nodes = 1;
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  std::string ran = cluster.dir() + "/ran";
+  std::filesystem::create_directories(ran);
+  // The first attempt waits forever; the retry ends at once.
+  auto job = cluster.Submit(ShellJob("reboot", "[ -e " + ran + "/rebooted ] || sleep 1000", 1, 1));
+  ASSERT_TRUE(job.ok());
+  uint64_t id = (*job)["metadata"]["id"];
+  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  auto running = [&] {
+    auto tasks = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/tasks");
+    return tasks.ok() && tasks->at("items").size() == 1 &&
+           tasks->at("items")[0]["status"]["phase"] == "Running";
+  };
+  while (!running()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // The node reboots well within the heartbeat timeout: droverd hears of the
+  // loss from the registration, not from silence.
+  std::ofstream(ran + "/rebooted") << "";
+  ASSERT_TRUE(cluster.RebootNode(0).ok());
+  auto done = cluster.WaitForJob(id, seconds(30));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ((*done)["status"]["phase"], "Succeeded") << done->dump();
+  auto tasks = cluster.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/tasks");
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->at("items").size(), 2u) << tasks->dump();
+  EXPECT_EQ(tasks->at("items")[0]["status"]["phase"], "Lost") << tasks->dump();
+  EXPECT_EQ(tasks->at("items")[1]["status"]["phase"], "Succeeded") << tasks->dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, RestartTest, ::testing::Values("sqlite", "postgresql"));

@@ -186,6 +186,11 @@ void LocalCluster::KillNode(int index) {
   if (supervisor.ok()) (void)supervisor->Shutdown(/*kill_tasks=*/true);
 }
 
+Status LocalCluster::RebootNode(int index) {
+  KillNode(index);
+  return StartNode(index);
+}
+
 Status LocalCluster::RestartNodeAgent(int index) {
   Terminate(nodes_[index], SIGKILL);
   return StartNode(index);

@@ -125,6 +125,29 @@ TEST_F(ClusterStateTest, AFinalReportAloneRecordsWhenTheTaskStarted) {
   EXPECT_EQ(done->status.pid, 4242);
 }
 
+TEST_F(ClusterStateTest, RunningTasksANodeNoLongerHoldsAreLostAndRetried) {
+  Job j = MakeJob("frames", 3);
+  uint64_t id = Submit(j);
+  Pass();
+  auto tasks = Active(id);
+  ASSERT_EQ(tasks.size(), 3u);
+  Report(tasks[0], TaskPhase::kRunning);
+  Report(tasks[1], TaskPhase::kRunning);
+  const std::string gone = tasks[0]->metadata.name;
+  const std::string kept = tasks[1]->metadata.name;
+  const std::string assigned =
+      tasks[2]->metadata.name;  // never reported: its launch is redelivered
+  // The node comes back (its supervisor restarted) holding only `kept`.
+  ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok());
+  state_.LoseTasksTheNodeDoesNotHold("n1", {kept}, now_);
+  EXPECT_EQ(state_.FindTask(gone)->status.phase, TaskPhase::kLost);
+  EXPECT_NE(state_.FindTask(gone)->status.message.find("came back without it"), std::string::npos);
+  EXPECT_EQ(state_.FindTask(kept)->status.phase, TaskPhase::kRunning);
+  EXPECT_EQ(state_.FindTask(assigned)->status.phase, TaskPhase::kAssigned);
+  Pass();
+  EXPECT_EQ(Active(id).size(), 3u) << "the lost index runs again";
+}
+
 TEST_F(ClusterStateTest, DependentJobWaitsThenRunsWhenItsDependencyHolds) {
   uint64_t a = Submit(MakeJob("render", 2));
   Job composite = MakeJob("composite", 1);
