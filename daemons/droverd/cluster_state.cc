@@ -1,6 +1,7 @@
 #include "daemons/droverd/cluster_state.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "api/json_codec.h"
@@ -254,6 +255,48 @@ int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
     }
   }
   return cancelled;
+}
+
+int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
+  if (config_.job_retention_s <= 0 || now_ms < next_forget_ms_) return 0;
+  // Sweeps are O(jobs): every 10 s, or a tenth of a shorter retention.
+  next_forget_ms_ = now_ms + std::clamp<int64_t>(config_.job_retention_s * 100, 100, 10'000);
+  const int64_t cutoff = now_ms - config_.job_retention_s * 1000;
+  std::set<uint64_t> depended_on;
+  for (uint64_t id : unfinished_jobs_) {
+    for (const JobDependency& d : jobs_.at(id).spec.dependencies) depended_on.insert(d.job_id);
+  }
+  int64_t forgotten = 0;
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    const Job& job = it->second;
+    const uint64_t id = job.id;
+    bool expired = IsTerminal(job.status.phase) && job.status.completion_time_ms > 0 &&
+                   job.status.completion_time_ms <= cutoff && !depended_on.count(id);
+    std::vector<std::string> names;
+    if (auto t = job_tasks_.find(id); t != job_tasks_.end()) names = t->second;
+    for (const std::string& name : names) {
+      if (!IsTerminal(tasks_.at(name).status.phase)) expired = false;  // still ending: cores held
+    }
+    if (!expired) {
+      ++it;
+      continue;
+    }
+    for (const std::string& name : names) {
+      tasks_.erase(name);
+      dirty_tasks_.erase(name);
+      terminating_.erase(name);
+      deleted_tasks_.push_back(name);
+    }
+    job_tasks_.erase(id);
+    next_attempt_.erase(next_attempt_.lower_bound({id, std::numeric_limits<int64_t>::min()}),
+                        next_attempt_.lower_bound({id + 1, std::numeric_limits<int64_t>::min()}));
+    CountJobPhase(job.status.phase, -1);
+    dirty_jobs_.erase(id);
+    deleted_jobs_.push_back(id);
+    it = jobs_.erase(it);
+    ++forgotten;
+  }
+  return forgotten;
 }
 
 void ClusterState::WakeJobsDue(int64_t now_ms) {
@@ -736,7 +779,14 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
 
 std::vector<db::Mutation> ClusterState::TakeMutations() {
   std::vector<db::Mutation> out;
-  out.reserve(dirty_jobs_.size() + dirty_tasks_.size() + dirty_nodes_.size() + 1);
+  out.reserve(dirty_jobs_.size() + dirty_tasks_.size() + dirty_nodes_.size() +
+              deleted_jobs_.size() + deleted_tasks_.size() + 1);
+  for (uint64_t id : deleted_jobs_) out.push_back(db::Mutation::Delete(kJobKind, JobKey(id)));
+  for (const std::string& name : deleted_tasks_) {
+    out.push_back(db::Mutation::Delete(kTaskKind, name));
+  }
+  deleted_jobs_.clear();
+  deleted_tasks_.clear();
   for (uint64_t id : dirty_jobs_) {
     out.push_back(db::Mutation::Put(kJobKind, JobKey(id), ToJson(jobs_.at(id)).dump()));
   }

@@ -80,6 +80,12 @@ class ClusterState {
   int64_t CancelUnsatisfiableJobs(int64_t now_ms);
   // Asks for a scheduling pass when a job's beginTime has come.
   void WakeJobsDue(int64_t now_ms);
+  // Forgets jobs that finished more than the configured retention ago, with
+  // their tasks, in memory and in the store (a sweep at most every 10 s, or a
+  // tenth of the retention when that is shorter).
+  // A job an unfinished job depends on, or one with a task still ending, is
+  // kept. Returns how many jobs were forgotten.
+  int64_t ForgetExpiredJobs(int64_t now_ms);
   const Job* FindJob(uint64_t id) const;
   const std::map<uint64_t, Job>& jobs() const { return jobs_; }
   // Every attempt of every index of a job, oldest first.
@@ -179,6 +185,9 @@ class ClusterState {
   std::unordered_set<std::string> dirty_tasks_;
   std::set<std::string> dirty_nodes_;
   bool meta_dirty_ = false;
+  std::vector<uint64_t> deleted_jobs_;  // forgotten: deleted from the store next batch
+  std::vector<std::string> deleted_tasks_;
+  int64_t next_forget_ms_ = 0;
   bool needs_scheduling_ = true;
   uint64_t building_batch_ = 0;
   StateCounters counters_;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/config_fields.h"
 #include "api/yaml_codec.h"
 #include "queue/config_json.h"
 #include "scheduler/config_json.h"
@@ -30,8 +31,17 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
       auto f = queue::FairShareConfigFromJson(value);
       if (!f.ok()) return f.status();
       config.fair_share = *f;
+    } else if (key == "jobs") {
+      if (value.is_null()) continue;
+      DROVER_RETURN_IF_ERROR(config::CheckObject(value, "jobs"));
+      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "jobs", {"retention"}));
+      DROVER_RETURN_IF_ERROR(
+          config::ReadDuration(value, "retention", "jobs", &config.job_retention_s));
+      if (config.job_retention_s < 0) {
+        return Status::Invalid("jobs.retention", "must not be negative");
+      }
     } else {
-      return Status::Invalid(key, "unknown section (known: scheduler, priority, fairShare)");
+      return Status::Invalid(key, "unknown section (known: scheduler, priority, fairShare, jobs)");
     }
   }
   return config;

@@ -8,6 +8,9 @@
 //     fairShare: 10000    #   absent = a job's own spec.priority, then submit time
 //   fairShare:
 //     halfLife: "7-00:00:00"
+//   jobs:
+//     retention: "1-00:00:00"   # finished jobs (and their tasks) are forgotten
+//                                # this long after they end; 0 = kept forever
 //
 // Loaded and validated once at start-up; an error names the field and the rule.
 #pragma once
@@ -26,6 +29,9 @@ struct DaemonConfig {
   scheduler::SchedulerConfig scheduler;
   std::optional<queue::PriorityWeights> priority;
   queue::FairShareConfig fair_share;
+  // Slurm's MinJobAge, Kubernetes' ttlSecondsAfterFinished: without it
+  // droverd's memory and store grow with every task ever run.
+  int64_t job_retention_s = 86400;
 };
 
 // Errors: NotFound for an unreadable file; InvalidArgument naming the field.

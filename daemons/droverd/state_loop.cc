@@ -86,6 +86,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   if (now >= next_tick_ms_) {
     state_.ReconcileNodes(now, options_.heartbeat_timeout_ms);
     state_.WakeJobsDue(now);
+    state_.ForgetExpiredJobs(now);
     next_tick_ms_ = now + options_.tick_ms;
   }
   // A pass over a long queue is not cheap; spacing passes by twice the last

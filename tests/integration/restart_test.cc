@@ -160,6 +160,38 @@ TEST(NodeRebootTest, TasksANodeLostWhileDroverdWatchedAreRetried) {
   EXPECT_EQ(tasks->at("items")[1]["status"]["phase"], "Succeeded") << tasks->dump();
 }
 
+TEST(JobRetentionTest, FinishedJobsAreForgottenAfterTheRetentionEvenAcrossARestart) {
+  LocalClusterOptions options;
+  options.nodes = 1;
+  options.config = "jobs:\n  retention: 1\n";  // seconds
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto job = cluster.Submit(ShellJob("brief", "true", 2, 2));
+  ASSERT_TRUE(job.ok());
+  uint64_t id = (*job)["metadata"]["id"];
+  ASSERT_TRUE(cluster.WaitForJob(id, seconds(30)).ok());
+  const std::string path = "/api/v1/jobs/" + std::to_string(id);
+  auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (cluster.Call("GET", path).ok()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "job " << id << " never forgotten";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(cluster.Call("GET", path).status().code(), StatusCode::kNotFound);
+  // The store forgot it too, and its id is never given again.
+  ASSERT_TRUE(cluster.RestartDroverd(/*hard=*/true).ok());
+  deadline = std::chrono::steady_clock::now() + seconds(10);
+  Result<Json> after = cluster.Call("GET", path);
+  while (after.status().code() == StatusCode::kUnavailable &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = cluster.Call("GET", path);
+  }
+  EXPECT_EQ(after.status().code(), StatusCode::kNotFound) << after.status().ToString();
+  auto next = cluster.Submit(ShellJob("next", "true"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_GT((*next)["metadata"]["id"].get<uint64_t>(), id);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, RestartTest, ::testing::Values("sqlite", "postgresql"));
 
 }  // namespace

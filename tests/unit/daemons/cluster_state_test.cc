@@ -402,5 +402,60 @@ TEST_F(FairShareTest, TheUserWhoUsedLessGoesFirst) {
   EXPECT_TRUE(Active(a).empty());
 }
 
+class RetentionTest : public ClusterStateTest {
+ protected:
+  static DaemonConfig Config() {
+    DaemonConfig c;
+    c.job_retention_s = 60;
+    return c;
+  }
+  RetentionTest() : ClusterStateTest(Config()) {}
+
+  void Finish(uint64_t id) {
+    for (const Task* t : Active(id)) Report(t, TaskPhase::kSucceeded);
+    ASSERT_EQ(state_.FindJob(id)->status.phase, JobPhase::kSucceeded);
+  }
+};
+
+TEST_F(RetentionTest, FinishedJobsAndTheirTasksAreForgottenAfterTheRetention) {
+  uint64_t id = Submit(MakeJob("frames", 2));
+  Pass();
+  std::vector<std::string> names;
+  for (const Task* t : Active(id)) names.push_back(t->metadata.name);
+  Finish(id);
+  (void)state_.TakeMutations();
+  now_ += 59'000;
+  EXPECT_EQ(state_.ForgetExpiredJobs(now_), 0);
+  ASSERT_NE(state_.FindJob(id), nullptr);
+  now_ += 11'000;  // past the retention, and past the 10 s between sweeps
+  EXPECT_EQ(state_.ForgetExpiredJobs(now_), 1);
+  EXPECT_EQ(state_.FindJob(id), nullptr);
+  for (const std::string& n : names) EXPECT_EQ(state_.FindTask(n), nullptr) << n;
+  std::set<std::pair<std::string, std::string>> deletes;
+  for (const auto& m : state_.TakeMutations()) {
+    if (m.op == db::Mutation::Op::kDelete) deletes.insert({m.kind, m.key});
+  }
+  EXPECT_EQ(deletes.size(), 3u) << "the job and its two tasks";
+  EXPECT_EQ(state_.counters().jobs_by_phase.at(JobPhase::kSucceeded), 0);
+}
+
+TEST_F(RetentionTest, AJobSomethingStillDependsOnIsKept) {
+  uint64_t first = Submit(MakeJob("first", 1));
+  Job later = MakeJob("later", 1);
+  later.spec.dependencies = {{"afterany", first}};
+  later.spec.hold = true;
+  uint64_t second = Submit(later);
+  Pass();
+  Finish(first);
+  now_ += 120'000;
+  EXPECT_EQ(state_.ForgetExpiredJobs(now_), 0);
+  EXPECT_NE(state_.FindJob(first), nullptr);
+  ASSERT_TRUE(state_.SetHold(second, false, User("alice", 1000), now_).ok());
+  Pass();
+  Finish(second);
+  now_ += 120'000;
+  EXPECT_EQ(state_.ForgetExpiredJobs(now_), 2);
+}
+
 }  // namespace
 }  // namespace drover::droverd

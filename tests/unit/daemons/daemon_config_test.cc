@@ -10,6 +10,7 @@ TEST(DaemonConfigTest, EmptyFileMeansDefaults) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->scheduler.policy, "easy");
   EXPECT_FALSE(c->priority.has_value());
+  EXPECT_EQ(c->job_retention_s, 86400) << "finished jobs are kept a day";
 }
 
 TEST(DaemonConfigTest, ReadsEverySection) {
@@ -23,6 +24,8 @@ priority:
   weightFairShare: 5000
 fairShare:
   halfLife: "1-00:00:00"
+jobs:
+  retention: "2:00:00"
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->scheduler.policy, "conservative");
@@ -32,6 +35,7 @@ fairShare:
   ASSERT_TRUE(c->priority.has_value());
   EXPECT_EQ(c->priority->fair_share, 5000);
   EXPECT_EQ(c->fair_share.half_life_s, 86400);
+  EXPECT_EQ(c->job_retention_s, 7200);
 }
 
 TEST(DaemonConfigTest, ErrorsNameTheField) {
@@ -45,6 +49,8 @@ TEST(DaemonConfigTest, ErrorsNameTheField) {
       {"priority: {weightAge: -5}", "priority.weightAge"},
       {"fairShare: {halfLife: soon}", "fairShare.halfLife"},
       {"scheduler: {queues: [{name: a, bogus: 1}]}", "scheduler.queues"},
+      {"jobs: {retention: forever}", "jobs.retention"},
+      {"jobs: {keep: 3}", "jobs.keep"},
   };
   for (const Case& c : cases) {
     auto r = DaemonConfigFromText(c.text);
