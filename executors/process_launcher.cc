@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <linux/mempolicy.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,6 +15,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+
+#include "executors/user_accounts.h"
 
 namespace drover::executors {
 namespace {
@@ -263,15 +264,12 @@ std::vector<gid_t> ProcessLauncher::GroupsFor(uid_t uid, gid_t gid) {
     }
   }
   std::vector<gid_t> groups{gid};
-  struct passwd pw;
-  struct passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+  if (auto account = LookupUser(uid)) {
     int n = 64;
     std::vector<gid_t> list(n);
-    if (getgrouplist(pw.pw_name, gid, list.data(), &n) < 0) {
+    if (getgrouplist(account->name.c_str(), gid, list.data(), &n) < 0) {
       list.resize(n);
-      if (getgrouplist(pw.pw_name, gid, list.data(), &n) < 0) n = 0;
+      if (getgrouplist(account->name.c_str(), gid, list.data(), &n) < 0) n = 0;
     }
     if (n > 0) groups.assign(list.begin(), list.begin() + n);
   }

@@ -1,11 +1,10 @@
 #include "executors/task_environment.h"
 
-#include <pwd.h>
-
 #include <string_view>
 #include <unordered_map>
 
 #include "executors/topology_discovery.h"
+#include "executors/user_accounts.h"
 
 namespace drover::executors {
 namespace {
@@ -64,13 +63,10 @@ std::vector<std::string> BuildTaskEnvironment(const TaskEnvironmentInput& in) {
   env.Set("SLURM_CPUS_ON_NODE", ncpus);
 
   std::string home = "/", user = std::to_string(in.uid), shell = "/bin/sh";
-  struct passwd pw;
-  struct passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  if (getpwuid_r(in.uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
-    if (pw.pw_dir != nullptr && pw.pw_dir[0] != '\0') home = pw.pw_dir;
-    if (pw.pw_name != nullptr && pw.pw_name[0] != '\0') user = pw.pw_name;
-    if (pw.pw_shell != nullptr && pw.pw_shell[0] != '\0') shell = pw.pw_shell;
+  if (auto account = LookupUser(in.uid)) {
+    home = account->home;
+    shell = account->shell;
+    if (!account->name.empty()) user = account->name;
   }
   env.Set("HOME", home);
   env.Set("USER", user);

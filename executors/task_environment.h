@@ -28,7 +28,7 @@ struct TaskEnvironmentInput {
 // SLURM_*, HOME/USER/LOGNAME/PATH/SHELL, then the job's own keys in first-seen
 // order (a job key that shadows an earlier one replaces it in place).
 // Unknown uid: HOME=/, USER=LOGNAME=the uid number, SHELL=/bin/sh.
-// Thread-safe (getpwuid_r).
+// Thread-safe (LookupUser).
 std::vector<std::string> BuildTaskEnvironment(const TaskEnvironmentInput& in);
 
 }  // namespace drover::executors

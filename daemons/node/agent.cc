@@ -1,7 +1,6 @@
 #include "daemons/node/agent.h"
 
 #include <poll.h>
-#include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 
 #include "api/http_client.h"
 #include "executors/task_environment.h"
+#include "executors/user_accounts.h"
 
 namespace drover::node {
 namespace {
@@ -23,13 +23,8 @@ int64_t NowMs() {
 }
 
 std::string HomeOf(uint32_t uid) {
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  std::vector<char> buf(16384);
-  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr) {
-    return pw.pw_dir;
-  }
-  return "/";
+  auto account = executors::LookupUser(uid);
+  return account ? account->home : "/";
 }
 
 // Slurm's filename patterns: %j and %A job id, %a and %i task index, %x job
