@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -183,7 +184,15 @@ void LocalCluster::KillNode(int index) {
   Terminate(nodes_[index], SIGKILL);
   std::string socket = dir_ + "/" + node_name(index) + "/supervisor.sock";
   auto supervisor = executors::SupervisorClient::Connect(socket);
-  if (supervisor.ok()) (void)supervisor->Shutdown(/*kill_tasks=*/true);
+  if (!supervisor.ok()) return;
+  if (!supervisor->Shutdown(/*kill_tasks=*/true).ok()) return;
+  // Wait until it has gone (its end of the socket closes), so that a node
+  // started next cannot find this supervisor still answering.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    struct pollfd pfd = {supervisor->fd(), POLLIN, 0};
+    if (::poll(&pfd, 1, 50) > 0 && !supervisor->ReadEvents().ok()) return;
+  }
 }
 
 Status LocalCluster::RebootNode(int index) {
