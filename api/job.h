@@ -60,7 +60,8 @@ struct JobSpec {
   int32_t backoff_limit = 6;  // failed tasks tolerated before the job fails
   int32_t priority = 0;       // higher runs first
   std::string queue = "default";
-  bool gang = false;  // start all `parallelism` tasks at once or none
+  std::string account;  // charged for fair-share (Slurm's --account); "" = none
+  bool gang = false;    // start all `parallelism` tasks at once or none
   // Shape of the allocation, as Slurm's --ntasks-per-node, --nodes, --exclusive
   // and --distribution.
   std::string placement = "compact";  // "compact" (fill a NUMA node first) or "spread"

@@ -344,6 +344,7 @@ Json ToJson(const Job& job) {
       {"gang", s.gang},
       {"template", TemplateToJson(s.task)},
   };
+  if (!s.account.empty()) j["spec"]["account"] = s.account;
   if (s.placement != "compact") j["spec"]["placement"] = s.placement;
   if (s.exclusive) j["spec"]["exclusive"] = true;
   if (s.ntasks_per_node != 0) j["spec"]["ntasksPerNode"] = s.ntasks_per_node;
@@ -395,8 +396,8 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(
       CheckKnownFields(*spec,
                        {"completions", "parallelism", "completionMode", "backoffLimit", "priority",
-                        "queue", "gang", "placement", "exclusive", "ntasksPerNode", "nodes", "hold",
-                        "beginTime", "dependencies", "template"},
+                        "queue", "account", "gang", "placement", "exclusive", "ntasksPerNode",
+                        "nodes", "hold", "beginTime", "dependencies", "template"},
                        "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
@@ -416,6 +417,7 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "backoffLimit", "spec", &s.backoff_limit));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "priority", "spec", &s.priority));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "queue", "spec", &s.queue));
+  DROVER_RETURN_IF_ERROR(GetString(*spec, "account", "spec", &s.account));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "gang", "spec", &s.gang));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "placement", "spec", &s.placement));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "exclusive", "spec", &s.exclusive));

@@ -89,6 +89,7 @@ Status ValidateJobSubmission(const Job& job) {
                            "must not be negative (got " + std::to_string(s.backoff_limit) + ")");
   }
   DROVER_RETURN_IF_ERROR(ValidateName("spec.queue", s.queue));
+  if (!s.account.empty()) DROVER_RETURN_IF_ERROR(ValidateName("spec.account", s.account));
   if (s.placement != "compact" && s.placement != "spread") {
     return Status::Invalid("spec.placement",
                            "must be \"compact\" or \"spread\" (got \"" + s.placement + "\")");

@@ -35,7 +35,7 @@ int32_t MultifactorPriority(const JobPriorityInput& job, const PriorityWeights& 
           ? std::min(1.0, static_cast<double>(job.cores) / static_cast<double>(cluster_cores))
           : 0.0;
   if (w.favor_small) size = 1.0 - size;
-  const double fs = fair_share.Factor(job.user, now_ms);
+  const double fs = fair_share.Factor(job.user, job.account, now_ms);
   const double q = job.max_queue_priority > 0 ? static_cast<double>(job.queue_priority) /
                                                     static_cast<double>(job.max_queue_priority)
                                               : 0.0;

@@ -30,6 +30,7 @@ struct JobPriorityInput {
   int32_t queue_priority = 0;      // the job's queue's priority tier
   int32_t max_queue_priority = 0;  // the highest tier of any queue (normalizes)
   std::string user;
+  std::string account{};  // "" = no account
 };
 
 // The job's priority; clamped to int32 (the scheduler's PendingJob::priority).

@@ -177,6 +177,7 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   line("Reasons", Join(st.reasons, ", "));
   line("Message", st.message);
   line("Queue", s.queue);
+  line("Account", s.account);
   line("Priority", std::to_string(s.priority));
   line("CompletionMode", s.completion_mode == CompletionMode::kIndexed ? "Indexed" : "NonIndexed");
   line("Completions", std::to_string(s.completions));

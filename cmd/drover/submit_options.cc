@@ -69,6 +69,7 @@ po::options_description SubmitOptionsDescription() {
       ("backoff-limit", po::value<int64_t>(), "failed tasks tolerated before the job fails (default 6)")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
       ("partition", po::value<std::string>(), "same as --queue")
+      ("account,A", po::value<std::string>(), "account charged for fair-share")
       ("gang", po::bool_switch(), "start all tasks of the job at once or none")
       ("exclusive", po::bool_switch(), "whole nodes only")
       ("nodes,N", po::value<int64_t>(), "run on exactly this many nodes (with --gang)")
@@ -139,6 +140,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "ntasks-per-node", &flags.ntasks_per_node);
   CopyIf(vm, "placement", &flags.placement);
   CopyIf(vm, "partition", &flags.queue);
+  CopyIf(vm, "account", &flags.account);
   CopyIf(vm, "queue", &flags.queue);
   CopyIf(vm, "chdir", &flags.chdir);
   flags.gang = vm["gang"].as<bool>();
@@ -166,6 +168,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.output, low.output);
   fill(out.error, low.error);
   fill(out.queue, low.queue);
+  fill(out.account, low.account);
   fill(out.chdir, low.chdir);
   fill(out.cpus, low.cpus);
   fill(out.parallelism, low.parallelism);
@@ -422,6 +425,7 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     spec.backoff_limit = static_cast<int32_t>(*flags.backoff_limit);
   }
   if (flags.queue) spec.queue = *flags.queue;
+  if (flags.account) spec.account = *flags.account;
   spec.gang = flags.gang;
   spec.exclusive = flags.exclusive;
   for (auto [flag, value, field] :

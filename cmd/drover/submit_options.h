@@ -31,6 +31,7 @@ struct SubmitFlags {
   std::optional<std::string> output;
   std::optional<std::string> error;
   std::optional<std::string> queue;
+  std::optional<std::string> account;
   std::optional<std::string> chdir;
   std::optional<int64_t> cpus;
   std::optional<int64_t> parallelism;

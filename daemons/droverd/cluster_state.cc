@@ -37,6 +37,12 @@ std::string JobKey(uint64_t id) {
   return buf;
 }
 
+// What a finished task charges to fair-share: its cores times its run time.
+double CoreSeconds(const Task& task) {
+  double seconds = (task.status.finish_time_ms - task.status.start_time_ms) / 1000.0;
+  return std::max(0.0, seconds) * static_cast<double>(task.spec.cores.size());
+}
+
 }  // namespace
 
 Status ClusterState::Load(db::Store& store, int64_t now_ms) {
@@ -57,6 +63,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       if (job->spec.begin_time_ms > now_ms) begin_times_.emplace(job->spec.begin_time_ms, id);
     }
     CountJobPhase(job->status.phase, +1);
+    fair_share_.AddAssociation(job->owner.user, job->spec.account);
     jobs_.emplace(id, std::move(*job));
   }
   auto nodes = store.LoadAll(kNodeKind);
@@ -104,6 +111,21 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       (t.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
                                               : counters_.tasks_running)++;
     }
+  }
+  // Fair-share usage is not stored: replay it, oldest first, from the
+  // finished tasks still kept (jobs.retention bounds how far back it reaches).
+  std::vector<std::pair<int64_t, const Task*>> ended;
+  for (const auto& [name, t] : tasks_) {
+    if (IsTerminal(t.status.phase) && t.status.start_time_ms > 0) {
+      ended.emplace_back(t.status.finish_time_ms, &t);
+    }
+  }
+  std::sort(ended.begin(), ended.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, t] : ended) {
+    auto j = jobs_.find(t->spec.job_id);
+    if (j == jobs_.end()) continue;
+    fair_share_.AddUsage(j->second.owner.user, j->second.spec.account, CoreSeconds(*t), at);
   }
   auto meta = store.Get(kMetaKind, "next_job_id");
   if (meta.ok()) {
@@ -199,6 +221,7 @@ Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_
   uint64_t id = job.id;
   auto [it, inserted] = jobs_.emplace(id, std::move(job));
   unfinished_jobs_.insert(id);
+  fair_share_.AddAssociation(it->second.owner.user, it->second.spec.account);
   if (it->second.spec.begin_time_ms > now_ms) {
     begin_times_.emplace(it->second.spec.begin_time_ms, id);
   }
@@ -480,10 +503,7 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   }
   Job& job = jobs_.at(task.spec.job_id);
   if (task.status.start_time_ms > 0) {
-    double seconds = (task.status.finish_time_ms - task.status.start_time_ms) / 1000.0;
-    fair_share_.AddUsage(job.owner.user, job.spec.queue,
-                         std::max(0.0, seconds) * static_cast<double>(task.spec.cores.size()),
-                         now_ms);
+    fair_share_.AddUsage(job.owner.user, job.spec.account, CoreSeconds(task), now_ms);
   }
   if (requeue) {
     controllers::RecordTaskRequeued(job, task);
@@ -651,6 +671,7 @@ int32_t ClusterState::EffectivePriority(const Job& job, int64_t now_ms) const {
   in.cores = static_cast<int64_t>(job.spec.task.resources.cpus) * job.spec.parallelism;
   in.job_priority = job.spec.priority;
   in.user = job.owner.user;
+  in.account = job.spec.account;
   for (const auto& q : config_.scheduler.queues) {
     in.max_queue_priority = std::max(in.max_queue_priority, q.priority);
     if (q.name == job.spec.queue) in.queue_priority = q.priority;

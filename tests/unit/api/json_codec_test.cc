@@ -50,6 +50,7 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   job->spec.nodes = 4;
   job->spec.task.resources.memory_bind = "local";
   job->spec.hold = true;
+  job->spec.account = "physics";
   job->spec.begin_time_ms = 1764172400000;
   job->spec.dependencies = {{"afterok", 12}, {"afterany", 13}};
   auto again = JobFromJson(ToJson(*job));
@@ -65,6 +66,7 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   EXPECT_EQ(again->spec.nodes, 4);
   EXPECT_EQ(again->spec.task.resources.memory_bind, "local");
   EXPECT_TRUE(again->spec.hold);
+  EXPECT_EQ(again->spec.account, "physics");
   EXPECT_EQ(again->spec.begin_time_ms, 1764172400000);
   ASSERT_EQ(again->spec.dependencies.size(), 2u);
   EXPECT_EQ(again->spec.dependencies[1].type, "afterany");

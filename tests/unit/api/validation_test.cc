@@ -52,6 +52,7 @@ TEST(ValidationTest, EachRuleNamesItsField) {
          j.spec.dependencies = {{"afterok", 0}};
        },
        "spec.dependencies[0].job"},
+      {"bad account", [](Job& j) { j.spec.account = "phys ics"; }, "spec.account"},
       {"bad memory bind", [](Job& j) { j.spec.task.resources.memory_bind = "remote"; },
        "spec.template.resources.memoryBind"},
       {"more nodes than tasks", [](Job& j) { j.spec.nodes = 3; }, "spec.nodes"},

@@ -280,7 +280,7 @@ TEST_F(ParseBeginTimeTest, RelativeAndAbsoluteForms) {
 }
 
 TEST(BuildJobTest, HoldBeginAndDependencyReachTheSpec) {
-  auto f = ParseSubmitFlags({"-H", "--begin", "now+60", "-d", "afterok:3"});
+  auto f = ParseSubmitFlags({"-H", "--begin", "now+60", "-d", "afterok:3", "-A", "physics"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   auto job = BuildJob(*f, {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
@@ -288,6 +288,7 @@ TEST(BuildJobTest, HoldBeginAndDependencyReachTheSpec) {
   EXPECT_EQ(job->spec.begin_time_ms, kNow + 60'000);
   ASSERT_EQ(job->spec.dependencies.size(), 1u);
   EXPECT_EQ(job->spec.dependencies[0].job_id, 3u);
+  EXPECT_EQ(job->spec.account, "physics");
   EXPECT_TRUE(ValidateJobSubmission(*job).ok());
 }
 

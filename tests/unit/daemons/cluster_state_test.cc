@@ -4,10 +4,13 @@
 #include "daemons/droverd/cluster_state.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <set>
 
 #include "api/json_codec.h"
+#include "db/store.h"
 
 namespace drover::droverd {
 namespace {
@@ -400,6 +403,49 @@ TEST_F(FairShareTest, TheUserWhoUsedLessGoesFirst) {
   Pass();
   EXPECT_EQ(Active(b).size(), 4u);
   EXPECT_TRUE(Active(a).empty());
+}
+
+TEST_F(FairShareTest, AnAccountsUsageWeighsOnItsIdleUsersToo) {
+  // alice, in physics, uses the whole node for an hour.
+  Job hog_job = MakeJob("hog", 4);
+  hog_job.spec.account = "physics";
+  uint64_t hog = Submit(hog_job, User("alice", 1000));
+  Pass();
+  for (const Task* t : Active(hog)) Report(t, TaskPhase::kRunning);
+  now_ += 3'600'000;
+  for (const Task* t : Active(hog)) Report(t, TaskPhase::kSucceeded);
+  // bob (physics) and carol (bio) have used nothing; carol's account neither.
+  Job b_job = MakeJob("b", 4);
+  b_job.spec.account = "physics";
+  uint64_t b = Submit(b_job, User("bob", 1001));
+  Job c_job = MakeJob("c", 4);
+  c_job.spec.account = "bio";
+  now_ += 1000;
+  uint64_t c = Submit(c_job, User("carol", 1002));
+  EXPECT_GT(state_.EffectivePriority(*state_.FindJob(c), now_),
+            state_.EffectivePriority(*state_.FindJob(b), now_));
+}
+
+TEST_F(FairShareTest, UsageSurvivesARestartOfDroverd) {
+  const std::string path = ::testing::TempDir() + "/fair-share-" + std::to_string(getpid()) + ".db";
+  std::remove(path.c_str());
+  auto store = db::OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  uint64_t hog = Submit(MakeJob("hog", 4), User("alice", 1000));
+  Pass();
+  for (const Task* t : Active(hog)) Report(t, TaskPhase::kRunning);
+  now_ += 3'600'000;
+  for (const Task* t : Active(hog)) Report(t, TaskPhase::kSucceeded);
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+  ClusterState reloaded("epoch2", Config());
+  ASSERT_TRUE(reloaded.Load(**store, now_).ok());
+  auto a = reloaded.SubmitJob(MakeJob("a", 1), User("alice", 1000), now_);
+  auto b = reloaded.SubmitJob(MakeJob("b", 1), User("bob", 1001), now_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_GT(reloaded.EffectivePriority(**b, now_), reloaded.EffectivePriority(**a, now_))
+      << "alice's hour of the node was replayed from the store";
+  store->reset();
+  std::remove(path.c_str());
 }
 
 class RetentionTest : public ClusterStateTest {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "queue/fair_share.h"
 
 namespace drover::queue {
@@ -18,17 +20,48 @@ TEST(FairShareTest, UsageHalvesEveryHalfLife) {
 
 TEST(FairShareTest, HeavyUserGetsTheLowerFactor) {
   FairShare fs;
+  EXPECT_DOUBLE_EQ(fs.Factor("carol", "a", 0), 1.0) << "nobody used anything yet";
   fs.AddUsage("ann", "a", 9000, 0);
   fs.AddUsage("bob", "b", 1000, 0);
-  EXPECT_LT(fs.Factor("ann", 0), fs.Factor("bob", 0));
-  EXPECT_DOUBLE_EQ(fs.Factor("carol", 0), 1.0);  // no usage yet
+  EXPECT_LT(fs.Factor("ann", "a", 0), fs.Factor("bob", "b", 0));
+  EXPECT_LT(fs.Factor("bob", "b", 0), fs.Factor("carol", "c", 0)) << "an idle account ranks first";
 }
 
-TEST(FairShareTest, UsageEqualToSharesGivesOneHalf) {
+// The classic formula by hand (Slurm's priority_multifactor documentation):
+// one account of two users who used alike: U = 0.5, UE = 0.5 + (1 - 0.5) / 2,
+// S = 1/2, F = 2^(-0.75 / 0.5).
+TEST(FairShareTest, TwoEqualUsersOfOneAccountMatchSlurmsClassicFormula) {
   FairShare fs;
   fs.AddUsage("ann", "", 50, 0);
   fs.AddUsage("bob", "", 50, 0);
-  EXPECT_DOUBLE_EQ(fs.Factor("ann", 0), 0.5);
+  EXPECT_DOUBLE_EQ(fs.Factor("ann", "", 0), std::exp2(-1.5));
+  // Alone in the only account, a user's factor is 2^(-1): usage equals shares.
+  FairShare alone;
+  alone.AddUsage("ann", "physics", 10, 0);
+  EXPECT_DOUBLE_EQ(alone.Factor("ann", "physics", 0), 0.5);
+}
+
+// Account usage weighs on every user of the account: bob used nothing, but
+// his account used everything, so carol (idle, in an idle account) goes first.
+TEST(FairShareTest, AnIdleUserOfABusyAccountRanksBelowOneOfAnIdleAccount) {
+  FairShare fs;
+  fs.AddUsage("ann", "physics", 1000, 0);
+  fs.AddUsage("carol", "bio", 1, 0);
+  const double bob = fs.Factor("bob", "physics", 0);
+  const double dave = fs.Factor("dave", "bio", 0);
+  EXPECT_LT(bob, dave);
+  // UE_physics = 0.999 + 0.001 * 0.5; bob: U = 0, S = 1/2 * 1/2.
+  const double ue_physics = 1000.0 / 1001 + (1 - 1000.0 / 1001) * 0.5;
+  EXPECT_NEAR(bob, std::exp2(-(ue_physics * 0.5) / 0.25), 1e-12);
+}
+
+TEST(FairShareTest, SharesSkewTheFactor) {
+  FairShare fs;
+  fs.SetAccountShares("physics", 3);
+  fs.AddUsage("ann", "physics", 50, 0);
+  fs.AddUsage("bob", "bio", 50, 0);
+  EXPECT_GT(fs.Factor("ann", "physics", 0), fs.Factor("bob", "bio", 0))
+      << "the same usage is a smaller part of a bigger share";
 }
 
 TEST(FairShareTest, NonPositiveHalfLifeIsRejected) {
@@ -47,6 +80,7 @@ TEST(MultifactorTest, OlderJobsRankHigher) {
 
 TEST(MultifactorTest, FairShareOutweighsAgeWithDefaultWeights) {
   FairShare fs;
+  fs.AddAssociation("bob", "");
   fs.AddUsage("ann", "", 1e6, 0);
   PriorityWeights w;
   JobPriorityInput ann{.submit_time_ms = 0, .cores = 1, .user = "ann"};
