@@ -293,14 +293,16 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const Job& job = it->second;
     const uint64_t id = job.id;
-    bool expired = IsTerminal(job.status.phase) && job.status.completion_time_ms > 0 &&
-                   job.status.completion_time_ms <= cutoff && !depended_on.count(id);
-    std::vector<std::string> names;
-    if (auto t = job_tasks_.find(id); t != job_tasks_.end()) names = t->second;
-    for (const std::string& name : names) {
-      if (!IsTerminal(tasks_.at(name).status.phase)) expired = false;  // still ending: cores held
-    }
-    if (!expired) {
+    const bool expired = IsTerminal(job.status.phase) && job.status.completion_time_ms > 0 &&
+                         job.status.completion_time_ms <= cutoff && !depended_on.count(id);
+    static const std::vector<std::string> kNoTasks;
+    auto tasks_of = job_tasks_.find(id);
+    const std::vector<std::string>& names =
+        tasks_of == job_tasks_.end() ? kNoTasks : tasks_of->second;
+    // A task still ending holds its cores until its final report.
+    if (!expired || std::any_of(names.begin(), names.end(), [this](const std::string& name) {
+          return !IsTerminal(tasks_.at(name).status.phase);
+        })) {
       ++it;
       continue;
     }
@@ -310,7 +312,7 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
       terminating_.erase(name);
       deleted_tasks_.push_back(name);
     }
-    job_tasks_.erase(id);
+    if (tasks_of != job_tasks_.end()) job_tasks_.erase(tasks_of);
     next_attempt_.erase(next_attempt_.lower_bound({id, std::numeric_limits<int64_t>::min()}),
                         next_attempt_.lower_bound({id + 1, std::numeric_limits<int64_t>::min()}));
     CountJobPhase(job.status.phase, -1);
