@@ -255,14 +255,19 @@ Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64
 int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
   auto find = [this](uint64_t id) -> const Job* { return FindJob(id); };
   int64_t cancelled = 0;
+  // Runs before every pass: only the waiting jobs that have dependencies count.
+  std::vector<uint64_t> ids;
+  for (uint64_t id : unfinished_jobs_) {
+    const Job& job = jobs_.at(id);
+    if (!job.spec.dependencies.empty() && job.status.active == 0) ids.push_back(id);
+  }
   // A cancelled job can make its own dependents unsatisfiable: repeat until
   // nothing changes (each round cancels at least one job, so it ends).
-  for (bool changed = true; changed;) {
+  for (bool changed = !ids.empty(); changed;) {
     changed = false;
-    std::vector<uint64_t> ids(unfinished_jobs_.begin(), unfinished_jobs_.end());
     for (uint64_t id : ids) {
+      if (!unfinished_jobs_.count(id)) continue;  // cancelled in an earlier round
       Job& job = jobs_.at(id);
-      if (job.spec.dependencies.empty() || job.status.active > 0) continue;
       auto verdict = controllers::EvaluateDependencies(job, find);
       if (verdict.state != controllers::DependencyState::kNeverSatisfied) continue;
       JobPhase before = job.status.phase;
