@@ -1,11 +1,13 @@
 #include "api/http_client.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
 
 #include "api/json_codec.h"
+#include "api/tls_context.h"
 
 namespace drover {
 
@@ -14,32 +16,50 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using unix_stream = asio::local::stream_protocol;
+namespace ssl = asio::ssl;
 
 class HttpClient::Impl {
  public:
-  Impl(std::string endpoint, std::string token) : token_(std::move(token)) {
+  Impl(std::string endpoint, std::string token, HttpClientOptions options)
+      : token_(std::move(token)), options_(std::move(options)) {
     if (endpoint.rfind("unix:", 0) == 0) {
       unix_path_ = endpoint.substr(5);
-    } else {
-      std::string rest = endpoint.rfind("http://", 0) == 0 ? endpoint.substr(7) : endpoint;
-      if (!rest.empty() && rest.back() == '/') rest.pop_back();
-      size_t colon = rest.rfind(':');
-      if (colon == std::string::npos) {
-        bad_endpoint_ = true;
+      return;
+    }
+    std::string rest = endpoint;
+    if (endpoint.rfind("https://", 0) == 0) {
+      https_ = true;
+      rest = endpoint.substr(8);
+    } else if (endpoint.rfind("http://", 0) == 0) {
+      rest = endpoint.substr(7);
+    }
+    if (!rest.empty() && rest.back() == '/') rest.pop_back();
+    size_t colon = rest.rfind(':');
+    if (colon == std::string::npos) {
+      setup_error_ = Status::Invalid("server",
+                                     "endpoint must be http://HOST:PORT, https://HOST:PORT or "
+                                     "unix:/PATH");
+      return;
+    }
+    host_ = rest.substr(0, colon);
+    if (host_.size() > 2 && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
+    port_ = rest.substr(colon + 1);
+    host_header_ = rest;
+    if (https_) {
+      auto context = http_internal::MakeTlsClientContext(options_.ca_file);
+      if (context.ok()) {
+        tls_context_ = std::move(*context);
       } else {
-        host_ = rest.substr(0, colon);
-        if (host_.size() > 2 && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
-        port_ = rest.substr(colon + 1);
+        setup_error_ = context.status();
       }
-      host_header_ = rest;
     }
   }
 
+  ~Impl() { Reset(); }
+
   Result<HttpResponse> Send(const std::string& method, const std::string& target,
                             const std::string& body, std::chrono::milliseconds timeout) {
-    if (bad_endpoint_) {
-      return Status::Invalid("server", "endpoint must be http://HOST:PORT or unix:/PATH");
-    }
+    if (!setup_error_.ok()) return setup_error_;
     // A kept-alive connection may have been closed by the server; retry once
     // on a fresh connection.
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -52,12 +72,25 @@ class HttpClient::Impl {
   }
 
  private:
+  std::string Where() const {
+    if (!unix_path_.empty()) return "unix:" + unix_path_;
+    return (https_ ? "https://" : "http://") + host_header_;
+  }
+
+  // Closes the connection. The handlers of operations it aborts run here,
+  // while the streams they refer to (and the caller's locals they write to)
+  // still exist.
   void Reset() {
     beast::error_code ignored;
     if (tcp_) tcp_->close(ignored);
     if (unix_) unix_->close(ignored);
+    if (tls_) tls_->next_layer().close(ignored);
+    ioc_.restart();
+    ioc_.poll();
     tcp_.reset();
     unix_.reset();
+    tls_.reset();
+    buffer_.clear();
     connected_ = false;
     ioc_.restart();
   }
@@ -90,21 +123,64 @@ class HttpClient::Impl {
       tcp::resolver resolver(ioc_);
       auto results = resolver.resolve(host_, port_, ec);
       if (ec) return Status::Unavailable("cannot resolve " + host_ + ": " + ec.message());
-      tcp_.emplace(ioc_);
-      asio::async_connect(*tcp_, results, [&](beast::error_code e, const tcp::endpoint&) {
+      tcp::socket* socket = nullptr;
+      if (https_) {
+        tls_.emplace(ioc_, *tls_context_);
+        Status st = http_internal::ExpectServerName(tls_->native_handle(), host_);
+        if (!st.ok()) {
+          tls_.reset();
+          return st;
+        }
+        socket = &tls_->next_layer();
+      } else {
+        tcp_.emplace(ioc_);
+        socket = &*tcp_;
+      }
+      asio::async_connect(*socket, results, [&](beast::error_code e, const tcp::endpoint&) {
         ec = e;
         done = true;
       });
     }
-    if (!RunUntil(done, deadline)) return Status::Unavailable("timed out connecting");
+    if (!RunUntil(done, deadline)) return Status::Unavailable("timed out connecting to " + Where());
     if (ec) {
       std::string where = unix_path_.empty() ? host_ + ":" + port_ : "unix:" + unix_path_;
       Reset();
       return Status::Unavailable("cannot connect to " + where + ": " + ec.message());
     }
     if (tcp_) tcp_->set_option(tcp::no_delay(true), ec);
+    if (tls_) {
+      tls_->next_layer().set_option(tcp::no_delay(true), ec);
+      DROVER_RETURN_IF_ERROR(Handshake(deadline));
+    }
     connected_ = true;
     return Status::Ok();
+  }
+
+  Status Handshake(std::chrono::steady_clock::time_point deadline) {
+    beast::error_code ec;
+    bool done = false;
+    tls_->async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
+      ec = e;
+      done = true;
+    });
+    if (!RunUntil(done, deadline)) {
+      return Status::Unavailable("timed out in the TLS handshake with " + Where());
+    }
+    if (!ec) return Status::Ok();
+    long verify = SSL_get_verify_result(tls_->native_handle());
+    Status st;
+    if (verify != X509_V_OK) {
+      std::string trusted = options_.ca_file.empty() ? "the system's CA store"
+                                                     : "the CAs in \"" + options_.ca_file + "\"";
+      st = Status::Unauthenticated("cannot verify the TLS certificate of " + Where() + ": " +
+                                   X509_verify_cert_error_string(verify) + " (checked against " +
+                                   trusted + ")");
+    } else {
+      st = Status::Unavailable("TLS handshake with " + Where() +
+                               " failed: " + http_internal::DescribeTlsError(ec));
+    }
+    Reset();
+    return st;
   }
 
   template <typename Socket>
@@ -155,23 +231,31 @@ class HttpClient::Impl {
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();
+    if (tls_) return Exchange(*tls_, req, deadline);
     if (tcp_) return Exchange(*tcp_, req, deadline);
     return Exchange(*unix_, req, deadline);
   }
 
   asio::io_context ioc_;
   std::string token_;
+  HttpClientOptions options_;
   std::string unix_path_, host_, port_, host_header_;
-  bool bad_endpoint_ = false;
+  bool https_ = false;
+  Status setup_error_;
   bool connected_ = false;
+  std::shared_ptr<ssl::context> tls_context_;
   std::optional<tcp::socket> tcp_;
   std::optional<unix_stream::socket> unix_;
+  std::optional<ssl::stream<tcp::socket>> tls_;
   beast::flat_buffer buffer_;
 };
 
 HttpClient::HttpClient(std::string endpoint, std::string bearer_token)
+    : HttpClient(std::move(endpoint), std::move(bearer_token), HttpClientOptions{}) {}
+HttpClient::HttpClient(std::string endpoint, std::string bearer_token, HttpClientOptions options)
     : endpoint_(endpoint),
-      impl_(std::make_unique<Impl>(std::move(endpoint), std::move(bearer_token))) {}
+      impl_(std::make_unique<Impl>(std::move(endpoint), std::move(bearer_token),
+                                   std::move(options))) {}
 HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
@@ -209,7 +293,9 @@ HttpResponse ErrorResponse(const Status& status) {
   Json body = {{"code", StatusCodeName(status.code())},
                {"message", status.message()},
                {"field", status.field()}};
-  return HttpResponse{HttpStatusFor(status.code()), "application/json", body.dump()};
+  // Messages may quote client bytes (a path with "%FF"): never throw on them.
+  return HttpResponse{HttpStatusFor(status.code()), "application/json",
+                      body.dump(-1, ' ', false, Json::error_handler_t::replace)};
 }
 
 Status StatusFromResponse(const HttpResponse& response) {

@@ -1,9 +1,10 @@
 // HttpClient: a blocking HTTP/1.1 client with keep-alive (Boost.Beast), for
 // the CLI, drover-node and tests.
 //
-// Endpoints: "http://HOST:PORT" or "unix:/path/to/socket". A dropped
-// connection is re-opened once per request. Not thread-safe: one client per
-// thread.
+// Endpoints: "http://HOST:PORT", "https://HOST:PORT" or "unix:/path/to/socket".
+// Over https the server's certificate must chain to a trusted CA and name HOST
+// (a DNS name, or an IP address in its IP SANs). A dropped connection is
+// re-opened once per request. Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
@@ -15,16 +16,26 @@
 
 namespace drover {
 
+struct HttpClientOptions {
+  // PEM file of the CAs trusted to sign https:// servers' certificates; empty:
+  // the system's CA store.
+  std::string ca_file;
+};
+
 class HttpClient {
  public:
   HttpClient(std::string endpoint, std::string bearer_token = {});
+  HttpClient(std::string endpoint, std::string bearer_token, HttpClientOptions options);
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
   HttpClient& operator=(HttpClient&&) noexcept;
 
   // Sends one request and returns the response, whatever its status code.
-  // Errors: Unavailable when the server cannot be reached or does not answer
-  // within `timeout`; InvalidArgument for a malformed endpoint.
+  // Errors: Unavailable when the server cannot be reached, the TLS handshake
+  // fails or the server does not answer within `timeout`; Unauthenticated
+  // when an https:// server's certificate cannot be verified (the message
+  // names OpenSSL's reason, e.g. "self-signed certificate", "IP address
+  // mismatch"); InvalidArgument for a malformed endpoint or an unreadable CA file.
   Result<HttpResponse> Send(const std::string& method, const std::string& target,
                             const std::string& body = {},
                             std::chrono::milliseconds timeout = std::chrono::seconds(30));

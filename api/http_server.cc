@@ -4,165 +4,97 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <optional>
+#include <boost/asio/ssl.hpp>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
-#include "api/url_encoding.h"
+#include "api/http_session.h"
+#include "api/tls_context.h"
 
 namespace drover {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace ssl = asio::ssl;
+using http_internal::ConnectionSlot;
+using http_internal::ServerShared;
 using tcp = asio::ip::tcp;
 using unix_stream = asio::local::stream_protocol;
+using error_code = boost::system::error_code;
 
 namespace {
 
-// One connection. Reads requests one after another (keep-alive); the
-// responder may be called from any thread, so writes are posted back onto the
-// connection's strand.
-template <typename Socket>
-class Session : public std::enable_shared_from_this<Session<Socket>> {
- public:
-  Session(Socket socket, const HttpHandler& handler, size_t body_limit, PeerIdentity peer)
-      : socket_(std::move(socket)),
-        strand_(asio::make_strand(socket_.get_executor())),
-        handler_(handler),
-        body_limit_(body_limit),
-        peer_(peer) {}
+constexpr std::chrono::milliseconds kMinBackoff(50);
+constexpr std::chrono::milliseconds kMaxBackoff(200);
 
-  void Start() {
-    asio::dispatch(strand_, [self = this->shared_from_this()] { self->Read(); });
-  }
+struct TcpListener {
+  using Socket = tcp::socket;
+  TcpListener(tcp::acceptor a, std::shared_ptr<ssl::context> t)
+      : acceptor(std::move(a)), backoff(acceptor.get_executor()), tls(std::move(t)) {}
+  tcp::acceptor acceptor;
+  asio::steady_timer backoff;
+  std::chrono::milliseconds delay = kMinBackoff;
+  std::shared_ptr<ssl::context> tls;  // null: plain HTTP
+};
 
- private:
-  void Read() {
-    parser_.emplace();
-    parser_->body_limit(body_limit_);
-    http::async_read(
-        socket_, buffer_, *parser_,
-        asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                         beast::error_code ec, size_t) { self->OnRead(ec); }));
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec) {
-      if (ec == http::error::body_limit) {
-        HttpResponse r{413, "application/json",
-                       R"({"code":"invalid","message":"request body too large","field":""})"};
-        keep_alive_ = false;
-        Write(std::move(r));
-      } else {
-        Close();
-      }
-      return;
-    }
-    auto req = parser_->release();
-    keep_alive_ = req.keep_alive();
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    std::string_view target(req.target().data(), req.target().size());
-    size_t q = target.find('?');
-    request.path = PercentDecode(target.substr(0, q));
-    if (q != std::string_view::npos) request.query = ParseQueryString(target.substr(q + 1));
-    request.body = std::move(req.body());
-    auto auth = req.find(http::field::authorization);
-    if (auth != req.end()) {
-      std::string_view v(auth->value().data(), auth->value().size());
-      if (v.substr(0, 7) == "Bearer ") request.bearer_token = std::string(v.substr(7));
-    }
-    request.peer = peer_;
-    auto self = this->shared_from_this();
-    handler_(std::move(request), [self](HttpResponse response) {
-      asio::post(self->strand_,
-                 [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
-    });
-  }
-
-  void Write(HttpResponse r) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), 11);
-    res->set(http::field::server, "droverd");
-    res->set(http::field::content_type, r.content_type);
-    res->keep_alive(keep_alive_);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    http::async_write(socket_, *res,
-                      asio::bind_executor(strand_, [self = this->shared_from_this(), res](
-                                                       beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_) {
-                          self->Close();
-                          return;
-                        }
-                        self->Read();
-                      }));
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    socket_.shutdown(Socket::shutdown_send, ignored);
-    socket_.close(ignored);
-  }
-
-  Socket socket_;
-  asio::strand<typename Socket::executor_type> strand_;
-  const HttpHandler& handler_;
-  size_t body_limit_;
-  PeerIdentity peer_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  bool keep_alive_ = true;
+struct UnixListener {
+  using Socket = unix_stream::socket;
+  explicit UnixListener(unix_stream::acceptor a)
+      : acceptor(std::move(a)), backoff(acceptor.get_executor()) {}
+  unix_stream::acceptor acceptor;
+  asio::steady_timer backoff;
+  std::chrono::milliseconds delay = kMinBackoff;
 };
 
 }  // namespace
 
 class HttpServer::Impl {
  public:
-  Impl(HttpHandler handler, int io_threads, size_t body_limit)
-      : handler_(std::move(handler)), io_threads_(io_threads), body_limit_(body_limit) {}
+  Impl(HttpHandler handler, HttpServerOptions options)
+      : shared_(std::make_shared<ServerShared>(std::move(handler), std::move(options))) {}
 
-  Status ListenTcp(const std::string& host, uint16_t port) {
-    beast::error_code ec;
+  Status ListenTcp(const std::string& host, uint16_t port, std::shared_ptr<ssl::context> tls) {
+    error_code ec;
     auto address = asio::ip::make_address(host, ec);
     if (ec) return Status::Invalid("listen", "bad address \"" + host + "\": " + ec.message());
-    auto acceptor = std::make_unique<tcp::acceptor>(ioc_);
+    tcp::acceptor acceptor(ioc_);
     tcp::endpoint ep(address, port);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                                  ec.message());
     }
-    tcp_port_ = acceptor->local_endpoint().port();
-    tcp_acceptors_.push_back(std::move(acceptor));
+    uint16_t bound = acceptor.local_endpoint().port();
+    (tls ? tls_port_ : tcp_port_) = bound;
+    tcp_listeners_.push_back(std::make_unique<TcpListener>(std::move(acceptor), std::move(tls)));
     return Status::Ok();
   }
 
   Status ListenUnix(const std::string& path) {
     ::unlink(path.c_str());
-    beast::error_code ec;
-    auto acceptor = std::make_unique<unix_stream::acceptor>(ioc_);
+    error_code ec;
+    unix_stream::acceptor acceptor(ioc_);
     unix_stream::endpoint ep(path);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Status::Unavailable("cannot listen on unix:" + path + ": " + ec.message());
     ::chmod(path.c_str(), 0666);
-    unix_acceptors_.push_back(std::move(acceptor));
+    unix_listeners_.push_back(std::make_unique<UnixListener>(std::move(acceptor)));
     return Status::Ok();
   }
 
   void Start() {
-    for (auto& a : tcp_acceptors_) AcceptTcp(*a);
-    for (auto& a : unix_acceptors_) AcceptUnix(*a);
-    for (int i = 0; i < io_threads_; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& l : tcp_listeners_) Accept(*l);
+    for (auto& l : unix_listeners_) Accept(*l);
+    for (int i = 0; i < std::max(1, shared_->options.io_threads); ++i) {
+      threads_.emplace_back([this] { Run(); });
+    }
   }
 
   void Stop() {
@@ -171,64 +103,164 @@ class HttpServer::Impl {
       if (t.joinable()) t.join();
     }
     threads_.clear();
+    // No I/O thread runs now, so the acceptors can be closed from here.
+    error_code ignored;
+    for (auto& l : tcp_listeners_) l->acceptor.close(ignored);
+    for (auto& l : unix_listeners_) l->acceptor.close(ignored);
   }
 
   uint16_t tcp_port() const { return tcp_port_; }
+  uint16_t tls_port() const { return tls_port_; }
 
- private:
-  void AcceptTcp(tcp::acceptor& acceptor) {
-    acceptor.async_accept(asio::make_strand(ioc_),
-                          [this, &acceptor](beast::error_code ec, tcp::socket socket) {
-                            if (!ec) {
-                              socket.set_option(tcp::no_delay(true), ec);
-                              std::make_shared<Session<tcp::socket>>(std::move(socket), handler_,
-                                                                     body_limit_, PeerIdentity{})
-                                  ->Start();
-                            }
-                            if (acceptor.is_open()) AcceptTcp(acceptor);
-                          });
+  HttpServerStats stats() const {
+    const auto& c = shared_->counters;
+    HttpServerStats s;
+    {
+      std::lock_guard lock(shared_->mu);
+      s.connections_open = shared_->open;
+    }
+    s.connections_accepted = c.connections_accepted.load();
+    s.connections_refused = c.connections_refused.load();
+    s.accept_errors = c.accept_errors.load();
+    s.requests = c.requests.load();
+    s.requests_refused = c.requests_refused.load();
+    s.requests_malformed = c.requests_malformed.load();
+    s.requests_too_large = c.requests_too_large.load();
+    s.requests_timed_out = c.requests_timed_out.load();
+    s.idle_timeouts = c.idle_timeouts.load();
+    s.handler_exceptions = c.handler_exceptions.load();
+    s.tls_handshake_failures = c.tls_handshake_failures.load();
+    return s;
   }
 
-  void AcceptUnix(unix_stream::acceptor& acceptor) {
-    acceptor.async_accept(asio::make_strand(ioc_), [this, &acceptor](beast::error_code ec,
-                                                                     unix_stream::socket socket) {
-      if (!ec) {
-        PeerIdentity peer;
-        peer.via_unix_socket = true;
-        struct ucred cred = {};
-        socklen_t len = sizeof cred;
-        if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-          peer.uid = cred.uid;
-          peer.gid = cred.gid;
-          peer.pid = cred.pid;
-          std::make_shared<Session<unix_stream::socket>>(std::move(socket), handler_, body_limit_,
-                                                         peer)
-              ->Start();
-        }
+ private:
+  // Sessions catch what the handler and the gate throw; anything escaping to
+  // here is a bug in the plumbing, but one connection's bug must not take the
+  // daemon down with it.
+  void Run() {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "drover http: I/O thread caught an exception (a bug): %s\n", e.what());
       }
-      if (acceptor.is_open()) AcceptUnix(acceptor);
+    }
+  }
+
+  template <typename Listener>
+  void Accept(Listener& l) {
+    l.acceptor.async_accept(asio::make_strand(ioc_),
+                            [this, &l](error_code ec, typename Listener::Socket socket) {
+                              if (ec == asio::error::operation_aborted || !l.acceptor.is_open())
+                                return;
+                              if (ec) return OnAcceptError(l, ec);
+                              l.delay = kMinBackoff;
+                              shared_->counters.connections_accepted++;
+                              OnAccepted(l, std::move(socket));
+                              Accept(l);
+                            });
+  }
+
+  template <typename Listener>
+  void OnAcceptError(Listener& l, error_code ec) {
+    // The client gave up while queued: nothing is wrong here.
+    if (ec == asio::error::connection_aborted) return Accept(l);
+    shared_->counters.accept_errors++;
+    // Out of descriptors (EMFILE, ENFILE) or memory (ENOBUFS, ENOMEM) the
+    // listening socket stays readable, so accepting again at once would spin;
+    // wait for connections to close instead.
+    l.backoff.expires_after(l.delay);
+    l.delay = std::min(l.delay * 2, kMaxBackoff);
+    l.backoff.async_wait([this, &l](error_code e) {
+      if (!e && l.acceptor.is_open()) Accept(l);
     });
   }
 
+  void OnAccepted(TcpListener& l, tcp::socket socket) {
+    error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    socket.set_option(tcp::no_delay(true), ec);
+    PeerIdentity peer;
+    peer.address = remote.address().to_string();
+    peer.via_tls = l.tls != nullptr;
+    std::string why;
+    auto slot = ConnectionSlot::Acquire(shared_, "ip:" + peer.address, &why);
+    if (!slot) {
+      shared_->counters.connections_refused++;
+      // A 503 in plain text means nothing to a TLS client: just close.
+      if (!l.tls) http_internal::RefuseConnection(std::move(socket), shared_, why);
+      return;
+    }
+    if (l.tls) {
+      http_internal::StartTlsSession(std::move(socket), l.tls, shared_, std::move(peer),
+                                     std::move(*slot));
+    } else {
+      http_internal::StartSession(std::move(socket), shared_, std::move(peer), std::move(*slot));
+    }
+  }
+
+  void OnAccepted(UnixListener&, unix_stream::socket socket) {
+    PeerIdentity peer;
+    peer.via_unix_socket = true;
+    struct ucred cred = {};
+    socklen_t len = sizeof cred;
+    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+    peer.uid = cred.uid;
+    peer.gid = cred.gid;
+    peer.pid = cred.pid;
+    std::string why;
+    auto slot = ConnectionSlot::Acquire(shared_, "uid:" + std::to_string(peer.uid), &why);
+    if (!slot) {
+      shared_->counters.connections_refused++;
+      http_internal::RefuseConnection(std::move(socket), shared_, why);
+      return;
+    }
+    http_internal::StartSession(std::move(socket), shared_, std::move(peer), std::move(*slot));
+  }
+
+  std::shared_ptr<ServerShared> shared_;  // outlives ioc_, whose handlers hold sessions
   asio::io_context ioc_;
-  HttpHandler handler_;
-  int io_threads_;
-  size_t body_limit_;
   uint16_t tcp_port_ = 0;
-  std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors_;
-  std::vector<std::unique_ptr<unix_stream::acceptor>> unix_acceptors_;
+  uint16_t tls_port_ = 0;
+  std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
+  std::vector<std::unique_ptr<UnixListener>> unix_listeners_;
   std::vector<std::thread> threads_;
 };
 
-HttpServer::HttpServer(HttpHandler handler, int io_threads, size_t body_limit)
-    : impl_(std::make_unique<Impl>(std::move(handler), io_threads, body_limit)) {}
-HttpServer::~HttpServer() { impl_->Stop(); }
-Status HttpServer::ListenTcp(const std::string& host, uint16_t port) {
-  return impl_->ListenTcp(host, port);
+HttpServer::HttpServer(HttpHandler handler, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(handler), std::move(options))) {}
+
+namespace {
+HttpServerOptions LegacyOptions(int io_threads, size_t body_limit) {
+  HttpServerOptions options;
+  options.io_threads = io_threads;
+  options.default_body_limit = body_limit;
+  return options;
 }
+}  // namespace
+
+HttpServer::HttpServer(HttpHandler handler, int io_threads, size_t body_limit)
+    : HttpServer(std::move(handler), LegacyOptions(io_threads, body_limit)) {}
+
+HttpServer::~HttpServer() { impl_->Stop(); }
+
+Status HttpServer::ListenTcp(const std::string& host, uint16_t port) {
+  return impl_->ListenTcp(host, port, nullptr);
+}
+
+Status HttpServer::ListenTls(const std::string& host, uint16_t port, const TlsServerConfig& tls) {
+  auto context = http_internal::MakeTlsServerContext(tls.cert_file, tls.key_file);
+  if (!context.ok()) return context.status();
+  return impl_->ListenTcp(host, port, std::move(*context));
+}
+
 Status HttpServer::ListenUnix(const std::string& path) { return impl_->ListenUnix(path); }
 uint16_t HttpServer::tcp_port() const { return impl_->tcp_port(); }
+uint16_t HttpServer::tls_port() const { return impl_->tls_port(); }
 void HttpServer::Start() { impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
+HttpServerStats HttpServer::stats() const { return impl_->stats(); }
 
 }  // namespace drover
