@@ -32,8 +32,8 @@ constexpr size_t kRequestLineSlack = 64;
 // dropping) what the client still sends, so that closing with unread data does
 // not reset the connection before the client has read the answer.
 constexpr std::chrono::milliseconds kMaxLinger(2000);
-constexpr std::chrono::milliseconds kRefusalLinger(1000);
-constexpr int kMaxRefusalsInFlight = 64;
+constexpr std::chrono::milliseconds kRefusalLinger(500);
+constexpr int kMaxRefusalsInFlight = 128;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }

@@ -81,8 +81,8 @@ void StartTlsSession(tcp::socket socket, std::shared_ptr<boost::asio::ssl::conte
                      std::shared_ptr<ServerShared> shared, PeerIdentity peer, ConnectionSlot slot);
 
 // Answers 503 with `message` and closes, lingering briefly so the client can
-// read the answer. At most a few dozen at once; beyond that the connection is
-// closed at once.
+// read the answer. At most 128 at once, for at most 500 ms each; beyond that
+// the connection is closed at once.
 void RefuseConnection(tcp::socket socket, std::shared_ptr<ServerShared> shared,
                       const std::string& message);
 void RefuseConnection(unix_stream::socket socket, std::shared_ptr<ServerShared> shared,
