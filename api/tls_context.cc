@@ -1,5 +1,7 @@
 #include "api/tls_context.h"
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
@@ -48,6 +50,12 @@ Result<std::shared_ptr<ssl::context>> MakeTlsServerContext(const std::string& ce
                                                 cert_file + "\": " + DescribeTlsError(ec));
   }
   context->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec && ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    return Status::Invalid("tls.key_file", "the private key in \"" + key_file +
+                                               "\" does not match the certificate in \"" +
+                                               cert_file + "\"");
+  }
   if (ec) {
     return Status::Invalid("tls.key_file", "cannot load a PEM private key from \"" + key_file +
                                                "\": " + DescribeTlsError(ec));
