@@ -58,7 +58,10 @@ struct JobSpec {
   int64_t parallelism = 1;
   CompletionMode completion_mode = CompletionMode::kNonIndexed;
   int32_t backoff_limit = 6;  // failed tasks tolerated before the job fails
-  int32_t priority = 0;       // higher runs first
+  int32_t priority = 0;       // higher runs first; set by admins only
+  // Slurm's --nice: subtracted from the priority. Users may lower their own
+  // jobs' priority (nice >= 0); a negative nice is for admins.
+  int32_t nice = 0;
   std::string queue = "default";
   std::string account;  // charged for fair-share (Slurm's --account); "" = none
   bool gang = false;    // start all `parallelism` tasks at once or none

@@ -1,189 +1,28 @@
 #include "api/json_codec.h"
 
-#include <charconv>
-#include <cmath>
-#include <ctime>
 #include <initializer_list>
-#include <limits>
+
+#include "api/json_fields.h"
 
 namespace drover {
 namespace {
 
-std::string Join(std::string_view path, std::string_view key) {
-  if (path.empty()) return std::string(key);
-  std::string out(path);
-  out += '.';
-  out += key;
-  return out;
-}
+using json_fields::CheckKnownFields;
+using json_fields::CheckObject;
+using json_fields::Find;
+using json_fields::GetBool;
+using json_fields::GetInt;
+using json_fields::GetIntAs;
+using json_fields::GetIntList;
+using json_fields::GetIntOrDigits;
+using json_fields::GetLabels;
+using json_fields::GetString;
+using json_fields::GetStringList;
+using json_fields::GetTime;
+using json_fields::GetUint64;
+using json_fields::Join;
 
 std::string TypeName(const Json& v) { return v.type_name(); }
-
-Status CheckObject(const Json& v, std::string_view path) {
-  if (!v.is_object()) {
-    return Status::Invalid(std::string(path), "must be an object (got " + TypeName(v) + ")");
-  }
-  return Status::Ok();
-}
-
-// Rejects keys outside `allowed`, naming the first unknown one.
-Status CheckKnownFields(const Json& obj, std::initializer_list<std::string_view> allowed,
-                        std::string_view path) {
-  DROVER_RETURN_IF_ERROR(CheckObject(obj, path));
-  for (const auto& [key, value] : obj.items()) {
-    bool known = false;
-    for (std::string_view a : allowed) {
-      if (key == a) {
-        known = true;
-        break;
-      }
-    }
-    if (!known) return Status::Invalid(Join(path, key), "unknown field");
-  }
-  return Status::Ok();
-}
-
-const Json* Find(const Json& obj, std::string_view key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-Status GetInt(const Json& obj, std::string_view key, std::string_view path, int64_t* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (v->is_number_integer()) {
-    *out = v->get<int64_t>();
-    return Status::Ok();
-  }
-  if (v->is_number_float()) {
-    double d = v->get<double>();
-    if (std::floor(d) == d && std::abs(d) < 9e15) {
-      *out = static_cast<int64_t>(d);
-      return Status::Ok();
-    }
-  }
-  if (v->is_string()) {
-    // Kubernetes serializes resourceVersion as a string; accept digit strings.
-    const std::string& s = v->get_ref<const std::string&>();
-    int64_t parsed = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), parsed);
-    if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) {
-      *out = parsed;
-      return Status::Ok();
-    }
-  }
-  return Status::Invalid(Join(path, key), "must be an integer (got " + v->dump() + ")");
-}
-
-template <typename T>
-Status GetIntAs(const Json& obj, std::string_view key, std::string_view path, T* out) {
-  int64_t v = *out;
-  DROVER_RETURN_IF_ERROR(GetInt(obj, key, path, &v));
-  if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-      v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
-    return Status::Invalid(Join(path, key), "value " + std::to_string(v) + " is out of range");
-  }
-  *out = static_cast<T>(v);
-  return Status::Ok();
-}
-
-Status GetUint64(const Json& obj, std::string_view key, std::string_view path, uint64_t* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (v->is_number_unsigned() || (v->is_number_integer() && v->get<int64_t>() >= 0)) {
-    *out = v->get<uint64_t>();
-    return Status::Ok();
-  }
-  return Status::Invalid(Join(path, key), "must be a non-negative integer (got " + v->dump() + ")");
-}
-
-Status GetString(const Json& obj, std::string_view key, std::string_view path, std::string* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_string()) {
-    return Status::Invalid(Join(path, key), "must be a string (got " + TypeName(*v) + ")");
-  }
-  *out = v->get<std::string>();
-  return Status::Ok();
-}
-
-Status GetBool(const Json& obj, std::string_view key, std::string_view path, bool* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_boolean()) {
-    return Status::Invalid(Join(path, key), "must be true or false (got " + v->dump() + ")");
-  }
-  *out = v->get<bool>();
-  return Status::Ok();
-}
-
-Status GetStringList(const Json& obj, std::string_view key, std::string_view path,
-                     std::vector<std::string>* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (v->is_string()) {  // a single string is a list of one, as YAML users expect
-    out->assign(1, v->get<std::string>());
-    return Status::Ok();
-  }
-  if (!v->is_array()) {
-    return Status::Invalid(Join(path, key), "must be a list of strings (got " + TypeName(*v) + ")");
-  }
-  out->clear();
-  for (size_t i = 0; i < v->size(); ++i) {
-    const Json& item = (*v)[i];
-    if (!item.is_string()) {
-      return Status::Invalid(Join(path, key) + "[" + std::to_string(i) + "]",
-                             "must be a string (got " + TypeName(item) + ")");
-    }
-    out->push_back(item.get<std::string>());
-  }
-  return Status::Ok();
-}
-
-template <typename T>
-Status GetIntList(const Json& obj, std::string_view key, std::string_view path,
-                  std::vector<T>* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_array()) {
-    return Status::Invalid(Join(path, key), "must be a list of integers");
-  }
-  out->clear();
-  for (size_t i = 0; i < v->size(); ++i) {
-    const Json& item = (*v)[i];
-    if (!item.is_number_integer()) {
-      return Status::Invalid(Join(path, key) + "[" + std::to_string(i) + "]",
-                             "must be an integer (got " + item.dump() + ")");
-    }
-    out->push_back(static_cast<T>(item.get<int64_t>()));
-  }
-  return Status::Ok();
-}
-
-Status GetLabels(const Json& obj, std::string_view key, std::string_view path, Labels* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  std::string p = Join(path, key);
-  DROVER_RETURN_IF_ERROR(CheckObject(*v, p));
-  for (const auto& [k, value] : v->items()) {
-    if (!value.is_string()) {
-      return Status::Invalid(Join(p, k), "label values must be strings (got " + value.dump() + ")");
-    }
-    (*out)[k] = value.get<std::string>();
-  }
-  return Status::Ok();
-}
-
-Status GetTime(const Json& obj, std::string_view key, std::string_view path, int64_t* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  if (!v->is_string()) return Status::Invalid(Join(path, key), "must be an RFC 3339 time string");
-  auto t = ParseTime(v->get_ref<const std::string&>());
-  if (!t.ok()) return t.status().WithFieldPrefix(Join(path, key));
-  *out = *t;
-  return Status::Ok();
-}
 
 void PutTime(Json& obj, const char* key, int64_t ms) {
   if (ms != 0) obj[key] = FormatTime(ms);
@@ -207,7 +46,7 @@ Status MetaFromJson(const Json& j, std::string_view path, ObjectMeta* m,
   DROVER_RETURN_IF_ERROR(GetString(j, "uid", path, &m->uid));
   DROVER_RETURN_IF_ERROR(GetLabels(j, "labels", path, &m->labels));
   DROVER_RETURN_IF_ERROR(GetTime(j, "creationTimestamp", path, &m->creation_time_ms));
-  DROVER_RETURN_IF_ERROR(GetInt(j, "resourceVersion", path, &m->resource_version));
+  DROVER_RETURN_IF_ERROR(GetIntOrDigits(j, "resourceVersion", path, &m->resource_version));
   return Status::Ok();
 }
 
@@ -257,7 +96,7 @@ Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t) {
     std::string p = Join(path, "env");
     if (env->is_object()) {  // {"NAME": "value"} is accepted as a shorthand
       for (const auto& [name, value] : env->items()) {
-        if (!value.is_string()) return Status::Invalid(Join(p, name), "must be a string");
+        DROVER_RETURN_IF_ERROR(json_fields::CheckString(value, Join(p, SanitizeUtf8(name))));
         t->env.emplace_back(name, value.get<std::string>());
       }
     } else if (env->is_array()) {
@@ -344,6 +183,7 @@ Json ToJson(const Job& job) {
       {"gang", s.gang},
       {"template", TemplateToJson(s.task)},
   };
+  if (s.nice != 0) j["spec"]["nice"] = s.nice;
   if (!s.account.empty()) j["spec"]["account"] = s.account;
   if (s.placement != "compact") j["spec"]["placement"] = s.placement;
   if (s.exclusive) j["spec"]["exclusive"] = true;
@@ -396,14 +236,12 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(
       CheckKnownFields(*spec,
                        {"completions", "parallelism", "completionMode", "backoffLimit", "priority",
-                        "queue", "account", "gang", "placement", "exclusive", "ntasksPerNode",
-                        "nodes", "hold", "beginTime", "dependencies", "template"},
+                        "nice", "queue", "account", "gang", "placement", "exclusive",
+                        "ntasksPerNode", "nodes", "hold", "beginTime", "dependencies", "template"},
                        "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
-  s.parallelism = -1;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "parallelism", "spec", &s.parallelism));
-  if (s.parallelism == -1) s.parallelism = 1;
   std::string mode = "NonIndexed";
   DROVER_RETURN_IF_ERROR(GetString(*spec, "completionMode", "spec", &mode));
   if (mode == "Indexed") {
@@ -416,6 +254,7 @@ Result<Job> JobFromJson(const Json& j) {
   }
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "backoffLimit", "spec", &s.backoff_limit));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "priority", "spec", &s.priority));
+  DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nice", "spec", &s.nice));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "queue", "spec", &s.queue));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "account", "spec", &s.account));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "gang", "spec", &s.gang));
@@ -635,6 +474,9 @@ Result<Node> NodeFromJson(const Json& j) {
                          "status"));
     std::string phase = "NotReady";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
+    if (phase != "Ready" && phase != "NotReady") {
+      return Status::Invalid("status.phase", "must be Ready or NotReady");
+    }
     node.status.phase = phase == "Ready" ? NodePhase::kReady : NodePhase::kNotReady;
     DROVER_RETURN_IF_ERROR(GetString(*st, "address", "status", &node.status.address));
     if (const Json* t = Find(*st, "topology")) {
@@ -650,160 +492,6 @@ Result<Node> NodeFromJson(const Json& j) {
         GetTime(*st, "lastHeartbeatTime", "status", &node.status.last_heartbeat_ms));
   }
   return node;
-}
-
-Result<Json> ParseJson(std::string_view text) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    return Status::Invalid("", std::string("malformed JSON: ") + e.what());
-  }
-}
-
-std::string FormatTime(int64_t unix_ms) {
-  if (unix_ms == 0) return "";
-  time_t secs = static_cast<time_t>(unix_ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(unix_ms % 1000));
-  return buf;
-}
-
-Result<int64_t> ParseTime(std::string_view text) {
-  if (text.empty()) return int64_t{0};
-  struct tm tm = {};
-  int ms = 0;
-  std::string s(text);
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
-  if (n != 6 || s.size() < 20) {
-    return Status::Invalid("",
-                           "bad time \"" + s + "\" (want RFC 3339 UTC, e.g. 2026-01-02T03:04:05Z)");
-  }
-  size_t pos = 19;
-  if (s[pos] == '.') {
-    size_t end = pos + 1;
-    int digits = 0;
-    while (end < s.size() && std::isdigit(static_cast<unsigned char>(s[end]))) {
-      if (digits < 3) ms = ms * 10 + (s[end] - '0');
-      ++digits;
-      ++end;
-    }
-    for (int d = digits; d < 3; ++d) ms *= 10;
-    pos = end;
-  }
-  if (s.substr(pos) != "Z") {
-    return Status::Invalid("", "time \"" + s + "\" must be in UTC (end in Z)");
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  time_t secs = timegm(&tm);
-  return static_cast<int64_t>(secs) * 1000 + ms;
-}
-
-Result<int64_t> ParseQuantity(const Json& value) {
-  if (value.is_number_integer()) {
-    int64_t v = value.get<int64_t>();
-    if (v < 0) return Status::Invalid("", "must not be negative (got " + std::to_string(v) + ")");
-    return v;
-  }
-  if (!value.is_string()) {
-    return Status::Invalid("",
-                           "must be bytes or a quantity like \"512Mi\" (got " + value.dump() + ")");
-  }
-  const std::string& s = value.get_ref<const std::string&>();
-  double number = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), number);
-  std::string_view suffix(ptr, s.data() + s.size() - ptr);
-  if (ec != std::errc() || number < 0) {
-    return Status::Invalid("", "bad quantity \"" + s + "\" (want e.g. 512Mi, 4Gi, 1G)");
-  }
-  struct Unit {
-    std::string_view name;
-    double factor;
-  };
-  static constexpr Unit kUnits[] = {{"", 1},
-                                    {"k", 1e3},
-                                    {"K", 1e3},
-                                    {"M", 1e6},
-                                    {"G", 1e9},
-                                    {"T", 1e12},
-                                    {"Ki", 1024.0},
-                                    {"Mi", 1048576.0},
-                                    {"Gi", 1073741824.0},
-                                    {"Ti", 1099511627776.0}};
-  for (const Unit& u : kUnits) {
-    if (suffix == u.name) {
-      double bytes = number * u.factor;
-      if (bytes > 9.0e18) return Status::Invalid("", "quantity \"" + s + "\" is too large");
-      return static_cast<int64_t>(bytes);
-    }
-  }
-  return Status::Invalid("", "unknown unit \"" + std::string(suffix) + "\" in \"" + s +
-                                 "\" (use Ki, Mi, Gi, Ti, k, M, G or T)");
-}
-
-Result<int64_t> ParseSlurmDuration(std::string_view text) {
-  std::string s(text);
-  auto bad = [&] {
-    return Status::Invalid(
-        "", "bad duration \"" + s + "\" (want seconds, MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]])");
-  };
-  int64_t days = 0;
-  std::string_view rest = text;
-  size_t dash = rest.find('-');
-  std::vector<int64_t> parts;
-  auto parse_parts = [&](std::string_view p) -> bool {
-    size_t pos = 0;
-    while (pos <= p.size()) {
-      size_t colon = p.find(':', pos);
-      if (colon == std::string_view::npos) colon = p.size();
-      std::string_view part = p.substr(pos, colon - pos);
-      int64_t v = 0;
-      auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-      if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || v < 0) {
-        return false;
-      }
-      parts.push_back(v);
-      pos = colon + 1;
-    }
-    return parts.size() <= 3;
-  };
-  if (dash != std::string_view::npos) {
-    std::string_view d = rest.substr(0, dash);
-    auto [ptr, ec] = std::from_chars(d.data(), d.data() + d.size(), days);
-    if (d.empty() || ec != std::errc() || ptr != d.data() + d.size() || days < 0) return bad();
-    if (!parse_parts(rest.substr(dash + 1))) return bad();
-    // D-HH, D-HH:MM, D-HH:MM:SS
-    int64_t h = parts[0], m = parts.size() > 1 ? parts[1] : 0,
-            sec = parts.size() > 2 ? parts[2] : 0;
-    return days * 86400 + h * 3600 + m * 60 + sec;
-  }
-  if (!parse_parts(rest)) return bad();
-  switch (parts.size()) {
-    case 1:
-      return parts[0] * 60;  // MM
-    case 2:
-      return parts[0] * 60 + parts[1];  // MM:SS
-    default:
-      return parts[0] * 3600 + parts[1] * 60 + parts[2];  // HH:MM:SS
-  }
-}
-
-Result<int64_t> ParseDuration(const Json& value) {
-  if (value.is_number_integer()) {
-    int64_t v = value.get<int64_t>();
-    if (v < 0) return Status::Invalid("", "must not be negative (got " + std::to_string(v) + ")");
-    return v;
-  }
-  if (!value.is_string()) {
-    return Status::Invalid(
-        "", "must be seconds or a duration like \"1:30:00\" (got " + value.dump() + ")");
-  }
-  return ParseSlurmDuration(value.get_ref<const std::string&>());
 }
 
 }  // namespace drover

@@ -88,6 +88,11 @@ Status ValidateJobSubmission(const Job& job) {
     return Status::Invalid("spec.backoffLimit",
                            "must not be negative (got " + std::to_string(s.backoff_limit) + ")");
   }
+  if (s.nice < -kMaxNice || s.nice > kMaxNice) {
+    return Status::Invalid("spec.nice", "must be between " + std::to_string(-kMaxNice) + " and " +
+                                            std::to_string(kMaxNice) + " (got " +
+                                            std::to_string(s.nice) + ")");
+  }
   DROVER_RETURN_IF_ERROR(ValidateName("spec.queue", s.queue));
   if (!s.account.empty()) DROVER_RETURN_IF_ERROR(ValidateName("spec.account", s.account));
   if (s.placement != "compact" && s.placement != "spread") {

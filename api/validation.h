@@ -17,6 +17,8 @@ inline constexpr size_t kMaxArgs = 65536;
 inline constexpr size_t kMaxEnvVars = 4096;
 inline constexpr size_t kMaxNameLength = 253;
 inline constexpr size_t kMaxLabels = 64;
+// Slurm bounds --nice at +-(2^31 - 3); Drover keeps it well inside int32 arithmetic.
+inline constexpr int32_t kMaxNice = 1'000'000;
 
 // A job as submitted: spec and metadata a user may set.
 Status ValidateJobSubmission(const Job& job);

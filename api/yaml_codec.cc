@@ -18,21 +18,36 @@ Json ScalarToJson(const YAML::Node& node) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
   if (ec == std::errc() && ptr == s.data() + s.size()) return i;
   static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(s, kFloat)) return std::stod(s);
+  if (std::regex_match(s, kFloat)) {
+    double d = 0;
+    auto [end, error] = std::from_chars(s.data() + (s[0] == '+'), s.data() + s.size(), d);
+    // A float that does not fit a double (1e400) stays text; the field's
+    // decoder then says it is not a number.
+    if (error == std::errc() && end == s.data() + s.size()) return d;
+  }
   return s;
 }
 
-Result<Json> NodeToJson(const YAML::Node& node) {
+Result<Json> NodeToJson(const YAML::Node& node, int depth) {
+  if (depth > kMaxJsonDepth) {
+    return Status::Invalid("", "line " + std::to_string(node.Mark().line + 1) +
+                                   ": nesting deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
       return Json(nullptr);
     case YAML::NodeType::Scalar:
+      if (SanitizeUtf8(node.Scalar()) != node.Scalar()) {
+        return Status::Invalid(
+            "", "line " + std::to_string(node.Mark().line + 1) + ": text that is not valid UTF-8");
+      }
       return ScalarToJson(node);
     case YAML::NodeType::Sequence: {
       Json arr = Json::array();
       for (const auto& item : node) {
-        auto v = NodeToJson(item);
+        auto v = NodeToJson(item, depth + 1);
         if (!v.ok()) return v.status();
         arr.push_back(std::move(*v));
       }
@@ -45,8 +60,13 @@ Result<Json> NodeToJson(const YAML::Node& node) {
           return Status::Invalid("", "line " + std::to_string(kv.first.Mark().line + 1) +
                                          ": mapping keys must be plain strings");
         }
-        auto v = NodeToJson(kv.second);
+        auto v = NodeToJson(kv.second, depth + 1);
         if (!v.ok()) return v.status();
+        if (obj.contains(kv.first.Scalar())) {
+          return Status::Invalid(
+              SanitizeUtf8(kv.first.Scalar()),
+              "line " + std::to_string(kv.first.Mark().line + 1) + ": duplicate key in a mapping");
+        }
         obj[kv.first.Scalar()] = std::move(*v);
       }
       return obj;
@@ -82,13 +102,14 @@ Result<std::vector<Json>> ParseYamlDocuments(std::string_view text) {
   std::vector<Json> docs;
   try {
     for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
-      auto j = NodeToJson(node);
+      auto j = NodeToJson(node, 0);
       if (!j.ok()) return j.status();
       if (!j->is_null()) docs.push_back(std::move(*j));
     }
   } catch (const YAML::Exception& e) {
     return Status::Invalid("", "malformed YAML at line " + std::to_string(e.mark.line + 1) +
-                                   ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+                                   ", column " + std::to_string(e.mark.column + 1) + ": " +
+                                   SanitizeUtf8(e.msg));
   }
   return docs;
 }

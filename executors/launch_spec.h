@@ -46,6 +46,8 @@ struct TaskEvent {
   // stdout), so an agent that restarted can serve the logs of the tasks it re-adopts.
   std::string stdout_path;
   std::string stderr_path;
+  uint32_t uid = 0;  // whose task it is, so its logs are read back as that user
+  uint32_t gid = 0;
 };
 
 }  // namespace drover::executors

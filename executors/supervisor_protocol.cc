@@ -90,6 +90,10 @@ json TaskEventToJson(const TaskEvent& e) {
   if (!e.error.empty()) j["error"] = e.error;
   if (!e.stdout_path.empty()) j["stdout_path"] = e.stdout_path;
   if (!e.stderr_path.empty()) j["stderr_path"] = e.stderr_path;
+  if (!e.stdout_path.empty()) {
+    j["uid"] = e.uid;
+    j["gid"] = e.gid;
+  }
   return j;
 }
 
@@ -114,6 +118,8 @@ Result<TaskEvent> TaskEventFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "error", &e.error));
   DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &e.stdout_path));
   DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &e.stderr_path));
+  DROVER_RETURN_IF_ERROR(Read(j, "uid", &e.uid));
+  DROVER_RETURN_IF_ERROR(Read(j, "gid", &e.gid));
   if (auto it = j.find("usage"); it != j.end() && it->is_object()) {
     DROVER_RETURN_IF_ERROR(Read(*it, "user_cpu_ms", &e.usage.user_cpu_ms));
     DROVER_RETURN_IF_ERROR(Read(*it, "system_cpu_ms", &e.usage.system_cpu_ms));

@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev sqlite3
   prometheus-cpp-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libjemalloc-dev
+  libjemalloc-dev libssl-dev openssl
   zlib1g-dev procps curl
 )
 missing=()

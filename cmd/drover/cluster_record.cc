@@ -74,8 +74,9 @@ std::vector<ProcessIdentity> StopOrder(const ClusterRecord& record) {
 std::string TokenFileText(const std::vector<TokenLine>& lines) {
   std::string out;
   for (const auto& l : lines) {
-    out += l.token + " " + l.role + " " + l.user + " " + std::to_string(l.uid) + " " +
-           std::to_string(l.gid) + "\n";
+    out += l.token + " " + l.role + " " + l.user;
+    if (l.role != "node") out += " " + std::to_string(l.uid) + " " + std::to_string(l.gid);
+    out += "\n";
   }
   return out;
 }
@@ -85,7 +86,7 @@ StatePaths PathsIn(const std::string& state_dir) {
   p.dir = state_dir;
   p.cluster_json = state_dir + "/cluster.json";
   p.tokens = state_dir + "/tokens";
-  p.node_token = state_dir + "/node.token";
+  p.admin_token = state_dir + "/admin.token";
   p.socket = state_dir + "/droverd.sock";
   p.database = state_dir + "/drover.db";
   p.logs = state_dir + "/logs";

@@ -35,10 +35,11 @@ Result<ClusterRecord> ClusterRecordFromJson(const Json& json);
 // still report their tasks' ends), droverd last.
 std::vector<ProcessIdentity> StopOrder(const ClusterRecord& record);
 
-// droverd's --token-file: "TOKEN ROLE USER UID GID" per line.
+// droverd's --token-file: "TOKEN admin|user USER UID GID" or "TOKEN node NODE"
+// per line (daemons/droverd/identity.h); for node lines `user` is the node.
 struct TokenLine {
-  std::string token;
-  std::string role;  // admin | user | node
+  std::string token;  // the secret, or "sha256:HEX"
+  std::string role;   // admin | user | node
   std::string user;
   uint32_t uid = 0;
   uint32_t gid = 0;
@@ -50,11 +51,13 @@ struct StatePaths {
   std::string dir;
   std::string cluster_json;
   std::string tokens;
-  std::string node_token;
+  std::string admin_token;  // the admin secret, for `DROVER_TOKEN=$(cat ...)` over TCP
   std::string socket;
   std::string database;
   std::string logs;
   std::string NodeDir(const std::string& node) const { return dir + "/nodes/" + node; }
+  // Node `node`'s own credential.
+  std::string NodeToken(const std::string& node) const { return NodeDir(node) + "/node.token"; }
   std::string Log(const std::string& name) const { return logs + "/" + name + ".log"; }
 };
 StatePaths PathsIn(const std::string& state_dir);

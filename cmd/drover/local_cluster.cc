@@ -43,7 +43,7 @@ std::vector<std::string> NodeArgv(const std::string& bin_dir, const StatePaths& 
                                    "--server",
                                    "http://127.0.0.1:" + std::to_string(port),
                                    "--token-file",
-                                   paths.node_token,
+                                   paths.NodeToken(name),
                                    "--name",
                                    name,
                                    "--state-dir",
@@ -72,7 +72,7 @@ std::string UpSummary(const ClusterRecord& record, const UpOptions& options,
                                   : " with this machine's topology") +
       ".\n";
   out += "  server:  " + record.socket + "  (and " + record.http + ", token in " +
-         record.state_dir + "/tokens)\n";
+         record.state_dir + "/admin.token)\n";
   out += "  state:   " + record.state_dir + "  (logs in " + record.state_dir + "/logs)\n";
   out += "  config:  " + config_path + "\n";
   out += "  pids:    droverd " + std::to_string(record.droverd.identity.pid);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/http_client.h"
+#include "api/token_hash.h"
 #include "cmd/drover/api_session.h"
 #include "cmd/drover/cli_config.h"
 #include "cmd/drover/cluster_record.h"
@@ -182,18 +183,29 @@ int RunUp(const Args& args) {
   auto port = PickLoopbackPort(options.port, options.port_is_strict);
   if (!port.ok()) return ReportError(port.status());
 
+  // droverd keeps the admin secret hashed; each node gets a credential of its
+  // own, bound to its name. The CLI needs no token: on the Unix socket it is
+  // who it is (the user who ran `drover up` is droverd's own uid, so admin).
   auto admin_token = RandomToken();
-  auto node_token = RandomToken();
   if (!admin_token.ok()) return ReportError(admin_token.status());
-  if (!node_token.ok()) return ReportError(node_token.status());
   uid_t uid = ::getuid();
   gid_t gid = ::getgid();
   std::string user = UserName(uid);
-  Status wrote = WriteFileAtomic(paths.tokens,
-                                 TokenFileText({{*admin_token, "admin", user, uid, gid},
-                                                {*node_token, "node", "drover-node", uid, gid}}),
-                                 0600);
-  if (wrote.ok()) wrote = WriteFileAtomic(paths.node_token, *node_token, 0600);
+  std::vector<TokenLine> token_lines = {{HashedTokenEntry(*admin_token), "admin", user, uid, gid}};
+  std::vector<std::pair<std::string, std::string>> node_tokens;  // node name, secret
+  for (int i = 1; i <= options.nodes; ++i) {
+    auto token = RandomToken();
+    if (!token.ok()) return ReportError(token.status());
+    std::string name = "node-" + std::to_string(i);
+    token_lines.push_back({*token, "node", name, 0, 0});
+    node_tokens.emplace_back(name, *token);
+  }
+  Status wrote = WriteFileAtomic(paths.tokens, TokenFileText(token_lines), 0600);
+  if (wrote.ok()) wrote = WriteFileAtomic(paths.admin_token, *admin_token + "\n", 0600);
+  for (const auto& [name, token] : node_tokens) {
+    if (wrote.ok()) wrote = MakeDirs(paths.NodeDir(name), 0700);
+    if (wrote.ok()) wrote = WriteFileAtomic(paths.NodeToken(name), token, 0600);
+  }
   if (!wrote.ok()) return ReportError(wrote);
 
   ClusterRecord record;
@@ -264,7 +276,7 @@ int RunUp(const Args& args) {
   }
 
   std::string config_path = ConfigFilePath(env);
-  Status config = WriteConfigFile(config_path, {record.socket, *admin_token, paths.dir});
+  Status config = WriteConfigFile(config_path, {record.socket, "", paths.dir});
   if (!config.ok()) return fail(config, "");
 
   std::cout << UpSummary(record, options, config_path);

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "api/http_client.h"
+#include "daemons/droverd/authorization.h"
 
 namespace drover::droverd {
 namespace {
@@ -19,33 +20,60 @@ std::vector<std::string> SplitPath(std::string_view path) {
   return parts;
 }
 
-// A low-cardinality route label for metrics: ids and names become ":id".
-std::string RouteLabel(const std::vector<std::string>& parts) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    out += '/';
-    out += (i == 3 && parts.size() > 3) ? ":id" : parts[i];
+// The metrics label of a request: a route of the API's own table, with ids
+// and names as ":id" / ":name", or "unmatched". Labels never come from what a
+// client sent, so no client can grow the number of series.
+std::string RouteLabel(const std::vector<std::string>& p) {
+  if (p.size() == 1 && (p[0] == "healthz" || p[0] == "metrics")) return "/" + p[0];
+  if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return "unmatched";
+  const std::string& kind = p[2];
+  if (kind == "jobs") {
+    if (p.size() == 3) return "/api/v1/jobs";
+    if (p.size() == 4) return p[3] == "bulk" ? "/api/v1/jobs/bulk" : "/api/v1/jobs/:id";
+    if (p.size() == 5) {
+      for (const char* verb : {"cancel", "hold", "release", "tasks", "logs"}) {
+        if (p[4] == verb) return std::string("/api/v1/jobs/:id/") + verb;
+      }
+    }
+  } else if (kind == "nodes") {
+    if (p.size() == 3) return "/api/v1/nodes";
+    if (p.size() == 4) return "/api/v1/nodes/:name";
+    if (p.size() == 5) {
+      for (const char* verb : {"register", "assignments", "status"}) {
+        if (p[4] == verb) return std::string("/api/v1/nodes/:name/") + verb;
+      }
+    }
   }
-  return out.empty() ? "/" : out;
+  return "unmatched";
+}
+
+std::string MethodLabel(const std::string& method) {
+  for (const char* known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}) {
+    if (method == known) return method;
+  }
+  return "other";
 }
 
 }  // namespace
 
 HttpResponse JsonResponse(int status, const Json& body) {
-  return HttpResponse{status, "application/json", body.dump()};
+  return HttpResponse{status, "application/json", DumpJson(body)};
 }
 
 HttpResponse NotFoundResponse(const HttpRequest& req) {
-  return ErrorResponse(Status::NotFound("no route for " + req.method + " " + req.path));
+  // The path may hold any bytes a client sent; quote it as valid UTF-8, shortened.
+  std::string path = SanitizeUtf8(req.path.substr(0, 200));
+  return ErrorResponse(
+      Status::NotFound("no route for " + SanitizeUtf8(req.method.substr(0, 16)) + " " + path));
 }
 
 HttpHandler MakeApiHandler(ApiContext context) {
   return [ctx = context](HttpRequest req, HttpResponder respond) {
     auto start = std::chrono::steady_clock::now();
     std::vector<std::string> parts = SplitPath(req.path);
-    std::string route = RouteLabel(parts);
-    HttpResponder timed = [ctx, respond = std::move(respond), start, method = req.method,
-                           route](HttpResponse r) {
+    HttpResponder timed = [ctx, respond = std::move(respond), start,
+                           method = MethodLabel(req.method),
+                           route = RouteLabel(parts)](HttpResponse r) {
       ctx.metrics->ObserveRequest(
           method, route,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -61,6 +89,8 @@ HttpHandler MakeApiHandler(ApiContext context) {
     auto caller = IdentifyCaller(req, *ctx.tokens, ctx.daemon_uid);
     if (!caller.ok()) return timed(ErrorResponse(caller.status()));
     std::vector<std::string> rest(parts.begin() + 2, parts.end());
+    Status allowed = AuthorizeRoute(*caller, rest);
+    if (!allowed.ok()) return timed(ErrorResponse(allowed));
     if (rest[0] == "jobs") return HandleJobRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "nodes") return HandleNodeRoute(ctx, *caller, req, rest, std::move(timed));
     timed(NotFoundResponse(req));

@@ -8,6 +8,7 @@
 
 #include "api/http_types.h"
 #include "daemons/droverd/identity.h"
+#include "daemons/droverd/log_fetcher.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
 
@@ -17,7 +18,9 @@ struct ApiContext {
   StateLoop* loop = nullptr;
   Metrics* metrics = nullptr;
   const TokenTable* tokens = nullptr;
+  LogFetcher* logs = nullptr;
   uint32_t daemon_uid = 0;
+  bool logs_public = false;  // any user may read any job's logs (Slurm's PrivateData off)
 };
 
 HttpHandler MakeApiHandler(ApiContext context);

@@ -8,6 +8,7 @@
 #include "api/validation.h"
 #include "controllers/job_controller.h"
 #include "controllers/job_dependencies.h"
+#include "daemons/droverd/authorization.h"
 #include "scheduler/admission.h"
 
 namespace drover::droverd {
@@ -182,10 +183,24 @@ void ClusterState::ApplyQueueDefaults(Job& job) const {
   }
 }
 
+Status ClusterState::CheckQueueExists(const std::string& name) const {
+  // "default" always exists: the queue of jobs that name none, with no limits
+  // unless configured (as Slurm's default partition).
+  if (name == "default") return Status::Ok();
+  std::string known = "default";
+  for (const auto& q : config_.scheduler.queues) {
+    if (q.name == name) return Status::Ok();
+    known += ", " + q.name;
+  }
+  return Status::Invalid("spec.queue",
+                         "no queue is named \"" + name + "\" (queues: " + known + ")");
+}
+
 Status ClusterState::CheckSubmission(const Job& submitted) const {
   Job job = submitted;
   ApplyQueueDefaults(job);
   DROVER_RETURN_IF_ERROR(ValidateJobSubmission(job));
+  DROVER_RETURN_IF_ERROR(CheckQueueExists(job.spec.queue));
   for (size_t i = 0; i < job.spec.dependencies.size(); ++i) {
     uint64_t other = job.spec.dependencies[i].job_id;
     if (jobs_.count(other) == 0) {
@@ -210,6 +225,7 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
 }
 
 Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(AuthorizeSubmission(job, caller));
   ApplyQueueDefaults(job);
   DROVER_RETURN_IF_ERROR(CheckSubmission(job));
   job.id = next_job_id_++;
@@ -235,11 +251,7 @@ Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
   Job& job = it->second;
-  const char* verb = hold ? "hold" : "release";
-  if (caller.role != Role::kAdmin && caller.uid != job.owner.uid) {
-    return Status::PermissionDenied("job " + std::to_string(id) + " belongs to " + job.owner.user +
-                                    "; only its owner or an admin may " + verb + " it");
-  }
+  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, hold ? "hold" : "release"));
   if (IsTerminal(job.status.phase)) {
     return Status::Conflict("job " + std::to_string(id) + " already finished (" +
                             std::string(JobPhaseName(job.status.phase)) + ")");
@@ -339,10 +351,7 @@ Status ClusterState::CancelJob(uint64_t id, const Caller& caller, int64_t now_ms
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
   Job& job = it->second;
-  if (caller.role != Role::kAdmin && caller.uid != job.owner.uid) {
-    return Status::PermissionDenied("job " + std::to_string(id) + " belongs to " + job.owner.user +
-                                    "; only its owner or an admin may cancel it");
-  }
+  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, "cancel"));
   JobPhase before = job.status.phase;
   if (!controllers::CancelJob(job, now_ms)) {
     return Status::Conflict("job " + std::to_string(id) + " already finished (" +
@@ -672,11 +681,15 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
 }
 
 int32_t ClusterState::EffectivePriority(const Job& job, int64_t now_ms) const {
-  if (!config_.priority) return job.spec.priority;
+  // Both are bounded by validation (nice to +-kMaxNice), so this cannot overflow int64.
+  const int32_t own = static_cast<int32_t>(std::clamp<int64_t>(
+      int64_t{job.spec.priority} - job.spec.nice, std::numeric_limits<int32_t>::min(),
+      std::numeric_limits<int32_t>::max()));
+  if (!config_.priority) return own;
   queue::JobPriorityInput in;
   in.submit_time_ms = job.metadata.creation_time_ms;
   in.cores = static_cast<int64_t>(job.spec.task.resources.cpus) * job.spec.parallelism;
-  in.job_priority = job.spec.priority;
+  in.job_priority = own;
   in.user = job.owner.user;
   in.account = job.spec.account;
   for (const auto& q : config_.scheduler.queues) {

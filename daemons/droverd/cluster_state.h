@@ -68,6 +68,8 @@ class ClusterState {
   // valid, and able to run some day on the registered nodes within its
   // queue's limits (scheduler/admission.h).
   Status CheckSubmission(const Job& job) const;
+  // Ok if `name` is "default" or a configured queue.
+  Status CheckQueueExists(const std::string& name) const;
   // Fills what the job's queue supplies when the job is silent (time limit).
   void ApplyQueueDefaults(Job& job) const;
   Status CancelJob(uint64_t id, const Caller& caller, int64_t now_ms);

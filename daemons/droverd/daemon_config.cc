@@ -40,8 +40,14 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
       if (config.job_retention_s < 0) {
         return Status::Invalid("jobs.retention", "must not be negative");
       }
+    } else if (key == "logs") {
+      if (value.is_null()) continue;
+      DROVER_RETURN_IF_ERROR(config::CheckObject(value, "logs"));
+      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "logs", {"public"}));
+      DROVER_RETURN_IF_ERROR(config::ReadBool(value, "public", "logs", &config.logs_public));
     } else {
-      return Status::Invalid(key, "unknown section (known: scheduler, priority, fairShare, jobs)");
+      return Status::Invalid(key,
+                             "unknown section (known: scheduler, priority, fairShare, jobs, logs)");
     }
   }
   return config;

@@ -11,6 +11,9 @@
 //   jobs:
 //     retention: "1-00:00:00"   # finished jobs (and their tasks) are forgotten
 //                                # this long after they end; 0 = kept forever
+//   logs:
+//     public: false             # true: any user may read any job's logs
+//                                # (default: the owner and admins only)
 //
 // Loaded and validated once at start-up; an error names the field and the rule.
 #pragma once
@@ -32,6 +35,8 @@ struct DaemonConfig {
   // Slurm's MinJobAge, Kubernetes' ttlSecondsAfterFinished: without it
   // droverd's memory and store grow with every task ever run.
   int64_t job_retention_s = 86400;
+  // Slurm's PrivateData=jobs, reversed: logs are private unless opened.
+  bool logs_public = false;
 };
 
 // Errors: NotFound for an unreadable file; InvalidArgument naming the field.

@@ -1,54 +1,130 @@
 #include "daemons/droverd/identity.h"
 
+#include <openssl/crypto.h>
 #include <pwd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "api/token_hash.h"
+
 namespace drover::droverd {
+namespace {
+
+bool IsHex(const std::string& s) {
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+Result<uint32_t> ParseId(const std::string& text, const std::string& where, const char* what) {
+  uint32_t v = 0;
+  if (text.empty() || text.size() > 10 || !std::all_of(text.begin(), text.end(), ::isdigit)) {
+    return Status::Invalid(where, std::string(what) + " \"" + text + "\" is not a number");
+  }
+  uint64_t wide = std::stoull(text);
+  if (wide > UINT32_MAX) return Status::Invalid(where, std::string(what) + " is out of range");
+  v = static_cast<uint32_t>(wide);
+  return v;
+}
+
+}  // namespace
 
 Result<TokenTable> TokenTable::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::NotFound("token file " + path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return Parse(text.str(), path);
+}
+
+Result<TokenTable> TokenTable::Parse(const std::string& text, const std::string& origin) {
   TokenTable table;
+  std::istringstream lines(text);
   std::string line;
   int number = 0;
-  while (std::getline(in, line)) {
+  while (std::getline(lines, line)) {
     ++number;
+    const std::string where = origin + ":" + std::to_string(number);
     size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
     std::istringstream fields(line);
-    std::string token, role;
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;) f.push_back(w);
+    if (f.empty()) continue;
+    if (f.size() < 2) return Status::Invalid(where, "want \"TOKEN ROLE ...\"");
+    const std::string& token = f[0];
+    const std::string& role = f[1];
     Caller caller;
-    if (!(fields >> token)) continue;
-    if (!(fields >> role >> caller.user >> caller.uid >> caller.gid)) {
-      return Status::Invalid(path + ":" + std::to_string(number),
-                             "want \"TOKEN ROLE USER UID GID\"");
+    bool hashed = token.rfind("sha256:", 0) == 0;
+    if (hashed) {
+      std::string hex = token.substr(7);
+      if (hex.size() != 64 || !IsHex(hex)) {
+        return Status::Invalid(where, "a sha256: token needs 64 hex digits");
+      }
+    } else if (token.size() < 16) {
+      return Status::Invalid(where, "tokens must be at least 16 characters");
     }
-    if (role == "admin") {
-      caller.role = Role::kAdmin;
-    } else if (role == "user") {
-      caller.role = Role::kUser;
-    } else if (role == "node") {
+    if (role == "node") {
+      if (f.size() != 3) {
+        return Status::Invalid(where, "want \"TOKEN node NODE\" (the node it is bound to)");
+      }
+      if (hashed) {
+        return Status::Invalid(where,
+                               "node tokens are kept as they are (droverd presents them to the "
+                               "node for logs), not as sha256:");
+      }
       caller.role = Role::kNode;
-      if (table.node_token_.empty()) table.node_token_ = token;
+      caller.node = f[2];
+      caller.user = "node:" + f[2];
+      if (!table.node_tokens_.emplace(caller.node, token).second) {
+        return Status::Invalid(where, "node " + caller.node + " has a token already");
+      }
+    } else if (role == "admin" || role == "user") {
+      if (f.size() != 5) return Status::Invalid(where, "want \"TOKEN " + role + " USER UID GID\"");
+      caller.role = role == "admin" ? Role::kAdmin : Role::kUser;
+      caller.user = f[2];
+      auto uid = ParseId(f[3], where, "UID");
+      if (!uid.ok()) return uid.status();
+      auto gid = ParseId(f[4], where, "GID");
+      if (!gid.ok()) return gid.status();
+      caller.uid = *uid;
+      caller.gid = *gid;
+      // A user token for uid 0 would run tasks as root without being an admin.
+      if (caller.role == Role::kUser && caller.uid == 0) {
+        return Status::Invalid(where, "a user token must not carry uid 0 (make it an admin token)");
+      }
     } else {
-      return Status::Invalid(path + ":" + std::to_string(number),
-                             "role \"" + role + "\" is not admin, user or node");
+      return Status::Invalid(where, "role \"" + role + "\" is not admin, user or node");
     }
-    if (token.size() < 16) {
-      return Status::Invalid(path + ":" + std::to_string(number),
-                             "tokens must be at least 16 characters");
+    std::string key = hashed ? token.substr(7) : Sha256Hex(token);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!table.by_hash_.emplace(key, caller).second) {
+      return Status::Invalid(where, "the same token appears twice");
     }
-    table.tokens_[token] = caller;
   }
   return table;
 }
 
 const Caller* TokenTable::Find(const std::string& token) const {
-  auto it = tokens_.find(token);
-  return it == tokens_.end() ? nullptr : &it->second;
+  // Looking up by the secret's hash reveals nothing of other secrets through
+  // timing; the final comparison is constant-time all the same.
+  const std::string key = Sha256Hex(token);
+  auto it = by_hash_.lower_bound(key);
+  if (it == by_hash_.end() || it->first.size() != key.size() ||
+      CRYPTO_memcmp(it->first.data(), key.data(), key.size()) != 0) {
+    return nullptr;
+  }
+  return &it->second;
+}
+
+std::string TokenTable::NodeToken(const std::string& name) const {
+  auto it = node_tokens_.find(name);
+  return it == node_tokens_.end() ? "" : it->second;
 }
 
 std::string UserName(uint32_t uid) {

@@ -1,5 +1,5 @@
-// Who is calling droverd, and what they may do (DESIGN.md, "Identity and
-// security"): Unix-socket callers by SO_PEERCRED, TCP callers by bearer token.
+// Who is calling droverd (DESIGN.md, "Identity and security"): Unix-socket
+// callers by SO_PEERCRED, TCP callers by bearer token.
 #pragma once
 
 #include <cstdint>
@@ -18,28 +18,42 @@ struct Caller {
   std::string user;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  std::string node;  // kNode: the one node this credential speaks for
 };
 
-// The token table from --token-file: one line per token,
-// "TOKEN ROLE USER UID GID" (ROLE = admin | user | node); '#' starts a comment.
+// The token table from --token-file. One entry per line ('#' starts a comment):
+//
+//   TOKEN admin USER UID GID     an administrator
+//   TOKEN user  USER UID GID     a user; UID must not be 0
+//   TOKEN node  NODE             the credential of node NODE, good only for
+//                                NODE's own endpoints (register, assignments, status)
+//
+// TOKEN is the secret itself (at least 16 characters) or, for admin and user
+// entries, "sha256:" and the hex SHA-256 of the secret, so the file need not
+// hold secrets. Node secrets are kept as they are: droverd presents a node's
+// own credential when it asks that node for logs. Tokens are kept hashed in
+// memory and compared in constant time.
 class TokenTable {
  public:
-  // Errors: InvalidArgument naming the line for a malformed entry;
-  // NotFound when the file is missing.
+  // Errors: InvalidArgument naming FILE:LINE and the rule for a malformed
+  // entry; NotFound when the file cannot be read.
   static Result<TokenTable> Load(const std::string& path);
+  // The same from text (`origin` names it in errors).
+  static Result<TokenTable> Parse(const std::string& text, const std::string& origin);
 
+  // The caller a presented secret stands for, or nullptr.
   const Caller* Find(const std::string& token) const;
-  // Any node token, for droverd's own calls to node agents (logs).
-  const std::string& node_token() const { return node_token_; }
+  // The credential droverd presents to node `name`'s agent, or "" if it has none.
+  std::string NodeToken(const std::string& name) const;
 
  private:
-  std::map<std::string, Caller> tokens_;
-  std::string node_token_;
+  std::map<std::string, Caller> by_hash_;           // hex SHA-256 -> caller
+  std::map<std::string, std::string> node_tokens_;  // node name -> its secret
 };
 
 // Resolves the caller of a request. `daemon_uid` (droverd's own uid) and root
-// are admins on the Unix socket. Errors: Unauthenticated for a TCP request
-// without a known token.
+// are admins on the Unix socket. Errors: Unauthenticated for a request with
+// an unknown token, or over TCP without one.
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
                               uint32_t daemon_uid);
 

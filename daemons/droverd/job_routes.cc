@@ -1,10 +1,12 @@
 // /api/v1/jobs...: submit (one or bulk), list, show, cancel, tasks, logs.
 #include <charconv>
-#include <thread>
 
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/query_params.h"
+#include "api/url_encoding.h"
 #include "daemons/droverd/api_routes.h"
+#include "daemons/droverd/authorization.h"
 
 namespace drover::droverd {
 namespace {
@@ -89,7 +91,8 @@ void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& 
   ctx.loop->Post([jobs = std::move(jobs), caller, respond](CommandContext& c) mutable {
     // All or nothing: check every item before adding any.
     for (size_t i = 0; i < jobs.size(); ++i) {
-      Status st = c.state.CheckSubmission(jobs[i]);
+      Status st = AuthorizeSubmission(jobs[i], caller);
+      if (st.ok()) st = c.state.CheckSubmission(jobs[i]);
       if (!st.ok()) {
         return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
       }
@@ -97,6 +100,7 @@ void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& 
     Json out = Json::array();
     for (Job& job : jobs) {
       auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
+      if (!added.ok()) return respond(ErrorResponse(added.status()));  // checked above: a bug
       out.push_back({{"id", (*added)->id}, {"name", (*added)->metadata.name}});
     }
     c.AfterCommit([respond, out = std::move(out)] {
@@ -114,9 +118,13 @@ void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) 
                                      "\": want a comma list of Pending, Running, Succeeded, "
                                      "Failed, Cancelled")));
   }
+  Status known = CheckKnownParams(req.query, {"phase", "user", "limit"});
+  if (!known.ok()) return respond(ErrorResponse(known));
   std::string user = req.query.count("user") ? req.query.at("user") : "";
-  int64_t limit = -1;
-  if (req.query.count("limit")) limit = std::atoll(req.query.at("limit").c_str());
+  // limit absent = every job; otherwise at least one.
+  auto limit_param = QueryInt(req.query, "limit", -1, 1, INT64_MAX);
+  if (!limit_param.ok()) return respond(ErrorResponse(limit_param.status()));
+  int64_t limit = *limit_param;
   ctx.loop->Post([phases, user, limit, respond](CommandContext& c) {
     Json items = Json::array();
     for (const auto& [id, job] : c.state.jobs()) {
@@ -160,8 +168,11 @@ void SetHold(const ApiContext& ctx, const Caller& caller, uint64_t id, bool hold
 }
 
 void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpResponder respond) {
-  int64_t index = -1;
-  if (req.query.count("index")) index = std::atoll(req.query.at("index").c_str());
+  Status known = CheckKnownParams(req.query, {"index"});
+  if (!known.ok()) return respond(ErrorResponse(known));
+  auto index_param = QueryInt(req.query, "index", -1, 0, INT64_MAX);
+  if (!index_param.ok()) return respond(ErrorResponse(index_param.status()));
+  int64_t index = *index_param;
   ctx.loop->Post([id, index, respond](CommandContext& c) {
     if (c.state.FindJob(id) == nullptr) {
       return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
@@ -175,22 +186,29 @@ void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpRespo
   });
 }
 
-// Finds the task on the state thread, then fetches its log from the node
-// agent on a thread of its own, so neither the state thread nor the I/O
-// threads wait on the node.
-void Logs(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpResponder respond) {
-  int64_t index = req.query.count("index") ? std::atoll(req.query.at("index").c_str()) : 0;
-  int64_t attempt = req.query.count("attempt") ? std::atoll(req.query.at("attempt").c_str()) : -1;
-  std::string stream = req.query.count("stream") ? req.query.at("stream") : "stdout";
-  std::string offset = req.query.count("offset") ? req.query.at("offset") : "0";
-  if (stream != "stdout" && stream != "stderr") {
-    return respond(ErrorResponse(Status::Invalid("stream", "must be stdout or stderr")));
-  }
-  std::string node_token = ctx.tokens->node_token();
-  ctx.loop->Post([=](CommandContext& c) {
-    if (c.state.FindJob(id) == nullptr) {
+// Finds the task on the state thread, checks that the caller may read it,
+// then has the log fetcher ask the node agent, so neither the state thread
+// nor the I/O threads wait on the node.
+void Logs(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRequest& req,
+          HttpResponder respond) {
+  Status known = CheckKnownParams(req.query, {"index", "attempt", "stream", "offset"});
+  if (!known.ok()) return respond(ErrorResponse(known));
+  auto index = QueryInt(req.query, "index", 0, 0, INT64_MAX);
+  if (!index.ok()) return respond(ErrorResponse(index.status()));
+  auto attempt = QueryInt(req.query, "attempt", -1, 0, INT32_MAX);
+  if (!attempt.ok()) return respond(ErrorResponse(attempt.status()));
+  auto offset = QueryInt(req.query, "offset", 0, 0, INT64_MAX);
+  if (!offset.ok()) return respond(ErrorResponse(offset.status()));
+  auto stream = QueryChoice(req.query, "stream", "stdout", {"stdout", "stderr"});
+  if (!stream.ok()) return respond(ErrorResponse(stream.status()));
+  ctx.loop->Post([ctx, caller, id, index = *index, attempt = *attempt, offset = *offset,
+                  stream = *stream, respond](CommandContext& c) {
+    const Job* job = c.state.FindJob(id);
+    if (job == nullptr) {
       return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
     }
+    Status allowed = AuthorizeLogRead(*job, caller, ctx.logs_public);
+    if (!allowed.ok()) return respond(ErrorResponse(allowed));
     const Task* found = nullptr;
     for (const Task* t : c.state.TasksOfJob(id)) {
       if (t->spec.index == index && (attempt < 0 || t->spec.attempt == attempt)) found = t;
@@ -205,22 +223,14 @@ void Logs(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpRespon
       return respond(
           ErrorResponse(Status::Unavailable("node " + found->spec.node + " has no log endpoint")));
     }
-    std::string address = node->second.status.address;
-    std::string target =
-        "/logs/" + found->metadata.name + "?stream=" + stream + "&offset=" + offset;
-    std::string phase(TaskPhaseName(found->status.phase));
-    std::thread([address, target, node_token, respond, phase] {
-      HttpClient client("http://" + address, node_token);
-      auto r = client.Send("GET", target, "", std::chrono::seconds(10));
-      if (!r.ok()) {
-        return respond(ErrorResponse(Status::Unavailable("cannot fetch the log from " + address +
-                                                         ": " + r.status().message())));
-      }
-      HttpResponse out = std::move(*r);
-      // Tell followers whether more can come.
-      out.content_type = out.status == 200 ? "text/plain; task-phase=" + phase : out.content_type;
-      respond(std::move(out));
-    }).detach();
+    LogFetch fetch;
+    fetch.address = node->second.status.address;
+    fetch.token = ctx.tokens->NodeToken(found->spec.node);
+    fetch.target = "/logs/" + PercentEncode(found->metadata.name) + "?stream=" + stream +
+                   "&offset=" + std::to_string(offset);
+    fetch.phase = std::string(TaskPhaseName(found->status.phase));
+    fetch.respond = respond;
+    ctx.logs->Fetch(std::move(fetch));
   });
 }
 
@@ -248,7 +258,7 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
       return Tasks(ctx, *id, req, std::move(respond));
     }
     if (parts.size() == 3 && parts[2] == "logs" && m == "GET") {
-      return Logs(ctx, *id, req, std::move(respond));
+      return Logs(ctx, caller, *id, req, std::move(respond));
     }
   }
   respond(NotFoundResponse(req));

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       "socket", po::value(&socket_path)->default_value(""),
       "Unix socket to serve the API on (default: STATE/droverd.sock)")(
       "token-file", po::value(&token_file)->default_value(""),
-      "bearer tokens, lines of \"TOKEN ROLE USER UID GID\"")(
+      "bearer tokens: lines of \"TOKEN admin|user USER UID GID\" or \"TOKEN node NODE\"")(
       "config", po::value(&config_file)->default_value(""),
       "scheduler policy, queues, priority weights (YAML; see docs/admin.md)")(
       "heartbeat-timeout-ms", po::value(&heartbeat_timeout_ms)->default_value(30'000),
@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
     std::cerr << "droverd: cannot open store: " << store.status().ToString() << "\n";
     return 1;
   }
+  const bool logs_public = config.logs_public;
   ClusterState state(RandomEpoch(), std::move(config));
   Status loaded = state.Load(**store, NowMs());
   if (!loaded.ok()) {
@@ -129,7 +130,13 @@ int main(int argc, char** argv) {
   Metrics metrics;
   StateLoop loop(state, **store, metrics,
                  StateLoopOptions{.tick_ms = 100, .heartbeat_timeout_ms = heartbeat_timeout_ms});
-  ApiContext ctx{&loop, &metrics, &tokens, static_cast<uint32_t>(getuid())};
+  LogFetcher log_fetcher;
+  ApiContext ctx{.loop = &loop,
+                 .metrics = &metrics,
+                 .tokens = &tokens,
+                 .logs = &log_fetcher,
+                 .daemon_uid = static_cast<uint32_t>(getuid()),
+                 .logs_public = logs_public};
   HttpServer server(MakeApiHandler(ctx), io_threads);
   Status st = server.ListenTcp(host, port);
   if (st.ok()) st = server.ListenUnix(socket_path);

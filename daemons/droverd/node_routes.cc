@@ -2,18 +2,15 @@
 // (long-poll) and status reports for node agents.
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/query_params.h"
 #include "daemons/droverd/api_routes.h"
+#include "daemons/droverd/authorization.h"
 
 namespace drover::droverd {
 namespace {
 
 constexpr int64_t kMaxPollMs = 60'000;
 constexpr size_t kMaxReports = 100'000;
-
-Status RequireNode(const Caller& caller) {
-  if (caller.role == Role::kNode || caller.role == Role::kAdmin) return Status::Ok();
-  return Status::PermissionDenied("only node agents (a node token) may call this");
-}
 
 Result<TaskReport> DecodeReport(const Json& j, size_t i) {
   std::string field = "reports[" + std::to_string(i) + "]";
@@ -97,10 +94,14 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
 
 void Assignments(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
                  HttpResponder respond) {
-  int64_t after = req.query.count("after") ? std::atoll(req.query.at("after").c_str()) : 0;
-  int64_t timeout =
-      req.query.count("timeoutMs") ? std::atoll(req.query.at("timeoutMs").c_str()) : 25'000;
-  timeout = std::clamp<int64_t>(timeout, 0, kMaxPollMs);
+  Status known = CheckKnownParams(req.query, {"after", "timeoutMs", "epoch"});
+  if (!known.ok()) return respond(ErrorResponse(known));
+  auto after_param = QueryInt(req.query, "after", 0, 0, INT64_MAX);
+  if (!after_param.ok()) return respond(ErrorResponse(after_param.status()));
+  auto timeout_param = QueryInt(req.query, "timeoutMs", 25'000, 0, kMaxPollMs);
+  if (!timeout_param.ok()) return respond(ErrorResponse(timeout_param.status()));
+  int64_t after = *after_param;
+  int64_t timeout = *timeout_param;
   std::string epoch = req.query.count("epoch") ? req.query.at("epoch") : "";
   ctx.loop->Post([=](CommandContext& c) {
     NodeChannel* channel = c.state.Channel(name);
@@ -185,7 +186,7 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
     return;
   }
   if (parts.size() != 3) return respond(NotFoundResponse(req));
-  Status allowed = RequireNode(caller);
+  Status allowed = AuthorizeNodeEndpoint(caller, name);
   if (!allowed.ok()) return respond(ErrorResponse(allowed));
   if (parts[2] == "register" && m == "POST") return Register(ctx, name, req, std::move(respond));
   if (parts[2] == "assignments" && m == "GET") {

@@ -12,6 +12,7 @@
 #include "api/http_client.h"
 #include "executors/task_environment.h"
 #include "executors/user_accounts.h"
+#include "executors/user_files.h"
 
 namespace drover::node {
 namespace {
@@ -148,8 +149,8 @@ Status Agent::Start() {
     if (!known.ok()) return known.status();
     std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
     for (const auto& e : *known) {
-      tasks_[e.task] =
-          LaunchedTask{e.stdout_path, e.stderr_path.empty() ? e.stdout_path : e.stderr_path};
+      tasks_[e.task] = LaunchedTask{
+          e.stdout_path, e.stderr_path.empty() ? e.stdout_path : e.stderr_path, e.uid, e.gid};
       QueueReport(ReportFromEvent(e));
       if (e.kind == executors::TaskEvent::Kind::kStarted) running_.insert(e.task);
     }
@@ -214,25 +215,23 @@ void Agent::PollLoop() {
   }
 }
 
-std::string Agent::DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid,
-                                  gid_t gid) {
+Result<std::string> Agent::DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid,
+                                          gid_t gid) {
   // STATE/logs/UID/JOB/TASK.out: the user's directory is theirs (0700), so a
   // task running as that user can create its files and no other user can read
-  // them; a directory per job keeps directories small.
-  std::string user_dir = options_.state_dir + "/logs/" + std::to_string(uid);
-  std::string job_dir = user_dir + "/" + std::to_string(job_id);
-  if (log_dirs_.insert(job_dir).second) {
-    std::error_code ec;
-    for (const std::string& dir : {user_dir, job_dir}) {
-      if (std::filesystem::exists(dir, ec)) continue;
-      std::filesystem::create_directories(dir, ec);
-      ::chmod(dir.c_str(), 0700);
-      if (geteuid() == 0 && ::chown(dir.c_str(), uid, gid) != 0) {
-        spdlog::warn("cannot chown {} to {}: {}", dir, uid, strerror(errno));
-      }
-    }
+  // them; a directory per job keeps directories small. STATE/logs is root's,
+  // so UID is made there on descriptors (no symlink followed); JOB lies in
+  // the user's own directory, so it is made as the user.
+  const std::string logs_dir = options_.state_dir + "/logs";
+  const std::string user_dir = logs_dir + "/" + std::to_string(uid);
+  const std::string job = std::to_string(job_id);
+  if (!log_dirs_.count(user_dir + "/" + job)) {
+    DROVER_RETURN_IF_ERROR(
+        executors::MakeOwnedDirectory(logs_dir, std::to_string(uid), uid, gid, 0700));
+    DROVER_RETURN_IF_ERROR(executors::MakeDirectoryAs(user_dir, job, uid, gid, 0700));
+    log_dirs_.insert(user_dir + "/" + job);
   }
-  return job_dir + "/" + task + ".out";
+  return user_dir + "/" + job + "/" + task + ".out";
 }
 
 Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
@@ -249,8 +248,12 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
       spec.mem_nodes.push_back(numa < os_indexes.size() ? os_indexes[numa]
                                                         : static_cast<int32_t>(numa));
     }
-    spec.uid = l.value("uid", 0u);
-    spec.gid = l.value("gid", 0u);
+    // Who the task runs as must be said, never defaulted: a default would be root.
+    if (!l.contains("uid") || !l.contains("gid")) {
+      return Status::Invalid("launch.uid", "a launch instruction must name the uid and gid");
+    }
+    spec.uid = l.at("uid").get<uint32_t>();
+    spec.gid = l.at("gid").get<uint32_t>();
     spec.time_limit_s = l.value("timeLimit", int64_t{0});
     spec.kill_grace_ms = options_.kill_grace_ms;
     spec.working_dir = l.value("workingDir", "");
@@ -270,8 +273,13 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     std::string out = l.value("stdout", "");
     std::string err = l.value("stderr", "");
     // As in Slurm and Kubernetes, stderr joins stdout unless asked otherwise.
-    spec.stdout_path = out.empty() ? DefaultLogPath(spec.task, env.job_id, spec.uid, spec.gid)
-                                   : ExpandPattern(out, l, options_.name);
+    if (out.empty()) {
+      auto path = DefaultLogPath(spec.task, env.job_id, spec.uid, spec.gid);
+      if (!path.ok()) return path.status();
+      spec.stdout_path = *path;
+    } else {
+      spec.stdout_path = ExpandPattern(out, l, options_.name);
+    }
     if (!err.empty()) spec.stderr_path = ExpandPattern(err, l, options_.name);
   } catch (const Json::exception& e) {
     return Status::Invalid("launch", std::string("malformed launch instruction: ") + e.what());
@@ -300,8 +308,9 @@ void Agent::HandleInstructions(const Json& body) {
     }
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
-      tasks_[task] = LaunchedTask{
-          spec->stdout_path, spec->stderr_path.empty() ? spec->stdout_path : spec->stderr_path};
+      tasks_[task] = LaunchedTask{spec->stdout_path,
+                                  spec->stderr_path.empty() ? spec->stdout_path : spec->stderr_path,
+                                  spec->uid, spec->gid};
     }
     launches.push_back(std::move(*spec));
   }
@@ -417,11 +426,12 @@ void Agent::ForgetOldTasks() {
   }
 }
 
-std::string Agent::LogPath(const std::string& task, bool stderr_stream) const {
+std::optional<TaskLog> Agent::LogOf(const std::string& task, bool stderr_stream) const {
   std::lock_guard<std::mutex> lock(tasks_mu_);
   auto it = tasks_.find(task);
-  if (it == tasks_.end()) return "";
-  return stderr_stream ? it->second.stderr_path : it->second.stdout_path;
+  if (it == tasks_.end()) return std::nullopt;
+  const LaunchedTask& t = it->second;
+  return TaskLog{stderr_stream ? t.stderr_path : t.stdout_path, t.uid, t.gid};
 }
 
 }  // namespace drover::node

@@ -17,6 +17,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -31,7 +32,7 @@ namespace drover::node {
 
 struct AgentOptions {
   std::string server;  // droverd endpoint, http://HOST:PORT or unix:PATH
-  std::string token;   // the cluster's node token
+  std::string token;   // this node's credential (bound to `name`)
   std::string name;
   std::string state_dir;  // logs live under STATE/logs
   std::string address;    // host:port of this agent's HTTP endpoint
@@ -39,6 +40,13 @@ struct AgentOptions {
   NodeTopology topology;
   int64_t heartbeat_ms = 2'000;
   int64_t kill_grace_ms = 10'000;
+};
+
+// A task's log file and the user whose file it is.
+struct TaskLog {
+  std::string path;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
 };
 
 // Counters for /metrics.
@@ -60,14 +68,17 @@ class Agent {
   Status Start();
   void Stop();
 
-  // The log file of a task this agent launched (stdout or stderr), or "".
-  std::string LogPath(const std::string& task, bool stderr_stream) const;
+  // The log file of a task this agent launched (stdout or stderr) and whose
+  // it is, or nullopt for a task it does not know.
+  std::optional<TaskLog> LogOf(const std::string& task, bool stderr_stream) const;
   const AgentCounters& counters() const { return counters_; }
 
  private:
   struct LaunchedTask {
     std::string stdout_path;
     std::string stderr_path;
+    uint32_t uid = 0;  // whose files they are: logs are read back as this user
+    uint32_t gid = 0;
   };
 
   Status Register();
@@ -77,7 +88,8 @@ class Agent {
   void HandleInstructions(const Json& body);
   Result<executors::LaunchSpec> BuildLaunchSpec(const Json& launch);
   void QueueReport(Json report);
-  std::string DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid, gid_t gid);
+  Result<std::string> DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid,
+                                     gid_t gid);
   std::set<std::string> log_dirs_;  // created already; used by the poll thread only
 
   AgentOptions options_;

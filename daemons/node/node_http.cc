@@ -3,11 +3,15 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include "api/http_client.h"
+#include "api/query_params.h"
+#include "executors/user_files.h"
 
 namespace drover::node {
 namespace {
@@ -60,6 +64,35 @@ class NodeMetrics {
   prometheus::Gauge* reports_;
 };
 
+// Equal strings, in time that depends on their lengths only.
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// Up to kMaxLogChunk bytes of `log` from `offset`, read as the task's user:
+// the file is opened with that user's rights and no symlink is followed, so a
+// path that a user named (-o /etc/shadow) or swapped for a link after the
+// task ended yields nothing the user could not read themselves.
+HttpResponse ReadLog(const TaskLog& log, int64_t offset) {
+  auto fd = executors::OpenForReadingAs(log.path, log.uid, log.gid);
+  if (!fd.ok()) {
+    if (fd.status().code() == StatusCode::kNotFound) {
+      return HttpResponse{200, "text/plain", ""};  // not written yet
+    }
+    return ErrorResponse(fd.status());
+  }
+  std::string data(kMaxLogChunk, '\0');
+  ssize_t n = pread(*fd, data.data(), data.size(), static_cast<off_t>(offset));
+  ::close(*fd);
+  if (n < 0)
+    return ErrorResponse(Status::Internal("cannot read the log: " + std::string(strerror(errno))));
+  data.resize(static_cast<size_t>(n));
+  return HttpResponse{200, "text/plain", std::move(data)};
+}
+
 }  // namespace
 
 HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
@@ -71,25 +104,25 @@ HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
           HttpResponse{200, "text/plain; version=0.0.4", metrics->Scrape(agent->counters())});
     }
     if (req.path.rfind("/logs/", 0) != 0 || req.method != "GET") {
-      return respond(ErrorResponse(Status::NotFound("no route for " + req.path)));
+      return respond(
+          ErrorResponse(Status::NotFound("no route for " + SanitizeUtf8(req.path.substr(0, 200)))));
     }
-    if (token.empty() || req.bearer_token != token) {
-      return respond(ErrorResponse(Status::Unauthenticated("the node token is required")));
+    if (token.empty() || !ConstantTimeEquals(req.bearer_token, token)) {
+      return respond(ErrorResponse(Status::Unauthenticated("this node's credential is required")));
     }
+    Status known = CheckKnownParams(req.query, {"stream", "offset"});
+    if (!known.ok()) return respond(ErrorResponse(known));
+    auto stream = QueryChoice(req.query, "stream", "stdout", {"stdout", "stderr"});
+    if (!stream.ok()) return respond(ErrorResponse(stream.status()));
+    auto offset = QueryInt(req.query, "offset", 0, 0, INT64_MAX);
+    if (!offset.ok()) return respond(ErrorResponse(offset.status()));
     std::string task = req.path.substr(6);
-    bool err = req.query.count("stream") && req.query.at("stream") == "stderr";
-    long long offset = req.query.count("offset") ? std::atoll(req.query.at("offset").c_str()) : 0;
-    std::string path = agent->LogPath(task, err);
-    if (path.empty()) {
-      return respond(ErrorResponse(Status::NotFound("this node has no log of task " + task)));
+    auto log = agent->LogOf(task, *stream == "stderr");
+    if (!log || log->path.empty()) {
+      return respond(ErrorResponse(
+          Status::NotFound("this node has no log of task " + SanitizeUtf8(task.substr(0, 200)))));
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return respond(HttpResponse{200, "text/plain", ""});  // not written yet
-    in.seekg(std::max(0LL, offset));
-    std::string data(kMaxLogChunk, '\0');
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<size_t>(in.gcount()));
-    respond(HttpResponse{200, "text/plain", std::move(data)});
+    respond(ReadLog(*log, *offset));
   };
 }
 

@@ -261,6 +261,8 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
         if (t->state == TaskState::kExited) latest.push_back(t->exited);
         latest.back().stdout_path = t->spec.stdout_path;
         latest.back().stderr_path = t->spec.stderr_path;
+        latest.back().uid = t->spec.uid;
+        latest.back().gid = t->spec.gid;
       }
       executors::AppendListLine(latest, &client->out);
       break;

@@ -85,7 +85,8 @@ TEST_F(BadInputTest, GarbageAndStaleNodeReportsCannotCorruptAJob) {
   std::string node = (*tasks)["items"][0]["spec"]["node"];
   std::string other = node == "node-1" ? "node-2" : "node-1";
 
-  HttpClient as_node(cluster_.tcp_endpoint(), cluster_.node_token());
+  HttpClient as_node(cluster_.tcp_endpoint(), cluster_.node_token(node == "node-1" ? 0 : 1));
+  HttpClient as_other(cluster_.tcp_endpoint(), cluster_.node_token(node == "node-1" ? 1 : 0));
   // Not JSON at all.
   auto r = as_node.Send("POST", "/api/v1/nodes/" + node + "/status", "\x01\x02garbage");
   ASSERT_TRUE(r.ok());
@@ -102,9 +103,14 @@ TEST_F(BadInputTest, GarbageAndStaleNodeReportsCannotCorruptAJob) {
   EXPECT_EQ(r->status, 200);
   auto answer = Json::parse(r->body);
   EXPECT_EQ(answer["rejected"].size(), 3u) << answer.dump();
-  r = as_node.Send("POST", "/api/v1/nodes/" + other + "/status",
-                   Json{{"reports", {{{"task", task}, {"phase", "Running"}}}}}.dump());
+  // The other node, with its own credential, cannot report this node's task.
+  r = as_other.Send("POST", "/api/v1/nodes/" + other + "/status",
+                    Json{{"reports", {{{"task", task}, {"phase", "Running"}}}}}.dump());
   EXPECT_EQ(Json::parse(r->body)["rejected"].size(), 1u);
+  // Nor can it speak for this node: its credential is bound to its own name.
+  r = as_other.Send("POST", "/api/v1/nodes/" + node + "/status", reports.dump());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 403) << r->body;
   // Without the node token, nothing.
   HttpClient anonymous(cluster_.tcp_endpoint());
   r = anonymous.Send("POST", "/api/v1/nodes/" + node + "/status", reports.dump());

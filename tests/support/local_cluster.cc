@@ -16,6 +16,7 @@
 #include <random>
 #include <thread>
 
+#include "api/token_hash.h"
 #include "executors/supervisor_client.h"
 
 extern char** environ;
@@ -89,10 +90,15 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
   std::filesystem::create_directories(dir_);
   // Tasks of other users must reach their log directories.
   std::filesystem::permissions(dir_, std::filesystem::perms::all);
-  node_token_ = RandomHex(32);
-  std::ofstream(dir_ + "/tokens") << RandomHex(32) << " admin root 0 0\n"
-                                  << node_token_ << " node node 0 0\n";
-  std::ofstream(dir_ + "/node.token") << node_token_ << "\n";
+  // An admin token (kept hashed, as an admin would) and one credential per node.
+  admin_token_ = RandomHex(32);
+  std::ofstream tokens(dir_ + "/tokens");
+  tokens << HashedTokenEntry(admin_token_) << " admin root 0 0\n";
+  for (int i = 0; i < options_.nodes; ++i) {
+    node_tokens_.push_back(RandomHex(32));
+    tokens << node_tokens_.back() << " node " << node_name(i) << "\n";
+    std::ofstream(dir_ + "/" + node_name(i) + ".token") << node_tokens_.back() << "\n";
+  }
 }
 
 LocalCluster::~LocalCluster() {
@@ -141,11 +147,11 @@ Status LocalCluster::StartDroverd() {
 
 Status LocalCluster::StartNode(int index) {
   std::string name = node_name(index);
-  pid_t pid = Spawn(
-      {bin_dir_ + "/drover-node", "--server", tcp_endpoint(), "--token-file", dir_ + "/node.token",
-       "--name", name, "--topology", options_.node_topology, "--state-dir", dir_ + "/" + name,
-       "--heartbeat-ms", std::to_string(options_.node_heartbeat_ms)},
-      dir_ + "/" + name + ".log");
+  pid_t pid = Spawn({bin_dir_ + "/drover-node", "--server", tcp_endpoint(), "--token-file",
+                     dir_ + "/" + name + ".token", "--name", name, "--topology",
+                     options_.node_topology, "--state-dir", dir_ + "/" + name, "--heartbeat-ms",
+                     std::to_string(options_.node_heartbeat_ms)},
+                    dir_ + "/" + name + ".log");
   if (pid < 0) return Status::Internal("cannot start drover-node");
   if (static_cast<size_t>(index) < nodes_.size()) {
     nodes_[index] = pid;

@@ -57,7 +57,9 @@ class LocalCluster {
   Result<Json> WaitForJob(uint64_t id, std::chrono::milliseconds timeout) const;
 
   const std::string& dir() const { return dir_; }
-  const std::string& node_token() const { return node_token_; }
+  // The credential of node `index` (bound to node_name(index)).
+  const std::string& node_token(int index = 0) const { return node_tokens_.at(index); }
+  const std::string& admin_token() const { return admin_token_; }
   std::string tcp_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string node_name(int index) const { return "node-" + std::to_string(index + 1); }
 
@@ -69,7 +71,8 @@ class LocalCluster {
   LocalClusterOptions options_;
   std::string dir_;
   std::string bin_dir_;
-  std::string node_token_;
+  std::string admin_token_;
+  std::vector<std::string> node_tokens_;
   int port_ = 0;
   pid_t droverd_ = -1;
   std::vector<pid_t> nodes_;

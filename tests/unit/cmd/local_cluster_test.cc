@@ -33,8 +33,8 @@ TEST(LocalClusterArgvTest, NodesGetSyntheticTopologyOnlyWithCoresPerNode) {
   UpOptions o;
   auto real = NodeArgv("/b", paths, o, 6817, "node-1");
   EXPECT_EQ(real, (std::vector<std::string>{"/b/drover-node", "--server", "http://127.0.0.1:6817",
-                                            "--token-file", "/s/node.token", "--name", "node-1",
-                                            "--state-dir", "/s/nodes/node-1", "--listen",
+                                            "--token-file", "/s/nodes/node-1/node.token", "--name",
+                                            "node-1", "--state-dir", "/s/nodes/node-1", "--listen",
                                             "127.0.0.1:0"}));
   o.cores_per_node = 4;
   auto synthetic = NodeArgv("/b", paths, o, 6817, "node-2");
@@ -72,9 +72,9 @@ TEST(ClusterRecordTest, RoundTripsThroughJson) {
 }
 
 TEST(TokenFileTest, WritesDroverdsFormat) {
-  EXPECT_EQ(TokenFileText({{"aaaa", "admin", "alice", 1000, 1000},
-                           {"bbbb", "node", "drover-node", 1000, 1000}}),
-            "aaaa admin alice 1000 1000\nbbbb node drover-node 1000 1000\n");
+  EXPECT_EQ(TokenFileText({{"sha256:aaaa", "admin", "alice", 1000, 1000},
+                           {"bbbb", "node", "node-1", 1000, 1000}}),
+            "sha256:aaaa admin alice 1000 1000\nbbbb node node-1\n");
 }
 
 TEST(RandomTokenTest, IsLongHexAndDiffers) {

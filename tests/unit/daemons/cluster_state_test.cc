@@ -37,7 +37,9 @@ Job MakeJob(const std::string& name, int64_t tasks, int32_t priority = 0,
   return j;
 }
 
-Caller User(const std::string& name, uint32_t uid) { return Caller{Role::kUser, name, uid, uid}; }
+Caller User(const std::string& name, uint32_t uid) {
+  return Caller{.role = Role::kUser, .user = name, .uid = uid, .gid = uid, .node = {}};
+}
 
 class ClusterStateTest : public ::testing::Test {
  protected:
@@ -45,7 +47,15 @@ class ClusterStateTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok()); }
 
-  uint64_t Submit(Job job, const Caller& caller = User("alice", 1000)) {
+  // Jobs with a priority of their own are an admin's: users may not set one.
+  uint64_t Submit(Job job) {
+    Caller caller =
+        job.spec.priority != 0
+            ? Caller{.role = Role::kAdmin, .user = "root", .uid = 0, .gid = 0, .node = {}}
+            : User("alice", 1000);
+    return Submit(std::move(job), caller);
+  }
+  uint64_t Submit(Job job, const Caller& caller) {
     auto r = state_.SubmitJob(std::move(job), caller, now_);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? (*r)->id : 0;

@@ -1,0 +1,41 @@
+// Who may do what (docs/security.md): the rules every route applies, in one
+// place so they can be read, tested and changed together.
+//
+//   anyone authenticated   reads the queue, jobs and nodes
+//   a job's owner, admins  cancel, hold, release the job; read its logs
+//                          (anyone, when logs are public)
+//   users                  submit as themselves; may lower their own jobs'
+//                          priority (nice >= 0), never raise it
+//   admins                 set spec.priority and a negative nice
+//   a node credential      its own node's endpoints (register, assignments,
+//                          status) and nothing else
+//
+// Each function returns Ok or PermissionDenied naming the rule.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/job.h"
+#include "api/status.h"
+#include "daemons/droverd/identity.h"
+
+namespace drover::droverd {
+
+// Node credentials reach only /api/v1/nodes/THEIR_NAME/...; `parts` is the
+// path after /api/v1/ split on '/'.
+Status AuthorizeRoute(const Caller& caller, const std::vector<std::string>& parts);
+
+// May `caller` submit `job` as it is (priority and nice)?
+Status AuthorizeSubmission(const Job& job, const Caller& caller);
+
+// May `caller` change `job` (`verb`: "cancel", "hold", "release")?
+Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::string& verb);
+
+// May `caller` read `job`'s output?
+Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public);
+
+// May `caller` act as node `node` (register it, poll for it, report for it)?
+Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node);
+
+}  // namespace drover::droverd

@@ -1,0 +1,48 @@
+// LogFetcher: fetches task logs from node agents on a fixed set of threads,
+// so neither the state thread nor the HTTP I/O threads wait on a node, and a
+// burst of `drover logs -f` costs a queue entry each, not a thread each.
+// Thread-safe. Fetches still queued when it is destroyed are answered 503.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http_types.h"
+
+namespace drover::droverd {
+
+struct LogFetch {
+  std::string address;  // host:port of the node agent
+  std::string target;   // "/logs/TASK?stream=...&offset=..."
+  std::string token;    // the node's credential
+  std::string phase;    // the task's phase, passed on to followers
+  HttpResponder respond;
+};
+
+class LogFetcher {
+ public:
+  explicit LogFetcher(int threads = 4, size_t max_queued = 256);
+  ~LogFetcher();
+  LogFetcher(const LogFetcher&) = delete;
+  LogFetcher& operator=(const LogFetcher&) = delete;
+
+  // Queues the fetch; answers 503 at once when max_queued fetches wait already.
+  void Fetch(LogFetch fetch);
+
+ private:
+  void Run();
+
+  size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<LogFetch> queue_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace drover::droverd
