@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -202,6 +204,33 @@ TEST_F(HttpLimitsTest, ConnectionsPerPeerAreCapped) {
   auto ok = held[0]->ReadResponse(milliseconds(3000));
   ASSERT_TRUE(ok.has_value());
   EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(HttpLimitsTest, UnixSocketConnectionsAreCappedPerUid) {
+  HttpServerOptions o;
+  o.max_connections_per_peer = 1;
+  HttpServer server(Ok(), o);
+  std::string path = ::testing::TempDir() + "/drover-cap-" + std::to_string(getpid()) + ".sock";
+  ASSERT_TRUE(server.ListenUnix(path).ok());
+  server.Start();
+  int held = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::connect(held, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_TRUE(WaitFor([&] { return server.stats().connections_open == 1; }));
+  HttpClient second("unix:" + path);
+  auto r = second.Send("GET", "/", "", milliseconds(3000));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(r->body.find("uid:" + std::to_string(getuid())), std::string::npos) << r->body;
+  ::close(held);
+  ASSERT_TRUE(WaitFor([&] { return server.stats().connections_open == 0; }));
+  auto after = second.Send("GET", "/", "", milliseconds(3000));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->status, 200);
+  server.Stop();
+  ::unlink(path.c_str());
 }
 
 double ProcessCpuSeconds() {
