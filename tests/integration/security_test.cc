@@ -1,0 +1,304 @@
+// The promises of docs/security.md, tried against a real cluster the way an
+// attacker would: requests that used to crash droverd and drover-node, and a
+// second, unprivileged user (made with useradd) reading, changing and
+// out-prioritising what is not theirs.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include "tests/support/local_cluster.h"
+#include "tests/support/test_users.h"
+
+namespace drover::testing {
+namespace {
+
+// Sends raw bytes to 127.0.0.1:port and returns what comes back until the
+// server closes or `timeout` passes.
+std::string RawExchange(int port, const std::string& bytes,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  (void)!::write(fd, bytes.data(), bytes.size());
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, n);
+    // One response is enough: the status line and a complete body.
+    if (out.find("\r\n\r\n") != std::string::npos &&
+        out.find("Content-Length: ") != std::string::npos) {
+      size_t head = out.find("\r\n\r\n") + 4;
+      size_t len = std::stoul(out.substr(out.find("Content-Length: ") + 16));
+      if (out.size() >= head + len) break;
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+int PortOf(const std::string& host_port) {
+  return std::stoi(host_port.substr(host_port.rfind(':') + 1));
+}
+
+int StatusOf(const std::string& response) {
+  return response.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(response.substr(9, 3)) : 0;
+}
+
+class SecurityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto a = EnsureTestUser("drover-alice");
+    auto b = EnsureTestUser("drover-bob");
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    alice_ = new TestUser(*a);
+    bob_ = new TestUser(*b);
+  }
+  void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()); }
+
+  std::string Socket() const { return cluster_.dir() + "/droverd.sock"; }
+  Result<HttpResponse> As(const TestUser& user, const std::string& method,
+                          const std::string& target, const std::string& body = "") {
+    return RequestAs(user, Socket(), method, target, body);
+  }
+  // Submits as `user`; returns the job id (0 on failure, with a test failure).
+  uint64_t SubmitAs(const TestUser& user, const Json& job) {
+    auto r = As(user, "POST", "/api/v1/jobs", job.dump());
+    EXPECT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.status().ToString());
+    if (!r.ok() || r->status != 201) return 0;
+    return Json::parse(r->body)["metadata"]["id"].get<uint64_t>();
+  }
+  Json WaitDone(uint64_t id) {
+    auto job = cluster_.WaitForJob(id, std::chrono::seconds(60));
+    EXPECT_TRUE(job.ok()) << job.status().ToString();
+    return job.ok() ? *job : Json();
+  }
+  bool DroverdAlive() {
+    auto r = cluster_.Client().Send("GET", "/healthz", "", std::chrono::seconds(2));
+    return r.ok() && r->status == 200;
+  }
+
+  static TestUser* alice_;
+  static TestUser* bob_;
+  LocalCluster cluster_;
+};
+
+TestUser* SecurityTest::alice_ = nullptr;
+TestUser* SecurityTest::bob_ = nullptr;
+
+TEST_F(SecurityTest, InvalidUtf8InThePathGetsAnAnswerFromDroverdAndTheNode) {
+  int droverd_port = PortOf(cluster_.tcp_endpoint());
+  auto nodes = cluster_.Call("GET", "/api/v1/nodes");
+  ASSERT_TRUE(nodes.ok());
+  int node_port = PortOf((*nodes)["items"][0]["status"]["address"].get<std::string>());
+  for (int port : {droverd_port, node_port}) {
+    for (const char* path : {"/%FF", "/\xFF", "/api/v1/jobs/%FF%FE", "/logs/%FF"}) {
+      std::string response =
+          RawExchange(port, std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      int status = StatusOf(response);
+      EXPECT_TRUE(status == 400 || status == 401 || status == 404)
+          << "port " << port << " path " << path << ": " << response;
+    }
+    // And it still serves.
+    EXPECT_EQ(StatusOf(RawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200)
+        << "port " << port;
+  }
+}
+
+TEST_F(SecurityTest, BodiesThatUsedToCrashDroverdAre400) {
+  HttpClient admin(cluster_.tcp_endpoint(), cluster_.admin_token());
+  std::string job = ShellJob("x", "true").dump();
+  std::string bad_utf8 = job;
+  bad_utf8.replace(bad_utf8.find("\"x\""), 3, "\"\xFF\xFE\"");
+  std::string huge_number = job;
+  huge_number.replace(huge_number.find("\"completions\":1"), 15, "\"completions\":1e400");
+  std::string deep = R"({"apiVersion":"drover.io/v1","kind":"Job","spec":{"template":{"command":)" +
+                     std::string(100'000, '[') + std::string(100'000, ']') + "}}}";
+  std::string duplicate = R"({"apiVersion":"drover.io/v1","kind":"Job","kind":"Job","spec":{}})";
+  for (const std::string* body : {&bad_utf8, &huge_number, &deep, &duplicate}) {
+    auto r = admin.Send("POST", "/api/v1/jobs", *body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 400) << r->body;
+    Json error;
+    EXPECT_NO_THROW(error = Json::parse(r->body)) << "the error is valid JSON";
+  }
+  EXPECT_TRUE(DroverdAlive());
+  EXPECT_EQ((*cluster_.Call("GET", "/api/v1/jobs"))["items"].size(), 0u);
+}
+
+TEST_F(SecurityTest, ValuesAreValidatedNotCoerced) {
+  struct Case {
+    const char* what;
+    std::string field;  // JSON pointer into the job
+    Json value;
+    const char* error_field;
+  };
+  const Case cases[] = {
+      {"a string for an integer", "/spec/completions", "5", "spec.completions"},
+      {"a float for an integer", "/spec/completions", 2.0, "spec.completions"},
+      {"2^63", "/spec/completions", 9223372036854775808ULL, "spec.completions"},
+      {"a negative parallelism", "/spec/parallelism", -1, "spec.parallelism"},
+      {"an impossible date", "/spec/beginTime", "2026-13-45T99:99:99Z", "spec.beginTime"},
+      {"February 30th", "/spec/beginTime", "2027-02-30T00:00:00Z", "spec.beginTime"},
+      {"a NUL byte", "/spec/template/command/2", std::string("tr\0ue", 5),
+       "spec.template.command[2]"},
+      {"an unknown queue", "/spec/queue", "nosuchqueue", "spec.queue"},
+  };
+  for (const Case& c : cases) {
+    Json job = ShellJob("coerce", "true");
+    job[Json::json_pointer(c.field)] = c.value;
+    auto r = cluster_.Submit(job);
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.what;
+    EXPECT_EQ(r.status().field(), c.error_field) << c.what << ": " << r.status().ToString();
+  }
+  EXPECT_EQ((*cluster_.Call("GET", "/api/v1/jobs"))["items"].size(), 0u);
+}
+
+TEST_F(SecurityTest, QueryParametersAreValidated) {
+  for (const char* target :
+       {"/api/v1/jobs?limit=abc", "/api/v1/jobs?limit=0", "/api/v1/jobs?limit=-1",
+        "/api/v1/jobs?bogus=1", "/api/v1/jobs/1/logs?offset=1e3", "/api/v1/jobs/1/tasks?index=x"}) {
+    auto r = cluster_.Call("GET", target);
+    ASSERT_FALSE(r.ok()) << target;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << target;
+  }
+  auto one = cluster_.Call("GET", "/api/v1/jobs?limit=1");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+}
+
+TEST_F(SecurityTest, OutputPathOfAnotherUsersFileYieldsNothingThroughLogs) {
+  // As alice, ask for /etc/shadow as output: the task cannot open it (it runs
+  // as alice), and the logs route must not open it for her either.
+  Json job = ShellJob("shadow", "echo hi");
+  job["spec"]["template"]["stdout"] = "/etc/shadow";
+  uint64_t id = SubmitAs(*alice_, job);
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(WaitDone(id)["status"]["phase"], "Failed");
+  auto logs = As(*alice_, "GET", "/api/v1/jobs/" + std::to_string(id) + "/logs?index=0");
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  EXPECT_EQ(logs->status, 403) << logs->body;
+  EXPECT_EQ(logs->body.find("root:"), std::string::npos) << "shadow leaked: " << logs->body;
+}
+
+TEST_F(SecurityTest, LogSwappedForASymlinkAfterTheTaskEndedIsRefused) {
+  const std::string out = alice_->home + "/swap-" + std::to_string(getpid()) + ".out";
+  Json job = ShellJob("swap", "echo mine");
+  job["spec"]["template"]["stdout"] = out;
+  uint64_t id = SubmitAs(*alice_, job);
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(WaitDone(id)["status"]["phase"], "Succeeded");
+  const std::string target = "/api/v1/jobs/" + std::to_string(id) + "/logs?index=0";
+  auto before = As(*alice_, "GET", target);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->status, 200);
+  EXPECT_EQ(before->body, "mine\n") << "the owner reads her own log";
+  auto swapped = RunAs(*alice_, {"ln", "-sf", "/etc/shadow", out});
+  ASSERT_TRUE(swapped.ok() && swapped->exit_code == 0) << (swapped.ok() ? swapped->out : "");
+  auto after = As(*alice_, "GET", target);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 403) << after->body;
+  EXPECT_EQ(after->body.find("root:"), std::string::npos) << "shadow leaked: " << after->body;
+  std::remove(out.c_str());
+}
+
+TEST_F(SecurityTest, LogsAreForTheOwnerAndAdminsOnly) {
+  uint64_t id = SubmitAs(*alice_, ShellJob("private", "echo alice-only"));
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(WaitDone(id)["status"]["phase"], "Succeeded");
+  const std::string target = "/api/v1/jobs/" + std::to_string(id) + "/logs?index=0";
+  auto bob = As(*bob_, "GET", target);
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(bob->status, 403) << bob->body;
+  EXPECT_EQ(bob->body.find("alice-only"), std::string::npos);
+  auto admin = cluster_.Call("GET", target);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  EXPECT_EQ(admin->get<std::string>(), "alice-only\n");
+}
+
+TEST_F(SecurityTest, UsersMayLowerTheirPriorityButNotRaiseIt) {
+  Json raised = ShellJob("raised", "true");
+  raised["spec"]["priority"] = 1000000;
+  Json negative_nice = ShellJob("rude", "true");
+  negative_nice["spec"]["nice"] = -100;
+  for (const Json* job : {&raised, &negative_nice}) {
+    auto r = As(*alice_, "POST", "/api/v1/jobs", job->dump());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 403) << r->body;
+  }
+  EXPECT_EQ((*cluster_.Call("GET", "/api/v1/jobs"))["items"].size(), 0u);
+  Json nice = ShellJob("nice", "true");
+  nice["spec"]["nice"] = 100;
+  uint64_t id = SubmitAs(*alice_, nice);
+  ASSERT_NE(id, 0u);
+  // An admin may set either.
+  auto admin = cluster_.Submit(raised);
+  EXPECT_TRUE(admin.ok()) << admin.status().ToString();
+}
+
+TEST_F(SecurityTest, AnotherUserCannotCancelHoldOrReleaseAJob) {
+  Json job = ShellJob("held", "true");
+  job["spec"]["hold"] = true;
+  uint64_t id = SubmitAs(*alice_, job);
+  ASSERT_NE(id, 0u);
+  for (const char* verb : {"cancel", "release", "hold"}) {
+    auto r = As(*bob_, "POST", "/api/v1/jobs/" + std::to_string(id) + "/" + verb);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 403) << verb << ": " << r->body;
+  }
+  auto after = cluster_.Call("GET", "/api/v1/jobs/" + std::to_string(id));
+  EXPECT_EQ((*after)["status"]["phase"], "Pending");
+  EXPECT_EQ((*after)["spec"]["hold"], true);
+  auto owner = As(*alice_, "POST", "/api/v1/jobs/" + std::to_string(id) + "/cancel");
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->status, 200) << owner->body;
+}
+
+TEST_F(SecurityTest, ANodeCredentialDrivesOnlyItsOwnNode) {
+  HttpClient node1(cluster_.tcp_endpoint(), cluster_.node_token(0));
+  auto submit = node1.Send("POST", "/api/v1/jobs", ShellJob("from-node", "true").dump());
+  ASSERT_TRUE(submit.ok());
+  EXPECT_EQ(submit->status, 403) << submit->body;
+  auto list = node1.Send("GET", "/api/v1/jobs", "");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->status, 403) << list->body;
+  auto other =
+      node1.Send("GET", "/api/v1/nodes/" + cluster_.node_name(1) + "/assignments?timeoutMs=0", "");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->status, 403) << other->body;
+  auto own =
+      node1.Send("GET", "/api/v1/nodes/" + cluster_.node_name(0) + "/assignments?timeoutMs=0", "");
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->status, 200) << own->body;
+  EXPECT_EQ((*cluster_.Call("GET", "/api/v1/jobs"))["items"].size(), 0u);
+}
+
+TEST_F(SecurityTest, TasksRunAsTheirSubmitter) {
+  uint64_t id = SubmitAs(*bob_, ShellJob("whoami", "id -u"));
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(WaitDone(id)["status"]["phase"], "Succeeded");
+  auto logs = cluster_.Call("GET", "/api/v1/jobs/" + std::to_string(id) + "/logs?index=0");
+  ASSERT_TRUE(logs.ok());
+  EXPECT_EQ(logs->get<std::string>(), std::to_string(bob_->uid) + "\n");
+}
+
+}  // namespace
+}  // namespace drover::testing
