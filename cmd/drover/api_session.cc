@@ -2,8 +2,8 @@
 
 namespace drover::cli {
 
-ApiSession::ApiSession(std::string server, std::string token)
-    : client_(std::move(server), std::move(token)) {}
+ApiSession::ApiSession(std::string server, std::string token, std::string ca_file)
+    : client_(std::move(server), std::move(token), HttpClientOptions{std::move(ca_file)}) {}
 
 Result<ApiSession> ApiSession::FromEnvironment() {
   Environment env = Environment::FromProcess();
@@ -11,7 +11,7 @@ Result<ApiSession> ApiSession::FromEnvironment() {
   if (!file.ok()) return file.status();
   auto resolved = ResolveServer(env, *file);
   if (!resolved.ok()) return resolved.status();
-  return ApiSession(resolved->server, resolved->token);
+  return ApiSession(resolved->server, resolved->token, resolved->ca_file);
 }
 
 Result<HttpResponse> ApiSession::Send(const std::string& method, const std::string& target,

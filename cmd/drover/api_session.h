@@ -17,7 +17,7 @@ namespace drover::cli {
 
 class ApiSession {
  public:
-  ApiSession(std::string server, std::string token);
+  ApiSession(std::string server, std::string token, std::string ca_file = "");
 
   // From DROVER_SERVER / DROVER_TOKEN or the config file (see cli_config.h).
   static Result<ApiSession> FromEnvironment();

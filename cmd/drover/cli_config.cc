@@ -28,6 +28,7 @@ Environment Environment::FromProcess() {
   env.xdg_data_home = GetEnv("XDG_DATA_HOME");
   env.drover_server = GetEnvOpt("DROVER_SERVER");
   env.drover_token = GetEnvOpt("DROVER_TOKEN");
+  env.drover_ca_file = GetEnvOpt("DROVER_CA_FILE");
   return env;
 }
 
@@ -61,8 +62,10 @@ Result<CliConfig> ParseConfig(std::string_view text) {
       out = &config.token;
     } else if (key == "stateDir") {
       out = &config.state_dir;
+    } else if (key == "caFile") {
+      out = &config.ca_file;
     } else {
-      return Status::Invalid(key, "unknown key (known: server, token, stateDir)");
+      return Status::Invalid(key, "unknown key (known: server, token, caFile, stateDir)");
     }
     if (value.is_null()) continue;
     if (!value.is_string()) return Status::Invalid(key, "must be a string");
@@ -75,6 +78,7 @@ std::string SerializeConfig(const CliConfig& config) {
   Json j = Json::object();
   j["server"] = config.server;
   if (!config.token.empty()) j["token"] = config.token;
+  if (!config.ca_file.empty()) j["caFile"] = config.ca_file;
   if (!config.state_dir.empty()) j["stateDir"] = config.state_dir;
   return "# Written by `drover up`. DROVER_SERVER and DROVER_TOKEN override it.\n" + ToYaml(j);
 }
@@ -106,6 +110,8 @@ Result<CliConfig> ResolveServer(const Environment& env, const std::optional<CliC
     } else if (file && file->server == out.server) {
       out.token = file->token;  // the same server: its token still applies
     }
+    if (file && file->server == out.server) out.ca_file = file->ca_file;
+    if (env.drover_ca_file) out.ca_file = *env.drover_ca_file;
     return out;
   }
   if (!file || file->server.empty()) {
@@ -113,6 +119,7 @@ Result<CliConfig> ResolveServer(const Environment& env, const std::optional<CliC
   }
   out = *file;
   if (env.drover_token) out.token = *env.drover_token;
+  if (env.drover_ca_file) out.ca_file = *env.drover_ca_file;
   return out;
 }
 

@@ -1,12 +1,13 @@
 // Where the CLI finds droverd: the user's config file (written by `drover up`)
-// and the environment (DROVER_SERVER, DROVER_TOKEN), plus the XDG paths both
+// and the environment (DROVER_SERVER, DROVER_TOKEN, DROVER_CA_FILE), plus the XDG paths both
 // live under.
 //
 // The config file is YAML:
 //   server: unix:/home/alice/.local/share/drover/droverd.sock
-//   token: 3f0c...
+//   token: 3f0c...                      # optional: on the Unix socket the CLI is who it is
+//   caFile: /etc/drover/ca.pem          # optional: verifies an https:// server
 //   stateDir: /home/alice/.local/share/drover
-// It holds a token, so it is written with mode 0600.
+// It may hold a token, so it is written with mode 0600.
 #pragma once
 
 #include <optional>
@@ -25,14 +26,16 @@ struct Environment {
   std::string xdg_data_home;
   std::optional<std::string> drover_server;
   std::optional<std::string> drover_token;
+  std::optional<std::string> drover_ca_file;
 
   static Environment FromProcess();
 };
 
 struct CliConfig {
-  std::string server;     // "unix:/path" or "http://host:port"
-  std::string token;      // bearer token; may be empty
-  std::string state_dir;  // the `drover up` state dir this config came from; may be empty
+  std::string server;        // "unix:/path" or "http://host:port"
+  std::string token;         // bearer token; may be empty
+  std::string state_dir;     // the `drover up` state dir this config came from; may be empty
+  std::string ca_file = {};  // CAs for an https:// server; "" = the system's
 };
 
 // $XDG_CONFIG_HOME/drover/config, else $HOME/.config/drover/config.

@@ -67,6 +67,29 @@ HttpResponse NotFoundResponse(const HttpRequest& req) {
       Status::NotFound("no route for " + SanitizeUtf8(req.method.substr(0, 16)) + " " + path));
 }
 
+uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>& p) {
+  if (method != "POST" && method != "PUT" && method != "PATCH") return 0;
+  // parts: api v1 KIND ...
+  if (p.size() == 3 && p[2] == "jobs") return 8 << 20;  // a job; Slurm's max_script_size is 4 MB
+  if (p.size() == 4 && p[2] == "jobs" && p[3] == "bulk") return 64 << 20;
+  if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
+  if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology
+  return 64 << 10;
+}
+
+HttpRequestGate MakeApiGate(ApiContext context) {
+  return [ctx = context](const HttpRequest& head) {
+    std::vector<std::string> parts = SplitPath(head.path);
+    if (head.path == "/healthz" || head.path == "/metrics") return HttpGateDecision::Allow(0);
+    if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
+      return HttpGateDecision::Refuse(NotFoundResponse(head));
+    }
+    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.daemon_uid);
+    if (!caller.ok()) return HttpGateDecision::Refuse(ErrorResponse(caller.status()));
+    return HttpGateDecision::Allow(BodyLimitFor(head.method, parts));
+  };
+}
+
 HttpHandler MakeApiHandler(ApiContext context) {
   return [ctx = context](HttpRequest req, HttpResponder respond) {
     auto start = std::chrono::steady_clock::now();

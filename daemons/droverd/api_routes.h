@@ -25,6 +25,15 @@ struct ApiContext {
 
 HttpHandler MakeApiHandler(ApiContext context);
 
+// Runs on the request head, before any body is read: unknown routes and
+// callers without valid credentials are refused there, and each route gets
+// the body limit it needs (a job, a bulk submission, a node's reports), so
+// no unauthenticated client can make droverd buffer a body.
+HttpRequestGate MakeApiGate(ApiContext context);
+
+// The largest body each route takes, in bytes.
+uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>& parts);
+
 // Route handlers, one file per resource. `parts` is the path split on '/'
 // after "/api/v1/" (e.g. {"jobs", "42", "cancel"}).
 void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,

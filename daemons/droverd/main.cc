@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include "api/http_server.h"
@@ -14,6 +15,7 @@
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
+#include "daemons/listen_address.h"
 #include "daemons/stop_signals.h"
 #include "db/store.h"
 
@@ -30,23 +32,15 @@ std::string RandomEpoch() {
   return buf;
 }
 
-bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = text.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
-  int p = std::atoi(text.c_str() + colon + 1);
-  if (p < 0 || p > 65535) return false;
-  *port = static_cast<uint16_t>(p);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string store_url, listen, socket_path, state_dir, token_file, config_file;
+  std::string tls_listen, tls_cert, tls_key;
+  bool allow_plain_tcp = false;
   int64_t heartbeat_timeout_ms = 30'000;
   int io_threads = 2;
+  size_t max_connections = 4096, max_connections_per_peer = 512;
   po::options_description opts("droverd options");
   opts.add_options()("help,h", "show this help")(
       "state-dir", po::value(&state_dir)->default_value(""),
@@ -63,7 +57,17 @@ int main(int argc, char** argv) {
       "scheduler policy, queues, priority weights (YAML; see docs/admin.md)")(
       "heartbeat-timeout-ms", po::value(&heartbeat_timeout_ms)->default_value(30'000),
       "a node silent this long is NotReady and its tasks are Lost")(
-      "io-threads", po::value(&io_threads)->default_value(2), "HTTP I/O threads");
+      "io-threads", po::value(&io_threads)->default_value(2), "HTTP I/O threads")(
+      "tls-listen", po::value(&tls_listen)->default_value(""),
+      "HOST:PORT to serve the API on with TLS (needs --tls-cert and --tls-key)")(
+      "tls-cert", po::value(&tls_cert)->default_value(""), "PEM certificate (chain) for TLS")(
+      "tls-key", po::value(&tls_key)->default_value(""), "PEM private key for TLS")(
+      "allow-plain-tcp", po::bool_switch(&allow_plain_tcp),
+      "serve plain HTTP on a --listen address that is not loopback (tokens travel in clear)")(
+      "max-connections", po::value(&max_connections)->default_value(4096),
+      "open connections at once, in all")(
+      "max-connections-per-peer", po::value(&max_connections_per_peer)->default_value(512),
+      "open connections at once from one address (TCP) or one uid (Unix socket)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -84,11 +88,32 @@ int main(int argc, char** argv) {
     std::cerr << "droverd: --heartbeat-timeout-ms must be at least 100\n";
     return 2;
   }
-  std::string host;
-  uint16_t port = 0;
-  if (!SplitHostPort(listen, &host, &port)) {
-    std::cerr << "droverd: --listen wants HOST:PORT (got \"" << listen << "\")\n";
+  auto plain = daemons::ParseListenAddress(listen, "--listen");
+  if (!plain.ok()) {
+    std::cerr << "droverd: " << plain.status().ToString() << "\n";
     return 2;
+  }
+  const std::string host = plain->host;
+  const uint16_t port = plain->port;
+  if (!daemons::IsLoopbackHost(host) && !allow_plain_tcp) {
+    std::cerr << "droverd: --listen " << listen
+              << " is not loopback: bearer tokens would cross the network in clear. Serve TLS "
+                 "there (--tls-listen, --tls-cert, --tls-key) and keep --listen on 127.0.0.1, "
+                 "or pass --allow-plain-tcp\n";
+    return 2;
+  }
+  std::optional<daemons::ListenAddress> tls;
+  if (!tls_listen.empty()) {
+    auto a = daemons::ParseListenAddress(tls_listen, "--tls-listen");
+    if (!a.ok()) {
+      std::cerr << "droverd: " << a.status().ToString() << "\n";
+      return 2;
+    }
+    if (tls_cert.empty() || tls_key.empty()) {
+      std::cerr << "droverd: --tls-listen needs --tls-cert and --tls-key\n";
+      return 2;
+    }
+    tls = *a;
   }
 
   daemons::StopSignals stop_signals;
@@ -137,9 +162,16 @@ int main(int argc, char** argv) {
                  .logs = &log_fetcher,
                  .daemon_uid = static_cast<uint32_t>(getuid()),
                  .logs_public = logs_public};
-  HttpServer server(MakeApiHandler(ctx), io_threads);
+  HttpServerOptions http_options;
+  http_options.io_threads = io_threads;
+  http_options.max_connections = max_connections;
+  http_options.max_connections_per_peer = max_connections_per_peer;
+  http_options.gate = MakeApiGate(ctx);
+  HttpServer server(MakeApiHandler(ctx), std::move(http_options));
+  metrics.SetHttpStatsSource([&server] { return server.stats(); });
   Status st = server.ListenTcp(host, port);
   if (st.ok()) st = server.ListenUnix(socket_path);
+  if (st.ok() && tls) st = server.ListenTls(tls->host, tls->port, {tls_cert, tls_key});
   if (!st.ok()) {
     std::cerr << "droverd: " << st.ToString() << "\n";
     return 1;
@@ -148,6 +180,7 @@ int main(int argc, char** argv) {
   server.Start();
   spdlog::info("droverd: serving on http://{}:{} and unix:{}", host, server.tcp_port(),
                socket_path);
+  if (tls) spdlog::info("droverd: serving TLS on https://{}:{}", tls->host, server.tls_port());
   // For scripts that start droverd with port 0.
   std::cout << "listening " << host << ":" << server.tcp_port() << std::endl;
 

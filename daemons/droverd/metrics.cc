@@ -45,6 +45,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                    .Name("drover_api_request_seconds")
                    .Help("API request latency, from parsed request to response")
                    .Register(*registry_);
+  http_ = &prometheus::BuildGauge()
+               .Name("drover_http_connections")
+               .Help("The HTTP edge: connections and requests it refused, by what happened")
+               .Register(*registry_);
+}
+
+void Metrics::SetHttpStatsSource(std::function<HttpServerStats()> source) {
+  std::lock_guard<std::mutex> lock(http_mu_);
+  http_stats_ = std::move(source);
 }
 
 void Metrics::Update(const StateCounters& c) {
@@ -77,6 +86,28 @@ void Metrics::ObserveRequest(const std::string& method, const std::string& route
 }
 
 std::string Metrics::Serialize() const {
+  {
+    std::lock_guard<std::mutex> lock(http_mu_);
+    if (http_stats_) {
+      const HttpServerStats s = http_stats_();
+      const std::pair<const char*, uint64_t> values[] = {
+          {"open", s.connections_open},
+          {"accepted", s.connections_accepted},
+          {"refused_over_cap", s.connections_refused},
+          {"accept_errors", s.accept_errors},
+          {"requests", s.requests},
+          {"requests_refused", s.requests_refused},
+          {"requests_malformed", s.requests_malformed},
+          {"requests_too_large", s.requests_too_large},
+          {"requests_timed_out", s.requests_timed_out},
+          {"idle_timeouts", s.idle_timeouts},
+          {"handler_exceptions", s.handler_exceptions},
+          {"tls_handshake_failures", s.tls_handshake_failures}};
+      for (const auto& [what, value] : values) {
+        http_->Add({{"what", what}}).Set(static_cast<double>(value));
+      }
+    }
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

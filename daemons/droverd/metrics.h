@@ -7,10 +7,13 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "api/http_server.h"
 #include "daemons/droverd/cluster_state.h"
 
 namespace drover::droverd {
@@ -25,6 +28,9 @@ class Metrics {
   void ObserveCommit(double seconds, size_t mutations);
   void ObserveRequest(const std::string& method, const std::string& route, double seconds);
 
+  // Where the HTTP edge's counters come from (read at every scrape).
+  void SetHttpStatsSource(std::function<HttpServerStats()> source);
+
   // The Prometheus text exposition of every metric.
   std::string Serialize() const;
 
@@ -38,6 +44,9 @@ class Metrics {
   prometheus::Histogram* commit_;
   prometheus::Counter* mutations_;
   prometheus::Family<prometheus::Histogram>* requests_;
+  prometheus::Family<prometheus::Gauge>* http_;
+  mutable std::mutex http_mu_;
+  std::function<HttpServerStats()> http_stats_;  // guarded by http_mu_
   double last_started_ = 0, last_succeeded_ = 0, last_failed_ = 0;
 };
 

@@ -132,7 +132,7 @@ Status Agent::Register() {
     for (const auto& [name, task] : tasks_) held.push_back(name);
   }
   Json body = {{"node", ToJson(node)}, {"tasks", std::move(held)}};
-  HttpClient client(options_.server, options_.token);
+  HttpClient client(options_.server, options_.token, HttpClientOptions{options_.ca_file});
   auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/register", body.dump(),
                        std::chrono::seconds(10));
   if (!r.ok()) return r.status();
@@ -181,7 +181,7 @@ void Agent::Stop() {
 }
 
 void Agent::PollLoop() {
-  HttpClient client(options_.server, options_.token);
+  HttpClient client(options_.server, options_.token, HttpClientOptions{options_.ca_file});
   int64_t backoff_ms = 100;
   while (!stopping_) {
     std::string target = "/api/v1/nodes/" + options_.name + "/assignments?epoch=" + epoch_ +
@@ -381,7 +381,7 @@ void Agent::QueueReport(Json report) {
 }
 
 void Agent::ReportLoop() {
-  HttpClient client(options_.server, options_.token);
+  HttpClient client(options_.server, options_.token, HttpClientOptions{options_.ca_file});
   std::vector<Json> batch;
   while (!stopping_) {
     {

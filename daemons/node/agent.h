@@ -31,8 +31,9 @@
 namespace drover::node {
 
 struct AgentOptions {
-  std::string server;  // droverd endpoint, http://HOST:PORT or unix:PATH
-  std::string token;   // this node's credential (bound to `name`)
+  std::string server;   // droverd endpoint, http://HOST:PORT or unix:PATH
+  std::string token;    // this node's credential (bound to `name`)
+  std::string ca_file;  // verifies an https:// server; "" = the system's CAs
   std::string name;
   std::string state_dir;  // logs live under STATE/logs
   std::string address;    // host:port of this agent's HTTP endpoint

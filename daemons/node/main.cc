@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "api/http_server.h"
+#include "daemons/listen_address.h"
 #include "daemons/node/agent.h"
 #include "daemons/node/node_http.h"
 #include "daemons/stop_signals.h"
@@ -37,7 +38,8 @@ std::string SelfDirectory() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server, token_file, name, topology, state_dir, listen, supervisor_binary;
+  std::string server, token_file, name, topology, state_dir, listen, supervisor_binary, ca_file;
+  bool allow_plain_tcp = false;
   std::vector<std::string> labels;
   int64_t heartbeat_ms = 2000;
   po::options_description opts("drover-node options");
@@ -56,7 +58,12 @@ int main(int argc, char** argv) {
       "address of this agent's log and metrics endpoint")(
       "supervisor", po::value(&supervisor_binary)->default_value(""),
       "the drover-supervisor binary (default: beside drover-node)")(
-      "heartbeat-ms", po::value(&heartbeat_ms)->default_value(2000), "heartbeat interval");
+      "heartbeat-ms", po::value(&heartbeat_ms)->default_value(2000), "heartbeat interval")(
+      "ca-file", po::value(&ca_file)->default_value(""),
+      "PEM CA certificates to verify an https:// --server with (default: the system's)")(
+      "allow-plain-tcp", po::bool_switch(&allow_plain_tcp),
+      "serve logs on a --listen address that is not loopback, or talk to droverd over plain "
+      "http:// off loopback (the credential travels in clear)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -79,6 +86,17 @@ int main(int argc, char** argv) {
   options.name = name;
   options.state_dir = state_dir;
   options.heartbeat_ms = heartbeat_ms;
+  options.ca_file = ca_file;
+  if (server.rfind("http://", 0) == 0 && !allow_plain_tcp) {
+    auto host = daemons::ParseListenAddress(server.substr(7), "--server");
+    if (host.ok() && !daemons::IsLoopbackHost(host->host)) {
+      std::cerr << "drover-node: --server " << server
+                << " is plain HTTP off loopback: the node's credential would cross the network "
+                   "in clear. Use droverd's https:// address (and --ca-file), or pass "
+                   "--allow-plain-tcp\n";
+      return 2;
+    }
+  }
   if (!token_file.empty()) {
     options.token = ReadToken(token_file);
     if (options.token.empty()) {
@@ -118,18 +136,33 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  size_t colon = listen.rfind(':');
-  std::string listen_host = listen.substr(0, colon);
-  int listen_port = colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+  auto listen_address = daemons::ParseListenAddress(listen, "--listen");
+  if (!listen_address.ok()) {
+    std::cerr << "drover-node: " << listen_address.status().ToString() << "\n";
+    return 2;
+  }
+  const std::string listen_host = listen_address->host;
+  const uint16_t listen_port = listen_address->port;
+  if (!daemons::IsLoopbackHost(listen_host) && !allow_plain_tcp) {
+    std::cerr << "drover-node: --listen " << listen
+              << " is not loopback and the log endpoint speaks plain HTTP; pass "
+                 "--allow-plain-tcp to serve it there anyway\n";
+    return 2;
+  }
   // The handler needs the agent, the agent needs the server's port: the
   // handler is filled in before the server starts serving.
   HttpHandler node_handler;
+  HttpServerOptions http_options;
+  http_options.io_threads = 1;
+  http_options.max_connections = 256;
+  http_options.max_connections_per_peer = 64;
+  http_options.gate = node::MakeNodeGate(options.token);
   HttpServer http(
       [&node_handler](HttpRequest req, HttpResponder respond) {
         node_handler(std::move(req), std::move(respond));
       },
-      1);
-  st = http.ListenTcp(listen_host, static_cast<uint16_t>(listen_port));
+      std::move(http_options));
+  st = http.ListenTcp(listen_host, listen_port);
   if (!st.ok()) {
     std::cerr << "drover-node: " << st.ToString() << "\n";
     return 1;

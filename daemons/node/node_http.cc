@@ -95,6 +95,21 @@ HttpResponse ReadLog(const TaskLog& log, int64_t offset) {
 
 }  // namespace
 
+HttpRequestGate MakeNodeGate(std::string token) {
+  return [token](const HttpRequest& head) {
+    if (head.path == "/healthz" || head.path == "/metrics") return HttpGateDecision::Allow(0);
+    if (head.path.rfind("/logs/", 0) != 0 || head.method != "GET") {
+      return HttpGateDecision::Refuse(ErrorResponse(
+          Status::NotFound("no route for " + SanitizeUtf8(head.path.substr(0, 200)))));
+    }
+    if (token.empty() || !ConstantTimeEquals(head.bearer_token, token)) {
+      return HttpGateDecision::Refuse(
+          ErrorResponse(Status::Unauthenticated("this node's credential is required")));
+    }
+    return HttpGateDecision::Allow(0);
+  };
+}
+
 HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
   auto metrics = std::make_shared<NodeMetrics>();
   return [agent, token, metrics](HttpRequest req, HttpResponder respond) {

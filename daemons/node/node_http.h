@@ -14,4 +14,8 @@ inline constexpr size_t kMaxLogChunk = 4 << 20;
 
 HttpHandler MakeNodeHandler(const Agent* agent, std::string token);
 
+// On the request head: /healthz and /metrics for anyone, /logs/ only with
+// this node's credential, nothing else; no route takes a body.
+HttpRequestGate MakeNodeGate(std::string token);
+
 }  // namespace drover::node

@@ -125,6 +125,18 @@ Status LocalCluster::StartDroverd() {
                                    dir_ + "/tokens",
                                    "--heartbeat-timeout-ms",
                                    std::to_string(options_.heartbeat_timeout_ms)};
+  if (options_.tls) {
+    if (tls_port_ == 0) {
+      tls_port_ = FreePort();
+      std::string cmd =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+          " -subj /CN=droverd -addext subjectAltName=IP:127.0.0.1 -keyout " +
+          dir_ + "/tls.key -out " + ca_file() + " >/dev/null 2>&1";
+      if (std::system(cmd.c_str()) != 0) return Status::Internal("openssl could not make a cert");
+    }
+    argv.insert(argv.end(), {"--tls-listen", "127.0.0.1:" + std::to_string(tls_port_), "--tls-cert",
+                             ca_file(), "--tls-key", dir_ + "/tls.key"});
+  }
   if (!options_.config.empty()) {
     std::ofstream(dir_ + "/droverd.yaml") << options_.config;
     argv.push_back("--config");
@@ -147,11 +159,21 @@ Status LocalCluster::StartDroverd() {
 
 Status LocalCluster::StartNode(int index) {
   std::string name = node_name(index);
-  pid_t pid = Spawn({bin_dir_ + "/drover-node", "--server", tcp_endpoint(), "--token-file",
-                     dir_ + "/" + name + ".token", "--name", name, "--topology",
-                     options_.node_topology, "--state-dir", dir_ + "/" + name, "--heartbeat-ms",
-                     std::to_string(options_.node_heartbeat_ms)},
-                    dir_ + "/" + name + ".log");
+  std::vector<std::string> argv = {bin_dir_ + "/drover-node",
+                                   "--server",
+                                   options_.tls ? tls_endpoint() : tcp_endpoint(),
+                                   "--token-file",
+                                   dir_ + "/" + name + ".token",
+                                   "--name",
+                                   name,
+                                   "--topology",
+                                   options_.node_topology,
+                                   "--state-dir",
+                                   dir_ + "/" + name,
+                                   "--heartbeat-ms",
+                                   std::to_string(options_.node_heartbeat_ms)};
+  if (options_.tls) argv.insert(argv.end(), {"--ca-file", ca_file()});
+  pid_t pid = Spawn(argv, dir_ + "/" + name + ".log");
   if (pid < 0) return Status::Internal("cannot start drover-node");
   if (static_cast<size_t>(index) < nodes_.size()) {
     nodes_[index] = pid;

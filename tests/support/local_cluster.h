@@ -25,6 +25,9 @@ struct LocalClusterOptions {
   int64_t heartbeat_timeout_ms = 30'000;
   int64_t node_heartbeat_ms = 2'000;
   std::string config;  // droverd's --config file content (YAML); empty = none
+  // droverd also serves TLS (a throw-away self-signed certificate for
+  // 127.0.0.1) and the nodes reach it over https://, verifying it.
+  bool tls = false;
 };
 
 class LocalCluster {
@@ -61,6 +64,9 @@ class LocalCluster {
   const std::string& node_token(int index = 0) const { return node_tokens_.at(index); }
   const std::string& admin_token() const { return admin_token_; }
   std::string tcp_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // With options.tls: droverd's https:// endpoint and the CA that signed it.
+  std::string tls_endpoint() const { return "https://127.0.0.1:" + std::to_string(tls_port_); }
+  std::string ca_file() const { return dir_ + "/tls.crt"; }
   std::string node_name(int index) const { return "node-" + std::to_string(index + 1); }
 
  private:
@@ -74,6 +80,7 @@ class LocalCluster {
   std::string admin_token_;
   std::vector<std::string> node_tokens_;
   int port_ = 0;
+  int tls_port_ = 0;
   pid_t droverd_ = -1;
   std::vector<pid_t> nodes_;
 };
