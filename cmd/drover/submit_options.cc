@@ -39,7 +39,8 @@ bool TakesSeparateValue(const po::options_description& desc, const std::string& 
     name = word;                         // short names are matched with their dash
   }
   const po::option_description* d = desc.find_nothrow(name, false);
-  return d != nullptr && d->semantic()->max_tokens() > 0;
+  // An option with an optional value (--nice[=N]) takes it only attached, as in Slurm.
+  return d != nullptr && d->semantic()->min_tokens() > 0;
 }
 
 }  // namespace
@@ -65,7 +66,9 @@ po::options_description SubmitOptionsDescription() {
       ("time,t", po::value<std::string>(), "time limit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]")
       ("output,o", po::value<std::string>(), "stdout file (as Slurm: %j job id, %a index, %x name, %N node, %u user)")
       ("error,e", po::value<std::string>(), "stderr file (same patterns; default: with stdout)")
-      ("priority", po::value<int64_t>(), "higher runs first (default 0)")
+      ("priority", po::value<int64_t>(), "higher runs first (default 0; admins only)")
+      ("nice", po::value<int64_t>()->implicit_value(100),
+       "lower this job's priority by N (default 100, as Slurm); negative N is for admins")
       ("backoff-limit", po::value<int64_t>(), "failed tasks tolerated before the job fails (default 6)")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
       ("partition", po::value<std::string>(), "same as --queue")
@@ -135,6 +138,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "output", &flags.output);
   CopyIf(vm, "error", &flags.error);
   CopyIf(vm, "priority", &flags.priority);
+  CopyIf(vm, "nice", &flags.nice);
   CopyIf(vm, "backoff-limit", &flags.backoff_limit);
   CopyIf(vm, "nodes", &flags.nodes);
   CopyIf(vm, "ntasks-per-node", &flags.ntasks_per_node);
@@ -174,6 +178,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.parallelism, low.parallelism);
   fill(out.completions, low.completions);
   fill(out.priority, low.priority);
+  fill(out.nice, low.nice);
   fill(out.backoff_limit, low.backoff_limit);
   fill(out.nodes, low.nodes);
   fill(out.ntasks_per_node, low.ntasks_per_node);
@@ -416,6 +421,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
       return Status::Invalid("--priority", "out of range");
     }
     spec.priority = static_cast<int32_t>(*flags.priority);
+  }
+  if (flags.nice) {
+    if (*flags.nice < -kMaxNice || *flags.nice > kMaxNice) {
+      return Status::Invalid("--nice", "must be between " + std::to_string(-kMaxNice) + " and " +
+                                           std::to_string(kMaxNice));
+    }
+    spec.nice = static_cast<int32_t>(*flags.nice);
   }
   if (flags.backoff_limit) {
     if (*flags.backoff_limit < std::numeric_limits<int32_t>::min() ||

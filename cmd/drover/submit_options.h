@@ -37,6 +37,7 @@ struct SubmitFlags {
   std::optional<int64_t> parallelism;
   std::optional<int64_t> completions;
   std::optional<int64_t> priority;
+  std::optional<int64_t> nice;
   std::optional<int64_t> backoff_limit;
   std::optional<int64_t> ntasks_per_node;
   std::optional<int64_t> nodes;

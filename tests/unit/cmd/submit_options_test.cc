@@ -301,3 +301,23 @@ TEST(JobNameFromFileTest, MakesAValidName) {
 
 }  // namespace
 }  // namespace drover::cli
+
+namespace drover::cli {
+namespace {
+
+TEST(ParseSubmitFlagsTest, NiceDefaultsToSlurmsHundredAndReachesTheSpec) {
+  auto bare = ParseSubmitFlags({"--nice", "--wrap", "true"});
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(bare->nice, 100);
+  auto given = ParseSubmitFlags({"--nice=7", "--wrap", "true"});
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  auto job = BuildJob(*given, {"/bin/true"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.nice, 7);
+  auto huge = ParseSubmitFlags({"--nice=99999999999", "--wrap", "true"});
+  ASSERT_TRUE(huge.ok());
+  EXPECT_EQ(BuildJob(*huge, {"/bin/true"}, "x", "/", NoEnv, kNow).status().field(), "--nice");
+}
+
+}  // namespace
+}  // namespace drover::cli
