@@ -46,6 +46,15 @@ Result<Json> ApiSession::PostJson(const std::string& target, const Json& body) {
   return json;
 }
 
+Result<Json> ApiSession::DeleteJson(const std::string& target) {
+  auto response = Send("DELETE", target, {});
+  if (!response.ok()) return response.status();
+  if (response->body.empty()) return Json::object();
+  auto json = ParseJson(response->body);
+  if (!json.ok()) return Status::Internal("droverd sent malformed JSON for " + target);
+  return json;
+}
+
 Result<std::string> ApiSession::GetText(const std::string& target) {
   auto response = Send("GET", target, {});
   if (!response.ok()) return response.status();

@@ -27,6 +27,7 @@ constexpr Verb kVerbs[] = {
     {"release", RunRelease, "let held jobs run (scontrol release)"},
     {"nodes", RunNodes, "list the nodes (sinfo)"},
     {"logs", RunLogs, "a task's output: JOB[/INDEX], -f to follow"},
+    {"token", RunToken, "issue, list or revoke bearer tokens (admins)"},
 };
 
 void PrintHelp(std::ostream& out) {

@@ -20,6 +20,7 @@ int RunHold(const Args& args);     // job_actions.cc
 int RunRelease(const Args& args);  // job_actions.cc
 int RunNodes(const Args& args);    // nodes.cc
 int RunLogs(const Args& args);     // logs.cc
+int RunToken(const Args& args);    // token.cc: issue, list, revoke bearer tokens
 
 // Dispatches argv (argv[1] is the verb) and returns the exit code.
 int RunCli(int argc, char** argv);

@@ -35,6 +35,9 @@ std::string RouteLabel(const std::vector<std::string>& p) {
         if (p[4] == verb) return std::string("/api/v1/jobs/:id/") + verb;
       }
     }
+  } else if (kind == "tokens") {
+    if (p.size() == 3) return "/api/v1/tokens";
+    if (p.size() == 4) return "/api/v1/tokens/:id";
   } else if (kind == "nodes") {
     if (p.size() == 3) return "/api/v1/nodes";
     if (p.size() == 4) return "/api/v1/nodes/:name";
@@ -84,7 +87,7 @@ HttpRequestGate MakeApiGate(ApiContext context) {
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
       return HttpGateDecision::Refuse(NotFoundResponse(head));
     }
-    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.daemon_uid);
+    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.issued, ctx.daemon_uid);
     if (!caller.ok()) return HttpGateDecision::Refuse(ErrorResponse(caller.status()));
     return HttpGateDecision::Allow(BodyLimitFor(head.method, parts));
   };
@@ -109,13 +112,14 @@ HttpHandler MakeApiHandler(ApiContext context) {
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
       return timed(NotFoundResponse(req));
     }
-    auto caller = IdentifyCaller(req, *ctx.tokens, ctx.daemon_uid);
+    auto caller = IdentifyCaller(req, *ctx.tokens, ctx.issued, ctx.daemon_uid);
     if (!caller.ok()) return timed(ErrorResponse(caller.status()));
     std::vector<std::string> rest(parts.begin() + 2, parts.end());
     Status allowed = AuthorizeRoute(*caller, rest);
     if (!allowed.ok()) return timed(ErrorResponse(allowed));
     if (rest[0] == "jobs") return HandleJobRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "nodes") return HandleNodeRoute(ctx, *caller, req, rest, std::move(timed));
+    if (rest[0] == "tokens") return HandleTokenRoute(ctx, *caller, req, rest, std::move(timed));
     timed(NotFoundResponse(req));
   };
 }

@@ -8,6 +8,7 @@
 
 #include "api/http_types.h"
 #include "daemons/droverd/identity.h"
+#include "daemons/droverd/issued_tokens.h"
 #include "daemons/droverd/log_fetcher.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
@@ -19,6 +20,7 @@ struct ApiContext {
   Metrics* metrics = nullptr;
   const TokenTable* tokens = nullptr;
   LogFetcher* logs = nullptr;
+  IssuedTokens* issued = nullptr;
   uint32_t daemon_uid = 0;
   bool logs_public = false;  // any user may read any job's logs (Slurm's PrivateData off)
 };
@@ -40,6 +42,8 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
                     const std::vector<std::string>& parts, HttpResponder respond);
 void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                      const std::vector<std::string>& parts, HttpResponder respond);
+void HandleTokenRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                      const std::vector<std::string>& parts, HttpResponder respond);
 
 // Helpers shared by the route files.
 HttpResponse JsonResponse(int status, const Json& body);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/token_hash.h"
+#include "daemons/droverd/issued_tokens.h"
 
 namespace drover::droverd {
 namespace {
@@ -138,9 +139,12 @@ std::string UserName(uint32_t uid) {
 }
 
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
-                              uint32_t daemon_uid) {
+                              const IssuedTokens* issued, uint32_t daemon_uid) {
   if (!request.bearer_token.empty()) {
     if (const Caller* c = tokens.Find(request.bearer_token)) return *c;
+    if (issued != nullptr) {
+      if (auto c = issued->Find(request.bearer_token)) return *c;
+    }
     return Status::Unauthenticated("unknown bearer token");
   }
   if (request.peer.via_unix_socket) {

@@ -51,11 +51,15 @@ class TokenTable {
   std::map<std::string, std::string> node_tokens_;  // node name -> its secret
 };
 
-// Resolves the caller of a request. `daemon_uid` (droverd's own uid) and root
-// are admins on the Unix socket. Errors: Unauthenticated for a request with
-// an unknown token, or over TCP without one.
+class IssuedTokens;  // issued_tokens.h
+
+// Resolves the caller of a request: a bearer token from the token file or
+// one issued through the API (`issued` may be null), else, on the Unix
+// socket, the peer's uid; `daemon_uid` (droverd's own uid) and root are
+// admins there. Errors: Unauthenticated for a request with an unknown token,
+// or over TCP without one.
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
-                              uint32_t daemon_uid);
+                              const IssuedTokens* issued, uint32_t daemon_uid);
 
 // The login name of uid, or the uid as text when it has none.
 std::string UserName(uint32_t uid);

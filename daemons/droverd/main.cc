@@ -152,6 +152,12 @@ int main(int argc, char** argv) {
   spdlog::info("droverd: store {} (schema v{}), {} jobs, {} nodes loaded", (*store)->Backend(),
                (*store)->SchemaVersion(), state.jobs().size(), state.nodes().size());
 
+  IssuedTokens issued;
+  Status tokens_loaded = issued.Load(**store);
+  if (!tokens_loaded.ok()) {
+    std::cerr << "droverd: cannot load issued tokens: " << tokens_loaded.ToString() << "\n";
+    return 1;
+  }
   Metrics metrics;
   StateLoop loop(state, **store, metrics,
                  StateLoopOptions{.tick_ms = 100, .heartbeat_timeout_ms = heartbeat_timeout_ms});
@@ -160,6 +166,7 @@ int main(int argc, char** argv) {
                  .metrics = &metrics,
                  .tokens = &tokens,
                  .logs = &log_fetcher,
+                 .issued = &issued,
                  .daemon_uid = static_cast<uint32_t>(getuid()),
                  .logs_public = logs_public};
   HttpServerOptions http_options;

@@ -112,6 +112,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   }
 
   PendingCommit pending{batch, state_.TakeMutations(), std::move(ctx.after_commit_)};
+  for (db::Mutation& m : ctx.writes_) pending.mutations.push_back(std::move(m));
   if (!pending.mutations.empty() || !pending.replies.empty() ||
       state_.InstructionsAppendedIn(batch)) {
     ++next_batch_;

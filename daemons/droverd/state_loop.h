@@ -39,10 +39,14 @@ class CommandContext {
   ClusterState& state;
   const int64_t now_ms;
   void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  // Adds a store mutation of an object ClusterState does not own (a token)
+  // to this batch; it is durable when the AfterCommit functions run.
+  void Write(db::Mutation mutation) { writes_.push_back(std::move(mutation)); }
 
  private:
   friend class StateLoop;
   std::vector<std::function<void()>> after_commit_;
+  std::vector<db::Mutation> writes_;
 };
 
 class StateLoop {

@@ -291,6 +291,53 @@ TEST_F(CliEndToEndTest, ApplyCreatesTheJobsOfAManifest) {
   EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
 }
 
+TEST_F(CliEndToEndTest, TheCliIsWhoItIsAndAdminsIssueAndRevokeTokens) {
+  // `up` gives the CLI no token: on the socket it is its own user (here root,
+  // an admin).
+  EXPECT_EQ(ReadWholeFile(home_ + "/.config/drover/config").find("token"), std::string::npos);
+  ASSERT_EQ(std::system("id drover-alice >/dev/null 2>&1 || useradd -m drover-alice"), 0);
+  CliResult made = Drover({"token", "create", "--user", "drover-alice", "-o", "json"});
+  ASSERT_EQ(made.exit_code, 0) << made.Describe();
+  Json token = Json::parse(made.out);
+  EXPECT_EQ(token["role"], "user");
+  EXPECT_NE(token["uid"], 0);
+  CliResult listed = Drover({"token", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.Describe();
+  EXPECT_NE(listed.out.find(token["id"].get<std::string>()), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find(token["token"].get<std::string>()), std::string::npos)
+      << "the secret is never listed";
+
+  // Over TCP with alice's token, the CLI acts as alice.
+  Json cluster = Json::parse(ReadWholeFile(state_ + "/cluster.json"));
+  const std::vector<std::string> as_alice = {"DROVER_SERVER=" + cluster["http"].get<std::string>(),
+                                             "DROVER_TOKEN=" + token["token"].get<std::string>()};
+  const std::string out = "/tmp/drv-e2e-alice-" + std::to_string(getpid()) + ".out";
+  CliResult submitted = cli_->RunWithEnv({"submit", "--env", "DROVER_E2E_HOME=" + home_, "--chdir",
+                                          "/tmp", "-o", out, "--wait", "--wrap", "id -un"},
+                                         as_alice);
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.Describe();
+  uint64_t id = ParseSubmittedId(submitted.out);
+  EXPECT_EQ(ShowJson(id)["metadata"]["owner"]["user"], "drover-alice");
+  CliResult logs = cli_->RunWithEnv({"logs", std::to_string(id)}, as_alice);
+  EXPECT_EQ(logs.out, "drover-alice\n") << logs.Describe();
+  std::remove(out.c_str());
+  // Alice may not cancel root's job, nor issue tokens.
+  CliResult held = Submit({"--hold", "--wrap", "true"});
+  ASSERT_EQ(held.exit_code, 0) << held.Describe();
+  CliResult cancel =
+      cli_->RunWithEnv({"cancel", std::to_string(ParseSubmittedId(held.out))}, as_alice);
+  EXPECT_EQ(cancel.exit_code, 1) << cancel.Describe();
+  EXPECT_NE(cancel.err.find("owner"), std::string::npos) << cancel.err;
+  EXPECT_EQ(cli_->RunWithEnv({"token", "list"}, as_alice).exit_code, 1);
+
+  // Once revoked, the token is refused.
+  CliResult revoked = Drover({"token", "revoke", token["id"].get<std::string>()});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.Describe();
+  CliResult refused = cli_->RunWithEnv({"queue"}, as_alice);
+  EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
+  EXPECT_NE(refused.err.find("unknown bearer token"), std::string::npos) << refused.err;
+}
+
 TEST_F(CliEndToEndTest, SecondUpOnTheSameStateDirIsRefused) {
   CliResult again = Drover({"up", "--nodes", "1", "--state-dir", state_});
   EXPECT_EQ(again.exit_code, 1) << again.Describe();
@@ -328,7 +375,7 @@ class CliWithoutClusterTest : public ::testing::Test {
 
 TEST_F(CliWithoutClusterTest, EveryVerbHasHelp) {
   for (const char* verb : {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "hold",
-                           "release", "nodes", "logs"}) {
+                           "release", "nodes", "logs", "token"}) {
     CliResult r = cli_->Run({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.Describe();
     EXPECT_NE(r.out.find("Usage: drover"), std::string::npos) << verb << ": " << r.out;

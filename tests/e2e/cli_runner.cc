@@ -26,6 +26,12 @@ CliRunner::CliRunner(std::string drover, std::string home)
     : drover_(std::move(drover)), home_(std::move(home)) {}
 
 CliResult CliRunner::Run(const std::vector<std::string>& args, std::chrono::seconds timeout) const {
+  return RunWithEnv(args, {}, timeout);
+}
+
+CliResult CliRunner::RunWithEnv(const std::vector<std::string>& args,
+                                const std::vector<std::string>& extra_env,
+                                std::chrono::seconds timeout) const {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view v = *e;
@@ -36,6 +42,7 @@ CliResult CliRunner::Run(const std::vector<std::string>& args, std::chrono::seco
     env_strings.emplace_back(v);
   }
   env_strings.push_back("HOME=" + home_);
+  env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -24,6 +24,9 @@ class CliRunner {
   // Runs `drover args...` in `home`; kills it after `timeout`.
   CliResult Run(const std::vector<std::string>& args,
                 std::chrono::seconds timeout = std::chrono::seconds(120)) const;
+  // The same with extra "KEY=VALUE" environment entries (DROVER_TOKEN, ...).
+  CliResult RunWithEnv(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                       std::chrono::seconds timeout = std::chrono::seconds(120)) const;
 
  private:
   std::string drover_;

@@ -302,3 +302,44 @@ TEST_F(SecurityTest, TasksRunAsTheirSubmitter) {
 
 }  // namespace
 }  // namespace drover::testing
+
+namespace drover::testing {
+namespace {
+
+TEST(IssuedTokenTest, IssuedAndRevokedTokensSurviveARestartOfDroverd) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok());
+  auto made = cluster.Call("POST", "/api/v1/tokens",
+                           Json{{"user", "someone"}, {"uid", 4242}, {"gid", 4242}});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  const std::string secret = (*made)["token"];
+  const std::string id = (*made)["id"];
+  auto listed = cluster.Call("GET", "/api/v1/tokens");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->dump().find(secret), std::string::npos) << "secrets are never listed";
+  // Refused shapes change nothing.
+  for (const Json& bad : {Json{{"user", "x"}, {"uid", 0}, {"gid", 0}},
+                          Json{{"user", "x"}, {"role", "node"}, {"uid", 5}, {"gid", 5}},
+                          Json{{"user", "no-such-account-here"}}}) {
+    auto r = cluster.Call("POST", "/api/v1/tokens", bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad.dump();
+  }
+  EXPECT_EQ((*cluster.Call("GET", "/api/v1/tokens"))["items"].size(), 1u);
+
+  ASSERT_TRUE(cluster.RestartDroverd(/*hard=*/true).ok());
+  HttpClient as_someone(cluster.tcp_endpoint(), secret);
+  auto r = as_someone.Send("POST", "/api/v1/jobs", ShellJob("mine", "true").dump());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["metadata"]["owner"]["uid"], 4242);
+  auto forbidden = as_someone.Send("GET", "/api/v1/tokens", "");
+  EXPECT_EQ(forbidden->status, 403);
+
+  ASSERT_TRUE(cluster.Call("DELETE", "/api/v1/tokens/" + id).ok());
+  EXPECT_EQ(as_someone.Send("GET", "/api/v1/jobs", "")->status, 401);
+  ASSERT_TRUE(cluster.RestartDroverd(/*hard=*/true).ok());
+  EXPECT_EQ(as_someone.Send("GET", "/api/v1/jobs", "")->status, 401);
+}
+
+}  // namespace
+}  // namespace drover::testing

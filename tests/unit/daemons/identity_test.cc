@@ -78,27 +78,27 @@ TEST(TokenTableTest, MalformedEntriesAreRefusedNamingTheLineAndRule) {
 TEST(IdentifyCallerTest, TokenFirstThenPeerCredentialsElseRefused) {
   TokenTable t = Table();
   HttpRequest over_tcp;
-  EXPECT_EQ(IdentifyCaller(over_tcp, t, 0).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0).status().code(), StatusCode::kUnauthenticated);
   over_tcp.bearer_token = "wrong-token-wrong-token";
-  EXPECT_EQ(IdentifyCaller(over_tcp, t, 0).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0).status().code(), StatusCode::kUnauthenticated);
   over_tcp.bearer_token = kUser;
-  EXPECT_EQ(IdentifyCaller(over_tcp, t, 0)->user, "alice");
+  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0)->user, "alice");
 
   HttpRequest local;
   local.peer.via_unix_socket = true;
   local.peer.uid = 1234;
   local.peer.gid = 1234;
-  auto someone = IdentifyCaller(local, t, /*daemon_uid=*/500);
+  auto someone = IdentifyCaller(local, t, nullptr, /*daemon_uid=*/500);
   ASSERT_TRUE(someone.ok());
   EXPECT_EQ(someone->role, Role::kUser);
   EXPECT_EQ(someone->uid, 1234u);
   local.peer.uid = 500;  // droverd's own user
-  EXPECT_EQ(IdentifyCaller(local, t, 500)->role, Role::kAdmin);
+  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500)->role, Role::kAdmin);
   local.peer.uid = 0;
-  EXPECT_EQ(IdentifyCaller(local, t, 500)->role, Role::kAdmin);
+  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500)->role, Role::kAdmin);
   // A token on the socket speaks for its holder, not for the peer.
   local.bearer_token = kUser;
-  EXPECT_EQ(IdentifyCaller(local, t, 500)->role, Role::kUser);
+  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500)->role, Role::kUser);
 }
 
 Caller User(uint32_t uid) {

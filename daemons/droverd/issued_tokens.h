@@ -1,0 +1,54 @@
+// IssuedTokens: the bearer tokens an admin issued through the API (`drover
+// token create`), kept as their SHA-256 in the store (kind "token") and in
+// memory, next to the static --token-file.
+//
+// Callers are identified on the HTTP I/O threads, so lookups are thread-safe
+// (a shared lock); Add and Remove are called only once the store holds the
+// change. The secret itself is shown once, when issued, and never stored.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "api/json_text.h"
+#include "api/status.h"
+#include "daemons/droverd/identity.h"
+#include "db/store.h"
+
+namespace drover::droverd {
+
+inline constexpr const char* kTokenKind = "token";
+
+struct IssuedToken {
+  std::string id;    // short public name, for list and revoke
+  std::string hash;  // hex SHA-256 of the secret
+  Caller caller;     // admin or user (node credentials come from the token file)
+  int64_t created_ms = 0;
+  std::string description;
+};
+
+Json ToJson(const IssuedToken& token, bool with_hash);
+Result<IssuedToken> IssuedTokenFromJson(const Json& json);
+
+class IssuedTokens {
+ public:
+  // Reads every stored token (at start-up).
+  Status Load(db::Store& store);
+
+  std::optional<Caller> Find(const std::string& secret) const;
+  void Add(IssuedToken token);
+  // False if no token has that id.
+  bool Remove(const std::string& id);
+  std::optional<IssuedToken> FindById(const std::string& id) const;
+  std::vector<IssuedToken> List() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, IssuedToken> by_hash_;  // guarded by mu_
+};
+
+}  // namespace drover::droverd
