@@ -53,8 +53,11 @@ class PendingAnswer {
 
 // Notices when the last copy of a responder goes away unanswered.
 struct DropWatch {
-  std::shared_ptr<PendingAnswer> answer;
+  explicit DropWatch(std::shared_ptr<PendingAnswer> a) : answer(std::move(a)) {}
+  DropWatch(const DropWatch&) = delete;
+  DropWatch& operator=(const DropWatch&) = delete;
   ~DropWatch() { answer->Dropped(); }
+  std::shared_ptr<PendingAnswer> answer;
 };
 
 inline std::string Describe(const HttpRequest& req) {
@@ -90,7 +93,7 @@ inline HttpResponse Serve(const HttpRequestGate& gate, const HttpHandler& handle
     if (req.body.size() > decision.body_limit) return HttpResponse{413, "application/json", "{}"};
   }
   auto answer = std::make_shared<PendingAnswer>();
-  auto watch = std::make_shared<DropWatch>(DropWatch{answer});
+  auto watch = std::make_shared<DropWatch>(answer);
   try {
     handler(std::move(req), [answer, watch](HttpResponse r) { answer->Set(std::move(r)); });
   } catch (const std::exception& e) {
