@@ -494,6 +494,30 @@ void ClusterState::Release(const Task& task) {
   }
 }
 
+void ClusterState::ForgetOldFinishedTasks(uint64_t job_id, const std::string& keep) {
+  auto it = job_tasks_.find(job_id);
+  // Compacting at twice the bound keeps the cost per ended task constant.
+  if (it == job_tasks_.end() || it->second.size() <= 2 * kFinishedTasksKeptPerJob) return;
+  std::vector<std::string>& names = it->second;
+  size_t finished = 0;
+  for (const std::string& name : names) finished += IsTerminal(tasks_.at(name).status.phase);
+  size_t to_forget = finished > kFinishedTasksKeptPerJob ? finished - kFinishedTasksKeptPerJob : 0;
+  std::vector<std::string> kept;
+  kept.reserve(names.size() - to_forget);
+  for (std::string& name : names) {  // oldest first
+    const Task& t = tasks_.at(name);
+    if (to_forget > 0 && name != keep && IsTerminal(t.status.phase) && !terminating_.count(name)) {
+      dirty_tasks_.erase(name);
+      deleted_tasks_.push_back(name);
+      tasks_.erase(name);
+      --to_forget;
+      continue;
+    }
+    kept.push_back(std::move(name));
+  }
+  names = std::move(kept);
+}
+
 void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   (task.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
                                              : counters_.tasks_running)--;
@@ -511,6 +535,7 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
   Release(task);
   TouchTask(task);
+  ForgetOldFinishedTasks(task.spec.job_id, task.metadata.name);
   (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
                                   : counters_.tasks_failed_total)++;
 

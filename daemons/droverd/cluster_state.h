@@ -51,6 +51,9 @@ struct StateCounters {
   int64_t tasks_failed_total = 0;
 };
 
+// Finished tasks droverd remembers per job (for `drover show` and logs).
+inline constexpr size_t kFinishedTasksKeptPerJob = 1000;
+
 class ClusterState {
  public:
   explicit ClusterState(std::string epoch, DaemonConfig config = {})
@@ -155,6 +158,10 @@ class ClusterState {
   void TouchNode(Node& node);
   void Release(const Task& task);
   void Hold(const Task& task);
+  // Keeps at most kFinishedTasksKeptPerJob finished tasks of a job (the newest;
+  // `keep` is never forgotten): a job's progress lives in its status, and an
+  // array of a million frames must not cost a million task records.
+  void ForgetOldFinishedTasks(uint64_t job_id, const std::string& keep);
   // Ends an active task (Succeeded/Failed/Cancelled/Lost) and lets its job react.
   void EndTask(Task& task, TaskPhase phase, int64_t now_ms);
   void KillActiveTasks(uint64_t job_id, int64_t grace_ms);

@@ -216,7 +216,10 @@ void Logs(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRe
     if (found == nullptr) {
       return respond(ErrorResponse(Status::NotFound(
           "job " + std::to_string(id) + " has no task with index " + std::to_string(index) +
-          (attempt >= 0 ? " attempt " + std::to_string(attempt) : "") + " (not started yet?)")));
+          (attempt >= 0 ? " attempt " + std::to_string(attempt) : "") +
+          " (not started yet, or finished long enough ago to be forgotten: droverd keeps the "
+          "last " +
+          std::to_string(kFinishedTasksKeptPerJob) + " finished tasks of a job)")));
     }
     auto node = c.state.nodes().find(found->spec.node);
     if (node == c.state.nodes().end() || node->second.status.address.empty()) {

@@ -515,3 +515,40 @@ TEST_F(RetentionTest, AJobSomethingStillDependsOnIsKept) {
 
 }  // namespace
 }  // namespace drover::droverd
+
+namespace drover::droverd {
+namespace {
+
+TEST_F(ClusterStateTest, AHugeArrayKeepsOnlyItsNewestFinishedTasks) {
+  const int64_t frames = 3 * kFinishedTasksKeptPerJob;
+  Job job = MakeJob("frames", frames);
+  job.spec.parallelism = 4;
+  uint64_t id = Submit(job);
+  for (int64_t done = 0; done < frames;) {
+    Pass();
+    std::vector<const Task*> active = Active(id);
+    ASSERT_FALSE(active.empty()) << "after " << done << " frames";
+    for (const Task* t : active) {
+      TaskReport r{.task = t->metadata.name, .phase = TaskPhase::kSucceeded, .exit_code = 0};
+      ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+      ++done;
+    }
+    // Never more than twice the bound (compaction happens there), never fewer than the bound.
+    EXPECT_LE(state_.TasksOfJob(id).size(), 2 * kFinishedTasksKeptPerJob + 4);
+  }
+  const Job* finished = state_.FindJob(id);
+  EXPECT_EQ(finished->status.phase, JobPhase::kSucceeded);
+  EXPECT_EQ(finished->status.succeeded, frames) << "progress is counted, not recounted from tasks";
+  auto tasks = state_.TasksOfJob(id);
+  EXPECT_GE(tasks.size(), kFinishedTasksKeptPerJob);
+  EXPECT_EQ(tasks.back()->spec.index, frames - 1) << "the newest are kept";
+  // The forgotten ones leave the store too.
+  size_t deletes = 0;
+  for (const db::Mutation& m : state_.TakeMutations()) {
+    deletes += m.op == db::Mutation::Op::kDelete && m.kind == "task";
+  }
+  EXPECT_EQ(deletes, frames - tasks.size());
+}
+
+}  // namespace
+}  // namespace drover::droverd
