@@ -16,9 +16,13 @@
 # (BUILD/TARGET_fuzz -minimize_crash=1 -runs=10000 FILE) and copy it to
 # tests/fuzz/regressions/TARGET/.
 #
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_TARGETS (names, default
-# all), FUZZ_SOURCE_DIR (the Drover tree to fuzz, default this one), FUZZ_JOBS
-# (build jobs, default 2), FUZZ_CI_SECONDS (default 10).
+# The CI step builds at -O0 in build-fuzz-ci (half the compile time of
+# build-fuzz's -O1; it runs a few times slower, which 10 s smoke runs can afford).
+#
+# Environment: FUZZ_BUILD_DIR (default build-fuzz, or build-fuzz-ci for --ci),
+# FUZZ_OPT (default -O1, or -O0 for --ci), FUZZ_TARGETS (names, default all),
+# FUZZ_SOURCE_DIR (the Drover tree to fuzz, default this one), FUZZ_JOBS (build
+# jobs, default 2), FUZZ_CI_SECONDS (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -36,7 +40,13 @@ case "${1:-}" in
   *) seconds=$1 ;;
 esac
 
-build=${FUZZ_BUILD_DIR:-build-fuzz}
+if [ "$mode" = ci ]; then
+  build=${FUZZ_BUILD_DIR:-build-fuzz-ci}
+  opt=${FUZZ_OPT:--O0}
+else
+  build=${FUZZ_BUILD_DIR:-build-fuzz}
+  opt=${FUZZ_OPT:--O1}
+fi
 case "$build" in /*) ;; *) build=$repo/$build ;; esac
 source_dir=${FUZZ_SOURCE_DIR:-$repo}
 
@@ -45,9 +55,9 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   generator=()
   command -v ninja >/dev/null && generator=(-G Ninja)
   CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S tests/fuzz -B "$build" "${generator[@]}" \
-    -DDROVER_SOURCE_DIR="$source_dir" >/dev/null
+    -DDROVER_SOURCE_DIR="$source_dir" -DDROVER_FUZZ_OPT="$opt" >/dev/null
 else
-  cmake -S tests/fuzz -B "$build" -DDROVER_SOURCE_DIR="$source_dir" >/dev/null
+  cmake -S tests/fuzz -B "$build" -DDROVER_SOURCE_DIR="$source_dir" -DDROVER_FUZZ_OPT="$opt" >/dev/null
 fi
 cmake --build "$build" -j"${FUZZ_JOBS:-2}"
 

@@ -1,8 +1,8 @@
 // droverd's HTTP API (daemons/droverd/api_routes.h): each input is a short
 // session of requests (http_fuzz_input.h) against a fresh droverd wired as
-// daemons/droverd/main.cc wires it: ClusterState loaded from a SQLite store in
-// a temporary directory, StateLoop, Metrics, LogFetcher, a token table, the
-// request gate and the handler, each request served as HttpServer serves it
+// daemons/droverd/main.cc wires it: ClusterState and IssuedTokens loaded from
+// a SQLite store in a temporary directory, StateLoop, Metrics, LogFetcher, a
+// token table, the request gate and the handler, each request served as HttpServer serves it
 // (serve.h) and answered before the next is sent. Checks, besides serve.h's:
 //  - the store accepts every batch (droverd would exit 70 otherwise);
 //  - what the session committed loads again (droverd can restart).
@@ -27,6 +27,7 @@
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/cluster_state.h"
 #include "daemons/droverd/identity.h"
+#include "daemons/droverd/issued_tokens.h"
 #include "daemons/droverd/log_fetcher.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
@@ -134,6 +135,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     droverd::ClusterState state("fuzz00000000epoch", droverd::DaemonConfig{});
     Status loaded = state.Load(store, droverd::NowMs());
     FUZZ_CHECK(loaded.ok(), loaded.ToString());
+    droverd::IssuedTokens issued;
+    Status tokens_loaded = issued.Load(store);
+    FUZZ_CHECK(tokens_loaded.ok(), tokens_loaded.ToString());
     droverd::Metrics metrics;
     droverd::StateLoop loop(
         state, store, metrics,
@@ -142,6 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                             .metrics = &metrics,
                             .tokens = &harness->table,
                             .logs = harness->logs,
+                            .issued = &issued,
                             .daemon_uid = harness->tokens.daemon_uid};
     HttpRequestGate gate = droverd::MakeApiGate(ctx);
     HttpHandler handler = droverd::MakeApiHandler(ctx);
@@ -167,5 +172,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   droverd::ClusterState restarted("fuzz00000000again", droverd::DaemonConfig{});
   Status reloaded = restarted.Load(store, droverd::NowMs());
   FUZZ_CHECK(reloaded.ok(), "droverd cannot restart from what it stored: " + reloaded.ToString());
+  droverd::IssuedTokens issued_again;
+  Status tokens_reloaded = issued_again.Load(store);
+  FUZZ_CHECK(tokens_reloaded.ok(),
+             "droverd cannot restart from the tokens it stored: " + tokens_reloaded.ToString());
   return 0;
 }
