@@ -16,13 +16,16 @@
 # (BUILD/TARGET_fuzz -minimize_crash=1 -runs=10000 FILE) and copy it to
 # tests/fuzz/regressions/TARGET/.
 #
-# The CI step builds at -O0 in build-fuzz-ci (half the compile time of
-# build-fuzz's -O1; it runs a few times slower, which 10 s smoke runs can afford).
+# The CI step builds at -O0 in build-fuzz-ci: half the compile time of
+# build-fuzz's -O1, so the step (build, replays, 10 s per target, two at a
+# time) fits in about 3 minutes; the targets run 10-40 times slower, which is
+# enough for a smoke run. Fuzz for real with the default -O1 build.
 #
 # Environment: FUZZ_BUILD_DIR (default build-fuzz, or build-fuzz-ci for --ci),
 # FUZZ_OPT (default -O1, or -O0 for --ci), FUZZ_TARGETS (names, default all),
 # FUZZ_SOURCE_DIR (the Drover tree to fuzz, default this one), FUZZ_JOBS (build
-# jobs, default 2), FUZZ_CI_SECONDS (default 10).
+# jobs, default 2), FUZZ_CI_SECONDS (default 10), FUZZ_PARALLEL (targets at a
+# time, default 2 for --ci, else 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -131,21 +134,18 @@ fi
 [ "$mode" != replay ] || exit "$failed"
 
 # --- fuzz
-echo "== fuzzing each target for ${seconds}s"
-printf '  %-22s %12s  %s\n' target executions result
-for t in "${targets[@]}"; do
-  out=$out_root/$t
-  rm -rf "$out/corpus" "$out/artifacts" "$out"/log.*
+# fuzz_one TARGET: fuzzes it for $seconds and writes its lines of the report to
+# $out_root/TARGET/summary; fails when it found something.
+fuzz_one() {
+  local t=$1 out=$out_root/$1 execs=0 status=0 runs=0 deadline left before after n log found result
+  rm -rf "$out/corpus" "$out/artifacts" "$out"/log.* "$out/summary"
   mkdir -p "$out/corpus" "$out/artifacts"
   cp -r "tests/fuzz/corpus/$t/." "$out/corpus/" 2>/dev/null || true
   # shellcheck disable=SC2207
-  args=("${common[@]}" $(target_options "$t") -max_len="$(max_len "$t")" -print_final_stats=1
-    -artifact_prefix="$out/artifacts/")
+  local args=("${common[@]}" $(target_options "$t") -max_len="$(max_len "$t")"
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/")
   # Plain libFuzzer stops at the first crash; the long mode starts it again on
   # the grown corpus until the time is up (or it stops finding new inputs).
-  execs=0
-  status=0
-  runs=0
   deadline=$((SECONDS + seconds))
   while true; do
     left=$((deadline - SECONDS))
@@ -167,15 +167,34 @@ for t in "${targets[@]}"; do
   if [ "$status" -eq 0 ] && [ "$found" -eq 0 ]; then
     result="ok"
   else
-    failed=1
     result="FOUND $found input(s) in $out/artifacts"
   fi
-  printf '  %-22s %12s  %s\n' "$t" "$execs" "$result"
-  # One line per distinct finding of this target.
-  for log in "$out"/log.*; do
-    if grep -qE 'Test unit written to|ERROR: libFuzzer' "$log"; then
-      printf '%s\n' "$(finding "$log")"
-    fi
-  done | sort | uniq -c | sort -rn | sed -E 's/^ *([0-9]+) /      \1x /'
+  {
+    printf '  %-22s %12s  %s\n' "$t" "$execs" "$result"
+    # One line per distinct finding.
+    for log in "$out"/log.*; do
+      if grep -qE 'Test unit written to|ERROR: libFuzzer' "$log"; then
+        printf '%s\n' "$(finding "$log")"
+      fi
+    done | sort | uniq -c | sort -rn | sed -E 's/^ *([0-9]+) /      \1x /'
+  } >"$out/summary"
+  [ "$result" = ok ]
+}
+
+# Targets run FUZZ_PARALLEL at a time (default: 2 for --ci, on a 2-core budget;
+# 1 otherwise, so each long run has a core to itself).
+parallel=${FUZZ_PARALLEL:-1}
+[ "$mode" != ci ] || parallel=${FUZZ_PARALLEL:-2}
+echo "== fuzzing each target for ${seconds}s, $parallel at a time"
+printf '  %-22s %12s  %s\n' target executions result
+pids=()
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  fuzz_one "$t" &
+  pids+=($!)
+done
+for i in "${!targets[@]}"; do
+  wait "${pids[$i]}" || failed=1
+  cat "$out_root/${targets[$i]}/summary"
 done
 exit "$failed"
