@@ -304,6 +304,10 @@ LaunchAttempt ProcessLauncher::TryLaunch(const LaunchSpec& spec) {
 
 Result<LaunchedProcess> ProcessLauncher::LaunchOnce(const LaunchSpec& spec, pid_t* failed_child) {
   if (spec.argv.empty()) return Status::Invalid("argv", "must not be empty");
+  if (spec.uid == static_cast<uint32_t>(-1) || spec.gid == static_cast<uint32_t>(-1)) {
+    // setresuid(-1, ...) changes nothing: the task would run as the launcher.
+    return Status::Invalid("uid", "uid and gid 4294967295 are not identities");
+  }
 
   ChildPlan plan;
   std::vector<gid_t> groups;

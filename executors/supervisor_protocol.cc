@@ -58,8 +58,9 @@ Result<LaunchSpec> LaunchSpecFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "working_dir", &s.working_dir));
   DROVER_RETURN_IF_ERROR(Read(j, "cpus", &s.cpus));
   DROVER_RETURN_IF_ERROR(Read(j, "mem_nodes", &s.mem_nodes));
-  DROVER_RETURN_IF_ERROR(Read(j, "uid", &s.uid));
-  DROVER_RETURN_IF_ERROR(Read(j, "gid", &s.gid));
+  // Required: a default would be root.
+  DROVER_RETURN_IF_ERROR(Read(j, "uid", &s.uid, true));
+  DROVER_RETURN_IF_ERROR(Read(j, "gid", &s.gid, true));
   DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &s.stdout_path));
   DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &s.stderr_path));
   DROVER_RETURN_IF_ERROR(Read(j, "time_limit_s", &s.time_limit_s));
@@ -118,8 +119,10 @@ Result<TaskEvent> TaskEventFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "error", &e.error));
   DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &e.stdout_path));
   DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &e.stderr_path));
-  DROVER_RETURN_IF_ERROR(Read(j, "uid", &e.uid));
-  DROVER_RETURN_IF_ERROR(Read(j, "gid", &e.gid));
+  // Whose the log files are must be said: a default would read them as root.
+  const bool has_log = !e.stdout_path.empty() || !e.stderr_path.empty();
+  DROVER_RETURN_IF_ERROR(Read(j, "uid", &e.uid, has_log));
+  DROVER_RETURN_IF_ERROR(Read(j, "gid", &e.gid, has_log));
   if (auto it = j.find("usage"); it != j.end() && it->is_object()) {
     DROVER_RETURN_IF_ERROR(Read(*it, "user_cpu_ms", &e.usage.user_cpu_ms));
     DROVER_RETURN_IF_ERROR(Read(*it, "system_cpu_ms", &e.usage.system_cpu_ms));

@@ -89,6 +89,14 @@ HttpRequestGate MakeApiGate(ApiContext context) {
     }
     auto caller = IdentifyCaller(head, *ctx.tokens, ctx.issued, ctx.daemon_uid);
     if (!caller.ok()) return HttpGateDecision::Refuse(ErrorResponse(caller.status()));
+    // Refused callers get no body allowance at all: only a node (or an admin)
+    // may send a node's large reports, only users and admins a bulk submission.
+    std::vector<std::string> rest(parts.begin() + 2, parts.end());
+    Status allowed = AuthorizeRoute(*caller, rest);
+    if (allowed.ok() && rest.size() == 3 && rest[0] == "nodes") {
+      allowed = AuthorizeNodeEndpoint(*caller, rest[1]);
+    }
+    if (!allowed.ok()) return HttpGateDecision::Refuse(ErrorResponse(allowed));
     return HttpGateDecision::Allow(BodyLimitFor(head.method, parts));
   };
 }

@@ -28,7 +28,8 @@ Result<uint32_t> ParseId(const std::string& text, const std::string& where, cons
     return Status::Invalid(where, std::string(what) + " \"" + text + "\" is not a number");
   }
   uint64_t wide = std::stoull(text);
-  if (wide > UINT32_MAX) return Status::Invalid(where, std::string(what) + " is out of range");
+  // (uid_t)-1 means "unchanged" to setresuid: a task would keep root's identity.
+  if (wide >= UINT32_MAX) return Status::Invalid(where, std::string(what) + " is out of range");
   v = static_cast<uint32_t>(wide);
   return v;
 }
@@ -96,8 +97,9 @@ Result<TokenTable> TokenTable::Parse(const std::string& text, const std::string&
       caller.uid = *uid;
       caller.gid = *gid;
       // A user token for uid 0 would run tasks as root without being an admin.
-      if (caller.role == Role::kUser && caller.uid == 0) {
-        return Status::Invalid(where, "a user token must not carry uid 0 (make it an admin token)");
+      if (caller.role == Role::kUser && (caller.uid == 0 || caller.gid == 0)) {
+        return Status::Invalid(
+            where, "a user token must not carry uid 0 or gid 0 (make it an admin token)");
       }
     } else {
       return Status::Invalid(where, "role \"" + role + "\" is not admin, user or node");

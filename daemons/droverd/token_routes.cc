@@ -69,6 +69,9 @@ Result<IssuedToken> DecodeRequest(const std::string& body, int64_t now_ms) {
   if (t.caller.role == Role::kUser && uid == 0) {
     return Status::Invalid("uid", "a user token must not carry uid 0 (issue an admin token)");
   }
+  if (t.caller.role == Role::kUser && gid == 0) {
+    return Status::Invalid("gid", "a user token must not carry gid 0 (root's group)");
+  }
   t.caller.uid = static_cast<uint32_t>(uid);
   t.caller.gid = static_cast<uint32_t>(gid);
   DROVER_RETURN_IF_ERROR(GetString(*j, "description", "", &t.description));
@@ -84,7 +87,9 @@ void Create(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond
     auto token = DecodeRequest(body, c.now_ms);
     if (!token.ok()) return respond(ErrorResponse(token.status()));
     const std::string secret = RandomHex(32);
-    token->id = RandomHex(4);
+    do {
+      token->id = RandomHex(8);
+    } while (ctx.issued->FindById(token->id));
     token->hash = Sha256Hex(secret);
     c.Write(db::Mutation::Put(kTokenKind, token->id, DumpJson(ToJson(*token, true))));
     c.AfterCommit([ctx, respond, secret, t = *token] {

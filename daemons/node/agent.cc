@@ -252,8 +252,14 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     if (!l.contains("uid") || !l.contains("gid")) {
       return Status::Invalid("launch.uid", "a launch instruction must name the uid and gid");
     }
-    spec.uid = l.at("uid").get<uint32_t>();
-    spec.gid = l.at("gid").get<uint32_t>();
+    const int64_t uid = l.at("uid").get<int64_t>();
+    const int64_t gid = l.at("gid").get<int64_t>();
+    // (uid_t)-1 would leave the task with the agent's own identity.
+    if (uid < 0 || uid >= UINT32_MAX || gid < 0 || gid >= UINT32_MAX) {
+      return Status::Invalid("launch.uid", "uid and gid must be in 0..4294967294");
+    }
+    spec.uid = static_cast<uint32_t>(uid);
+    spec.gid = static_cast<uint32_t>(gid);
     spec.time_limit_s = l.value("timeLimit", int64_t{0});
     spec.kill_grace_ms = options_.kill_grace_ms;
     spec.working_dir = l.value("workingDir", "");
@@ -289,8 +295,17 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
 
 void Agent::HandleInstructions(const Json& body) {
   std::vector<executors::LaunchSpec> launches;
-  for (const Json& l : body.value("launch", Json::array())) {
-    std::string task = l.value("task", "");
+  const Json no_items = Json::array();
+  const Json& launch_list =
+      body.contains("launch") && body["launch"].is_array() ? body["launch"] : no_items;
+  const Json& kill_list =
+      body.contains("kill") && body["kill"].is_array() ? body["kill"] : no_items;
+  for (const Json& l : launch_list) {
+    if (!l.is_object() || !l.contains("task") || !l["task"].is_string()) {
+      spdlog::warn("droverd sent a malformed launch instruction");
+      continue;
+    }
+    std::string task = l["task"].get<std::string>();
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       if (tasks_.count(task)) continue;  // re-sent after a droverd restart
@@ -329,9 +344,16 @@ void Agent::HandleInstructions(const Json& body) {
       counters_.launched += static_cast<int64_t>(launches.size());
     }
   }
-  for (const Json& k : body.value("kill", Json::array())) {
-    std::string task = k.value("task", "");
-    Status st = supervisor_.Kill(task, k.value("graceMs", options_.kill_grace_ms));
+  for (const Json& k : kill_list) {
+    if (!k.is_object() || !k.contains("task") || !k["task"].is_string()) {
+      spdlog::warn("droverd sent a malformed kill instruction");
+      continue;
+    }
+    std::string task = k["task"].get<std::string>();
+    int64_t grace = options_.kill_grace_ms;
+    if (k.contains("graceMs") && k["graceMs"].is_number_integer())
+      grace = k["graceMs"].get<int64_t>();
+    Status st = supervisor_.Kill(task, grace);
     if (!st.ok()) spdlog::warn("kill {}: {}", task, st.ToString());
   }
 }

@@ -153,7 +153,9 @@ int main(int argc, char** argv) {
   // handler is filled in before the server starts serving.
   HttpHandler node_handler;
   HttpServerOptions http_options;
-  http_options.io_threads = 1;
+  // Log reads run on these threads, as the task's user; several, so one slow
+  // filesystem does not stop /healthz and the other logs.
+  http_options.io_threads = 4;
   http_options.max_connections = 256;
   http_options.max_connections_per_peer = 64;
   http_options.gate = node::MakeNodeGate(options.token);

@@ -137,6 +137,20 @@ TEST_F(HttpEdgeTest, AHugeBodyIsRefusedBeforeItIsRead) {
   }
 }
 
+TEST_F(HttpEdgeTest, OnlyANodeGetsTheBodyAllowanceOfItsReports) {
+  // A node's reports may be 32 MiB; another node's credential is refused on the head.
+  int fd = Connect(Port());
+  ASSERT_GE(fd, 0);
+  std::string head = "POST /api/v1/nodes/" + cluster_.node_name(0) +
+                     "/status HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n"
+                     "Authorization: Bearer " +
+                     cluster_.node_token(1) + "\r\n\r\n";
+  ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  std::string answer = ReadHead(fd, std::chrono::seconds(5));
+  EXPECT_EQ(StatusOf(answer), 403) << answer;
+  ::close(fd);
+}
+
 TEST_F(HttpEdgeTest, UnauthenticatedRequestsDoNotGrowTheMetrics) {
   auto before = cluster_.Call("GET", "/metrics");
   ASSERT_TRUE(before.ok());

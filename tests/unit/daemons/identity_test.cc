@@ -58,6 +58,8 @@ TEST(TokenTableTest, MalformedEntriesAreRefusedNamingTheLineAndRule) {
       {kUser + " user root 0 0\n", "uid 0"},
       {kUser + " user alice x 1000\n", "not a number"},
       {kUser + " user alice 9999999999 1000\n", "out of range"},
+      {kUser + " user alice 4294967295 4294967295\n", "out of range"},  // setresuid's "unchanged"
+      {kUser + " user alice 1000 0\n", "gid 0"},
       {kUser + " wizard alice 1 1\n", "not admin, user or node"},
       {kNode + " node\n", "TOKEN node NODE"},
       {kNode + " node n1 0 0\n", "TOKEN node NODE"},

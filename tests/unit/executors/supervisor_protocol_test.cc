@@ -63,10 +63,15 @@ TEST(SupervisorProtocolTest, BadRequestsNameTheField) {
                 .status()
                 .field(),
             "spec.cpus");
-  EXPECT_EQ(ParseRequest(R"({"op":"launch","spec":{"task":"t","argv":["x"],"time_limit_s":-1}})")
-                .status()
-                .field(),
-            "spec.time_limit_s");
+  EXPECT_EQ(
+      ParseRequest(
+          R"({"op":"launch","spec":{"task":"t","argv":["x"],"uid":1,"gid":1,"time_limit_s":-1}})")
+          .status()
+          .field(),
+      "spec.time_limit_s");
+  EXPECT_EQ(ParseRequest(R"({"op":"launch","spec":{"task":"t","argv":["x"]}})").status().field(),
+            "spec.uid")
+      << "who a task runs as is never defaulted";
   EXPECT_EQ(ParseRequest(R"({"op":"kill"})").status().field(), "task");
 }
 
@@ -97,6 +102,25 @@ TEST(SupervisorProtocolTest, EventsAndListsRoundTrip) {
   auto error = ParseMessage(std::string_view(out).substr(second + 1, out.size() - second - 2));
   ASSERT_TRUE(error.ok());
   EXPECT_EQ(error->error, "bad");
+}
+
+}  // namespace
+}  // namespace drover::executors
+
+namespace drover::executors {
+namespace {
+
+// A supervisor that names a task's log files must say whose they are: an
+// agent that took a missing uid for 0 would read them back as root.
+TEST(SupervisorProtocolTest, ALogPathWithoutItsOwnerIsRefused) {
+  nlohmann::json event = {{"kind", "started"}, {"task", "1_0.0"}, {"stdout_path", "/x/out"}};
+  auto decoded = TaskEventFromJson(event);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.status().field(), "uid");
+  event["uid"] = 1000;
+  event["gid"] = 1000;
+  ASSERT_TRUE(TaskEventFromJson(event).ok());
+  EXPECT_EQ(TaskEventFromJson(event)->uid, 1000u);
 }
 
 }  // namespace
