@@ -35,6 +35,7 @@ size_t FindExcessiveNesting(std::string_view text, int limit) {
 struct DuplicateKey {
   std::string key;
 };
+struct TooManyValues {};
 
 }  // namespace
 
@@ -73,7 +74,7 @@ std::string SanitizeUtf8(std::string_view text) {
   return out;
 }
 
-Result<Json> ParseJson(std::string_view text) {
+Result<Json> ParseJson(std::string_view text, size_t max_values) {
   size_t deep = FindExcessiveNesting(text, kMaxJsonDepth);
   if (deep != std::string_view::npos) {
     return Status::Invalid("", "malformed JSON: nesting deeper than " +
@@ -82,7 +83,14 @@ Result<Json> ParseJson(std::string_view text) {
   }
   // Keys seen per open object, to refuse duplicates while parsing.
   std::vector<std::set<std::string>> keys;
-  auto callback = [&keys](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+  size_t values = 0;
+  auto callback = [&keys, &values, max_values](int /*depth*/, Json::parse_event_t event,
+                                               Json& parsed) {
+    if ((event == Json::parse_event_t::value || event == Json::parse_event_t::object_start ||
+         event == Json::parse_event_t::array_start) &&
+        ++values > max_values) {
+      throw TooManyValues{};
+    }
     switch (event) {
       case Json::parse_event_t::object_start:
         keys.emplace_back();
@@ -102,6 +110,9 @@ Result<Json> ParseJson(std::string_view text) {
   };
   try {
     return Json::parse(text, callback);
+  } catch (const TooManyValues&) {
+    return Status::Invalid(
+        "", "malformed JSON: more than " + std::to_string(max_values) + " values in one document");
   } catch (const DuplicateKey& d) {
     return Status::Invalid(d.key, "duplicate key in a JSON object");
   } catch (const Json::parse_error& e) {

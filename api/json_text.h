@@ -20,9 +20,13 @@ namespace drover {
 using Json = nlohmann::json;
 
 inline constexpr int kMaxJsonDepth = 64;
+// Values (objects, arrays, scalars) in one document: a parsed value costs
+// ~40 times its text ("{}," is 3 bytes, its node ~100), so bodies are bounded
+// in values as well as bytes. 100,000 jobs of a bulk submission fit.
+inline constexpr size_t kMaxJsonValues = 5'000'000;
 
 // Parses JSON text; a syntax error names the byte offset.
-Result<Json> ParseJson(std::string_view text);
+Result<Json> ParseJson(std::string_view text, size_t max_values = kMaxJsonValues);
 
 std::string DumpJson(const Json& json, int indent = -1);
 

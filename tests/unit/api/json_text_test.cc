@@ -32,6 +32,16 @@ TEST(ParseJsonTest, RefusesWhatUsedToCrashOrMislead) {
   EXPECT_TRUE(ParseJson(R"(["[[[[[[", "\"{"])").ok()) << "brackets inside strings do not nest";
 }
 
+TEST(ParseJsonTest, DocumentsAreBoundedInValues) {
+  std::string many = "[";
+  for (int i = 0; i < 1000; ++i) many += "{},";
+  many += "{}]";
+  EXPECT_TRUE(ParseJson(many, 1002).ok());
+  auto refused = ParseJson(many, 1000);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("values"), std::string::npos);
+}
+
 TEST(SanitizeUtf8Test, ReplacesEveryInvalidSequenceAndKeepsValidText) {
   EXPECT_EQ(SanitizeUtf8("plain"), "plain");
   EXPECT_EQ(SanitizeUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
