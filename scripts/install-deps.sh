@@ -12,6 +12,7 @@ packages=(
   prometheus-cpp-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libjemalloc-dev libssl-dev openssl
+  clang-14 libclang-rt-14-dev
   zlib1g-dev procps curl
 )
 missing=()

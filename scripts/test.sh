@@ -15,3 +15,7 @@ export DROVER_TEST_POSTGRES_URL
 echo "test.sh: PostgreSQL for the tests at $DROVER_TEST_POSTGRES_URL"
 
 ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 300 -j"$(nproc)"
+
+# The fuzz smoke step (tests/fuzz/README.md): replays every input under
+# tests/fuzz/regressions, then fuzzes each target for 10 s; a crash fails.
+scripts/fuzz.sh --ci
