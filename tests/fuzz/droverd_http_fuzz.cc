@@ -95,12 +95,8 @@ void RemoveStore(const std::string& path) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   spdlog::set_level(spdlog::level::err);
-  std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm"
-                                                   : std::filesystem::temp_directory_path().string();
-  std::string dir = base + "/drover-fuzz-XXXXXX";
-  if (mkdtemp(dir.data()) == nullptr) std::abort();
   harness = new Harness;
-  harness->dir = dir;
+  harness->dir = fuzz::ScratchDir();
   harness->verbose = std::getenv("DROVER_FUZZ_VERBOSE") != nullptr;
   harness->tokens.admin = "fuzz-admin-token-0001";
   harness->tokens.user = "fuzz-user-token-00001";
@@ -118,7 +114,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   harness->table = std::move(*table);
   harness->logs = new droverd::LogFetcher(/*threads=*/1);
-  std::atexit([] { std::filesystem::remove_all(harness->dir); });
   return 0;
 }
 

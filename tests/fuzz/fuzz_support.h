@@ -3,10 +3,15 @@
 // answer (so every error message is also checked to be encodable).
 #pragma once
 
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -42,6 +47,36 @@ inline bool IsUtf8(std::string_view text) {
   } catch (const nlohmann::json::exception&) {
     return false;
   }
+}
+
+// A private scratch directory, drover-fuzz-PID under /dev/shm (else TMPDIR),
+// removed at exit. A crash skips exit handlers, so directories of processes
+// that are gone are removed first.
+inline std::string ScratchDir() {
+  std::error_code ec;
+  std::string base = access("/dev/shm", W_OK) == 0
+                         ? "/dev/shm"
+                         : std::filesystem::temp_directory_path(ec).string();
+  for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("drover-fuzz-", 0) != 0) continue;
+    long pid = std::strtol(name.c_str() + 12, nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+  static std::string dir = base + "/drover-fuzz-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir, ec);
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+    std::abort();
+  }
+  std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  });
+  return dir;
 }
 
 // What an API server does with an error: the JSON error body of the answer

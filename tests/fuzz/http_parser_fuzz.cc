@@ -59,9 +59,7 @@ bool WriteAll(int fd, const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string dir = std::filesystem::temp_directory_path().string() + "/drover-fuzz-XXXXXX";
-  if (mkdtemp(dir.data()) == nullptr) std::abort();
-  socket_path = new std::string(dir + "/api.sock");
+  socket_path = new std::string(fuzz::ScratchDir() + "/api.sock");
   HttpServerOptions options;
   options.gate = [](const HttpRequest& head) {
     if (head.path.rfind("/refuse", 0) == 0) {
@@ -72,8 +70,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   server = new HttpServer(Handle, std::move(options));
   if (!server->ListenUnix(*socket_path).ok()) std::abort();
   server->Start();
-  static std::string cleanup_dir = dir;
-  std::atexit([] { std::filesystem::remove_all(cleanup_dir); });
   return 0;
 }
 

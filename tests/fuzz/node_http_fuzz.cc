@@ -44,10 +44,8 @@ Harness* harness = nullptr;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::string pattern = std::filesystem::temp_directory_path().string() + "/drover-fuzz-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) std::abort();
   harness = new Harness;
-  harness->dir = pattern;
+  harness->dir = fuzz::ScratchDir();
   harness->tokens.node = "fuzz-node-1-token-001";
   harness->tokens.daemon_uid = static_cast<uint32_t>(getuid());
 
@@ -74,7 +72,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   harness->agent = new node::Agent(std::move(options), std::move(*supervisor));
   harness->gate = node::MakeNodeGate(harness->tokens.node);
   harness->handler = node::MakeNodeHandler(harness->agent, harness->tokens.node);
-  std::atexit([] { std::filesystem::remove_all(harness->dir); });
   return 0;
 }
 
