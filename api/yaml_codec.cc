@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <charconv>
 #include <regex>
 
@@ -96,9 +97,116 @@ void EmitJson(YAML::Emitter& out, const Json& j) {
   }
 }
 
+// yaml-cpp 0.7 loops forever, allocating, when a document's root is a
+// flow collection or quoted scalar followed by ',' (or the document starts
+// with ','): "[a],", "{a: 1},", "'x',", ",". Such text is not valid YAML;
+// it is refused here before yaml-cpp sees it.
+class RootCommaCheck {
+ public:
+  explicit RootCommaCheck(std::string_view text) : t_(text) {}
+
+  Status Run() {
+    while (true) {
+      SkipBlankAndComments();
+      if (AtDocumentMarker()) {
+        pos_ += 3;
+        continue;
+      }
+      if (pos_ >= t_.size()) return Status::Ok();
+      char c = t_[pos_];
+      if (c == ',') return Refuse();
+      if (c == '[' || c == '{' || c == '"' || c == '\'') {
+        SkipFlowNode();
+        SkipBlankAndComments();
+        if (pos_ < t_.size() && t_[pos_] == ',') return Refuse();
+        if (AtDocumentMarker()) continue;
+      }
+      // The rest of this document is for yaml-cpp; go on at the next marker.
+      if (!NextDocument()) return Status::Ok();
+    }
+  }
+
+ private:
+  Status Refuse() const {
+    size_t line = 1;
+    for (size_t i = 0; i < pos_ && i < t_.size(); ++i) line += t_[i] == '\n';
+    return Status::Invalid("", "malformed YAML at line " + std::to_string(line) +
+                                   ": a ',' outside a [...] or {...} collection");
+  }
+  bool AtLineStart() const { return pos_ == 0 || t_[pos_ - 1] == '\n'; }
+  bool AtDocumentMarker() const {
+    return AtLineStart() && t_.substr(pos_, 3) == "---" &&
+           (pos_ + 3 == t_.size() || std::isspace(static_cast<unsigned char>(t_[pos_ + 3])));
+  }
+  void SkipLine() {
+    while (pos_ < t_.size() && t_[pos_] != '\n') ++pos_;
+  }
+  void SkipBlankAndComments() {
+    while (pos_ < t_.size()) {
+      char c = t_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        ++pos_;
+      } else if (c == '#' || (c == '%' && AtLineStart())) {
+        SkipLine();
+      } else {
+        return;
+      }
+    }
+  }
+  void SkipQuoted(char quote) {
+    for (++pos_; pos_ < t_.size(); ++pos_) {
+      if (quote == '"' && t_[pos_] == '\\') {
+        ++pos_;
+      } else if (t_[pos_] == quote) {
+        if (quote == '\'' && pos_ + 1 < t_.size() && t_[pos_ + 1] == '\'') {
+          ++pos_;  // '' is a quote inside single quotes
+          continue;
+        }
+        ++pos_;
+        return;
+      }
+    }
+  }
+  void SkipFlowNode() {
+    int depth = 0;
+    while (pos_ < t_.size()) {
+      char c = t_[pos_];
+      if (c == '"' || c == '\'') {
+        SkipQuoted(c);
+        if (depth == 0) return;
+        continue;
+      }
+      if (c == '#' && (pos_ == 0 || std::isspace(static_cast<unsigned char>(t_[pos_ - 1])))) {
+        SkipLine();
+        continue;
+      }
+      if (c == '[' || c == '{') ++depth;
+      if (c == ']' || c == '}') {
+        if (--depth <= 0) {
+          ++pos_;
+          return;
+        }
+      }
+      ++pos_;
+    }
+  }
+  bool NextDocument() {
+    while (pos_ < t_.size()) {
+      SkipLine();
+      if (pos_ < t_.size()) ++pos_;
+      if (AtDocumentMarker()) return true;
+    }
+    return false;
+  }
+
+  std::string_view t_;
+  size_t pos_ = 0;
+};
+
 }  // namespace
 
 Result<std::vector<Json>> ParseYamlDocuments(std::string_view text) {
+  DROVER_RETURN_IF_ERROR(RootCommaCheck(text).Run());
   std::vector<Json> docs;
   try {
     for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {

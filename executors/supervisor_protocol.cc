@@ -196,12 +196,15 @@ void AppendEventLine(const TaskEvent& event, std::string* out) {
 void AppendListLine(const std::vector<TaskEvent>& tasks, std::string* out) {
   json list = json::array();
   for (const TaskEvent& e : tasks) list.push_back(TaskEventToJson(e));
-  out->append(json{{"type", "list"}, {"tasks", std::move(list)}}.dump());
+  out->append(json{{"type", "list"}, {"tasks", std::move(list)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace));
   out->push_back('\n');
 }
 
 void AppendErrorLine(std::string_view message, std::string* out) {
-  out->append(json{{"type", "error"}, {"message", message}}.dump());
+  // The message may quote a malformed line's bytes: replace what is not UTF-8.
+  out->append(json{{"type", "error"}, {"message", message}}.dump(-1, ' ', false,
+                                                                 json::error_handler_t::replace));
   out->push_back('\n');
 }
 

@@ -8,6 +8,13 @@
 namespace drover::cli {
 namespace {
 
+// A document's kind, or "" when it is not an object or its kind not a string.
+std::string KindOf(const Json& doc) {
+  if (!doc.is_object()) return "";
+  auto it = doc.find("kind");
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 Status WithPlace(const Status& st, const std::string& place) {
   std::string field = st.field().empty() ? place : place + ": " + st.field();
   return Status(st.code(), st.message(), field);
@@ -38,7 +45,8 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
     if (docs[d].is_null()) continue;  // an empty document ("---" at the end)
     std::string place = source + ": document " + std::to_string(d + 1);
     std::vector<Json> items;
-    if (docs[d].is_object() && docs[d].value("kind", "") == "List") {
+    const bool is_list = KindOf(docs[d]) == "List";
+    if (is_list) {
       if (!docs[d].contains("items") || !docs[d]["items"].is_array()) {
         return Status::Invalid(place + ": items", "a List needs a list of items");
       }
@@ -47,11 +55,10 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
       items.push_back(docs[d]);
     }
     for (size_t i = 0; i < items.size(); ++i) {
-      std::string item_place = items.size() > 1 || docs[d].value("kind", "") == "List"
-                                   ? place + ": items[" + std::to_string(i) + "]"
-                                   : place;
+      std::string item_place =
+          items.size() > 1 || is_list ? place + ": items[" + std::to_string(i) + "]" : place;
       const Json& item = items[i];
-      std::string kind = item.is_object() ? item.value("kind", "") : "";
+      std::string kind = KindOf(item);
       if (kind != "Job") {
         return Status::Invalid(item_place + ": kind",
                                kind.empty() ? "is required (kind: Job)"

@@ -511,6 +511,26 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
       t.env.emplace_back(e.substr(0, eq), e.substr(eq + 1));
     }
   }
+  // The API carries text as UTF-8: a script saved in Latin-1 is refused here,
+  // naming what holds the bytes, rather than sent mangled.
+  auto utf8 = [](const std::string& text) { return SanitizeUtf8(text) == text; };
+  for (const std::string& word : t.command) {
+    if (!utf8(word))
+      return Status::Invalid("script", "is not valid UTF-8 (convert it: iconv -t UTF-8)");
+  }
+  for (const std::string& word : t.args) {
+    if (!utf8(word)) return Status::Invalid("args", "an argument is not valid UTF-8");
+  }
+  for (const auto& [name, value] : t.env) {
+    if (!utf8(name) || !utf8(value)) {
+      return Status::Invalid("--env", "variable " + SanitizeUtf8(name) + " is not valid UTF-8");
+    }
+  }
+  for (const auto* text : {&job.metadata.name, &t.working_dir, &t.stdout_path, &t.stderr_path,
+                           &spec.queue, &spec.account}) {
+    if (!utf8(*text))
+      return Status::Invalid("", "\"" + SanitizeUtf8(*text) + "\" is not valid UTF-8");
+  }
   return job;
 }
 

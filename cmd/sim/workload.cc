@@ -78,6 +78,10 @@ Result<Workload> ParseSwf(std::string_view text, int64_t machine_procs) {
         return LineError(line_no, "field " + std::to_string(count + 1) + " is not a number (\"" +
                                       std::string(p, stop) + "\")");
       }
+      // Within +-2^62: larger values are not a trace and would overflow int64.
+      if (!(d > -4.6e18 && d < 4.6e18)) {
+        return LineError(line_no, "field " + std::to_string(count + 1) + " is out of range");
+      }
       f[count++] = static_cast<int64_t>(d);
       p = next;
     }
@@ -105,7 +109,12 @@ Result<Workload> ParseJobList(std::string_view text, int64_t machine_procs) {
   const nlohmann::json* jobs = &doc;
   Workload w;
   if (doc.is_object()) {
-    if (doc.contains("maxProcs")) w.max_procs = doc["maxProcs"].get<int64_t>();
+    if (doc.contains("maxProcs")) {
+      if (!doc["maxProcs"].is_number_integer()) {
+        return Status::Invalid("maxProcs", "must be an integer");
+      }
+      w.max_procs = doc["maxProcs"].get<int64_t>();
+    }
     if (!doc.contains("jobs")) return Status::Invalid("jobs", "missing");
     jobs = &doc["jobs"];
   }
@@ -114,19 +123,43 @@ Result<Workload> ParseJobList(std::string_view text, int64_t machine_procs) {
     const nlohmann::json& o = (*jobs)[i];
     const std::string field = "jobs[" + std::to_string(i) + "]";
     if (!o.is_object()) return Status::Invalid(field, "must be an object");
-    for (const char* key : {"submit", "runtime", "procs"}) {
-      if (!o.contains(key) || !o[key].is_number()) {
-        return Status::Invalid(field + "." + key, "must be a number");
+    // A number of the job, integer or float, within int64 (a float outside would overflow).
+    auto number = [&](const char* key, int64_t fallback, int64_t* out) -> Status {
+      if (!o.contains(key)) {
+        *out = fallback;
+        return Status::Ok();
       }
+      const nlohmann::json& v = o[key];
+      if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)) {
+        *out = v.get<int64_t>();
+        return Status::Ok();
+      }
+      if (v.is_number_float() && v.get<double>() > -4.6e18 && v.get<double>() < 4.6e18) {
+        *out = static_cast<int64_t>(v.get<double>());
+        return Status::Ok();
+      }
+      return Status::Invalid(field + "." + key, "must be a number within int64");
+    };
+    for (const char* key : {"submit", "runtime", "procs"}) {
+      if (!o.contains(key)) return Status::Invalid(field + "." + key, "must be a number");
+    }
+    if (o.contains("user") && !o["user"].is_string()) {
+      return Status::Invalid(field + ".user", "must be a string");
     }
     TraceJob j;
-    j.id = o.value("id", static_cast<uint64_t>(i + 1));
-    j.submit_s = o["submit"].get<int64_t>();
-    j.runtime_s = o["runtime"].get<int64_t>();
-    j.procs = o["procs"].get<int64_t>();
-    j.estimate_s = o.value("estimate", j.runtime_s);
-    j.priority = o.value("priority", 0);
-    j.user = o.value("user", std::string());
+    int64_t id = 0, priority = 0;
+    DROVER_RETURN_IF_ERROR(number("id", static_cast<int64_t>(i + 1), &id));
+    DROVER_RETURN_IF_ERROR(number("submit", 0, &j.submit_s));
+    DROVER_RETURN_IF_ERROR(number("runtime", 0, &j.runtime_s));
+    DROVER_RETURN_IF_ERROR(number("procs", 0, &j.procs));
+    DROVER_RETURN_IF_ERROR(number("estimate", j.runtime_s, &j.estimate_s));
+    DROVER_RETURN_IF_ERROR(number("priority", 0, &priority));
+    if (priority < INT32_MIN || priority > INT32_MAX) {
+      return Status::Invalid(field + ".priority", "is out of range");
+    }
+    j.id = static_cast<uint64_t>(id);
+    j.priority = static_cast<int32_t>(priority);
+    j.user = o.contains("user") ? o["user"].get<std::string>() : std::string();
     w.jobs.push_back(std::move(j));
     ++w.lines;
   }

@@ -54,3 +54,24 @@ TEST(YamlCodecTest, ToYamlRoundTrips) {
 
 }  // namespace
 }  // namespace drover
+
+namespace drover {
+namespace {
+
+// yaml-cpp 0.7 loops forever on these (found by tests/fuzz): refused first.
+TEST(YamlCodecTest, ARootCommaIsRefusedBeforeYamlCppLoopsOnIt) {
+  for (const char* bad :
+       {",", " ,a", "[a],", "{a: b},", "'x',", "\"x\",", "[a]\n# c\n,", "--- ,", "a: b\n---\n,",
+        "--- [a]\n--- ,", "'it''s', x", R"({"scheduler": {}},)"}) {
+    auto r = ParseYamlDocuments(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("','"), std::string::npos) << r.status().ToString();
+  }
+  for (const char* good : {"a, b", "x\n,y", "a: [1, 2]", "[a, b]", "{a: 1, b: 2}", "'it''s'",
+                           "a: |\n  ,b\n", "# a, comment\nk: v", "- [a, b]\n- {c: d}"}) {
+    EXPECT_TRUE(ParseYamlDocuments(good).ok()) << good;
+  }
+}
+
+}  // namespace
+}  // namespace drover
