@@ -1,11 +1,8 @@
 // droverd's HTTP edge under abuse, on the real daemon: slow and idle clients,
 // oversized bodies, and requests meant to grow its metrics. Each must end in
 // a refusal while everyone else is served.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,55 +14,21 @@
 #include <vector>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/raw_http.h"
 
 namespace drover::testing {
 namespace {
 
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Reads until the peer closes, a full head arrives, or `timeout` passes.
-std::string ReadHead(int fd, std::chrono::milliseconds timeout) {
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline && out.find("\r\n\r\n") == std::string::npos) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 20) <= 0) continue;
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, n);
-  }
-  return out;
-}
-
-int StatusOf(const std::string& response) {
-  return response.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(response.substr(9, 3)) : 0;
-}
-
 class HttpEdgeTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()); }
-  int Port() const {
-    const std::string e = cluster_.tcp_endpoint();
-    return std::stoi(e.substr(e.rfind(':') + 1));
-  }
+  int Port() const { return PortOf(cluster_.tcp_endpoint()); }
   LocalCluster cluster_;
 };
 
 TEST_F(HttpEdgeTest, ASlowClientHoldsOnlyItsOwnConnection) {
   // Sends a request head one byte at a time, 50 ms apart, for the whole test.
-  int slow = Connect(Port());
+  int slow = ConnectLoopback(Port());
   ASSERT_GE(slow, 0);
   std::atomic<bool> done{false};
   std::thread trickle([&] {
@@ -91,7 +54,7 @@ TEST_F(HttpEdgeTest, IdleConnectionsOverTheCapAreRefusedAndOthersAreServed) {
   // droverd allows 512 connections per peer address: hold 600 idle ones.
   std::vector<int> idle;
   for (int i = 0; i < 600; ++i) {
-    int fd = Connect(Port());
+    int fd = ConnectLoopback(Port());
     if (fd >= 0) idle.push_back(fd);
   }
   int refused = 0;
@@ -125,7 +88,7 @@ TEST_F(HttpEdgeTest, IdleConnectionsOverTheCapAreRefusedAndOthersAreServed) {
 TEST_F(HttpEdgeTest, AHugeBodyIsRefusedBeforeItIsRead) {
   // No token: refused on the head (401); with one: over the route's limit (413).
   for (bool with_token : {false, true}) {
-    int fd = Connect(Port());
+    int fd = ConnectLoopback(Port());
     ASSERT_GE(fd, 0);
     std::string head = "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n";
     if (with_token) head += "Authorization: Bearer " + cluster_.admin_token() + "\r\n";
@@ -139,7 +102,7 @@ TEST_F(HttpEdgeTest, AHugeBodyIsRefusedBeforeItIsRead) {
 
 TEST_F(HttpEdgeTest, OnlyANodeGetsTheBodyAllowanceOfItsReports) {
   // A node's reports may be 32 MiB; another node's credential is refused on the head.
-  int fd = Connect(Port());
+  int fd = ConnectLoopback(Port());
   ASSERT_GE(fd, 0);
   std::string head = "POST /api/v1/nodes/" + cluster_.node_name(0) +
                      "/status HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n"

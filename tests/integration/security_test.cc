@@ -2,11 +2,7 @@
 // attacker would: requests that used to crash droverd and drover-node, and a
 // second, unprivileged user (made with useradd) reading, changing and
 // out-prioritising what is not theirs.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,53 +10,11 @@
 #include <string>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/test_users.h"
 
 namespace drover::testing {
 namespace {
-
-// Sends raw bytes to 127.0.0.1:port and returns what comes back until the
-// server closes or `timeout` passes.
-std::string RawExchange(int port, const std::string& bytes,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "";
-  }
-  (void)!::write(fd, bytes.data(), bytes.size());
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, n);
-    // One response is enough: the status line and a complete body.
-    if (out.find("\r\n\r\n") != std::string::npos &&
-        out.find("Content-Length: ") != std::string::npos) {
-      size_t head = out.find("\r\n\r\n") + 4;
-      size_t len = std::stoul(out.substr(out.find("Content-Length: ") + 16));
-      if (out.size() >= head + len) break;
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
-int PortOf(const std::string& host_port) {
-  return std::stoi(host_port.substr(host_port.rfind(':') + 1));
-}
-
-int StatusOf(const std::string& response) {
-  return response.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(response.substr(9, 3)) : 0;
-}
 
 class SecurityTest : public ::testing::Test {
  protected:
