@@ -297,3 +297,69 @@ TEST(IssuedTokenTest, IssuedAndRevokedTokensSurviveARestartOfDroverd) {
 
 }  // namespace
 }  // namespace drover::testing
+
+namespace drover::testing {
+namespace {
+
+// Every mutating endpoint, tried by the owner, another real user, an admin, a
+// node credential and nobody: each gets what docs/security.md says, and a
+// refused request changes nothing.
+TEST_F(SecurityTest, EachCallerGetsExactlyWhatTheRulesSayOfEveryMutatingEndpoint) {
+  enum Who { kOwner, kOther, kAdmin, kNode, kNobody };
+  auto send = [&](Who who, const std::string& method, const std::string& target,
+                  const std::string& body) -> int {
+    if (who == kOwner || who == kOther) {
+      auto r = As(who == kOwner ? *alice_ : *bob_, method, target, body);
+      return r.ok() ? r->status : -1;
+    }
+    HttpClient client = who == kAdmin  ? cluster_.Client()
+                        : who == kNode ? HttpClient(cluster_.tcp_endpoint(), cluster_.node_token(0))
+                                       : HttpClient(cluster_.tcp_endpoint());
+    auto r = client.Send(method, target, body);
+    return r.ok() ? r->status : -1;
+  };
+  Json held = ShellJob("held", "true");
+  held["spec"]["hold"] = true;
+  uint64_t id = SubmitAs(*alice_, held);
+  ASSERT_NE(id, 0u);
+  const std::string job = "/api/v1/jobs/" + std::to_string(id);
+  const std::string one = ShellJob("one", "true").dump();
+  const std::string bulk = Json{{"items", {ShellJob("b", "true")}}}.dump();
+  const std::string token = Json{{"user", "x"}, {"uid", 5000}, {"gid", 5000}}.dump();
+  const std::string reports = Json{{"reports", Json::array()}}.dump();
+  const std::string node_status = "/api/v1/nodes/" + cluster_.node_name(0) + "/status";
+  struct Row {
+    std::string method, target, body;
+    int expect[5];  // owner, other, admin, node, nobody
+  };
+  // Refusals first, so the state each row sees is the one before it.
+  const Row rows[] = {
+      {"POST", "/api/v1/jobs", one, {201, 201, 201, 403, 401}},
+      {"POST", "/api/v1/jobs/bulk", bulk, {201, 201, 201, 403, 401}},
+      {"POST", job + "/release", "", {-2, 403, -2, 403, 401}},  // a release would start it
+      {"POST", job + "/hold", "", {200, 403, 200, 403, 401}},
+      {"POST", "/api/v1/tokens", token, {403, 403, 201, 403, 401}},
+      {"DELETE", "/api/v1/tokens/0000000000000000", "", {403, 403, 404, 403, 401}},
+      {"POST", node_status, reports, {403, 403, 200, 200, 401}},
+      {"POST", job + "/cancel", "", {-2, 403, -2, 403, 401}},
+  };
+  for (const Row& row : rows) {
+    for (Who who : {kOther, kNode, kNobody, kOwner, kAdmin}) {
+      if (row.expect[who] == -2) continue;  // tried by the owner below, once
+      EXPECT_EQ(send(who, row.method, row.target, row.body), row.expect[who])
+          << row.method << " " << row.target << " as caller " << who;
+    }
+    auto after = cluster_.Call("GET", job);
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ((*after)["status"]["phase"], "Pending") << "refusals change nothing: " << row.target;
+    EXPECT_EQ((*after)["spec"]["hold"], true) << row.target;
+  }
+  // The owner's own cancel, last (a release would let the job run and end).
+  EXPECT_EQ(send(kOwner, "POST", job + "/cancel", ""), 200);
+  EXPECT_EQ((*cluster_.Call("GET", job))["status"]["phase"], "Cancelled");
+  // Three single submissions and three bulk ones got through, besides the held job.
+  EXPECT_EQ((*cluster_.Call("GET", "/api/v1/jobs"))["items"].size(), 7u);
+}
+
+}  // namespace
+}  // namespace drover::testing
