@@ -133,9 +133,9 @@ class RootCommaCheck {
     return Status::Invalid("", "malformed YAML at line " + std::to_string(line) +
                                    ": a ',' outside a [...] or {...} collection");
   }
-  bool AtLineStart() const { return pos_ == 0 || t_[pos_ - 1] == '\n'; }
+  bool AtLineStart() const { return pos_ == 0 || (pos_ <= t_.size() && t_[pos_ - 1] == '\n'); }
   bool AtDocumentMarker() const {
-    return AtLineStart() && t_.substr(pos_, 3) == "---" &&
+    return pos_ < t_.size() && AtLineStart() && t_.substr(pos_, 3) == "---" &&
            (pos_ + 3 == t_.size() || std::isspace(static_cast<unsigned char>(t_[pos_ + 3])));
   }
   void SkipLine() {
@@ -166,6 +166,7 @@ class RootCommaCheck {
         return;
       }
     }
+    pos_ = t_.size();  // unterminated (an escape may have stepped past the end)
   }
   void SkipFlowNode() {
     int depth = 0;

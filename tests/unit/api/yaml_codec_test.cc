@@ -71,6 +71,10 @@ TEST(YamlCodecTest, ARootCommaIsRefusedBeforeYamlCppLoopsOnIt) {
                            "a: |\n  ,b\n", "# a, comment\nk: v", "- [a, b]\n- {c: d}"}) {
     EXPECT_TRUE(ParseYamlDocuments(good).ok()) << good;
   }
+  // Unterminated quotes ending in an escape must not read past the text (found by tests/fuzz).
+  for (const char* cut : {"\"a\\", "[\"a\\", "'a", "{\"k\": \"v\\"}) {
+    EXPECT_FALSE(ParseYamlDocuments(cut).ok()) << cut;
+  }
 }
 
 }  // namespace
