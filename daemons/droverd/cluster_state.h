@@ -51,6 +51,12 @@ struct StateCounters {
   int64_t tasks_failed_total = 0;
 };
 
+// How long a cancelled task gets between SIGTERM and SIGKILL.
+inline constexpr int64_t kCancelGraceMs = 10'000;
+
+// What a finished task charges to fair-share: its cores times its run time.
+double CoreSeconds(const Task& task);
+
 // Finished tasks droverd remembers per job (for `drover show` and logs).
 inline constexpr size_t kFinishedTasksKeptPerJob = 1000;
 

@@ -1,0 +1,162 @@
+// ClusterState's side of the store: rebuilding the state from it at start-up,
+// and turning the objects changed since the last batch into one store batch.
+#include <limits>
+
+#include "api/json_codec.h"
+#include "daemons/droverd/cluster_state.h"
+
+namespace drover::droverd {
+namespace {
+
+constexpr char kJobKind[] = "job";
+constexpr char kTaskKind[] = "task";
+constexpr char kNodeKind[] = "node";
+constexpr char kMetaKind[] = "meta";
+
+std::string JobKey(uint64_t id) {
+  // Zero-padded so the store's key order is id order.
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+}  // namespace
+
+Status ClusterState::Load(db::Store& store, int64_t now_ms) {
+  auto jobs = store.LoadAll(kJobKind);
+  if (!jobs.ok()) return jobs.status();
+  for (const auto& obj : *jobs) {
+    auto json = ParseJson(obj.data);
+    if (!json.ok())
+      return Status::Internal("stored job " + obj.key + ": " + json.status().ToString());
+    auto job = JobFromJson(*json);
+    if (!job.ok())
+      return Status::Internal("stored job " + obj.key + ": " + job.status().ToString());
+    uint64_t id = job->id;
+    next_job_id_ = std::max(next_job_id_, id + 1);
+    resource_version_ = std::max(resource_version_, job->metadata.resource_version);
+    if (!IsTerminal(job->status.phase)) {
+      unfinished_jobs_.insert(id);
+      if (job->spec.begin_time_ms > now_ms) begin_times_.emplace(job->spec.begin_time_ms, id);
+    }
+    CountJobPhase(job->status.phase, +1);
+    fair_share_.AddAssociation(job->owner.user, job->spec.account);
+    jobs_.emplace(id, std::move(*job));
+  }
+  auto nodes = store.LoadAll(kNodeKind);
+  if (!nodes.ok()) return nodes.status();
+  for (const auto& obj : *nodes) {
+    auto json = ParseJson(obj.data);
+    if (!json.ok())
+      return Status::Internal("stored node " + obj.key + ": " + json.status().ToString());
+    auto node = NodeFromJson(*json);
+    if (!node.ok())
+      return Status::Internal("stored node " + obj.key + ": " + node.status().ToString());
+    // A node proves itself alive again by heartbeating; until then it holds
+    // its tasks but gets no new ones. Its grace starts now, not at its last
+    // heartbeat before the restart.
+    node->status.last_heartbeat_ms = now_ms;
+    node->status.phase = NodePhase::kReady;
+    node->status.allocated_cpus = 0;  // recounted from the tasks below
+    node->status.allocated_memory_bytes = 0;
+    node->status.running_tasks = 0;
+    auto& alloc = allocations_[node->metadata.name];
+    alloc.core_busy.assign(node->status.topology.cores.size(), false);
+    resource_version_ = std::max(resource_version_, node->metadata.resource_version);
+    nodes_.emplace(node->metadata.name, std::move(*node));
+  }
+  auto tasks = store.LoadAll(kTaskKind);
+  if (!tasks.ok()) return tasks.status();
+  for (const auto& obj : *tasks) {
+    auto json = ParseJson(obj.data);
+    if (!json.ok())
+      return Status::Internal("stored task " + obj.key + ": " + json.status().ToString());
+    auto task = TaskFromJson(*json);
+    if (!task.ok())
+      return Status::Internal("stored task " + obj.key + ": " + task.status().ToString());
+    resource_version_ = std::max(resource_version_, task->metadata.resource_version);
+    std::string name = task->metadata.name;
+    job_tasks_[task->spec.job_id].push_back(name);
+    auto [it, inserted] = tasks_.emplace(name, std::move(*task));
+    const Task& t = it->second;
+    if (IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
+      int32_t& next = next_attempt_[{t.spec.job_id, t.spec.index}];
+      next = std::max(next, t.spec.attempt + 1);
+    }
+    if (!IsTerminal(t.status.phase)) {
+      Hold(t);
+      (t.status.phase == TaskPhase::kAssigned ? counters_.tasks_assigned
+                                              : counters_.tasks_running)++;
+    }
+  }
+  // Fair-share usage is not stored: replay it, oldest first, from the
+  // finished tasks still kept (jobs.retention bounds how far back it reaches).
+  std::vector<std::pair<int64_t, const Task*>> ended;
+  for (const auto& [name, t] : tasks_) {
+    if (IsTerminal(t.status.phase) && t.status.start_time_ms > 0) {
+      ended.emplace_back(t.status.finish_time_ms, &t);
+    }
+  }
+  std::sort(ended.begin(), ended.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, t] : ended) {
+    auto j = jobs_.find(t->spec.job_id);
+    if (j == jobs_.end()) continue;
+    fair_share_.AddUsage(j->second.owner.user, j->second.spec.account, CoreSeconds(*t), at);
+  }
+  auto meta = store.Get(kMetaKind, "next_job_id");
+  if (meta.ok()) {
+    next_job_id_ = std::max<uint64_t>(next_job_id_, std::stoull(meta->data));
+  }
+  // Rebuild what each node must still be told: launches not yet confirmed,
+  // and kills of tasks whose job already ended.
+  for (auto& [name, task] : tasks_) {
+    if (IsTerminal(task.status.phase)) continue;
+    const Job& job = jobs_.at(task.spec.job_id);
+    if (IsTerminal(job.status.phase)) {
+      terminating_.emplace(name, scheduler::PreemptMode::kOff);
+      channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
+    } else if (task.status.phase == TaskPhase::kAssigned) {
+      channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node),
+                                             building_batch_);
+    }
+  }
+  for (auto& [id, names] : job_tasks_) {
+    std::sort(names.begin(), names.end(), [this](const std::string& a, const std::string& b) {
+      return tasks_.at(a).metadata.creation_time_ms < tasks_.at(b).metadata.creation_time_ms;
+    });
+  }
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
+std::vector<db::Mutation> ClusterState::TakeMutations() {
+  std::vector<db::Mutation> out;
+  out.reserve(dirty_jobs_.size() + dirty_tasks_.size() + dirty_nodes_.size() +
+              deleted_jobs_.size() + deleted_tasks_.size() + 1);
+  for (uint64_t id : deleted_jobs_) out.push_back(db::Mutation::Delete(kJobKind, JobKey(id)));
+  for (const std::string& name : deleted_tasks_) {
+    out.push_back(db::Mutation::Delete(kTaskKind, name));
+  }
+  deleted_jobs_.clear();
+  deleted_tasks_.clear();
+  for (uint64_t id : dirty_jobs_) {
+    out.push_back(db::Mutation::Put(kJobKind, JobKey(id), ToJson(jobs_.at(id)).dump()));
+  }
+  for (const std::string& name : dirty_tasks_) {
+    out.push_back(db::Mutation::Put(kTaskKind, name, ToJson(tasks_.at(name)).dump()));
+  }
+  for (const std::string& name : dirty_nodes_) {
+    out.push_back(db::Mutation::Put(kNodeKind, name, ToJson(nodes_.at(name)).dump()));
+  }
+  if (meta_dirty_) {
+    out.push_back(db::Mutation::Put(kMetaKind, "next_job_id", std::to_string(next_job_id_)));
+  }
+  dirty_jobs_.clear();
+  dirty_tasks_.clear();
+  dirty_nodes_.clear();
+  meta_dirty_ = false;
+  return out;
+}
+
+}  // namespace drover::droverd
