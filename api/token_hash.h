@@ -1,8 +1,12 @@
-// How bearer tokens are kept: as the hex SHA-256 of the secret, so a token
-// file or store need not hold secrets (OpenSSL's EVP digest).
+// Bearer token secrets: how they are made (random), kept (as the hex
+// SHA-256 of the secret, so a token file or store need not hold secrets) and
+// compared (in constant time). OpenSSL underneath.
 #pragma once
 
+#include <cstddef>
 #include <string>
+
+#include "api/status.h"
 
 namespace drover {
 
@@ -13,5 +17,12 @@ std::string Sha256Hex(const std::string& text);
 inline std::string HashedTokenEntry(const std::string& secret) {
   return "sha256:" + Sha256Hex(secret);
 }
+
+// `bytes` random bytes from the OS's CSPRNG (OpenSSL RAND_bytes), as hex:
+// token secrets and ids. Errors: Internal when no randomness can be had.
+Result<std::string> RandomHex(size_t bytes);
+
+// Whether two secrets are equal, in time that depends on their lengths only.
+bool SecretsEqual(const std::string& a, const std::string& b);
 
 }  // namespace drover

@@ -16,6 +16,7 @@
 #include <functional>
 #include <thread>
 
+#include "api/token_hash.h"
 #include "cmd/drover/file_io.h"
 
 extern char** environ;
@@ -261,29 +262,6 @@ Result<int> PickLoopbackPort(int preferred, bool strict) {
   return port;
 }
 
-Result<std::string> RandomToken() {
-  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Status::Internal(std::string("cannot open /dev/urandom: ") + std::strerror(errno));
-  unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::read(fd, bytes + got, sizeof bytes - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return Status::Internal("cannot read /dev/urandom");
-    }
-    got += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
+Result<std::string> RandomToken() { return RandomHex(32); }
 
 }  // namespace drover::cli

@@ -1,6 +1,5 @@
 #include "daemons/droverd/identity.h"
 
-#include <openssl/crypto.h>
 #include <pwd.h>
 
 #include <algorithm>
@@ -118,8 +117,7 @@ const Caller* TokenTable::Find(const std::string& token) const {
   // timing; the final comparison is constant-time all the same.
   const std::string key = Sha256Hex(token);
   auto it = by_hash_.lower_bound(key);
-  if (it == by_hash_.end() || it->first.size() != key.size() ||
-      CRYPTO_memcmp(it->first.data(), key.data(), key.size()) != 0) {
+  if (it == by_hash_.end() || !SecretsEqual(it->first, key)) {
     return nullptr;
   }
   return &it->second;

@@ -1,7 +1,5 @@
 #include "daemons/droverd/issued_tokens.h"
 
-#include <openssl/crypto.h>
-
 #include <mutex>
 
 #include "api/json_fields.h"
@@ -61,7 +59,7 @@ std::optional<Caller> IssuedTokens::Find(const std::string& secret) const {
   const std::string key = Sha256Hex(secret);
   std::shared_lock lock(mu_);
   auto it = by_hash_.find(key);
-  if (it == by_hash_.end() || CRYPTO_memcmp(it->first.data(), key.data(), key.size()) != 0) {
+  if (it == by_hash_.end() || !SecretsEqual(it->first, key)) {
     return std::nullopt;
   }
   return it->second.caller;

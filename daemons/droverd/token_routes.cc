@@ -2,8 +2,6 @@
 // (issued_tokens.h). A new token's secret is in the create answer only.
 #include <pwd.h>
 
-#include <random>
-
 #include "api/http_client.h"
 #include "api/json_fields.h"
 #include "api/token_hash.h"
@@ -12,18 +10,6 @@
 
 namespace drover::droverd {
 namespace {
-
-std::string RandomHex(size_t bytes) {
-  std::random_device rd;  // the kernel's CSPRNG on Linux
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < bytes; ++i) {
-    unsigned v = rd() & 0xFF;
-    out += kHex[v >> 4];
-    out += kHex[v & 0xF];
-  }
-  return out;
-}
 
 Status RequireAdmin(const Caller& caller) {
   if (caller.role == Role::kAdmin) return Status::Ok();
@@ -86,13 +72,15 @@ void Create(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond
   ctx.loop->Post([ctx, body = req.body, respond](CommandContext& c) {
     auto token = DecodeRequest(body, c.now_ms);
     if (!token.ok()) return respond(ErrorResponse(token.status()));
-    const std::string secret = RandomHex(32);
-    do {
-      token->id = RandomHex(8);
-    } while (ctx.issued->FindById(token->id));
-    token->hash = Sha256Hex(secret);
+    auto secret = RandomHex(32);
+    auto id = RandomHex(8);
+    while (id.ok() && ctx.issued->FindById(*id)) id = RandomHex(8);
+    if (!secret.ok() || !id.ok())
+      return respond(ErrorResponse(secret.ok() ? id.status() : secret.status()));
+    token->id = *id;
+    token->hash = Sha256Hex(*secret);
     c.Write(db::Mutation::Put(kTokenKind, token->id, DumpJson(ToJson(*token, true))));
-    c.AfterCommit([ctx, respond, secret, t = *token] {
+    c.AfterCommit([ctx, respond, secret = *secret, t = *token] {
       ctx.issued->Add(t);
       Json out = ToJson(t, false);
       out["token"] = secret;

@@ -11,6 +11,7 @@
 
 #include "api/http_client.h"
 #include "api/query_params.h"
+#include "api/token_hash.h"
 #include "executors/user_files.h"
 
 namespace drover::node {
@@ -64,14 +65,6 @@ class NodeMetrics {
   prometheus::Gauge* reports_;
 };
 
-// Equal strings, in time that depends on their lengths only.
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 // Up to kMaxLogChunk bytes of `log` from `offset`, read as the task's user:
 // the file is opened with that user's rights and no symlink is followed, so a
 // path that a user named (-o /etc/shadow) or swapped for a link after the
@@ -102,7 +95,7 @@ HttpRequestGate MakeNodeGate(std::string token) {
       return HttpGateDecision::Refuse(ErrorResponse(
           Status::NotFound("no route for " + SanitizeUtf8(head.path.substr(0, 200)))));
     }
-    if (token.empty() || !ConstantTimeEquals(head.bearer_token, token)) {
+    if (token.empty() || !SecretsEqual(head.bearer_token, token)) {
       return HttpGateDecision::Refuse(
           ErrorResponse(Status::Unauthenticated("this node's credential is required")));
     }
@@ -122,7 +115,7 @@ HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
       return respond(
           ErrorResponse(Status::NotFound("no route for " + SanitizeUtf8(req.path.substr(0, 200)))));
     }
-    if (token.empty() || !ConstantTimeEquals(req.bearer_token, token)) {
+    if (token.empty() || !SecretsEqual(req.bearer_token, token)) {
       return respond(ErrorResponse(Status::Unauthenticated("this node's credential is required")));
     }
     Status known = CheckKnownParams(req.query, {"stream", "offset"});
