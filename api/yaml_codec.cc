@@ -116,8 +116,12 @@ class RootCommaCheck {
       char c = t_[pos_];
       if (c == ',') return Refuse();
       if (c == '[' || c == '{' || c == '"' || c == '\'') {
-        SkipFlowNode();
-        SkipBlankAndComments();
+        // Several flow nodes in a row at the root ("{a: 0} 'b',") hang it too.
+        while (pos_ < t_.size() &&
+               (t_[pos_] == '[' || t_[pos_] == '{' || t_[pos_] == '"' || t_[pos_] == '\'')) {
+          SkipFlowNode();
+          SkipBlankAndComments();
+        }
         if (pos_ < t_.size() && t_[pos_] == ',') return Refuse();
         if (AtDocumentMarker()) continue;
       }

@@ -62,7 +62,7 @@ namespace {
 TEST(YamlCodecTest, ARootCommaIsRefusedBeforeYamlCppLoopsOnIt) {
   for (const char* bad :
        {",", " ,a", "[a],", "{a: b},", "'x',", "\"x\",", "[a]\n# c\n,", "--- ,", "a: b\n---\n,",
-        "--- [a]\n--- ,", "'it''s', x", R"({"scheduler": {}},)"}) {
+        "--- [a]\n--- ,", "'it''s', x", R"({"scheduler": {}},)", R"({"a": 0} "easy", "q)"}) {
     auto r = ParseYamlDocuments(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("','"), std::string::npos) << r.status().ToString();
