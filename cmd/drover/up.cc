@@ -183,9 +183,9 @@ int RunUp(const Args& args) {
   auto port = PickLoopbackPort(options.port, options.port_is_strict);
   if (!port.ok()) return ReportError(port.status());
 
-  // droverd keeps the admin secret hashed; each node gets a credential of its
-  // own, bound to its name. The CLI needs no token: on the Unix socket it is
-  // who it is (the user who ran `drover up` is droverd's own uid, so admin).
+  // droverd keeps every secret hashed (STATE/tokens holds none); each node
+  // gets a credential of its own, bound to its name. The CLI needs no token: on the Unix socket it
+  // is who it is (the user who ran `drover up` is droverd's own uid, so admin).
   auto admin_token = RandomToken();
   if (!admin_token.ok()) return ReportError(admin_token.status());
   uid_t uid = ::getuid();
@@ -197,7 +197,7 @@ int RunUp(const Args& args) {
     auto token = RandomToken();
     if (!token.ok()) return ReportError(token.status());
     std::string name = "node-" + std::to_string(i);
-    token_lines.push_back({*token, "node", name, 0, 0});
+    token_lines.push_back({HashedTokenEntry(*token), "node", name, 0, 0});
     node_tokens.emplace_back(name, *token);
   }
   Status wrote = WriteFileAtomic(paths.tokens, TokenFileText(token_lines), 0600);

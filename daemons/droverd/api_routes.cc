@@ -42,7 +42,7 @@ std::string RouteLabel(const std::vector<std::string>& p) {
     if (p.size() == 3) return "/api/v1/nodes";
     if (p.size() == 4) return "/api/v1/nodes/:name";
     if (p.size() == 5) {
-      for (const char* verb : {"register", "assignments", "status"}) {
+      for (const char* verb : {"register", "assignments", "status", "join"}) {
         if (p[4] == verb) return std::string("/api/v1/nodes/:name/") + verb;
       }
     }
@@ -87,14 +87,14 @@ HttpRequestGate MakeApiGate(ApiContext context) {
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
       return HttpGateDecision::Refuse(NotFoundResponse(head));
     }
-    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.issued, ctx.daemon_uid);
+    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.issued, ctx.daemon_uid, ctx.clock->NowMs());
     if (!caller.ok()) return HttpGateDecision::Refuse(ErrorResponse(caller.status()));
     // Refused callers get no body allowance at all: only a node (or an admin)
     // may send a node's large reports, only users and admins a bulk submission.
     std::vector<std::string> rest(parts.begin() + 2, parts.end());
     Status allowed = AuthorizeRoute(*caller, rest);
     if (allowed.ok() && rest.size() == 3 && rest[0] == "nodes") {
-      allowed = AuthorizeNodeEndpoint(*caller, rest[1]);
+      allowed = AuthorizeNodeEndpoint(*caller, rest[1], rest[2]);
     }
     if (!allowed.ok()) return HttpGateDecision::Refuse(ErrorResponse(allowed));
     return HttpGateDecision::Allow(BodyLimitFor(head.method, parts));
@@ -120,7 +120,7 @@ HttpHandler MakeApiHandler(ApiContext context) {
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
       return timed(NotFoundResponse(req));
     }
-    auto caller = IdentifyCaller(req, *ctx.tokens, ctx.issued, ctx.daemon_uid);
+    auto caller = IdentifyCaller(req, *ctx.tokens, ctx.issued, ctx.daemon_uid, ctx.clock->NowMs());
     if (!caller.ok()) return timed(ErrorResponse(caller.status()));
     std::vector<std::string> rest(parts.begin() + 2, parts.end());
     Status allowed = AuthorizeRoute(*caller, rest);

@@ -3,10 +3,13 @@
 // the I/O thread, so the state thread only applies.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "api/clock.h"
 #include "api/http_types.h"
+#include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/issued_tokens.h"
 #include "daemons/droverd/log_fetcher.h"
@@ -22,7 +25,12 @@ struct ApiContext {
   LogFetcher* logs = nullptr;
   IssuedTokens* issued = nullptr;
   uint32_t daemon_uid = 0;
+  const Clock* clock = nullptr;
+  // droverd's credential towards node agents (control_plane_key.h).
+  std::string control_plane_key;
   bool logs_public = false;  // any user may read any job's logs (Slurm's PrivateData off)
+  // Who may submit to which queue (read-only after start-up); null = everyone.
+  const std::map<std::string, QueueAccess>* queue_access = nullptr;
 };
 
 HttpHandler MakeApiHandler(ApiContext context);
@@ -44,6 +52,11 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
                      const std::vector<std::string>& parts, HttpResponder respond);
 void HandleTokenRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                       const std::vector<std::string>& parts, HttpResponder respond);
+
+// POST /api/v1/nodes/NAME/join, with a join token: issues node NAME its
+// credential (token_routes.cc).
+void JoinNode(const ApiContext& ctx, const Caller& caller, const std::string& node,
+              const HttpRequest& req, HttpResponder respond);
 
 // Helpers shared by the route files.
 HttpResponse JsonResponse(int status, const Json& body);

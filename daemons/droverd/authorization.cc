@@ -12,6 +12,11 @@ std::string JobName(const Job& job) { return "job " + std::to_string(job.id); }
 }  // namespace
 
 Status AuthorizeRoute(const Caller& caller, const std::vector<std::string>& parts) {
+  if (caller.role == Role::kJoin) {
+    if (parts.size() == 3 && parts[0] == "nodes" && parts[2] == "join") return Status::Ok();
+    return Status::PermissionDenied(
+        "a join token is good only for a node to join (POST /api/v1/nodes/NAME/join)");
+  }
   if (caller.role != Role::kNode) return Status::Ok();
   if (parts.size() == 3 && parts[0] == "nodes" && parts[1] == caller.node) return Status::Ok();
   return Status::PermissionDenied("the credential of node " + caller.node +
@@ -19,8 +24,8 @@ Status AuthorizeRoute(const Caller& caller, const std::vector<std::string>& part
 }
 
 Status AuthorizeSubmission(const Job& job, const Caller& caller) {
-  if (caller.role == Role::kNode) {
-    return Status::PermissionDenied("node credentials may not submit jobs");
+  if (caller.role == Role::kNode || caller.role == Role::kJoin) {
+    return Status::PermissionDenied("node credentials and join tokens may not submit jobs");
   }
   if (caller.role == Role::kAdmin) return Status::Ok();
   if (job.spec.priority != 0) {
@@ -36,6 +41,31 @@ Status AuthorizeSubmission(const Job& job, const Caller& caller) {
   return Status::Ok();
 }
 
+Status AuthorizeQueue(const std::string& queue, const Caller& caller,
+                      const std::vector<std::string>& caller_groups,
+                      const std::map<std::string, QueueAccess>& rules) {
+  const std::string name = queue.empty() ? "default" : queue;
+  auto it = rules.find(name);
+  if (it == rules.end() || caller.role == Role::kAdmin) return Status::Ok();
+  const QueueAccess& access = it->second;
+  for (const std::string& u : access.users) {
+    if (u == caller.user) return Status::Ok();
+  }
+  for (const std::string& g : access.groups) {
+    for (const std::string& mine : caller_groups) {
+      if (g == mine) return Status::Ok();
+    }
+  }
+  std::string who;
+  for (const std::string& u : access.users) who += (who.empty() ? "users " : ", ") + u;
+  if (!access.groups.empty()) {
+    who += who.empty() ? "groups " : "; groups ";
+    for (size_t i = 0; i < access.groups.size(); ++i) who += (i ? ", " : "") + access.groups[i];
+  }
+  return Status::PermissionDenied("spec.queue: queue " + name + " is for " + who +
+                                  " (and admins); " + caller.user + " is not among them");
+}
+
 Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::string& verb) {
   if (caller.role == Role::kAdmin || IsOwner(job, caller)) return Status::Ok();
   return Status::PermissionDenied(JobName(job) + " belongs to " + job.owner.user + "; only its " +
@@ -49,8 +79,16 @@ Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public) 
                                   job.owner.user + ") and admins");
 }
 
-Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node) {
+Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node,
+                             const std::string& verb) {
   if (caller.role == Role::kAdmin) return Status::Ok();
+  if (verb == "join") {
+    if (caller.role == Role::kJoin) return Status::Ok();
+    return Status::PermissionDenied("a node joins with a join token (drover token create --join)");
+  }
+  if (caller.role == Role::kJoin) {
+    return Status::PermissionDenied("a join token is good only for joining");
+  }
   if (caller.role == Role::kNode && caller.node == node) return Status::Ok();
   if (caller.role == Role::kNode) {
     return Status::PermissionDenied("the credential of node " + caller.node +

@@ -7,17 +7,21 @@
 //   users                  submit as themselves; may lower their own jobs'
 //                          priority (nice >= 0), never raise it
 //   admins                 set spec.priority and a negative nice
+//   a queue's allowed      submit to a queue with allowUsers/allowGroups
+//     users and groups     (admins always may)
 //   a node credential      its own node's endpoints (register, assignments,
 //                          status) and nothing else
 //
 // Each function returns Ok or PermissionDenied naming the rule.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "api/job.h"
 #include "api/status.h"
+#include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 
 namespace drover::droverd {
@@ -29,6 +33,11 @@ Status AuthorizeRoute(const Caller& caller, const std::vector<std::string>& part
 // May `caller` submit `job` as it is (priority and nice)?
 Status AuthorizeSubmission(const Job& job, const Caller& caller);
 
+// May `caller`, a member of `caller_groups` (names), submit to `queue`?
+Status AuthorizeQueue(const std::string& queue, const Caller& caller,
+                      const std::vector<std::string>& caller_groups,
+                      const std::map<std::string, QueueAccess>& rules);
+
 // May `caller` change `job` (`verb`: "cancel", "hold", "release")?
 Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::string& verb);
 
@@ -36,6 +45,7 @@ Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::strin
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public);
 
 // May `caller` act as node `node` (register it, poll for it, report for it)?
-Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node);
+Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node,
+                             const std::string& verb);
 
 }  // namespace drover::droverd

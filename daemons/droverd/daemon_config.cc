@@ -9,6 +9,42 @@
 #include "scheduler/config_json.h"
 
 namespace drover::droverd {
+namespace {
+
+// Takes allowUsers/allowGroups out of each queue of the scheduler section:
+// access is droverd's business, the (pure) scheduler never sees it.
+Status ExtractQueueAccess(Json& scheduler, std::map<std::string, QueueAccess>* access) {
+  if (!scheduler.is_object() || !scheduler.contains("queues")) return Status::Ok();
+  Json& queues = scheduler["queues"];
+  if (!queues.is_array()) return Status::Ok();  // the scheduler's parser names the error
+  for (size_t i = 0; i < queues.size(); ++i) {
+    Json& q = queues[i];
+    if (!q.is_object()) continue;
+    const std::string where = "scheduler.queues[" + std::to_string(i) + "]";
+    QueueAccess rules;
+    for (const char* key : {"allowUsers", "allowGroups"}) {
+      if (!q.contains(key)) continue;
+      const Json& list = q[key];
+      if (!list.is_array()) return Status::Invalid(where + "." + key, "must be a list of names");
+      for (size_t k = 0; k < list.size(); ++k) {
+        const std::string field = where + "." + key + "[" + std::to_string(k) + "]";
+        if (!list[k].is_string() || list[k].get<std::string>().empty()) {
+          return Status::Invalid(field, "must be a name");
+        }
+        (std::string(key) == "allowUsers" ? rules.users : rules.groups)
+            .push_back(list[k].get<std::string>());
+      }
+      q.erase(key);
+    }
+    if ((!rules.users.empty() || !rules.groups.empty()) && q.contains("name") &&
+        q["name"].is_string()) {
+      (*access)[q["name"].get<std::string>()] = std::move(rules);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
   auto docs = ParseYamlDocuments(text);  // JSON is YAML too
@@ -20,7 +56,9 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
   if (!root.is_object()) return Status::Invalid("", "must be a mapping");
   for (const auto& [key, value] : root.items()) {
     if (key == "scheduler") {
-      auto s = scheduler::SchedulerConfigFromJson(value);
+      Json section = value;
+      DROVER_RETURN_IF_ERROR(ExtractQueueAccess(section, &config.queue_access));
+      auto s = scheduler::SchedulerConfigFromJson(section);
       if (!s.ok()) return s.status();
       config.scheduler = std::move(*s);
     } else if (key == "priority") {

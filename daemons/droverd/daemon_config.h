@@ -4,6 +4,9 @@
 //     policy: easy
 //     queues:
 //       - {name: batch, maxTime: "2-00:00:00", preempt: requeue}
+//       - {name: urgent, priority: 10, allowGroups: [oncall]}   # who may submit
+//                          # (Slurm's AllowGroups; with allowUsers, either
+//                          # admits; neither = everyone; admins always)
 //   priority:             # queue/config_json.h; present = multifactor priority,
 //     fairShare: 10000    #   absent = a job's own spec.priority, then submit time
 //   fairShare:
@@ -18,8 +21,10 @@
 // Loaded and validated once at start-up; an error names the field and the rule.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/status.h"
 #include "queue/fair_share.h"
@@ -27,6 +32,12 @@
 #include "scheduler/schedule.h"
 
 namespace drover::droverd {
+
+// Who may submit to a queue. Empty lists: everyone.
+struct QueueAccess {
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+};
 
 struct DaemonConfig {
   scheduler::SchedulerConfig scheduler;
@@ -37,6 +48,8 @@ struct DaemonConfig {
   int64_t job_retention_s = 86400;
   // Slurm's PrivateData=jobs, reversed: logs are private unless opened.
   bool logs_public = false;
+  // By queue name; a queue absent here is open to every user.
+  std::map<std::string, QueueAccess> queue_access;
 };
 
 // Errors: NotFound for an unreadable file; InvalidArgument naming the field.

@@ -1,5 +1,6 @@
 #include "daemons/droverd/identity.h"
 
+#include <grp.h>
 #include <pwd.h>
 
 #include <algorithm>
@@ -74,15 +75,10 @@ Result<TokenTable> TokenTable::Parse(const std::string& text, const std::string&
       if (f.size() != 3) {
         return Status::Invalid(where, "want \"TOKEN node NODE\" (the node it is bound to)");
       }
-      if (hashed) {
-        return Status::Invalid(where,
-                               "node tokens are kept as they are (droverd presents them to the "
-                               "node for logs), not as sha256:");
-      }
       caller.role = Role::kNode;
       caller.node = f[2];
       caller.user = "node:" + f[2];
-      if (!table.node_tokens_.emplace(caller.node, token).second) {
+      if (!table.nodes_.insert(caller.node).second) {
         return Status::Invalid(where, "node " + caller.node + " has a token already");
       }
     } else if (role == "admin" || role == "user") {
@@ -123,10 +119,7 @@ const Caller* TokenTable::Find(const std::string& token) const {
   return &it->second;
 }
 
-std::string TokenTable::NodeToken(const std::string& name) const {
-  auto it = node_tokens_.find(name);
-  return it == node_tokens_.end() ? "" : it->second;
-}
+bool TokenTable::HasNode(const std::string& name) const { return nodes_.count(name) > 0; }
 
 std::string UserName(uint32_t uid) {
   struct passwd pw;
@@ -138,12 +131,33 @@ std::string UserName(uint32_t uid) {
   return std::to_string(uid);
 }
 
+std::vector<std::string> GroupNames(const std::string& user, uint32_t gid) {
+  std::vector<gid_t> gids(64);
+  int count = static_cast<int>(gids.size());
+  if (getgrouplist(user.c_str(), gid, gids.data(), &count) < 0) {
+    gids.resize(static_cast<size_t>(count));
+    if (getgrouplist(user.c_str(), gid, gids.data(), &count) < 0) count = 0;
+  }
+  gids.resize(static_cast<size_t>(std::max(count, 0)));
+  if (gids.empty()) gids.push_back(gid);
+  std::vector<std::string> names;
+  std::vector<char> buf(16384);
+  for (gid_t g : gids) {
+    struct group gr;
+    struct group* found = nullptr;
+    if (getgrgid_r(g, &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+      names.push_back(gr.gr_name);
+    }
+  }
+  return names;
+}
+
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
-                              const IssuedTokens* issued, uint32_t daemon_uid) {
+                              const IssuedTokens* issued, uint32_t daemon_uid, int64_t now_ms) {
   if (!request.bearer_token.empty()) {
     if (const Caller* c = tokens.Find(request.bearer_token)) return *c;
     if (issued != nullptr) {
-      if (auto c = issued->Find(request.bearer_token)) return *c;
+      if (auto c = issued->Find(request.bearer_token, now_ms)) return *c;
     }
     return Status::Unauthenticated("unknown bearer token");
   }

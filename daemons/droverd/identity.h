@@ -4,14 +4,18 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "api/http_types.h"
 #include "api/status.h"
 
 namespace drover::droverd {
 
-enum class Role { kUser, kAdmin, kNode };
+// kJoin: a join token, good only for a node to obtain its own credential
+// (POST /api/v1/nodes/NAME/join), as Kubernetes' bootstrap tokens are.
+enum class Role { kUser, kAdmin, kNode, kJoin };
 
 struct Caller {
   Role role = Role::kUser;
@@ -28,11 +32,9 @@ struct Caller {
 //   TOKEN node  NODE             the credential of node NODE, good only for
 //                                NODE's own endpoints (register, assignments, status)
 //
-// TOKEN is the secret itself (at least 16 characters) or, for admin and user
-// entries, "sha256:" and the hex SHA-256 of the secret, so the file need not
-// hold secrets. Node secrets are kept as they are: droverd presents a node's
-// own credential when it asks that node for logs. Tokens are kept hashed in
-// memory and compared in constant time.
+// TOKEN is the secret itself (at least 16 characters) or "sha256:" and the hex SHA-256 of the
+// secret, so the file need not hold secrets. Tokens are kept hashed in memory and compared in
+// constant time.
 class TokenTable {
  public:
   // Errors: InvalidArgument naming FILE:LINE and the rule for a malformed
@@ -43,25 +45,30 @@ class TokenTable {
 
   // The caller a presented secret stands for, or nullptr.
   const Caller* Find(const std::string& token) const;
-  // The credential droverd presents to node `name`'s agent, or "" if it has none.
-  std::string NodeToken(const std::string& name) const;
+  // Whether the file holds a credential for node `name`.
+  bool HasNode(const std::string& name) const;
 
  private:
-  std::map<std::string, Caller> by_hash_;           // hex SHA-256 -> caller
-  std::map<std::string, std::string> node_tokens_;  // node name -> its secret
+  std::map<std::string, Caller> by_hash_;  // hex SHA-256 -> caller
+  std::set<std::string> nodes_;            // nodes with a credential here
 };
 
 class IssuedTokens;  // issued_tokens.h
 
 // Resolves the caller of a request: a bearer token from the token file or
-// one issued through the API (`issued` may be null), else, on the Unix
+// one issued through the API and not expired at `now_ms` (`issued` may be
+// null), else, on the Unix
 // socket, the peer's uid; `daemon_uid` (droverd's own uid) and root are
 // admins there. Errors: Unauthenticated for a request with an unknown token,
 // or over TCP without one.
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
-                              const IssuedTokens* issued, uint32_t daemon_uid);
+                              const IssuedTokens* issued, uint32_t daemon_uid, int64_t now_ms);
 
 // The login name of uid, or the uid as text when it has none.
 std::string UserName(uint32_t uid);
+
+// The names of the groups `user` (primary group `gid`) belongs to on this
+// host; only the primary group's when the group database cannot be read.
+std::vector<std::string> GroupNames(const std::string& user, uint32_t gid);
 
 }  // namespace drover::droverd

@@ -1,5 +1,6 @@
 #include "daemons/droverd/issued_tokens.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "api/json_fields.h"
@@ -8,13 +9,29 @@
 
 namespace drover::droverd {
 
+std::string RoleName(Role role) {
+  switch (role) {
+    case Role::kAdmin:
+      return "admin";
+    case Role::kUser:
+      return "user";
+    case Role::kNode:
+      return "node";
+    case Role::kJoin:
+      return "join";
+  }
+  return "user";
+}
+
 Json ToJson(const IssuedToken& t, bool with_hash) {
-  Json j = {{"id", t.id},
-            {"role", t.caller.role == Role::kAdmin ? "admin" : "user"},
-            {"user", t.caller.user},
-            {"uid", t.caller.uid},
-            {"gid", t.caller.gid},
-            {"created", FormatTime(t.created_ms)}};
+  Json j = {{"id", t.id}, {"role", RoleName(t.caller.role)}, {"created", FormatTime(t.created_ms)}};
+  if (t.caller.role == Role::kAdmin || t.caller.role == Role::kUser) {
+    j["user"] = t.caller.user;
+    j["uid"] = t.caller.uid;
+    j["gid"] = t.caller.gid;
+  }
+  if (t.caller.role == Role::kNode) j["node"] = t.caller.node;
+  if (t.expires_ms > 0) j["expires"] = FormatTime(t.expires_ms);
   if (!t.description.empty()) j["description"] = t.description;
   if (with_hash) j["sha256"] = t.hash;
   return j;
@@ -23,7 +40,9 @@ Json ToJson(const IssuedToken& t, bool with_hash) {
 Result<IssuedToken> IssuedTokenFromJson(const Json& j) {
   using namespace json_fields;
   DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"id", "role", "user", "uid", "gid", "created", "description", "sha256"}, ""));
+      j,
+      {"id", "role", "user", "uid", "gid", "node", "created", "expires", "description", "sha256"},
+      ""));
   IssuedToken t;
   std::string role;
   DROVER_RETURN_IF_ERROR(GetString(j, "id", "", &t.id));
@@ -31,11 +50,24 @@ Result<IssuedToken> IssuedTokenFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetString(j, "user", "", &t.caller.user));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "uid", "", &t.caller.uid));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "gid", "", &t.caller.gid));
+  DROVER_RETURN_IF_ERROR(GetString(j, "node", "", &t.caller.node));
   DROVER_RETURN_IF_ERROR(GetTime(j, "created", "", &t.created_ms));
+  if (j.contains("expires")) DROVER_RETURN_IF_ERROR(GetTime(j, "expires", "", &t.expires_ms));
   DROVER_RETURN_IF_ERROR(GetString(j, "description", "", &t.description));
   DROVER_RETURN_IF_ERROR(GetString(j, "sha256", "", &t.hash));
-  if (role != "admin" && role != "user") return Status::Invalid("role", "must be admin or user");
-  t.caller.role = role == "admin" ? Role::kAdmin : Role::kUser;
+  bool known = false;
+  for (Role r : {Role::kAdmin, Role::kUser, Role::kNode, Role::kJoin}) {
+    if (role == RoleName(r)) {
+      t.caller.role = r;
+      known = true;
+    }
+  }
+  if (!known) return Status::Invalid("role", "must be admin, user, node or join");
+  if (t.caller.role == Role::kNode) {
+    if (t.caller.node.empty()) return Status::Invalid("node", "a node credential names its node");
+    t.caller.user = "node:" + t.caller.node;
+  }
+  if (t.caller.role == Role::kJoin) t.caller.user = "join:" + t.id;
   if (t.id.empty() || t.hash.size() != 64) return Status::Invalid("sha256", "is missing");
   return t;
 }
@@ -55,14 +87,23 @@ Status IssuedTokens::Load(db::Store& store) {
   return Status::Ok();
 }
 
-std::optional<Caller> IssuedTokens::Find(const std::string& secret) const {
+std::optional<Caller> IssuedTokens::Find(const std::string& secret, int64_t now_ms) const {
   const std::string key = Sha256Hex(secret);
   std::shared_lock lock(mu_);
   auto it = by_hash_.find(key);
   if (it == by_hash_.end() || !SecretsEqual(it->first, key)) {
     return std::nullopt;
   }
+  if (it->second.expires_ms > 0 && now_ms >= it->second.expires_ms) return std::nullopt;
   return it->second.caller;
+}
+
+bool IssuedTokens::HasNode(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  for (const auto& [hash, t] : by_hash_) {
+    if (t.caller.role == Role::kNode && t.caller.node == name) return true;
+  }
+  return false;
 }
 
 void IssuedTokens::Add(IssuedToken token) {

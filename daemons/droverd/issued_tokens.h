@@ -26,10 +26,13 @@ inline constexpr const char* kTokenKind = "token";
 struct IssuedToken {
   std::string id;    // short public name, for list and revoke
   std::string hash;  // hex SHA-256 of the secret
-  Caller caller;     // admin or user (node credentials come from the token file)
+  Caller caller;     // admin, user, node (bound to caller.node) or join
   int64_t created_ms = 0;
+  int64_t expires_ms = 0;  // 0: never
   std::string description;
 };
+
+std::string RoleName(Role role);
 
 Json ToJson(const IssuedToken& token, bool with_hash);
 Result<IssuedToken> IssuedTokenFromJson(const Json& json);
@@ -39,7 +42,10 @@ class IssuedTokens {
   // Reads every stored token (at start-up).
   Status Load(db::Store& store);
 
-  std::optional<Caller> Find(const std::string& secret) const;
+  // The caller of an unexpired token with this secret.
+  std::optional<Caller> Find(const std::string& secret, int64_t now_ms) const;
+  // Whether an issued credential speaks for node `name`.
+  bool HasNode(const std::string& name) const;
   void Add(IssuedToken token);
   // False if no token has that id.
   bool Remove(const std::string& id);

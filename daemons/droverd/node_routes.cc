@@ -3,6 +3,7 @@
 #include "api/http_client.h"
 #include "api/json_codec.h"
 #include "api/query_params.h"
+#include "api/token_hash.h"
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/authorization.h"
 
@@ -80,16 +81,18 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
     }
     held.insert(tasks[i].get<std::string>());
   }
-  ctx.loop->Post(
-      [node = std::move(*node), held = std::move(held), respond](CommandContext& c) mutable {
-        std::string node_name = node.metadata.name;
-        Status st = c.state.RegisterNode(std::move(node), c.now_ms);
-        if (!st.ok()) return respond(ErrorResponse(st));
-        c.state.LoseTasksTheNodeDoesNotHold(node_name, held, c.now_ms);
-        c.AfterCommit([respond, epoch = c.state.epoch()] {
-          respond(JsonResponse(200, Json{{"epoch", epoch}}));
-        });
-      });
+  // The node checks droverd's calls to it against this hash.
+  std::string key_hash = Sha256Hex(ctx.control_plane_key);
+  ctx.loop->Post([node = std::move(*node), held = std::move(held), key_hash,
+                  respond](CommandContext& c) mutable {
+    std::string node_name = node.metadata.name;
+    Status st = c.state.RegisterNode(std::move(node), c.now_ms);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    c.state.LoseTasksTheNodeDoesNotHold(node_name, held, c.now_ms);
+    c.AfterCommit([respond, epoch = c.state.epoch(), key = key_hash] {
+      respond(JsonResponse(200, Json{{"epoch", epoch}, {"controlPlaneKeySha256", key}}));
+    });
+  });
 }
 
 void Assignments(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
@@ -186,8 +189,10 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
     return;
   }
   if (parts.size() != 3) return respond(NotFoundResponse(req));
-  Status allowed = AuthorizeNodeEndpoint(caller, name);
+  Status allowed = AuthorizeNodeEndpoint(caller, name, parts[2]);
   if (!allowed.ok()) return respond(ErrorResponse(allowed));
+  if (parts[2] == "join" && m == "POST")
+    return JoinNode(ctx, caller, name, req, std::move(respond));
   if (parts[2] == "register" && m == "POST") return Register(ctx, name, req, std::move(respond));
   if (parts[2] == "assignments" && m == "GET") {
     return Assignments(ctx, name, req, std::move(respond));

@@ -10,13 +10,9 @@
 
 namespace drover::droverd {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
+const SystemClock kSystemClock;
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -24,7 +20,11 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 StateLoop::StateLoop(ClusterState& state, db::Store& store, Metrics& metrics,
                      StateLoopOptions options)
-    : state_(state), store_(store), metrics_(metrics), options_(options) {}
+    : state_(state),
+      store_(store),
+      metrics_(metrics),
+      options_(options),
+      clock_(options.clock != nullptr ? *options.clock : kSystemClock) {}
 
 StateLoop::~StateLoop() { Stop(); }
 
@@ -65,7 +65,7 @@ void StateLoop::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       int64_t wake_ms =
           state_.needs_scheduling() ? std::min(next_tick_ms_, next_pass_ms_) : next_tick_ms_;
-      int64_t wait_ms = std::max<int64_t>(0, wake_ms - NowMs());
+      int64_t wait_ms = std::max<int64_t>(0, wake_ms - clock_.NowMs());
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                    [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
@@ -77,7 +77,7 @@ void StateLoop::Run() {
 }
 
 void StateLoop::RunBatch(std::vector<Command>& commands) {
-  int64_t now = NowMs();
+  int64_t now = clock_.NowMs();
   uint64_t batch = next_batch_;
   state_.set_building_batch(batch);
   CommandContext ctx(state_, now);

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/clock.h"
 #include "daemons/droverd/cluster_state.h"
 #include "daemons/droverd/metrics.h"
 #include "db/store.h"
@@ -29,6 +30,7 @@ namespace drover::droverd {
 struct StateLoopOptions {
   int64_t tick_ms = 100;  // node liveness, long-poll timeouts
   int64_t heartbeat_timeout_ms = 30'000;
+  const Clock* clock = nullptr;  // the time of each batch; null = the system clock
 };
 
 // What a command sees: the state, the time of this batch, and a way to reply
@@ -78,6 +80,7 @@ class StateLoop {
   db::Store& store_;
   Metrics& metrics_;
   StateLoopOptions options_;
+  const Clock& clock_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Command> queue_;  // guarded by mu_
@@ -94,7 +97,5 @@ class StateLoop {
   bool commit_stopping_ = false;       // guarded by commit_mu_
   std::thread committer_;
 };
-
-int64_t NowMs();
 
 }  // namespace drover::droverd

@@ -137,6 +137,17 @@ Status Agent::Register() {
                        std::chrono::seconds(10));
   if (!r.ok()) return r.status();
   DROVER_RETURN_IF_ERROR(StatusFromResponse(*r));
+  auto answer = ParseJson(r->body);
+  if (answer.ok() && answer->is_object() && answer->contains("controlPlaneKeySha256") &&
+      (*answer)["controlPlaneKeySha256"].is_string()) {
+    if (options_.control_plane != nullptr) {
+      options_.control_plane->SetKeyHash((*answer)["controlPlaneKeySha256"].get<std::string>());
+    }
+  } else {
+    spdlog::warn(
+        "droverd's registration answer names no control-plane key: log reads will be "
+        "refused");
+  }
   return Status::Ok();
 }
 

@@ -26,6 +26,7 @@
 #include "api/json_codec.h"
 #include "api/node.h"
 #include "api/status.h"
+#include "daemons/node/control_plane_verifier.h"
 #include "executors/supervisor_client.h"
 
 namespace drover::node {
@@ -41,6 +42,8 @@ struct AgentOptions {
   NodeTopology topology;
   int64_t heartbeat_ms = 2'000;
   int64_t kill_grace_ms = 10'000;
+  // Learns droverd's key from each registration answer (may be null).
+  ControlPlaneVerifier* control_plane = nullptr;
 };
 
 // A task's log file and the user whose file it is.

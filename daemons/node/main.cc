@@ -12,6 +12,7 @@
 #include "api/http_server.h"
 #include "daemons/listen_address.h"
 #include "daemons/node/agent.h"
+#include "daemons/node/node_credential.h"
 #include "daemons/node/node_http.h"
 #include "daemons/stop_signals.h"
 #include "executors/supervisor_client.h"
@@ -22,13 +23,6 @@ using namespace drover;
 
 namespace {
 
-std::string ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  std::string token;
-  in >> token;
-  return token;
-}
-
 std::string SelfDirectory() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -38,7 +32,8 @@ std::string SelfDirectory() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server, token_file, name, topology, state_dir, listen, supervisor_binary, ca_file;
+  std::string server, token_file, join_token_file, name, topology, state_dir, listen,
+      supervisor_binary, ca_file;
   bool allow_plain_tcp = false;
   std::vector<std::string> labels;
   int64_t heartbeat_ms = 2000;
@@ -47,7 +42,12 @@ int main(int argc, char** argv) {
   gethostname(host, sizeof host - 1);
   opts.add_options()("help,h", "show this help")(
       "server", po::value(&server)->default_value("http://127.0.0.1:6817"), "droverd's address")(
-      "token-file", po::value(&token_file)->default_value(""), "file holding the node token")(
+      "token-file", po::value(&token_file)->default_value(""),
+      "file holding this node's credential (from the admin's token file or drover token "
+      "create --node NAME)")(
+      "join-token-file", po::value(&join_token_file)->default_value(""),
+      "file holding a join token (drover token create --join): on first start the node "
+      "obtains its own credential with it and keeps it in STATE/node.credential")(
       "name", po::value(&name)->default_value(host), "this node's name")(
       "topology", po::value(&topology)->default_value("hwloc"),
       "hwloc (this machine), synthetic:\"package:2 numa:2 core:8 pu:2\" or xml:FILE")(
@@ -97,13 +97,6 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!token_file.empty()) {
-    options.token = ReadToken(token_file);
-    if (options.token.empty()) {
-      std::cerr << "drover-node: no token in " << token_file << "\n";
-      return 2;
-    }
-  }
   for (const std::string& l : labels) {
     size_t eq = l.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -123,6 +116,15 @@ int main(int argc, char** argv) {
 
   daemons::StopSignals stop_signals;
   stop_signals.Block();
+
+  // Before anything is started: a node that cannot join leaves nothing behind.
+  auto credential = node::ObtainNodeCredential(
+      node::CredentialSource{server, ca_file, name, state_dir, token_file, join_token_file});
+  if (!credential.ok()) {
+    std::cerr << "drover-node: " << credential.status().ToString() << "\n";
+    return 2;
+  }
+  options.token = *credential;
 
   std::string socket = state_dir + "/supervisor.sock";
   Status st = executors::EnsureSupervisor(supervisor_binary, socket, state_dir + "/supervisor.log");
@@ -158,7 +160,9 @@ int main(int argc, char** argv) {
   http_options.io_threads = 4;
   http_options.max_connections = 256;
   http_options.max_connections_per_peer = 64;
-  http_options.gate = node::MakeNodeGate(options.token);
+  node::ControlPlaneVerifier control_plane;
+  options.control_plane = &control_plane;
+  http_options.gate = node::MakeNodeGate(&control_plane);
   HttpServer http(
       [&node_handler](HttpRequest req, HttpResponder respond) {
         node_handler(std::move(req), std::move(respond));
@@ -170,9 +174,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.address = listen_host + ":" + std::to_string(http.tcp_port());
-  std::string agent_token = options.token;
   node::Agent agent(std::move(options), std::move(*supervisor));
-  node_handler = node::MakeNodeHandler(&agent, agent_token);
+  node_handler = node::MakeNodeHandler(&agent, &control_plane);
   http.Start();
   st = agent.Start();
   if (!st.ok()) {

@@ -11,7 +11,6 @@
 
 #include "api/http_client.h"
 #include "api/query_params.h"
-#include "api/token_hash.h"
 #include "executors/user_files.h"
 
 namespace drover::node {
@@ -88,24 +87,24 @@ HttpResponse ReadLog(const TaskLog& log, int64_t offset) {
 
 }  // namespace
 
-HttpRequestGate MakeNodeGate(std::string token) {
-  return [token](const HttpRequest& head) {
+HttpRequestGate MakeNodeGate(const ControlPlaneVerifier* control_plane) {
+  return [control_plane](const HttpRequest& head) {
     if (head.path == "/healthz" || head.path == "/metrics") return HttpGateDecision::Allow(0);
     if (head.path.rfind("/logs/", 0) != 0 || head.method != "GET") {
       return HttpGateDecision::Refuse(ErrorResponse(
           Status::NotFound("no route for " + SanitizeUtf8(head.path.substr(0, 200)))));
     }
-    if (token.empty() || !SecretsEqual(head.bearer_token, token)) {
+    if (!control_plane->Verify(head.bearer_token)) {
       return HttpGateDecision::Refuse(
-          ErrorResponse(Status::Unauthenticated("this node's credential is required")));
+          ErrorResponse(Status::Unauthenticated("only droverd reads logs here")));
     }
     return HttpGateDecision::Allow(0);
   };
 }
 
-HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
+HttpHandler MakeNodeHandler(const Agent* agent, const ControlPlaneVerifier* control_plane) {
   auto metrics = std::make_shared<NodeMetrics>();
-  return [agent, token, metrics](HttpRequest req, HttpResponder respond) {
+  return [agent, control_plane, metrics](HttpRequest req, HttpResponder respond) {
     if (req.path == "/healthz") return respond(HttpResponse{200, "text/plain", "ok\n"});
     if (req.path == "/metrics") {
       return respond(
@@ -115,8 +114,8 @@ HttpHandler MakeNodeHandler(const Agent* agent, std::string token) {
       return respond(
           ErrorResponse(Status::NotFound("no route for " + SanitizeUtf8(req.path.substr(0, 200)))));
     }
-    if (token.empty() || !SecretsEqual(req.bearer_token, token)) {
-      return respond(ErrorResponse(Status::Unauthenticated("this node's credential is required")));
+    if (!control_plane->Verify(req.bearer_token)) {
+      return respond(ErrorResponse(Status::Unauthenticated("only droverd reads logs here")));
     }
     Status known = CheckKnownParams(req.query, {"stream", "offset"});
     if (!known.ok()) return respond(ErrorResponse(known));

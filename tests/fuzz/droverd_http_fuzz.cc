@@ -60,6 +60,7 @@ struct Harness {
   droverd::TokenTable table;
   droverd::LogFetcher* logs = nullptr;
   bool verbose = false;  // DROVER_FUZZ_VERBOSE=1: print each request and answer
+  SystemClock clock;
 };
 Harness* harness = nullptr;
 
@@ -128,7 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckedStore store(**sqlite);
   {
     droverd::ClusterState state("fuzz00000000epoch", droverd::DaemonConfig{});
-    Status loaded = state.Load(store, droverd::NowMs());
+    Status loaded = state.Load(store, SystemClock().NowMs());
     FUZZ_CHECK(loaded.ok(), loaded.ToString());
     droverd::IssuedTokens issued;
     Status tokens_loaded = issued.Load(store);
@@ -136,13 +137,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     droverd::Metrics metrics;
     droverd::StateLoop loop(
         state, store, metrics,
-        droverd::StateLoopOptions{.tick_ms = 100, .heartbeat_timeout_ms = 30'000});
+        droverd::StateLoopOptions{
+            .tick_ms = 100, .heartbeat_timeout_ms = 30'000, .clock = &harness->clock});
     droverd::ApiContext ctx{.loop = &loop,
                             .metrics = &metrics,
                             .tokens = &harness->table,
                             .logs = harness->logs,
                             .issued = &issued,
-                            .daemon_uid = harness->tokens.daemon_uid};
+                            .daemon_uid = harness->tokens.daemon_uid,
+                            .clock = &harness->clock,
+                            .control_plane_key = "fuzz-control-plane-key-0000000001"};
     HttpRequestGate gate = droverd::MakeApiGate(ctx);
     HttpHandler handler = droverd::MakeApiHandler(ctx);
     loop.Start();
@@ -165,7 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // A restart reads back everything the session committed.
   droverd::ClusterState restarted("fuzz00000000again", droverd::DaemonConfig{});
-  Status reloaded = restarted.Load(store, droverd::NowMs());
+  Status reloaded = restarted.Load(store, SystemClock().NowMs());
   FUZZ_CHECK(reloaded.ok(), "droverd cannot restart from what it stored: " + reloaded.ToString());
   droverd::IssuedTokens issued_again;
   Status tokens_reloaded = issued_again.Load(store);

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <string>
 
+#include "api/token_hash.h"
 #include "daemons/node/agent.h"
 #include "daemons/node/node_http.h"
 #include "executors/supervisor_client.h"
@@ -38,6 +39,7 @@ struct Harness {
   node::Agent* agent = nullptr;
   HttpRequestGate gate;
   HttpHandler handler;
+  node::ControlPlaneVerifier control_plane;
 };
 Harness* harness = nullptr;
 
@@ -70,8 +72,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   options.state_dir = harness->dir;
   options.address = "127.0.0.1:1";
   harness->agent = new node::Agent(std::move(options), std::move(*supervisor));
-  harness->gate = node::MakeNodeGate(harness->tokens.node);
-  harness->handler = node::MakeNodeHandler(harness->agent, harness->tokens.node);
+  // Requests the corpus sends with the "node" token stand for droverd's.
+  harness->control_plane.SetKeyHash(Sha256Hex(harness->tokens.node));
+  harness->gate = node::MakeNodeGate(&harness->control_plane);
+  harness->handler = node::MakeNodeHandler(harness->agent, &harness->control_plane);
   return 0;
 }
 

@@ -254,6 +254,53 @@ TEST_F(SecurityTest, TasksRunAsTheirSubmitter) {
   EXPECT_EQ(logs->get<std::string>(), std::to_string(bob_->uid) + "\n");
 }
 
+TEST(QueueAccessTest, ARestrictedQueueRefusesEveryoneItDoesNotName) {
+  auto alice = EnsureTestUser("drover-alice");
+  auto bob = EnsureTestUser("drover-bob");
+  ASSERT_TRUE(alice.ok() && bob.ok());
+  LocalClusterOptions options;
+  options.nodes = 1;
+  // useradd gives each user a group of its own name: allowGroups is checked
+  // against the real group database.
+  options.config =
+      "scheduler:\n  queues:\n"
+      "    - {name: urgent, priority: 10, allowGroups: [drover-alice]}\n"
+      "    - {name: bobs, allowUsers: [drover-bob]}\n"
+      "    - {name: batch}\n";
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  const std::string socket = cluster.dir() + "/droverd.sock";
+  auto submit = [&](const TestUser& who, const std::string& queue) {
+    Json job = ShellJob("q", "true");
+    job["spec"]["queue"] = queue;
+    auto r = RequestAs(who, socket, "POST", "/api/v1/jobs", job.dump());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : HttpResponse{};
+  };
+  EXPECT_EQ(submit(*alice, "urgent").status, 201);
+  HttpResponse refused = submit(*bob, "urgent");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("drover-alice"), std::string::npos) << refused.body;
+  EXPECT_EQ(submit(*bob, "bobs").status, 201);
+  EXPECT_EQ(submit(*alice, "bobs").status, 403);
+  EXPECT_EQ(submit(*bob, "batch").status, 201);
+  // A bulk submission with one refused item adds nothing.
+  Json good = ShellJob("ok", "true");
+  good["spec"]["queue"] = "batch";
+  Json bad = ShellJob("no", "true");
+  bad["spec"]["queue"] = "urgent";
+  auto bulk = RequestAs(*bob, socket, "POST", "/api/v1/jobs/bulk",
+                        Json{{"items", Json::array({good, bad})}}.dump());
+  ASSERT_TRUE(bulk.ok());
+  EXPECT_EQ(bulk->status, 403) << bulk->body;
+  EXPECT_NE(bulk->body.find("items[1]"), std::string::npos) << bulk->body;
+  // Admins may use any queue.
+  Json urgent = ShellJob("admin", "true");
+  urgent["spec"]["queue"] = "urgent";
+  EXPECT_TRUE(cluster.Submit(urgent).ok());
+  EXPECT_EQ((*cluster.Call("GET", "/api/v1/jobs"))["items"].size(), 4u);
+}
+
 }  // namespace
 }  // namespace drover::testing
 

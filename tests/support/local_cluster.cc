@@ -94,7 +94,7 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
   admin_token_ = RandomHex(32);
   std::ofstream tokens(dir_ + "/tokens");
   tokens << HashedTokenEntry(admin_token_) << " admin root 0 0\n";
-  for (int i = 0; i < options_.nodes; ++i) {
+  for (int i = 0; i < options_.nodes && !options_.join_nodes; ++i) {
     node_tokens_.push_back(RandomHex(32));
     tokens << node_tokens_.back() << " node " << node_name(i) << "\n";
     std::ofstream(dir_ + "/" + node_name(i) + ".token") << node_tokens_.back() << "\n";
@@ -159,19 +159,20 @@ Status LocalCluster::StartDroverd() {
 
 Status LocalCluster::StartNode(int index) {
   std::string name = node_name(index);
-  std::vector<std::string> argv = {bin_dir_ + "/drover-node",
-                                   "--server",
-                                   options_.tls ? tls_endpoint() : tcp_endpoint(),
-                                   "--token-file",
-                                   dir_ + "/" + name + ".token",
-                                   "--name",
-                                   name,
-                                   "--topology",
-                                   options_.node_topology,
-                                   "--state-dir",
-                                   dir_ + "/" + name,
-                                   "--heartbeat-ms",
-                                   std::to_string(options_.node_heartbeat_ms)};
+  std::vector<std::string> argv = {
+      bin_dir_ + "/drover-node",
+      "--server",
+      options_.tls ? tls_endpoint() : tcp_endpoint(),
+      options_.join_nodes ? "--join-token-file" : "--token-file",
+      options_.join_nodes ? dir_ + "/join.token" : dir_ + "/" + name + ".token",
+      "--name",
+      name,
+      "--topology",
+      options_.node_topology,
+      "--state-dir",
+      dir_ + "/" + name,
+      "--heartbeat-ms",
+      std::to_string(options_.node_heartbeat_ms)};
   if (options_.tls) argv.insert(argv.end(), {"--ca-file", ca_file()});
   pid_t pid = Spawn(argv, dir_ + "/" + name + ".log");
   if (pid < 0) return Status::Internal("cannot start drover-node");
@@ -197,8 +198,22 @@ Status LocalCluster::WaitReady(std::chrono::milliseconds timeout) {
   return Status::Unavailable("nodes did not become Ready; see logs in " + dir_);
 }
 
+std::string LocalCluster::node_token(int index) const {
+  if (!options_.join_nodes) return node_tokens_.at(index);
+  std::ifstream in(dir_ + "/" + node_name(index) + "/node.credential");
+  std::string token;
+  in >> token;
+  return token;
+}
+
 Status LocalCluster::Start() {
   DROVER_RETURN_IF_ERROR(StartDroverd());
+  if (options_.join_nodes) {
+    auto made = Call("POST", "/api/v1/tokens", Json{{"role", "join"}, {"description", "test"}});
+    if (!made.ok()) return made.status();
+    join_token_ = (*made)["token"].get<std::string>();
+    std::ofstream(dir_ + "/join.token") << join_token_ << "\n";
+  }
   for (int i = 0; i < options_.nodes; ++i) DROVER_RETURN_IF_ERROR(StartNode(i));
   return WaitReady(std::chrono::seconds(20));
 }

@@ -28,6 +28,9 @@ struct LocalClusterOptions {
   // droverd also serves TLS (a throw-away self-signed certificate for
   // 127.0.0.1) and the nodes reach it over https://, verifying it.
   bool tls = false;
+  // The nodes have no credential in the token file: each joins with a join
+  // token (made through the API once droverd runs) and keeps what it gets.
+  bool join_nodes = false;
 };
 
 class LocalCluster {
@@ -60,8 +63,14 @@ class LocalCluster {
   Result<Json> WaitForJob(uint64_t id, std::chrono::milliseconds timeout) const;
 
   const std::string& dir() const { return dir_; }
-  // The credential of node `index` (bound to node_name(index)).
-  const std::string& node_token(int index = 0) const { return node_tokens_.at(index); }
+  // The credential of node `index` (bound to node_name(index)); with
+  // join_nodes, the one the node obtained (from its state directory).
+  std::string node_token(int index = 0) const;
+  // With join_nodes: the join token the nodes use.
+  const std::string& join_token() const { return join_token_; }
+  // Starts node `index` again, or a new node when index == the node count
+  // (with join_nodes, it joins).
+  Status StartNode(int index);
   const std::string& admin_token() const { return admin_token_; }
   std::string tcp_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   // With options.tls: droverd's https:// endpoint and the CA that signed it.
@@ -71,13 +80,13 @@ class LocalCluster {
 
  private:
   Status StartDroverd();
-  Status StartNode(int index);
   Status WaitReady(std::chrono::milliseconds timeout);
 
   LocalClusterOptions options_;
   std::string dir_;
   std::string bin_dir_;
   std::string admin_token_;
+  std::string join_token_;
   std::vector<std::string> node_tokens_;
   int port_ = 0;
   int tls_port_ = 0;

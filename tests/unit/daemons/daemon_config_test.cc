@@ -38,6 +38,19 @@ jobs:
   EXPECT_EQ(c->job_retention_s, 7200);
 }
 
+TEST(DaemonConfigTest, QueueAccessIsReadBesideTheSchedulersQueueLimits) {
+  auto c = DaemonConfigFromText(
+      "scheduler:\n  queues:\n    - {name: urgent, priority: 10, allowUsers: [alice], "
+      "allowGroups: [oncall, ops]}\n    - {name: batch}\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->scheduler.queues.size(), 2u);
+  EXPECT_EQ(c->scheduler.queues[0].priority, 10);
+  ASSERT_EQ(c->queue_access.count("urgent"), 1u);
+  EXPECT_EQ(c->queue_access.at("urgent").users, std::vector<std::string>{"alice"});
+  EXPECT_EQ(c->queue_access.at("urgent").groups, (std::vector<std::string>{"oncall", "ops"}));
+  EXPECT_EQ(c->queue_access.count("batch"), 0u);  // open to everyone
+}
+
 TEST(DaemonConfigTest, ErrorsNameTheField) {
   struct Case {
     const char* text;
@@ -51,6 +64,8 @@ TEST(DaemonConfigTest, ErrorsNameTheField) {
       {"scheduler: {queues: [{name: a, bogus: 1}]}", "scheduler.queues"},
       {"jobs: {retention: forever}", "jobs.retention"},
       {"jobs: {keep: 3}", "jobs.keep"},
+      {"scheduler: {queues: [{name: a, allowGroups: ops}]}", "scheduler.queues[0].allowGroups"},
+      {"scheduler: {queues: [{name: a, allowUsers: [1]}]}", "scheduler.queues[0].allowUsers[0]"},
   };
   for (const Case& c : cases) {
     auto r = DaemonConfigFromText(c.text);

@@ -6,6 +6,7 @@
 
 #include "api/token_hash.h"
 #include "daemons/droverd/authorization.h"
+#include "daemons/droverd/issued_tokens.h"
 
 namespace drover::droverd {
 namespace {
@@ -36,8 +37,18 @@ TEST(TokenTableTest, FindsEachRoleByItsSecretWhetherStoredPlainOrHashed) {
   ASSERT_NE(node, nullptr);
   EXPECT_EQ(node->role, Role::kNode);
   EXPECT_EQ(node->node, "n1");
-  EXPECT_EQ(t.NodeToken("n1"), kNode);
-  EXPECT_EQ(t.NodeToken("n2"), "");
+  EXPECT_TRUE(t.HasNode("n1"));
+  EXPECT_FALSE(t.HasNode("n2"));
+}
+
+TEST(TokenTableTest, NodeCredentialsMayBeStoredHashedToo) {
+  // droverd presents its own control-plane key to nodes, so it never needs
+  // a node's secret: the token file may hold only its hash.
+  auto t = TokenTable::Parse(HashedTokenEntry(kNode) + " node n1\n", "tokens");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_NE(t->Find(kNode), nullptr);
+  EXPECT_EQ(t->Find(kNode)->node, "n1");
+  EXPECT_TRUE(t->HasNode("n1"));
 }
 
 TEST(TokenTableTest, TheHashIsNotASecret) {
@@ -63,7 +74,6 @@ TEST(TokenTableTest, MalformedEntriesAreRefusedNamingTheLineAndRule) {
       {kUser + " wizard alice 1 1\n", "not admin, user or node"},
       {kNode + " node\n", "TOKEN node NODE"},
       {kNode + " node n1 0 0\n", "TOKEN node NODE"},
-      {HashedTokenEntry(kNode) + " node n1\n", "kept as they are"},
       {"sha256:abc admin root 0 0\n", "64 hex"},
       {kNode + " node n1\n" + kUser + " node n1\n", "has a token already"},
       {kUser + " user a 5 5\n" + kUser + " user b 6 6\n", "twice"},
@@ -80,27 +90,29 @@ TEST(TokenTableTest, MalformedEntriesAreRefusedNamingTheLineAndRule) {
 TEST(IdentifyCallerTest, TokenFirstThenPeerCredentialsElseRefused) {
   TokenTable t = Table();
   HttpRequest over_tcp;
-  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0, 0).status().code(),
+            StatusCode::kUnauthenticated);
   over_tcp.bearer_token = "wrong-token-wrong-token";
-  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0, 0).status().code(),
+            StatusCode::kUnauthenticated);
   over_tcp.bearer_token = kUser;
-  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0)->user, "alice");
+  EXPECT_EQ(IdentifyCaller(over_tcp, t, nullptr, 0, 0)->user, "alice");
 
   HttpRequest local;
   local.peer.via_unix_socket = true;
   local.peer.uid = 1234;
   local.peer.gid = 1234;
-  auto someone = IdentifyCaller(local, t, nullptr, /*daemon_uid=*/500);
+  auto someone = IdentifyCaller(local, t, nullptr, /*daemon_uid=*/500, 0);
   ASSERT_TRUE(someone.ok());
   EXPECT_EQ(someone->role, Role::kUser);
   EXPECT_EQ(someone->uid, 1234u);
   local.peer.uid = 500;  // droverd's own user
-  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500)->role, Role::kAdmin);
+  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500, 0)->role, Role::kAdmin);
   local.peer.uid = 0;
-  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500)->role, Role::kAdmin);
+  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500, 0)->role, Role::kAdmin);
   // A token on the socket speaks for its holder, not for the peer.
   local.bearer_token = kUser;
-  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500)->role, Role::kUser);
+  EXPECT_EQ(IdentifyCaller(local, t, nullptr, 500, 0)->role, Role::kUser);
 }
 
 Caller User(uint32_t uid) {
@@ -170,10 +182,116 @@ TEST(AuthorizationTest, ANodeCredentialReachesOnlyItsOwnNodeEndpoints) {
   EXPECT_FALSE(AuthorizeRoute(NodeCaller("n1"), Parts{"jobs"}).ok());
   EXPECT_FALSE(AuthorizeRoute(NodeCaller("n1"), Parts{"nodes"}).ok());
   EXPECT_TRUE(AuthorizeRoute(User(1000), Parts{"jobs"}).ok());
-  EXPECT_TRUE(AuthorizeNodeEndpoint(NodeCaller("n1"), "n1").ok());
-  EXPECT_FALSE(AuthorizeNodeEndpoint(NodeCaller("n1"), "n2").ok());
-  EXPECT_FALSE(AuthorizeNodeEndpoint(User(1000), "n1").ok());
-  EXPECT_TRUE(AuthorizeNodeEndpoint(Admin(), "n1").ok());
+  EXPECT_TRUE(AuthorizeNodeEndpoint(NodeCaller("n1"), "n1", "status").ok());
+  EXPECT_FALSE(AuthorizeNodeEndpoint(NodeCaller("n1"), "n2", "status").ok());
+  EXPECT_FALSE(AuthorizeNodeEndpoint(User(1000), "n1", "status").ok());
+  EXPECT_TRUE(AuthorizeNodeEndpoint(Admin(), "n1", "status").ok());
+  // A node does not join again with its own credential (it has one).
+  EXPECT_FALSE(AuthorizeNodeEndpoint(NodeCaller("n1"), "n1", "join").ok());
+}
+
+TEST(AuthorizationTest, ARestrictedQueueTakesItsUsersItsGroupsAndAdmins) {
+  const std::map<std::string, QueueAccess> rules = {
+      {"urgent", QueueAccess{{"alice"}, {"oncall"}}},
+      {"default", QueueAccess{{}, {"staff"}}},
+  };
+  Caller alice = User(1000);
+  alice.user = "alice";
+  Caller bob = User(1001);
+  bob.user = "bob";
+  struct Case {
+    std::string queue;
+    const Caller* caller;
+    std::vector<std::string> groups;
+    bool allowed;
+  };
+  Caller admin = Admin();
+  const Case cases[] = {
+      {"urgent", &alice, {}, true},        // named user
+      {"urgent", &bob, {"oncall"}, true},  // member of a named group
+      {"urgent", &bob, {"bob", "users"}, false},
+      {"urgent", &admin, {}, true},  // admins always
+      {"batch", &bob, {}, true},     // no rules: everyone
+      {"", &bob, {"staff"}, true},   // no queue named: "default"
+      {"", &bob, {}, false},
+  };
+  for (const Case& c : cases) {
+    Status st = AuthorizeQueue(c.queue, *c.caller, c.groups, rules);
+    EXPECT_EQ(st.ok(), c.allowed) << c.queue << " " << c.caller->user << ": " << st.ToString();
+    if (!st.ok()) {
+      EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
+      EXPECT_NE(st.message().find("spec.queue"), std::string::npos) << st.message();
+    }
+  }
+}
+
+Caller JoinCaller() {
+  Caller c;
+  c.role = Role::kJoin;
+  c.user = "join:abc";
+  return c;
+}
+
+TEST(AuthorizationTest, AJoinTokenOnlyJoinsANode) {
+  using Parts = std::vector<std::string>;
+  EXPECT_TRUE(AuthorizeRoute(JoinCaller(), Parts{"nodes", "n7", "join"}).ok());
+  EXPECT_TRUE(AuthorizeNodeEndpoint(JoinCaller(), "n7", "join").ok());
+  for (const Parts& p :
+       {Parts{"jobs"}, Parts{"nodes"}, Parts{"nodes", "n7"}, Parts{"nodes", "n7", "register"},
+        Parts{"nodes", "n7", "status"}, Parts{"tokens"}}) {
+    EXPECT_FALSE(AuthorizeRoute(JoinCaller(), p).ok()) << p.size();
+  }
+  EXPECT_FALSE(AuthorizeNodeEndpoint(JoinCaller(), "n7", "register").ok());
+  EXPECT_FALSE(AuthorizeNodeEndpoint(User(1000), "n7", "join").ok());
+  EXPECT_TRUE(AuthorizeNodeEndpoint(Admin(), "n7", "join").ok());
+  EXPECT_FALSE(AuthorizeSubmission(OwnedBy(0), JoinCaller()).ok());
+}
+
+TEST(IssuedTokensTest, ATokenStopsWorkingWhenItExpires) {
+  IssuedTokens issued;
+  IssuedToken t;
+  t.id = "abcd";
+  t.hash = Sha256Hex("join-secret-0123456789");
+  t.caller = JoinCaller();
+  t.created_ms = 1'000;
+  t.expires_ms = 61'000;
+  issued.Add(t);
+  EXPECT_TRUE(issued.Find("join-secret-0123456789", 60'999).has_value());
+  EXPECT_FALSE(issued.Find("join-secret-0123456789", 61'000).has_value());
+  EXPECT_FALSE(issued.Find("join-secret-012345678", 2'000).has_value());
+  // And the issued-token path of IdentifyCaller honours it.
+  HttpRequest req;
+  req.bearer_token = "join-secret-0123456789";
+  EXPECT_EQ(IdentifyCaller(req, TokenTable(), &issued, 0, 2'000)->role, Role::kJoin);
+  EXPECT_EQ(IdentifyCaller(req, TokenTable(), &issued, 0, 70'000).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
+TEST(IssuedTokensTest, EveryRoleSurvivesTheStoreRoundTrip) {
+  for (Role role : {Role::kAdmin, Role::kUser, Role::kNode, Role::kJoin}) {
+    IssuedToken t;
+    t.id = "0123abcd";
+    t.hash = Sha256Hex("secret");
+    t.caller.role = role;
+    if (role == Role::kNode) t.caller.node = "n3";
+    if (role == Role::kUser || role == Role::kAdmin) {
+      t.caller.user = "alice";
+      t.caller.uid = 1000;
+      t.caller.gid = 1000;
+    }
+    t.created_ms = 1'700'000'000'000;
+    t.expires_ms = role == Role::kJoin ? 1'700'086'400'000 : 0;
+    t.description = "d";
+    auto back = IssuedTokenFromJson(ToJson(t, /*with_hash=*/true));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->caller.role, role);
+    EXPECT_EQ(back->caller.node, t.caller.node);
+    EXPECT_EQ(back->caller.uid, t.caller.uid);
+    EXPECT_EQ(back->expires_ms, t.expires_ms);
+    EXPECT_EQ(back->hash, t.hash);
+    // What list shows never holds the hash.
+    EXPECT_FALSE(ToJson(t, /*with_hash=*/false).contains("sha256"));
+  }
 }
 
 }  // namespace
