@@ -4,12 +4,15 @@
 // percent-encoding and query strings; job names from file names. Checks the
 // round trips the store and the API rely on: FormatTime/ParseTime,
 // IndexSet::ToString/Parse, PercentEncode/PercentDecode, and that
-// JobNameFromFile gives a valid name. (There is no hostlist parser yet.)
+// JobNameFromFile gives a valid name, and that a compressed hostlist expands
+// back to the names it was made from.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "api/hostlist.h"
 #include "api/index_set.h"
 #include "api/json_codec.h"
 #include "api/url_encoding.h"
@@ -69,6 +72,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto d = ParseSlurmDuration(text); d.ok()) {
     FUZZ_CHECK(*d >= 0, "negative duration from \"" + s + "\"");
+  }
+
+  // Hostlists: bounded, and CompressHostlist's text expands to the same names.
+  // (The round trip is checked on lists of up to 10,000 names: the logic is
+  // the same for longer ones, which only make each run slow.)
+  if (auto names = ExpandHostlist(text); !names.ok()) {
+    AnswerIfApi(utf8, names.status());
+  } else if (names->size() > kMaxHostlistNames) {
+    FUZZ_CHECK(false, "hostlist \"" + s + "\" expanded too far");
+  } else if (names->size() <= 10'000) {
+    std::string compressed = CompressHostlist(*names);
+    auto again = ExpandHostlist(compressed);
+    FUZZ_CHECK(again.ok(), "hostlist \"" + s + "\" compressed to \"" + compressed +
+                               "\", which does not expand: " + again.status().ToString());
+    std::vector<std::string> want = *names;
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    std::vector<std::string> got = *again;
+    std::sort(got.begin(), got.end());
+    FUZZ_CHECK(got == want, "hostlist \"" + s + "\" compressed to \"" + compressed +
+                                "\", which expands to other names");
   }
 
   // Index sets (status.completedIndexes): ToString reads back to the same set.
