@@ -47,6 +47,7 @@ std::vector<std::string> BuildTaskEnvironment(const TaskEnvironmentInput& in) {
   if (in.task_index >= 0) env.Set("DROVER_TASK_INDEX", std::to_string(in.task_index));
   if (in.ordinal >= 0) env.Set("DROVER_ORDINAL", std::to_string(in.ordinal));
   env.Set("DROVER_NODELIST", in.nodelist);
+  if (!in.node.empty()) env.Set("DROVER_NODENAME", in.node);
   env.Set("DROVER_NTASKS", ntasks);
   env.Set("DROVER_CPUS", cpus);
   if (in.port > 0) env.Set("DROVER_PORT", std::to_string(in.port));
@@ -59,6 +60,7 @@ std::vector<std::string> BuildTaskEnvironment(const TaskEnvironmentInput& in) {
   env.Set("SLURM_PROCID", std::to_string(in.task_index >= 0 ? in.task_index : 0));
   env.Set("SLURM_NTASKS", ntasks);
   env.Set("SLURM_JOB_NODELIST", in.nodelist);
+  if (!in.node.empty()) env.Set("SLURMD_NODENAME", in.node);
   env.Set("SLURM_JOB_NAME", in.job_name);
   env.Set("SLURM_CPUS_ON_NODE", ncpus);
 

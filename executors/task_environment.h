@@ -18,6 +18,7 @@ struct TaskEnvironmentInput {
   int64_t ordinal = -1;       // StatefulSet replica ordinal; -1 = none
   int64_t ntasks = 1;         // tasks of the job (a gang's size, an array's width)
   std::string nodelist;       // nodes of the job, e.g. "n[1-4]" or "n1,n2"
+  std::string node;           // the node this task runs on
   std::vector<int32_t> cpus;  // the cpus the task is bound to (OS indexes)
   int32_t port = 0;           // port allocated to the task; 0 = none
   uint32_t uid = 0;           // the task's user: HOME, USER, LOGNAME, SHELL

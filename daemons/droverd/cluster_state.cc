@@ -311,17 +311,40 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
   return Status::Ok();
 }
 
-void ClusterState::LoseTasksTheNodeDoesNotHold(const std::string& node,
-                                               const std::set<std::string>& held, int64_t now_ms) {
+void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<std::string>& held,
+                                      int64_t now_ms) {
   auto alloc = allocations_.find(node);
-  if (alloc == allocations_.end()) return;
-  const std::set<std::string> active = alloc->second.tasks;
-  for (const std::string& name : active) {
-    Task& task = tasks_.at(name);
-    if (task.status.phase != TaskPhase::kRunning || held.count(name)) continue;
-    task.status.message = "node " + node + " came back without it (restarted?)";
-    EndTask(task, TaskPhase::kLost, now_ms);
-    needs_scheduling_ = true;
+  if (alloc != allocations_.end()) {
+    const std::set<std::string> active = alloc->second.tasks;
+    for (const std::string& name : active) {
+      Task& task = tasks_.at(name);
+      if (held.count(name)) continue;
+      if (task.status.phase == TaskPhase::kRunning) {
+        task.status.message = "node " + node + " came back without it (restarted?)";
+        EndTask(task, TaskPhase::kLost, now_ms);
+        needs_scheduling_ = true;
+      } else if (task.status.phase == TaskPhase::kAssigned && !terminating_.count(name)) {
+        // The node may have taken the launch and lost it (a reboot before the
+        // supervisor ran it): send it again; a node ignores a launch of a
+        // task it runs.
+        const Job& job = jobs_.at(task.spec.job_id);
+        channels_[node].AppendLaunch(LaunchInstruction(task, job, node), building_batch_);
+      }
+    }
+  }
+  FenceTasks(node, held);
+}
+
+void ClusterState::FenceTasks(const std::string& node, const std::set<std::string>& held) {
+  for (const std::string& name : held) {
+    auto it = tasks_.find(name);
+    const bool wanted =
+        it != tasks_.end() && it->second.spec.node == node && !IsTerminal(it->second.status.phase);
+    if (wanted) continue;
+    // Declared lost and run elsewhere, or forgotten: a second copy must not
+    // run beside the replacement (nor hold cores droverd thinks are free).
+    channels_[node].AppendKill(name, kFenceGraceMs, building_batch_);
+    ++counters_.tasks_fenced_total;
   }
 }
 
@@ -409,6 +432,10 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
     phase = TaskPhase::kCancelled;
     task.status.message = "preempted; its index runs again";
   }
+  // A node's failure is not the task's: its index runs again elsewhere and
+  // counts neither as a failure nor against backoffLimit (Slurm requeues on
+  // node failure; Kubernetes' podFailurePolicy can ignore DisruptionTarget).
+  if (phase == TaskPhase::kLost) requeue = true;
   task.status.phase = phase;
   if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
   Release(task);
@@ -445,7 +472,10 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
 Status ClusterState::ApplyReport(const std::string& node, const TaskReport& report,
                                  int64_t now_ms) {
   auto it = tasks_.find(report.task);
-  if (it == tasks_.end()) return Status::NotFound("unknown task \"" + report.task + "\"");
+  if (it == tasks_.end()) {
+    if (report.phase == TaskPhase::kRunning) FenceTasks(node, {report.task});
+    return Status::NotFound("unknown task \"" + report.task + "\"");
+  }
   Task& task = it->second;
   if (task.spec.node != node) {
     return Status::PermissionDenied("task " + report.task + " is assigned to node " +
@@ -455,7 +485,12 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
       report.phase != TaskPhase::kFailed) {
     return Status::Invalid("phase", "a node reports Running, Succeeded or Failed");
   }
-  if (IsTerminal(task.status.phase)) return Status::Ok();  // stale repeat: already recorded
+  if (IsTerminal(task.status.phase)) {
+    // A final report repeated is already recorded; a Running one is a copy
+    // droverd gave up on (its node was declared lost): it is killed.
+    if (report.phase == TaskPhase::kRunning) FenceTasks(node, {report.task});
+    return Status::Ok();
+  }
   int64_t when = report.time_ms > 0 ? report.time_ms : now_ms;
   if (report.phase == TaskPhase::kRunning) {
     if (task.status.phase == TaskPhase::kRunning) return Status::Ok();

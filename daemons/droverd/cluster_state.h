@@ -49,10 +49,13 @@ struct StateCounters {
   int64_t tasks_started_total = 0;
   int64_t tasks_succeeded_total = 0;
   int64_t tasks_failed_total = 0;
+  int64_t tasks_fenced_total = 0;  // kills of copies a node ran that droverd gave up on
 };
 
 // How long a cancelled task gets between SIGTERM and SIGKILL.
 inline constexpr int64_t kCancelGraceMs = 10'000;
+// ... and a fenced one (a copy that must not run beside its replacement).
+inline constexpr int64_t kFenceGraceMs = 2'000;
 
 // What a finished task charges to fair-share: its cores times its run time.
 double CoreSeconds(const Task& task);
@@ -105,12 +108,16 @@ class ClusterState {
 
   // --- nodes
   Status RegisterNode(Node node, int64_t now_ms);
-  // At a node's registration: its tasks that droverd saw start but that the
-  // node no longer holds (`held`: running, or ended and not yet acknowledged)
-  // are Lost, and their jobs retry them. Assigned tasks are left alone: their
-  // launch is delivered again.
-  void LoseTasksTheNodeDoesNotHold(const std::string& node, const std::set<std::string>& held,
-                                   int64_t now_ms);
+  // At a node's registration, with the tasks it holds (`held`: running, or
+  // ended and not yet acknowledged): tasks droverd saw start there that the
+  // node no longer holds are Lost (their jobs retry them); Assigned ones it
+  // does not hold are launched again; held tasks droverd does not want there
+  // (ended, lost and replaced, forgotten) are fenced.
+  void ReconcileHeldTasks(const std::string& node, const std::set<std::string>& held,
+                          int64_t now_ms);
+  // Kills every task in `held` (what the node says it runs) that droverd does
+  // not assign to `node`, before the node takes new work.
+  void FenceTasks(const std::string& node, const std::set<std::string>& held);
   Status Heartbeat(const std::string& node, int64_t now_ms);
   // Applies one report from `node`. A report about an unknown task, a task of
   // another node, or a transition that cannot happen is refused (Invalid /

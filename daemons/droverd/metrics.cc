@@ -26,6 +26,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Name("drover_tasks_finished_total")
                          .Help("Tasks that ended, by result")
                          .Register(*registry_);
+  tasks_fenced_ = &prometheus::BuildCounter()
+                       .Name("drover_tasks_fenced_total")
+                       .Help("Kills of task copies a node ran after droverd had given them up")
+                       .Register(*registry_)
+                       .Add({});
   scheduling_pass_ = &prometheus::BuildHistogram()
                           .Name("drover_scheduling_pass_seconds")
                           .Help("Duration of one scheduling pass")
@@ -74,6 +79,7 @@ void Metrics::Update(const StateCounters& c) {
   advance(tasks_finished_->Add({{"result", "succeeded"}}), last_succeeded_,
           c.tasks_succeeded_total);
   advance(tasks_finished_->Add({{"result", "failed"}}), last_failed_, c.tasks_failed_total);
+  advance(*tasks_fenced_, last_fenced_, c.tasks_fenced_total);
 }
 
 void Metrics::ObserveCommit(double seconds, size_t mutations) {

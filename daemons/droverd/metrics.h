@@ -40,6 +40,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* tasks_;
   prometheus::Counter* tasks_started_;
   prometheus::Family<prometheus::Counter>* tasks_finished_;
+  prometheus::Counter* tasks_fenced_;
   prometheus::Histogram* scheduling_pass_;
   prometheus::Histogram* commit_;
   prometheus::Counter* mutations_;
@@ -47,7 +48,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* http_;
   mutable std::mutex http_mu_;
   std::function<HttpServerStats()> http_stats_;  // guarded by http_mu_
-  double last_started_ = 0, last_succeeded_ = 0, last_failed_ = 0;
+  double last_started_ = 0, last_succeeded_ = 0, last_failed_ = 0, last_fenced_ = 0;
 };
 
 }  // namespace drover::droverd

@@ -88,7 +88,7 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
     std::string node_name = node.metadata.name;
     Status st = c.state.RegisterNode(std::move(node), c.now_ms);
     if (!st.ok()) return respond(ErrorResponse(st));
-    c.state.LoseTasksTheNodeDoesNotHold(node_name, held, c.now_ms);
+    c.state.ReconcileHeldTasks(node_name, held, c.now_ms);
     c.AfterCommit([respond, epoch = c.state.epoch(), key = key_hash] {
       respond(JsonResponse(200, Json{{"epoch", epoch}, {"controlPlaneKeySha256", key}}));
     });
@@ -142,23 +142,41 @@ void Reports(const ApiContext& ctx, const std::string& name, const HttpRequest& 
       }
     }
   }
-  ctx.loop->Post([=, reports = std::move(reports)](CommandContext& c) {
-    Status hb = c.state.Heartbeat(name, c.now_ms);
-    if (!hb.ok()) return respond(ErrorResponse(hb));
-    Json rejected = malformed;
-    int64_t accepted = 0;
-    for (const TaskReport& r : reports) {
-      Status st = c.state.ApplyReport(name, r, c.now_ms);
-      if (st.ok()) {
-        ++accepted;
-      } else {
-        rejected.push_back({{"task", r.task}, {"message", st.ToString()}});
-      }
+  std::set<std::string> running;
+  if (json->contains("running")) {
+    const Json& names = (*json)["running"];
+    if (!names.is_array() || names.size() > kMaxReports) {
+      return respond(ErrorResponse(Status::Invalid(
+          "running", "must be a list of at most " + std::to_string(kMaxReports) + " task names")));
     }
-    c.AfterCommit([respond, accepted, rejected = std::move(rejected)] {
-      respond(JsonResponse(200, Json{{"accepted", accepted}, {"rejected", rejected}}));
-    });
-  });
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!names[i].is_string()) {
+        return respond(ErrorResponse(
+            Status::Invalid("running[" + std::to_string(i) + "]", "must be a task name")));
+      }
+      running.insert(names[i].get<std::string>());
+    }
+  }
+  ctx.loop->Post(
+      [=, reports = std::move(reports), running = std::move(running)](CommandContext& c) {
+        Status hb = c.state.Heartbeat(name, c.now_ms);
+        if (!hb.ok()) return respond(ErrorResponse(hb));
+        Json rejected = malformed;
+        int64_t accepted = 0;
+        for (const TaskReport& r : reports) {
+          Status st = c.state.ApplyReport(name, r, c.now_ms);
+          if (st.ok()) {
+            ++accepted;
+          } else {
+            rejected.push_back({{"task", r.task}, {"message", st.ToString()}});
+          }
+        }
+        // After the reports: a task that just ended is not fenced for nothing.
+        c.state.FenceTasks(name, running);
+        c.AfterCommit([respond, accepted, rejected = std::move(rejected)] {
+          respond(JsonResponse(200, Json{{"accepted", accepted}, {"rejected", rejected}}));
+        });
+      });
 }
 
 }  // namespace

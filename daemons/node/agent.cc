@@ -281,6 +281,7 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     env.task_index = l.value("index", int64_t{0});
     env.ntasks = l.value("ntasks", int64_t{1});
     env.nodelist = l.value("nodelist", options_.name);
+    env.node = options_.name;
     env.cpus = spec.cpus;
     env.uid = spec.uid;
     for (const auto& kv : l.value("env", Json::array())) {
@@ -311,6 +312,32 @@ void Agent::HandleInstructions(const Json& body) {
       body.contains("launch") && body["launch"].is_array() ? body["launch"] : no_items;
   const Json& kill_list =
       body.contains("kill") && body["kill"].is_array() ? body["kill"] : no_items;
+  // Kills of tasks this node already runs go first, so a fenced copy stops
+  // before new work takes its cores; a kill of a task launched in this same
+  // answer (a job cancelled at once) must follow its launch.
+  std::set<std::string> launched_now;
+  for (const Json& l : launch_list) {
+    if (l.is_object() && l.contains("task") && l["task"].is_string()) {
+      launched_now.insert(l["task"].get<std::string>());
+    }
+  }
+  auto kill = [&](bool of_launched_now) {
+    for (const Json& k : kill_list) {
+      if (!k.is_object() || !k.contains("task") || !k["task"].is_string()) {
+        if (!of_launched_now) spdlog::warn("droverd sent a malformed kill instruction");
+        continue;
+      }
+      std::string task = k["task"].get<std::string>();
+      if (launched_now.count(task) != static_cast<size_t>(of_launched_now)) continue;
+      int64_t grace = options_.kill_grace_ms;
+      if (k.contains("graceMs") && k["graceMs"].is_number_integer())
+        grace = k["graceMs"].get<int64_t>();
+      std::lock_guard<std::mutex> lock(supervisor_mu_);
+      Status st = supervisor_.Kill(task, grace);
+      if (!st.ok()) spdlog::warn("kill {}: {}", task, st.ToString());
+    }
+  };
+  kill(false);
   for (const Json& l : launch_list) {
     if (!l.is_object() || !l.contains("task") || !l["task"].is_string()) {
       spdlog::warn("droverd sent a malformed launch instruction");
@@ -340,8 +367,8 @@ void Agent::HandleInstructions(const Json& body) {
     }
     launches.push_back(std::move(*spec));
   }
-  std::lock_guard<std::mutex> lock(supervisor_mu_);
   if (!launches.empty()) {
+    std::lock_guard<std::mutex> lock(supervisor_mu_);
     Status st = supervisor_.LaunchBatch(launches);
     if (!st.ok()) {
       spdlog::error("supervisor refused {} launches: {}", launches.size(), st.ToString());
@@ -355,18 +382,7 @@ void Agent::HandleInstructions(const Json& body) {
       counters_.launched += static_cast<int64_t>(launches.size());
     }
   }
-  for (const Json& k : kill_list) {
-    if (!k.is_object() || !k.contains("task") || !k["task"].is_string()) {
-      spdlog::warn("droverd sent a malformed kill instruction");
-      continue;
-    }
-    std::string task = k["task"].get<std::string>();
-    int64_t grace = options_.kill_grace_ms;
-    if (k.contains("graceMs") && k["graceMs"].is_number_integer())
-      grace = k["graceMs"].get<int64_t>();
-    Status st = supervisor_.Kill(task, grace);
-    if (!st.ok()) spdlog::warn("kill {}: {}", task, st.ToString());
-  }
+  kill(true);
 }
 
 void Agent::EventLoop() {
@@ -425,7 +441,14 @@ void Agent::ReportLoop() {
       reports_.clear();
     }
     CoalesceReports(batch);
-    Json body = {{"reports", batch}};
+    // What runs here now: droverd kills what it no longer assigns to this
+    // node (a copy it declared lost while this agent was cut off).
+    Json running = Json::array();
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu_);
+      for (const std::string& name : running_) running.push_back(name);
+    }
+    Json body = {{"reports", batch}, {"running", std::move(running)}};
     auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/status", body.dump(),
                          std::chrono::seconds(15));
     Status st = r.ok() ? StatusFromResponse(*r) : r.status();

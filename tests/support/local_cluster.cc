@@ -243,6 +243,10 @@ Status LocalCluster::RebootNode(int index) {
   return StartNode(index);
 }
 
+void LocalCluster::PauseNodeAgent(int index) { ::kill(nodes_.at(index), SIGSTOP); }
+
+void LocalCluster::ResumeNodeAgent(int index) { ::kill(nodes_.at(index), SIGCONT); }
+
 Status LocalCluster::RestartNodeAgent(int index) {
   Terminate(nodes_[index], SIGKILL);
   return StartNode(index);

@@ -52,6 +52,10 @@ class LocalCluster {
   // Kills the node agent and its supervisor with all its tasks (a machine
   // reboot, as the node sees it), then starts the agent again.
   Status RebootNode(int index);
+  // Stops (SIGSTOP) and continues (SIGCONT) the node agent: a node cut off
+  // from droverd whose tasks go on running under its supervisor.
+  void PauseNodeAgent(int index);
+  void ResumeNodeAgent(int index);
 
   // An admin client on droverd's Unix socket.
   HttpClient Client() const;

@@ -71,6 +71,17 @@ class ClusterStateTest : public ::testing::Test {
     return d;
   }
 
+  // What node `node` is sent when it polls now (every instruction so far).
+  Json Poll(const std::string& node) {
+    Json body;
+    NodeChannel* channel = state_.Channel(node);
+    EXPECT_NE(channel, nullptr);
+    if (channel == nullptr) return body;
+    channel->Wait(0, now_, [&body](HttpResponse r) { body = Json::parse(r.body); });
+    channel->Flush("epoch", now_, UINT64_MAX);
+    return body;
+  }
+
   std::vector<const Task*> Active(uint64_t job) {
     std::vector<const Task*> out;
     for (const Task* t : state_.TasksOfJob(job)) {
@@ -152,13 +163,88 @@ TEST_F(ClusterStateTest, RunningTasksANodeNoLongerHoldsAreLostAndRetried) {
       tasks[2]->metadata.name;  // never reported: its launch is redelivered
   // The node comes back (its supervisor restarted) holding only `kept`.
   ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok());
-  state_.LoseTasksTheNodeDoesNotHold("n1", {kept}, now_);
+  state_.ReconcileHeldTasks("n1", {kept}, now_);
   EXPECT_EQ(state_.FindTask(gone)->status.phase, TaskPhase::kLost);
   EXPECT_NE(state_.FindTask(gone)->status.message.find("came back without it"), std::string::npos);
   EXPECT_EQ(state_.FindTask(kept)->status.phase, TaskPhase::kRunning);
   EXPECT_EQ(state_.FindTask(assigned)->status.phase, TaskPhase::kAssigned);
+  // The Assigned task's launch is sent again (the node may have lost it).
+  Json sent = Poll("n1");
+  int launches = 0;  // the first launch, and the one sent again
+  for (const Json& l : sent["launch"]) launches += l["task"] == assigned;
+  EXPECT_EQ(launches, 2) << sent.dump();
   Pass();
   EXPECT_EQ(Active(id).size(), 3u) << "the lost index runs again";
+}
+
+TEST_F(ClusterStateTest, ANodesDeathIsNotCountedAgainstBackoffLimit) {
+  ASSERT_TRUE(state_.RegisterNode(MakeNode("n2", 4), now_).ok());
+  Job j = MakeJob("frame", 1);
+  j.spec.backoff_limit = 0;  // one failure of its own fails it
+  uint64_t id = Submit(j);
+  Pass();
+  ASSERT_EQ(Active(id).size(), 1u);
+  const Task* first = Active(id)[0];
+  Report(first, TaskPhase::kRunning);
+  const std::string dead_node = first->spec.node;
+  const std::string other = dead_node == "n1" ? "n2" : "n1";
+  // The task's node goes silent; the other heartbeats.
+  now_ += 31'000;
+  ASSERT_TRUE(state_.Heartbeat(other, now_).ok());
+  state_.ReconcileNodes(now_, 30'000);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kRunning);
+  EXPECT_EQ(state_.FindJob(id)->status.failed, 0);
+  Pass();
+  auto again = Active(id);
+  ASSERT_EQ(again.size(), 1u) << "the frame runs again elsewhere";
+  EXPECT_EQ(again[0]->spec.node, other);
+  EXPECT_EQ(again[0]->spec.attempt, 1);
+  Report(again[0], TaskPhase::kSucceeded);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kSucceeded);
+}
+
+TEST_F(ClusterStateTest, CopiesDroverdGaveUpOnAreKilledWhenTheirNodeSpeaksAgain) {
+  ASSERT_TRUE(state_.RegisterNode(MakeNode("n2", 4), now_).ok());
+  uint64_t id = Submit(MakeJob("frames", 2));
+  Pass();
+  std::vector<std::string> on_n1;
+  for (const Task* t : Active(id)) {
+    Report(t, TaskPhase::kRunning);
+    if (t->spec.node == "n1") on_n1.push_back(t->metadata.name);
+  }
+  ASSERT_FALSE(on_n1.empty());
+  (void)Poll("n1");  // n1 has had its launches
+  now_ += 31'000;
+  ASSERT_TRUE(state_.Heartbeat("n2", now_).ok());
+  state_.ReconcileNodes(now_, 30'000);  // n1 declared lost; its tasks too
+  for (const std::string& t : on_n1) {
+    EXPECT_EQ(state_.FindTask(t)->status.phase, TaskPhase::kLost);
+  }
+  // n1 was only cut off: its heartbeat says it still runs them.
+  ASSERT_TRUE(state_.Heartbeat("n1", now_).ok());
+  std::set<std::string> running(on_n1.begin(), on_n1.end());
+  running.insert("a-task-droverd-never-heard-of");
+  state_.FenceTasks("n1", running);
+  // A Running report of a lost copy is answered the same way.
+  Report(state_.FindTask(on_n1[0]), TaskPhase::kRunning);
+  Json sent = Poll("n1");
+  std::multiset<std::string> killed;
+  for (const Json& k : sent["kill"]) {
+    killed.insert(k["task"].get<std::string>());
+    EXPECT_EQ(k["graceMs"], kFenceGraceMs);
+  }
+  for (const std::string& t : running) EXPECT_GE(killed.count(t), 1u) << t;
+  EXPECT_EQ(sent["launch"].size(), 0u) << "nothing new before the copies are gone";
+  EXPECT_GE(state_.counters().tasks_fenced_total, 3);
+  // Tasks it is meant to run are never fenced.
+  Pass();
+  std::set<std::string> wanted;
+  for (const Task* t : Active(id)) {
+    if (t->spec.node == "n1") wanted.insert(t->metadata.name);
+  }
+  int64_t before = state_.counters().tasks_fenced_total;
+  state_.FenceTasks("n1", wanted);
+  EXPECT_EQ(state_.counters().tasks_fenced_total, before);
 }
 
 TEST_F(ClusterStateTest, DependentJobWaitsThenRunsWhenItsDependencyHolds) {

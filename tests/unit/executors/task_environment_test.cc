@@ -24,6 +24,7 @@ TaskEnvironmentInput Input() {
   in.task_index = 7;
   in.ntasks = 64;
   in.nodelist = "n[1-4]";
+  in.node = "n3";
   in.cpus = {8, 0, 1, 2, 3};
   in.port = 30123;
   in.uid = 0;
@@ -45,6 +46,8 @@ TEST(TaskEnvironmentTest, HasDroverAndSlurmVariables) {
   EXPECT_EQ(env["SLURM_PROCID"], "7");
   EXPECT_EQ(env["SLURM_NTASKS"], "64");
   EXPECT_EQ(env["SLURM_JOB_NODELIST"], "n[1-4]");
+  EXPECT_EQ(env["DROVER_NODENAME"], "n3");
+  EXPECT_EQ(env["SLURMD_NODENAME"], "n3");
   EXPECT_EQ(env["SLURM_JOB_NAME"], "render");
   EXPECT_EQ(env["SLURM_CPUS_ON_NODE"], "5");
   EXPECT_EQ(env.count("DROVER_ORDINAL"), 0u);
