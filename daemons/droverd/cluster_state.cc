@@ -8,6 +8,7 @@
 #include "api/validation.h"
 #include "controllers/job_controller.h"
 #include "controllers/job_dependencies.h"
+#include "controllers/node_lifecycle.h"
 #include "daemons/droverd/authorization.h"
 #include "scheduler/admission.h"
 
@@ -524,21 +525,25 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
 }
 
 void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) {
+  const controllers::NodeLifecycleConfig config{.heartbeat_timeout_ms = heartbeat_timeout_ms};
   for (auto& [name, node] : nodes_) {
-    if (node.status.phase != NodePhase::kReady) continue;
-    if (now_ms - node.status.last_heartbeat_ms <= heartbeat_timeout_ms) continue;
-    node.status.phase = NodePhase::kNotReady;
-    TouchNode(node);
-    // The node's tasks are gone as far as the cluster can tell: their jobs
-    // retry them elsewhere.
-    auto tasks = allocations_[name].tasks;
-    for (const std::string& t : tasks) {
-      Task& task = tasks_.at(t);
-      task.status.message = "node " + name + " stopped responding";
-      EndTask(task, TaskPhase::kLost, now_ms);
+    std::vector<const Task*> active;
+    for (const std::string& t : allocations_[name].tasks) active.push_back(&tasks_.at(t));
+    controllers::NodeActions actions = controllers::ReconcileNode(node, active, now_ms, config);
+    if (actions.set_phase) {
+      node.status.phase = *actions.set_phase;
+      TouchNode(node);
+      needs_scheduling_ = true;
+      // Instructions for a node declared lost are void: what it should stop
+      // it is told when it speaks again (FenceTasks).
+      if (node.status.phase == NodePhase::kNotReady) channels_[name].Reset();
     }
-    channels_[name].Reset();
-    needs_scheduling_ = true;
+    for (const std::string& t : actions.lose_tasks) {
+      Task& task = tasks_.at(t);
+      task.status.message = actions.reason;
+      EndTask(task, TaskPhase::kLost, now_ms);
+      needs_scheduling_ = true;
+    }
   }
 }
 
