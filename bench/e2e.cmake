@@ -9,3 +9,8 @@ add_executable(bench_submit_throughput ${CMAKE_CURRENT_LIST_DIR}/submit_throughp
 target_include_directories(bench_submit_throughput PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(bench_submit_throughput PRIVATE drover_test_support)
 add_dependencies(bench_submit_throughput droverd)
+
+add_executable(bench_node_loss_recovery ${CMAKE_CURRENT_LIST_DIR}/node_loss_recovery.cc)
+target_include_directories(bench_node_loss_recovery PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_node_loss_recovery PRIVATE drover_test_support)
+add_dependencies(bench_node_loss_recovery droverd drover-node drover-supervisor)

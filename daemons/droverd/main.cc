@@ -39,7 +39,10 @@ int main(int argc, char** argv) {
   std::string store_url, listen, socket_path, state_dir, token_file, config_file;
   std::string tls_listen, tls_cert, tls_key;
   bool allow_plain_tcp = false;
-  int64_t heartbeat_timeout_ms = 30'000;
+  // Five missed heartbeats of a node (2 s apart). Short, so services move
+  // quickly off a dead node; safe, because a node declared lost too early
+  // has its copies fenced when it speaks again.
+  int64_t heartbeat_timeout_ms = 10'000;
   int io_threads = 2;
   size_t max_connections = 4096, max_connections_per_peer = 512;
   po::options_description opts("droverd options");
@@ -56,7 +59,7 @@ int main(int argc, char** argv) {
       "bearer tokens: lines of \"TOKEN admin|user USER UID GID\" or \"TOKEN node NODE\"")(
       "config", po::value(&config_file)->default_value(""),
       "scheduler policy, queues, priority weights (YAML; see docs/admin.md)")(
-      "heartbeat-timeout-ms", po::value(&heartbeat_timeout_ms)->default_value(30'000),
+      "heartbeat-timeout-ms", po::value(&heartbeat_timeout_ms)->default_value(10'000),
       "a node silent this long is NotReady and its tasks are Lost")(
       "io-threads", po::value(&io_threads)->default_value(2), "HTTP I/O threads")(
       "tls-listen", po::value(&tls_listen)->default_value(""),

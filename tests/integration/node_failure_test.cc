@@ -1,5 +1,5 @@
 // Nodes die or are cut off; the work moves and nothing runs twice
-// (docs/services.md, "Node failure"): a node's death is not its tasks'
+// (docs/architecture.md, "Failure handling"): a node's death is not its tasks'
 // fault, and a node that comes back after it was declared lost has the
 // copies droverd gave up on killed before it takes new work.
 #include <gtest/gtest.h>

@@ -122,9 +122,11 @@ Status LocalCluster::StartDroverd() {
                                    "--listen",
                                    "127.0.0.1:" + std::to_string(port_),
                                    "--token-file",
-                                   dir_ + "/tokens",
-                                   "--heartbeat-timeout-ms",
-                                   std::to_string(options_.heartbeat_timeout_ms)};
+                                   dir_ + "/tokens"};
+  if (options_.heartbeat_timeout_ms > 0) {
+    argv.insert(argv.end(),
+                {"--heartbeat-timeout-ms", std::to_string(options_.heartbeat_timeout_ms)});
+  }
   if (options_.tls) {
     if (tls_port_ == 0) {
       tls_port_ = FreePort();
@@ -170,9 +172,10 @@ Status LocalCluster::StartNode(int index) {
       "--topology",
       options_.node_topology,
       "--state-dir",
-      dir_ + "/" + name,
-      "--heartbeat-ms",
-      std::to_string(options_.node_heartbeat_ms)};
+      dir_ + "/" + name};
+  if (options_.node_heartbeat_ms > 0) {
+    argv.insert(argv.end(), {"--heartbeat-ms", std::to_string(options_.node_heartbeat_ms)});
+  }
   if (options_.tls) argv.insert(argv.end(), {"--ca-file", ca_file()});
   pid_t pid = Spawn(argv, dir_ + "/" + name + ".log");
   if (pid < 0) return Status::Internal("cannot start drover-node");

@@ -22,6 +22,7 @@ struct LocalClusterOptions {
   int nodes = 2;
   std::string node_topology = "synthetic:package:1 core:4 pu:1";
   std::string store;  // default: sqlite in the cluster dir
+  // 0 = the daemons' own defaults (benchmarks of "default settings").
   int64_t heartbeat_timeout_ms = 30'000;
   int64_t node_heartbeat_ms = 2'000;
   std::string config;  // droverd's --config file content (YAML); empty = none
