@@ -1,5 +1,7 @@
 #include "api/config_fields.h"
 
+#include "api/json_text.h"
+
 namespace drover::config {
 
 Status RejectUnknownKeys(const Json& object, const std::string& path,
@@ -18,7 +20,7 @@ Status RejectUnknownKeys(const Json& object, const std::string& path,
 
 Status CheckObject(const Json& json, const std::string& path) {
   if (json.is_object()) return Status::Ok();
-  return Status::Invalid(path, "must be an object (got " + json.dump() + ")");
+  return Status::Invalid(path, "must be an object (got " + DumpJson(json) + ")");
 }
 
 Status ReadBoundedInt(const Json& object, const char* key, const std::string& path, int64_t min,
@@ -32,11 +34,11 @@ Status ReadBoundedInt(const Json& object, const char* key, const std::string& pa
   const bool unbounded =
       min == std::numeric_limits<int64_t>::min() && max == std::numeric_limits<int64_t>::max();
   if (!it->is_number_integer() || (huge && unbounded)) {
-    return Status::Invalid(field, "must be an integer (got " + it->dump() + ")");
+    return Status::Invalid(field, "must be an integer (got " + DumpJson(*it) + ")");
   }
   if (huge || it->get<int64_t>() < min || it->get<int64_t>() > max) {
     return Status::Invalid(field, "must be in [" + std::to_string(min) + ", " +
-                                      std::to_string(max) + "] (got " + it->dump() + ")");
+                                      std::to_string(max) + "] (got " + DumpJson(*it) + ")");
   }
   *out = it->get<int64_t>();
   return Status::Ok();
@@ -55,7 +57,7 @@ Status ReadString(const Json& object, const char* key, const std::string& path, 
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return Status::Ok();
   if (!it->is_string()) {
-    return Status::Invalid(path + "." + key, "must be a string (got " + it->dump() + ")");
+    return Status::Invalid(path + "." + key, "must be a string (got " + DumpJson(*it) + ")");
   }
   *out = it->get<std::string>();
   return Status::Ok();
@@ -65,7 +67,7 @@ Status ReadBool(const Json& object, const char* key, const std::string& path, bo
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return Status::Ok();
   if (!it->is_boolean()) {
-    return Status::Invalid(path + "." + key, "must be true or false (got " + it->dump() + ")");
+    return Status::Invalid(path + "." + key, "must be true or false (got " + DumpJson(*it) + ")");
   }
   *out = it->get<bool>();
   return Status::Ok();

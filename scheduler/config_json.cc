@@ -1,6 +1,7 @@
 #include "scheduler/config_json.h"
 
 #include "api/config_fields.h"
+#include "api/json_text.h"
 #include "scheduler/queue_policy.h"
 
 namespace drover::scheduler {
@@ -21,7 +22,8 @@ Result<PreemptMode> ParsePreemptMode(const Json& value, const std::string& field
     if (s == "requeue") return PreemptMode::kRequeue;
     if (s == "cancel") return PreemptMode::kCancel;
   }
-  return Status::Invalid(field, "must be one of off, requeue, cancel (got " + value.dump() + ")");
+  return Status::Invalid(field,
+                         "must be one of off, requeue, cancel (got " + DumpJson(value) + ")");
 }
 
 Result<QueueLimits> QueueFromJson(const Json& json, const std::string& path) {
@@ -36,13 +38,13 @@ Result<QueueLimits> QueueFromJson(const Json& json, const std::string& path) {
   if (auto it = json.find("nodes"); it != json.end() && !it->is_null()) {
     if (!it->is_array()) {
       return Status::Invalid(path + ".nodes",
-                             "must be a list of node names (got " + it->dump() + ")");
+                             "must be a list of node names (got " + DumpJson(*it) + ")");
     }
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& n = (*it)[i];
       const std::string field = path + ".nodes[" + std::to_string(i) + "]";
       if (!n.is_string() || n.get_ref<const std::string&>().empty()) {
-        return Status::Invalid(field, "must be a non-empty node name (got " + n.dump() + ")");
+        return Status::Invalid(field, "must be a non-empty node name (got " + DumpJson(n) + ")");
       }
       q.nodes.push_back(n.get<std::string>());
     }
@@ -75,7 +77,7 @@ Result<SchedulerConfig> SchedulerConfigFromJson(const Json& json) {
       ReadInt<int32_t>(json, "reservationDepth", path, &config.reservation_depth, 1));
   if (auto it = json.find("queues"); it != json.end() && !it->is_null()) {
     if (!it->is_array()) {
-      return Status::Invalid(path + ".queues", "must be a list (got " + it->dump() + ")");
+      return Status::Invalid(path + ".queues", "must be a list (got " + DumpJson(*it) + ")");
     }
     for (size_t i = 0; i < it->size(); ++i) {
       auto q = QueueFromJson((*it)[i], path + ".queues[" + std::to_string(i) + "]");
