@@ -2,10 +2,14 @@
 
 namespace drover::controllers {
 
+bool HeardFromLately(const Node& node, int64_t now_ms, const NodeLifecycleConfig& config) {
+  return now_ms - node.status.last_heartbeat_ms <= config.heartbeat_timeout_ms;
+}
+
 NodeActions ReconcileNode(const Node& node, const std::vector<const Task*>& active_tasks,
                           int64_t now_ms, const NodeLifecycleConfig& config) {
   NodeActions actions;
-  const bool fresh = now_ms - node.status.last_heartbeat_ms <= config.heartbeat_timeout_ms;
+  const bool fresh = HeardFromLately(node, now_ms, config);
   const NodePhase want = fresh ? NodePhase::kReady : NodePhase::kNotReady;
   if (want != node.status.phase) actions.set_phase = want;
   if (fresh) return actions;

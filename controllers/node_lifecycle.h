@@ -30,6 +30,11 @@ struct NodeActions {
   std::string reason;                   // why, for the tasks' messages
 };
 
+// Whether the node has heartbeated within the timeout: the one rule of
+// liveness. A Ready node that has needs no reconciling (callers skip
+// gathering its tasks).
+bool HeardFromLately(const Node& node, int64_t now_ms, const NodeLifecycleConfig& config);
+
 // `active_tasks`: the node's tasks that are not terminal (Assigned or Running).
 NodeActions ReconcileNode(const Node& node, const std::vector<const Task*>& active_tasks,
                           int64_t now_ms, const NodeLifecycleConfig& config);

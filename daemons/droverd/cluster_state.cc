@@ -527,6 +527,11 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
 void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) {
   const controllers::NodeLifecycleConfig config{.heartbeat_timeout_ms = heartbeat_timeout_ms};
   for (auto& [name, node] : nodes_) {
+    // Every tick, for every node: the common case costs no task lookups.
+    if (node.status.phase == NodePhase::kReady &&
+        controllers::HeardFromLately(node, now_ms, config)) {
+      continue;
+    }
     std::vector<const Task*> active;
     for (const std::string& t : allocations_[name].tasks) active.push_back(&tasks_.at(t));
     controllers::NodeActions actions = controllers::ReconcileNode(node, active, now_ms, config);

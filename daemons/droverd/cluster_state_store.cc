@@ -20,18 +20,32 @@ std::string JobKey(uint64_t id) {
   return buf;
 }
 
+// Decodes one stored object with `from_json` (JobFromJson, ...); a store
+// that holds what droverd cannot read is a start-up failure naming it.
+template <typename FromJson>
+auto DecodeStored(const db::StoredObject& obj, const char* what, FromJson from_json)
+    -> decltype(from_json(Json())) {
+  auto json = ParseJson(obj.data);
+  if (!json.ok()) {
+    return Status::Internal("stored " + std::string(what) + " " + obj.key + ": " +
+                            json.status().ToString());
+  }
+  auto decoded = from_json(*json);
+  if (!decoded.ok()) {
+    return Status::Internal("stored " + std::string(what) + " " + obj.key + ": " +
+                            decoded.status().ToString());
+  }
+  return decoded;
+}
+
 }  // namespace
 
 Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   auto jobs = store.LoadAll(kJobKind);
   if (!jobs.ok()) return jobs.status();
   for (const auto& obj : *jobs) {
-    auto json = ParseJson(obj.data);
-    if (!json.ok())
-      return Status::Internal("stored job " + obj.key + ": " + json.status().ToString());
-    auto job = JobFromJson(*json);
-    if (!job.ok())
-      return Status::Internal("stored job " + obj.key + ": " + job.status().ToString());
+    auto job = DecodeStored(obj, "job", [](const Json& j) { return JobFromJson(j); });
+    if (!job.ok()) return job.status();
     uint64_t id = job->id;
     next_job_id_ = std::max(next_job_id_, id + 1);
     resource_version_ = std::max(resource_version_, job->metadata.resource_version);
@@ -46,12 +60,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   auto nodes = store.LoadAll(kNodeKind);
   if (!nodes.ok()) return nodes.status();
   for (const auto& obj : *nodes) {
-    auto json = ParseJson(obj.data);
-    if (!json.ok())
-      return Status::Internal("stored node " + obj.key + ": " + json.status().ToString());
-    auto node = NodeFromJson(*json);
-    if (!node.ok())
-      return Status::Internal("stored node " + obj.key + ": " + node.status().ToString());
+    auto node = DecodeStored(obj, "node", [](const Json& j) { return NodeFromJson(j); });
+    if (!node.ok()) return node.status();
     // A node proves itself alive again by heartbeating; until then it holds
     // its tasks but gets no new ones. Its grace starts now, not at its last
     // heartbeat before the restart.
@@ -68,12 +78,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   auto tasks = store.LoadAll(kTaskKind);
   if (!tasks.ok()) return tasks.status();
   for (const auto& obj : *tasks) {
-    auto json = ParseJson(obj.data);
-    if (!json.ok())
-      return Status::Internal("stored task " + obj.key + ": " + json.status().ToString());
-    auto task = TaskFromJson(*json);
-    if (!task.ok())
-      return Status::Internal("stored task " + obj.key + ": " + task.status().ToString());
+    auto task = DecodeStored(obj, "task", [](const Json& j) { return TaskFromJson(j); });
+    if (!task.ok()) return task.status();
     resource_version_ = std::max(resource_version_, task->metadata.resource_version);
     std::string name = task->metadata.name;
     job_tasks_[task->spec.job_id].push_back(name);

@@ -36,6 +36,14 @@ Result<uint32_t> ParseId(const std::string& text, const std::string& where, cons
 
 }  // namespace
 
+Caller NodeCaller(const std::string& node) {
+  Caller c;
+  c.role = Role::kNode;
+  c.node = node;
+  c.user = "node:" + node;
+  return c;
+}
+
 Result<TokenTable> TokenTable::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::NotFound("token file " + path + " cannot be read");
@@ -75,9 +83,7 @@ Result<TokenTable> TokenTable::Parse(const std::string& text, const std::string&
       if (f.size() != 3) {
         return Status::Invalid(where, "want \"TOKEN node NODE\" (the node it is bound to)");
       }
-      caller.role = Role::kNode;
-      caller.node = f[2];
-      caller.user = "node:" + f[2];
+      caller = NodeCaller(f[2]);
       if (!table.nodes_.insert(caller.node).second) {
         return Status::Invalid(where, "node " + caller.node + " has a token already");
       }

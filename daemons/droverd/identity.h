@@ -25,6 +25,9 @@ struct Caller {
   std::string node;  // kNode: the one node this credential speaks for
 };
 
+// The caller a credential of node `node` stands for (named "node:NODE").
+Caller NodeCaller(const std::string& node);
+
 // The token table from --token-file. One entry per line ('#' starts a comment):
 //
 //   TOKEN admin USER UID GID     an administrator

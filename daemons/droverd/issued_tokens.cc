@@ -65,7 +65,7 @@ Result<IssuedToken> IssuedTokenFromJson(const Json& j) {
   if (!known) return Status::Invalid("role", "must be admin, user, node or join");
   if (t.caller.role == Role::kNode) {
     if (t.caller.node.empty()) return Status::Invalid("node", "a node credential names its node");
-    t.caller.user = "node:" + t.caller.node;
+    t.caller = NodeCaller(t.caller.node);
   }
   if (t.caller.role == Role::kJoin) t.caller.user = "join:" + t.id;
   if (t.id.empty() || t.hash.size() != 64) return Status::Invalid("sha256", "is missing");

@@ -3,8 +3,9 @@
 // memory, next to the static --token-file.
 //
 // Callers are identified on the HTTP I/O threads, so lookups are thread-safe
-// (a shared lock); Add and Remove are called only once the store holds the
-// change. The secret itself is shown once, when issued, and never stored.
+// (a shared lock). Add is called as a token is issued, before its secret is
+// shown (only after the store holds it); Remove once the store holds the
+// revocation. The secret itself is shown once, when issued, and never stored.
 #pragma once
 
 #include <cstdint>

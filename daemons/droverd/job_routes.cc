@@ -1,5 +1,9 @@
 // /api/v1/jobs...: submit (one or bulk), list, show, cancel, tasks, logs.
 #include <charconv>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "api/http_client.h"
 #include "api/json_codec.h"
@@ -54,13 +58,19 @@ bool ParsePhaseFilter(const std::string& text, std::set<JobPhase>* out) {
 // Queue access, checked on the I/O thread: the group lookup may be slow
 // (NSS, LDAP) and must not stall the state thread.
 // `items`: the jobs are a bulk submission's (errors name the item).
-Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, const Job* jobs, size_t count,
+Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, std::span<const Job> jobs,
                         bool items) {
   if (ctx.queue_access == nullptr || ctx.queue_access->empty()) return Status::Ok();
-  std::vector<std::string> groups;
-  if (caller.role == Role::kUser) groups = GroupNames(caller.user, caller.gid);
-  for (size_t i = 0; i < count; ++i) {
-    Status st = AuthorizeQueue(jobs[i].spec.queue, caller, groups, *ctx.queue_access);
+  // Looked up once, and only if a job names a restricted queue.
+  std::optional<std::vector<std::string>> groups;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const std::string& queue = jobs[i].spec.queue.empty() ? "default" : jobs[i].spec.queue;
+    if (!ctx.queue_access->count(queue)) continue;
+    if (!groups) {
+      groups = caller.role == Role::kUser ? GroupNames(caller.user, caller.gid)
+                                          : std::vector<std::string>{};
+    }
+    Status st = AuthorizeQueue(queue, caller, *groups, *ctx.queue_access);
     if (!st.ok()) return items ? st.WithFieldPrefix("items[" + std::to_string(i) + "]") : st;
   }
   return Status::Ok();
@@ -72,7 +82,7 @@ void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
   if (!json.ok()) return respond(ErrorResponse(json.status()));
   auto job = DecodeSubmission(*json);
   if (!job.ok()) return respond(ErrorResponse(job.status()));
-  Status queue_ok = CheckQueueAccess(ctx, caller, &*job, 1, false);
+  Status queue_ok = CheckQueueAccess(ctx, caller, std::span<const Job>(&*job, 1), false);
   if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
   ctx.loop->Post([job = std::move(*job), caller, respond](CommandContext& c) mutable {
     auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
@@ -105,7 +115,7 @@ void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& 
     }
     jobs.push_back(std::move(*job));
   }
-  Status queue_ok = CheckQueueAccess(ctx, caller, jobs.data(), jobs.size(), true);
+  Status queue_ok = CheckQueueAccess(ctx, caller, jobs, true);
   if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
   ctx.loop->Post([jobs = std::move(jobs), caller, respond](CommandContext& c) mutable {
     // All or nothing: check every item before adding any.

@@ -1,5 +1,9 @@
 // /api/v1/nodes...: list and show for everyone; register, assignments
 // (long-poll) and status reports for node agents.
+#include <cstdint>
+#include <set>
+#include <string>
+
 #include "api/http_client.h"
 #include "api/json_codec.h"
 #include "api/query_params.h"
@@ -12,6 +16,27 @@ namespace {
 
 constexpr int64_t kMaxPollMs = 60'000;
 constexpr size_t kMaxReports = 100'000;
+
+// The list of task names `body[field]` (absent = none): what a node holds at
+// registration, or runs at a heartbeat.
+Result<std::set<std::string>> DecodeTaskNames(const Json& body, const std::string& field,
+                                              size_t max) {
+  std::set<std::string> names;
+  if (!body.contains(field)) return names;
+  const Json& list = body[field];
+  if (!list.is_array() || list.size() > max) {
+    return Status::Invalid(field, max == SIZE_MAX ? "must be a list of task names"
+                                                  : "must be a list of at most " +
+                                                        std::to_string(max) + " task names");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string()) {
+      return Status::Invalid(field + "[" + std::to_string(i) + "]", "must be a task name");
+    }
+    names.insert(list[i].get<std::string>());
+  }
+  return names;
+}
 
 Result<TaskReport> DecodeReport(const Json& j, size_t i) {
   std::string field = "reports[" + std::to_string(i) + "]";
@@ -69,21 +94,11 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
         "node.metadata.name",
         "\"" + node->metadata.name + "\" does not match the path's \"" + name + "\"")));
   }
-  std::set<std::string> held;
-  const Json tasks = json->value("tasks", Json::array());
-  if (!tasks.is_array()) {
-    return respond(ErrorResponse(Status::Invalid("tasks", "must be a list of task names")));
-  }
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    if (!tasks[i].is_string()) {
-      return respond(ErrorResponse(
-          Status::Invalid("tasks[" + std::to_string(i) + "]", "must be a task name")));
-    }
-    held.insert(tasks[i].get<std::string>());
-  }
+  auto held = DecodeTaskNames(*json, "tasks", SIZE_MAX);
+  if (!held.ok()) return respond(ErrorResponse(held.status()));
   // The node checks droverd's calls to it against this hash.
   std::string key_hash = Sha256Hex(ctx.control_plane_key);
-  ctx.loop->Post([node = std::move(*node), held = std::move(held), key_hash,
+  ctx.loop->Post([node = std::move(*node), held = std::move(*held), key_hash,
                   respond](CommandContext& c) mutable {
     std::string node_name = node.metadata.name;
     Status st = c.state.RegisterNode(std::move(node), c.now_ms);
@@ -142,23 +157,10 @@ void Reports(const ApiContext& ctx, const std::string& name, const HttpRequest& 
       }
     }
   }
-  std::set<std::string> running;
-  if (json->contains("running")) {
-    const Json& names = (*json)["running"];
-    if (!names.is_array() || names.size() > kMaxReports) {
-      return respond(ErrorResponse(Status::Invalid(
-          "running", "must be a list of at most " + std::to_string(kMaxReports) + " task names")));
-    }
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (!names[i].is_string()) {
-        return respond(ErrorResponse(
-            Status::Invalid("running[" + std::to_string(i) + "]", "must be a task name")));
-      }
-      running.insert(names[i].get<std::string>());
-    }
-  }
+  auto running = DecodeTaskNames(*json, "running", kMaxReports);
+  if (!running.ok()) return respond(ErrorResponse(running.status()));
   ctx.loop->Post(
-      [=, reports = std::move(reports), running = std::move(running)](CommandContext& c) {
+      [=, reports = std::move(reports), running = std::move(*running)](CommandContext& c) {
         Status hb = c.state.Heartbeat(name, c.now_ms);
         if (!hb.ok()) return respond(ErrorResponse(hb));
         Json rejected = malformed;

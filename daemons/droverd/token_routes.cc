@@ -44,10 +44,10 @@ Result<IssuedToken> DecodeRequest(const std::string& body, int64_t now_ms) {
     return Status::Invalid("node", "only node credentials name a node");
   }
   if (role == "node") {
-    t.caller.role = Role::kNode;
-    DROVER_RETURN_IF_ERROR(GetString(*j, "node", "", &t.caller.node));
-    DROVER_RETURN_IF_ERROR(ValidateName("node", t.caller.node));
-    t.caller.user = "node:" + t.caller.node;
+    std::string node;
+    DROVER_RETURN_IF_ERROR(GetString(*j, "node", "", &node));
+    DROVER_RETURN_IF_ERROR(ValidateName("node", node));
+    t.caller = NodeCaller(node);
   } else if (role == "join") {
     t.caller.role = Role::kJoin;
   } else {
@@ -122,30 +122,33 @@ Status MakeSecret(const IssuedTokens& issued, IssuedToken* token, std::string* s
   return Status::Ok();
 }
 
+// Issues `token` (on the state thread): a fresh secret, the store write, and
+// the answer with the secret once the write is durable. The token is known
+// at once, so a second request for the same node in this batch is refused;
+// it is usable only by whoever learns the secret, which is sent after the
+// commit (a failed commit ends droverd).
+void Issue(const ApiContext& ctx, CommandContext& c, IssuedToken token, HttpResponder respond) {
+  if (token.caller.role == Role::kNode) {
+    Status free = NodeMayGetCredential(ctx, token.caller.node);
+    if (!free.ok()) return respond(ErrorResponse(free));
+  }
+  std::string secret;
+  Status made = MakeSecret(*ctx.issued, &token, &secret);
+  if (!made.ok()) return respond(ErrorResponse(made));
+  c.Write(db::Mutation::Put(kTokenKind, token.id, DumpJson(ToJson(token, true))));
+  ctx.issued->Add(token);
+  c.AfterCommit([respond, secret, token] {
+    Json out = ToJson(token, false);
+    out["token"] = secret;
+    respond(JsonResponse(201, out));
+  });
+}
+
 void Create(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) {
   ctx.loop->Post([ctx, body = req.body, respond](CommandContext& c) {
     auto token = DecodeRequest(body, c.now_ms);
     if (!token.ok()) return respond(ErrorResponse(token.status()));
-    if (token->caller.role == Role::kNode) {
-      Status free = NodeMayGetCredential(ctx, token->caller.node);
-      if (!free.ok()) return respond(ErrorResponse(free));
-    }
-    std::string secret;
-    Status made = MakeSecret(*ctx.issued, &*token, &secret);
-    if (!made.ok()) return respond(ErrorResponse(made));
-    c.Write(db::Mutation::Put(kTokenKind, token->id, DumpJson(ToJson(*token, true))));
-    if (token->caller.role == Role::kNode) {
-      // Claimed now, on the state thread, so that a second request for the
-      // same node in this batch is refused; usable only by whoever learns the
-      // secret, which is sent after the commit (a failed commit ends droverd).
-      ctx.issued->Add(*token);
-    }
-    c.AfterCommit([ctx, respond, secret, t = *token] {
-      ctx.issued->Add(t);
-      Json out = ToJson(t, false);
-      out["token"] = secret;
-      respond(JsonResponse(201, out));
-    });
+    Issue(ctx, c, std::move(*token), respond);
   });
 }
 
@@ -187,24 +190,11 @@ void JoinNode(const ApiContext& ctx, const Caller& caller, const std::string& no
   Status name_ok = ValidateName("node", node);
   if (!name_ok.ok()) return respond(ErrorResponse(name_ok));
   ctx.loop->Post([ctx, caller, node, respond](CommandContext& c) {
-    Status free = NodeMayGetCredential(ctx, node);
-    if (!free.ok()) return respond(ErrorResponse(free));
     IssuedToken token;
-    token.caller.role = Role::kNode;
-    token.caller.node = node;
-    token.caller.user = "node:" + node;
+    token.caller = NodeCaller(node);
     token.created_ms = c.now_ms;
     token.description = "joined with " + caller.user;
-    std::string secret;
-    Status made = MakeSecret(*ctx.issued, &token, &secret);
-    if (!made.ok()) return respond(ErrorResponse(made));
-    c.Write(db::Mutation::Put(kTokenKind, token.id, DumpJson(ToJson(token, true))));
-    ctx.issued->Add(token);  // claimed now: see Create
-    c.AfterCommit([respond, secret, token] {
-      Json out = ToJson(token, false);
-      out["token"] = secret;
-      respond(JsonResponse(201, out));
-    });
+    Issue(ctx, c, std::move(token), respond);
   });
 }
 

@@ -321,23 +321,30 @@ void Agent::HandleInstructions(const Json& body) {
       launched_now.insert(l["task"].get<std::string>());
     }
   }
-  auto kill = [&](bool of_launched_now) {
-    for (const Json& k : kill_list) {
-      if (!k.is_object() || !k.contains("task") || !k["task"].is_string()) {
-        if (!of_launched_now) spdlog::warn("droverd sent a malformed kill instruction");
-        continue;
-      }
-      std::string task = k["task"].get<std::string>();
-      if (launched_now.count(task) != static_cast<size_t>(of_launched_now)) continue;
-      int64_t grace = options_.kill_grace_ms;
-      if (k.contains("graceMs") && k["graceMs"].is_number_integer())
-        grace = k["graceMs"].get<int64_t>();
-      std::lock_guard<std::mutex> lock(supervisor_mu_);
-      Status st = supervisor_.Kill(task, grace);
-      if (!st.ok()) spdlog::warn("kill {}: {}", task, st.ToString());
+  struct Kill {
+    std::string task;
+    int64_t grace_ms;
+  };
+  std::vector<Kill> kills_first, kills_after;
+  for (const Json& k : kill_list) {
+    if (!k.is_object() || !k.contains("task") || !k["task"].is_string()) {
+      spdlog::warn("droverd sent a malformed kill instruction");
+      continue;
+    }
+    Kill kill{k["task"].get<std::string>(), options_.kill_grace_ms};
+    if (k.contains("graceMs") && k["graceMs"].is_number_integer()) {
+      kill.grace_ms = k["graceMs"].get<int64_t>();
+    }
+    (launched_now.count(kill.task) ? kills_after : kills_first).push_back(std::move(kill));
+  }
+  auto apply = [this](const std::vector<Kill>& kills) {
+    std::lock_guard<std::mutex> lock(supervisor_mu_);
+    for (const Kill& k : kills) {
+      Status st = supervisor_.Kill(k.task, k.grace_ms);
+      if (!st.ok()) spdlog::warn("kill {}: {}", k.task, st.ToString());
     }
   };
-  kill(false);
+  apply(kills_first);
   for (const Json& l : launch_list) {
     if (!l.is_object() || !l.contains("task") || !l["task"].is_string()) {
       spdlog::warn("droverd sent a malformed launch instruction");
@@ -382,7 +389,7 @@ void Agent::HandleInstructions(const Json& body) {
       counters_.launched += static_cast<int64_t>(launches.size());
     }
   }
-  kill(true);
+  apply(kills_after);
 }
 
 void Agent::EventLoop() {

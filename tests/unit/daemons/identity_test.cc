@@ -122,9 +122,6 @@ Caller User(uint32_t uid) {
 Caller Admin() {
   return Caller{.role = Role::kAdmin, .user = "root", .uid = 0, .gid = 0, .node = {}};
 }
-Caller NodeCaller(const std::string& name) {
-  return Caller{.role = Role::kNode, .user = "node:" + name, .uid = 0, .gid = 0, .node = name};
-}
 
 Job OwnedBy(uint32_t uid, int32_t priority = 0, int32_t nice = 0) {
   Job j;
