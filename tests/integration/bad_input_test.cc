@@ -103,6 +103,13 @@ TEST_F(BadInputTest, GarbageAndStaleNodeReportsCannotCorruptAJob) {
   EXPECT_EQ(r->status, 200);
   auto answer = Json::parse(r->body);
   EXPECT_EQ(answer["rejected"].size(), 3u) << answer.dump();
+  // A heartbeat's list of running tasks must be a list of names.
+  for (const Json& running : {Json{{"running", 5}}, Json{{"running", {"ok", 7}}}}) {
+    r = as_node.Send("POST", "/api/v1/nodes/" + node + "/status", running.dump());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << running.dump();
+    EXPECT_NE(r->body.find("running"), std::string::npos) << r->body;
+  }
   // The other node, with its own credential, cannot report this node's task.
   r = as_other.Send("POST", "/api/v1/nodes/" + other + "/status",
                     Json{{"reports", {{{"task", task}, {"phase", "Running"}}}}}.dump());

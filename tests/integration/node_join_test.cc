@@ -149,6 +149,19 @@ TEST_F(NodeJoinTest, ARestartedNodeUsesTheCredentialItKeptNotTheJoinToken) {
   EXPECT_EQ(job["status"]["phase"], "Succeeded") << job.dump();
 }
 
+TEST_F(NodeJoinTest, DroverdStillReadsLogsFromItsNodesAfterARestart) {
+  // The nodes learnt the control-plane key's hash before the restart and do
+  // not register again: droverd must come back with the same key.
+  Json job = RunJob("echo before-the-restart");
+  ASSERT_EQ(job["status"]["phase"], "Succeeded") << job.dump();
+  ASSERT_TRUE(cluster_.RestartDroverd(/*hard=*/true).ok());
+  auto logs = cluster_.Client().Send(
+      "GET", "/api/v1/jobs/" + std::to_string(job["metadata"]["id"].get<uint64_t>()) + "/logs");
+  ASSERT_TRUE(logs.ok());
+  EXPECT_EQ(logs->status, 200) << logs->body;
+  EXPECT_NE(logs->body.find("before-the-restart"), std::string::npos) << logs->body;
+}
+
 TEST_F(NodeJoinTest, NoNodeCredentialOpensANodesLogEndpoint) {
   Json job = RunJob("echo secret-output");
   ASSERT_EQ(job["status"]["phase"], "Succeeded") << job.dump();

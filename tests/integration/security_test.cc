@@ -319,9 +319,14 @@ TEST(IssuedTokenTest, IssuedAndRevokedTokensSurviveARestartOfDroverd) {
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->dump().find(secret), std::string::npos) << "secrets are never listed";
   // Refused shapes change nothing.
-  for (const Json& bad : {Json{{"user", "x"}, {"uid", 0}, {"gid", 0}},
-                          Json{{"user", "x"}, {"role", "node"}, {"uid", 5}, {"gid", 5}},
-                          Json{{"user", "no-such-account-here"}}}) {
+  for (const Json& bad :
+       {Json{{"user", "x"}, {"uid", 0}, {"gid", 0}},
+        Json{{"user", "x"}, {"role", "node"}, {"uid", 5}, {"gid", 5}},
+        Json{{"user", "no-such-account-here"}}, Json{{"role", "join"}, {"ttl", -5}},
+        Json{{"role", "join"}, {"ttl", "soon"}}, Json{{"role", "join"}, {"user", "x"}},
+        Json{{"role", "node"}},
+        Json{{"role", "user"}, {"user", "x"}, {"uid", 5}, {"gid", 5}, {"node", "n1"}},
+        Json{{"role", "root"}}}) {
     auto r = cluster.Call("POST", "/api/v1/tokens", bad);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad.dump();
   }
