@@ -2,6 +2,7 @@
 
 #include <initializer_list>
 
+#include "api/json_codec_parts.h"
 #include "api/json_fields.h"
 
 namespace drover {
@@ -23,6 +24,35 @@ using json_fields::GetUint64;
 using json_fields::Join;
 
 std::string TypeName(const Json& v) { return v.type_name(); }
+
+Result<JobPhase> ParseJobPhase(std::string_view s) {
+  for (JobPhase p : {JobPhase::kPending, JobPhase::kRunning, JobPhase::kSucceeded,
+                     JobPhase::kFailed, JobPhase::kCancelled}) {
+    if (JobPhaseName(p) == s) return p;
+  }
+  return Status::Invalid("status.phase", "unknown job phase \"" + std::string(s) + "\"");
+}
+
+Result<TaskPhase> ParseTaskPhase(std::string_view s) {
+  for (TaskPhase p : {TaskPhase::kAssigned, TaskPhase::kRunning, TaskPhase::kSucceeded,
+                      TaskPhase::kFailed, TaskPhase::kCancelled, TaskPhase::kLost}) {
+    if (TaskPhaseName(p) == s) return p;
+  }
+  return Status::Invalid("status.phase", "unknown task phase \"" + std::string(s) + "\"");
+}
+
+Status IndexSetField(const Json& obj, std::string_view key, std::string_view path, IndexSet* out) {
+  std::string text;
+  DROVER_RETURN_IF_ERROR(GetString(obj, key, path, &text));
+  auto set = IndexSet::Parse(text);
+  if (!set.ok()) return set.status().WithFieldPrefix(Join(path, key));
+  *out = std::move(*set);
+  return Status::Ok();
+}
+
+}  // namespace
+
+namespace codec_parts {
 
 void PutTime(Json& obj, const char* key, int64_t ms) {
   if (ms != 0) obj[key] = FormatTime(ms);
@@ -135,32 +165,9 @@ Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t) {
   return Status::Ok();
 }
 
-Result<JobPhase> ParseJobPhase(std::string_view s) {
-  for (JobPhase p : {JobPhase::kPending, JobPhase::kRunning, JobPhase::kSucceeded,
-                     JobPhase::kFailed, JobPhase::kCancelled}) {
-    if (JobPhaseName(p) == s) return p;
-  }
-  return Status::Invalid("status.phase", "unknown job phase \"" + std::string(s) + "\"");
-}
+}  // namespace codec_parts
 
-Result<TaskPhase> ParseTaskPhase(std::string_view s) {
-  for (TaskPhase p : {TaskPhase::kAssigned, TaskPhase::kRunning, TaskPhase::kSucceeded,
-                      TaskPhase::kFailed, TaskPhase::kCancelled, TaskPhase::kLost}) {
-    if (TaskPhaseName(p) == s) return p;
-  }
-  return Status::Invalid("status.phase", "unknown task phase \"" + std::string(s) + "\"");
-}
-
-Status IndexSetField(const Json& obj, std::string_view key, std::string_view path, IndexSet* out) {
-  std::string text;
-  DROVER_RETURN_IF_ERROR(GetString(obj, key, path, &text));
-  auto set = IndexSet::Parse(text);
-  if (!set.ok()) return set.status().WithFieldPrefix(Join(path, key));
-  *out = std::move(*set);
-  return Status::Ok();
-}
-
-}  // namespace
+using namespace codec_parts;
 
 Json ToJson(const Job& job) {
   Json j = Json::object();
@@ -323,6 +330,15 @@ Json ToJson(const Task& task) {
   j["spec"] = {{"jobId", s.job_id}, {"index", s.index}, {"attempt", s.attempt},    {"node", s.node},
                {"cores", s.cores},  {"cpus", s.cpus},   {"memory", s.memory_bytes}};
   if (!s.numa_memory_bytes.empty()) j["spec"]["numaMemory"] = s.numa_memory_bytes;
+  if (!s.owner.kind.empty()) {
+    j["spec"]["owner"] = {{"kind", s.owner.kind}, {"name", s.owner.name}, {"uid", s.owner.uid}};
+  }
+  if (!s.revision.empty()) j["spec"]["revision"] = s.revision;
+  if (!s.ports.empty()) {
+    Json ports = Json::array();
+    for (const auto& [name, port] : s.ports) ports.push_back({{"name", name}, {"port", port}});
+    j["spec"]["ports"] = std::move(ports);
+  }
   const TaskStatus& st = task.status;
   Json status = {{"phase", TaskPhaseName(st.phase)}};
   if (st.exit_code >= 0) status["exitCode"] = st.exit_code;
@@ -336,6 +352,8 @@ Json ToJson(const Task& task) {
                        {"maxRssKb", st.usage.max_rss_kb}};
   }
   if (!st.message.empty()) status["message"] = st.message;
+  if (st.ready) status["ready"] = true;
+  PutTime(status, "readySince", st.ready_since_ms);
   j["status"] = std::move(status);
   return j;
 }
@@ -349,9 +367,10 @@ Result<Task> TaskFromJson(const Json& j) {
                      {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
   }
   if (const Json* s = Find(j, "spec")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(
-        *s, {"jobId", "index", "attempt", "node", "cores", "cpus", "memory", "numaMemory"},
-        "spec"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*s,
+                                            {"jobId", "index", "attempt", "node", "cores", "cpus",
+                                             "memory", "numaMemory", "owner", "revision", "ports"},
+                                            "spec"));
     DROVER_RETURN_IF_ERROR(GetUint64(*s, "jobId", "spec", &task.spec.job_id));
     DROVER_RETURN_IF_ERROR(GetInt(*s, "index", "spec", &task.spec.index));
     DROVER_RETURN_IF_ERROR(GetIntAs(*s, "attempt", "spec", &task.spec.attempt));
@@ -360,11 +379,35 @@ Result<Task> TaskFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(GetIntList(*s, "cpus", "spec", &task.spec.cpus));
     DROVER_RETURN_IF_ERROR(GetInt(*s, "memory", "spec", &task.spec.memory_bytes));
     DROVER_RETURN_IF_ERROR(GetIntList(*s, "numaMemory", "spec", &task.spec.numa_memory_bytes));
+    if (const Json* o = Find(*s, "owner")) {
+      DROVER_RETURN_IF_ERROR(CheckKnownFields(*o, {"kind", "name", "uid"}, "spec.owner"));
+      DROVER_RETURN_IF_ERROR(GetString(*o, "kind", "spec.owner", &task.spec.owner.kind));
+      DROVER_RETURN_IF_ERROR(GetString(*o, "name", "spec.owner", &task.spec.owner.name));
+      DROVER_RETURN_IF_ERROR(GetString(*o, "uid", "spec.owner", &task.spec.owner.uid));
+    }
+    DROVER_RETURN_IF_ERROR(GetString(*s, "revision", "spec", &task.spec.revision));
+    if (const Json* ports = Find(*s, "ports")) {
+      if (!ports->is_array())
+        return Status::Invalid("spec.ports", "must be a list of {name, port}");
+      for (size_t i = 0; i < ports->size(); ++i) {
+        const std::string ip = "spec.ports[" + std::to_string(i) + "]";
+        const Json& e = (*ports)[i];
+        DROVER_RETURN_IF_ERROR(CheckObject(e, ip));
+        DROVER_RETURN_IF_ERROR(CheckKnownFields(e, {"name", "port"}, ip));
+        std::string name;
+        int32_t port = 0;
+        DROVER_RETURN_IF_ERROR(GetString(e, "name", ip, &name));
+        DROVER_RETURN_IF_ERROR(GetIntAs(e, "port", ip, &port));
+        task.spec.ports.emplace_back(std::move(name), port);
+      }
+    }
   }
   if (const Json* st = Find(j, "status")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(
-        *st, {"phase", "exitCode", "signal", "pid", "startTime", "finishTime", "usage", "message"},
-        "status"));
+    DROVER_RETURN_IF_ERROR(
+        CheckKnownFields(*st,
+                         {"phase", "exitCode", "signal", "pid", "startTime", "finishTime", "usage",
+                          "message", "ready", "readySince"},
+                         "status"));
     std::string phase = "Assigned";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
     auto p = ParseTaskPhase(phase);
@@ -385,6 +428,8 @@ Result<Task> TaskFromJson(const Json& j) {
       DROVER_RETURN_IF_ERROR(GetInt(*u, "maxRssKb", "status.usage", &task.status.usage.max_rss_kb));
     }
     DROVER_RETURN_IF_ERROR(GetString(*st, "message", "status", &task.status.message));
+    DROVER_RETURN_IF_ERROR(GetBool(*st, "ready", "status", &task.status.ready));
+    DROVER_RETURN_IF_ERROR(GetTime(*st, "readySince", "status", &task.status.ready_since_ms));
   }
   return task;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/object_meta.h"
@@ -26,8 +27,17 @@ struct ResourceUsage {
   int64_t max_rss_kb = 0;
 };
 
+// What a task belongs to (Kubernetes' ownerReference): a Job, or a
+// Deployment whose controller keeps it running.
+struct TaskOwner {
+  std::string kind;  // "Job" | "Deployment"
+  std::string name;
+  std::string uid;
+  bool operator==(const TaskOwner&) const = default;
+};
+
 struct TaskSpec {
-  uint64_t job_id = 0;
+  uint64_t job_id = 0;  // Job tasks; 0 for tasks of other owners
   int64_t index = 0;
   int32_t attempt = 0;
   std::string node;
@@ -37,6 +47,12 @@ struct TaskSpec {
   // With memoryBind "local": the memory taken from each NUMA node of the node
   // (by logical index; sums to memory_bytes). Empty otherwise.
   std::vector<int64_t> numa_memory_bytes;
+  TaskOwner owner;
+  // The owner's template revision it runs (Revision::hash); its launch is
+  // built from that revision, never from a newer template.
+  std::string revision;
+  // Ports allocated to it on its node, by name, in the template's order.
+  std::vector<std::pair<std::string, int32_t>> ports;
 };
 
 struct TaskStatus {
@@ -48,6 +64,9 @@ struct TaskStatus {
   int64_t finish_time_ms = 0;
   ResourceUsage usage;
   std::string message;
+  // Serving: running, and its readiness probe (if any) passes.
+  bool ready = false;
+  int64_t ready_since_ms = 0;
 };
 
 struct Task {

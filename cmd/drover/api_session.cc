@@ -46,6 +46,14 @@ Result<Json> ApiSession::PostJson(const std::string& target, const Json& body) {
   return json;
 }
 
+Result<Json> ApiSession::PutJson(const std::string& target, const Json& body) {
+  auto response = Send("PUT", target, body.dump());
+  if (!response.ok()) return response.status();
+  auto json = ParseJson(response->body);
+  if (!json.ok()) return Status::Internal("droverd sent malformed JSON for " + target);
+  return json;
+}
+
 Result<Json> ApiSession::DeleteJson(const std::string& target) {
   auto response = Send("DELETE", target, {});
   if (!response.ok()) return response.status();

@@ -24,6 +24,7 @@ class ApiSession {
 
   Result<Json> GetJson(const std::string& target);
   Result<Json> PostJson(const std::string& target, const Json& body);
+  Result<Json> PutJson(const std::string& target, const Json& body);
   Result<Json> DeleteJson(const std::string& target);
   // A text/plain answer (logs).
   Result<std::string> GetText(const std::string& target);

@@ -1,6 +1,10 @@
-// drover apply -f FILE: creates the jobs a YAML or JSON manifest describes.
+// drover apply -f FILE: creates the jobs a YAML or JSON manifest describes,
+// and creates or updates its Deployments (the same manifest twice changes
+// nothing; a changed template rolls out a new revision).
 #include <iostream>
 
+#include "api/deployment_json.h"
+#include "api/url_encoding.h"
 #include "api/validation.h"
 #include "api/yaml_codec.h"
 #include "cmd/drover/api_session.h"
@@ -16,11 +20,13 @@ namespace drover::cli {
 int RunApply(const Args& args) {
   static const VerbInfo kInfo = {
       "apply", "drover apply -f FILE [-f FILE...]",
-      "Creates the objects of YAML or JSON manifests (kind: Job; several documents\n"
-      "separated by \"---\", or a kind: List). FILE \"-\" reads standard input. Every\n"
-      "document is checked before any is created. Relative paths in a job's\n"
-      "template are resolved against its workingDir, which defaults to the\n"
-      "current directory."};
+      "Applies YAML or JSON manifests (kind: Job or Deployment; several documents\n"
+      "separated by \"---\", or a kind: List). FILE \"-\" reads standard input.\n"
+      "Every document is checked before anything is sent. Jobs are created; a\n"
+      "Deployment is created, or updated to the manifest (unchanged if it says\n"
+      "what the Deployment already is; a new template rolls out a new revision).\n"
+      "Relative paths in a template are resolved against its workingDir, which\n"
+      "defaults to the current directory."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
@@ -34,6 +40,7 @@ int RunApply(const Args& args) {
 
   std::string cwd = CurrentDir();
   std::vector<Job> jobs;
+  std::vector<Deployment> deployments;
   for (const std::string& file : vm["filename"].as<std::vector<std::string>>()) {
     std::string text;
     if (file == "-") {
@@ -43,11 +50,12 @@ int RunApply(const Args& args) {
       if (!read.ok()) return ReportError(read.status());
       text = std::move(*read);
     }
-    auto parsed = JobsFromManifest(text, file == "-" ? "stdin" : file, cwd);
+    auto parsed = ObjectsFromManifest(text, file == "-" ? "stdin" : file, cwd);
     if (!parsed.ok()) return ReportError(parsed.status());
-    for (Job& job : *parsed) jobs.push_back(std::move(job));
+    for (Job& job : parsed->jobs) jobs.push_back(std::move(job));
+    for (Deployment& d : parsed->deployments) deployments.push_back(std::move(d));
   }
-  if (jobs.empty()) {
+  if (jobs.empty() && deployments.empty()) {
     std::cerr << "error: no objects in the manifest\n";
     return kExitFailed;
   }
@@ -55,6 +63,18 @@ int RunApply(const Args& args) {
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
   int exit = kExitOk;
+  for (const Deployment& d : deployments) {
+    auto applied =
+        session->PutJson("/api/v1/deployments/" + PercentEncode(d.metadata.name), ToJson(d));
+    if (!applied.ok()) {
+      std::cerr << "deployment/" << d.metadata.name << ": ";
+      exit = ReportError(applied.status());
+      if (exit == kExitUnreachable) return exit;
+      continue;
+    }
+    std::cout << "deployment/" << d.metadata.name << " " << applied->value("result", "applied")
+              << std::endl;
+  }
   std::vector<Job> created_jobs;
   for (const Job& job : jobs) {
     auto created = CreateJob(*session, job);

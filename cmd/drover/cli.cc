@@ -18,7 +18,7 @@ constexpr Verb kVerbs[] = {
     {"up", RunUp, "start a local cluster (droverd and N nodes) in the background"},
     {"down", RunDown, "stop the local cluster `up` started"},
     {"submit", RunSubmit, "submit a batch job: a script, or --wrap \"command\" (sbatch)"},
-    {"apply", RunApply, "create the jobs of a YAML or JSON manifest (-f FILE)"},
+    {"apply", RunApply, "create jobs, create or update deployments, from a manifest (-f FILE)"},
     {"queue", RunQueue, "list jobs (squeue); alias: ls"},
     {"ls", RunQueue, ""},
     {"show", RunShow, "every field of one job and its tasks"},
@@ -27,15 +27,21 @@ constexpr Verb kVerbs[] = {
     {"release", RunRelease, "let held jobs run (scontrol release)"},
     {"nodes", RunNodes, "list the nodes (sinfo)"},
     {"logs", RunLogs, "a task's output: JOB[/INDEX], -f to follow"},
+    {"get", RunGet, "list deployments, tasks, jobs or nodes (kubectl get)"},
+    {"describe", RunDescribe, "a deployment for people: status, conditions, revisions"},
+    {"scale", RunScale, "set a deployment's replicas"},
+    {"rollout", RunRollout, "status, history, undo, restart, pause, resume a deployment"},
+    {"delete", RunDelete, "delete a deployment and stop its replicas"},
+    {"endpoints", RunEndpoints, "host:port of a deployment's ready replicas (--watch)"},
     {"token", RunToken, "issue, list or revoke bearer tokens (admins)"},
 };
 
 void PrintHelp(std::ostream& out) {
   out << "Usage: drover VERB [options] [args]\n\n"
-         "Drover: a batch scheduler for clusters. Verbs:\n";
+         "Drover: batch jobs and services on one cluster. Verbs:\n";
   for (const Verb& v : kVerbs) {
     if (v.summary.empty()) continue;
-    out << "  " << v.name << std::string(10 - v.name.size(), ' ') << v.summary << "\n";
+    out << "  " << v.name << std::string(11 - v.name.size(), ' ') << v.summary << "\n";
   }
   out << "\n'drover VERB --help' explains a verb. Commands find droverd through\n"
          "DROVER_SERVER (and DROVER_TOKEN), else the config `drover up` writes\n"

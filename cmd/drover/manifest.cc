@@ -1,5 +1,6 @@
 #include "cmd/drover/manifest.h"
 
+#include "api/deployment_json.h"
 #include "api/json_codec.h"
 #include "api/validation.h"
 #include "api/yaml_codec.h"
@@ -20,10 +21,26 @@ Status WithPlace(const Status& st, const std::string& place) {
   return Status(st.code(), st.message(), field);
 }
 
+void ResolvePaths(TaskTemplate& t, const std::string& cwd) {
+  t.working_dir = t.working_dir.empty() ? cwd : AbsolutePath(t.working_dir, cwd);
+  t.stdout_path = AbsolutePath(t.stdout_path, t.working_dir);
+  t.stderr_path = AbsolutePath(t.stderr_path, t.working_dir);
+}
+
 }  // namespace
 
 Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::string& source,
                                           const std::string& cwd) {
+  auto objects = ObjectsFromManifest(text, source, cwd);
+  if (!objects.ok()) return objects.status();
+  if (!objects->deployments.empty()) {
+    return Status::Invalid(source + ": kind", "a Deployment where only Jobs are expected");
+  }
+  return std::move(objects->jobs);
+}
+
+Result<ManifestObjects> ObjectsFromManifest(std::string_view text, const std::string& source,
+                                            const std::string& cwd) {
   std::vector<Json> docs;
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[')) {
@@ -40,7 +57,7 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
     docs = std::move(*yaml);
   }
 
-  std::vector<Job> jobs;
+  ManifestObjects out;
   for (size_t d = 0; d < docs.size(); ++d) {
     if (docs[d].is_null()) continue;  // an empty document ("---" at the end)
     std::string place = source + ": document " + std::to_string(d + 1);
@@ -59,26 +76,34 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
           items.size() > 1 || is_list ? place + ": items[" + std::to_string(i) + "]" : place;
       const Json& item = items[i];
       std::string kind = KindOf(item);
+      if (kind == "Deployment") {
+        auto deployment = DeploymentFromJson(item);
+        if (!deployment.ok()) return WithPlace(deployment.status(), item_place);
+        ResolvePaths(deployment->spec.template_.task, cwd);
+        deployment->status = DeploymentStatus{};
+        Status valid = ValidateDeployment(*deployment);
+        if (!valid.ok()) return WithPlace(valid, item_place);
+        out.deployments.push_back(std::move(*deployment));
+        continue;
+      }
       if (kind != "Job") {
         return Status::Invalid(item_place + ": kind",
-                               kind.empty() ? "is required (kind: Job)"
-                                            : "kind \"" + kind + "\" cannot be applied yet (Job)");
+                               kind.empty()
+                                   ? "is required (kind: Job or Deployment)"
+                                   : "kind \"" + kind + "\" cannot be applied (Job, Deployment)");
       }
       auto job = JobFromJson(item);
       if (!job.ok()) return WithPlace(job.status(), item_place);
-      TaskTemplate& t = job->spec.task;
-      t.working_dir = t.working_dir.empty() ? cwd : AbsolutePath(t.working_dir, cwd);
-      t.stdout_path = AbsolutePath(t.stdout_path, t.working_dir);
-      t.stderr_path = AbsolutePath(t.stderr_path, t.working_dir);
+      ResolvePaths(job->spec.task, cwd);
       // Fields droverd assigns are not the submitter's to set.
       job->id = 0;
       job->status = JobStatus{};
       Status valid = ValidateJobSubmission(*job);
       if (!valid.ok()) return WithPlace(valid, item_place);
-      jobs.push_back(std::move(*job));
+      out.jobs.push_back(std::move(*job));
     }
   }
-  return jobs;
+  return out;
 }
 
 }  // namespace drover::cli

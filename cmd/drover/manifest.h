@@ -1,11 +1,12 @@
-// Manifests (`drover apply -f`): YAML or JSON text holding Job objects, one
-// per document or in a `kind: List`. Pure.
+// Manifests (`drover apply -f`): YAML or JSON text holding Job and
+// Deployment objects, one per document or in a `kind: List`. Pure.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "api/deployment.h"
 #include "api/job.h"
 #include "api/status.h"
 
@@ -18,5 +19,15 @@ namespace drover::cli {
 // field "job.yaml: document 2: spec.completions".
 Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::string& source,
                                           const std::string& cwd);
+
+struct ManifestObjects {
+  std::vector<Job> jobs;
+  std::vector<Deployment> deployments;
+};
+
+// Every Job and Deployment of `text`, decoded and validated as above (a
+// Deployment's template paths are resolved the same way).
+Result<ManifestObjects> ObjectsFromManifest(std::string_view text, const std::string& source,
+                                            const std::string& cwd);
 
 }  // namespace drover::cli

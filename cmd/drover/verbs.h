@@ -9,18 +9,24 @@ namespace drover::cli {
 
 using Args = std::vector<std::string>;
 
-int RunUp(const Args& args);       // up.cc: start a local cluster
-int RunDown(const Args& args);     // down.cc: stop what `up` started
-int RunSubmit(const Args& args);   // submit.cc
-int RunApply(const Args& args);    // apply.cc
-int RunQueue(const Args& args);    // queue.cc (alias ls)
-int RunShow(const Args& args);     // show.cc
-int RunCancel(const Args& args);   // job_actions.cc
-int RunHold(const Args& args);     // job_actions.cc
-int RunRelease(const Args& args);  // job_actions.cc
-int RunNodes(const Args& args);    // nodes.cc
-int RunLogs(const Args& args);     // logs.cc
-int RunToken(const Args& args);    // token.cc: issue, list, revoke bearer tokens
+int RunUp(const Args& args);         // up.cc: start a local cluster
+int RunDown(const Args& args);       // down.cc: stop what `up` started
+int RunSubmit(const Args& args);     // submit.cc
+int RunApply(const Args& args);      // apply.cc
+int RunQueue(const Args& args);      // queue.cc (alias ls)
+int RunShow(const Args& args);       // show.cc
+int RunCancel(const Args& args);     // job_actions.cc
+int RunHold(const Args& args);       // job_actions.cc
+int RunRelease(const Args& args);    // job_actions.cc
+int RunNodes(const Args& args);      // nodes.cc
+int RunLogs(const Args& args);       // logs.cc
+int RunToken(const Args& args);      // token.cc: issue, list, revoke bearer tokens
+int RunGet(const Args& args);        // get.cc: list objects of a kind
+int RunDescribe(const Args& args);   // get.cc
+int RunScale(const Args& args);      // rollout.cc
+int RunRollout(const Args& args);    // rollout.cc
+int RunDelete(const Args& args);     // rollout.cc
+int RunEndpoints(const Args& args);  // endpoints.cc
 
 // Dispatches argv (argv[1] is the verb) and returns the exit code.
 int RunCli(int argc, char** argv);

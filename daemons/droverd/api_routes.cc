@@ -35,6 +35,17 @@ std::string RouteLabel(const std::vector<std::string>& p) {
         if (p[4] == verb) return std::string("/api/v1/jobs/:id/") + verb;
       }
     }
+  } else if (kind == "deployments") {
+    if (p.size() == 3) return "/api/v1/deployments";
+    if (p.size() == 4) return "/api/v1/deployments/:name";
+    if (p.size() == 5) {
+      for (const char* verb :
+           {"scale", "pause", "resume", "restart", "undo", "tasks", "revisions"}) {
+        if (p[4] == verb) return std::string("/api/v1/deployments/:name/") + verb;
+      }
+    }
+  } else if (kind == "endpoints") {
+    if (p.size() == 4) return "/api/v1/endpoints/:name";
   } else if (kind == "tokens") {
     if (p.size() == 3) return "/api/v1/tokens";
     if (p.size() == 4) return "/api/v1/tokens/:id";
@@ -77,6 +88,7 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
   if (p.size() == 4 && p[2] == "jobs" && p[3] == "bulk") return 64 << 20;
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology
+  if (p.size() == 4 && p[2] == "deployments") return 8 << 20;  // a template, as a job's
   return 64 << 10;
 }
 
@@ -128,6 +140,9 @@ HttpHandler MakeApiHandler(ApiContext context) {
     if (rest[0] == "jobs") return HandleJobRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "nodes") return HandleNodeRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "tokens") return HandleTokenRoute(ctx, *caller, req, rest, std::move(timed));
+    if (rest[0] == "deployments" || rest[0] == "endpoints") {
+      return HandleDeploymentRoute(ctx, *caller, req, rest, std::move(timed));
+    }
     timed(NotFoundResponse(req));
   };
 }

@@ -50,6 +50,9 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
                     const std::vector<std::string>& parts, HttpResponder respond);
 void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                      const std::vector<std::string>& parts, HttpResponder respond);
+// /api/v1/deployments/... and /api/v1/endpoints/NAME.
+void HandleDeploymentRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                           const std::vector<std::string>& parts, HttpResponder respond);
 void HandleTokenRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                       const std::vector<std::string>& parts, HttpResponder respond);
 

@@ -72,6 +72,14 @@ Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::strin
                                   "owner or an admin may " + verb + " it");
 }
 
+Status AuthorizeDeploymentChange(const std::string& name, const Owner& owner, const Caller& caller,
+                                 const std::string& verb) {
+  if (caller.role == Role::kAdmin) return Status::Ok();
+  if (caller.role == Role::kUser && caller.uid == owner.uid) return Status::Ok();
+  return Status::PermissionDenied("deployment/" + name + " belongs to " + owner.user +
+                                  "; only its owner or an admin may " + verb + " it");
+}
+
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public) {
   if (caller.role == Role::kAdmin || IsOwner(job, caller)) return Status::Ok();
   if (logs_public && caller.role == Role::kUser) return Status::Ok();

@@ -3,6 +3,8 @@
 //
 //   anyone authenticated   reads the queue, jobs and nodes
 //   a job's owner, admins  cancel, hold, release the job; read its logs
+//   a Deployment's owner,  change, scale, roll back, delete it
+//     admins
 //                          (anyone, when logs are public)
 //   users                  submit as themselves; may lower their own jobs'
 //                          priority (nice >= 0), never raise it
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "api/job.h"
+#include "api/object_meta.h"
 #include "api/status.h"
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
@@ -40,6 +43,12 @@ Status AuthorizeQueue(const std::string& queue, const Caller& caller,
 
 // May `caller` change `job` (`verb`: "cancel", "hold", "release")?
 Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::string& verb);
+
+// May `caller` change or delete the Deployment owned by `owner` (`verb`)?
+// Its owner or an admin; anyone else, and nodes, may not. Creating one is
+// AuthorizeSubmission's rule (users create as themselves).
+Status AuthorizeDeploymentChange(const std::string& name, const Owner& owner, const Caller& caller,
+                                 const std::string& verb);
 
 // May `caller` read `job`'s output?
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public);

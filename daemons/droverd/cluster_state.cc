@@ -328,8 +328,7 @@ void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<st
         // The node may have taken the launch and lost it (a reboot before the
         // supervisor ran it): send it again; a node ignores a launch of a
         // task it runs.
-        const Job& job = jobs_.at(task.spec.job_id);
-        channels_[node].AppendLaunch(LaunchInstruction(task, job, node), building_batch_);
+        channels_[node].AppendLaunch(LaunchOf(task, node), building_batch_);
       }
     }
   }
@@ -373,6 +372,10 @@ void ClusterState::Hold(const Task& task) {
   }
   alloc.memory_used += task.spec.memory_bytes;
   alloc.tasks.insert(task.metadata.name);
+  if (!task.spec.ports.empty()) {
+    auto& host = host_ports_[HostOf(task.spec.node)];
+    for (const auto& [name, port] : task.spec.ports) host.used.insert(port);
+  }
   auto node = nodes_.find(task.spec.node);
   if (node != nodes_.end()) {
     node->second.status.allocated_cpus += static_cast<int32_t>(task.spec.cores.size());
@@ -388,6 +391,10 @@ void ClusterState::Release(const Task& task) {
   }
   alloc.memory_used -= task.spec.memory_bytes;
   alloc.tasks.erase(task.metadata.name);
+  if (!task.spec.ports.empty()) {
+    auto& host = host_ports_[HostOf(task.spec.node)];
+    for (const auto& [name, port] : task.spec.ports) host.used.erase(port);
+  }
   auto node = nodes_.find(task.spec.node);
   if (node != nodes_.end()) {
     node->second.status.allocated_cpus -= static_cast<int32_t>(task.spec.cores.size());
@@ -425,9 +432,26 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
                                              : counters_.tasks_running)--;
   auto killed = terminating_.find(task.metadata.name);
   bool requeue = false;
+  const bool stopped = killed != terminating_.end();
   if (killed != terminating_.end()) {
     requeue = killed->second == scheduler::PreemptMode::kRequeue && phase != TaskPhase::kSucceeded;
     terminating_.erase(killed);
+  }
+  if (IsReplica(task)) {
+    // Stopped by droverd (scaled down, replaced, deleted): not a failure.
+    if (stopped && phase == TaskPhase::kFailed) {
+      phase = TaskPhase::kCancelled;
+      task.status.message = "stopped by its Deployment's controller";
+    }
+    task.status.phase = phase;
+    if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
+    task.status.ready = false;
+    Release(task);
+    TouchTask(task);
+    (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
+                                    : counters_.tasks_failed_total)++;
+    EndReplica(task, stopped, now_ms);
+    return;
   }
   if (requeue) {
     phase = TaskPhase::kCancelled;
@@ -501,6 +525,12 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
     counters_.tasks_assigned--;
     counters_.tasks_running++;
     counters_.tasks_started_total++;
+    if (IsReplica(task)) {
+      // No readiness probe yet: a running replica serves.
+      task.status.ready = true;
+      task.status.ready_since_ms = when;
+      deployments_.Enqueue(task.spec.owner.name);
+    }
     TouchTask(task);
     return Status::Ok();
   }
@@ -517,9 +547,10 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
   task.status.usage = report.usage;
   task.status.finish_time_ms = when;
   task.status.message = report.timed_out ? "time limit exceeded" : report.message;
-  const Job& job = jobs_.at(task.spec.job_id);
   TaskPhase phase = report.phase;
-  if (job.status.phase == JobPhase::kCancelled) phase = TaskPhase::kCancelled;
+  if (!IsReplica(task) && jobs_.at(task.spec.job_id).status.phase == JobPhase::kCancelled) {
+    phase = TaskPhase::kCancelled;
+  }
   EndTask(task, phase, now_ms);
   return Status::Ok();
 }
@@ -568,7 +599,6 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
   for (const auto& [node_name, node] : nodes_) {
     for (const std::string& name : allocations_.at(node_name).tasks) {
       const Task& task = tasks_.at(name);
-      const Job& job = jobs_.at(task.spec.job_id);
       scheduler::RunningTask r;
       r.job_id = task.spec.job_id;
       r.node = task.spec.node;
@@ -577,14 +607,30 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
       r.numa_memory_bytes = task.spec.numa_memory_bytes;
       int64_t start =
           task.status.start_time_ms ? task.status.start_time_ms : task.metadata.creation_time_ms;
+      r.task = name;
+      r.start_ms = start;
+      r.terminating = terminating_.count(name) > 0;
+      if (IsReplica(task)) {
+        // A service never ends as far as the plan knows, and batch work
+        // does not preempt it.
+        // Only replicas of the revision being placed count against its
+        // per-node cap (AddReplicaDemand); older ones get an id no pending
+        // work has.
+        r.job_id = task.spec.revision == RolloutRevision(task.spec.owner.name)
+                       ? deployments_.WorkIdOf(task.spec.owner.name)
+                       : kFirstServiceWorkId - 1;
+        r.expected_end_ms = 0;
+        r.priority = std::numeric_limits<int32_t>::max();
+        r.preemptible = false;
+        cluster->running.push_back(std::move(r));
+        continue;
+      }
+      const Job& job = jobs_.at(task.spec.job_id);
       r.expected_end_ms =
           job.spec.task.time_limit_s > 0 ? start + job.spec.task.time_limit_s * 1000 : 0;
-      r.task = name;
       r.priority = EffectivePriority(job, now_ms);
       r.queue = job.spec.queue;
-      r.start_ms = start;
       r.gang = job.spec.gang;
-      r.terminating = terminating_.count(name) > 0;
       cluster->running.push_back(std::move(r));
     }
   }
@@ -597,6 +643,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
     bool gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
     pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
   }
+  AddReplicaDemand(pending);
 }
 
 scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
@@ -707,6 +754,11 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
   return instruction;
 }
 
+Json ClusterState::LaunchOf(const Task& task, const std::string& nodelist) const {
+  if (IsReplica(task)) return ReplicaLaunch(task);
+  return LaunchInstruction(task, jobs_.at(task.spec.job_id), nodelist);
+}
+
 int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t now_ms) {
   // The node list of each job placed in this pass (a gang spans nodes).
   std::unordered_map<uint64_t, std::vector<std::string>> job_nodes;
@@ -716,6 +768,13 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
   }
   int64_t created = 0;
   for (const auto& p : decision.placements) {
+    if (IsServiceWorkId(p.job_id)) {
+      if (const std::string* d = deployments_.DeploymentOfWork(p.job_id)) {
+        CreateReplica(p, *d, now_ms);
+        ++created;
+      }
+      continue;
+    }
     auto jit = jobs_.find(p.job_id);
     if (jit == jobs_.end() || controllers::TasksWanted(jit->second) <= 0) continue;
     Job& job = jit->second;
@@ -731,8 +790,17 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     task.metadata.name = TaskName(job.id, index, attempt);
     task.metadata.uid = NewUid();
     task.metadata.creation_time_ms = now_ms;
-    task.spec = {job.id,  index,  attempt,        p.node,
-                 p.cores, p.cpus, p.memory_bytes, p.numa_memory_bytes};
+    task.spec = {job.id,
+                 index,
+                 attempt,
+                 p.node,
+                 p.cores,
+                 p.cpus,
+                 p.memory_bytes,
+                 p.numa_memory_bytes,
+                 {"Job", job.metadata.name, job.metadata.uid},
+                 "",
+                 {}};
     JobPhase before = job.status.phase;
     controllers::RecordTaskStart(job, now_ms);
     if (job.status.phase != before) {
@@ -768,6 +836,7 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
 
 void ClusterState::FlushChannels(int64_t now_ms, uint64_t durable_batch) {
   for (auto& [name, channel] : channels_) channel.Flush(epoch_, now_ms, durable_batch);
+  FlushEndpointWatches(now_ms);
 }
 
 bool ClusterState::InstructionsAppendedIn(uint64_t batch) const {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -15,11 +16,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "api/deployment.h"
 #include "api/job.h"
 #include "api/node.h"
 #include "api/status.h"
 #include "api/task.h"
 #include "daemons/droverd/daemon_config.h"
+#include "daemons/droverd/deployment_store.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
 #include "db/store.h"
@@ -62,6 +65,23 @@ double CoreSeconds(const Task& task);
 
 // Finished tasks droverd remembers per job (for `drover show` and logs).
 inline constexpr size_t kFinishedTasksKeptPerJob = 1000;
+// ... and per Deployment (its replicas that ended: crashes, old revisions).
+inline constexpr size_t kFinishedTasksKeptPerDeployment = 20;
+
+// One task of a Deployment as its endpoints list it (GET /api/v1/endpoints).
+struct Endpoint {
+  std::string task;
+  std::string node;
+  std::string host;  // the node's address, without the agent's port
+  std::vector<std::pair<std::string, int32_t>> ports;
+  bool ready = false;        // serving and not terminating: send traffic here
+  bool serving = false;      // passes readiness, even while terminating
+  bool terminating = false;  // being stopped
+};
+
+// What `apply` did to a Deployment.
+enum class ApplyVerb { kCreated, kConfigured, kUnchanged };
+std::string_view ApplyVerbName(ApplyVerb verb);
 
 class ClusterState {
  public:
@@ -129,6 +149,44 @@ class ClusterState {
   // Marks nodes silent past the timeout NotReady and their tasks Lost.
   void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
 
+  // --- deployments (cluster_state_services.cc)
+  // Creates a Deployment, or changes its spec (a changed template is a new
+  // revision and a rollout); the same spec again changes nothing. Owner or
+  // admin for changes.
+  Result<std::pair<const Deployment*, ApplyVerb>> ApplyDeployment(Deployment d,
+                                                                  const Caller& caller,
+                                                                  int64_t now_ms);
+  Result<const Deployment*> ScaleDeployment(const std::string& name, int32_t replicas,
+                                            const Caller& caller, int64_t now_ms);
+  Result<const Deployment*> PauseDeployment(const std::string& name, bool paused,
+                                            const Caller& caller, int64_t now_ms);
+  // Rolls back to revision `to` (0 = the one before the current), which
+  // becomes the newest revision. NotFound when there is no such revision.
+  Result<const Deployment*> UndoDeployment(const std::string& name, int64_t to,
+                                           const Caller& caller, int64_t now_ms);
+  // Replaces every replica (a rollout of the same template), as
+  // `kubectl rollout restart`.
+  Result<const Deployment*> RestartDeployment(const std::string& name, const Caller& caller,
+                                              int64_t now_ms);
+  // Deletes it and stops its replicas.
+  Status DeleteDeployment(const std::string& name, const Caller& caller, int64_t now_ms);
+  const DeploymentStore& deployments() const { return deployments_; }
+  // Every task of it droverd remembers, oldest first.
+  std::vector<const Task*> TasksOfDeployment(const std::string& name) const;
+  std::vector<Endpoint> EndpointsOf(const std::string& name) const;
+  // The newest resourceVersion among its tasks and itself: what a watch of
+  // its endpoints waits to pass.
+  int64_t EndpointsVersion(const std::string& name) const;
+  // A watch of a Deployment's endpoints: `answer` is called on the state
+  // thread (from FlushChannels) once EndpointsVersion passes `after`, or at
+  // `deadline_ms` with what there is.
+  using EndpointsAnswer = std::function<void(std::vector<Endpoint>, int64_t version)>;
+  void WatchEndpoints(const std::string& name, int64_t after, int64_t deadline_ms,
+                      EndpointsAnswer answer);
+  // Runs the Deployment controller over every Deployment whose key is queued
+  // (something of it changed) or due (a timer it asked for).
+  void ReconcileDeployments(int64_t now_ms);
+
   // --- scheduling
   // What the scheduler needs: the nodes, the running tasks, the pending jobs.
   void BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
@@ -165,6 +223,13 @@ class ClusterState {
     int64_t memory_used = 0;
     std::set<std::string> tasks;  // active tasks on the node
   };
+  // Ports are a host's, not a node's: the nodes of `drover up` share one.
+  struct HostPorts {
+    std::set<int32_t> used;  // held by active tasks of the host's nodes
+    int32_t next = 0;        // where the search for a free one starts
+  };
+  // The host part of a node's address (its name when it has none).
+  std::string HostOf(const std::string& node) const;
 
   void TouchJob(Job& job);
   void TouchTask(Task& task);
@@ -182,6 +247,27 @@ class ClusterState {
   scheduler::PendingJob PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
                                       int32_t priority) const;
   Json LaunchInstruction(const Task& task, const Job& job, const std::string& nodelist) const;
+  // The launch of an active task, whoever owns it (relaunches, restarts).
+  Json LaunchOf(const Task& task, const std::string& nodelist) const;
+  // Deployments (cluster_state_services.cc).
+  bool IsReplica(const Task& task) const { return task.spec.owner.kind == "Deployment"; }
+  // The revision a Deployment rolls out: its template's, or while paused the
+  // one it was rolling when paused. Null for an unknown Deployment.
+  const Revision* RolloutTarget(const std::string& deployment) const;
+  // Its hash, or "".
+  std::string RolloutRevision(const std::string& deployment) const;
+  Json ReplicaLaunch(const Task& task) const;
+  void CreateReplica(const scheduler::TaskPlacement& p, const std::string& deployment,
+                     int64_t now_ms);
+  void EndReplica(Task& task, bool stopped, int64_t now_ms);
+  void ReconcileOneDeployment(const std::string& name, int64_t now_ms);
+  void AddReplicaDemand(std::vector<scheduler::PendingJob>* pending) const;
+  std::vector<std::pair<std::string, int32_t>> AllocatePorts(const std::string& node,
+                                                             const std::vector<PortSpec>& ports);
+  Result<Deployment*> ChangeableDeployment(const std::string& name, const Caller& caller,
+                                           const std::string& verb);
+  void TouchDeployment(Deployment& d);
+  void StopTask(const std::string& name, int64_t grace_ms);
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;
@@ -202,6 +288,7 @@ class ClusterState {
   std::set<uint64_t> unfinished_jobs_;
   std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
   std::unordered_map<std::string, NodeAllocation> allocations_;
+  std::unordered_map<std::string, HostPorts> host_ports_;
   std::unordered_map<std::string, NodeChannel> channels_;
   std::unordered_set<uint64_t> dirty_jobs_;
   std::unordered_set<std::string> dirty_tasks_;
@@ -212,6 +299,18 @@ class ClusterState {
   int64_t next_forget_ms_ = 0;
   bool needs_scheduling_ = true;
   uint64_t building_batch_ = 0;
+  DeploymentStore deployments_;
+  // Replicas each Deployment's last reconcile asked for that the scheduler
+  // has not placed yet (a Pending pod, in Kubernetes' terms).
+  std::map<std::string, int32_t> replica_demand_;
+  struct EndpointsWatch {
+    std::string name;
+    int64_t after = 0;
+    int64_t deadline_ms = 0;
+    EndpointsAnswer answer;
+  };
+  std::vector<EndpointsWatch> endpoint_watches_;
+  void FlushEndpointWatches(int64_t now_ms);
   StateCounters counters_;
 };
 

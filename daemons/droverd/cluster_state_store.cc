@@ -75,6 +75,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     resource_version_ = std::max(resource_version_, node->metadata.resource_version);
     nodes_.emplace(node->metadata.name, std::move(*node));
   }
+  DROVER_RETURN_IF_ERROR(deployments_.Load(store));
   auto tasks = store.LoadAll(kTaskKind);
   if (!tasks.ok()) return tasks.status();
   for (const auto& obj : *tasks) {
@@ -82,10 +83,14 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     if (!task.ok()) return task.status();
     resource_version_ = std::max(resource_version_, task->metadata.resource_version);
     std::string name = task->metadata.name;
-    job_tasks_[task->spec.job_id].push_back(name);
+    if (IsReplica(*task)) {
+      deployments_.AddTask(task->spec.owner.name, name);
+    } else {
+      job_tasks_[task->spec.job_id].push_back(name);
+    }
     auto [it, inserted] = tasks_.emplace(name, std::move(*task));
     const Task& t = it->second;
-    if (IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
+    if (!IsReplica(t) && IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
       int32_t& next = next_attempt_[{t.spec.job_id, t.spec.index}];
       next = std::max(next, t.spec.attempt + 1);
     }
@@ -118,6 +123,17 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   // and kills of tasks whose job already ended.
   for (auto& [name, task] : tasks_) {
     if (IsTerminal(task.status.phase)) continue;
+    if (IsReplica(task)) {
+      const bool owned = deployments_.Find(task.spec.owner.name) != nullptr &&
+                         deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
+      if (!owned) {  // its Deployment was deleted: it must stop
+        terminating_.emplace(name, scheduler::PreemptMode::kOff);
+        channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
+      } else if (task.status.phase == TaskPhase::kAssigned) {
+        channels_[task.spec.node].AppendLaunch(ReplicaLaunch(task), building_batch_);
+      }
+      continue;
+    }
     const Job& job = jobs_.at(task.spec.job_id);
     if (IsTerminal(job.status.phase)) {
       terminating_.emplace(name, scheduler::PreemptMode::kOff);
@@ -146,6 +162,7 @@ std::vector<db::Mutation> ClusterState::TakeMutations() {
   }
   deleted_jobs_.clear();
   deleted_tasks_.clear();
+  deployments_.TakeMutations(out);
   for (uint64_t id : dirty_jobs_) {
     out.push_back(db::Mutation::Put(kJobKind, JobKey(id), ToJson(jobs_.at(id)).dump()));
   }

@@ -50,6 +50,9 @@ struct DaemonConfig {
   bool logs_public = false;
   // By queue name; a queue absent here is open to every user.
   std::map<std::string, QueueAccess> queue_access;
+  // Ports given to service tasks on each node (Kubernetes' NodePort range).
+  int32_t service_port_min = 30000;
+  int32_t service_port_max = 32767;
 };
 
 // Errors: NotFound for an unreadable file; InvalidArgument naming the field.

@@ -89,6 +89,9 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     state_.ForgetExpiredJobs(now);
     next_tick_ms_ = now + options_.tick_ms;
   }
+  // Controllers run on the keys events queued (and timers that came due),
+  // before the pass that places what they ask for.
+  state_.ReconcileDeployments(now);
   // A pass over a long queue is not cheap; spacing passes by twice the last
   // one's cost keeps the state thread free for submissions and reports most
   // of the time, while short queues are scheduled at once.

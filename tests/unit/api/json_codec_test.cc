@@ -102,7 +102,8 @@ TEST(JsonCodecTest, WrongKindIsRejected) {
 TEST(JsonCodecTest, TaskAndNodeRoundTrip) {
   Task t;
   t.metadata.name = TaskName(42, 7, 1);
-  t.spec = {42, 7, 1, "n1", {0, 1}, {0, 1, 32, 33}, 1 << 20, {0, 1 << 20}};
+  t.spec = {42, 7, 1, "n1", {0, 1}, {0, 1, 32, 33}, 1 << 20, {0, 1 << 20}, {"Job", "render", "u-1"},
+            "", {}};
   t.status.phase = TaskPhase::kFailed;
   t.status.exit_code = 3;
   t.status.usage.user_cpu_ms = 12;

@@ -65,9 +65,63 @@ TEST(JobsFromManifestTest, AcceptsJsonAndLists) {
 }
 
 TEST(JobsFromManifestTest, OtherKindsAreRefusedByName) {
-  auto jobs = JobsFromManifest("kind: Deployment\nmetadata: {name: a}\n", "d.yaml", "/");
+  auto jobs = JobsFromManifest("kind: Service\nmetadata: {name: a}\n", "d.yaml", "/");
   ASSERT_FALSE(jobs.ok());
   EXPECT_EQ(jobs.status().field(), "d.yaml: document 1: kind");
+  EXPECT_NE(jobs.status().message().find("Deployment"), std::string::npos);
+}
+
+TEST(ObjectsFromManifestTest, ReadsDeploymentsBesideJobsAndResolvesTheirPaths) {
+  auto objects = ObjectsFromManifest(R"(kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: "0%"}}
+  template:
+    command: [python3, -m, http.server]
+    ports: [{name: http}]
+---
+kind: Job
+metadata: {name: render}
+spec: {template: {command: [x]}}
+)",
+                                     "app.yaml", "/home/a");
+  ASSERT_TRUE(objects.ok()) << objects.status().ToString();
+  ASSERT_EQ(objects->deployments.size(), 1u);
+  ASSERT_EQ(objects->jobs.size(), 1u);
+  const Deployment& d = objects->deployments[0];
+  EXPECT_EQ(d.spec.replicas, 3);
+  EXPECT_EQ(d.spec.strategy.max_surge, (IntOrPercent{1, false}));
+  EXPECT_EQ(d.spec.strategy.max_unavailable, (IntOrPercent{0, true}));
+  EXPECT_EQ(d.spec.template_.task.working_dir, "/home/a");
+  ASSERT_EQ(d.spec.template_.ports.size(), 1u);
+  EXPECT_EQ(d.spec.template_.ports[0].name, "http");
+}
+
+TEST(ObjectsFromManifestTest, BadDeploymentsNameTheFieldAndTheRule) {
+  struct Case {
+    const char* spec;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"replicas: -1\n  template: {command: [x]}", "spec.replicas"},
+      {"bogus: 1\n  template: {command: [x]}", "spec.bogus"},
+      {"strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}\n  template: {command: [x]}",
+       "spec.strategy.rollingUpdate"},
+      {"strategy: {rollingUpdate: {maxSurge: \"x%\"}}\n  template: {command: [x]}",
+       "spec.strategy.rollingUpdate.maxSurge"},
+      {"template: {command: [x], ports: [{name: HTTP}]}", "spec.template.ports[0].name"},
+      {"template: {command: [x], ports: [{name: a}, {name: a}]}", "spec.template.ports[1].name"},
+      {"template: {command: []}", "spec.template.command"},
+      {"strategy: {type: Sideways}\n  template: {command: [x]}", "spec.strategy.type"},
+  };
+  for (const Case& c : cases) {
+    std::string text =
+        std::string("kind: Deployment\nmetadata: {name: web}\nspec:\n  ") + c.spec + "\n";
+    auto objects = ObjectsFromManifest(text, "d.yaml", "/");
+    ASSERT_FALSE(objects.ok()) << c.spec;
+    EXPECT_EQ(objects.status().field(), std::string("d.yaml: document 1: ") + c.field) << c.spec;
+  }
 }
 
 TEST(JobsFromManifestTest, SyntaxErrorNamesTheSource) {

@@ -1,0 +1,144 @@
+#include "api/deployment.h"
+
+#include <cctype>
+#include <cstdio>
+#include <set>
+
+#include "api/deployment_json.h"
+#include "api/validation.h"
+
+namespace drover {
+
+int64_t IntOrPercent::Resolve(int64_t total, bool round_up) const {
+  if (!percent) return value;
+  const int64_t scaled = value * total;
+  return round_up ? (scaled + 99) / 100 : scaled / 100;
+}
+
+std::string IntOrPercent::ToString() const { return std::to_string(value) + (percent ? "%" : ""); }
+
+std::pair<int64_t, int64_t> ResolveFenceposts(const DeploymentStrategy& s, int64_t replicas) {
+  int64_t surge = s.max_surge.Resolve(replicas, true);
+  int64_t unavailable = s.max_unavailable.Resolve(replicas, false);
+  // Both 0 would make no progress possible: Kubernetes lets one go.
+  if (surge == 0 && unavailable == 0) unavailable = 1;
+  return {surge, unavailable};
+}
+
+std::string TemplateHash(const ReplicaTemplate& t) {
+  // FNV-1a over the template's canonical JSON (keys sorted by nlohmann).
+  const std::string text = DumpJson(ReplicaTemplateToJson(t));
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf, 10);
+}
+
+std::string PortEnvName(const std::string& port) {
+  std::string out = "DROVER_PORT_";
+  for (char c : port) {
+    out += std::isalnum(static_cast<unsigned char>(c))
+               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+               : '_';
+  }
+  return out;
+}
+
+namespace {
+
+// Task names are DEPLOYMENT-HASH10-SUFFIX5: the name leaves room for both.
+constexpr size_t kMaxDeploymentName = 200;
+constexpr int32_t kMaxReplicas = 1'000'000;
+constexpr size_t kMaxPorts = 16;
+
+Status CheckPercentOrCount(const IntOrPercent& v, const std::string& field) {
+  if (v.value < 0) return Status::Invalid(field, "must not be negative (got " + v.ToString() + ")");
+  if (v.percent && v.value > 100) {
+    return Status::Invalid(field, "a percentage is at most 100% (got " + v.ToString() + ")");
+  }
+  return Status::Ok();
+}
+
+Status CheckPortName(const std::string& name, const std::string& field) {
+  if (name.empty() || name.size() > 15) {
+    return Status::Invalid(field, "a port name has 1 to 15 characters (got \"" + name + "\")");
+  }
+  for (char c : name) {
+    if (!std::islower(static_cast<unsigned char>(c)) &&
+        !std::isdigit(static_cast<unsigned char>(c)) && c != '-') {
+      return Status::Invalid(field,
+                             "\"" + name + "\": port names hold only [a-z0-9-], as Kubernetes'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateDeployment(const Deployment& d) {
+  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", d.metadata.name));
+  if (d.metadata.name.size() > kMaxDeploymentName) {
+    return Status::Invalid("metadata.name", "a Deployment's name is at most " +
+                                                std::to_string(kMaxDeploymentName) +
+                                                " characters (its tasks add a suffix)");
+  }
+  const DeploymentSpec& s = d.spec;
+  if (s.replicas < 0 || s.replicas > kMaxReplicas) {
+    return Status::Invalid("spec.replicas", "must be between 0 and " +
+                                                std::to_string(kMaxReplicas) + " (got " +
+                                                std::to_string(s.replicas) + ")");
+  }
+  // The task template follows a Job's rules (same fields, same paths).
+  Job as_job;
+  as_job.metadata.name = d.metadata.name;
+  as_job.spec.task = s.template_.task;
+  DROVER_RETURN_IF_ERROR(ValidateJobSubmission(as_job));
+  if (s.template_.ports.size() > kMaxPorts) {
+    return Status::Invalid("spec.template.ports",
+                           "at most " + std::to_string(kMaxPorts) + " ports per task");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < s.template_.ports.size(); ++i) {
+    const std::string field = "spec.template.ports[" + std::to_string(i) + "].name";
+    DROVER_RETURN_IF_ERROR(CheckPortName(s.template_.ports[i].name, field));
+    if (!seen.insert(s.template_.ports[i].name).second) {
+      return Status::Invalid(field, "port \"" + s.template_.ports[i].name + "\" is named twice");
+    }
+  }
+  if (s.strategy.type == DeploymentStrategyType::kRollingUpdate) {
+    DROVER_RETURN_IF_ERROR(
+        CheckPercentOrCount(s.strategy.max_surge, "spec.strategy.rollingUpdate.maxSurge"));
+    DROVER_RETURN_IF_ERROR(CheckPercentOrCount(s.strategy.max_unavailable,
+                                               "spec.strategy.rollingUpdate.maxUnavailable"));
+    if (s.strategy.max_surge.value == 0 && s.strategy.max_unavailable.value == 0) {
+      return Status::Invalid("spec.strategy.rollingUpdate",
+                             "maxSurge and maxUnavailable must not both be 0 (no replica could "
+                             "ever be replaced)");
+    }
+  }
+  auto non_negative = [](int64_t v, const char* field) {
+    return v < 0 ? Status::Invalid(field, "must not be negative (got " + std::to_string(v) + ")")
+                 : Status::Ok();
+  };
+  DROVER_RETURN_IF_ERROR(non_negative(s.min_ready_seconds, "spec.minReadySeconds"));
+  DROVER_RETURN_IF_ERROR(non_negative(s.revision_history_limit, "spec.revisionHistoryLimit"));
+  DROVER_RETURN_IF_ERROR(non_negative(s.max_replicas_per_node, "spec.maxReplicasPerNode"));
+  if (s.progress_deadline_seconds <= s.min_ready_seconds) {
+    return Status::Invalid("spec.progressDeadlineSeconds",
+                           "must be greater than minReadySeconds (" +
+                               std::to_string(s.min_ready_seconds) + "), got " +
+                               std::to_string(s.progress_deadline_seconds));
+  }
+  if (s.restart_backoff_seconds < 1 || s.restart_backoff_seconds > 300) {
+    return Status::Invalid(
+        "spec.restartBackoffSeconds",
+        "must be between 1 and 300 (got " + std::to_string(s.restart_backoff_seconds) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace drover

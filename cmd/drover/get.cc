@@ -1,0 +1,155 @@
+// drover get KIND [NAME] and drover describe KIND/NAME: what kubectl users
+// reach for first.
+#include <iostream>
+
+#include "api/deployment_json.h"
+#include "cmd/drover/deployment_requests.h"
+#include "cmd/drover/deployment_view.h"
+#include "cmd/drover/exit_code.h"
+#include "cmd/drover/job_view.h"
+#include "cmd/drover/verb_common.h"
+#include "cmd/drover/verbs.h"
+
+namespace drover::cli {
+namespace {
+
+int PrintJsonOr(const Json& json, OutputFormat format, const std::string& table) {
+  if (format != OutputFormat::kTable) {
+    PrintStructured(json, format);
+  } else {
+    std::cout << table;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunGet(const Args& args) {
+  static const VerbInfo kInfo = {
+      "get", "drover get KIND [NAME] [options]",
+      "Lists objects of a kind, as kubectl get does. KIND: deployments (deploy),\n"
+      "tasks (of a deployment: drover get tasks -l deployment=NAME, or\n"
+      "drover get tasks deployment/NAME), jobs, nodes. -o json|yaml prints the API\n"
+      "objects, -o wide adds columns."};
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+      ("output,o", po::value<std::string>()->default_value(""), "table (default), wide, json or yaml")
+      ("selector,l", po::value<std::string>()->default_value(""), "tasks: deployment=NAME");
+  // clang-format on
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::string output = vm["output"].as<std::string>();
+  const bool wide = output == "wide";
+  auto format = ParseOutputFormat(wide ? "" : output);
+  if (!format.ok()) return ReportUsage("get", format.status().message());
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.empty() || words.size() > 2) return ReportUsage("get", "give KIND [NAME]");
+  const std::string kind = KindOfWord(words[0]);
+  if (kind.empty() || kind == "endpoints") {
+    return ReportUsage("get", "unknown kind \"" + words[0] +
+                                  "\" (deployments, tasks, jobs, nodes; endpoints: drover "
+                                  "endpoints NAME)");
+  }
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  const int64_t now = NowMs();
+
+  if (kind == "deployment") {
+    if (words.size() == 2) {
+      auto json = session->GetJson(DeploymentPath(words[1]));
+      if (!json.ok()) return ReportError(json.status());
+      auto d = DeploymentFromJson(*json);
+      if (!d.ok()) return ReportError(Status::Internal(d.status().ToString()));
+      return PrintJsonOr(*json, *format, DeploymentsTable({*d}, now, wide).Render());
+    }
+    auto json = session->GetJson("/api/v1/deployments");
+    if (!json.ok()) return ReportError(json.status());
+    auto all = FetchDeployments(*session);
+    if (!all.ok()) return ReportError(all.status());
+    if (all->empty() && *format == OutputFormat::kTable) {
+      std::cerr << "No deployments found.\n";
+      return kExitOk;
+    }
+    return PrintJsonOr(*json, *format, DeploymentsTable(*all, now, wide).Render());
+  }
+  if (kind == "task") {
+    std::string owner;
+    const std::string selector = vm["selector"].as<std::string>();
+    if (selector.rfind("deployment=", 0) == 0) owner = selector.substr(11);
+    if (words.size() == 2) {
+      auto ref = ParseDeploymentRef(words[1]);
+      if (!ref.ok()) return ReportUsage("get", ref.status().message());
+      owner = *ref;
+    }
+    if (owner.empty()) {
+      return ReportUsage("get",
+                         "tasks of which deployment? (-l deployment=NAME); a job's "
+                         "tasks: drover show JOB");
+    }
+    auto tasks = FetchDeploymentTasks(*session, owner);
+    if (!tasks.ok()) return ReportError(tasks.status());
+    Json items = Json::array();
+    for (const Task& t : *tasks) items.push_back(ToJson(t));
+    return PrintJsonOr(Json{{"items", items}}, *format, ReplicasTable(*tasks, now, wide).Render());
+  }
+  const std::string path = kind == "job" ? "/api/v1/jobs" : "/api/v1/nodes";
+  auto json = session->GetJson(words.size() == 2 && kind == "job" ? path + "/" + words[1] : path);
+  if (!json.ok()) return ReportError(json.status());
+  std::string table;
+  if (kind == "node") {
+    std::vector<Node> nodes;
+    for (const Json& item : json->value("items", Json::array())) {
+      auto node = NodeFromJson(item);
+      if (node.ok() && (words.size() == 1 || node->metadata.name == words[1])) {
+        nodes.push_back(std::move(*node));
+      }
+    }
+    if (words.size() == 2 && nodes.empty()) {
+      return ReportError(Status::NotFound("node " + words[1] + " not found"));
+    }
+    table = NodesTable(nodes).Render();
+  } else {
+    std::vector<Job> jobs;
+    if (words.size() == 2) {
+      auto job = JobFromJson(*json);
+      if (job.ok()) jobs.push_back(std::move(*job));
+    } else {
+      for (const Json& item : json->value("items", Json::array())) {
+        auto job = JobFromJson(item);
+        if (job.ok()) jobs.push_back(std::move(*job));
+      }
+    }
+    table = QueueTable(jobs, now, wide).Render();
+  }
+  return PrintJsonOr(*json, *format, table);
+}
+
+int RunDescribe(const Args& args) {
+  static const VerbInfo kInfo = {
+      "describe", "drover describe deployment/NAME",
+      "Shows a Deployment for people: spec, status, conditions, revisions and\n"
+      "its tasks (a job: drover show JOB)."};
+  po::options_description desc("Options");
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.size() == 2 && KindOfWord(words[0]) == "deployment") {
+    words = {"deployment/" + words[1]};
+  }
+  if (words.size() != 1) return ReportUsage("describe", "give deployment/NAME");
+  auto name = ParseDeploymentRef(words[0]);
+  if (!name.ok()) return ReportUsage("describe", name.status().message());
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto d = FetchDeployment(*session, *name);
+  if (!d.ok()) return ReportError(d.status());
+  auto tasks = FetchDeploymentTasks(*session, *name);
+  if (!tasks.ok()) return ReportError(tasks.status());
+  auto revisions = FetchRevisions(*session, *name);
+  if (!revisions.ok()) return ReportError(revisions.status());
+  std::cout << DescribeDeployment(*d, *tasks, *revisions, NowMs());
+  return kExitOk;
+}
+
+}  // namespace drover::cli

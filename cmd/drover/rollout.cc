@@ -1,0 +1,158 @@
+// drover scale, drover rollout (status, history, undo, restart, pause,
+// resume) and drover delete, for Deployments, as kubectl has them.
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "api/deployment_json.h"
+#include "cmd/drover/deployment_requests.h"
+#include "cmd/drover/deployment_view.h"
+#include "cmd/drover/exit_code.h"
+#include "cmd/drover/verb_common.h"
+#include "cmd/drover/verbs.h"
+
+namespace drover::cli {
+namespace {
+
+// "deployment/NAME" or "deployment NAME" from the positional words.
+Result<std::string> DeploymentArg(std::vector<std::string> words) {
+  if (words.size() == 2 && KindOfWord(words[0]) == "deployment") {
+    words = {"deployment/" + words[1]};
+  }
+  if (words.size() != 1) return Status::Invalid("", "give deployment/NAME");
+  return ParseDeploymentRef(words[0]);
+}
+
+// Polls until the rollout finishes or fails; kubectl's rollout status.
+int WaitForRollout(ApiSession& session, const std::string& name, int64_t timeout_s) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  std::string last;
+  while (true) {
+    auto d = FetchDeployment(session, name);
+    if (!d.ok()) return ReportError(d.status());
+    bool done = false, failed = false;
+    std::string line = RolloutStatusLine(*d, &done, &failed);
+    if (line != last) std::cout << line << std::endl;
+    last = line;
+    if (done) return kExitOk;
+    if (failed) return kExitFailed;
+    if (timeout_s > 0 && std::chrono::steady_clock::now() >= until) {
+      std::cerr << "error: timed out waiting for the rollout of deployment/" << name << "\n";
+      return kExitFailed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+}  // namespace
+
+int RunScale(const Args& args) {
+  static const VerbInfo kInfo = {"scale", "drover scale deployment/NAME --replicas N",
+                                 "Sets how many replicas a Deployment runs."};
+  po::options_description desc("Options");
+  desc.add_options()("replicas", po::value<int64_t>(), "the number of replicas");
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  auto name = DeploymentArg(PositionalArgs(vm));
+  if (!name.ok()) return ReportUsage("scale", name.status().message());
+  if (!vm.count("replicas")) return ReportUsage("scale", "give --replicas N");
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto done = session->PostJson(DeploymentPath(*name) + "/scale",
+                                Json{{"replicas", vm["replicas"].as<int64_t>()}});
+  if (!done.ok()) return ReportError(done.status());
+  std::cout << "deployment/" << *name << " scaled" << std::endl;
+  return kExitOk;
+}
+
+int RunRollout(const Args& args) {
+  static const VerbInfo kInfo = {
+      "rollout", "drover rollout status|history|undo|restart|pause|resume deployment/NAME",
+      "Manages a Deployment's rollout, as kubectl rollout does:\n"
+      "  status    wait until the rollout finishes (exit 1 if it passes its deadline)\n"
+      "  history   the revisions kept\n"
+      "  undo      roll back to the previous revision, or --to-revision N (it\n"
+      "            becomes the newest revision)\n"
+      "  restart   replace every replica (a rollout of the same template)\n"
+      "  pause     stop rolling; resume goes on"};
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+      ("to-revision", po::value<int64_t>()->default_value(0), "undo: the revision to go back to")
+      ("timeout", po::value<int64_t>()->default_value(0), "status: give up after N seconds (0 = never)")
+      ("watch,w", po::value<bool>()->default_value(true), "status: wait (false: print and exit)");
+  // clang-format on
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.empty()) return ReportUsage("rollout", "give a subcommand and deployment/NAME");
+  const std::string sub = words[0];
+  auto name = DeploymentArg({words.begin() + 1, words.end()});
+  if (!name.ok()) return ReportUsage("rollout", name.status().message());
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  const std::string path = DeploymentPath(*name);
+  if (sub == "status") {
+    if (!vm["watch"].as<bool>()) {
+      auto d = FetchDeployment(*session, *name);
+      if (!d.ok()) return ReportError(d.status());
+      bool done = false, failed = false;
+      std::cout << RolloutStatusLine(*d, &done, &failed) << std::endl;
+      return failed ? kExitFailed : kExitOk;
+    }
+    return WaitForRollout(*session, *name, vm["timeout"].as<int64_t>());
+  }
+  if (sub == "history") {
+    auto revisions = FetchRevisions(*session, *name);
+    if (!revisions.ok()) return ReportError(revisions.status());
+    auto d = FetchDeployment(*session, *name);
+    if (!d.ok()) return ReportError(d.status());
+    std::cout << "deployment/" << *name << "\n";
+    Table table({"REVISION", "HASH", "COMMAND", "CURRENT"});
+    for (const Revision& r : *revisions) {
+      std::string command;
+      for (const std::string& a : r.template_.task.command)
+        command += (command.empty() ? "" : " ") + a;
+      table.AddRow(
+          {std::to_string(r.number), r.hash, command, r.number == d->status.revision ? "*" : ""});
+    }
+    std::cout << table.Render();
+    return kExitOk;
+  }
+  Result<Json> done = Status::Invalid("", "");
+  if (sub == "undo") {
+    const int64_t to = vm["to-revision"].as<int64_t>();
+    done = session->PostJson(path + "/undo", to > 0 ? Json{{"toRevision", to}} : Json::object());
+  } else if (sub == "restart" || sub == "pause" || sub == "resume") {
+    done = session->PostJson(path + "/" + sub, Json::object());
+  } else {
+    return ReportUsage("rollout", "unknown subcommand \"" + sub +
+                                      "\" (status, history, undo, restart, pause, resume)");
+  }
+  if (!done.ok()) return ReportError(done.status());
+  const char* said = sub == "undo"      ? "rolled back"
+                     : sub == "restart" ? "restarted"
+                     : sub == "pause"   ? "paused"
+                                        : "resumed";
+  std::cout << "deployment/" << *name << " " << said << std::endl;
+  return kExitOk;
+}
+
+int RunDelete(const Args& args) {
+  static const VerbInfo kInfo = {"delete", "drover delete deployment/NAME",
+                                 "Deletes a Deployment and stops its replicas (a job: drover "
+                                 "cancel JOB)."};
+  po::options_description desc("Options");
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  auto name = DeploymentArg(PositionalArgs(vm));
+  if (!name.ok()) return ReportUsage("delete", name.status().message());
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto done = session->DeleteJson(DeploymentPath(*name));
+  if (!done.ok()) return ReportError(done.status());
+  std::cout << "deployment/" << *name << " deleted" << std::endl;
+  return kExitOk;
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,498 @@
+// ClusterState's Deployments: apply/scale/undo/delete, the controller's
+// reconcile loop over queued keys and the applier of its actions, replica
+// creation from scheduler placements, ports and endpoints.
+#include <algorithm>
+#include <limits>
+#include <random>
+
+#include "api/deployment_json.h"
+#include "api/validation.h"
+#include "controllers/deployment_controller.h"
+#include "daemons/droverd/authorization.h"
+#include "daemons/droverd/cluster_state.h"
+
+namespace drover::droverd {
+namespace {
+
+std::string NewSuffix() {
+  // Kubernetes' pod-name suffix alphabet: no vowels, no look-alikes.
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  std::string out;
+  for (int i = 0; i < 5; ++i) out += kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  return out;
+}
+
+std::string NewDeploymentUid() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[40];
+  uint64_t a = rng(), b = rng();
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+bool SameSpec(const DeploymentSpec& a, const DeploymentSpec& b) {
+  Deployment x, y;
+  x.spec = a;
+  y.spec = b;
+  return ToJson(x)["spec"] == ToJson(y)["spec"];
+}
+
+// The env var droverd sets on a rollout restart; a changed value is a changed
+// template, hence a new revision (Kubernetes uses a pod-template annotation).
+constexpr char kRestartedAtEnv[] = "DROVER_RESTARTED_AT";
+
+}  // namespace
+
+std::string_view ApplyVerbName(ApplyVerb verb) {
+  switch (verb) {
+    case ApplyVerb::kCreated:
+      return "created";
+    case ApplyVerb::kConfigured:
+      return "configured";
+    case ApplyVerb::kUnchanged:
+      return "unchanged";
+  }
+  return "unchanged";
+}
+
+void ClusterState::TouchDeployment(Deployment& d) {
+  d.metadata.resource_version = ++resource_version_;
+  deployments_.MarkDirty(d.metadata.name);
+  deployments_.Enqueue(d.metadata.name);
+}
+
+Result<std::pair<const Deployment*, ApplyVerb>> ClusterState::ApplyDeployment(Deployment d,
+                                                                              const Caller& caller,
+                                                                              int64_t now_ms) {
+  if (caller.role == Role::kNode || caller.role == Role::kJoin) {
+    return Status::PermissionDenied("node credentials and join tokens may not apply Deployments");
+  }
+  DROVER_RETURN_IF_ERROR(ValidateDeployment(d));
+  if (Deployment* existing = deployments_.FindMutable(d.metadata.name)) {
+    DROVER_RETURN_IF_ERROR(
+        AuthorizeDeploymentChange(existing->metadata.name, existing->owner, caller, "change"));
+    if (SameSpec(existing->spec, d.spec) && existing->metadata.labels == d.metadata.labels) {
+      return std::pair<const Deployment*, ApplyVerb>{existing, ApplyVerb::kUnchanged};
+    }
+    existing->spec = std::move(d.spec);
+    existing->metadata.labels = std::move(d.metadata.labels);
+    ++existing->generation;
+    deployments_.EnsureRevision(*existing, now_ms);
+    TouchDeployment(*existing);
+    return std::pair<const Deployment*, ApplyVerb>{existing, ApplyVerb::kConfigured};
+  }
+  d.metadata.uid = NewDeploymentUid();
+  d.metadata.creation_time_ms = now_ms;
+  d.owner = {caller.user, caller.uid, caller.gid};
+  d.generation = 1;
+  d.status = DeploymentStatus{};
+  Deployment& added = deployments_.Put(std::move(d));
+  deployments_.EnsureRevision(added, now_ms);
+  TouchDeployment(added);
+  return std::pair<const Deployment*, ApplyVerb>{&added, ApplyVerb::kCreated};
+}
+
+Result<Deployment*> ClusterState::ChangeableDeployment(const std::string& name,
+                                                       const Caller& caller,
+                                                       const std::string& verb) {
+  Deployment* d = deployments_.FindMutable(name);
+  if (d == nullptr) return Status::NotFound("deployment/" + name + " not found");
+  DROVER_RETURN_IF_ERROR(AuthorizeDeploymentChange(name, d->owner, caller, verb));
+  return d;
+}
+
+Result<const Deployment*> ClusterState::ScaleDeployment(const std::string& name, int32_t replicas,
+                                                        const Caller& caller, int64_t now_ms) {
+  auto d = ChangeableDeployment(name, caller, "scale");
+  if (!d.ok()) return d.status();
+  Deployment changed = **d;
+  changed.spec.replicas = replicas;
+  DROVER_RETURN_IF_ERROR(ValidateDeployment(changed));
+  if ((*d)->spec.replicas == replicas) return *d;
+  (*d)->spec.replicas = replicas;
+  ++(*d)->generation;
+  TouchDeployment(**d);
+  (void)now_ms;
+  return *d;
+}
+
+Result<const Deployment*> ClusterState::PauseDeployment(const std::string& name, bool paused,
+                                                        const Caller& caller, int64_t now_ms) {
+  auto d = ChangeableDeployment(name, caller, paused ? "pause" : "resume");
+  if (!d.ok()) return d.status();
+  if ((*d)->spec.paused == paused) return *d;
+  (*d)->spec.paused = paused;
+  ++(*d)->generation;
+  if (!paused) deployments_.EnsureRevision(**d, now_ms);
+  TouchDeployment(**d);
+  return *d;
+}
+
+Result<const Deployment*> ClusterState::UndoDeployment(const std::string& name, int64_t to,
+                                                       const Caller& caller, int64_t now_ms) {
+  auto d = ChangeableDeployment(name, caller, "roll back");
+  if (!d.ok()) return d.status();
+  const std::string current = deployments_.TemplateHashOf(name);
+  const Revision* target = nullptr;
+  std::string known;
+  for (const Revision* r : deployments_.RevisionsOf(name)) {
+    known += (known.empty() ? "" : ", ") + std::to_string(r->number);
+    if (to == 0 ? r->hash != current : r->number == to) target = r;  // to 0: the newest other
+  }
+  if (target == nullptr) {
+    return Status::NotFound(to == 0
+                                ? "deployment/" + name + " has no previous revision to roll back to"
+                                : "deployment/" + name + " has no revision " + std::to_string(to) +
+                                      " (revisions: " + known + ")");
+  }
+  if (target->hash == current) return *d;
+  (*d)->spec.template_ = target->template_;
+  ++(*d)->generation;
+  deployments_.EnsureRevision(**d, now_ms);
+  TouchDeployment(**d);
+  return *d;
+}
+
+Result<const Deployment*> ClusterState::RestartDeployment(const std::string& name,
+                                                          const Caller& caller, int64_t now_ms) {
+  auto d = ChangeableDeployment(name, caller, "restart");
+  if (!d.ok()) return d.status();
+  auto& env = (*d)->spec.template_.task.env;
+  std::erase_if(env, [](const EnvVar& e) { return e.first == kRestartedAtEnv; });
+  env.emplace_back(kRestartedAtEnv, FormatTime(now_ms));
+  ++(*d)->generation;
+  deployments_.EnsureRevision(**d, now_ms);
+  TouchDeployment(**d);
+  return *d;
+}
+
+Status ClusterState::DeleteDeployment(const std::string& name, const Caller& caller,
+                                      int64_t now_ms) {
+  auto d = ChangeableDeployment(name, caller, "delete");
+  if (!d.ok()) return d.status();
+  for (const std::string& t : deployments_.TasksOf(name)) {
+    if (!IsTerminal(tasks_.at(t).status.phase)) StopTask(t, kCancelGraceMs);
+  }
+  replica_demand_.erase(name);
+  deployments_.Erase(name);
+  needs_scheduling_ = true;
+  (void)now_ms;
+  return Status::Ok();
+}
+
+void ClusterState::StopTask(const std::string& name, int64_t grace_ms) {
+  if (terminating_.count(name)) return;
+  Task& task = tasks_.at(name);
+  terminating_.emplace(name, scheduler::PreemptMode::kOff);
+  channels_[task.spec.node].AppendKill(name, grace_ms, building_batch_);
+  TouchTask(task);
+}
+
+std::vector<const Task*> ClusterState::TasksOfDeployment(const std::string& name) const {
+  std::vector<const Task*> out;
+  for (const std::string& t : deployments_.TasksOf(name)) out.push_back(&tasks_.at(t));
+  std::sort(out.begin(), out.end(), [](const Task* a, const Task* b) {
+    return a->metadata.creation_time_ms < b->metadata.creation_time_ms;
+  });
+  return out;
+}
+
+const Revision* ClusterState::RolloutTarget(const std::string& name) const {
+  const Deployment* d = deployments_.Find(name);
+  if (d == nullptr) return nullptr;
+  if (d->spec.paused && d->status.revision > 0) {
+    if (const Revision* r = deployments_.FindRevisionNumber(name, d->status.revision)) return r;
+  }
+  return deployments_.FindRevision(name, deployments_.TemplateHashOf(name));
+}
+
+std::string ClusterState::RolloutRevision(const std::string& name) const {
+  const Revision* r = RolloutTarget(name);
+  return r == nullptr ? std::string() : r->hash;
+}
+
+void ClusterState::ReconcileDeployments(int64_t now_ms) {
+  if (!deployments_.HasDue(now_ms)) return;
+  for (const std::string& name : deployments_.TakeDue(now_ms)) ReconcileOneDeployment(name, now_ms);
+}
+
+void ClusterState::ReconcileOneDeployment(const std::string& name, int64_t now_ms) {
+  Deployment* d = deployments_.FindMutable(name);
+  if (d == nullptr) {
+    replica_demand_.erase(name);
+    return;
+  }
+  // Paused: the rollout stays at the revision it was rolling (scaling goes on).
+  const Revision* target = RolloutTarget(name);
+  if (target == nullptr) target = &deployments_.EnsureRevision(*d, now_ms);
+
+  std::vector<controllers::ReplicaView> views;
+  std::set<std::string> in_use;
+  for (const std::string& t : deployments_.TasksOf(name)) {
+    const Task& task = tasks_.at(t);
+    if (IsTerminal(task.status.phase)) continue;
+    in_use.insert(task.spec.revision);
+    views.push_back({task.metadata.name, task.spec.revision, task.status.phase, task.status.ready,
+                     task.status.ready_since_ms, terminating_.count(t) > 0,
+                     task.metadata.creation_time_ms});
+  }
+  controllers::DeploymentView view{d, target->hash, target->number, views};
+  controllers::DeploymentActions actions = controllers::ReconcileDeployment(view, now_ms);
+
+  for (const std::string& t : actions.kill) StopTask(t, kCancelGraceMs);
+  const int32_t before = replica_demand_.count(name) ? replica_demand_[name] : 0;
+  if (actions.create > 0) {
+    replica_demand_[name] = actions.create;
+  } else {
+    replica_demand_.erase(name);
+  }
+  if (actions.create != before) needs_scheduling_ = true;
+  const Json old_status = ToJson(*d)["status"];
+  d->status = std::move(actions.status);
+  if (ToJson(*d)["status"] != old_status) {
+    d->metadata.resource_version = ++resource_version_;
+    deployments_.MarkDirty(name);
+  }
+  if (actions.roll_back) {
+    if (const Revision* good = deployments_.FindRevision(name, d->status.complete_revision)) {
+      d->spec.template_ = good->template_;
+      ++d->generation;
+      deployments_.EnsureRevision(*d, now_ms);
+      TouchDeployment(*d);
+    }
+  }
+  if (actions.requeue_at_ms > 0) deployments_.EnqueueAt(name, actions.requeue_at_ms);
+  in_use.insert(target->hash);
+  deployments_.PruneRevisions(name, static_cast<size_t>(d->spec.revision_history_limit), in_use,
+                              deployments_.TemplateHashOf(name));
+}
+
+void ClusterState::AddReplicaDemand(std::vector<scheduler::PendingJob>* pending) const {
+  int64_t schedulable = 0;
+  for (const auto& [name, node] : nodes_) {
+    schedulable += node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
+  }
+  for (const auto& [name, want] : replica_demand_) {
+    const Deployment* d = deployments_.Find(name);
+    if (d == nullptr || want <= 0) continue;
+    scheduler::PendingJob p;
+    p.job_id = deployments_.WorkIdOf(name);
+    // Services go before batch work, and hold their cores with no end.
+    p.priority = std::numeric_limits<int32_t>::max();
+    p.submit_time_ms = d->metadata.creation_time_ms;
+    p.tasks_wanted = want;
+    p.cpus_per_task = d->spec.template_.task.resources.cpus;
+    p.memory_per_task = d->spec.template_.task.resources.memory_bytes;
+    p.memory_per_numa = d->spec.template_.task.resources.memory_bind == "local";
+    p.time_limit_s = 0;
+    p.user = d->owner.user;
+    p.queue = "";
+    // Spread: replicas sharing a node die together. With no cap given, as
+    // many per node as an even spread over the schedulable nodes needs, so
+    // losing one node loses the fewest. The cap counts replicas of the
+    // revision being rolled out only (BuildSchedulerInput), so a surge
+    // replica may stand beside an old one it replaces.
+    int32_t cap = d->spec.max_replicas_per_node;
+    if (cap == 0 && schedulable > 0) {
+      cap = static_cast<int32_t>(
+          std::max<int64_t>(1, (d->spec.replicas + schedulable - 1) / schedulable));
+    }
+    p.ntasks_per_node = cap;
+    pending->push_back(std::move(p));
+  }
+}
+
+std::string ClusterState::HostOf(const std::string& node) const {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end() || it->second.status.address.empty()) return node;
+  std::string host = it->second.status.address;
+  const size_t colon = host.rfind(':');
+  if (colon != std::string::npos) host.resize(colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+std::vector<std::pair<std::string, int32_t>> ClusterState::AllocatePorts(
+    const std::string& node, const std::vector<PortSpec>& ports) {
+  std::vector<std::pair<std::string, int32_t>> out;
+  if (ports.empty()) return out;
+  HostPorts& host = host_ports_[HostOf(node)];
+  const int32_t lo = config_.service_port_min, hi = config_.service_port_max;
+  const int32_t span = hi - lo + 1;
+  if (host.next < lo || host.next > hi) host.next = lo;
+  // Round the range, so a port just freed is the last to be given again
+  // (its old process may still be closing it).
+  std::set<int32_t> taken;
+  for (const PortSpec& p : ports) {
+    int32_t port = 0;
+    for (int32_t i = 0; i < span; ++i) {
+      const int32_t candidate = lo + (host.next - lo + i) % span;
+      if (!host.used.count(candidate) && !taken.count(candidate)) {
+        port = candidate;
+        break;
+      }
+    }
+    if (port == 0) break;  // range full: the caller sees fewer ports than asked
+    taken.insert(port);
+    host.next = port == hi ? lo : port + 1;
+    out.emplace_back(p.name, port);
+  }
+  return out;  // Hold() marks them used
+}
+
+void ClusterState::CreateReplica(const scheduler::TaskPlacement& p, const std::string& deployment,
+                                 int64_t now_ms) {
+  auto demand = replica_demand_.find(deployment);
+  const Deployment* d = deployments_.Find(deployment);
+  if (d == nullptr || demand == replica_demand_.end() || demand->second <= 0) return;
+  const Revision* target = RolloutTarget(deployment);
+  if (target == nullptr) return;
+  auto ports = AllocatePorts(p.node, target->template_.ports);
+  if (ports.size() != target->template_.ports.size()) return;  // no free port on the node
+  if (--demand->second == 0) replica_demand_.erase(demand);
+  Task task;
+  std::string name;
+  do {
+    name = deployment + "-" + target->hash + "-" + NewSuffix();
+  } while (tasks_.count(name));
+  task.metadata.name = name;
+  task.metadata.uid = NewDeploymentUid();
+  task.metadata.creation_time_ms = now_ms;
+  task.spec.index = -1;
+  task.spec.node = p.node;
+  task.spec.cores = p.cores;
+  task.spec.cpus = p.cpus;
+  task.spec.memory_bytes = p.memory_bytes;
+  task.spec.numa_memory_bytes = p.numa_memory_bytes;
+  task.spec.owner = {"Deployment", deployment, d->metadata.uid};
+  task.spec.revision = target->hash;
+  task.spec.ports = std::move(ports);
+  auto [it, inserted] = tasks_.emplace(name, std::move(task));
+  deployments_.AddTask(deployment, name);
+  Hold(it->second);
+  TouchTask(it->second);
+  counters_.tasks_assigned++;
+  channels_[p.node].AppendLaunch(ReplicaLaunch(it->second), building_batch_);
+  deployments_.Enqueue(deployment);
+}
+
+Json ClusterState::ReplicaLaunch(const Task& task) const {
+  const Deployment* d = deployments_.Find(task.spec.owner.name);
+  const Revision* r =
+      d == nullptr ? nullptr : deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
+  if (r == nullptr) return Json::object();  // unreachable: a live replica keeps its revision
+  const TaskTemplate& t = r->template_.task;
+  std::vector<std::string> argv = t.command;
+  argv.insert(argv.end(), t.args.begin(), t.args.end());
+  Json env = Json::array();
+  for (const auto& [k, v] : t.env) env.push_back({k, v});
+  for (size_t i = 0; i < task.spec.ports.size(); ++i) {
+    const auto& [name, port] = task.spec.ports[i];
+    if (i == 0) env.push_back({"DROVER_PORT", std::to_string(port)});
+    env.push_back({PortEnvName(name), std::to_string(port)});
+  }
+  env.push_back({"DROVER_TASK_NAME", task.metadata.name});
+  env.push_back({"DROVER_DEPLOYMENT", d->metadata.name});
+  return {{"task", task.metadata.name},
+          {"jobId", 0},
+          {"jobName", d->metadata.name},
+          {"index", -1},
+          {"attempt", 0},
+          {"ntasks", d->spec.replicas},
+          {"nodelist", task.spec.node},
+          {"cores", task.spec.cores},
+          {"cpus", task.spec.cpus},
+          {"memory", task.spec.memory_bytes},
+          {"argv", std::move(argv)},
+          {"env", std::move(env)},
+          {"workingDir", t.working_dir},
+          {"user", d->owner.user},
+          {"uid", d->owner.uid},
+          {"gid", d->owner.gid},
+          {"stdout", t.stdout_path},
+          {"stderr", t.stderr_path},
+          {"timeLimit", 0}};
+}
+
+void ClusterState::EndReplica(Task& task, bool stopped, int64_t now_ms) {
+  const std::string& owner = task.spec.owner.name;
+  if (Deployment* d = deployments_.FindMutable(owner)) {
+    controllers::RecordReplicaEnd(d->status, d->spec, task, stopped, now_ms);
+    d->metadata.resource_version = ++resource_version_;
+    deployments_.MarkDirty(owner);
+    deployments_.Enqueue(owner);
+  }
+  // Keep the newest few ended replicas (crash output, `drover logs`); a
+  // Deployment's history lives in its revisions and status.
+  std::vector<const Task*> ended;
+  for (const std::string& t : deployments_.TasksOf(owner)) {
+    const Task& other = tasks_.at(t);
+    if (IsTerminal(other.status.phase) && !terminating_.count(t)) ended.push_back(&other);
+  }
+  const bool owner_gone = deployments_.Find(owner) == nullptr;
+  const size_t keep = owner_gone ? 0 : kFinishedTasksKeptPerDeployment;
+  if (ended.size() <= keep) return;
+  std::sort(ended.begin(), ended.end(), [](const Task* a, const Task* b) {
+    return a->status.finish_time_ms < b->status.finish_time_ms;
+  });
+  for (size_t i = 0; i + keep < ended.size(); ++i) {
+    const std::string name = ended[i]->metadata.name;
+    deployments_.RemoveTask(owner, name);
+    dirty_tasks_.erase(name);
+    deleted_tasks_.push_back(name);
+    tasks_.erase(name);
+  }
+}
+
+std::vector<Endpoint> ClusterState::EndpointsOf(const std::string& name) const {
+  std::vector<Endpoint> out;
+  for (const Task* t : TasksOfDeployment(name)) {
+    if (t->status.phase != TaskPhase::kRunning) continue;
+    Endpoint e;
+    e.task = t->metadata.name;
+    e.node = t->spec.node;
+    e.host = HostOf(t->spec.node);
+    e.ports = t->spec.ports;
+    e.terminating = terminating_.count(t->metadata.name) > 0;
+    e.serving = t->status.ready;
+    e.ready = e.serving && !e.terminating;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+int64_t ClusterState::EndpointsVersion(const std::string& name) const {
+  int64_t version = 0;
+  if (const Deployment* d = deployments_.Find(name)) version = d->metadata.resource_version;
+  for (const std::string& t : deployments_.TasksOf(name)) {
+    version = std::max(version, tasks_.at(t).metadata.resource_version);
+  }
+  return version;
+}
+
+void ClusterState::WatchEndpoints(const std::string& name, int64_t after, int64_t deadline_ms,
+                                  EndpointsAnswer answer) {
+  endpoint_watches_.push_back({name, after, deadline_ms, std::move(answer)});
+}
+
+void ClusterState::FlushEndpointWatches(int64_t now_ms) {
+  if (endpoint_watches_.empty()) return;
+  std::vector<EndpointsWatch> waiting;
+  for (EndpointsWatch& w : endpoint_watches_) {
+    const int64_t version = EndpointsVersion(w.name);
+    if (version > w.after || now_ms >= w.deadline_ms) {
+      w.answer(EndpointsOf(w.name), version);
+    } else {
+      waiting.push_back(std::move(w));
+    }
+  }
+  endpoint_watches_ = std::move(waiting);
+}
+
+}  // namespace drover::droverd
