@@ -77,6 +77,53 @@ Status CheckPortName(const std::string& name, const std::string& field) {
   return Status::Ok();
 }
 
+Status CheckProbe(const Probe& p, const std::string& field, const std::vector<PortSpec>& ports,
+                  bool success_must_be_one) {
+  if (p.kind == Probe::Kind::kExec) {
+    if (p.command.empty()) return Status::Invalid(field + ".exec.command", "is required");
+  } else {
+    const std::string handler = p.kind == Probe::Kind::kHttpGet ? ".httpGet" : ".tcpSocket";
+    if (p.port.empty())
+      return Status::Invalid(field + handler + ".port", "is required (a port name)");
+    bool known = false;
+    std::string names;
+    for (const PortSpec& port : ports) {
+      known |= port.name == p.port;
+      names += (names.empty() ? "" : ", ") + port.name;
+    }
+    if (!known) {
+      return Status::Invalid(field + handler + ".port",
+                             "no port is named \"" + p.port + "\" in spec.template.ports" +
+                                 (names.empty() ? " (it has none)" : " (" + names + ")"));
+    }
+    if (p.kind == Probe::Kind::kHttpGet && (p.path.empty() || p.path[0] != '/')) {
+      return Status::Invalid(field + ".httpGet.path", "must start with / (got \"" + p.path + "\")");
+    }
+  }
+  struct Bound {
+    int32_t value;
+    const char* name;
+    int32_t min;
+  };
+  for (const Bound& b :
+       {Bound{p.initial_delay_seconds, "initialDelaySeconds", 0},
+        Bound{p.period_seconds, "periodSeconds", 1}, Bound{p.timeout_seconds, "timeoutSeconds", 1},
+        Bound{p.success_threshold, "successThreshold", 1},
+        Bound{p.failure_threshold, "failureThreshold", 1}}) {
+    if (b.value < b.min || b.value > 86400) {
+      return Status::Invalid(field + "." + b.name, "must be between " + std::to_string(b.min) +
+                                                       " and 86400 (got " +
+                                                       std::to_string(b.value) + ")");
+    }
+  }
+  if (success_must_be_one && p.success_threshold != 1) {
+    return Status::Invalid(field + ".successThreshold",
+                           "must be 1 for liveness and startup probes (got " +
+                               std::to_string(p.success_threshold) + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateDeployment(const Deployment& d) {
@@ -108,6 +155,18 @@ Status ValidateDeployment(const Deployment& d) {
     if (!seen.insert(s.template_.ports[i].name).second) {
       return Status::Invalid(field, "port \"" + s.template_.ports[i].name + "\" is named twice");
     }
+  }
+  if (s.template_.readiness_probe) {
+    DROVER_RETURN_IF_ERROR(CheckProbe(*s.template_.readiness_probe, "spec.template.readinessProbe",
+                                      s.template_.ports, false));
+  }
+  if (s.template_.liveness_probe) {
+    DROVER_RETURN_IF_ERROR(CheckProbe(*s.template_.liveness_probe, "spec.template.livenessProbe",
+                                      s.template_.ports, true));
+  }
+  if (s.template_.startup_probe) {
+    DROVER_RETURN_IF_ERROR(CheckProbe(*s.template_.startup_probe, "spec.template.startupProbe",
+                                      s.template_.ports, true));
   }
   if (s.strategy.type == DeploymentStrategyType::kRollingUpdate) {
     DROVER_RETURN_IF_ERROR(

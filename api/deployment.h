@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,32 @@ struct DeploymentStrategy {
   IntOrPercent max_unavailable{25, true};
 };
 
+// A check drover-node runs against a replica, as Kubernetes' probes: a
+// command (exit 0), an HTTP GET on 127.0.0.1 (status 200-399) or a TCP
+// connect, on a port named in the template's ports. Defaults are Kubernetes'.
+struct Probe {
+  enum class Kind { kExec, kHttpGet, kTcpSocket };
+  Kind kind = Kind::kTcpSocket;
+  std::vector<std::string> command;  // exec: run as the task's user, in its environment
+  std::string path = "/";            // httpGet
+  std::string port;                  // httpGet, tcpSocket: a name from ports
+  int32_t initial_delay_seconds = 0;
+  int32_t period_seconds = 10;
+  int32_t timeout_seconds = 1;
+  int32_t success_threshold = 1;
+  int32_t failure_threshold = 3;
+  bool operator==(const Probe&) const = default;
+};
+
 // What a replica runs: the part of the spec whose change is a new revision.
 struct ReplicaTemplate {
   TaskTemplate task;
   std::vector<PortSpec> ports;
+  // readiness: whether it gets traffic (an endpoint is ready); liveness: a
+  // failure restarts it; startup: the others wait until it passes once.
+  std::optional<Probe> readiness_probe;
+  std::optional<Probe> liveness_probe;
+  std::optional<Probe> startup_probe;
 };
 
 struct DeploymentSpec {

@@ -75,6 +75,71 @@ Status ConditionFromJson(const Json& j, const std::string& path, Condition* c) {
   return Status::Ok();
 }
 
+Json ProbeToJson(const Probe& p) {
+  Json j = Json::object();
+  if (p.kind == Probe::Kind::kExec) {
+    j["exec"] = {{"command", p.command}};
+  } else if (p.kind == Probe::Kind::kHttpGet) {
+    j["httpGet"] = {{"path", p.path}, {"port", p.port}};
+  } else {
+    j["tcpSocket"] = {{"port", p.port}};
+  }
+  j["initialDelaySeconds"] = p.initial_delay_seconds;
+  j["periodSeconds"] = p.period_seconds;
+  j["timeoutSeconds"] = p.timeout_seconds;
+  j["successThreshold"] = p.success_threshold;
+  j["failureThreshold"] = p.failure_threshold;
+  return j;
+}
+
+Status ProbeFromJson(const Json& j, const std::string& path, Probe* p) {
+  DROVER_RETURN_IF_ERROR(CheckObject(j, path));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(j,
+                       {"exec", "httpGet", "tcpSocket", "initialDelaySeconds", "periodSeconds",
+                        "timeoutSeconds", "successThreshold", "failureThreshold"},
+                       path));
+  int handlers = 0;
+  if (const Json* e = Find(j, "exec")) {
+    ++handlers;
+    p->kind = Probe::Kind::kExec;
+    DROVER_RETURN_IF_ERROR(CheckObject(*e, path + ".exec"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*e, {"command"}, path + ".exec"));
+    DROVER_RETURN_IF_ERROR(json_fields::GetStringList(*e, "command", path + ".exec", &p->command));
+  }
+  if (const Json* h = Find(j, "httpGet")) {
+    ++handlers;
+    p->kind = Probe::Kind::kHttpGet;
+    DROVER_RETURN_IF_ERROR(CheckObject(*h, path + ".httpGet"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*h, {"path", "port"}, path + ".httpGet"));
+    DROVER_RETURN_IF_ERROR(GetString(*h, "path", path + ".httpGet", &p->path));
+    DROVER_RETURN_IF_ERROR(GetString(*h, "port", path + ".httpGet", &p->port));
+  }
+  if (const Json* t = Find(j, "tcpSocket")) {
+    ++handlers;
+    p->kind = Probe::Kind::kTcpSocket;
+    DROVER_RETURN_IF_ERROR(CheckObject(*t, path + ".tcpSocket"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*t, {"port"}, path + ".tcpSocket"));
+    DROVER_RETURN_IF_ERROR(GetString(*t, "port", path + ".tcpSocket", &p->port));
+  }
+  if (handlers != 1) {
+    return Status::Invalid(path, "needs exactly one of exec, httpGet, tcpSocket (got " +
+                                     std::to_string(handlers) + ")");
+  }
+  DROVER_RETURN_IF_ERROR(GetIntAs(j, "initialDelaySeconds", path, &p->initial_delay_seconds));
+  DROVER_RETURN_IF_ERROR(GetIntAs(j, "periodSeconds", path, &p->period_seconds));
+  DROVER_RETURN_IF_ERROR(GetIntAs(j, "timeoutSeconds", path, &p->timeout_seconds));
+  DROVER_RETURN_IF_ERROR(GetIntAs(j, "successThreshold", path, &p->success_threshold));
+  DROVER_RETURN_IF_ERROR(GetIntAs(j, "failureThreshold", path, &p->failure_threshold));
+  return Status::Ok();
+}
+
+constexpr const char* kProbeKeys[] = {"readinessProbe", "livenessProbe", "startupProbe"};
+
+std::optional<Probe> ReplicaTemplate::*const kProbeFields[] = {&ReplicaTemplate::readiness_probe,
+                                                               &ReplicaTemplate::liveness_probe,
+                                                               &ReplicaTemplate::startup_probe};
+
 }  // namespace
 
 Json ReplicaTemplateToJson(const ReplicaTemplate& t) {
@@ -84,6 +149,9 @@ Json ReplicaTemplateToJson(const ReplicaTemplate& t) {
     for (const PortSpec& p : t.ports) ports.push_back({{"name", p.name}});
     j["ports"] = std::move(ports);
   }
+  for (size_t i = 0; i < 3; ++i) {
+    if (const auto& probe = t.*kProbeFields[i]) j[kProbeKeys[i]] = ProbeToJson(*probe);
+  }
   return j;
 }
 
@@ -91,6 +159,7 @@ Status ReplicaTemplateFromJson(const Json& j, std::string_view path, ReplicaTemp
   DROVER_RETURN_IF_ERROR(CheckObject(j, path));
   Json task = j;
   task.erase("ports");
+  for (const char* key : kProbeKeys) task.erase(key);
   DROVER_RETURN_IF_ERROR(codec_parts::TemplateFromJson(task, path, &t->task));
   if (const Json* ports = Find(j, "ports")) {
     const std::string p = Join(path, "ports");
@@ -103,6 +172,13 @@ Status ReplicaTemplateFromJson(const Json& j, std::string_view path, ReplicaTemp
       PortSpec port;
       DROVER_RETURN_IF_ERROR(GetString(e, "name", ip, &port.name));
       t->ports.push_back(std::move(port));
+    }
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    if (const Json* probe = Find(j, kProbeKeys[i])) {
+      Probe p;
+      DROVER_RETURN_IF_ERROR(ProbeFromJson(*probe, Join(path, kProbeKeys[i]), &p));
+      t->*kProbeFields[i] = std::move(p);
     }
   }
   return Status::Ok();

@@ -353,6 +353,7 @@ Json ToJson(const Task& task) {
   }
   if (!st.message.empty()) status["message"] = st.message;
   if (st.ready) status["ready"] = true;
+  if (st.terminating) status["terminating"] = true;
   PutTime(status, "readySince", st.ready_since_ms);
   j["status"] = std::move(status);
   return j;
@@ -429,6 +430,7 @@ Result<Task> TaskFromJson(const Json& j) {
     }
     DROVER_RETURN_IF_ERROR(GetString(*st, "message", "status", &task.status.message));
     DROVER_RETURN_IF_ERROR(GetBool(*st, "ready", "status", &task.status.ready));
+    DROVER_RETURN_IF_ERROR(GetBool(*st, "terminating", "status", &task.status.terminating));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "readySince", "status", &task.status.ready_since_ms));
   }
   return task;

@@ -66,6 +66,8 @@ struct TaskStatus {
   std::string message;
   // Serving: running, and its readiness probe (if any) passes.
   bool ready = false;
+  // droverd has told its node to stop it (Kubernetes' deletionTimestamp).
+  bool terminating = false;
   int64_t ready_since_ms = 0;
 };
 

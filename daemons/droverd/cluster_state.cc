@@ -518,19 +518,17 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
   }
   int64_t when = report.time_ms > 0 ? report.time_ms : now_ms;
   if (report.phase == TaskPhase::kRunning) {
-    if (task.status.phase == TaskPhase::kRunning) return Status::Ok();
+    if (task.status.phase == TaskPhase::kRunning) {
+      if (IsReplica(task)) SetReplicaReadiness(task, report, when);
+      return Status::Ok();
+    }
     task.status.phase = TaskPhase::kRunning;
     task.status.pid = report.pid;
     task.status.start_time_ms = when;
     counters_.tasks_assigned--;
     counters_.tasks_running++;
     counters_.tasks_started_total++;
-    if (IsReplica(task)) {
-      // No readiness probe yet: a running replica serves.
-      task.status.ready = true;
-      task.status.ready_since_ms = when;
-      deployments_.Enqueue(task.spec.owner.name);
-    }
+    if (IsReplica(task)) SetReplicaReadiness(task, report, when);
     TouchTask(task);
     return Status::Ok();
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -42,6 +43,8 @@ struct TaskReport {
   int64_t start_time_ms = 0;  // final reports: when it started, if no Running report came
   ResourceUsage usage{};
   std::string message{};
+  // Running reports of a task with a readiness probe: whether it passes.
+  std::optional<bool> ready{};
 };
 
 // Counts the metrics layer reads after each batch.
@@ -267,6 +270,8 @@ class ClusterState {
   Result<Deployment*> ChangeableDeployment(const std::string& name, const Caller& caller,
                                            const std::string& verb);
   void TouchDeployment(Deployment& d);
+  // A Running report of a replica: readiness from its probe, or from running.
+  void SetReplicaReadiness(Task& task, const TaskReport& report, int64_t when_ms);
   void StopTask(const std::string& name, int64_t grace_ms);
   void CountJobPhase(JobPhase phase, int delta);
 

@@ -189,7 +189,20 @@ void ClusterState::StopTask(const std::string& name, int64_t grace_ms) {
   Task& task = tasks_.at(name);
   terminating_.emplace(name, scheduler::PreemptMode::kOff);
   channels_[task.spec.node].AppendKill(name, grace_ms, building_batch_);
+  task.status.terminating = true;
   TouchTask(task);
+}
+
+void ClusterState::SetReplicaReadiness(Task& task, const TaskReport& report, int64_t when_ms) {
+  const Revision* r = deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
+  const bool probed = r != nullptr && r->template_.readiness_probe.has_value();
+  // Without a readiness probe a running replica serves (Kubernetes' default).
+  const bool ready = probed ? report.ready.value_or(task.status.ready) : true;
+  if (ready == task.status.ready) return;
+  task.status.ready = ready;
+  task.status.ready_since_ms = ready ? when_ms : 0;
+  TouchTask(task);
+  deployments_.Enqueue(task.spec.owner.name);
 }
 
 std::vector<const Task*> ClusterState::TasksOfDeployment(const std::string& name) const {
@@ -399,25 +412,50 @@ Json ClusterState::ReplicaLaunch(const Task& task) const {
   }
   env.push_back({"DROVER_TASK_NAME", task.metadata.name});
   env.push_back({"DROVER_DEPLOYMENT", d->metadata.name});
-  return {{"task", task.metadata.name},
-          {"jobId", 0},
-          {"jobName", d->metadata.name},
-          {"index", -1},
-          {"attempt", 0},
-          {"ntasks", d->spec.replicas},
-          {"nodelist", task.spec.node},
-          {"cores", task.spec.cores},
-          {"cpus", task.spec.cpus},
-          {"memory", task.spec.memory_bytes},
-          {"argv", std::move(argv)},
-          {"env", std::move(env)},
-          {"workingDir", t.working_dir},
-          {"user", d->owner.user},
-          {"uid", d->owner.uid},
-          {"gid", d->owner.gid},
-          {"stdout", t.stdout_path},
-          {"stderr", t.stderr_path},
-          {"timeLimit", 0}};
+  // Probes go with port numbers: the node need not know the port names.
+  Json probes = Json::object();
+  auto add_probe = [&](const char* key, const std::optional<Probe>& p) {
+    if (!p) return;
+    int32_t port = 0;
+    for (const auto& [name, number] : task.spec.ports) {
+      if (name == p->port) port = number;
+    }
+    probes[key] = {{"kind", p->kind == Probe::Kind::kExec      ? "exec"
+                            : p->kind == Probe::Kind::kHttpGet ? "httpGet"
+                                                               : "tcpSocket"},
+                   {"command", p->command},
+                   {"path", p->path},
+                   {"port", port},
+                   {"initialDelayMs", int64_t{p->initial_delay_seconds} * 1000},
+                   {"periodMs", int64_t{p->period_seconds} * 1000},
+                   {"timeoutMs", int64_t{p->timeout_seconds} * 1000},
+                   {"successThreshold", p->success_threshold},
+                   {"failureThreshold", p->failure_threshold}};
+  };
+  add_probe("readiness", r->template_.readiness_probe);
+  add_probe("liveness", r->template_.liveness_probe);
+  add_probe("startup", r->template_.startup_probe);
+  Json launch = {{"task", task.metadata.name},
+                 {"jobId", 0},
+                 {"jobName", d->metadata.name},
+                 {"index", -1},
+                 {"attempt", 0},
+                 {"ntasks", d->spec.replicas},
+                 {"nodelist", task.spec.node},
+                 {"cores", task.spec.cores},
+                 {"cpus", task.spec.cpus},
+                 {"memory", task.spec.memory_bytes},
+                 {"argv", std::move(argv)},
+                 {"env", std::move(env)},
+                 {"workingDir", t.working_dir},
+                 {"user", d->owner.user},
+                 {"uid", d->owner.uid},
+                 {"gid", d->owner.gid},
+                 {"stdout", t.stdout_path},
+                 {"stderr", t.stderr_path},
+                 {"timeLimit", 0}};
+  if (!probes.empty()) launch["probes"] = std::move(probes);
+  return launch;
 }
 
 void ClusterState::EndReplica(Task& task, bool stopped, int64_t now_ms) {
@@ -459,7 +497,7 @@ std::vector<Endpoint> ClusterState::EndpointsOf(const std::string& name) const {
     e.node = t->spec.node;
     e.host = HostOf(t->spec.node);
     e.ports = t->spec.ports;
-    e.terminating = terminating_.count(t->metadata.name) > 0;
+    e.terminating = t->status.terminating || terminating_.count(t->metadata.name) > 0;
     e.serving = t->status.ready;
     e.ready = e.serving && !e.terminating;
     out.push_back(std::move(e));

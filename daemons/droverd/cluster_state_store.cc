@@ -126,7 +126,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     if (IsReplica(task)) {
       const bool owned = deployments_.Find(task.spec.owner.name) != nullptr &&
                          deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
-      if (!owned) {  // its Deployment was deleted: it must stop
+      if (!owned || task.status.terminating) {  // deleted, or being stopped: it must stop
         terminating_.emplace(name, scheduler::PreemptMode::kOff);
         channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
       } else if (task.status.phase == TaskPhase::kAssigned) {

@@ -62,6 +62,7 @@ Result<TaskReport> DecodeReport(const Json& j, size_t i) {
     r.time_ms = j.value("timeMs", int64_t{0});
     r.start_time_ms = j.value("startTimeMs", int64_t{0});
     r.message = j.value("message", "");
+    if (j.contains("ready")) r.ready = j.at("ready").get<bool>();
     if (j.contains("usage")) {
       const Json& u = j.at("usage");
       r.usage.user_cpu_ms = u.value("userCpuMs", int64_t{0});

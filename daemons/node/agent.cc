@@ -113,7 +113,26 @@ void CoalesceReports(std::vector<Json>& batch) {
 }  // namespace
 
 Agent::Agent(AgentOptions options, executors::SupervisorClient supervisor)
-    : options_(std::move(options)), supervisor_(std::move(supervisor)) {}
+    : options_(std::move(options)),
+      supervisor_(std::move(supervisor)),
+      probes_(ProbeRunner::Callbacks{
+          [this](const std::string& task, bool ready) {
+            QueueReport(
+                {{"task", task}, {"phase", "Running"}, {"ready", ready}, {"timeMs", NowMs()}});
+          },
+          [this](const std::string& task, const std::string& why) { OnProbeFailure(task, why); }}) {
+}
+
+void Agent::OnProbeFailure(const std::string& task, const std::string& why) {
+  spdlog::warn("task {}: {}; restarting it", task, why);
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    probe_failures_[task] = why;
+  }
+  std::lock_guard<std::mutex> lock(supervisor_mu_);
+  Status st = supervisor_.Kill(task, options_.kill_grace_ms);
+  if (!st.ok()) spdlog::warn("kill {}: {}", task, st.ToString());
+}
 
 Agent::~Agent() { Stop(); }
 
@@ -174,6 +193,7 @@ Status Agent::Start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (!st.ok()) return st;
+  probes_.Start();
   spdlog::info("registered node {} ({} cores) with {}", options_.name,
                options_.topology.cores.size(), options_.server);
   poll_thread_ = std::thread([this] { PollLoop(); });
@@ -184,6 +204,7 @@ Status Agent::Start() {
 
 void Agent::Stop() {
   if (stopping_.exchange(true)) return;
+  probes_.Stop();
   reports_cv_.notify_all();
   // The poll thread may sit in a long-poll; it notices within its timeout.
   for (std::thread* t : {&poll_thread_, &event_thread_, &report_thread_}) {
@@ -307,6 +328,7 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
 
 void Agent::HandleInstructions(const Json& body) {
   std::vector<executors::LaunchSpec> launches;
+  std::vector<std::pair<std::string, TaskProbes>> probed;
   const Json no_items = Json::array();
   const Json& launch_list =
       body.contains("launch") && body["launch"].is_array() ? body["launch"] : no_items;
@@ -366,6 +388,18 @@ void Agent::HandleInstructions(const Json& body) {
       }
       continue;
     }
+    if (l.contains("probes")) {
+      auto probes = TaskProbesFromLaunch(l["probes"]);
+      if (!probes.ok()) {
+        QueueReport({{"task", task},
+                     {"phase", "Failed"},
+                     {"message", probes.status().message()},
+                     {"timeMs", NowMs()}});
+        continue;
+      }
+      probes->exec_as = *spec;
+      probed.emplace_back(task, std::move(*probes));
+    }
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       tasks_[task] = LaunchedTask{spec->stdout_path,
@@ -387,6 +421,8 @@ void Agent::HandleInstructions(const Json& body) {
       }
     } else {
       counters_.launched += static_cast<int64_t>(launches.size());
+      for (auto& [task, probes] : probed)
+        probes_.Add(task, std::move(probes), ProbeRunner::NowMs());
     }
   }
   apply(kills_after);
@@ -423,7 +459,19 @@ void Agent::EventLoop() {
         }
         counters_.running = static_cast<int64_t>(running_.size());
       }
-      QueueReport(ReportFromEvent(e));
+      Json report = ReportFromEvent(e);
+      if (e.kind == executors::TaskEvent::Kind::kExited) {
+        probes_.Remove(e.task);
+        std::lock_guard<std::mutex> lock(tasks_mu_);
+        auto failure = probe_failures_.find(e.task);
+        if (failure != probe_failures_.end()) {
+          // Killed for a failed probe: a failure, whatever its exit code.
+          report["phase"] = "Failed";
+          report["message"] = failure->second;
+          probe_failures_.erase(failure);
+        }
+      }
+      QueueReport(std::move(report));
     }
   }
 }

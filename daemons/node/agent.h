@@ -27,6 +27,7 @@
 #include "api/node.h"
 #include "api/status.h"
 #include "daemons/node/control_plane_verifier.h"
+#include "daemons/node/probe_runner.h"
 #include "executors/supervisor_client.h"
 
 namespace drover::node {
@@ -115,6 +116,12 @@ class Agent {
   std::condition_variable reports_cv_;
   std::vector<Json> reports_;        // guarded by reports_mu_
   std::vector<std::string> to_ack_;  // final reports in flight
+
+  // Probes of the tasks that have them; a failed liveness or startup probe
+  // kills the task, and its final report says why.
+  void OnProbeFailure(const std::string& task, const std::string& why);
+  ProbeRunner probes_;
+  std::map<std::string, std::string> probe_failures_;  // guarded by tasks_mu_
 
   std::string epoch_;  // used by the poll thread only
   int64_t after_ = 0;

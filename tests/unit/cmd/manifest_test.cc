@@ -114,6 +114,16 @@ TEST(ObjectsFromManifestTest, BadDeploymentsNameTheFieldAndTheRule) {
       {"template: {command: [x], ports: [{name: a}, {name: a}]}", "spec.template.ports[1].name"},
       {"template: {command: []}", "spec.template.command"},
       {"strategy: {type: Sideways}\n  template: {command: [x]}", "spec.strategy.type"},
+      {"template: {command: [x], ports: [{name: http}], readinessProbe: {httpGet: {port: web}}}",
+       "spec.template.readinessProbe.httpGet.port"},
+      {"template: {command: [x], livenessProbe: {tcpSocket: {port: http}}}",
+       "spec.template.livenessProbe.tcpSocket.port"},
+      {"template: {command: [x], readinessProbe: {periodSeconds: 5}}",
+       "spec.template.readinessProbe"},
+      {"template: {command: [x], livenessProbe: {exec: {command: [true]}, successThreshold: 2}}",
+       "spec.template.livenessProbe.successThreshold"},
+      {"template: {command: [x], startupProbe: {exec: {command: [true]}, periodSeconds: 0}}",
+       "spec.template.startupProbe.periodSeconds"},
   };
   for (const Case& c : cases) {
     std::string text =
