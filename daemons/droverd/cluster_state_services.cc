@@ -80,6 +80,8 @@ Result<std::pair<const Deployment*, ApplyVerb>> ClusterState::ApplyDeployment(De
     }
     existing->spec = std::move(d.spec);
     existing->metadata.labels = std::move(d.metadata.labels);
+    std::erase_if(existing->status.conditions,
+                  [](const Condition& c) { return c.type == "RolledBack"; });
     ++existing->generation;
     deployments_.EnsureRevision(*existing, now_ms);
     TouchDeployment(*existing);
@@ -272,9 +274,21 @@ void ClusterState::ReconcileOneDeployment(const std::string& name, int64_t now_m
   }
   if (actions.roll_back) {
     if (const Revision* good = deployments_.FindRevision(name, d->status.complete_revision)) {
+      const int64_t failed = d->status.revision;
       d->spec.template_ = good->template_;
       ++d->generation;
-      deployments_.EnsureRevision(*d, now_ms);
+      const Revision& back = deployments_.EnsureRevision(*d, now_ms);
+      // The deadline's condition is replaced at the next reconcile (the old
+      // template rolls out at once): this one stays until the next apply.
+      std::erase_if(d->status.conditions,
+                    [](const Condition& c) { return c.type == "RolledBack"; });
+      d->status.conditions.push_back(
+          {"RolledBack", "True", "ProgressDeadlineExceeded",
+           "revision " + std::to_string(failed) + " made no progress for " +
+               std::to_string(d->spec.progress_deadline_seconds) +
+               " s; rolled back to the last complete template (now revision " +
+               std::to_string(back.number) + ")",
+           now_ms, now_ms});
       TouchDeployment(*d);
     }
   }
