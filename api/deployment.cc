@@ -133,7 +133,12 @@ Status ValidateDeployment(const Deployment& d) {
                                                 std::to_string(kMaxDeploymentName) +
                                                 " characters (its tasks add a suffix)");
   }
+  DROVER_RETURN_IF_ERROR(ValidateLabels(d.metadata.labels));
   const DeploymentSpec& s = d.spec;
+  if (s.template_.task.time_limit_s != 0) {
+    return Status::Invalid("spec.template.timeLimit",
+                           "a Deployment's replicas run until stopped; timeLimit is for Jobs");
+  }
   if (s.replicas < 0 || s.replicas > kMaxReplicas) {
     return Status::Invalid("spec.replicas", "must be between 0 and " +
                                                 std::to_string(kMaxReplicas) + " (got " +

@@ -18,6 +18,8 @@ bool IsEnvName(std::string_view name) {
   return true;
 }
 
+}  // namespace
+
 Status ValidateLabels(const Labels& labels) {
   if (labels.size() > kMaxLabels) {
     return Status::Invalid("metadata.labels", "at most " + std::to_string(kMaxLabels) +
@@ -40,8 +42,6 @@ Status ValidateLabels(const Labels& labels) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Status ValidateName(std::string_view field, std::string_view name) {
   if (name.empty()) return Status::Invalid(std::string(field), "must not be empty");

@@ -23,6 +23,10 @@ inline constexpr int32_t kMaxNice = 1'000'000;
 // A job as submitted: spec and metadata a user may set.
 Status ValidateJobSubmission(const Job& job);
 
+// metadata.labels: at most kMaxLabels, keys of [A-Za-z0-9._/-], values of
+// [A-Za-z0-9._-] up to 63 characters.
+Status ValidateLabels(const Labels& labels);
+
 // Names of jobs, queues, nodes: 1..253 characters of [A-Za-z0-9._-], starting
 // with an alphanumeric character.
 Status ValidateName(std::string_view field, std::string_view name);

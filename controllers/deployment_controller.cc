@@ -154,8 +154,17 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
   const bool complete =
       new_count == replicas && new_available == replicas && old_count == 0 && old_terminating == 0;
   if (complete) st.complete_revision = view.target_revision;
+  // Kubernetes' rules: a rollout that completed is not timed out again until
+  // the next one (losing a replica later is not a stalled rollout), and a
+  // resumed one starts its deadline anew.
+  std::string before_reason;
+  for (const Condition& c : before.conditions) {
+    if (c.type == "Progressing") before_reason = c.reason;
+  }
+  const bool was_complete = before_reason == "NewReplicaSetAvailable" && !new_rollout;
+  const bool resumed = before_reason == "DeploymentPaused" && !spec.paused;
   const bool progressed =
-      new_rollout || st.updated_replicas > before.updated_replicas ||
+      new_rollout || resumed || st.updated_replicas > before.updated_replicas ||
       (new_available > 0 && st.available_replicas > before.available_replicas) ||
       old_count < before.replicas - before.updated_replicas;
   if (progressed || st.progress_started_ms == 0) st.progress_started_ms = now_ms;
@@ -164,7 +173,8 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
     SetCondition(st.conditions,
                  {"Progressing", "Unknown", "DeploymentPaused", "Deployment is paused.", 0, 0},
                  now_ms);
-  } else if (complete) {
+  } else if (complete || was_complete) {
+    // (was_complete: a replica lost since; the condition stays as it was.)
     SetCondition(st.conditions,
                  {"Progressing", "True", "NewReplicaSetAvailable",
                   "Deployment \"" + d.metadata.name + "\" has successfully progressed.", 0, 0},

@@ -1,5 +1,7 @@
 // ClusterState: droverd's live view of the cluster (jobs, tasks, nodes, what
-// each node holds), and the operations that change it.
+// each node holds, Deployments), and the operations that change it. Split by
+// concept: cluster_state.cc (jobs, task ends, reports), _nodes.cc, _scheduling.cc,
+// _services.cc (Deployments), _store.cc (load and mutations).
 //
 // Owned by the state thread (StateLoop); nothing here locks. Every change
 // marks the changed objects dirty; TakeMutations() turns them into one store
@@ -62,6 +64,9 @@ struct StateCounters {
 inline constexpr int64_t kCancelGraceMs = 10'000;
 // ... and a fenced one (a copy that must not run beside its replacement).
 inline constexpr int64_t kFenceGraceMs = 2'000;
+
+// A fresh object uid (random, UUID v4 format).
+std::string NewUid();
 
 // What a finished task charges to fair-share: its cores times its run time.
 double CoreSeconds(const Task& task);

@@ -23,17 +23,6 @@ std::string NewSuffix() {
   return out;
 }
 
-std::string NewDeploymentUid() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[40];
-  uint64_t a = rng(), b = rng();
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
-
 bool SameSpec(const DeploymentSpec& a, const DeploymentSpec& b) {
   Deployment x, y;
   x.spec = a;
@@ -87,7 +76,7 @@ Result<std::pair<const Deployment*, ApplyVerb>> ClusterState::ApplyDeployment(De
     TouchDeployment(*existing);
     return std::pair<const Deployment*, ApplyVerb>{existing, ApplyVerb::kConfigured};
   }
-  d.metadata.uid = NewDeploymentUid();
+  d.metadata.uid = NewUid();
   d.metadata.creation_time_ms = now_ms;
   d.owner = {caller.user, caller.uid, caller.gid};
   d.generation = 1;
@@ -381,7 +370,10 @@ void ClusterState::CreateReplica(const scheduler::TaskPlacement& p, const std::s
   const Revision* target = RolloutTarget(deployment);
   if (target == nullptr) return;
   auto ports = AllocatePorts(p.node, target->template_.ports);
-  if (ports.size() != target->template_.ports.size()) return;  // no free port on the node
+  if (ports.size() != target->template_.ports.size()) {
+    needs_scheduling_ = true;  // no free port on that node: another pass, another node
+    return;
+  }
   if (--demand->second == 0) replica_demand_.erase(demand);
   Task task;
   std::string name;
@@ -389,7 +381,7 @@ void ClusterState::CreateReplica(const scheduler::TaskPlacement& p, const std::s
     name = deployment + "-" + target->hash + "-" + NewSuffix();
   } while (tasks_.count(name));
   task.metadata.name = name;
-  task.metadata.uid = NewDeploymentUid();
+  task.metadata.uid = NewUid();
   task.metadata.creation_time_ms = now_ms;
   task.spec.index = -1;
   task.spec.node = p.node;

@@ -76,6 +76,9 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     nodes_.emplace(node->metadata.name, std::move(*node));
   }
   DROVER_RETURN_IF_ERROR(deployments_.Load(store));
+  for (const auto& [name, d] : deployments_.all()) {
+    resource_version_ = std::max(resource_version_, d.metadata.resource_version);
+  }
   auto tasks = store.LoadAll(kTaskKind);
   if (!tasks.ok()) return tasks.status();
   for (const auto& obj : *tasks) {

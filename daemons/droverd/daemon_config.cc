@@ -44,6 +44,24 @@ Status ExtractQueueAccess(Json& scheduler, std::map<std::string, QueueAccess>* a
   return Status::Ok();
 }
 
+// services.portRange: "LOW-HIGH", the ports given to service tasks on each host.
+Status ParsePortRange(const Json& v, DaemonConfig* config) {
+  const std::string field = "services.portRange";
+  if (!v.is_string()) return Status::Invalid(field, "must be a string \"LOW-HIGH\"");
+  const std::string text = v.get<std::string>();
+  int lo = 0, hi = 0;
+  char dash = 0;
+  std::istringstream in(text);
+  if (!(in >> lo >> dash >> hi) || dash != '-' || !in.eof() || lo < 1024 || hi > 65535 || lo > hi) {
+    return Status::Invalid(field, "\"" + text +
+                                      "\": want LOW-HIGH with 1024 <= LOW <= HIGH <= 65535, e.g. "
+                                      "\"30000-32767\"");
+  }
+  config->service_port_min = lo;
+  config->service_port_max = hi;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
@@ -78,14 +96,20 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
       if (config.job_retention_s < 0) {
         return Status::Invalid("jobs.retention", "must not be negative");
       }
+    } else if (key == "services") {
+      DROVER_RETURN_IF_ERROR(config::CheckObject(value, "services"));
+      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "services", {"portRange"}));
+      if (value.contains("portRange")) {
+        DROVER_RETURN_IF_ERROR(ParsePortRange(value["portRange"], &config));
+      }
     } else if (key == "logs") {
       if (value.is_null()) continue;
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "logs"));
       DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "logs", {"public"}));
       DROVER_RETURN_IF_ERROR(config::ReadBool(value, "public", "logs", &config.logs_public));
     } else {
-      return Status::Invalid(key,
-                             "unknown section (known: scheduler, priority, fairShare, jobs, logs)");
+      return Status::Invalid(
+          key, "unknown section (known: scheduler, priority, fairShare, jobs, services, logs)");
     }
   }
   return config;

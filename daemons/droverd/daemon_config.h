@@ -14,6 +14,8 @@
 //   jobs:
 //     retention: "1-00:00:00"   # finished jobs (and their tasks) are forgotten
 //                                # this long after they end; 0 = kept forever
+//   services:
+//     portRange: "30000-32767"  # ports given to service tasks, per host
 //   logs:
 //     public: false             # true: any user may read any job's logs
 //                                # (default: the owner and admins only)

@@ -1,5 +1,6 @@
 #include "daemons/node/probe_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -169,8 +170,9 @@ void ProbeRunner::Loop() {
       if (result.ok()) {
         task.started = true;
         const int64_t at = NowMs();
-        if (task.readiness) task.readiness->next_ms = at;
-        if (task.liveness) task.liveness->next_ms = at + task.liveness->spec.period_ms;
+        // The others' initialDelay still holds (counted from the launch).
+        if (task.readiness) task.readiness->next_ms = std::max(at, task.readiness->next_ms);
+        if (task.liveness) task.liveness->next_ms = std::max(at, task.liveness->next_ms);
       } else if (probe->failures >= spec.failure_threshold) {
         failure = "startup probe failed " + std::to_string(probe->failures) +
                   " times: " + result.message();

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,8 +85,36 @@ std::string BinDir() {
   return ec ? "build/bin" : exe.parent_path().string();
 }
 
+namespace {
+
+constexpr int kPortBlocks = 150;
+constexpr int kPortBlockSize = 200;  // 20000-49999
+
+// Locks the first free block of service ports (flock on a file per block,
+// released when the process or the cluster ends). Returns the fd, or -1.
+int ReservePortBlock(int* first_port) {
+  const std::string dir = std::filesystem::temp_directory_path().string() + "/drover-port-blocks";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::filesystem::permissions(dir, std::filesystem::perms::all, ec);
+  for (int b = 0; b < kPortBlocks; ++b) {
+    const std::string path = dir + "/" + std::to_string(b);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      *first_port = 20000 + b * kPortBlockSize;
+      return fd;
+    }
+    ::close(fd);
+  }
+  return -1;
+}
+
+}  // namespace
+
 LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {
   bin_dir_ = BinDir();
+  port_block_fd_ = ReservePortBlock(&service_port_min_);
   dir_ = std::filesystem::temp_directory_path().string() + "/drover-cluster-" + RandomHex(8);
   std::filesystem::create_directories(dir_);
   // Tasks of other users must reach their log directories.
@@ -103,6 +132,7 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
 
 LocalCluster::~LocalCluster() {
   Stop();
+  if (port_block_fd_ >= 0) ::close(port_block_fd_);
   // Each cluster leaves a store, logs and sockets behind; a test suite makes
   // hundreds. DROVER_KEEP_CLUSTER_DIR keeps them to debug a failure.
   if (std::getenv("DROVER_KEEP_CLUSTER_DIR") == nullptr) {
@@ -139,8 +169,13 @@ Status LocalCluster::StartDroverd() {
     argv.insert(argv.end(), {"--tls-listen", "127.0.0.1:" + std::to_string(tls_port_), "--tls-cert",
                              ca_file(), "--tls-key", dir_ + "/tls.key"});
   }
-  if (!options_.config.empty()) {
-    std::ofstream(dir_ + "/droverd.yaml") << options_.config;
+  std::string config = options_.config;
+  if (port_block_fd_ >= 0 && config.find("services:") == std::string::npos) {
+    config += "services:\n  portRange: \"" + std::to_string(service_port_min_) + "-" +
+              std::to_string(service_port_min_ + kPortBlockSize - 1) + "\"\n";
+  }
+  if (!config.empty()) {
+    std::ofstream(dir_ + "/droverd.yaml") << config;
     argv.push_back("--config");
     argv.push_back(dir_ + "/droverd.yaml");
   }

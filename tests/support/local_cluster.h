@@ -97,6 +97,11 @@ class LocalCluster {
   int tls_port_ = 0;
   pid_t droverd_ = -1;
   std::vector<pid_t> nodes_;
+  // The block of service ports this cluster gives its tasks, reserved with a
+  // lock file for the cluster's life: clusters of tests running at once
+  // share the machine's ports, as the nodes of one cluster do.
+  int port_block_fd_ = -1;
+  int service_port_min_ = 0;
 };
 
 // Builds a Job manifest running `sh -c script`.

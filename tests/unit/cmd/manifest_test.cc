@@ -120,10 +120,12 @@ TEST(ObjectsFromManifestTest, BadDeploymentsNameTheFieldAndTheRule) {
        "spec.template.livenessProbe.tcpSocket.port"},
       {"template: {command: [x], readinessProbe: {periodSeconds: 5}}",
        "spec.template.readinessProbe"},
-      {"template: {command: [x], livenessProbe: {exec: {command: [true]}, successThreshold: 2}}",
+      {"template: {command: [x], livenessProbe: {exec: {command: [/bin/true]}, successThreshold: "
+       "2}}",
        "spec.template.livenessProbe.successThreshold"},
-      {"template: {command: [x], startupProbe: {exec: {command: [true]}, periodSeconds: 0}}",
+      {"template: {command: [x], startupProbe: {exec: {command: [/bin/true]}, periodSeconds: 0}}",
        "spec.template.startupProbe.periodSeconds"},
+      {"template: {command: [x], timeLimit: 60}", "spec.template.timeLimit"},
   };
   for (const Case& c : cases) {
     std::string text =

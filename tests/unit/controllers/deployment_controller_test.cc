@@ -300,6 +300,42 @@ TEST(DeploymentControllerTest, AStalledRolloutPassesItsDeadlineAndRollsBackOnlyW
   EXPECT_FALSE(a.roll_back);
 }
 
+const Condition* Progressing(const DeploymentStatus& st) {
+  for (const Condition& c : st.conditions) {
+    if (c.type == "Progressing") return &c;
+  }
+  return nullptr;
+}
+
+TEST(DeploymentControllerTest, ACompletedRolloutIsNotTimedOutWhenItLosesAReplicaLater) {
+  Deployment d = MakeDeployment(2);
+  d.spec.progress_deadline_seconds = 60;
+  std::vector<ReplicaView> both = {Replica("a", "new", "ready"), Replica("b", "new", "ready")};
+  DeploymentActions a = Reconcile(d, both);
+  d.status = a.status;
+  ASSERT_EQ(Progressing(d.status)->reason, "NewReplicaSetAvailable");
+  // An hour later one replica is gone (its node died, or it crashed).
+  a = Reconcile(d, {both[0]}, kNow + 3'600'000);
+  EXPECT_EQ(a.create, 1);
+  EXPECT_EQ(Progressing(a.status)->reason, "NewReplicaSetAvailable");
+  EXPECT_FALSE(a.roll_back);
+}
+
+TEST(DeploymentControllerTest, AResumedRolloutGetsItsWholeDeadlineAgain) {
+  Deployment d = MakeDeployment(2);
+  d.spec.progress_deadline_seconds = 60;
+  d.spec.paused = true;
+  std::vector<ReplicaView> replicas = {Replica("o1", "old", "ready"), Replica("o2", "old", "ready"),
+                                       Replica("n1", "new", "up")};
+  DeploymentActions a = Reconcile(d, replicas);
+  d.status = a.status;
+  EXPECT_EQ(Progressing(d.status)->reason, "DeploymentPaused");
+  d.spec.paused = false;  // resumed after two hours
+  a = Reconcile(d, replicas, kNow + 7'200'000);
+  EXPECT_EQ(Progressing(a.status)->reason, "ReplicaSetUpdated");
+  EXPECT_EQ(a.status.progress_started_ms, kNow + 7'200'000);
+}
+
 TEST(DeploymentControllerTest, CrashingReplicasBackOffDoublingToFiveMinutes) {
   DeploymentSpec spec;
   spec.restart_backoff_seconds = 10;

@@ -76,5 +76,19 @@ TEST(DaemonConfigTest, ErrorsNameTheField) {
   }
 }
 
+TEST(DaemonConfigTest, ServicePortRangeIsReadAndBadOnesNamed) {
+  auto c = DaemonConfigFromText("services:\n  portRange: \"40000-40199\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->service_port_min, 40000);
+  EXPECT_EQ(c->service_port_max, 40199);
+  for (const char* bad : {"\"40000\"", "\"9-10\"", "\"50000-40000\"", "\"40000-70000\"", "5"}) {
+    auto r = DaemonConfigFromText(std::string("services:\n  portRange: ") + bad + "\n");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().field(), "services.portRange") << bad;
+  }
+  auto unknown = DaemonConfigFromText("services:\n  portz: 1\n");
+  EXPECT_FALSE(unknown.ok());
+}
+
 }  // namespace
 }  // namespace drover::droverd

@@ -1,0 +1,181 @@
+// ClusterState's nodes: registration, what each node holds (cores, memory,
+// ports), heartbeats and the node lifecycle controller, fencing, and the
+// instruction channels to the nodes.
+#include <algorithm>
+
+#include "api/validation.h"
+#include "controllers/node_lifecycle.h"
+#include "daemons/droverd/cluster_state.h"
+
+namespace drover::droverd {
+
+Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", node.metadata.name));
+  const NodeTopology& topo = node.status.topology;
+  if (topo.cores.empty()) return Status::Invalid("status.topology.cores", "a node needs cores");
+  std::string name = node.metadata.name;
+  auto it = nodes_.find(name);
+  if (it != nodes_.end()) {
+    auto& alloc = allocations_[name];
+    if (topo.cores.size() < alloc.core_busy.size()) {
+      for (size_t c = topo.cores.size(); c < alloc.core_busy.size(); ++c) {
+        if (alloc.core_busy[c]) {
+          return Status::Conflict("node " + name + " re-registered with fewer cores while core " +
+                                  std::to_string(c) + " holds a task");
+        }
+      }
+    }
+    node.metadata.uid = it->second.metadata.uid;
+    node.metadata.creation_time_ms = it->second.metadata.creation_time_ms;
+    node.spec = it->second.spec;  // drains survive a re-registration
+  } else {
+    node.metadata.uid = NewUid();
+    node.metadata.creation_time_ms = now_ms;
+  }
+  node.status.phase = NodePhase::kReady;
+  node.status.last_heartbeat_ms = now_ms;
+  auto& alloc = allocations_[name];
+  alloc.core_busy.resize(topo.cores.size(), false);
+  node.status.allocated_cpus =
+      static_cast<int32_t>(std::count(alloc.core_busy.begin(), alloc.core_busy.end(), true));
+  node.status.allocated_memory_bytes = alloc.memory_used;
+  node.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  auto& slot = nodes_[name];
+  slot = std::move(node);
+  TouchNode(slot);
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
+void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<std::string>& held,
+                                      int64_t now_ms) {
+  auto alloc = allocations_.find(node);
+  if (alloc != allocations_.end()) {
+    const std::set<std::string> active = alloc->second.tasks;
+    for (const std::string& name : active) {
+      Task& task = tasks_.at(name);
+      if (held.count(name)) continue;
+      if (task.status.phase == TaskPhase::kRunning) {
+        task.status.message = "node " + node + " came back without it (restarted?)";
+        EndTask(task, TaskPhase::kLost, now_ms);
+        needs_scheduling_ = true;
+      } else if (task.status.phase == TaskPhase::kAssigned && !terminating_.count(name)) {
+        // The node may have taken the launch and lost it (a reboot before the
+        // supervisor ran it): send it again; a node ignores a launch of a
+        // task it runs.
+        channels_[node].AppendLaunch(LaunchOf(task, node), building_batch_);
+      }
+    }
+  }
+  FenceTasks(node, held);
+}
+
+void ClusterState::FenceTasks(const std::string& node, const std::set<std::string>& held) {
+  for (const std::string& name : held) {
+    auto it = tasks_.find(name);
+    const bool wanted =
+        it != tasks_.end() && it->second.spec.node == node && !IsTerminal(it->second.status.phase);
+    if (wanted) continue;
+    // Declared lost and run elsewhere, or forgotten: a second copy must not
+    // run beside the replacement (nor hold cores droverd thinks are free).
+    channels_[node].AppendKill(name, kFenceGraceMs, building_batch_);
+    ++counters_.tasks_fenced_total;
+  }
+}
+
+Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " is not registered");
+  it->second.status.last_heartbeat_ms = now_ms;
+  if (it->second.status.phase != NodePhase::kReady) {
+    it->second.status.phase = NodePhase::kReady;
+    TouchNode(it->second);
+    needs_scheduling_ = true;
+  }
+  return Status::Ok();
+}
+
+NodeChannel* ClusterState::Channel(const std::string& node) {
+  if (nodes_.find(node) == nodes_.end()) return nullptr;
+  return &channels_[node];
+}
+
+void ClusterState::Hold(const Task& task) {
+  auto& alloc = allocations_[task.spec.node];
+  for (int32_t c : task.spec.cores) {
+    if (c >= 0 && static_cast<size_t>(c) < alloc.core_busy.size()) alloc.core_busy[c] = true;
+  }
+  alloc.memory_used += task.spec.memory_bytes;
+  alloc.tasks.insert(task.metadata.name);
+  if (!task.spec.ports.empty()) {
+    auto& host = host_ports_[HostOf(task.spec.node)];
+    for (const auto& [name, port] : task.spec.ports) host.used.insert(port);
+  }
+  auto node = nodes_.find(task.spec.node);
+  if (node != nodes_.end()) {
+    node->second.status.allocated_cpus += static_cast<int32_t>(task.spec.cores.size());
+    node->second.status.allocated_memory_bytes += task.spec.memory_bytes;
+    node->second.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  }
+}
+
+void ClusterState::Release(const Task& task) {
+  auto& alloc = allocations_[task.spec.node];
+  for (int32_t c : task.spec.cores) {
+    if (c >= 0 && static_cast<size_t>(c) < alloc.core_busy.size()) alloc.core_busy[c] = false;
+  }
+  alloc.memory_used -= task.spec.memory_bytes;
+  alloc.tasks.erase(task.metadata.name);
+  if (!task.spec.ports.empty()) {
+    auto& host = host_ports_[HostOf(task.spec.node)];
+    for (const auto& [name, port] : task.spec.ports) host.used.erase(port);
+  }
+  auto node = nodes_.find(task.spec.node);
+  if (node != nodes_.end()) {
+    node->second.status.allocated_cpus -= static_cast<int32_t>(task.spec.cores.size());
+    node->second.status.allocated_memory_bytes -= task.spec.memory_bytes;
+    node->second.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  }
+}
+
+void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) {
+  const controllers::NodeLifecycleConfig config{.heartbeat_timeout_ms = heartbeat_timeout_ms};
+  for (auto& [name, node] : nodes_) {
+    // Every tick, for every node: the common case costs no task lookups.
+    if (node.status.phase == NodePhase::kReady &&
+        controllers::HeardFromLately(node, now_ms, config)) {
+      continue;
+    }
+    std::vector<const Task*> active;
+    for (const std::string& t : allocations_[name].tasks) active.push_back(&tasks_.at(t));
+    controllers::NodeActions actions = controllers::ReconcileNode(node, active, now_ms, config);
+    if (actions.set_phase) {
+      node.status.phase = *actions.set_phase;
+      TouchNode(node);
+      needs_scheduling_ = true;
+      // Instructions for a node declared lost are void: what it should stop
+      // it is told when it speaks again (FenceTasks).
+      if (node.status.phase == NodePhase::kNotReady) channels_[name].Reset();
+    }
+    for (const std::string& t : actions.lose_tasks) {
+      Task& task = tasks_.at(t);
+      task.status.message = actions.reason;
+      EndTask(task, TaskPhase::kLost, now_ms);
+      needs_scheduling_ = true;
+    }
+  }
+}
+
+void ClusterState::FlushChannels(int64_t now_ms, uint64_t durable_batch) {
+  for (auto& [name, channel] : channels_) channel.Flush(epoch_, now_ms, durable_batch);
+  FlushEndpointWatches(now_ms);
+}
+
+bool ClusterState::InstructionsAppendedIn(uint64_t batch) const {
+  for (const auto& [name, channel] : channels_) {
+    if (channel.AppendedIn(batch)) return true;
+  }
+  return false;
+}
+
+}  // namespace drover::droverd
