@@ -14,3 +14,8 @@ add_executable(bench_node_loss_recovery ${CMAKE_CURRENT_LIST_DIR}/node_loss_reco
 target_include_directories(bench_node_loss_recovery PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(bench_node_loss_recovery PRIVATE drover_test_support)
 add_dependencies(bench_node_loss_recovery droverd drover-node drover-supervisor)
+
+add_executable(bench_deployment_scale ${CMAKE_CURRENT_LIST_DIR}/deployment_scale.cc)
+target_include_directories(bench_deployment_scale PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_deployment_scale PRIVATE drover_test_support Threads::Threads)
+add_dependencies(bench_deployment_scale droverd drover-node drover-supervisor)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job of the README, after the build: start a local cluster of 3
-# nodes, render the 100 frames of examples/render-job.yaml, show the queue
-# and one frame's log, and leave the cluster running.
+# nodes, start the web Deployment of examples/web-deployment.yaml (3
+# replicas of a small HTTP server), render the 100 frames of
+# examples/render-job.yaml beside it on the same control plane, show the
+# queue, one frame's log and the web replicas answering, and leave the
+# cluster running.
 #
 #   scripts/demo.sh [BUILD_DIR]      (default ./build)
 #
@@ -20,8 +23,8 @@ fi
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "drover up --nodes 3"
-if ! "$drover" up --nodes 3; then
+step "drover up --nodes 3 --cores-per-node 4"
+if ! "$drover" up --nodes 3 --cores-per-node 4; then
   # A cluster from an earlier run is fine to reuse; anything else is an error.
   if "$drover" nodes >/dev/null 2>&1; then
     echo "(using the cluster that is already running)"
@@ -31,9 +34,12 @@ if ! "$drover" up --nodes 3; then
 fi
 "$drover" nodes
 
-step "drover apply -f examples/render-job.yaml --wait   (100 frames, 8 at a time)"
 mkdir -p "$demo_dir"
 cd "$demo_dir"
+step "drover apply -f examples/web-deployment.yaml   (a service: 3 replicas, one per node)"
+"$drover" apply -f "$repo/examples/web-deployment.yaml"
+
+step "drover apply -f examples/render-job.yaml --wait   (100 frames, 8 at a time, beside the service)"
 start=$(date +%s%N)
 apply_out=$("$drover" apply -f "$repo/examples/render-job.yaml" --wait) || {
   echo "$apply_out"
@@ -53,6 +59,23 @@ step "drover queue --all"
 step "drover logs $job_id/42"
 "$drover" logs "$job_id/42"
 
+step "drover rollout status deployment/web"
+"$drover" rollout status deployment/web --timeout 60
+
+step "drover get deployments; drover endpoints web"
+"$drover" get deployments
+"$drover" endpoints web
+served=0
+for port in $("$drover" endpoints web -o json | sed -n 's/.*"port": *\([0-9]*\).*/\1/p'); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/"; then served=$((served + 1)); fi
+done
+echo "$served replicas answered GET /"
+if [[ $served -lt 3 ]]; then
+  echo "demo: the web replicas did not all answer" >&2
+  exit 1
+fi
+
 step "done"
-echo "The cluster is still running: try 'drover nodes', 'drover submit --wrap hostname --wait'."
+echo "The cluster is still running: try 'drover nodes', 'drover get tasks deployment/web',"
+echo "'drover rollout restart deployment/web', 'drover submit --wrap hostname --wait'."
 echo "Stop it with: $drover down"

@@ -1,10 +1,14 @@
-// drover logs JOB[/INDEX]: a task's output, through droverd.
+// drover logs JOB[/INDEX] | deployment/NAME | TASK: a task's output, through droverd.
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <optional>
 #include <thread>
 
+#include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
+#include "cmd/drover/deployment_requests.h"
+#include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/job_requests.h"
 #include "cmd/drover/job_view.h"
@@ -109,24 +113,85 @@ int Follow(ApiSession& session, const JobRef& ref, bool stderr_stream,
   }
 }
 
+// A Deployment task's name: DEPLOYMENT-HASH10-SUFFIX5; the Deployment, or "".
+std::string DeploymentOfTask(const std::string& task) {
+  if (task.size() < 18 || task[task.size() - 6] != '-' || task[task.size() - 17] != '-') return "";
+  for (size_t i = task.size() - 16; i < task.size() - 6; ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(task[i]))) return "";
+  }
+  return task.substr(0, task.size() - 17);
+}
+
+std::string DeploymentLogsTarget(const std::string& name, const std::string& task,
+                                 bool stderr_stream) {
+  std::string t = DeploymentPath(name) + "/logs?stream=" + (stderr_stream ? "stderr" : "stdout");
+  if (!task.empty()) t += "&task=" + PercentEncode(task);
+  return t;
+}
+
+// deployment/NAME: its newest running replica's output, or with --all every
+// running replica's, each line prefixed with its task's name.
+int DeploymentLogs(ApiSession& session, const std::string& name, const std::string& task, bool all,
+                   bool stderr_stream) {
+  if (!all) {
+    auto text = session.GetText(DeploymentLogsTarget(name, task, stderr_stream));
+    if (!text.ok()) return ReportError(text.status());
+    std::cout << *text << std::flush;
+    return kExitOk;
+  }
+  auto tasks = FetchDeploymentTasks(session, name);
+  if (!tasks.ok()) return ReportError(tasks.status());
+  for (const Task& t : *tasks) {
+    if (t.status.phase != TaskPhase::kRunning) continue;
+    auto text = session.GetText(DeploymentLogsTarget(name, t.metadata.name, stderr_stream));
+    if (!text.ok()) return ReportError(text.status());
+    size_t pos = 0;
+    while (pos < text->size()) {
+      size_t nl = text->find('\n', pos);
+      if (nl == std::string::npos) nl = text->size();
+      std::cout << "[" << t.metadata.name << "] " << text->substr(pos, nl - pos) << "\n";
+      pos = nl + 1;
+    }
+  }
+  std::cout << std::flush;
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunLogs(const Args& args) {
   static const VerbInfo kInfo = {
-      "logs", "drover logs [options] JOB[/INDEX]   (also JOB_INDEX)",
-      "Prints a task's standard output (index 0 unless given; the latest attempt\n"
-      "unless --attempt). -f follows it until the task ends."};
+      "logs", "drover logs [options] JOB[/INDEX] | deployment/NAME | TASK",
+      "Prints a task's standard output: a job's (index 0 unless given; the latest\n"
+      "attempt unless --attempt; -f follows it until the task ends), a\n"
+      "Deployment's (its newest running replica; --all: every running one, each\n"
+      "line prefixed with the task's name), or one task's by its name."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
       ("stderr", po::bool_switch(), "standard error instead of standard output")
       ("follow,f", po::bool_switch(), "keep printing new output until the task ends")
-      ("attempt", po::value<int32_t>(), "this attempt (0 = the first) instead of the latest");
+      ("attempt", po::value<int32_t>(), "this attempt (0 = the first) instead of the latest")
+      ("all", po::bool_switch(), "deployment/NAME: every running replica");
   // clang-format on
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
   std::vector<std::string> words = PositionalArgs(vm);
   if (words.size() != 1) return ReportUsage("logs", "give exactly one JOB[/INDEX]");
+  const bool stderr_wanted = vm["stderr"].as<bool>();
+  if (words[0].find('/') != std::string::npos &&
+      KindOfWord(words[0].substr(0, words[0].find('/'))) == "deployment") {
+    auto name = ParseDeploymentRef(words[0]);
+    if (!name.ok()) return ReportUsage("logs", name.status().message());
+    auto session = ApiSession::FromEnvironment();
+    if (!session.ok()) return ReportError(session.status());
+    return DeploymentLogs(*session, *name, "", vm["all"].as<bool>(), stderr_wanted);
+  }
+  if (const std::string owner = DeploymentOfTask(words[0]); !owner.empty()) {
+    auto session = ApiSession::FromEnvironment();
+    if (!session.ok()) return ReportError(session.status());
+    return DeploymentLogs(*session, owner, words[0], false, stderr_wanted);
+  }
   auto ref = ParseJobRef(words[0]);
   if (!ref.ok()) return ReportUsage("logs", ref.status().message());
   std::optional<int32_t> attempt;

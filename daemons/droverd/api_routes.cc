@@ -40,7 +40,7 @@ std::string RouteLabel(const std::vector<std::string>& p) {
     if (p.size() == 4) return "/api/v1/deployments/:name";
     if (p.size() == 5) {
       for (const char* verb :
-           {"scale", "pause", "resume", "restart", "undo", "tasks", "revisions"}) {
+           {"scale", "pause", "resume", "restart", "undo", "tasks", "revisions", "logs"}) {
         if (p[4] == verb) return std::string("/api/v1/deployments/:name/") + verb;
       }
     }

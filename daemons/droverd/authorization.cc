@@ -80,6 +80,14 @@ Status AuthorizeDeploymentChange(const std::string& name, const Owner& owner, co
                                   "; only its owner or an admin may " + verb + " it");
 }
 
+Status AuthorizeDeploymentLogRead(const std::string& name, const Owner& owner, const Caller& caller,
+                                  bool logs_public) {
+  if (caller.role == Role::kAdmin) return Status::Ok();
+  if (caller.role == Role::kUser && (caller.uid == owner.uid || logs_public)) return Status::Ok();
+  return Status::PermissionDenied("the logs of deployment/" + name + " are for its owner (" +
+                                  owner.user + ") and admins");
+}
+
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public) {
   if (caller.role == Role::kAdmin || IsOwner(job, caller)) return Status::Ok();
   if (logs_public && caller.role == Role::kUser) return Status::Ok();

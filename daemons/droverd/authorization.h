@@ -50,6 +50,10 @@ Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::strin
 Status AuthorizeDeploymentChange(const std::string& name, const Owner& owner, const Caller& caller,
                                  const std::string& verb);
 
+// May `caller` read the output of the Deployment owned by `owner`? As a job's.
+Status AuthorizeDeploymentLogRead(const std::string& name, const Owner& owner, const Caller& caller,
+                                  bool logs_public);
+
 // May `caller` read `job`'s output?
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public);
 

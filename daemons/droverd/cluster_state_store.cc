@@ -103,6 +103,16 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
                                               : counters_.tasks_running)++;
     }
   }
+  // Ended replicas, oldest first: the record of what may be forgotten.
+  std::vector<const Task*> ended_replicas;
+  for (const auto& [name, t] : tasks_) {
+    if (IsReplica(t) && IsTerminal(t.status.phase)) ended_replicas.push_back(&t);
+  }
+  std::sort(ended_replicas.begin(), ended_replicas.end(), [](const Task* a, const Task* b) {
+    return a->status.finish_time_ms < b->status.finish_time_ms;
+  });
+  for (const Task* t : ended_replicas)
+    deployments_.RecordEnded(t->spec.owner.name, t->metadata.name);
   // Fair-share usage is not stored: replay it, oldest first, from the
   // finished tasks still kept (jobs.retention bounds how far back it reaches).
   std::vector<std::pair<int64_t, const Task*>> ended;

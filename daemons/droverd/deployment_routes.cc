@@ -7,8 +7,10 @@
 #include "api/http_client.h"
 #include "api/json_codec.h"
 #include "api/query_params.h"
+#include "api/url_encoding.h"
 #include "api/validation.h"
 #include "daemons/droverd/api_routes.h"
+#include "daemons/droverd/authorization.h"
 
 namespace drover::droverd {
 namespace {
@@ -167,6 +169,57 @@ void Endpoints(const ApiContext& ctx, const std::string& name, const HttpRequest
       });
 }
 
+// One replica's output (`task`, or the newest running one), fetched from its
+// node by the log fetcher, as a job task's.
+void Logs(const ApiContext& ctx, const Caller& caller, const std::string& name,
+          const HttpRequest& req, HttpResponder respond) {
+  Status known = CheckKnownParams(req.query, {"task", "stream", "offset"});
+  if (!known.ok()) return respond(ErrorResponse(known));
+  auto offset = QueryInt(req.query, "offset", 0, 0, INT64_MAX);
+  if (!offset.ok()) return respond(ErrorResponse(offset.status()));
+  auto stream = QueryChoice(req.query, "stream", "stdout", {"stdout", "stderr"});
+  if (!stream.ok()) return respond(ErrorResponse(stream.status()));
+  const std::string task = req.query.count("task") ? req.query.at("task") : "";
+  ctx.loop->Post([ctx, caller, name, task, offset = *offset, stream = *stream,
+                  respond](CommandContext& c) {
+    const Deployment* d = c.state.deployments().Find(name);
+    if (d == nullptr) {
+      return respond(ErrorResponse(Status::NotFound("deployment/" + name + " not found")));
+    }
+    Status allowed = AuthorizeDeploymentLogRead(name, d->owner, caller, ctx.logs_public);
+    if (!allowed.ok()) return respond(ErrorResponse(allowed));
+    const Task* found = nullptr;
+    for (const Task* t : c.state.TasksOfDeployment(name)) {  // oldest first
+      if (!task.empty()) {
+        if (t->metadata.name == task) found = t;
+      } else if (t->status.phase == TaskPhase::kRunning || found == nullptr ||
+                 found->status.phase != TaskPhase::kRunning) {
+        found = t;
+      }
+    }
+    if (found == nullptr) {
+      return respond(ErrorResponse(Status::NotFound(
+          task.empty()
+              ? "deployment/" + name + " has no replica yet"
+              : "deployment/" + name + " has no task " + task + " (droverd keeps the last " +
+                    std::to_string(kFinishedTasksKeptPerDeployment) + " ended ones)")));
+    }
+    auto node = c.state.nodes().find(found->spec.node);
+    if (node == c.state.nodes().end() || node->second.status.address.empty()) {
+      return respond(
+          ErrorResponse(Status::Unavailable("node " + found->spec.node + " has no log endpoint")));
+    }
+    LogFetch fetch;
+    fetch.address = node->second.status.address;
+    fetch.token = ctx.control_plane_key;
+    fetch.target = "/logs/" + PercentEncode(found->metadata.name) + "?stream=" + stream +
+                   "&offset=" + std::to_string(offset);
+    fetch.phase = std::string(TaskPhaseName(found->status.phase));
+    fetch.respond = respond;
+    ctx.logs->Fetch(std::move(fetch));
+  });
+}
+
 }  // namespace
 
 void HandleDeploymentRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
@@ -188,6 +241,7 @@ void HandleDeploymentRoute(const ApiContext& ctx, const Caller& caller, HttpRequ
   }
   if (parts.size() != 3) return respond(NotFoundResponse(req));
   const std::string& verb = parts[2];
+  if (m == "GET" && verb == "logs") return Logs(ctx, caller, name, req, std::move(respond));
   if (m == "GET" && (verb == "tasks" || verb == "revisions")) {
     return Show(ctx, name, verb, std::move(respond));
   }

@@ -220,6 +220,23 @@ void DeploymentStore::AssignWorkId(const std::string& deployment) {
   work_names_.emplace(id, deployment);
 }
 
+void DeploymentStore::RecordEnded(const std::string& deployment, const std::string& task) {
+  ended_[deployment].push_back(task);
+}
+
+std::vector<std::string> DeploymentStore::TakeForgettable(const std::string& deployment,
+                                                          size_t keep) {
+  std::vector<std::string> out;
+  auto it = ended_.find(deployment);
+  if (it == ended_.end()) return out;
+  while (it->second.size() > keep) {
+    out.push_back(std::move(it->second.front()));
+    it->second.pop_front();
+  }
+  if (it->second.empty()) ended_.erase(it);
+  return out;
+}
+
 uint64_t DeploymentStore::WorkIdOf(const std::string& deployment) const {
   auto it = work_ids_.find(deployment);
   return it == work_ids_.end() ? 0 : it->second;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -59,6 +60,10 @@ class DeploymentStore {
   void AddTask(const std::string& deployment, const std::string& task);
   void RemoveTask(const std::string& deployment, const std::string& task);
   const std::set<std::string>& TasksOf(const std::string& deployment) const;
+  // Ended tasks of a Deployment, oldest end first (what may be forgotten).
+  void RecordEnded(const std::string& deployment, const std::string& task);
+  // The oldest ended tasks beyond the newest `keep`, taken off the record.
+  std::vector<std::string> TakeForgettable(const std::string& deployment, size_t keep);
 
   // Scheduling ids, assigned in memory when a Deployment is put or loaded
   // (not stored: tasks know their owner by name). 0 for a deleted one.
@@ -79,6 +84,7 @@ class DeploymentStore {
   std::map<std::string, std::map<std::string, Revision>> revisions_;
   std::unordered_map<std::string, std::set<std::string>> tasks_;
   std::unordered_map<std::string, std::string> template_hashes_;
+  std::unordered_map<std::string, std::deque<std::string>> ended_;
   std::unordered_map<std::string, uint64_t> work_ids_;
   std::unordered_map<uint64_t, std::string> work_names_;
   uint64_t next_work_id_ = kFirstServiceWorkId;

@@ -1,5 +1,6 @@
 // What the JSON and YAML targets do with a decoded document: try it as every
-// kind the API and the store read (Job, Task, Node, NodeTopology), validate a
+// kind the API and the store read (Job, Task, Node, NodeTopology, Deployment,
+// Revision), validate a
 // Job as droverd does on submit, answer every error as droverd would, and
 // check the store round trip: what droverd writes (ToJson(x).dump(), as
 // ClusterState::TakeMutations does) it must read back (ParseJson, XFromJson)
@@ -8,6 +9,7 @@
 
 #include <string>
 
+#include "api/deployment_json.h"
 #include "api/json_codec.h"
 #include "api/validation.h"
 #include "fuzz_support.h"
@@ -29,8 +31,8 @@ Json CheckKind(const Json& json, const char* kind, Decode decode) {
   FUZZ_CHECK(reparsed.ok(), std::string(kind) + " as stored is not JSON: " +
                                 reparsed.status().ToString() + "\n" + stored);
   auto again = decode(*reparsed);
-  FUZZ_CHECK(again.ok(), std::string(kind) + " as stored is refused: " +
-                             again.status().ToString() + "\n" + stored);
+  FUZZ_CHECK(again.ok(), std::string(kind) + " as stored is refused: " + again.status().ToString() +
+                             "\n" + stored);
   FUZZ_CHECK(ToJson(*again) == encoded, std::string(kind) + " changes on a store round trip:\n" +
                                             stored + "\n" + ToJson(*again).dump());
   return encoded;
@@ -43,6 +45,10 @@ inline void CheckEveryKind(const Json& json) {
   CheckKind(json, "Task", [](const Json& j) { return TaskFromJson(j); });
   CheckKind(json, "Node", [](const Json& j) { return NodeFromJson(j); });
   CheckKind(json, "NodeTopology", [](const Json& j) { return TopologyFromJson(j, "topology"); });
+  auto deployment = DeploymentFromJson(json);
+  if (deployment.ok()) Answer(ValidateDeployment(*deployment));
+  CheckKind(json, "Deployment", [](const Json& j) { return DeploymentFromJson(j); });
+  CheckKind(json, "Revision", [](const Json& j) { return RevisionFromJson(j); });
 }
 
 }  // namespace drover::fuzz

@@ -327,6 +327,38 @@ TEST(DeploymentTest, ARolloutThatNeverGetsReadyPassesItsDeadlineAndRollsBack) {
   EXPECT_GE(min_available, 2) << "maxUnavailable 0: the old replicas served throughout";
 }
 
+TEST(DeploymentTest, AReplicasOutputIsReadThroughDroverdByDeploymentOrByTaskName) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok());
+  Json talker = {
+      {"apiVersion", "drover.io/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", "talker"}}},
+      {"spec",
+       {{"replicas", 2},
+        {"template",
+         {{"command", {"sh", "-c", "echo hello from $DROVER_TASK_NAME; exec sleep 1000"}},
+          {"workingDir", "/tmp"}}}}}};
+  ASSERT_TRUE(Apply(cluster, talker).ok());
+  ASSERT_TRUE(WaitFor([&] { return RolledOut(cluster, "talker", 2); }, seconds(30)));
+  for (const Json& t : Tasks(cluster, "talker")) {
+    const std::string name = t["metadata"]["name"];
+    std::string text;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto r = cluster.Client().Send("GET", "/api/v1/deployments/talker/logs?task=" + name);
+          text = r.ok() ? r->body : "";
+          return text.find("hello from " + name) != std::string::npos;
+        },
+        seconds(10)))
+        << text;
+  }
+  auto missing =
+      cluster.Call("GET", "/api/v1/deployments/talker/logs?task=talker-0000000000-zzzzz");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
 TEST(DeploymentTest, BadManifestsAreRefusedNamingTheFieldAndChangeNothing) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Start().ok());
