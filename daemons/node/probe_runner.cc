@@ -119,7 +119,9 @@ void ProbeRunner::Loop() {
     std::string due_task;
     Which due_which = Which::kReadiness;
     int64_t next = now + 1000;
-    for (auto& [name, t] : tasks_) {
+    for (auto& entry : tasks_) {
+      const std::string& name = entry.first;  // (clang 14 cannot capture a structured binding)
+      TaskState& t = entry.second;
       if (t.failed) continue;
       auto consider = [&](std::optional<ProbeState>& p, Which which) {
         if (!p) return;
