@@ -135,6 +135,12 @@ Status ValidateDeployment(const Deployment& d) {
   }
   DROVER_RETURN_IF_ERROR(ValidateLabels(d.metadata.labels));
   const DeploymentSpec& s = d.spec;
+  if (Status selector = ValidateLabels(s.node_selector); !selector.ok()) {
+    std::string field = selector.field();
+    const std::string from = "metadata.labels";
+    if (field.rfind(from, 0) == 0) field = "spec.nodeSelector" + field.substr(from.size());
+    return Status(selector.code(), selector.message(), field);
+  }
   if (s.template_.task.time_limit_s != 0) {
     return Status::Invalid("spec.template.timeLimit",
                            "a Deployment's replicas run until stopped; timeLimit is for Jobs");

@@ -83,6 +83,8 @@ struct DeploymentSpec {
   // At most this many replicas on one node; 0 = spread evenly over the
   // schedulable nodes (as many per node as it takes, no more).
   int32_t max_replicas_per_node = 0;
+  // Only nodes with all of these labels (Kubernetes' nodeSelector).
+  Labels node_selector;
   // Base of the restart back-off of crashing replicas (Kubernetes: 10 s,
   // doubling to 5 min).
   int32_t restart_backoff_seconds = 10;

@@ -212,6 +212,7 @@ Json ToJson(const Deployment& d) {
   if (s.paused) j["spec"]["paused"] = true;
   if (s.auto_rollback) j["spec"]["autoRollback"] = true;
   if (s.max_replicas_per_node != 0) j["spec"]["maxReplicasPerNode"] = s.max_replicas_per_node;
+  if (!s.node_selector.empty()) j["spec"]["nodeSelector"] = s.node_selector;
   if (s.restart_backoff_seconds != 10) {
     j["spec"]["restartBackoffSeconds"] = s.restart_backoff_seconds;
   }
@@ -293,6 +294,7 @@ Result<Deployment> DeploymentFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "paused", "spec", &s.paused));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "autoRollback", "spec", &s.auto_rollback));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "maxReplicasPerNode", "spec", &s.max_replicas_per_node));
+  DROVER_RETURN_IF_ERROR(json_fields::GetLabels(*spec, "nodeSelector", "spec", &s.node_selector));
   DROVER_RETURN_IF_ERROR(
       GetIntAs(*spec, "restartBackoffSeconds", "spec", &s.restart_backoff_seconds));
   const Json* tmpl = Find(*spec, "template");

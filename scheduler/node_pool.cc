@@ -90,6 +90,7 @@ NodePool::NodePool(const ClusterSnapshot& cluster) {
     const NodeSnapshot& snap = cluster.nodes[i];
     Node& node = nodes_[i];
     node.name = snap.name;
+    node.labels = snap.labels;
     // Clusters are mostly uniform: share the shape with the previous node when equal.
     if (last_topology != nullptr && SameHardware(*last_topology, snap.topology)) {
       node.shape = last_shape;
@@ -148,6 +149,15 @@ NodePool::NodePool(const ClusterSnapshot& cluster) {
   for (int32_t n = 0; n < node_count(); ++n) {
     if (nodes_[n].schedulable) AddToBucket(nodes_[n].free_cores, n);
   }
+}
+
+bool NodePool::Matches(int32_t n, const std::map<std::string, std::string>& selector) const {
+  const auto& labels = nodes_[n].labels;
+  for (const auto& [key, value] : selector) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) return false;
+  }
+  return true;
 }
 
 int32_t NodePool::NodeIndex(const std::string& name) const {

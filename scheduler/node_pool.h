@@ -10,6 +10,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -48,6 +49,8 @@ class NodePool {
   int64_t total_free_cores() const { return total_free_cores_; }
   int32_t max_node_cores() const { return max_node_cores_; }
   int32_t NodeIndex(const std::string& name) const;  // -1 if unknown
+  // Whether node n has every label of `selector` (an empty one: every node).
+  bool Matches(int32_t n, const std::map<std::string, std::string>& selector) const;
 
   // The best-fit node for one task: schedulable, at least `cpus` free cores
   // and `memory` free bytes, the fewest free cores among those (ties: lowest
@@ -106,6 +109,7 @@ class NodePool {
     int64_t free_memory = 0;
     std::vector<int64_t> numa_free_memory;  // empty: not tracked
     bool schedulable = true;
+    std::map<std::string, std::string> labels;
   };
 
   static std::shared_ptr<const NodeShape> CachedShape(const NodeTopology& topology);

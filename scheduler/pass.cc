@@ -123,7 +123,8 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     if (options.report_pending) decision.pending.push_back(std::move(verdict));
   };
 
-  TasksOnNode already;  // the job's tasks per node (ntasks_per_node, reservations)
+  TasksOnNode already;            // the job's tasks per node (ntasks_per_node, reservations)
+  std::vector<uint8_t> job_mask;  // nodes a job with a node constraint may use
 
   for (size_t i : order) {
     // After FCFS stops, the rest only get verdicts: none wanted, nothing to do.
@@ -154,6 +155,17 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     const int64_t duration =
         job.duration_ms >= 0 ? job.duration_ms : (limit_s > 0 ? limit_s * 1000 : kNever);
     const std::vector<uint8_t>* mask = queues.Mask(job.queue);
+    if (!job.node_selector.empty() || !job.required_node.empty()) {
+      // Its own mask: the queue's nodes that it may run on (O(nodes), and
+      // only for the few jobs that constrain their nodes).
+      job_mask.assign(pool.node_count(), 0);
+      for (int32_t n = 0; n < pool.node_count(); ++n) {
+        job_mask[n] = (mask == nullptr || (*mask)[n]) &&
+                      (job.required_node.empty() || pool.name(n) == job.required_node) &&
+                      pool.Matches(n, job.node_selector);
+      }
+      mask = &job_mask;
+    }
 
     PlacementBounds bounds;
     bounds.allowed = mask;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,8 @@ struct NodeSnapshot {
   NodeTopology topology;
   std::vector<bool> core_busy;  // indexed by core id; true = held by a task
   int64_t memory_free_bytes = 0;
-  bool schedulable = true;  // Ready and not drained
+  bool schedulable = true;                    // Ready and not drained
+  std::map<std::string, std::string> labels;  // matched by PendingJob::node_selector
   // Free memory of each NUMA node (by logical index), for jobs with
   // memory_per_numa. Empty: topology.numa_memory_bytes minus the
   // numa_memory_bytes of the node's running tasks.
@@ -72,6 +74,10 @@ struct PendingJob {
   bool exclusive = false;       // whole nodes: every core and byte of each node it uses
   int32_t ntasks_per_node = 0;  // at most this many of its tasks on one node; 0 = no cap
   int32_t nodes = 0;            // spread the tasks over exactly this many nodes; 0 = any
+  // Where it may run at all: nodes carrying every one of these labels, and
+  // (when set) only the node of this name (a DaemonSet's, a pinned ordinal's).
+  std::map<std::string, std::string> node_selector;
+  std::string required_node;
   // Queue state (filled by droverd / queue); reported back as reasons.
   std::string user;
   std::string account;

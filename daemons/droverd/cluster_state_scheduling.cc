@@ -20,6 +20,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
     snap.core_busy = alloc.core_busy;
     snap.memory_free_bytes = node.status.topology.memory_bytes - alloc.memory_used;
     snap.schedulable = node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
+    snap.labels = node.metadata.labels;
     cluster->nodes.push_back(std::move(snap));
   }
   // Only the active tasks: finished ones accumulate and must not slow a pass.

@@ -289,13 +289,20 @@ void ClusterState::ReconcileOneDeployment(const std::string& name, int64_t now_m
 }
 
 void ClusterState::AddReplicaDemand(std::vector<scheduler::PendingJob>* pending) const {
-  int64_t schedulable = 0;
-  for (const auto& [name, node] : nodes_) {
-    schedulable += node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
-  }
   for (const auto& [name, want] : replica_demand_) {
     const Deployment* d = deployments_.Find(name);
     if (d == nullptr || want <= 0) continue;
+    // The nodes it may use, for the spread below.
+    int64_t schedulable = 0;
+    for (const auto& [node_name, node] : nodes_) {
+      if (node.status.phase != NodePhase::kReady || node.spec.unschedulable) continue;
+      bool matches = true;
+      for (const auto& [key, value] : d->spec.node_selector) {
+        auto it = node.metadata.labels.find(key);
+        matches = matches && it != node.metadata.labels.end() && it->second == value;
+      }
+      schedulable += matches;
+    }
     scheduler::PendingJob p;
     p.job_id = deployments_.WorkIdOf(name);
     // Services go before batch work, and hold their cores with no end.
@@ -319,6 +326,7 @@ void ClusterState::AddReplicaDemand(std::vector<scheduler::PendingJob>* pending)
           std::max<int64_t>(1, (d->spec.replicas + schedulable - 1) / schedulable));
     }
     p.ntasks_per_node = cap;
+    p.node_selector = d->spec.node_selector;
     pending->push_back(std::move(p));
   }
 }

@@ -102,8 +102,8 @@ void List(const ApiContext& ctx, HttpResponder respond) {
   ctx.loop->Post([respond](CommandContext& c) {
     Json items = Json::array();
     for (const auto& [name, d] : c.state.deployments().all()) items.push_back(ToJson(d));
-    c.AfterCommit(
-        [respond, body = Json{{"items", std::move(items)}}] { respond(JsonResponse(200, body)); });
+    // Reads answer from memory at once, not after the batch's commit.
+    respond(JsonResponse(200, Json{{"items", std::move(items)}}));
   });
 }
 
@@ -126,7 +126,7 @@ void Show(const ApiContext& ctx, const std::string& name, const std::string& wha
     } else {
       body = ToJson(*d);
     }
-    c.AfterCommit([respond, body = std::move(body)] { respond(JsonResponse(200, body)); });
+    respond(JsonResponse(200, body));
   });
 }
 

@@ -162,8 +162,8 @@ void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) 
       items.push_back(ToJson(job));
       if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) break;
     }
-    c.AfterCommit(
-        [respond, body = Json{{"items", std::move(items)}}] { respond(JsonResponse(200, body)); });
+    // Reads answer from memory at once, not after the batch's commit.
+    respond(JsonResponse(200, Json{{"items", std::move(items)}}));
   });
 }
 
@@ -173,7 +173,7 @@ void Show(const ApiContext& ctx, uint64_t id, HttpResponder respond) {
     if (job == nullptr) {
       return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
     }
-    c.AfterCommit([respond, body = ToJson(*job)] { respond(JsonResponse(200, body)); });
+    respond(JsonResponse(200, ToJson(*job)));
   });
 }
 
@@ -210,8 +210,7 @@ void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpRespo
     for (const Task* t : c.state.TasksOfJob(id)) {
       if (index < 0 || t->spec.index == index) items.push_back(ToJson(*t));
     }
-    c.AfterCommit(
-        [respond, body = Json{{"items", std::move(items)}}] { respond(JsonResponse(200, body)); });
+    respond(JsonResponse(200, Json{{"items", std::move(items)}}));
   });
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "api/json_codec.h"
@@ -203,6 +204,30 @@ TEST_F(DeploymentStateTest, ACrashedReplicaIsRestartedAfterItsBackOffAndALostOne
   auto live = Live("web");
   ASSERT_EQ(live.size(), 1u);
   EXPECT_NE(live[0]->spec.node, dead);
+}
+
+TEST_F(DeploymentStateTest, ANodeSelectorKeepsReplicasOnMatchingNodesSpreadOverThem) {
+  Node gpu = MakeNode("g1", 4);
+  gpu.metadata.labels = {{"gpu", "a100"}};
+  ASSERT_TRUE(state_.RegisterNode(gpu, now_).ok());
+  Node gpu2 = MakeNode("g2", 4);
+  gpu2.metadata.labels = {{"gpu", "a100"}};
+  ASSERT_TRUE(state_.RegisterNode(gpu2, now_).ok());
+  Deployment d = MakeDeployment("infer", 4);
+  d.spec.node_selector = {{"gpu", "a100"}};
+  Apply(d);
+  Turn();
+  auto live = Live("infer");
+  ASSERT_EQ(live.size(), 4u);
+  std::map<std::string, int> per_node;
+  for (const Task* t : live) ++per_node[t->spec.node];
+  EXPECT_EQ(per_node, (std::map<std::string, int>{{"g1", 2}, {"g2", 2}}))
+      << "only the labelled nodes, two each";
+  Deployment bad = MakeDeployment("bad", 1);
+  bad.spec.node_selector = {{"gpu", "a 100"}};
+  auto refused = state_.ApplyDeployment(bad, User("alice", 1000), now_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "spec.nodeSelector.gpu");
 }
 
 TEST_F(DeploymentStateTest, UndoGoesBackToAnOldTemplateAsTheNewestRevision) {

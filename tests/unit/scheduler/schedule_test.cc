@@ -40,6 +40,27 @@ TEST(ScheduleTest, GangThatDoesNotFitPlacesNothing) {
   EXPECT_EQ(d.pending[0].reasons.front(), PendingReason::kResources);
 }
 
+TEST(ScheduleTest, ANodeSelectorOrARequiredNodeKeepsTasksOnTheNodesItNames) {
+  ClusterSnapshot c = TwoFourCoreNodes();
+  c.nodes.push_back(MakeNode("n3", 1, 1, 4, 8 * kGiB));
+  c.nodes[1].labels = {{"disk", "ssd"}, {"zone", "a"}};
+  c.nodes[2].labels = {{"disk", "ssd"}, {"zone", "b"}};
+  PendingJob ssd = MakeJob(1, 12, 1);
+  ssd.node_selector = {{"disk", "ssd"}};
+  PendingJob pinned = MakeJob(2, 4, 1);
+  pinned.required_node = "n1";
+  PendingJob nowhere = MakeJob(3, 1, 1);
+  nowhere.node_selector = {{"disk", "ssd"}, {"zone", "c"}};
+  Decision d = Schedule(c, {ssd, pinned, nowhere}, 0);
+  std::map<uint64_t, std::set<std::string>> nodes;
+  for (const TaskPlacement& p : d.placements) nodes[p.job_id].insert(p.node);
+  EXPECT_EQ(PlacedFor(d, 1), 8) << "the two ssd nodes' cores, no more";
+  EXPECT_EQ(nodes[1], (std::set<std::string>{"n2", "n3"}));
+  EXPECT_EQ(PlacedFor(d, 2), 4);
+  EXPECT_EQ(nodes[2], (std::set<std::string>{"n1"}));
+  EXPECT_EQ(PlacedFor(d, 3), 0) << "no node has zone c";
+}
+
 TEST(ScheduleTest, NonGangJobPlacesWhatFits) {
   Decision d = Schedule(TwoFourCoreNodes(), {MakeJob(1, 5, 2)}, 0);
   EXPECT_EQ(PlacedFor(d, 1), 4);
