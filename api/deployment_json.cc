@@ -190,9 +190,7 @@ Json ToJson(const Deployment& d) {
   j["kind"] = "Deployment";
   Json meta = MetaToJson(d.metadata);
   if (d.generation != 0) meta["generation"] = d.generation;
-  if (!d.owner.user.empty() || d.owner.uid != 0) {
-    meta["owner"] = {{"user", d.owner.user}, {"uid", d.owner.uid}, {"gid", d.owner.gid}};
-  }
+  codec_parts::PutOwner(meta, d.owner);
   j["metadata"] = std::move(meta);
   const DeploymentSpec& s = d.spec;
   Json strategy = {{"type", s.strategy.type == DeploymentStrategyType::kRecreate
@@ -246,12 +244,7 @@ Result<Deployment> DeploymentFromJson(const Json& j) {
         *m, "metadata", &d.metadata,
         {"name", "uid", "labels", "creationTimestamp", "resourceVersion", "generation", "owner"}));
     DROVER_RETURN_IF_ERROR(GetInt(*m, "generation", "metadata", &d.generation));
-    if (const Json* o = Find(*m, "owner")) {
-      DROVER_RETURN_IF_ERROR(CheckKnownFields(*o, {"user", "uid", "gid"}, "metadata.owner"));
-      DROVER_RETURN_IF_ERROR(GetString(*o, "user", "metadata.owner", &d.owner.user));
-      DROVER_RETURN_IF_ERROR(GetIntAs(*o, "uid", "metadata.owner", &d.owner.uid));
-      DROVER_RETURN_IF_ERROR(GetIntAs(*o, "gid", "metadata.owner", &d.owner.gid));
-    }
+    DROVER_RETURN_IF_ERROR(codec_parts::OwnerFromJson(*m, &d.owner));
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");

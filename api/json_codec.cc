@@ -165,6 +165,22 @@ Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t) {
   return Status::Ok();
 }
 
+void PutOwner(Json& meta, const Owner& owner) {
+  if (!owner.user.empty() || owner.uid != 0) {
+    meta["owner"] = {{"user", owner.user}, {"uid", owner.uid}, {"gid", owner.gid}};
+  }
+}
+
+Status OwnerFromJson(const Json& meta, Owner* owner) {
+  const Json* o = Find(meta, "owner");
+  if (o == nullptr) return Status::Ok();
+  DROVER_RETURN_IF_ERROR(CheckKnownFields(*o, {"user", "uid", "gid"}, "metadata.owner"));
+  DROVER_RETURN_IF_ERROR(GetString(*o, "user", "metadata.owner", &owner->user));
+  DROVER_RETURN_IF_ERROR(GetIntAs(*o, "uid", "metadata.owner", &owner->uid));
+  DROVER_RETURN_IF_ERROR(GetIntAs(*o, "gid", "metadata.owner", &owner->gid));
+  return Status::Ok();
+}
+
 }  // namespace codec_parts
 
 using namespace codec_parts;
@@ -175,9 +191,7 @@ Json ToJson(const Job& job) {
   j["kind"] = "Job";
   Json meta = MetaToJson(job.metadata);
   if (job.id != 0) meta["id"] = job.id;
-  if (!job.owner.user.empty() || job.owner.uid != 0) {
-    meta["owner"] = {{"user", job.owner.user}, {"uid", job.owner.uid}, {"gid", job.owner.gid}};
-  }
+  PutOwner(meta, job.owner);
   j["metadata"] = std::move(meta);
   const JobSpec& s = job.spec;
   j["spec"] = {
@@ -231,12 +245,7 @@ Result<Job> JobFromJson(const Json& j) {
         *m, "metadata", &job.metadata,
         {"name", "uid", "labels", "creationTimestamp", "resourceVersion", "id", "owner"}));
     DROVER_RETURN_IF_ERROR(GetUint64(*m, "id", "metadata", &job.id));
-    if (const Json* o = Find(*m, "owner")) {
-      DROVER_RETURN_IF_ERROR(CheckKnownFields(*o, {"user", "uid", "gid"}, "metadata.owner"));
-      DROVER_RETURN_IF_ERROR(GetString(*o, "user", "metadata.owner", &job.owner.user));
-      DROVER_RETURN_IF_ERROR(GetIntAs(*o, "uid", "metadata.owner", &job.owner.uid));
-      DROVER_RETURN_IF_ERROR(GetIntAs(*o, "gid", "metadata.owner", &job.owner.gid));
-    }
+    DROVER_RETURN_IF_ERROR(OwnerFromJson(*m, &job.owner));
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");

@@ -18,6 +18,9 @@ Status MetaFromJson(const Json& j, std::string_view path, ObjectMeta* m,
                     std::initializer_list<std::string_view> allowed);
 // apiVersion and kind are right, and nothing but the five top-level fields is there.
 Status CheckEnvelope(const Json& j, std::string_view want);
+// metadata.owner of a Job or Deployment: {user, uid, gid}; written only when set.
+void PutOwner(Json& meta, const Owner& owner);
+Status OwnerFromJson(const Json& meta, Owner* owner);
 Json TemplateToJson(const TaskTemplate& t);
 Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t);
 

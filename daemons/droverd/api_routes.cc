@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "api/http_client.h"
+#include "api/url_encoding.h"
 #include "daemons/droverd/authorization.h"
 
 namespace drover::droverd {
@@ -72,6 +73,23 @@ std::string MethodLabel(const std::string& method) {
 
 HttpResponse JsonResponse(int status, const Json& body) {
   return HttpResponse{status, "application/json", DumpJson(body)};
+}
+
+void FetchTaskLog(const ApiContext& ctx, const ClusterState& state, const Task& task,
+                  const std::string& stream, int64_t offset, HttpResponder respond) {
+  auto node = state.nodes().find(task.spec.node);
+  if (node == state.nodes().end() || node->second.status.address.empty()) {
+    return respond(
+        ErrorResponse(Status::Unavailable("node " + task.spec.node + " has no log endpoint")));
+  }
+  LogFetch fetch;
+  fetch.address = node->second.status.address;
+  fetch.token = ctx.control_plane_key;
+  fetch.target = "/logs/" + PercentEncode(task.metadata.name) + "?stream=" + stream +
+                 "&offset=" + std::to_string(offset);
+  fetch.phase = std::string(TaskPhaseName(task.status.phase));
+  fetch.respond = std::move(respond);
+  ctx.logs->Fetch(std::move(fetch));
 }
 
 HttpResponse NotFoundResponse(const HttpRequest& req) {

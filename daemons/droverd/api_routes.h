@@ -62,6 +62,11 @@ void JoinNode(const ApiContext& ctx, const Caller& caller, const std::string& no
               const HttpRequest& req, HttpResponder respond);
 
 // Helpers shared by the route files.
+// Has the log fetcher read `task`'s output (stream "stdout"|"stderr", from
+// byte `offset`) from its node and answer `respond`; Unavailable when the
+// node has no log endpoint. On the state thread.
+void FetchTaskLog(const ApiContext& ctx, const ClusterState& state, const Task& task,
+                  const std::string& stream, int64_t offset, HttpResponder respond);
 HttpResponse JsonResponse(int status, const Json& body);
 HttpResponse NotFoundResponse(const HttpRequest& req);
 

@@ -4,6 +4,7 @@
 
 #include "api/json_codec.h"
 #include "daemons/droverd/cluster_state.h"
+#include "daemons/droverd/stored_object.h"
 
 namespace drover::droverd {
 namespace {
@@ -18,24 +19,6 @@ std::string JobKey(uint64_t id) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(id));
   return buf;
-}
-
-// Decodes one stored object with `from_json` (JobFromJson, ...); a store
-// that holds what droverd cannot read is a start-up failure naming it.
-template <typename FromJson>
-auto DecodeStored(const db::StoredObject& obj, const char* what, FromJson from_json)
-    -> decltype(from_json(Json())) {
-  auto json = ParseJson(obj.data);
-  if (!json.ok()) {
-    return Status::Internal("stored " + std::string(what) + " " + obj.key + ": " +
-                            json.status().ToString());
-  }
-  auto decoded = from_json(*json);
-  if (!decoded.ok()) {
-    return Status::Internal("stored " + std::string(what) + " " + obj.key + ": " +
-                            decoded.status().ToString());
-  }
-  return decoded;
 }
 
 }  // namespace

@@ -180,44 +180,32 @@ void Logs(const ApiContext& ctx, const Caller& caller, const std::string& name,
   auto stream = QueryChoice(req.query, "stream", "stdout", {"stdout", "stderr"});
   if (!stream.ok()) return respond(ErrorResponse(stream.status()));
   const std::string task = req.query.count("task") ? req.query.at("task") : "";
-  ctx.loop->Post([ctx, caller, name, task, offset = *offset, stream = *stream,
-                  respond](CommandContext& c) {
-    const Deployment* d = c.state.deployments().Find(name);
-    if (d == nullptr) {
-      return respond(ErrorResponse(Status::NotFound("deployment/" + name + " not found")));
-    }
-    Status allowed = AuthorizeDeploymentLogRead(name, d->owner, caller, ctx.logs_public);
-    if (!allowed.ok()) return respond(ErrorResponse(allowed));
-    const Task* found = nullptr;
-    for (const Task* t : c.state.TasksOfDeployment(name)) {  // oldest first
-      if (!task.empty()) {
-        if (t->metadata.name == task) found = t;
-      } else if (t->status.phase == TaskPhase::kRunning || found == nullptr ||
-                 found->status.phase != TaskPhase::kRunning) {
-        found = t;
-      }
-    }
-    if (found == nullptr) {
-      return respond(ErrorResponse(Status::NotFound(
-          task.empty()
-              ? "deployment/" + name + " has no replica yet"
-              : "deployment/" + name + " has no task " + task + " (droverd keeps the last " +
-                    std::to_string(kFinishedTasksKeptPerDeployment) + " ended ones)")));
-    }
-    auto node = c.state.nodes().find(found->spec.node);
-    if (node == c.state.nodes().end() || node->second.status.address.empty()) {
-      return respond(
-          ErrorResponse(Status::Unavailable("node " + found->spec.node + " has no log endpoint")));
-    }
-    LogFetch fetch;
-    fetch.address = node->second.status.address;
-    fetch.token = ctx.control_plane_key;
-    fetch.target = "/logs/" + PercentEncode(found->metadata.name) + "?stream=" + stream +
-                   "&offset=" + std::to_string(offset);
-    fetch.phase = std::string(TaskPhaseName(found->status.phase));
-    fetch.respond = respond;
-    ctx.logs->Fetch(std::move(fetch));
-  });
+  ctx.loop->Post(
+      [ctx, caller, name, task, offset = *offset, stream = *stream, respond](CommandContext& c) {
+        const Deployment* d = c.state.deployments().Find(name);
+        if (d == nullptr) {
+          return respond(ErrorResponse(Status::NotFound("deployment/" + name + " not found")));
+        }
+        Status allowed = AuthorizeDeploymentLogRead(name, d->owner, caller, ctx.logs_public);
+        if (!allowed.ok()) return respond(ErrorResponse(allowed));
+        const Task* found = nullptr;
+        for (const Task* t : c.state.TasksOfDeployment(name)) {  // oldest first
+          if (!task.empty()) {
+            if (t->metadata.name == task) found = t;
+          } else if (t->status.phase == TaskPhase::kRunning || found == nullptr ||
+                     found->status.phase != TaskPhase::kRunning) {
+            found = t;
+          }
+        }
+        if (found == nullptr) {
+          return respond(ErrorResponse(Status::NotFound(
+              task.empty()
+                  ? "deployment/" + name + " has no replica yet"
+                  : "deployment/" + name + " has no task " + task + " (droverd keeps the last " +
+                        std::to_string(kFinishedTasksKeptPerDeployment) + " ended ones)")));
+        }
+        FetchTaskLog(ctx, c.state, *found, stream, offset, respond);
+      });
 }
 
 }  // namespace

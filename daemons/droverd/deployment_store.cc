@@ -3,28 +3,13 @@
 #include <algorithm>
 
 #include "api/deployment_json.h"
+#include "daemons/droverd/stored_object.h"
 
 namespace drover::droverd {
 namespace {
 
 constexpr char kDeploymentKind[] = "deployment";
 constexpr char kRevisionKind[] = "revision";
-
-template <typename FromJson>
-auto Decode(const db::StoredObject& obj, const char* what, FromJson from_json)
-    -> decltype(from_json(Json())) {
-  auto json = ParseJson(obj.data);
-  if (!json.ok()) {
-    return Status::Internal("stored " + std::string(what) + " " + obj.key + ": " +
-                            json.status().ToString());
-  }
-  auto decoded = from_json(*json);
-  if (!decoded.ok()) {
-    return Status::Internal("stored " + std::string(what) + " " + obj.key + ": " +
-                            decoded.status().ToString());
-  }
-  return decoded;
-}
 
 const std::set<std::string> kNoTasks;
 
@@ -34,7 +19,7 @@ Status DeploymentStore::Load(db::Store& store) {
   auto deployments = store.LoadAll(kDeploymentKind);
   if (!deployments.ok()) return deployments.status();
   for (const auto& obj : *deployments) {
-    auto d = Decode(obj, "deployment", [](const Json& j) { return DeploymentFromJson(j); });
+    auto d = DecodeStored(obj, "deployment", [](const Json& j) { return DeploymentFromJson(j); });
     if (!d.ok()) return d.status();
     std::string name = d->metadata.name;
     template_hashes_[name] = TemplateHash(d->spec.template_);
@@ -45,7 +30,7 @@ Status DeploymentStore::Load(db::Store& store) {
   auto revisions = store.LoadAll(kRevisionKind);
   if (!revisions.ok()) return revisions.status();
   for (const auto& obj : *revisions) {
-    auto r = Decode(obj, "revision", [](const Json& j) { return RevisionFromJson(j); });
+    auto r = DecodeStored(obj, "revision", [](const Json& j) { return RevisionFromJson(j); });
     if (!r.ok()) return r.status();
     std::string owner = r->owner_name, hash = r->hash;
     revisions_[owner].emplace(hash, std::move(*r));

@@ -249,19 +249,7 @@ void Logs(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRe
           "last " +
           std::to_string(kFinishedTasksKeptPerJob) + " finished tasks of a job)")));
     }
-    auto node = c.state.nodes().find(found->spec.node);
-    if (node == c.state.nodes().end() || node->second.status.address.empty()) {
-      return respond(
-          ErrorResponse(Status::Unavailable("node " + found->spec.node + " has no log endpoint")));
-    }
-    LogFetch fetch;
-    fetch.address = node->second.status.address;
-    fetch.token = ctx.control_plane_key;
-    fetch.target = "/logs/" + PercentEncode(found->metadata.name) + "?stream=" + stream +
-                   "&offset=" + std::to_string(offset);
-    fetch.phase = std::string(TaskPhaseName(found->status.phase));
-    fetch.respond = respond;
-    ctx.logs->Fetch(std::move(fetch));
+    FetchTaskLog(ctx, c.state, *found, stream, offset, respond);
   });
 }
 
