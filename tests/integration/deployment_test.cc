@@ -50,7 +50,10 @@ Json WebDeployment(const std::string& name, int replicas, const std::string& ext
           {"workingDir", "/tmp"},
           {"ports", {{{"name", "http"}}}},
           {"readinessProbe",
-           {{"httpGet", {{"path", "/"}, {"port", "http"}}}, {"periodSeconds", 1}}}}}}}};
+           {{"httpGet", {{"path", "/"}, {"port", "http"}}},
+            {"periodSeconds", 1},
+            // A loaded test machine (ctest -j) may take more than the default 1 s.
+            {"timeoutSeconds", 3}}}}}}}};
 }
 
 Result<Json> Apply(const LocalCluster& cluster, const Json& deployment) {
@@ -246,7 +249,7 @@ TEST(DeploymentTest, ACrashLoopingReplicaBacksOffDoublingEachTime) {
     const int64_t gap = times[i] - times[i - 1];
     const int64_t backoff = 1000 << (i - 1);
     EXPECT_GE(gap, backoff - 50) << "start " << i;
-    EXPECT_LT(gap, backoff + 1500) << "start " << i;
+    EXPECT_LT(gap, backoff + 3000) << "start " << i;  // a start's own latency, on a busy machine
   }
   EXPECT_TRUE(saw_crash_loop);
   EXPECT_GE(Get(cluster, "crash")["status"]["crashCount"].get<int>(), 3);
