@@ -22,7 +22,8 @@ int RunApply(const Args& args) {
       "apply", "drover apply -f FILE [-f FILE...]",
       "Applies YAML or JSON manifests (kind: Job or Deployment; several documents\n"
       "separated by \"---\", or a kind: List). FILE \"-\" reads standard input.\n"
-      "Every document is checked before anything is sent. Jobs are created; a\n"
+      "Every document is checked before anything is sent, and each file is applied\n"
+      "atomically: all of its objects, or none. Jobs are created; a\n"
       "Deployment is created, or updated to the manifest (unchanged if it says\n"
       "what the Deployment already is; a new template rolls out a new revision).\n"
       "Relative paths in a template are resolved against its workingDir, which\n"
@@ -38,9 +39,10 @@ int RunApply(const Args& args) {
   if (auto exit = ParseVerbArgs(kInfo, desc, args, false, &vm)) return *exit;
   if (!vm.count("filename")) return ReportUsage("apply", "give a manifest with -f FILE");
 
+  // Every file is read and checked before anything is sent; each file is
+  // then applied in one request, all of its objects or none.
   std::string cwd = CurrentDir();
-  std::vector<Job> jobs;
-  std::vector<Deployment> deployments;
+  std::vector<std::pair<std::string, Json>> files;  // source, {"items": [...]}
   for (const std::string& file : vm["filename"].as<std::vector<std::string>>()) {
     std::string text;
     if (file == "-") {
@@ -50,12 +52,15 @@ int RunApply(const Args& args) {
       if (!read.ok()) return ReportError(read.status());
       text = std::move(*read);
     }
-    auto parsed = ObjectsFromManifest(text, file == "-" ? "stdin" : file, cwd);
+    const std::string source = file == "-" ? "stdin" : file;
+    auto parsed = ObjectsFromManifest(text, source, cwd);
     if (!parsed.ok()) return ReportError(parsed.status());
-    for (Job& job : parsed->jobs) jobs.push_back(std::move(job));
-    for (Deployment& d : parsed->deployments) deployments.push_back(std::move(d));
+    Json items = Json::array();
+    for (const Deployment& d : parsed->deployments) items.push_back(ToJson(d));
+    for (const Job& job : parsed->jobs) items.push_back(ToJson(job));
+    if (!items.empty()) files.emplace_back(source, Json{{"items", std::move(items)}});
   }
-  if (jobs.empty() && deployments.empty()) {
+  if (files.empty()) {
     std::cerr << "error: no objects in the manifest\n";
     return kExitFailed;
   }
@@ -63,34 +68,30 @@ int RunApply(const Args& args) {
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
   int exit = kExitOk;
-  for (const Deployment& d : deployments) {
-    auto applied =
-        session->PutJson("/api/v1/deployments/" + PercentEncode(d.metadata.name), ToJson(d));
+  std::vector<uint64_t> created_jobs;
+  for (const auto& [source, body] : files) {
+    auto applied = session->PostJson("/api/v1/apply", body);
     if (!applied.ok()) {
-      std::cerr << "deployment/" << d.metadata.name << ": ";
+      std::cerr << source << ": nothing applied: ";
       exit = ReportError(applied.status());
       if (exit == kExitUnreachable) return exit;
       continue;
     }
-    std::cout << "deployment/" << d.metadata.name << " " << applied->value("result", "applied")
-              << std::endl;
-  }
-  std::vector<Job> created_jobs;
-  for (const Job& job : jobs) {
-    auto created = CreateJob(*session, job);
-    if (!created.ok()) {
-      std::cerr << "job/" << job.metadata.name << ": ";
-      exit = ReportError(created.status());
-      if (exit == kExitUnreachable) return exit;
-      continue;
+    for (const Json& item : applied->value("items", Json::array())) {
+      const std::string kind = item.value("kind", "");
+      if (kind == "Job") {
+        const uint64_t id = item.value("id", uint64_t{0});
+        std::cout << "job/" << item.value("name", "") << " created (id " << id << ")" << std::endl;
+        created_jobs.push_back(id);
+      } else {
+        std::cout << "deployment/" << item.value("name", "") << " " << item.value("result", "")
+                  << std::endl;
+      }
     }
-    std::cout << "job/" << created->metadata.name << " created (id " << created->id << ")"
-              << std::endl;
-    created_jobs.push_back(std::move(*created));
   }
   if (!vm["wait"].as<bool>()) return exit;
-  for (const Job& job : created_jobs) {
-    auto done = WaitForJob(*session, job.id);
+  for (uint64_t id : created_jobs) {
+    auto done = WaitForJob(*session, id);
     if (!done.ok()) return ReportError(done.status());
     std::cout << "job/" << done->metadata.name << " " << JobPhaseName(done->status.phase) << " ("
               << done->status.succeeded << " succeeded, " << done->status.failed << " failed)";

@@ -45,6 +45,8 @@ std::string RouteLabel(const std::vector<std::string>& p) {
         if (p[4] == verb) return std::string("/api/v1/deployments/:name/") + verb;
       }
     }
+  } else if (kind == "apply") {
+    if (p.size() == 3) return "/api/v1/apply";
   } else if (kind == "endpoints") {
     if (p.size() == 4) return "/api/v1/endpoints/:name";
   } else if (kind == "tokens") {
@@ -104,6 +106,7 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
   // parts: api v1 KIND ...
   if (p.size() == 3 && p[2] == "jobs") return 8 << 20;  // a job; Slurm's max_script_size is 4 MB
   if (p.size() == 4 && p[2] == "jobs" && p[3] == "bulk") return 64 << 20;
+  if (p.size() == 3 && p[2] == "apply") return 64 << 20;  // a manifest of jobs and Deployments
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology
   if (p.size() == 4 && p[2] == "deployments") return 8 << 20;  // a template, as a job's
@@ -158,6 +161,9 @@ HttpHandler MakeApiHandler(ApiContext context) {
     if (rest[0] == "jobs") return HandleJobRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "nodes") return HandleNodeRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "tokens") return HandleTokenRoute(ctx, *caller, req, rest, std::move(timed));
+    if (rest.size() == 1 && rest[0] == "apply" && req.method == "POST") {
+      return HandleApplyRoute(ctx, *caller, req, std::move(timed));
+    }
     if (rest[0] == "deployments" || rest[0] == "endpoints") {
       return HandleDeploymentRoute(ctx, *caller, req, rest, std::move(timed));
     }

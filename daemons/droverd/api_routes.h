@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,14 @@ void JoinNode(const ApiContext& ctx, const Caller& caller, const std::string& no
               const HttpRequest& req, HttpResponder respond);
 
 // Helpers shared by the route files.
+// Queue access, checked on the I/O thread: the group lookup may be slow
+// (NSS, LDAP) and must not stall the state thread. `items`: the jobs are a
+// list's (errors name the item, "items[i]").
+Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, std::span<const Job> jobs,
+                        bool items);
+// POST /api/v1/apply: the objects of one manifest, all or nothing (apply_routes.cc).
+void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                      HttpResponder respond);
 // Has the log fetcher read `task`'s output (stream "stdout"|"stderr", from
 // byte `offset`) from its node and answer `respond`; Unavailable when the
 // node has no log endpoint. On the state thread.

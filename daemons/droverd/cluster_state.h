@@ -164,6 +164,8 @@ class ClusterState {
   Result<std::pair<const Deployment*, ApplyVerb>> ApplyDeployment(Deployment d,
                                                                   const Caller& caller,
                                                                   int64_t now_ms);
+  // Whether ApplyDeployment(d, caller) would succeed, changing nothing.
+  Status CheckDeploymentApply(const Deployment& d, const Caller& caller) const;
   Result<const Deployment*> ScaleDeployment(const std::string& name, int32_t replicas,
                                             const Caller& caller, int64_t now_ms);
   Result<const Deployment*> PauseDeployment(const std::string& name, bool paused,

@@ -57,13 +57,8 @@ void ClusterState::TouchDeployment(Deployment& d) {
 Result<std::pair<const Deployment*, ApplyVerb>> ClusterState::ApplyDeployment(Deployment d,
                                                                               const Caller& caller,
                                                                               int64_t now_ms) {
-  if (caller.role == Role::kNode || caller.role == Role::kJoin) {
-    return Status::PermissionDenied("node credentials and join tokens may not apply Deployments");
-  }
-  DROVER_RETURN_IF_ERROR(ValidateDeployment(d));
+  DROVER_RETURN_IF_ERROR(CheckDeploymentApply(d, caller));
   if (Deployment* existing = deployments_.FindMutable(d.metadata.name)) {
-    DROVER_RETURN_IF_ERROR(
-        AuthorizeDeploymentChange(existing->metadata.name, existing->owner, caller, "change"));
     if (SameSpec(existing->spec, d.spec) && existing->metadata.labels == d.metadata.labels) {
       return std::pair<const Deployment*, ApplyVerb>{existing, ApplyVerb::kUnchanged};
     }
@@ -85,6 +80,18 @@ Result<std::pair<const Deployment*, ApplyVerb>> ClusterState::ApplyDeployment(De
   deployments_.EnsureRevision(added, now_ms);
   TouchDeployment(added);
   return std::pair<const Deployment*, ApplyVerb>{&added, ApplyVerb::kCreated};
+}
+
+Status ClusterState::CheckDeploymentApply(const Deployment& d, const Caller& caller) const {
+  if (caller.role == Role::kNode || caller.role == Role::kJoin) {
+    return Status::PermissionDenied("node credentials and join tokens may not apply Deployments");
+  }
+  DROVER_RETURN_IF_ERROR(ValidateDeployment(d));
+  if (const Deployment* existing = deployments_.Find(d.metadata.name)) {
+    DROVER_RETURN_IF_ERROR(
+        AuthorizeDeploymentChange(existing->metadata.name, existing->owner, caller, "change"));
+  }
+  return Status::Ok();
 }
 
 Result<Deployment*> ClusterState::ChangeableDeployment(const std::string& name,

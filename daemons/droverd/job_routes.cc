@@ -55,27 +55,6 @@ bool ParsePhaseFilter(const std::string& text, std::set<JobPhase>* out) {
   return true;
 }
 
-// Queue access, checked on the I/O thread: the group lookup may be slow
-// (NSS, LDAP) and must not stall the state thread.
-// `items`: the jobs are a bulk submission's (errors name the item).
-Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, std::span<const Job> jobs,
-                        bool items) {
-  if (ctx.queue_access == nullptr || ctx.queue_access->empty()) return Status::Ok();
-  // Looked up once, and only if a job names a restricted queue.
-  std::optional<std::vector<std::string>> groups;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const std::string& queue = jobs[i].spec.queue.empty() ? "default" : jobs[i].spec.queue;
-    if (!ctx.queue_access->count(queue)) continue;
-    if (!groups) {
-      groups = caller.role == Role::kUser ? GroupNames(caller.user, caller.gid)
-                                          : std::vector<std::string>{};
-    }
-    Status st = AuthorizeQueue(queue, caller, *groups, *ctx.queue_access);
-    if (!st.ok()) return items ? st.WithFieldPrefix("items[" + std::to_string(i) + "]") : st;
-  }
-  return Status::Ok();
-}
-
 void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
             HttpResponder respond) {
   auto json = ParseJson(req.body);
@@ -254,6 +233,24 @@ void Logs(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRe
 }
 
 }  // namespace
+
+Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, std::span<const Job> jobs,
+                        bool items) {
+  if (ctx.queue_access == nullptr || ctx.queue_access->empty()) return Status::Ok();
+  // Looked up once, and only if a job names a restricted queue.
+  std::optional<std::vector<std::string>> groups;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const std::string& queue = jobs[i].spec.queue.empty() ? "default" : jobs[i].spec.queue;
+    if (!ctx.queue_access->count(queue)) continue;
+    if (!groups) {
+      groups = caller.role == Role::kUser ? GroupNames(caller.user, caller.gid)
+                                          : std::vector<std::string>{};
+    }
+    Status st = AuthorizeQueue(queue, caller, *groups, *ctx.queue_access);
+    if (!st.ok()) return items ? st.WithFieldPrefix("items[" + std::to_string(i) + "]") : st;
+  }
+  return Status::Ok();
+}
 
 void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                     const std::vector<std::string>& parts, HttpResponder respond) {

@@ -362,6 +362,32 @@ TEST(DeploymentTest, AReplicasOutputIsReadThroughDroverdByDeploymentOrByTaskName
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
+TEST(DeploymentTest, AManifestIsAppliedWhollyOrNotAtAll) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok());
+  Json bad_job = ShellJob("after-nothing", "true");
+  bad_job["spec"]["dependencies"] = {{{"type", "afterok"}, {"job", 999}}};
+  auto refused =
+      cluster.Call("POST", "/api/v1/apply", Json{{"items", {WebDeployment("web", 1), bad_job}}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "items[1].spec.dependencies[0].job")
+      << refused.status().ToString();
+  EXPECT_TRUE(cluster.Call("GET", "/api/v1/deployments")->at("items").empty())
+      << "the valid Deployment beside it was not applied either";
+  EXPECT_TRUE(cluster.Call("GET", "/api/v1/jobs")->at("items").empty());
+  auto applied =
+      cluster.Call("POST", "/api/v1/apply",
+                   Json{{"items", {WebDeployment("web", 1), ShellJob("render", "true")}}});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_EQ((*applied)["items"].size(), 2u);
+  EXPECT_EQ((*applied)["items"][0]["result"], "created");
+  EXPECT_EQ((*applied)["items"][1]["kind"], "Job");
+  EXPECT_GT((*applied)["items"][1]["id"].get<uint64_t>(), 0u);
+  auto again = cluster.Call("POST", "/api/v1/apply", Json{{"items", {WebDeployment("web", 1)}}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["items"][0]["result"], "unchanged");
+}
+
 TEST(DeploymentTest, BadManifestsAreRefusedNamingTheFieldAndChangeNothing) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Start().ok());

@@ -1,0 +1,112 @@
+// POST /api/v1/apply: every object of one manifest (Jobs and Deployments),
+// checked together and applied in one state-loop command, so one store
+// batch: all of them or none (`drover apply -f FILE` is atomic per file).
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "api/deployment_json.h"
+#include "api/http_client.h"
+#include "api/json_codec.h"
+#include "daemons/droverd/api_routes.h"
+#include "daemons/droverd/authorization.h"
+
+namespace drover::droverd {
+namespace {
+
+constexpr size_t kMaxApplyItems = 10'000;
+
+std::string KindOf(const Json& item) {
+  if (!item.is_object()) return "";
+  auto it = item.find("kind");
+  return it != item.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                      HttpResponder respond) {
+  auto json = ParseJson(req.body);
+  if (!json.ok()) return respond(ErrorResponse(json.status()));
+  if (!json->is_object() || !json->contains("items") || !(*json)["items"].is_array()) {
+    return respond(
+        ErrorResponse(Status::Invalid("items", "want {\"items\": [Job or Deployment, ...]}")));
+  }
+  const Json& items = (*json)["items"];
+  if (items.size() > kMaxApplyItems) {
+    return respond(ErrorResponse(Status::Invalid(
+        "items", "at most " + std::to_string(kMaxApplyItems) + " objects per apply (got " +
+                     std::to_string(items.size()) + ")")));
+  }
+  using Object = std::variant<Job, Deployment>;
+  std::vector<Object> objects;
+  std::vector<Job> jobs;
+  std::set<std::string> deployment_names;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string where = "items[" + std::to_string(i) + "]";
+    const std::string kind = KindOf(items[i]);
+    if (kind == "Job") {
+      auto job = JobFromJson(items[i]);
+      if (!job.ok()) return respond(ErrorResponse(job.status().WithFieldPrefix(where)));
+      job->id = 0;
+      job->status = JobStatus{};
+      jobs.push_back(*job);
+      objects.emplace_back(std::move(*job));
+    } else if (kind == "Deployment") {
+      auto d = DeploymentFromJson(items[i]);
+      if (!d.ok()) return respond(ErrorResponse(d.status().WithFieldPrefix(where)));
+      d->status = DeploymentStatus{};
+      if (!deployment_names.insert(d->metadata.name).second) {
+        return respond(ErrorResponse(Status::Invalid(
+            where + ".metadata.name", "deployment/" + d->metadata.name + " is named twice")));
+      }
+      objects.emplace_back(std::move(*d));
+    } else {
+      return respond(ErrorResponse(Status::Invalid(
+          where + ".kind", kind.empty()
+                               ? "is required (Job or Deployment)"
+                               : "kind \"" + kind + "\" cannot be applied (Job, Deployment)")));
+    }
+  }
+  Status queue_ok = CheckQueueAccess(ctx, caller, jobs, false);
+  if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
+  ctx.loop->Post([objects = std::move(objects), caller, respond](CommandContext& c) mutable {
+    // All or nothing: every object is checked before any is applied.
+    for (size_t i = 0; i < objects.size(); ++i) {
+      Status st;
+      if (const Job* job = std::get_if<Job>(&objects[i])) {
+        st = AuthorizeSubmission(*job, caller);
+        if (st.ok()) st = c.state.CheckSubmission(*job);
+      } else {
+        st = c.state.CheckDeploymentApply(std::get<Deployment>(objects[i]), caller);
+      }
+      if (!st.ok()) {
+        return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
+      }
+    }
+    Json out = Json::array();
+    for (Object& object : objects) {
+      if (Job* job = std::get_if<Job>(&object)) {
+        auto added = c.state.SubmitJob(std::move(*job), caller, c.now_ms);
+        if (!added.ok()) return respond(ErrorResponse(added.status()));  // checked above: a bug
+        out.push_back({{"kind", "Job"},
+                       {"name", (*added)->metadata.name},
+                       {"id", (*added)->id},
+                       {"result", "created"}});
+      } else {
+        auto applied =
+            c.state.ApplyDeployment(std::move(std::get<Deployment>(object)), caller, c.now_ms);
+        if (!applied.ok()) return respond(ErrorResponse(applied.status()));  // checked above
+        out.push_back({{"kind", "Deployment"},
+                       {"name", applied->first->metadata.name},
+                       {"result", ApplyVerbName(applied->second)}});
+      }
+    }
+    c.AfterCommit([respond, out = std::move(out)] {
+      respond(JsonResponse(200, Json{{"items", out}}));
+    });
+  });
+}
+
+}  // namespace drover::droverd
