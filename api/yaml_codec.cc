@@ -99,8 +99,9 @@ void EmitJson(YAML::Emitter& out, const Json& j) {
 
 // yaml-cpp 0.7 loops forever, allocating, when a document's root is a
 // flow collection or quoted scalar followed by ',' (or the document starts
-// with ','): "[a],", "{a: 1},", "'x',", ",". Such text is not valid YAML;
-// it is refused here before yaml-cpp sees it.
+// with ','): "[a],", "{a: 1},", "'x',", ",", also with a tag or anchor
+// before the node ("!t 'x',", "&a [1],"). Such text is not valid YAML; it is
+// refused here before yaml-cpp sees it.
 class RootCommaCheck {
  public:
   explicit RootCommaCheck(std::string_view text) : t_(text) {}
@@ -112,6 +113,7 @@ class RootCommaCheck {
         pos_ += 3;
         continue;
       }
+      SkipProperties();
       if (pos_ >= t_.size()) return Status::Ok();
       char c = t_[pos_];
       if (c == ',') return Refuse();
@@ -121,6 +123,7 @@ class RootCommaCheck {
                (t_[pos_] == '[' || t_[pos_] == '{' || t_[pos_] == '"' || t_[pos_] == '\'')) {
           SkipFlowNode();
           SkipBlankAndComments();
+          SkipProperties();
         }
         if (pos_ < t_.size() && t_[pos_] == ',') return Refuse();
         if (AtDocumentMarker()) continue;
@@ -155,6 +158,14 @@ class RootCommaCheck {
       } else {
         return;
       }
+    }
+  }
+  // Node properties: tags ("!t", "!!str", "!<x>") and anchors ("&a"), each
+  // up to the next blank, and the blanks after them.
+  void SkipProperties() {
+    while (pos_ < t_.size() && (t_[pos_] == '!' || t_[pos_] == '&')) {
+      while (pos_ < t_.size() && !std::isspace(static_cast<unsigned char>(t_[pos_]))) ++pos_;
+      SkipBlankAndComments();
     }
   }
   void SkipQuoted(char quote) {

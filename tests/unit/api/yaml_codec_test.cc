@@ -62,13 +62,16 @@ namespace {
 TEST(YamlCodecTest, ARootCommaIsRefusedBeforeYamlCppLoopsOnIt) {
   for (const char* bad :
        {",", " ,a", "[a],", "{a: b},", "'x',", "\"x\",", "[a]\n# c\n,", "--- ,", "a: b\n---\n,",
-        "--- [a]\n--- ,", "'it''s', x", R"({"scheduler": {}},)", R"({"a": 0} "easy", "q)"}) {
+        "--- [a]\n--- ,", "'it''s', x", R"({"scheduler": {}},)", R"({"a": 0} "easy", "q)",
+        // A tag or an anchor before the node changes nothing (found by tests/fuzz).
+        "!t \"x\",", "&a [1],", "!t\n\"x\",", "{a: 0} !t \"b\",", "!!str 'x',"}) {
     auto r = ParseYamlDocuments(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("','"), std::string::npos) << r.status().ToString();
   }
-  for (const char* good : {"a, b", "x\n,y", "a: [1, 2]", "[a, b]", "{a: 1, b: 2}", "'it''s'",
-                           "a: |\n  ,b\n", "# a, comment\nk: v", "- [a, b]\n- {c: d}"}) {
+  for (const char* good :
+       {"a, b", "x\n,y", "a: [1, 2]", "[a, b]", "{a: 1, b: 2}", "'it''s'", "!!str 'x'", "&a [1]",
+        "!t {a: 1}", "a: |\n  ,b\n", "# a, comment\nk: v", "- [a, b]\n- {c: d}"}) {
     EXPECT_TRUE(ParseYamlDocuments(good).ok()) << good;
   }
   // Unterminated quotes ending in an escape must not read past the text (found by tests/fuzz).
