@@ -161,10 +161,15 @@ class RootCommaCheck {
     }
   }
   // Node properties: tags ("!t", "!!str", "!<x>") and anchors ("&a"), each
-  // up to the next blank, and the blanks after them.
+  // up to the next blank or flow indicator (which neither may hold), and the
+  // blanks after them.
   void SkipProperties() {
     while (pos_ < t_.size() && (t_[pos_] == '!' || t_[pos_] == '&')) {
-      while (pos_ < t_.size() && !std::isspace(static_cast<unsigned char>(t_[pos_]))) ++pos_;
+      ++pos_;
+      while (pos_ < t_.size() && !std::isspace(static_cast<unsigned char>(t_[pos_])) &&
+             std::string_view(",[]{}").find(t_[pos_]) == std::string_view::npos) {
+        ++pos_;
+      }
       SkipBlankAndComments();
     }
   }
@@ -219,9 +224,31 @@ class RootCommaCheck {
   size_t pos_ = 0;
 };
 
+// YAML text is printable Unicode (YAML 1.2, c-printable): control bytes
+// other than tab, LF and CR, and invalid UTF-8, are refused up front. Beyond
+// the rule, this keeps yaml-cpp from inputs it loops on (found by tests/fuzz).
+Status CheckPrintable(std::string_view text) {
+  size_t line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", c);
+      return Status::Invalid("", "malformed YAML at line " + std::to_string(line) + ": byte " +
+                                     byte + " (YAML text is printable UTF-8)");
+    }
+  }
+  if (SanitizeUtf8(text) != text) {
+    return Status::Invalid("", "malformed YAML: the text is not valid UTF-8");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<Json>> ParseYamlDocuments(std::string_view text) {
+  DROVER_RETURN_IF_ERROR(CheckPrintable(text));
   DROVER_RETURN_IF_ERROR(RootCommaCheck(text).Run());
   std::vector<Json> docs;
   try {

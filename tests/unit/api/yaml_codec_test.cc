@@ -64,7 +64,8 @@ TEST(YamlCodecTest, ARootCommaIsRefusedBeforeYamlCppLoopsOnIt) {
        {",", " ,a", "[a],", "{a: b},", "'x',", "\"x\",", "[a]\n# c\n,", "--- ,", "a: b\n---\n,",
         "--- [a]\n--- ,", "'it''s', x", R"({"scheduler": {}},)", R"({"a": 0} "easy", "q)",
         // A tag or an anchor before the node changes nothing (found by tests/fuzz).
-        "!t \"x\",", "&a [1],", "!t\n\"x\",", "{a: 0} !t \"b\",", "!!str 'x',"}) {
+        "!t \"x\",", "&a [1],", "!t\n\"x\",", "{a: 0} !t \"b\",", "!!str 'x',", "!h,",
+        "\"sc\"&(s\","}) {
     auto r = ParseYamlDocuments(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("','"), std::string::npos) << r.status().ToString();
@@ -81,4 +82,14 @@ TEST(YamlCodecTest, ARootCommaIsRefusedBeforeYamlCppLoopsOnIt) {
 }
 
 }  // namespace
+TEST(YamlCodecTest, ControlBytesAndInvalidUtf8AreRefusedNamingTheLine) {
+  auto nul = ParseYamlDocuments(std::string("a: 1\nb: \0,", 11));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.status().message().find("line 2: byte 0x00"), std::string::npos)
+      << nul.status().ToString();
+  EXPECT_FALSE(ParseYamlDocuments("a: \xff\xfe").ok());
+  EXPECT_FALSE(ParseYamlDocuments("a: \x08").ok());
+  EXPECT_TRUE(ParseYamlDocuments("a: caf\xc3\xa9\tb\r\n").ok()) << "UTF-8, tabs and CRLF are fine";
+}
+
 }  // namespace drover
