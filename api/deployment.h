@@ -97,6 +97,7 @@ struct Condition {
   std::string message;
   int64_t last_transition_ms = 0;
   int64_t last_update_ms = 0;
+  bool operator==(const Condition&) const = default;
 };
 
 struct DeploymentStatus {
@@ -117,6 +118,7 @@ struct DeploymentStatus {
   // The last revision (hash) that was rolled out completely: where
   // autoRollback goes back to.
   std::string complete_revision;
+  bool operator==(const DeploymentStatus&) const = default;
 };
 
 struct Deployment {

@@ -9,6 +9,16 @@ namespace drover {
 
 using Labels = std::map<std::string, std::string>;
 
+// Whether `labels` has every key of `selector` with its value (an empty
+// selector matches everything), as Kubernetes' nodeSelector.
+inline bool MatchesSelector(const Labels& labels, const Labels& selector) {
+  for (const auto& [key, value] : selector) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
 struct ObjectMeta {
   std::string name;  // user-chosen (jobs) or assigned (tasks, nodes)
   std::string uid;   // unique for the object's lifetime, assigned by droverd

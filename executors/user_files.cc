@@ -10,27 +10,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "executors/unique_fd.h"
 #include "executors/user_accounts.h"
 
 namespace drover::executors {
 namespace {
 
 std::string Why() { return std::strerror(errno); }
-
-// A descriptor closed when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -98,12 +84,12 @@ Result<int> OpenForReadingAs(const std::string& path, uid_t uid, gid_t gid) {
 Status MakeOwnedDirectory(const std::string& parent, const std::string& name, uid_t uid, gid_t gid,
                           mode_t mode) {
   const std::string path = parent + "/" + name;
-  Fd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return Status::Internal("cannot open " + parent + ": " + Why());
   if (mkdirat(dir.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
     return Status::Internal("cannot create " + path + ": " + Why());
   }
-  Fd fd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
     return Status::PermissionDenied(path + " is not a directory (" + Why() + "); refusing it");
   }

@@ -152,12 +152,7 @@ NodePool::NodePool(const ClusterSnapshot& cluster) {
 }
 
 bool NodePool::Matches(int32_t n, const std::map<std::string, std::string>& selector) const {
-  const auto& labels = nodes_[n].labels;
-  for (const auto& [key, value] : selector) {
-    auto it = labels.find(key);
-    if (it == labels.end() || it->second != value) return false;
-  }
-  return true;
+  return MatchesSelector(nodes_[n].labels, selector);
 }
 
 int32_t NodePool::NodeIndex(const std::string& name) const {

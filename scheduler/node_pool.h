@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "api/object_meta.h"
 #include "scheduler/schedule.h"
 
 namespace drover::scheduler {

@@ -257,6 +257,9 @@ class ClusterState {
   scheduler::PendingJob PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
                                       int32_t priority) const;
   Json LaunchInstruction(const Task& task, const Job& job, const std::string& nodelist) const;
+  // The fields of a launch every owner's task has: where it runs, what, as
+  // whom. Callers add their owner's own (job id, index, nodelist, probes).
+  static Json TaskLaunch(const Task& task, const TaskTemplate& t, const Owner& owner);
   // The launch of an active task, whoever owns it (relaunches, restarts).
   Json LaunchOf(const Task& task, const std::string& nodelist) const;
   // Deployments (cluster_state_services.cc).

@@ -148,38 +148,39 @@ void ClusterState::Preempt(const scheduler::Preemption& victim, int64_t now_ms) 
   channels_[victim.node].AppendKill(victim.task, kCancelGraceMs, building_batch_);
 }
 
-Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
-                                     const std::string& nodelist) const {
-  const TaskTemplate& t = job.spec.task;
+Json ClusterState::TaskLaunch(const Task& task, const TaskTemplate& t, const Owner& owner) {
   std::vector<std::string> argv = t.command;
   argv.insert(argv.end(), t.args.begin(), t.args.end());
   Json env = Json::array();
   for (const auto& [k, v] : t.env) env.push_back({k, v});
-  Json instruction = {
-      {"task", task.metadata.name},
-      {"jobId", job.id},
-      {"jobName", job.metadata.name},
-      {"index", task.spec.index},
-      {"attempt", task.spec.attempt},
-      {"ntasks", job.spec.completion_mode == CompletionMode::kIndexed ? job.spec.completions
-                                                                      : job.spec.parallelism},
-      {"nodelist", nodelist},
-      {"cores", task.spec.cores},
-      {"cpus", task.spec.cpus},
-      {"memory", task.spec.memory_bytes},
-      {"argv", std::move(argv)},
-      {"env", std::move(env)},
-      {"workingDir", t.working_dir},
-      {"user", job.owner.user},
-      {"uid", job.owner.uid},
-      {"gid", job.owner.gid},
-      {"stdout", t.stdout_path},
-      {"stderr", t.stderr_path},
-      {"timeLimit", t.time_limit_s}};
-  if (!task.spec.numa_memory_bytes.empty()) {
-    instruction["numaMemory"] = task.spec.numa_memory_bytes;
-  }
-  return instruction;
+  Json launch = {{"task", task.metadata.name},
+                 {"cores", task.spec.cores},
+                 {"cpus", task.spec.cpus},
+                 {"memory", task.spec.memory_bytes},
+                 {"argv", std::move(argv)},
+                 {"env", std::move(env)},
+                 {"workingDir", t.working_dir},
+                 {"user", owner.user},
+                 {"uid", owner.uid},
+                 {"gid", owner.gid},
+                 {"stdout", t.stdout_path},
+                 {"stderr", t.stderr_path},
+                 {"timeLimit", t.time_limit_s}};
+  if (!task.spec.numa_memory_bytes.empty()) launch["numaMemory"] = task.spec.numa_memory_bytes;
+  return launch;
+}
+
+Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
+                                     const std::string& nodelist) const {
+  Json launch = TaskLaunch(task, job.spec.task, job.owner);
+  launch["jobId"] = job.id;
+  launch["jobName"] = job.metadata.name;
+  launch["index"] = task.spec.index;
+  launch["attempt"] = task.spec.attempt;
+  launch["ntasks"] = job.spec.completion_mode == CompletionMode::kIndexed ? job.spec.completions
+                                                                          : job.spec.parallelism;
+  launch["nodelist"] = nodelist;
+  return launch;
 }
 
 Json ClusterState::LaunchOf(const Task& task, const std::string& nodelist) const {

@@ -263,9 +263,8 @@ void ClusterState::ReconcileOneDeployment(const std::string& name, int64_t now_m
   } else {
     replica_demand_.erase(name);
   }
-  const Json old_status = ToJson(*d)["status"];
-  d->status = std::move(actions.status);
-  if (ToJson(*d)["status"] != old_status) {
+  if (!(actions.status == d->status)) {
+    d->status = std::move(actions.status);
     d->metadata.resource_version = ++resource_version_;
     deployments_.MarkDirty(name);
   }
@@ -302,13 +301,8 @@ void ClusterState::AddReplicaDemand(std::vector<scheduler::PendingJob>* pending)
     // The nodes it may use, for the spread below.
     int64_t schedulable = 0;
     for (const auto& [node_name, node] : nodes_) {
-      if (node.status.phase != NodePhase::kReady || node.spec.unschedulable) continue;
-      bool matches = true;
-      for (const auto& [key, value] : d->spec.node_selector) {
-        auto it = node.metadata.labels.find(key);
-        matches = matches && it != node.metadata.labels.end() && it->second == value;
-      }
-      schedulable += matches;
+      schedulable += node.status.phase == NodePhase::kReady && !node.spec.unschedulable &&
+                     MatchesSelector(node.metadata.labels, d->spec.node_selector);
     }
     scheduler::PendingJob p;
     p.job_id = deployments_.WorkIdOf(name);
@@ -422,11 +416,8 @@ Json ClusterState::ReplicaLaunch(const Task& task) const {
   const Revision* r =
       d == nullptr ? nullptr : deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
   if (r == nullptr) return Json::object();  // unreachable: a live replica keeps its revision
-  const TaskTemplate& t = r->template_.task;
-  std::vector<std::string> argv = t.command;
-  argv.insert(argv.end(), t.args.begin(), t.args.end());
-  Json env = Json::array();
-  for (const auto& [k, v] : t.env) env.push_back({k, v});
+  Json launch = TaskLaunch(task, r->template_.task, d->owner);
+  Json& env = launch["env"];  // the ports' variables come after the template's: they win
   for (size_t i = 0; i < task.spec.ports.size(); ++i) {
     const auto& [name, port] = task.spec.ports[i];
     if (i == 0) env.push_back({"DROVER_PORT", std::to_string(port)});
@@ -457,25 +448,12 @@ Json ClusterState::ReplicaLaunch(const Task& task) const {
   add_probe("readiness", r->template_.readiness_probe);
   add_probe("liveness", r->template_.liveness_probe);
   add_probe("startup", r->template_.startup_probe);
-  Json launch = {{"task", task.metadata.name},
-                 {"jobId", 0},
-                 {"jobName", d->metadata.name},
-                 {"index", -1},
-                 {"attempt", 0},
-                 {"ntasks", d->spec.replicas},
-                 {"nodelist", task.spec.node},
-                 {"cores", task.spec.cores},
-                 {"cpus", task.spec.cpus},
-                 {"memory", task.spec.memory_bytes},
-                 {"argv", std::move(argv)},
-                 {"env", std::move(env)},
-                 {"workingDir", t.working_dir},
-                 {"user", d->owner.user},
-                 {"uid", d->owner.uid},
-                 {"gid", d->owner.gid},
-                 {"stdout", t.stdout_path},
-                 {"stderr", t.stderr_path},
-                 {"timeLimit", 0}};
+  launch["jobId"] = 0;
+  launch["jobName"] = d->metadata.name;
+  launch["index"] = -1;
+  launch["attempt"] = 0;
+  launch["ntasks"] = d->spec.replicas;
+  launch["nodelist"] = task.spec.node;
   if (!probes.empty()) launch["probes"] = std::move(probes);
   return launch;
 }

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <thread>
 
+#include "executors/unique_fd.h"
+
 namespace drover::node {
 namespace {
 
@@ -22,20 +24,6 @@ int64_t MonotonicMs() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Waits until `fd` is ready for `events` or the deadline passes.
 bool WaitFd(int fd, short events, int64_t deadline_ms) {
@@ -91,7 +79,7 @@ Status CheckHttpGet(int32_t port, const std::string& path, int64_t timeout_ms) {
   const int64_t deadline = MonotonicMs() + timeout_ms;
   auto connected = Connect(port, deadline);
   if (!connected.ok()) return connected.status();
-  Fd fd(*connected);
+  executors::UniqueFd fd(*connected);
   const std::string request = "GET " + path +
                               " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                               "\r\nUser-Agent: drover-probe/1.0\r\nConnection: close\r\n\r\n";
