@@ -93,6 +93,7 @@ struct JobStatus {
   int64_t start_time_ms = 0;
   int64_t completion_time_ms = 0;
   std::string message;  // e.g. why it failed
+  bool operator==(const JobStatus&) const = default;
 };
 
 struct Job {

@@ -364,6 +364,8 @@ Json ToJson(const Task& task) {
   if (st.ready) status["ready"] = true;
   if (st.terminating) status["terminating"] = true;
   PutTime(status, "readySince", st.ready_since_ms);
+  if (st.disrupted) status["disrupted"] = true;
+  if (IsTerminal(st.phase)) status["counted"] = st.counted;
   j["status"] = std::move(status);
   return j;
 }
@@ -416,7 +418,8 @@ Result<Task> TaskFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         CheckKnownFields(*st,
                          {"phase", "exitCode", "signal", "pid", "startTime", "finishTime", "usage",
-                          "message", "ready", "readySince"},
+                          "message", "ready", "terminating", "readySince", "disrupted",
+                          "counted"},
                          "status"));
     std::string phase = "Assigned";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
@@ -441,7 +444,14 @@ Result<Task> TaskFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(GetBool(*st, "ready", "status", &task.status.ready));
     DROVER_RETURN_IF_ERROR(GetBool(*st, "terminating", "status", &task.status.terminating));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "readySince", "status", &task.status.ready_since_ms));
+    DROVER_RETURN_IF_ERROR(GetBool(*st, "disrupted", "status", &task.status.disrupted));
+    // Stored before ends were counted on the task: an ended one was counted.
+    task.status.counted = IsTerminal(task.status.phase);
+    if (Find(*st, "counted") != nullptr) {
+      DROVER_RETURN_IF_ERROR(GetBool(*st, "counted", "status", &task.status.counted));
+    }
   }
+  if (task.status.phase == TaskPhase::kLost) task.status.disrupted = true;
   return task;
 }
 

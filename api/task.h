@@ -69,6 +69,13 @@ struct TaskStatus {
   // droverd has told its node to stop it (Kubernetes' deletionTimestamp).
   bool terminating = false;
   int64_t ready_since_ms = 0;
+  // Ended by the cluster, not by itself (its node was lost, it was preempted
+  // to run again): its index runs again, and the end counts against nothing
+  // (Kubernetes' DisruptionTarget condition).
+  bool disrupted = false;
+  // Its end is included in its Job's status (see controllers/job_controller.h);
+  // only a counted task may be forgotten.
+  bool counted = false;
 };
 
 struct Task {

@@ -5,20 +5,51 @@
 namespace drover::controllers {
 namespace {
 
-// Indexes that still need a successful task and have none running.
-int64_t RemainingToStart(const Job& job) {
-  const JobStatus& st = job.status;
-  int64_t done = job.spec.completion_mode == CompletionMode::kIndexed ? st.completed_indexes.Count()
-                                                                      : st.succeeded;
-  return std::max<int64_t>(0, job.spec.completions - done - st.active);
+int64_t Done(const Job& job, const JobStatus& st) {
+  return job.spec.completion_mode == CompletionMode::kIndexed ? st.completed_indexes.Count()
+                                                              : st.succeeded;
 }
 
-void Finish(Job& job, JobPhase phase, int64_t now_ms, std::string message) {
-  job.status.phase = phase;
-  job.status.completion_time_ms = now_ms;
-  job.status.reasons.clear();
-  job.status.estimated_start_ms = 0;
-  job.status.message = std::move(message);
+// Indexes that still need a successful task and have none running.
+int64_t RemainingToStart(const Job& job) {
+  return std::max<int64_t>(0, job.spec.completions - Done(job, job.status) - job.status.active);
+}
+
+void Finish(JobStatus& st, JobPhase phase, int64_t now_ms, std::string message) {
+  st.phase = phase;
+  st.completion_time_ms = now_ms;
+  st.reasons.clear();
+  st.estimated_start_ms = 0;
+  st.message = std::move(message);
+}
+
+std::string BackoffExceeded(const Job& job, const Task& task) {
+  std::string why = "backoff limit " + std::to_string(job.spec.backoff_limit) +
+                    " exceeded: task " + task.metadata.name;
+  if (task.status.signal != 0) return why + " killed by signal " + std::to_string(task.status.signal);
+  if (task.status.exit_code >= 0) return why + " exited with " + std::to_string(task.status.exit_code);
+  if (!task.status.message.empty()) return why + ": " + task.status.message;
+  return why + " failed";
+}
+
+// Adds one ended task's outcome to `st`.
+void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
+  if (IsTerminal(st.phase)) return;  // e.g. the tail of a cancelled job
+  const int64_t index = task.spec.index;
+  if (task.status.phase == TaskPhase::kSucceeded) {
+    if (job.spec.completion_mode == CompletionMode::kIndexed) st.completed_indexes.Insert(index);
+    ++st.succeeded;
+    st.failed_indexes_pending.Erase(index);
+    if (Done(job, st) >= job.spec.completions) Finish(st, JobPhase::kSucceeded, now_ms, "");
+    return;
+  }
+  const bool disrupted = task.status.disrupted || task.status.phase == TaskPhase::kLost;
+  if (!disrupted && ++st.failed > job.spec.backoff_limit) {
+    Finish(st, JobPhase::kFailed, now_ms, BackoffExceeded(job, task));
+    return;
+  }
+  // Retry the same index, so that DROVER_TASK_INDEX of the retry matches.
+  if (!st.completed_indexes.Contains(index)) st.failed_indexes_pending.Insert(index);
 }
 
 }  // namespace
@@ -31,83 +62,64 @@ int64_t TasksWanted(const Job& job) {
 
 int64_t ClaimNextIndex(Job& job) {
   JobStatus& st = job.status;
+  ++st.active;
+  st.reasons.clear();
+  st.estimated_start_ms = 0;
   if (auto retry = st.failed_indexes_pending.First()) {
     st.failed_indexes_pending.Erase(*retry);
     return *retry;
   }
-  int64_t index = st.next_index;
   // Indexes below next_index were all started once; a completed one is never
   // started again, so next_index only moves forward.
-  st.next_index = index + 1;
-  return index;
+  return st.next_index++;
 }
 
-void RecordTaskStart(Job& job, int64_t now_ms) {
-  JobStatus& st = job.status;
-  ++st.active;
-  if (st.phase == JobPhase::kPending) {
+JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks, int64_t now_ms) {
+  JobReconcile out;
+  JobStatus& st = out.status;
+  st = job.status;
+  std::vector<const Task*> uncounted;
+  int64_t active = 0;
+  int64_t first_created = 0;
+  for (const Task* t : tasks) {
+    if (first_created == 0 || t->metadata.creation_time_ms < first_created) {
+      first_created = t->metadata.creation_time_ms;
+    }
+    if (!IsTerminal(t->status.phase)) {
+      ++active;
+    } else if (!t->status.counted) {
+      uncounted.push_back(t);
+    }
+  }
+  st.active = active;
+  if (st.phase == JobPhase::kPending && !tasks.empty()) {
     st.phase = JobPhase::kRunning;
-    st.start_time_ms = now_ms;
+    st.start_time_ms = first_created > 0 ? first_created : now_ms;
   }
-  st.reasons.clear();
-  st.estimated_start_ms = 0;
-}
-
-TaskEndEffect RecordTaskEnd(Job& job, const Task& task, int64_t now_ms) {
-  JobStatus& st = job.status;
-  TaskEndEffect effect;
-  st.active = std::max<int64_t>(0, st.active - 1);
-  if (IsTerminal(st.phase)) return effect;  // e.g. the tail of a cancelled job
-
-  if (task.status.phase == TaskPhase::kSucceeded) {
-    if (job.spec.completion_mode == CompletionMode::kIndexed) {
-      st.completed_indexes.Insert(task.spec.index);
+  std::sort(uncounted.begin(), uncounted.end(), [](const Task* a, const Task* b) {
+    if (a->status.finish_time_ms != b->status.finish_time_ms) {
+      return a->status.finish_time_ms < b->status.finish_time_ms;
     }
-    ++st.succeeded;
-    int64_t done = job.spec.completion_mode == CompletionMode::kIndexed
-                       ? st.completed_indexes.Count()
-                       : st.succeeded;
-    if (done >= job.spec.completions) {
-      Finish(job, JobPhase::kSucceeded, now_ms, "");
-      effect.job_finished = true;
-      effect.kill_active_tasks = st.active > 0;
-    }
-    return effect;
+    return a->metadata.name < b->metadata.name;
+  });
+  for (const Task* t : uncounted) {
+    CountEnd(job, *t, now_ms, st);
+    out.count.push_back(t->metadata.name);
   }
-
-  ++st.failed;
-  if (st.failed > job.spec.backoff_limit) {
-    std::string why = "backoff limit " + std::to_string(job.spec.backoff_limit) +
-                      " exceeded: task " + task.metadata.name;
-    if (task.status.signal != 0) {
-      why += " killed by signal " + std::to_string(task.status.signal);
-    } else if (task.status.exit_code >= 0) {
-      why += " exited with " + std::to_string(task.status.exit_code);
-    } else if (!task.status.message.empty()) {
-      why += ": " + task.status.message;
-    } else {
-      why += " failed";
+  if (IsTerminal(st.phase)) {
+    for (const Task* t : tasks) {
+      if (!IsTerminal(t->status.phase) && !t->status.terminating) {
+        out.kill.push_back(t->metadata.name);
+      }
     }
-    Finish(job, JobPhase::kFailed, now_ms, std::move(why));
-    effect.job_finished = true;
-    effect.kill_active_tasks = st.active > 0;
-    return effect;
   }
-  // Retry the same index so DROVER_TASK_INDEX of the retry matches.
-  st.failed_indexes_pending.Insert(task.spec.index);
-  return effect;
-}
-
-void RecordTaskRequeued(Job& job, const Task& task) {
-  JobStatus& st = job.status;
-  st.active = std::max<int64_t>(0, st.active - 1);
-  if (IsTerminal(st.phase)) return;
-  st.failed_indexes_pending.Insert(task.spec.index);
+  out.changed = !(st == job.status);
+  return out;
 }
 
 bool CancelJob(Job& job, int64_t now_ms) {
   if (IsTerminal(job.status.phase)) return false;
-  Finish(job, JobPhase::kCancelled, now_ms, "cancelled");
+  Finish(job.status, JobPhase::kCancelled, now_ms, "cancelled");
   return true;
 }
 

@@ -1,14 +1,23 @@
-// The Job controller's decisions, as pure functions over a Job's record.
+// The Job controller: a level-triggered reconciler over a Job and the tasks
+// it owns, pure (no I/O, no clock of its own).
 //
-// A job is one record; its tasks are created lazily, one per index attempt,
-// when the scheduler places them. These functions decide how many tasks a job
-// wants now, which index the next task runs, what a finished task does to the
-// job, and the job's phase. They keep no state of their own and do no I/O:
-// droverd calls them from its state thread, tests call them directly.
+// A job's tasks are created lazily, one per index attempt, when the scheduler
+// places them: the controller says how many the job wants now (TasksWanted)
+// and which index the next one runs (ClaimNextIndex, the expectation that
+// stops two placements of one pass taking the same index).
+//
+// Everything else is ReconcileJob: the job's status is recounted from its
+// observed tasks. An ended task's outcome is added to the status once, and
+// the task is then marked counted (TaskStatus::counted, as Kubernetes' Job
+// controller tracks uncountedTerminatedPods): droverd forgets old finished
+// tasks, so the status keeps what they contributed, and a task is forgotten
+// only once counted. Applying the result and reconciling again changes
+// nothing.
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <string>
+#include <vector>
 
 #include "api/job.h"
 #include "api/task.h"
@@ -20,30 +29,26 @@ namespace drover::controllers {
 int64_t TasksWanted(const Job& job);
 
 // Claims the index the next task of `job` runs: a failed index awaiting retry
-// first (lowest), else the first never-started index. Updates job.status.
-// Precondition: TasksWanted(job) > 0.
+// first (lowest), else the first never-started index, and counts the task
+// as active until the next reconcile sees it. Precondition: TasksWanted > 0.
 int64_t ClaimNextIndex(Job& job);
 
-// The attempt number for a new task of `index`: failures of that index so far.
-// Callers pass the number of earlier attempts they know of.
-
-// What happened to the job because one of its tasks ended.
-struct TaskEndEffect {
-  bool job_finished = false;       // the job reached a terminal phase now
-  bool kill_active_tasks = false;  // e.g. backoffLimit exceeded: stop the rest
+// What a job should be, given its tasks.
+struct JobReconcile {
+  JobStatus status;                // the status it should have
+  std::vector<std::string> count;  // ended tasks `status` now includes: mark them counted
+  std::vector<std::string> kill;   // active tasks to stop: the job has finished
+  bool changed = false;            // status differs from the job's
 };
 
-// Records the end of a task of `job` (its final phase and exit code) and
-// returns the effect. Idempotence is the caller's duty: call once per task.
-TaskEndEffect RecordTaskEnd(Job& job, const Task& task, int64_t now_ms);
-
-// Records that a task of `job` was preempted to make room for another job and
-// is to run again: its index goes back to the queue, and it counts neither as
-// a failure nor against backoffLimit.
-void RecordTaskRequeued(Job& job, const Task& task);
-
-// Records that a task of `job` was created (placed) at now_ms.
-void RecordTaskStart(Job& job, int64_t now_ms);
+// `tasks`: every task of the job droverd still holds (active ones, and any
+// ended one not yet counted, at least). Ended tasks are counted in the order
+// they ended. A success counts towards completions; a failure against
+// backoffLimit (its index runs again); a disrupted end (its node was lost, it
+// was preempted to run again) counts against nothing and its index runs again.
+// Ends that come after the job finished (the tail of a cancelled job) change
+// nothing but are counted.
+JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks, int64_t now_ms);
 
 // Marks the job cancelled. Returns false if it had already finished.
 bool CancelJob(Job& job, int64_t now_ms);

@@ -166,6 +166,7 @@ int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
       CountJobPhase(JobPhase::kCancelled, +1);
       unfinished_jobs_.erase(id);
       TouchJob(job);
+      EnqueueJob(id);
       ++cancelled;
       changed = true;
     }
@@ -237,19 +238,49 @@ Status ClusterState::CancelJob(uint64_t id, const Caller& caller, int64_t now_ms
   CountJobPhase(JobPhase::kCancelled, +1);
   unfinished_jobs_.erase(id);
   TouchJob(job);
-  KillActiveTasks(id, kCancelGraceMs);
+  EnqueueJob(id);  // its controller stops its tasks
   needs_scheduling_ = true;
   return Status::Ok();
 }
 
-void ClusterState::KillActiveTasks(uint64_t job_id, int64_t grace_ms) {
-  auto it = job_tasks_.find(job_id);
-  if (it == job_tasks_.end()) return;
-  for (const std::string& name : it->second) {
-    const Task& t = tasks_.at(name);
-    if (IsTerminal(t.status.phase)) continue;
-    terminating_.emplace(name, scheduler::PreemptMode::kOff);
-    channels_[t.spec.node].AppendKill(name, grace_ms, building_batch_);
+void ClusterState::KillTask(Task& task, scheduler::PreemptMode why, int64_t grace_ms) {
+  if (IsTerminal(task.status.phase) || terminating_.count(task.metadata.name)) return;
+  terminating_.emplace(task.metadata.name, why);
+  task.status.terminating = true;
+  TouchTask(task);
+  channels_[task.spec.node].AppendKill(task.metadata.name, grace_ms, building_batch_);
+}
+
+void ClusterState::ReconcileJobs(int64_t now_ms) {
+  while (!jobs_to_reconcile_.empty()) {
+    const uint64_t id = *jobs_to_reconcile_.begin();
+    jobs_to_reconcile_.erase(jobs_to_reconcile_.begin());
+    auto jit = jobs_.find(id);
+    if (jit == jobs_.end()) continue;
+    Job& job = jit->second;
+    controllers::JobReconcile r = controllers::ReconcileJob(job, TasksOfJob(id), now_ms);
+    for (const std::string& name : r.count) {
+      Task& task = tasks_.at(name);
+      task.status.counted = true;
+      TouchTask(task);
+      if (task.status.start_time_ms > 0) {
+        fair_share_.AddUsage(job.owner.user, job.spec.account, CoreSeconds(task), now_ms);
+      }
+    }
+    if (r.changed) {
+      if (r.status.phase != job.status.phase) {
+        CountJobPhase(job.status.phase, -1);
+        CountJobPhase(r.status.phase, +1);
+      }
+      job.status = std::move(r.status);
+      if (IsTerminal(job.status.phase)) unfinished_jobs_.erase(id);
+      TouchJob(job);
+      needs_scheduling_ = true;
+    }
+    for (const std::string& name : r.kill) {
+      KillTask(tasks_.at(name), scheduler::PreemptMode::kOff, kCancelGraceMs);
+    }
+    if (!r.count.empty()) ForgetOldFinishedTasks(id);
   }
 }
 
@@ -271,19 +302,19 @@ std::vector<const Task*> ClusterState::TasksOfJob(uint64_t id) const {
   return out;
 }
 
-void ClusterState::ForgetOldFinishedTasks(uint64_t job_id, const std::string& keep) {
+void ClusterState::ForgetOldFinishedTasks(uint64_t job_id) {
   auto it = job_tasks_.find(job_id);
   // Compacting at twice the bound keeps the cost per ended task constant.
   if (it == job_tasks_.end() || it->second.size() <= 2 * kFinishedTasksKeptPerJob) return;
   std::vector<std::string>& names = it->second;
   size_t finished = 0;
-  for (const std::string& name : names) finished += IsTerminal(tasks_.at(name).status.phase);
+  for (const std::string& name : names) finished += tasks_.at(name).status.counted;
   size_t to_forget = finished > kFinishedTasksKeptPerJob ? finished - kFinishedTasksKeptPerJob : 0;
   std::vector<std::string> kept;
   kept.reserve(names.size() - to_forget);
   for (std::string& name : names) {  // oldest first
     const Task& t = tasks_.at(name);
-    if (to_forget > 0 && name != keep && IsTerminal(t.status.phase) && !terminating_.count(name)) {
+    if (to_forget > 0 && t.status.counted && !terminating_.count(name)) {
       dirty_tasks_.erase(name);
       deleted_tasks_.push_back(name);
       tasks_.erase(name);
@@ -328,37 +359,18 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   // A node's failure is not the task's: its index runs again elsewhere and
   // counts neither as a failure nor against backoffLimit (Slurm requeues on
   // node failure; Kubernetes' podFailurePolicy can ignore DisruptionTarget).
-  if (phase == TaskPhase::kLost) requeue = true;
+  task.status.disrupted = requeue || phase == TaskPhase::kLost;
   task.status.phase = phase;
   if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
   Release(task);
   TouchTask(task);
-  ForgetOldFinishedTasks(task.spec.job_id, task.metadata.name);
   (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
                                   : counters_.tasks_failed_total)++;
-
   if (phase != TaskPhase::kSucceeded) {
     next_attempt_[{task.spec.job_id, task.spec.index}] = task.spec.attempt + 1;
   }
-  Job& job = jobs_.at(task.spec.job_id);
-  if (task.status.start_time_ms > 0) {
-    fair_share_.AddUsage(job.owner.user, job.spec.account, CoreSeconds(task), now_ms);
-  }
-  if (requeue) {
-    controllers::RecordTaskRequeued(job, task);
-    TouchJob(job);
-    needs_scheduling_ = true;
-    return;
-  }
-  JobPhase before = job.status.phase;
-  auto effect = controllers::RecordTaskEnd(job, task, now_ms);
-  if (job.status.phase != before) {
-    CountJobPhase(before, -1);
-    CountJobPhase(job.status.phase, +1);
-  }
-  if (effect.job_finished) unfinished_jobs_.erase(job.id);
-  if (effect.kill_active_tasks) KillActiveTasks(job.id, kCancelGraceMs);
-  TouchJob(job);
+  // What the end means to the job is its controller's to say.
+  EnqueueJob(task.spec.job_id);
   needs_scheduling_ = true;
 }
 

@@ -134,6 +134,13 @@ class ClusterState {
   std::vector<const Task*> TasksOfJob(uint64_t id) const;
   const Task* FindTask(const std::string& name) const;
 
+  // Runs the Job controller (controllers/job_controller.h) over every job
+  // whose key is queued: a task of it was created or ended, it was cancelled,
+  // droverd started. Applies what it says: the recounted status, the ends
+  // now counted (and their fair-share usage), the kills of a finished job's
+  // tasks. The state loop runs it every turn, before and after the pass.
+  void ReconcileJobs(int64_t now_ms);
+
   // --- nodes
   Status RegisterNode(Node node, int64_t now_ms);
   // At a node's registration, with the tasks it holds (`held`: running, or
@@ -246,13 +253,16 @@ class ClusterState {
   void TouchNode(Node& node);
   void Release(const Task& task);
   void Hold(const Task& task);
-  // Keeps at most kFinishedTasksKeptPerJob finished tasks of a job (the newest;
-  // `keep` is never forgotten): a job's progress lives in its status, and an
-  // array of a million frames must not cost a million task records.
-  void ForgetOldFinishedTasks(uint64_t job_id, const std::string& keep);
+  // Keeps at most kFinishedTasksKeptPerJob finished tasks of a job (the
+  // newest; uncounted ones are never forgotten): a job's progress lives in its
+  // status, and an array of a million frames must not cost a million tasks.
+  void ForgetOldFinishedTasks(uint64_t job_id);
   // Ends an active task (Succeeded/Failed/Cancelled/Lost) and lets its job react.
   void EndTask(Task& task, TaskPhase phase, int64_t now_ms);
-  void KillActiveTasks(uint64_t job_id, int64_t grace_ms);
+  // Tells a task's node to stop it (SIGTERM, SIGKILL after `grace_ms`), once;
+  // `why` says what its end means (a requeued preemption victim runs again).
+  void KillTask(Task& task, scheduler::PreemptMode why, int64_t grace_ms);
+  void EnqueueJob(uint64_t id) { jobs_to_reconcile_.insert(id); }
   void Preempt(const scheduler::Preemption& victim, int64_t now_ms);
   scheduler::PendingJob PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
                                       int32_t priority) const;
@@ -282,7 +292,6 @@ class ClusterState {
   void TouchDeployment(Deployment& d);
   // A Running report of a replica: readiness from its probe, or from running.
   void SetReplicaReadiness(Task& task, const TaskReport& report, int64_t when_ms);
-  void StopTask(const std::string& name, int64_t grace_ms);
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;
@@ -301,6 +310,7 @@ class ClusterState {
   // failed before; absent = 0.
   std::map<std::pair<uint64_t, int64_t>, int32_t> next_attempt_;
   std::set<uint64_t> unfinished_jobs_;
+  std::set<uint64_t> jobs_to_reconcile_;  // the Job controller's work queue
   std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
   std::unordered_map<std::string, NodeAllocation> allocations_;
   std::unordered_map<std::string, HostPorts> host_ports_;

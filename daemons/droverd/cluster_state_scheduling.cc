@@ -140,12 +140,11 @@ void ClusterState::Preempt(const scheduler::Preemption& victim, int64_t now_ms) 
       CountJobPhase(JobPhase::kCancelled, +1);
       unfinished_jobs_.erase(job.id);
       TouchJob(job);
-      KillActiveTasks(job.id, kCancelGraceMs);
+      EnqueueJob(job.id);  // its controller stops its tasks
     }
     return;
   }
-  terminating_[victim.task] = victim.mode;
-  channels_[victim.node].AppendKill(victim.task, kCancelGraceMs, building_batch_);
+  KillTask(task->second, victim.mode, kCancelGraceMs);
 }
 
 Json ClusterState::TaskLaunch(const Task& task, const TaskTemplate& t, const Owner& owner) {
@@ -230,12 +229,7 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
                  {"Job", job.metadata.name, job.metadata.uid},
                  "",
                  {}};
-    JobPhase before = job.status.phase;
-    controllers::RecordTaskStart(job, now_ms);
-    if (job.status.phase != before) {
-      CountJobPhase(before, -1);
-      CountJobPhase(job.status.phase, +1);
-    }
+    EnqueueJob(job.id);  // its controller recounts it with the new task
     TouchJob(job);
     std::string nodelist;
     for (const std::string& n : job_nodes[job.id]) {

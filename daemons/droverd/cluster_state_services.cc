@@ -173,22 +173,13 @@ Status ClusterState::DeleteDeployment(const std::string& name, const Caller& cal
   auto d = ChangeableDeployment(name, caller, "delete");
   if (!d.ok()) return d.status();
   for (const std::string& t : deployments_.TasksOf(name)) {
-    if (!IsTerminal(tasks_.at(t).status.phase)) StopTask(t, kCancelGraceMs);
+    KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
   }
   replica_demand_.erase(name);
   deployments_.Erase(name);
   needs_scheduling_ = true;
   (void)now_ms;
   return Status::Ok();
-}
-
-void ClusterState::StopTask(const std::string& name, int64_t grace_ms) {
-  if (terminating_.count(name)) return;
-  Task& task = tasks_.at(name);
-  terminating_.emplace(name, scheduler::PreemptMode::kOff);
-  channels_[task.spec.node].AppendKill(name, grace_ms, building_batch_);
-  task.status.terminating = true;
-  TouchTask(task);
 }
 
 void ClusterState::SetReplicaReadiness(Task& task, const TaskReport& report, int64_t when_ms) {
@@ -254,7 +245,9 @@ void ClusterState::ReconcileOneDeployment(const std::string& name, int64_t now_m
   controllers::DeploymentView view{d, target->hash, target->number, views};
   controllers::DeploymentActions actions = controllers::ReconcileDeployment(view, now_ms);
 
-  for (const std::string& t : actions.kill) StopTask(t, kCancelGraceMs);
+  for (const std::string& t : actions.kill) {
+    KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
+  }
   // Replicas wanted and not placed: a pass places them (or says why not);
   // the next change of anything they wait on queues this key again.
   if (actions.create > 0) {

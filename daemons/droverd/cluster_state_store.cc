@@ -100,7 +100,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   // finished tasks still kept (jobs.retention bounds how far back it reaches).
   std::vector<std::pair<int64_t, const Task*>> ended;
   for (const auto& [name, t] : tasks_) {
-    if (IsTerminal(t.status.phase) && t.status.start_time_ms > 0) {
+    // Uncounted ends charge their usage when their job's controller counts them.
+    if (t.status.counted && t.status.start_time_ms > 0) {
       ended.emplace_back(t.status.finish_time_ms, &t);
     }
   }
@@ -131,8 +132,11 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       continue;
     }
     const Job& job = jobs_.at(task.spec.job_id);
-    if (IsTerminal(job.status.phase)) {
-      terminating_.emplace(name, scheduler::PreemptMode::kOff);
+    if (IsTerminal(job.status.phase) || task.status.terminating) {
+      // A job's task being stopped with its job still going is a preemption
+      // victim: it runs again.
+      terminating_.emplace(name, IsTerminal(job.status.phase) ? scheduler::PreemptMode::kOff
+                                                              : scheduler::PreemptMode::kRequeue);
       channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
     } else if (task.status.phase == TaskPhase::kAssigned) {
       channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node),
@@ -144,6 +148,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       return tasks_.at(a).metadata.creation_time_ms < tasks_.at(b).metadata.creation_time_ms;
     });
   }
+  // Level-triggered: every job is reconciled once against what was stored.
+  for (const auto& [id, job] : jobs_) EnqueueJob(id);
   needs_scheduling_ = true;
   return Status::Ok();
 }

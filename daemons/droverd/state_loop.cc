@@ -91,6 +91,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   }
   // Controllers run on the keys events queued (and timers that came due),
   // before the pass that places what they ask for.
+  state_.ReconcileJobs(now);
   state_.ReconcileDeployments(now);
   // A pass over a long queue is not cheap; spacing passes by twice the last
   // one's cost keeps the state thread free for submissions and reports most
@@ -108,6 +109,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
       scheduler::Decision decision =
           scheduler::Schedule(cluster, pending, now, state_.scheduler_config());
       state_.ApplyDecision(decision, now);
+      state_.ReconcileJobs(now);  // the jobs whose tasks were just created
     }
     double seconds = SecondsSince(start);
     metrics_.ObserveSchedulingPass(seconds);

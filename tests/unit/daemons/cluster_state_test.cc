@@ -61,13 +61,16 @@ class ClusterStateTest : public ::testing::Test {
     return r.ok() ? (*r)->id : 0;
   }
 
-  // One scheduling pass, as the state loop runs it.
+  // One scheduling pass, as the state loop runs it: the Job controller
+  // before and after.
   scheduler::Decision Pass() {
+    state_.ReconcileJobs(now_);
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
     state_.BuildSchedulerInput(now_, &cluster, &pending);
     auto d = scheduler::Schedule(cluster, pending, now_, state_.scheduler_config());
     state_.ApplyDecision(d, now_);
+    state_.ReconcileJobs(now_);
     return d;
   }
 
@@ -96,6 +99,7 @@ class ClusterStateTest : public ::testing::Test {
     r.phase = phase;
     r.exit_code = exit_code;
     ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+    state_.ReconcileJobs(now_);  // as the state loop does after the commands of a turn
   }
 
   int64_t now_ = 1'000'000;
@@ -192,6 +196,7 @@ TEST_F(ClusterStateTest, ANodesDeathIsNotCountedAgainstBackoffLimit) {
   now_ += 31'000;
   ASSERT_TRUE(state_.Heartbeat(other, now_).ok());
   state_.ReconcileNodes(now_, 30'000);
+  state_.ReconcileJobs(now_);
   EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kRunning);
   EXPECT_EQ(state_.FindJob(id)->status.failed, 0);
   Pass();
@@ -544,6 +549,48 @@ TEST_F(FairShareTest, UsageSurvivesARestartOfDroverd) {
   std::remove(path.c_str());
 }
 
+TEST_F(FairShareTest, AnEndStoredBeforeItsJobCountedItIsCountedOnceAfterARestart) {
+  const std::string path = ::testing::TempDir() + "/uncounted-" + std::to_string(getpid()) + ".db";
+  std::remove(path.c_str());
+  auto store = db::OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  uint64_t id = Submit(MakeJob("hog", 2), User("alice", 1000));
+  Pass();
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kRunning);
+  now_ += 3'600'000;
+  // The ends are recorded, and droverd stops before its Job controller runs.
+  std::vector<const Task*> tasks = Active(id);
+  for (const Task* t : tasks) {
+    TaskReport r{.task = t->metadata.name, .phase = TaskPhase::kSucceeded, .exit_code = 0};
+    ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+  }
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kRunning);
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+  ClusterState reloaded("epoch2", Config());
+  ASSERT_TRUE(reloaded.Load(**store, now_).ok());
+  reloaded.ReconcileJobs(now_);
+  const Job* job = reloaded.FindJob(id);
+  EXPECT_EQ(job->status.phase, JobPhase::kSucceeded);
+  EXPECT_EQ(job->status.succeeded, 2);
+  for (const Task* t : reloaded.TasksOfJob(id)) EXPECT_TRUE(t->status.counted);
+  // Counted once: a second reconcile (or restart) adds nothing.
+  reloaded.ReconcileJobs(now_);
+  EXPECT_EQ(reloaded.FindJob(id)->status.succeeded, 2);
+  ASSERT_TRUE((*store)->Commit(reloaded.TakeMutations()).ok());
+  ClusterState third("epoch3", Config());
+  ASSERT_TRUE(third.Load(**store, now_).ok());
+  third.ReconcileJobs(now_);
+  EXPECT_EQ(third.FindJob(id)->status.succeeded, 2);
+  // alice's core-hours were charged when the ends were counted: bob, with
+  // none, goes first.
+  auto a = third.SubmitJob(MakeJob("a", 1), User("alice", 1000), now_);
+  auto b = third.SubmitJob(MakeJob("b", 1), User("bob", 1001), now_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_GT(third.EffectivePriority(**b, now_), third.EffectivePriority(**a, now_));
+  store->reset();
+  std::remove(path.c_str());
+}
+
 class RetentionTest : public ClusterStateTest {
  protected:
   static DaemonConfig Config() {
@@ -619,6 +666,7 @@ TEST_F(ClusterStateTest, AHugeArrayKeepsOnlyItsNewestFinishedTasks) {
       ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
       ++done;
     }
+    state_.ReconcileJobs(now_);
     // Never more than twice the bound (compaction happens there), never fewer than the bound.
     EXPECT_LE(state_.TasksOfJob(id).size(), 2 * kFinishedTasksKeptPerJob + 4);
   }

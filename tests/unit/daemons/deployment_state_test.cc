@@ -53,12 +53,14 @@ class DeploymentStateTest : public ::testing::Test {
 
   // A state-loop turn: reconcile the queued keys, then a scheduling pass.
   void Turn() {
+    state_.ReconcileJobs(now_);
     state_.ReconcileDeployments(now_);
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
     state_.BuildSchedulerInput(now_, &cluster, &pending);
     auto d = scheduler::Schedule(cluster, pending, now_, state_.scheduler_config());
     state_.ApplyDecision(d, now_);
+    state_.ReconcileJobs(now_);
     state_.ReconcileDeployments(now_);
   }
 
@@ -77,6 +79,7 @@ class DeploymentStateTest : public ::testing::Test {
     r.exit_code = exit_code;
     r.signal = 0;
     ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+    state_.ReconcileJobs(now_);
   }
 
   void StartAll(const std::string& name) {
@@ -352,6 +355,13 @@ TEST_F(DeploymentStateTest, DeploymentsRevisionsAndReplicasSurviveARestartOfDrov
   auto revisions = (*store)->LoadAll("revision");
   ASSERT_TRUE(revisions.ok());
   EXPECT_TRUE(revisions->empty());
+  // Restarted again while its replicas are still stopping: they load, and
+  // their nodes are told again to stop them.
+  ClusterState again("epoch3");
+  ASSERT_TRUE(again.Load(**store, now_).ok());
+  int stopping = 0;
+  for (const Task* t : again.TasksOfDeployment("web")) stopping += t->status.terminating;
+  EXPECT_EQ(stopping, 2);
   store->reset();
   std::remove(path.c_str());
 }
