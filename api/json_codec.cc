@@ -418,8 +418,7 @@ Result<Task> TaskFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         CheckKnownFields(*st,
                          {"phase", "exitCode", "signal", "pid", "startTime", "finishTime", "usage",
-                          "message", "ready", "terminating", "readySince", "disrupted",
-                          "counted"},
+                          "message", "ready", "terminating", "readySince", "disrupted", "counted"},
                          "status"));
     std::string phase = "Assigned";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));

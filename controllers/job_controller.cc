@@ -24,10 +24,12 @@ void Finish(JobStatus& st, JobPhase phase, int64_t now_ms, std::string message) 
 }
 
 std::string BackoffExceeded(const Job& job, const Task& task) {
-  std::string why = "backoff limit " + std::to_string(job.spec.backoff_limit) +
-                    " exceeded: task " + task.metadata.name;
-  if (task.status.signal != 0) return why + " killed by signal " + std::to_string(task.status.signal);
-  if (task.status.exit_code >= 0) return why + " exited with " + std::to_string(task.status.exit_code);
+  std::string why = "backoff limit " + std::to_string(job.spec.backoff_limit) + " exceeded: task " +
+                    task.metadata.name;
+  if (task.status.signal != 0)
+    return why + " killed by signal " + std::to_string(task.status.signal);
+  if (task.status.exit_code >= 0)
+    return why + " exited with " + std::to_string(task.status.exit_code);
   if (!task.status.message.empty()) return why + ": " + task.status.message;
   return why + " failed";
 }

@@ -99,29 +99,28 @@ Result<int64_t> IntField(const HttpRequest& req, const char* key, bool required)
 }
 
 void List(const ApiContext& ctx, HttpResponder respond) {
-  ctx.loop->Post([respond](CommandContext& c) {
+  ctx.loop->PostRead([respond](const ClusterState& state) {
     Json items = Json::array();
-    for (const auto& [name, d] : c.state.deployments().all()) items.push_back(ToJson(d));
-    // Reads answer from memory at once, not after the batch's commit.
+    for (const auto& [name, d] : state.deployments().all()) items.push_back(ToJson(d));
     respond(JsonResponse(200, Json{{"items", std::move(items)}}));
   });
 }
 
 void Show(const ApiContext& ctx, const std::string& name, const std::string& what,
           HttpResponder respond) {
-  ctx.loop->Post([name, what, respond](CommandContext& c) {
-    const Deployment* d = c.state.deployments().Find(name);
+  ctx.loop->PostRead([name, what, respond](const ClusterState& state) {
+    const Deployment* d = state.deployments().Find(name);
     if (d == nullptr) {
       return respond(ErrorResponse(Status::NotFound("deployment/" + name + " not found")));
     }
     Json body;
     if (what == "tasks") {
       Json items = Json::array();
-      for (const Task* t : c.state.TasksOfDeployment(name)) items.push_back(ToJson(*t));
+      for (const Task* t : state.TasksOfDeployment(name)) items.push_back(ToJson(*t));
       body = {{"items", std::move(items)}};
     } else if (what == "revisions") {
       Json items = Json::array();
-      for (const Revision* r : c.state.deployments().RevisionsOf(name)) items.push_back(ToJson(*r));
+      for (const Revision* r : state.deployments().RevisionsOf(name)) items.push_back(ToJson(*r));
       body = {{"items", std::move(items)}};
     } else {
       body = ToJson(*d);

@@ -133,22 +133,21 @@ void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) 
   auto limit_param = QueryInt(req.query, "limit", -1, 1, INT64_MAX);
   if (!limit_param.ok()) return respond(ErrorResponse(limit_param.status()));
   int64_t limit = *limit_param;
-  ctx.loop->Post([phases, user, limit, respond](CommandContext& c) {
+  ctx.loop->PostRead([phases, user, limit, respond](const ClusterState& state) {
     Json items = Json::array();
-    for (const auto& [id, job] : c.state.jobs()) {
+    for (const auto& [id, job] : state.jobs()) {
       if (!phases.empty() && !phases.count(job.status.phase)) continue;
       if (!user.empty() && job.owner.user != user) continue;
       items.push_back(ToJson(job));
       if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) break;
     }
-    // Reads answer from memory at once, not after the batch's commit.
     respond(JsonResponse(200, Json{{"items", std::move(items)}}));
   });
 }
 
 void Show(const ApiContext& ctx, uint64_t id, HttpResponder respond) {
-  ctx.loop->Post([id, respond](CommandContext& c) {
-    const Job* job = c.state.FindJob(id);
+  ctx.loop->PostRead([id, respond](const ClusterState& state) {
+    const Job* job = state.FindJob(id);
     if (job == nullptr) {
       return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
     }
@@ -181,12 +180,12 @@ void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpRespo
   auto index_param = QueryInt(req.query, "index", -1, 0, INT64_MAX);
   if (!index_param.ok()) return respond(ErrorResponse(index_param.status()));
   int64_t index = *index_param;
-  ctx.loop->Post([id, index, respond](CommandContext& c) {
-    if (c.state.FindJob(id) == nullptr) {
+  ctx.loop->PostRead([id, index, respond](const ClusterState& state) {
+    if (state.FindJob(id) == nullptr) {
       return respond(ErrorResponse(Status::NotFound("job " + std::to_string(id) + " not found")));
     }
     Json items = Json::array();
-    for (const Task* t : c.state.TasksOfJob(id)) {
+    for (const Task* t : state.TasksOfJob(id)) {
       if (index < 0 || t->spec.index == index) items.push_back(ToJson(*t));
     }
     respond(JsonResponse(200, Json{{"items", std::move(items)}}));

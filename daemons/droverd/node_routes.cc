@@ -188,24 +188,22 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
                      const std::vector<std::string>& parts, HttpResponder respond) {
   const std::string& m = req.method;
   if (parts.size() == 1 && m == "GET") {
-    ctx.loop->Post([respond](CommandContext& c) {
+    ctx.loop->PostRead([respond](const ClusterState& state) {
       Json items = Json::array();
-      for (const auto& [name, node] : c.state.nodes()) items.push_back(ToJson(node));
-      c.AfterCommit([respond, body = Json{{"items", std::move(items)}}] {
-        respond(JsonResponse(200, body));
-      });
+      for (const auto& [name, node] : state.nodes()) items.push_back(ToJson(node));
+      respond(JsonResponse(200, Json{{"items", std::move(items)}}));
     });
     return;
   }
   if (parts.size() < 2) return respond(NotFoundResponse(req));
   const std::string& name = parts[1];
   if (parts.size() == 2 && m == "GET") {
-    ctx.loop->Post([name, respond](CommandContext& c) {
-      auto it = c.state.nodes().find(name);
-      if (it == c.state.nodes().end()) {
+    ctx.loop->PostRead([name, respond](const ClusterState& state) {
+      auto it = state.nodes().find(name);
+      if (it == state.nodes().end()) {
         return respond(ErrorResponse(Status::NotFound("node " + name + " not found")));
       }
-      c.AfterCommit([respond, body = ToJson(it->second)] { respond(JsonResponse(200, body)); });
+      respond(JsonResponse(200, ToJson(it->second)));
     });
     return;
   }

@@ -36,6 +36,42 @@ void StateLoop::Post(Command command) {
   cv_.notify_one();
 }
 
+void StateLoop::PostRead(Read read) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reads_.push_back(std::move(read));
+    reads_pending_ = true;
+  }
+  cv_.notify_one();
+  // The state thread may be waiting for the store rather than for commands.
+  { std::lock_guard<std::mutex> lock(commit_mu_); }
+  commit_cv_.notify_all();
+}
+
+void StateLoop::ServeReads() {
+  if (!reads_pending_) return;
+  std::vector<Read> reads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reads.swap(reads_);
+    reads_pending_ = false;
+  }
+  for (Read& read : reads) read(state_);
+}
+
+void StateLoop::WaitForCommitRoom() {
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  while (commits_.size() >= 2) {
+    if (reads_pending_) {
+      lock.unlock();
+      ServeReads();
+      lock.lock();
+      continue;
+    }
+    commit_cv_.wait(lock, [this] { return commits_.size() < 2 || reads_pending_; });
+  }
+}
+
 void StateLoop::Start() {
   committer_ = std::thread([this] { CommitLoop(); });
   thread_ = std::thread([this] { Run(); });
@@ -67,10 +103,16 @@ void StateLoop::Run() {
           state_.needs_scheduling() ? std::min(next_tick_ms_, next_pass_ms_) : next_tick_ms_;
       int64_t wait_ms = std::max<int64_t>(0, wake_ms - clock_.NowMs());
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
-                   [this] { return stopping_ || !queue_.empty(); });
+                   [this] { return stopping_ || !queue_.empty() || !reads_.empty(); });
       if (stopping_) return;
       batch.swap(queue_);
+      if (batch.empty() && !reads_.empty() && clock_.NowMs() < wake_ms) {
+        lock.unlock();
+        ServeReads();  // only reads came: no turn is due
+        continue;
+      }
     }
+    ServeReads();
     RunBatch(batch);
     batch.clear();
   }
@@ -93,6 +135,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   // before the pass that places what they ask for.
   state_.ReconcileJobs(now);
   state_.ReconcileDeployments(now);
+  ServeReads();
   // A pass over a long queue is not cheap; spacing passes by twice the last
   // one's cost keeps the state thread free for submissions and reports most
   // of the time, while short queues are scheduled at once.
@@ -111,6 +154,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
       state_.ApplyDecision(decision, now);
       state_.ReconcileJobs(now);  // the jobs whose tasks were just created
     }
+    ServeReads();
     double seconds = SecondsSince(start);
     metrics_.ObserveSchedulingPass(seconds);
     next_pass_ms_ = now + static_cast<int64_t>(2000 * seconds);
@@ -121,10 +165,11 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   if (!pending.mutations.empty() || !pending.replies.empty() ||
       state_.InstructionsAppendedIn(batch)) {
     ++next_batch_;
-    std::unique_lock<std::mutex> lock(commit_mu_);
+    ServeReads();
     // Bound the pipeline: one batch committing, one waiting. Meanwhile new
     // commands pile up in queue_ and make the next batch larger.
-    commit_cv_.wait(lock, [this] { return commits_.size() < 2; });
+    WaitForCommitRoom();
+    std::unique_lock<std::mutex> lock(commit_mu_);
     commits_.push_back(std::move(pending));
     commit_cv_.notify_all();
   }

@@ -7,11 +7,15 @@
 // released only after that batch is committed: nothing is acknowledged before
 // it is durable. While batch N commits, the loop already applies batch N+1
 // (at most two batches wait for the store), so the store's fsync latency is
-// not added to the state thread's work. If the store refuses a commit,
+// not added to the state thread's work. Reads (PostRead) do not wait for a
+// turn to end: the state thread answers them between the steps of a turn
+// (after its commands, after the pass, while it waits for the store), so a
+// GET is not held up by a long pass plus a commit. If the store refuses a commit,
 // in-memory state is ahead of the store, so droverd exits rather than serve
 // it; a restart reloads the durable state and nothing acknowledged is lost.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -54,12 +58,19 @@ class CommandContext {
 class StateLoop {
  public:
   using Command = std::function<void(CommandContext&)>;
+  // A read of the state; it answers from memory, at once (not after a commit).
+  using Read = std::function<void(const ClusterState&)>;
 
   StateLoop(ClusterState& state, db::Store& store, Metrics& metrics, StateLoopOptions options);
   ~StateLoop();
 
   // Thread-safe. Commands run in the order posted.
   void Post(Command command);
+  // Thread-safe. A read sees the state between two steps of a turn, never in
+  // the middle of one, and reads run in the order posted. It sees every
+  // change already acknowledged (a command is applied before its reply), and
+  // possibly changes not yet durable, as reads from memory always could.
+  void PostRead(Read read);
   void Start();
   void Stop();
 
@@ -72,6 +83,10 @@ class StateLoop {
   };
 
   void Run();
+  // State thread: answers every read queued so far.
+  void ServeReads();
+  // State thread: waits until the commit pipeline has room, answering reads meanwhile.
+  void WaitForCommitRoom();
   void RunBatch(std::vector<Command>& commands);
   void Commit(PendingCommit& pending);
   void CommitLoop();
@@ -83,8 +98,10 @@ class StateLoop {
   const Clock& clock_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Command> queue_;  // guarded by mu_
-  bool stopping_ = false;       // guarded by mu_
+  std::vector<Command> queue_;              // guarded by mu_
+  std::vector<Read> reads_;                 // guarded by mu_
+  std::atomic<bool> reads_pending_{false};  // reads_ is not empty
+  bool stopping_ = false;                   // guarded by mu_
   std::thread thread_;
   int64_t next_tick_ms_ = 0;
   int64_t next_pass_ms_ = 0;    // no scheduling pass before this time
