@@ -248,11 +248,12 @@ Result<Deployment> DeploymentFromJson(const Json& j) {
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      *spec,
-      {"replicas", "strategy", "minReadySeconds", "progressDeadlineSeconds", "revisionHistoryLimit",
-       "paused", "autoRollback", "maxReplicasPerNode", "restartBackoffSeconds", "template"},
-      "spec"));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(*spec,
+                       {"replicas", "strategy", "minReadySeconds", "progressDeadlineSeconds",
+                        "revisionHistoryLimit", "paused", "autoRollback", "maxReplicasPerNode",
+                        "restartBackoffSeconds", "nodeSelector", "template"},
+                       "spec"));
   DeploymentSpec& s = d.spec;
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "replicas", "spec", &s.replicas));
   if (const Json* strategy = Find(*spec, "strategy")) {

@@ -108,6 +108,7 @@ int RunGet(const Args& args) {
     if (words.size() == 2 && nodes.empty()) {
       return ReportError(Status::NotFound("node " + words[1] + " not found"));
     }
+    if (words.size() == 2) *json = ToJson(nodes[0]);  // the one asked for, not the list
     table = NodesTable(nodes).Render();
   } else {
     std::vector<Job> jobs;

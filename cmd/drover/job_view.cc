@@ -142,7 +142,7 @@ Table NodesTable(const std::vector<Node>& nodes) {
   for (const Node& node : nodes) {
     const NodeStatus& st = node.status;
     std::string state(NodePhaseName(st.phase));
-    if (node.spec.unschedulable) state += ",Drained";
+    if (node.spec.unschedulable) state += ",Cordoned";
     std::vector<std::string> labels;
     for (const auto& [k, v] : node.metadata.labels) labels.push_back(k + "=" + v);
     table.AddRow(

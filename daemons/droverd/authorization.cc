@@ -98,6 +98,10 @@ Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public) 
 Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node,
                              const std::string& verb) {
   if (caller.role == Role::kAdmin) return Status::Ok();
+  if (verb == "labels" || verb == "cordon" || verb == "uncordon") {
+    return Status::PermissionDenied("only an admin may " +
+                                    std::string(verb == "labels" ? "label" : verb) + " a node");
+  }
   if (verb == "join") {
     if (caller.role == Role::kJoin) return Status::Ok();
     return Status::PermissionDenied("a node joins with a join token (drover token create --join)");

@@ -57,7 +57,8 @@ Status AuthorizeDeploymentLogRead(const std::string& name, const Owner& owner, c
 // May `caller` read `job`'s output?
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public);
 
-// May `caller` act as node `node` (register it, poll for it, report for it)?
+// May `caller` act as node `node` (register it, poll for it, report for it),
+// or change it (labels, cordon, uncordon: admins)?
 Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node,
                              const std::string& verb);
 

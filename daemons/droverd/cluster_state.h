@@ -161,6 +161,16 @@ class ClusterState {
   Status ApplyReport(const std::string& node, const TaskReport& report, int64_t now_ms);
   const std::map<std::string, Node>& nodes() const { return nodes_; }
   NodeChannel* Channel(const std::string& node);
+  // Sets and removes a node's labels, as `kubectl label node`: a key that has
+  // a value is changed only with `overwrite`, and removing a key it lacks is
+  // fine. Labels an admin set outlive the agent's re-registrations (the
+  // agent's own --label keys are set again by each). On any error nothing
+  // changes. NotFound, Invalid (naming the label), Conflict.
+  Status LabelNode(const std::string& name, const Labels& set,
+                   const std::vector<std::string>& remove, bool overwrite);
+  // Cordons a node (no new task is placed on it; what runs goes on) or
+  // uncordons it, as `kubectl cordon|uncordon` and Slurm's DRAIN.
+  Status CordonNode(const std::string& name, bool cordoned);
   // Marks nodes silent past the timeout NotReady and their tasks Lost.
   void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
 
@@ -310,7 +320,7 @@ class ClusterState {
   // failed before; absent = 0.
   std::map<std::pair<uint64_t, int64_t>, int32_t> next_attempt_;
   std::set<uint64_t> unfinished_jobs_;
-  std::set<uint64_t> jobs_to_reconcile_;  // the Job controller's work queue
+  std::set<uint64_t> jobs_to_reconcile_;          // the Job controller's work queue
   std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
   std::unordered_map<std::string, NodeAllocation> allocations_;
   std::unordered_map<std::string, HostPorts> host_ports_;

@@ -27,7 +27,11 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
     }
     node.metadata.uid = it->second.metadata.uid;
     node.metadata.creation_time_ms = it->second.metadata.creation_time_ms;
-    node.spec = it->second.spec;  // drains survive a re-registration
+    node.spec = it->second.spec;  // cordons survive a re-registration
+    // So do labels an admin set; the agent's own keys take its values.
+    for (const auto& [key, value] : it->second.metadata.labels) {
+      node.metadata.labels.emplace(key, value);
+    }
   } else {
     node.metadata.uid = NewUid();
     node.metadata.creation_time_ms = now_ms;
@@ -81,6 +85,43 @@ void ClusterState::FenceTasks(const std::string& node, const std::set<std::strin
     channels_[node].AppendKill(name, kFenceGraceMs, building_batch_);
     ++counters_.tasks_fenced_total;
   }
+}
+
+Status ClusterState::LabelNode(const std::string& name, const Labels& set,
+                               const std::vector<std::string>& remove, bool overwrite) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
+  Labels labels = it->second.metadata.labels;
+  for (const std::string& key : remove) {
+    if (set.count(key)) {
+      return Status::Invalid("labels." + key, "is both set and removed");
+    }
+    labels.erase(key);
+  }
+  for (const auto& [key, value] : set) {
+    auto old = labels.find(key);
+    if (old != labels.end() && old->second != value && !overwrite) {
+      return Status::Conflict("node " + name + ": label " + key + " already has a value (" +
+                              old->second + "); overwrite it with --overwrite");
+    }
+    labels[key] = value;
+  }
+  DROVER_RETURN_IF_ERROR(ValidateLabels(labels));
+  if (labels == it->second.metadata.labels) return Status::Ok();
+  it->second.metadata.labels = std::move(labels);
+  TouchNode(it->second);
+  needs_scheduling_ = true;  // selectors may match it now, or no longer
+  return Status::Ok();
+}
+
+Status ClusterState::CordonNode(const std::string& name, bool cordoned) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
+  if (it->second.spec.unschedulable == cordoned) return Status::Ok();
+  it->second.spec.unschedulable = cordoned;
+  TouchNode(it->second);
+  needs_scheduling_ = true;
+  return Status::Ok();
 }
 
 Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {

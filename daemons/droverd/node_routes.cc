@@ -1,11 +1,13 @@
-// /api/v1/nodes...: list and show for everyone; register, assignments
-// (long-poll) and status reports for node agents.
+// /api/v1/nodes...: list and show for everyone; labels, cordon and uncordon
+// for admins; register, assignments (long-poll) and status reports for node
+// agents.
 #include <cstdint>
 #include <set>
 #include <string>
 
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/json_fields.h"
 #include "api/query_params.h"
 #include "api/token_hash.h"
 #include "daemons/droverd/api_routes.h"
@@ -111,6 +113,40 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
   });
 }
 
+// Applies an admin's change of a node and answers with the node once durable.
+void ChangeNode(const ApiContext& ctx, const std::string& name,
+                std::function<Status(ClusterState&)> change, HttpResponder respond) {
+  ctx.loop->Post([name, change, respond](CommandContext& c) {
+    Status st = change(c.state);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    c.AfterCommit(
+        [respond, body = ToJson(c.state.nodes().at(name))] { respond(JsonResponse(200, body)); });
+  });
+}
+
+// POST .../labels {"labels": {KEY: VALUE}, "remove": [KEY], "overwrite": bool}
+void Label(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
+           HttpResponder respond) {
+  using namespace json_fields;
+  auto json = ParseJson(req.body);
+  if (!json.ok()) return respond(ErrorResponse(json.status()));
+  Labels set;
+  std::vector<std::string> remove;
+  bool overwrite = false;
+  Status st = CheckObject(*json, "body");
+  if (st.ok()) st = CheckKnownFields(*json, {"labels", "remove", "overwrite"}, "");
+  if (st.ok()) st = GetLabels(*json, "labels", "", &set);
+  if (st.ok()) st = GetStringList(*json, "remove", "", &remove);
+  if (st.ok()) st = GetBool(*json, "overwrite", "", &overwrite);
+  if (!st.ok()) return respond(ErrorResponse(st));
+  ChangeNode(
+      ctx, name,
+      [name, set = std::move(set), remove = std::move(remove), overwrite](ClusterState& s) {
+        return s.LabelNode(name, set, remove, overwrite);
+      },
+      std::move(respond));
+}
+
 void Assignments(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
                  HttpResponder respond) {
   Status known = CheckKnownParams(req.query, {"after", "timeoutMs", "epoch"});
@@ -208,8 +244,16 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
     return;
   }
   if (parts.size() != 3) return respond(NotFoundResponse(req));
-  Status allowed = AuthorizeNodeEndpoint(caller, name, parts[2]);
+  const std::string& verb = parts[2];
+  Status allowed = AuthorizeNodeEndpoint(caller, name, verb);
   if (!allowed.ok()) return respond(ErrorResponse(allowed));
+  if (verb == "labels" && m == "POST") return Label(ctx, name, req, std::move(respond));
+  if ((verb == "cordon" || verb == "uncordon") && m == "POST") {
+    const bool cordon = verb == "cordon";
+    return ChangeNode(
+        ctx, name, [name, cordon](ClusterState& s) { return s.CordonNode(name, cordon); },
+        std::move(respond));
+  }
   if (parts[2] == "join" && m == "POST")
     return JoinNode(ctx, caller, name, req, std::move(respond));
   if (parts[2] == "register" && m == "POST") return Register(ctx, name, req, std::move(respond));

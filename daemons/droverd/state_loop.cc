@@ -146,9 +146,8 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
     state_.BuildSchedulerInput(now, &cluster, &pending);
-    bool any_schedulable = std::any_of(cluster.nodes.begin(), cluster.nodes.end(),
-                                       [](const auto& n) { return n.schedulable; });
-    if (!pending.empty() && any_schedulable) {
+    // With every node cordoned or down a pass still runs: what waits is told why.
+    if (!pending.empty() && !cluster.nodes.empty()) {
       scheduler::Decision decision =
           scheduler::Schedule(cluster, pending, now, state_.scheduler_config());
       state_.ApplyDecision(decision, now);

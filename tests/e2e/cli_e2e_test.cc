@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -338,6 +339,105 @@ TEST_F(CliEndToEndTest, TheCliIsWhoItIsAndAdminsIssueAndRevokeTokens) {
   EXPECT_NE(refused.err.find("unknown bearer token"), std::string::npos) << refused.err;
 }
 
+TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
+  CliResult nodes = Drover({"nodes", "-o", "json"});
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.Describe();
+  Json items = Json::parse(nodes.out)["items"];
+  ASSERT_EQ(items.size(), 2u);
+  const std::string a = items[0]["metadata"]["name"], b = items[1]["metadata"]["name"];
+  auto labels_of = [&](const std::string& node) {
+    CliResult r = Drover({"get", "nodes", node, "-o", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    return r.exit_code == 0 ? Json::parse(r.out)["metadata"].value("labels", Json::object())
+                            : Json::object();
+  };
+
+  CliResult set = Drover({"label", "node", a, "tier=fast", "zone=a"});
+  ASSERT_EQ(set.exit_code, 0) << set.Describe();
+  EXPECT_EQ(labels_of(a)["tier"], "fast");
+  // A label with a value changes only with --overwrite; a refusal changes nothing.
+  CliResult clash = Drover({"label", "node", a, "tier=slow", "zone-"});
+  EXPECT_EQ(clash.exit_code, 1) << clash.Describe();
+  EXPECT_NE(clash.err.find("already has a value (fast)"), std::string::npos) << clash.err;
+  EXPECT_EQ(labels_of(a)["zone"], "a");
+  CliResult bad = Drover({"label", "node", a, "bad key=x"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_NE(bad.err.find("metadata.labels.bad key"), std::string::npos) << bad.err;
+  EXPECT_EQ(Drover({"label", "node", a, "tier"}).exit_code, 2) << "neither KEY=VALUE nor KEY-";
+  CliResult overwrite = Drover({"label", "node/" + a, "tier=gold", "zone-", "--overwrite"});
+  ASSERT_EQ(overwrite.exit_code, 0) << overwrite.Describe();
+  Json now = labels_of(a);
+  EXPECT_EQ(now["tier"], "gold");
+  EXPECT_FALSE(now.contains("zone"));
+  EXPECT_TRUE(now.contains("drover.io/cores")) << "the agent's own labels stay";
+  EXPECT_EQ(Drover({"label", "node", "no-such-node", "x=y"}).exit_code, 1);
+
+  // A Deployment selecting the label runs only on that node.
+  const std::string manifest = home_ + "/gold.yaml";
+  {
+    std::ofstream f(manifest);
+    f << "kind: Deployment\nmetadata: {name: gold}\nspec:\n  replicas: 2\n"
+         "  nodeSelector: {tier: gold}\n  template:\n"
+         "    command: [sleep, '300']\n    env: {DROVER_E2E_HOME: '"
+      << home_ << "'}\n";
+  }
+  CliResult applied = Drover({"apply", "-f", manifest});
+  ASSERT_EQ(applied.exit_code, 0) << applied.Describe();
+  CliResult rolled = Drover({"rollout", "status", "deployment/gold", "--timeout", "60"});
+  ASSERT_EQ(rolled.exit_code, 0) << rolled.Describe();
+  CliResult tasks = Drover({"get", "tasks", "-l", "deployment=gold", "-o", "json"});
+  ASSERT_EQ(tasks.exit_code, 0) << tasks.Describe();
+  int on_gold = 0;
+  const Json listed_tasks = Json::parse(tasks.out);
+  for (const Json& t : listed_tasks["items"]) {
+    if (t["spec"].value("owner", Json::object()).value("name", "") != "gold") continue;
+    if (t["status"]["phase"] == "Running") {
+      EXPECT_EQ(t["spec"]["node"], a);
+      ++on_gold;
+    }
+  }
+  EXPECT_EQ(on_gold, 2) << tasks.out;
+  ASSERT_EQ(Drover({"delete", "deployment/gold"}).exit_code, 0);
+
+  // Cordoned nodes take no new task; what waits runs once one is uncordoned.
+  ASSERT_EQ(Drover({"cordon", a}).exit_code, 0);
+  ASSERT_EQ(Drover({"cordon", b}).exit_code, 0);
+  CliResult listed = Drover({"nodes"});
+  EXPECT_NE(listed.out.find("Cordoned"), std::string::npos) << listed.out;
+  CliResult waiting = Submit({"--wrap", "true"});
+  ASSERT_EQ(waiting.exit_code, 0) << waiting.Describe();
+  const uint64_t id = ParseSubmittedId(waiting.out);
+  // A pass has looked at it (it has a pending reason) and left it waiting.
+  Json job;
+  for (auto deadline = std::chrono::steady_clock::now() + 60s;
+       std::chrono::steady_clock::now() < deadline;) {
+    job = ShowJson(id);
+    if (!job["status"].value("reasons", Json::array()).empty()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(job["status"]["phase"], "Pending") << job.dump();
+  EXPECT_FALSE(job["status"].value("reasons", Json::array()).empty()) << job.dump();
+  ASSERT_EQ(Drover({"uncordon", b}).exit_code, 0);
+  EXPECT_TRUE(WaitForPhase(id, "Succeeded"));
+  ASSERT_EQ(Drover({"uncordon", a}).exit_code, 0);
+
+  // Only admins change nodes.
+  ASSERT_EQ(std::system("id drover-alice >/dev/null 2>&1 || useradd -m drover-alice"), 0);
+  CliResult made = Drover({"token", "create", "--user", "drover-alice", "-o", "json"});
+  ASSERT_EQ(made.exit_code, 0) << made.Describe();
+  Json cluster = Json::parse(ReadWholeFile(state_ + "/cluster.json"));
+  const std::vector<std::string> as_alice = {
+      "DROVER_SERVER=" + cluster["http"].get<std::string>(),
+      "DROVER_TOKEN=" + Json::parse(made.out)["token"].get<std::string>()};
+  for (const std::vector<std::string>& verb :
+       {std::vector<std::string>{"label", "node", a, "mine=yes"}, {"cordon", a}}) {
+    CliResult refused = cli_->RunWithEnv(verb, as_alice);
+    EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
+    EXPECT_NE(refused.err.find("only an admin"), std::string::npos) << refused.err;
+  }
+  EXPECT_FALSE(labels_of(a).contains("mine"));
+}
+
 TEST_F(CliEndToEndTest, SecondUpOnTheSameStateDirIsRefused) {
   CliResult again = Drover({"up", "--nodes", "1", "--state-dir", state_});
   EXPECT_EQ(again.exit_code, 1) << again.Describe();
@@ -375,7 +475,7 @@ class CliWithoutClusterTest : public ::testing::Test {
 
 TEST_F(CliWithoutClusterTest, EveryVerbHasHelp) {
   for (const char* verb : {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "hold",
-                           "release", "nodes", "logs", "token"}) {
+                           "release", "nodes", "logs", "token", "label", "cordon", "uncordon"}) {
     CliResult r = cli_->Run({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.Describe();
     EXPECT_NE(r.out.find("Usage: drover"), std::string::npos) << verb << ": " << r.out;

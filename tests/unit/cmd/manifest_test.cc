@@ -77,6 +77,7 @@ metadata: {name: web}
 spec:
   replicas: 3
   strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: "0%"}}
+  nodeSelector: {tier: web}
   template:
     command: [python3, -m, http.server]
     ports: [{name: http}]
@@ -96,6 +97,7 @@ spec: {template: {command: [x]}}
   EXPECT_EQ(d.spec.template_.task.working_dir, "/home/a");
   ASSERT_EQ(d.spec.template_.ports.size(), 1u);
   EXPECT_EQ(d.spec.template_.ports[0].name, "http");
+  EXPECT_EQ(d.spec.node_selector, (Labels{{"tier", "web"}}));
 }
 
 TEST(ObjectsFromManifestTest, BadDeploymentsNameTheFieldAndTheRule) {
@@ -126,6 +128,7 @@ TEST(ObjectsFromManifestTest, BadDeploymentsNameTheFieldAndTheRule) {
       {"template: {command: [x], startupProbe: {exec: {command: [/bin/true]}, periodSeconds: 0}}",
        "spec.template.startupProbe.periodSeconds"},
       {"template: {command: [x], timeLimit: 60}", "spec.template.timeLimit"},
+      {"nodeSelector: {\"bad key\": x}\n  template: {command: [x]}", "spec.nodeSelector.bad key"},
   };
   for (const Case& c : cases) {
     std::string text =

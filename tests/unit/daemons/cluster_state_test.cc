@@ -181,6 +181,44 @@ TEST_F(ClusterStateTest, RunningTasksANodeNoLongerHoldsAreLostAndRetried) {
   EXPECT_EQ(Active(id).size(), 3u) << "the lost index runs again";
 }
 
+TEST_F(ClusterStateTest, AdminLabelsOutliveTheAgentsReRegistrationAndRefusalsChangeNothing) {
+  Node n1 = MakeNode("n1", 4);
+  n1.metadata.labels = {{"rack", "r1"}};
+  ASSERT_TRUE(state_.RegisterNode(n1, now_).ok());
+  ASSERT_TRUE(state_.LabelNode("n1", {{"tier", "gold"}}, {}, false).ok());
+  EXPECT_EQ(state_.LabelNode("n1", {{"tier", "lead"}}, {}, false).code(), StatusCode::kConflict);
+  EXPECT_EQ(state_.LabelNode("n1", {{"ok", "1"}, {"bad key", "x"}}, {}, false).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(state_.LabelNode("n1", {{"a", "1"}}, {"a"}, false).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(state_.LabelNode("n9", {{"a", "1"}}, {}, false).code(), StatusCode::kNotFound);
+  EXPECT_EQ(state_.nodes().at("n1").metadata.labels, (Labels{{"rack", "r1"}, {"tier", "gold"}}))
+      << "refused changes changed nothing";
+  // The agent registers again (restarted) with its own labels, one changed.
+  n1.metadata.labels = {{"rack", "r2"}};
+  ASSERT_TRUE(state_.RegisterNode(n1, now_).ok());
+  EXPECT_EQ(state_.nodes().at("n1").metadata.labels, (Labels{{"rack", "r2"}, {"tier", "gold"}}));
+  ASSERT_TRUE(state_.LabelNode("n1", {}, {"tier", "never-set"}, false).ok());
+  EXPECT_EQ(state_.nodes().at("n1").metadata.labels, (Labels{{"rack", "r2"}}));
+}
+
+TEST_F(ClusterStateTest, ACordonedNodeTakesNoNewTaskAndKeepsWhatRuns) {
+  uint64_t first = Submit(MakeJob("first", 2));
+  Pass();
+  ASSERT_EQ(Active(first).size(), 2u);
+  ASSERT_TRUE(state_.CordonNode("n1", true).ok());
+  ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok());
+  EXPECT_TRUE(state_.nodes().at("n1").spec.unschedulable) << "a cordon outlives re-registration";
+  uint64_t second = Submit(MakeJob("second", 1));
+  Pass();
+  EXPECT_EQ(Active(first).size(), 2u) << "what runs goes on";
+  EXPECT_TRUE(Active(second).empty());
+  EXPECT_FALSE(state_.FindJob(second)->status.reasons.empty()) << "it is told why it waits";
+  ASSERT_TRUE(state_.CordonNode("n1", false).ok());
+  Pass();
+  EXPECT_EQ(Active(second).size(), 1u);
+}
+
 TEST_F(ClusterStateTest, ANodesDeathIsNotCountedAgainstBackoffLimit) {
   ASSERT_TRUE(state_.RegisterNode(MakeNode("n2", 4), now_).ok());
   Job j = MakeJob("frame", 1);

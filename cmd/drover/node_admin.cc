@@ -1,0 +1,88 @@
+// drover label node NAME KEY=VALUE... KEY-..., drover cordon|uncordon NODE:
+// an admin's changes to a node, as kubectl's.
+#include <iostream>
+
+#include "api/url_encoding.h"
+#include "cmd/drover/api_session.h"
+#include "cmd/drover/exit_code.h"
+#include "cmd/drover/verb_common.h"
+#include "cmd/drover/verbs.h"
+
+namespace drover::cli {
+namespace {
+
+// "NAME" or "node/NAME".
+std::string NodeName(std::string word) {
+  if (word.rfind("node/", 0) == 0) return word.substr(5);
+  if (word.rfind("nodes/", 0) == 0) return word.substr(6);
+  return word;
+}
+
+int ChangeNode(const std::string& verb, const std::string& node, const Json& body,
+               const std::string& done) {
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto r = session->PostJson("/api/v1/nodes/" + PercentEncode(node) + "/" + verb, body);
+  if (!r.ok()) return ReportError(r.status());
+  std::cout << "node/" << node << " " << done << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunLabel(const Args& args) {
+  static const VerbInfo kInfo = {
+      "label", "drover label node NAME KEY=VALUE... [KEY-...] [--overwrite]",
+      "Sets (KEY=VALUE) and removes (KEY-) labels of a node, as `kubectl label node`.\n"
+      "A label that has a value is changed only with --overwrite. Deployments'\n"
+      "nodeSelector matches node labels. Admins only."};
+  po::options_description desc("Options");
+  desc.add_options()("overwrite", po::bool_switch(), "change labels that already have a value");
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (!words.empty() && (words[0] == "node" || words[0] == "nodes")) words.erase(words.begin());
+  if (words.size() < 2) return ReportUsage("label", "give a node's NAME and KEY=VALUE or KEY-");
+  const std::string node = NodeName(words[0]);
+  Json set = Json::object();
+  Json remove = Json::array();
+  for (size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    const size_t eq = w.find('=');
+    if (eq != std::string::npos && eq > 0) {
+      set[w.substr(0, eq)] = w.substr(eq + 1);
+    } else if (w.size() > 1 && w.back() == '-') {
+      remove.push_back(w.substr(0, w.size() - 1));
+    } else {
+      return ReportUsage("label", "\"" + w + "\": want KEY=VALUE to set or KEY- to remove");
+    }
+  }
+  Json body = {{"labels", set}, {"remove", remove}, {"overwrite", vm["overwrite"].as<bool>()}};
+  return ChangeNode("labels", node, body, "labeled");
+}
+
+int RunCordon(const Args& args) {
+  static const VerbInfo kInfo = {
+      "cordon", "drover cordon NODE",
+      "Places no new task on NODE (Slurm's DRAIN, `kubectl cordon`); what runs there\n"
+      "goes on. `drover uncordon NODE` undoes it. Admins only."};
+  po::options_description desc("Options");
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.size() != 1) return ReportUsage("cordon", "give one NODE");
+  return ChangeNode("cordon", NodeName(words[0]), Json::object(), "cordoned");
+}
+
+int RunUncordon(const Args& args) {
+  static const VerbInfo kInfo = {"uncordon", "drover uncordon NODE",
+                                 "Lets new tasks be placed on a cordoned NODE again. Admins only."};
+  po::options_description desc("Options");
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.size() != 1) return ReportUsage("uncordon", "give one NODE");
+  return ChangeNode("uncordon", NodeName(words[0]), Json::object(), "uncordoned");
+}
+
+}  // namespace drover::cli
