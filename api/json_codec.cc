@@ -507,6 +507,7 @@ Json ToJson(const Node& node) {
   j["kind"] = "Node";
   j["metadata"] = MetaToJson(node.metadata);
   j["spec"] = {{"unschedulable", node.spec.unschedulable}};
+  if (node.spec.draining) j["spec"]["draining"] = true;
   const NodeStatus& st = node.status;
   Json status = {{"phase", NodePhaseName(st.phase)},
                  {"address", st.address},
@@ -528,8 +529,9 @@ Result<Node> NodeFromJson(const Json& j) {
                      {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
   }
   if (const Json* s = Find(j, "spec")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(*s, {"unschedulable"}, "spec"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*s, {"unschedulable", "draining"}, "spec"));
     DROVER_RETURN_IF_ERROR(GetBool(*s, "unschedulable", "spec", &node.spec.unschedulable));
+    DROVER_RETURN_IF_ERROR(GetBool(*s, "draining", "spec", &node.spec.draining));
   }
   if (const Json* st = Find(j, "status")) {
     DROVER_RETURN_IF_ERROR(

@@ -10,7 +10,10 @@
 namespace drover {
 
 struct NodeSpec {
-  bool unschedulable = false;  // drained by an admin: no new tasks
+  bool unschedulable = false;  // cordoned by an admin: no new tasks
+  // Being drained (`drover drain`): also cordoned, and its Deployments'
+  // replicas are replaced elsewhere, then stopped.
+  bool draining = false;
 };
 
 enum class NodePhase { kReady, kNotReady };

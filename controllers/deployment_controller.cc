@@ -58,8 +58,13 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
 
   std::vector<const ReplicaView*> new_live, old_live;
   int64_t old_terminating = 0, ready = 0, available = 0, new_available = 0;
+  int64_t other_revisions = 0;  // replicas (live or stopping) of older templates
+  int64_t evicted_current = 0;  // evicted replicas that run the target template
   for (const ReplicaView& r : view.replicas) {
-    const bool is_new = r.revision == view.target_revision;
+    // An evicted replica is replaced as an old one is in a rollout.
+    const bool is_new = r.revision == view.target_revision && !r.evicted;
+    other_revisions += r.revision != view.target_revision;
+    evicted_current += r.evicted && !r.terminating && r.revision == view.target_revision;
     if (r.terminating) {
       old_terminating += is_new ? 0 : 1;
       continue;
@@ -96,7 +101,7 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
     // Steady state (or a rollout's last step): exactly `replicas` new ones.
     if (new_count < replicas) create = replicas - new_count;
     if (new_count > replicas) kill_some(new_live, new_count - replicas);
-  } else if (spec.strategy.type == DeploymentStrategyType::kRecreate) {
+  } else if (spec.strategy.type == DeploymentStrategyType::kRecreate && other_revisions > 0) {
     // Every old replica is gone, not just asked to go, before a new one starts.
     for (const ReplicaView* r : old_live) out.kill.push_back(r->name);
     if (new_count > replicas) kill_some(new_live, new_count - replicas);
@@ -133,7 +138,7 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
   const DeploymentStatus& before = d.status;
   st.observed_generation = d.generation;
   st.replicas = static_cast<int32_t>(total);
-  st.updated_replicas = static_cast<int32_t>(new_count);
+  st.updated_replicas = static_cast<int32_t>(new_count + evicted_current);
   st.ready_replicas = static_cast<int32_t>(ready);
   st.available_replicas = static_cast<int32_t>(available);
   st.unavailable_replicas = static_cast<int32_t>(std::max<int64_t>(0, replicas - available));

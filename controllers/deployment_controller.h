@@ -32,6 +32,9 @@ struct ReplicaView {
   int64_t ready_since_ms = 0;
   bool terminating = false;  // being killed: counted as gone, not as capacity
   int64_t created_ms = 0;
+  // Its node is being drained: it is replaced elsewhere first, then stopped,
+  // keeping the availability a rolling update keeps (whatever the strategy).
+  bool evicted = false;
 };
 
 struct DeploymentView {

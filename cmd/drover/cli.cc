@@ -29,6 +29,7 @@ constexpr Verb kVerbs[] = {
     {"label", RunLabel, "set or remove a node's labels (admins)"},
     {"cordon", RunCordon, "place no new task on a node (admins)"},
     {"uncordon", RunUncordon, "let a cordoned node take tasks again (admins)"},
+    {"drain", RunDrain, "empty a node: move its replicas, let its jobs finish (admins)"},
     {"logs", RunLogs, "a task's output: JOB[/INDEX], -f to follow"},
     {"get", RunGet, "list deployments, tasks, jobs or nodes (kubectl get)"},
     {"describe", RunDescribe, "a deployment for people: status, conditions, revisions"},

@@ -142,7 +142,11 @@ Table NodesTable(const std::vector<Node>& nodes) {
   for (const Node& node : nodes) {
     const NodeStatus& st = node.status;
     std::string state(NodePhaseName(st.phase));
-    if (node.spec.unschedulable) state += ",Cordoned";
+    if (node.spec.draining) {
+      state += st.running_tasks > 0 ? ",Draining" : ",Drained";
+    } else if (node.spec.unschedulable) {
+      state += ",Cordoned";
+    }
     std::vector<std::string> labels;
     for (const auto& [k, v] : node.metadata.labels) labels.push_back(k + "=" + v);
     table.AddRow(

@@ -1,6 +1,8 @@
-// drover label node NAME KEY=VALUE... KEY-..., drover cordon|uncordon NODE:
-// an admin's changes to a node, as kubectl's.
+// drover label node NAME KEY=VALUE... KEY-..., drover cordon|uncordon|drain
+// NODE: an admin's changes to a node, as kubectl's.
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
@@ -72,6 +74,51 @@ int RunCordon(const Args& args) {
   std::vector<std::string> words = PositionalArgs(vm);
   if (words.size() != 1) return ReportUsage("cordon", "give one NODE");
   return ChangeNode("cordon", NodeName(words[0]), Json::object(), "cordoned");
+}
+
+int RunDrain(const Args& args) {
+  static const VerbInfo kInfo = {
+      "drain", "drover drain NODE [--force] [--timeout S]",
+      "Empties NODE for maintenance, as `kubectl drain` (and Slurm's DRAIN): it is\n"
+      "cordoned; each Deployment's replicas there are replaced elsewhere first and\n"
+      "stopped once the replacements are ready, within what its strategy allows to\n"
+      "be unavailable; batch tasks there run to their end, or with --force are\n"
+      "stopped now and run again elsewhere (not counted as failures). Waits until\n"
+      "nothing runs on NODE (exit 1 at --timeout). `drover uncordon NODE` ends it.\n"
+      "Admins only."};
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+      ("force", po::bool_switch(), "stop batch tasks now; they run again elsewhere")
+      ("timeout", po::value<int64_t>()->default_value(0), "give up after S seconds (0 = never)");
+  // clang-format on
+  po::variables_map vm;
+  if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
+  std::vector<std::string> words = PositionalArgs(vm);
+  if (words.size() != 1) return ReportUsage("drain", "give one NODE");
+  const std::string node = NodeName(words[0]);
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  const std::string path = "/api/v1/nodes/" + PercentEncode(node);
+  auto r = session->PostJson(path + "/drain", Json{{"force", vm["force"].as<bool>()}});
+  if (!r.ok()) return ReportError(r.status());
+  std::cout << "node/" << node << " draining\n" << std::flush;
+  const int64_t timeout_s = vm["timeout"].as<int64_t>();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int64_t left = (*r)["status"].value("runningTasks", int64_t{0});
+  while (left > 0) {
+    if (timeout_s > 0 && std::chrono::steady_clock::now() >= until) {
+      std::cerr << "error: timed out: node " << node << " still runs " << left << " task(s) after "
+                << timeout_s << " s\n";
+      return kExitFailed;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto now = session->GetJson(path);
+    if (!now.ok()) return ReportError(now.status());
+    left = (*now)["status"].value("runningTasks", int64_t{0});
+  }
+  std::cout << "node/" << node << " drained\n";
+  return kExitOk;
 }
 
 int RunUncordon(const Args& args) {

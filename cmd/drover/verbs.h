@@ -30,6 +30,7 @@ int RunEndpoints(const Args& args);  // endpoints.cc
 int RunLabel(const Args& args);      // node_admin.cc
 int RunCordon(const Args& args);     // node_admin.cc
 int RunUncordon(const Args& args);   // node_admin.cc
+int RunDrain(const Args& args);      // node_admin.cc
 
 // Dispatches argv (argv[1] is the verb) and returns the exit code.
 int RunCli(int argc, char** argv);

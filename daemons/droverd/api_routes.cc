@@ -57,7 +57,7 @@ std::string RouteLabel(const std::vector<std::string>& p) {
     if (p.size() == 4) return "/api/v1/nodes/:name";
     if (p.size() == 5) {
       for (const char* verb :
-           {"register", "assignments", "status", "join", "labels", "cordon", "uncordon"}) {
+           {"register", "assignments", "status", "join", "labels", "cordon", "uncordon", "drain"}) {
         if (p[4] == verb) return std::string("/api/v1/nodes/:name/") + verb;
       }
     }

@@ -354,7 +354,8 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   }
   if (requeue) {
     phase = TaskPhase::kCancelled;
-    task.status.message = "preempted; its index runs again";
+    task.status.message =
+        "stopped to run elsewhere (preempted, or its node drained); its index runs again";
   }
   // A node's failure is not the task's: its index runs again elsewhere and
   // counts neither as a failure nor against backoffLimit (Slurm requeues on

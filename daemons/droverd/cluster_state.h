@@ -169,8 +169,14 @@ class ClusterState {
   Status LabelNode(const std::string& name, const Labels& set,
                    const std::vector<std::string>& remove, bool overwrite);
   // Cordons a node (no new task is placed on it; what runs goes on) or
-  // uncordons it, as `kubectl cordon|uncordon` and Slurm's DRAIN.
+  // uncordons it (which also ends a drain), as `kubectl cordon|uncordon`.
   Status CordonNode(const std::string& name, bool cordoned);
+  // Drains a node, as `kubectl drain` and Slurm's DRAIN: cordoned, its
+  // Deployments' replicas replaced elsewhere and then stopped (within what
+  // their rollout strategy allows to be unavailable), its batch tasks left to
+  // finish, or with `force` stopped at once and run again elsewhere (not
+  // counted as failures).
+  Status DrainNode(const std::string& name, bool force);
   // Marks nodes silent past the timeout NotReady and their tasks Lost.
   void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
 
@@ -257,6 +263,12 @@ class ClusterState {
   };
   // The host part of a node's address (its name when it has none).
   std::string HostOf(const std::string& node) const;
+  bool IsDraining(const std::string& node) const {
+    auto it = nodes_.find(node);
+    return it != nodes_.end() && it->second.spec.draining;
+  }
+  // Queues every Deployment's key (a node's drain began or ended).
+  void EnqueueAllDeployments();
 
   void TouchJob(Job& job);
   void TouchTask(Task& task);

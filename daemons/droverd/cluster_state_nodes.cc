@@ -117,11 +117,43 @@ Status ClusterState::LabelNode(const std::string& name, const Labels& set,
 Status ClusterState::CordonNode(const std::string& name, bool cordoned) {
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
-  if (it->second.spec.unschedulable == cordoned) return Status::Ok();
-  it->second.spec.unschedulable = cordoned;
+  NodeSpec& spec = it->second.spec;
+  const bool was_draining = spec.draining;
+  if (!cordoned) spec.draining = false;
+  if (spec.unschedulable == cordoned && was_draining == spec.draining) return Status::Ok();
+  spec.unschedulable = cordoned;
   TouchNode(it->second);
   needs_scheduling_ = true;
+  if (was_draining != spec.draining) EnqueueAllDeployments();  // its replicas may stay now
   return Status::Ok();
+}
+
+Status ClusterState::DrainNode(const std::string& name, bool force) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
+  NodeSpec& spec = it->second.spec;
+  if (!spec.unschedulable || !spec.draining) {
+    spec.unschedulable = true;
+    spec.draining = true;
+    TouchNode(it->second);
+    needs_scheduling_ = true;
+    EnqueueAllDeployments();
+  }
+  if (force) {
+    // Requeued, as preemption victims are: their indexes run again elsewhere.
+    const std::set<std::string> active = allocations_[name].tasks;
+    for (const std::string& t : active) {
+      Task& task = tasks_.at(t);
+      if (!IsReplica(task)) {
+        KillTask(task, scheduler::PreemptMode::kRequeue, kCancelGraceMs);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void ClusterState::EnqueueAllDeployments() {
+  for (const auto& [name, d] : deployments_.all()) deployments_.Enqueue(name);
 }
 
 Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {

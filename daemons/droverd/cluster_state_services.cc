@@ -240,7 +240,7 @@ void ClusterState::ReconcileOneDeployment(const std::string& name, int64_t now_m
     in_use.insert(task.spec.revision);
     views.push_back({task.metadata.name, task.spec.revision, task.status.phase, task.status.ready,
                      task.status.ready_since_ms, terminating_.count(t) > 0,
-                     task.metadata.creation_time_ms});
+                     task.metadata.creation_time_ms, IsDraining(task.spec.node)});
   }
   controllers::DeploymentView view{d, target->hash, target->number, views};
   controllers::DeploymentActions actions = controllers::ReconcileDeployment(view, now_ms);

@@ -248,6 +248,17 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
   Status allowed = AuthorizeNodeEndpoint(caller, name, verb);
   if (!allowed.ok()) return respond(ErrorResponse(allowed));
   if (verb == "labels" && m == "POST") return Label(ctx, name, req, std::move(respond));
+  if (verb == "drain" && m == "POST") {
+    auto json = ParseJson(req.body.empty() ? "{}" : req.body);
+    bool force = false;
+    Status st = json.ok() ? json_fields::CheckObject(*json, "body") : json.status();
+    if (st.ok()) st = json_fields::CheckKnownFields(*json, {"force"}, "");
+    if (st.ok()) st = json_fields::GetBool(*json, "force", "", &force);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    return ChangeNode(
+        ctx, name, [name, force](ClusterState& s) { return s.DrainNode(name, force); },
+        std::move(respond));
+  }
   if ((verb == "cordon" || verb == "uncordon") && m == "POST") {
     const bool cordon = verb == "cordon";
     return ChangeNode(

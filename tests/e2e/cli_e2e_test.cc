@@ -420,6 +420,12 @@ TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
   ASSERT_EQ(Drover({"uncordon", b}).exit_code, 0);
   EXPECT_TRUE(WaitForPhase(id, "Succeeded"));
   ASSERT_EQ(Drover({"uncordon", a}).exit_code, 0);
+  // A drain waits until nothing runs there (here: nothing did).
+  CliResult drained = Drover({"drain", b, "--timeout", "60"});
+  ASSERT_EQ(drained.exit_code, 0) << drained.Describe();
+  EXPECT_NE(drained.out.find("node/" + b + " drained"), std::string::npos) << drained.out;
+  EXPECT_NE(Drover({"nodes"}).out.find("Drained"), std::string::npos);
+  ASSERT_EQ(Drover({"uncordon", b}).exit_code, 0);
 
   // Only admins change nodes.
   ASSERT_EQ(std::system("id drover-alice >/dev/null 2>&1 || useradd -m drover-alice"), 0);
@@ -430,7 +436,7 @@ TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
       "DROVER_SERVER=" + cluster["http"].get<std::string>(),
       "DROVER_TOKEN=" + Json::parse(made.out)["token"].get<std::string>()};
   for (const std::vector<std::string>& verb :
-       {std::vector<std::string>{"label", "node", a, "mine=yes"}, {"cordon", a}}) {
+       {std::vector<std::string>{"label", "node", a, "mine=yes"}, {"cordon", a}, {"drain", a}}) {
     CliResult refused = cli_->RunWithEnv(verb, as_alice);
     EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
     EXPECT_NE(refused.err.find("only an admin"), std::string::npos) << refused.err;
@@ -474,8 +480,9 @@ class CliWithoutClusterTest : public ::testing::Test {
 };
 
 TEST_F(CliWithoutClusterTest, EveryVerbHasHelp) {
-  for (const char* verb : {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "hold",
-                           "release", "nodes", "logs", "token", "label", "cordon", "uncordon"}) {
+  for (const char* verb :
+       {"up", "down", "submit", "apply", "queue", "ls", "show", "cancel", "hold", "release",
+        "nodes", "logs", "token", "label", "cordon", "uncordon", "drain"}) {
     CliResult r = cli_->Run({verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.Describe();
     EXPECT_NE(r.out.find("Usage: drover"), std::string::npos) << verb << ": " << r.out;

@@ -164,6 +164,31 @@ TEST(DeploymentControllerTest, EachViewGetsTheCreatesAndKillsItsStrategyAllows) 
   }
 }
 
+TEST(DeploymentControllerTest, AReplicaOnADrainingNodeIsReplacedBeforeItStops) {
+  for (const Deployment& d :
+       {MakeDeployment(3), MakeDeployment(3, DeploymentStrategyType::kRecreate)}) {
+    const char* what = d.spec.strategy.type == DeploymentStrategyType::kRecreate
+                           ? "Recreate (a drain is not a rollout)"
+                           : "RollingUpdate";
+    std::vector<ReplicaView> replicas = {Replica("a", "new", "ready"), Replica("b", "new", "ready"),
+                                         Replica("on-drained", "new", "ready")};
+    replicas[2].evicted = true;
+    DeploymentActions first = Reconcile(d, replicas);
+    EXPECT_EQ(first.create, 1) << what << ": its replacement first";
+    EXPECT_TRUE(first.kill.empty()) << what << ": nothing stops before it is replaced";
+    EXPECT_EQ(first.status.updated_replicas, 3) << what << ": it still runs the template";
+    // The replacement is placed elsewhere, not ready yet: still nothing stops.
+    replicas.push_back(Replica("replacement", "new", "up"));
+    EXPECT_TRUE(Reconcile(d, replicas).kill.empty()) << what;
+    EXPECT_EQ(Reconcile(d, replicas).create, 0) << what;
+    // Ready: now the drained node's replica goes.
+    replicas.back() = Replica("replacement", "new", "ready");
+    DeploymentActions ready = Reconcile(d, replicas);
+    EXPECT_EQ(ready.kill, std::vector<std::string>{"on-drained"}) << what;
+    EXPECT_EQ(ready.create, 0) << what;
+  }
+}
+
 TEST(DeploymentControllerTest, ScaleDownStopsTheLeastProvenReplicasFirst) {
   const Deployment d = MakeDeployment(2);
   std::vector<ReplicaView> replicas = {
