@@ -147,7 +147,9 @@ class ClusterState {
   // ended and not yet acknowledged): tasks droverd saw start there that the
   // node no longer holds are Lost (their jobs retry them); Assigned ones it
   // does not hold are launched again; held tasks droverd does not want there
-  // (ended, lost and replaced, forgotten) are fenced.
+  // (ended, lost and replaced, forgotten) are fenced. A held running replica
+  // with probes is sent its launch again, so that a restarted agent resumes
+  // its probes.
   void ReconcileHeldTasks(const std::string& node, const std::set<std::string>& held,
                           int64_t now_ms);
   // Kills every task in `held` (what the node says it runs) that droverd does

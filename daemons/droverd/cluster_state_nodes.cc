@@ -58,7 +58,19 @@ void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<st
     const std::set<std::string> active = alloc->second.tasks;
     for (const std::string& name : active) {
       Task& task = tasks_.at(name);
-      if (held.count(name)) continue;
+      if (held.count(name)) {
+        // A replica's probes live in its agent: one that restarted and
+        // re-adopted it resumes them from the launch sent again (it starts
+        // nothing it already runs).
+        if (IsReplica(task) && task.status.phase == TaskPhase::kRunning &&
+            !terminating_.count(name)) {
+          Json launch = ReplicaLaunch(task);
+          if (launch.contains("probes")) {
+            channels_[node].AppendLaunch(std::move(launch), building_batch_);
+          }
+        }
+        continue;
+      }
       if (task.status.phase == TaskPhase::kRunning) {
         task.status.message = "node " + node + " came back without it (restarted?)";
         EndTask(task, TaskPhase::kLost, now_ms);

@@ -373,9 +373,16 @@ void Agent::HandleInstructions(const Json& body) {
       continue;
     }
     std::string task = l["task"].get<std::string>();
+    bool running;
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
-      if (tasks_.count(task)) continue;  // re-sent after a droverd restart
+      running = tasks_.count(task) > 0;
+    }
+    if (running) {
+      // Re-sent (droverd restarted, or this agent did and re-adopted the
+      // task): nothing starts again, but a re-adopted task's probes resume.
+      if (l.contains("probes") && !probes_.Has(task)) ResumeProbes(task, l);
+      continue;
     }
     auto spec = BuildLaunchSpec(l);
     if (!spec.ok()) {
@@ -426,6 +433,22 @@ void Agent::HandleInstructions(const Json& body) {
     }
   }
   apply(kills_after);
+}
+
+void Agent::ResumeProbes(const std::string& task, const Json& launch) {
+  auto spec = BuildLaunchSpec(launch);
+  if (!spec.ok()) {
+    spdlog::warn("probes of re-adopted task {}: {}", task, spec.status().ToString());
+    return;
+  }
+  auto probes = TaskProbesFromLaunch(launch["probes"]);
+  if (!probes.ok()) {
+    spdlog::warn("probes of re-adopted task {}: {}", task, probes.status().ToString());
+    return;
+  }
+  probes->exec_as = *spec;
+  probes_.Add(task, std::move(*probes), ProbeRunner::NowMs());
+  spdlog::info("probes of re-adopted task {} resumed", task);
 }
 
 void Agent::EventLoop() {

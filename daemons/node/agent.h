@@ -91,6 +91,8 @@ class Agent {
   void EventLoop();
   void ReportLoop();
   void HandleInstructions(const Json& body);
+  // Probes again a task this agent re-adopted, from its launch sent again.
+  void ResumeProbes(const std::string& task, const Json& launch);
   Result<executors::LaunchSpec> BuildLaunchSpec(const Json& launch);
   void QueueReport(Json report);
   Result<std::string> DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid,

@@ -88,6 +88,11 @@ void ProbeRunner::Remove(const std::string& task) {
   tasks_.erase(task);
 }
 
+bool ProbeRunner::Has(const std::string& task) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tasks_.count(task) > 0;
+}
+
 size_t ProbeRunner::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return tasks_.size();

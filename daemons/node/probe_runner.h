@@ -63,6 +63,7 @@ class ProbeRunner {
   // Starts probing `task` (launched at `now_ms`, monotonic). Replaces earlier probes.
   void Add(const std::string& task, TaskProbes probes, int64_t now_ms);
   void Remove(const std::string& task);
+  bool Has(const std::string& task) const;
   size_t size() const;
 
   // The clock the runner uses (monotonic milliseconds).

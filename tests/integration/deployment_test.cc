@@ -300,6 +300,67 @@ TEST(DeploymentTest, AFailingLivenessProbeRestartsTheReplicaAndSaysWhy) {
       seconds(30)));
 }
 
+TEST(DeploymentTest, ProbesResumeWhenTheNodeAgentRestartsUnderARunningReplica) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok());
+  const std::string healthy = cluster.dir() + "/healthy";
+  Json d = {{"apiVersion", "drover.io/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", "probed"}}},
+            {"spec",
+             {{"replicas", 1},
+              {"template",
+               {{"command", {"sh", "-c", "touch " + healthy + "; exec sleep 1000"}},
+                {"workingDir", "/tmp"},
+                {"livenessProbe",
+                 {{"exec", {{"command", {"test", "-e", healthy}}}},
+                  {"periodSeconds", 1},
+                  {"failureThreshold", 2}}}}}}}};
+  ASSERT_TRUE(Apply(cluster, d).ok());
+  std::string name, node;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const Json& t : Tasks(cluster, "probed")) {
+          if (t["status"]["phase"] == "Running" && std::ifstream(healthy).good()) {
+            name = t["metadata"]["name"];
+            node = t["spec"]["node"];
+          }
+        }
+        return !name.empty();
+      },
+      seconds(30)));
+  // kill -9 of the agent alone: the supervisor and the replica run on, and
+  // the new agent re-adopts it.
+  const int index = node == cluster.node_name(0) ? 0 : 1;
+  ASSERT_TRUE(cluster.RestartNodeAgent(index).ok());
+  // The new agent says so once droverd has sent the replica's launch again.
+  const std::string agent_log = cluster.dir() + "/" + node + ".log";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::stringstream text;
+        text << std::ifstream(agent_log).rdbuf();
+        return text.str().find("probes of re-adopted task " + name + " resumed") !=
+               std::string::npos;
+      },
+      seconds(30)))
+      << agent_log;
+  // Sick now: only a probe running in the new agent can notice.
+  std::remove(healthy.c_str());
+  std::string message;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const Json& t : Tasks(cluster, "probed")) {
+          if (t["metadata"]["name"] == name && t["status"]["phase"] == "Failed") {
+            message = t["status"].value("message", "");
+          }
+        }
+        return !message.empty();
+      },
+      seconds(30)))
+      << Tasks(cluster, "probed").dump();
+  EXPECT_NE(message.find("liveness probe failed"), std::string::npos) << message;
+}
+
 TEST(DeploymentTest, ARolloutThatNeverGetsReadyPassesItsDeadlineAndRollsBack) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Start().ok());
