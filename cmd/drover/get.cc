@@ -6,6 +6,7 @@
 #include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
+#include "cmd/drover/job_requests.h"
 #include "cmd/drover/job_view.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
@@ -94,7 +95,15 @@ int RunGet(const Args& args) {
     return PrintJsonOr(Json{{"items", items}}, *format, ReplicasTable(*tasks, now, wide).Render());
   }
   const std::string path = kind == "job" ? "/api/v1/jobs" : "/api/v1/nodes";
-  auto json = session->GetJson(words.size() == 2 && kind == "job" ? path + "/" + words[1] : path);
+  std::string target = path;
+  if (words.size() == 2 && kind == "job") {
+    auto ref = ParseJobRef(words[1]);
+    if (!ref.ok()) return ReportUsage("get", ref.status().message());
+    auto id = ResolveJobId(*session, *ref);
+    if (!id.ok()) return ReportError(id.status());
+    target += "/" + std::to_string(*id);
+  }
+  auto json = session->GetJson(target);
   if (!json.ok()) return ReportError(json.status());
   std::string table;
   if (kind == "node") {

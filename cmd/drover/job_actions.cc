@@ -4,6 +4,7 @@
 
 #include "cmd/drover/api_session.h"
 #include "cmd/drover/exit_code.h"
+#include "cmd/drover/job_requests.h"
 #include "cmd/drover/job_view.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
@@ -19,7 +20,7 @@ int RunJobAction(const VerbInfo& info, const std::string& action, const std::str
   if (auto exit = ParseVerbArgs(info, desc, args, true, &vm)) return *exit;
   std::vector<std::string> words = PositionalArgs(vm);
   if (words.empty()) return ReportUsage(info.name, "give at least one JOB");
-  std::vector<uint64_t> ids;
+  std::vector<JobRef> refs;
   for (const std::string& w : words) {
     auto ref = ParseJobRef(w);
     if (!ref.ok()) return ReportUsage(info.name, ref.status().message());
@@ -27,13 +28,21 @@ int RunJobAction(const VerbInfo& info, const std::string& action, const std::str
       return ReportUsage(
           info.name, "acting on one task of a job is not supported (\"" + w + "\"); give the job");
     }
-    ids.push_back(ref->id);
+    refs.push_back(std::move(*ref));
   }
 
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
   int exit = kExitOk;
-  for (uint64_t id : ids) {
+  for (const JobRef& ref : refs) {
+    auto resolved = ResolveJobId(*session, ref);  // a name: the one job of that name
+    if (!resolved.ok()) {
+      int code = ReportError(resolved.status());
+      if (code == kExitUnreachable) return code;
+      exit = code;
+      continue;
+    }
+    const uint64_t id = *resolved;
     auto answer = session->PostJson("/api/v1/jobs/" + std::to_string(id) + "/" + action, Json());
     if (!answer.ok()) {
       int code = ReportError(answer.status());
@@ -52,8 +61,9 @@ int RunCancel(const Args& args) {
   static const VerbInfo kInfo = {
       "cancel", "drover cancel JOB [JOB...]",
       "Cancels jobs: pending tasks never start, running ones get SIGTERM, then\n"
-      "SIGKILL after a grace period. Each JOB is tried; the exit code is 1 if any\n"
-      "could not be cancelled (not found, already finished, not yours)."};
+      "SIGKILL after a grace period. JOB is an id or the name of one job. Each JOB\n"
+      "is tried; the exit code is 1 if any could not be cancelled (not found,\n"
+      "already finished, not yours, a name several jobs share)."};
   return RunJobAction(kInfo, "cancel", "cancelled", args);
 }
 

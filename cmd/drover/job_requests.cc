@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/json_codec.h"
+#include "api/url_encoding.h"
 
 namespace drover::cli {
 
@@ -18,6 +19,24 @@ Result<Job> CreateJob(ApiSession& session, const Job& job) {
     return Status::Internal("droverd's answer is not a Job: " + created.status().ToString());
   }
   return created;
+}
+
+Result<uint64_t> ResolveJobId(ApiSession& session, const JobRef& ref) {
+  if (ref.id != 0) return ref.id;
+  auto list = session.GetJson("/api/v1/jobs?name=" + PercentEncode(ref.name));
+  if (!list.ok()) return list.status();
+  std::vector<uint64_t> ids;
+  for (const Json& item : list->value("items", Json::array())) {
+    ids.push_back(item["metadata"].value("id", uint64_t{0}));
+  }
+  if (ids.empty()) return Status::NotFound("no job is named \"" + ref.name + "\"");
+  if (ids.size() > 1) {
+    std::string which;
+    for (uint64_t id : ids) which += (which.empty() ? "" : ", ") + std::to_string(id);
+    return Status::Invalid("JOB", std::to_string(ids.size()) + " jobs are named \"" + ref.name +
+                                      "\" (ids " + which + "); give the id");
+  }
+  return ids[0];
 }
 
 Result<Job> FetchJob(ApiSession& session, uint64_t id) {

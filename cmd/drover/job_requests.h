@@ -6,12 +6,18 @@
 #include "api/job.h"
 #include "api/status.h"
 #include "cmd/drover/api_session.h"
+#include "cmd/drover/job_view.h"
 
 namespace drover::cli {
 
 // POST /api/v1/jobs with the job's metadata and spec (never its status);
 // returns the stored job, with its id.
 Result<Job> CreateJob(ApiSession& session, const Job& job);
+
+// The id of the job `ref` names: its id, or the one job of that name
+// (NotFound when there is none; InvalidArgument naming the ids when several
+// jobs share it).
+Result<uint64_t> ResolveJobId(ApiSession& session, const JobRef& ref);
 
 // GET /api/v1/jobs/{id}, decoded.
 Result<Job> FetchJob(ApiSession& session, uint64_t id);

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/json_codec.h"
+#include "api/validation.h"
 #include "cmd/drover/text_format.h"
 
 namespace drover::cli {
@@ -65,10 +66,22 @@ std::string Shorten(std::string s, size_t max) {
 
 Result<JobRef> ParseJobRef(std::string_view text) {
   auto bad = [&] {
-    return Status::Invalid("JOB",
-                           "\"" + std::string(text) + "\" is not a job id (want 42, 42/3 or 42_3)");
+    return Status::Invalid("JOB", "\"" + std::string(text) +
+                                      "\" is neither a job id (42, 42/3 or 42_3) nor a job name "
+                                      "(render, render/3)");
   };
   JobRef ref;
+  if (!text.empty() && !std::isdigit(static_cast<unsigned char>(text[0]))) {
+    const size_t slash = text.rfind('/');
+    ref.name = std::string(text.substr(0, slash));
+    if (slash != std::string_view::npos) {
+      int64_t index = 0;
+      if (!ParseNumber(text.substr(slash + 1), &index)) return bad();
+      ref.index = index;
+    }
+    if (!ValidateName("JOB", ref.name).ok()) return bad();
+    return ref;
+  }
   size_t sep = text.find_first_of("/_");
   int64_t id = 0;
   if (!ParseNumber(text.substr(0, sep), &id) || id == 0) return bad();

@@ -17,9 +17,12 @@
 
 namespace drover::cli {
 
-// "42", "42/3" or Slurm's "42_3": a job and optionally one task index.
+// "42", "42/3" or Slurm's "42_3": a job and optionally one task index; or a
+// job's name, "render" or "render/3" (ResolveJobId finds its id, when the
+// name is unique).
 struct JobRef {
-  uint64_t id = 0;
+  uint64_t id = 0;   // 0: by name
+  std::string name;  // when id is 0
   std::optional<int64_t> index;
 };
 Result<JobRef> ParseJobRef(std::string_view text);

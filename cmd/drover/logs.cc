@@ -200,6 +200,9 @@ int RunLogs(const Args& args) {
 
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
+  auto id = ResolveJobId(*session, *ref);
+  if (!id.ok()) return ReportError(id.status());
+  ref->id = *id;
   if (vm["follow"].as<bool>()) return Follow(*session, *ref, stderr_stream, attempt);
   auto text =
       session->GetText(LogsTarget(ref->id, ref->index.value_or(0), stderr_stream, 0, attempt));

@@ -14,7 +14,8 @@ int RunShow(const Args& args) {
   static const VerbInfo kInfo = {
       "show", "drover show [options] JOB",
       "Shows every field of a job (as scontrol show job does) and the attempts of\n"
-      "its tasks. JOB is the job id; -o json|yaml prints the API object instead."};
+      "its tasks. JOB is the job id, or the name of one job; -o json|yaml prints\n"
+      "the API object instead."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
@@ -32,6 +33,9 @@ int RunShow(const Args& args) {
 
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
+  auto id = ResolveJobId(*session, *ref);
+  if (!id.ok()) return ReportError(id.status());
+  ref->id = *id;
   std::string target = "/api/v1/jobs/" + std::to_string(ref->id);
   auto json = session->GetJson(target);
   if (!json.ok()) return ReportError(json.status());

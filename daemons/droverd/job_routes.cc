@@ -126,18 +126,20 @@ void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) 
                                      "\": want a comma list of Pending, Running, Succeeded, "
                                      "Failed, Cancelled")));
   }
-  Status known = CheckKnownParams(req.query, {"phase", "user", "limit"});
+  Status known = CheckKnownParams(req.query, {"phase", "user", "name", "limit"});
   if (!known.ok()) return respond(ErrorResponse(known));
   std::string user = req.query.count("user") ? req.query.at("user") : "";
+  std::string name = req.query.count("name") ? req.query.at("name") : "";
   // limit absent = every job; otherwise at least one.
   auto limit_param = QueryInt(req.query, "limit", -1, 1, INT64_MAX);
   if (!limit_param.ok()) return respond(ErrorResponse(limit_param.status()));
   int64_t limit = *limit_param;
-  ctx.loop->PostRead([phases, user, limit, respond](const ClusterState& state) {
+  ctx.loop->PostRead([phases, user, name, limit, respond](const ClusterState& state) {
     Json items = Json::array();
     for (const auto& [id, job] : state.jobs()) {
       if (!phases.empty() && !phases.count(job.status.phase)) continue;
       if (!user.empty() && job.owner.user != user) continue;
+      if (!name.empty() && job.metadata.name != name) continue;
       items.push_back(ToJson(job));
       if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) break;
     }

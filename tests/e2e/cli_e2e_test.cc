@@ -444,6 +444,32 @@ TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
   EXPECT_FALSE(labels_of(a).contains("mine"));
 }
 
+TEST_F(CliEndToEndTest, AJobIsReferredToByItsNameWhileTheNameIsUnique) {
+  CliResult first = Submit({"--hold", "-J", "nightly", "--wrap", "true"});
+  ASSERT_EQ(first.exit_code, 0) << first.Describe();
+  const uint64_t id = ParseSubmittedId(first.out);
+  CliResult shown = Drover({"show", "nightly", "-o", "json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.Describe();
+  EXPECT_EQ(Json::parse(shown.out)["metadata"]["id"], id);
+  CliResult got = Drover({"get", "jobs", "nightly", "-o", "json"});
+  ASSERT_EQ(got.exit_code, 0) << got.Describe();
+  EXPECT_EQ(Json::parse(got.out)["metadata"]["id"], id);
+  // A second job of that name: the name no longer says which, and nothing happens.
+  CliResult second = Submit({"--hold", "-J", "nightly", "--wrap", "true"});
+  ASSERT_EQ(second.exit_code, 0) << second.Describe();
+  CliResult ambiguous = Drover({"release", "nightly"});
+  EXPECT_EQ(ambiguous.exit_code, 1) << ambiguous.Describe();
+  EXPECT_NE(ambiguous.err.find("2 jobs are named \"nightly\""), std::string::npos) << ambiguous.err;
+  EXPECT_EQ(ShowJson(id)["spec"].value("hold", false), true) << "still held";
+  CliResult missing = Drover({"cancel", "no-such-job"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.Describe();
+  EXPECT_NE(missing.err.find("no job is named \"no-such-job\""), std::string::npos) << missing.err;
+  // By id each is still reachable.
+  ASSERT_EQ(Drover({"cancel", std::to_string(id), std::to_string(ParseSubmittedId(second.out))})
+                .exit_code,
+            0);
+}
+
 TEST_F(CliEndToEndTest, SecondUpOnTheSameStateDirIsRefused) {
   CliResult again = Drover({"up", "--nodes", "1", "--state-dir", state_});
   EXPECT_EQ(again.exit_code, 1) << again.Describe();
@@ -496,7 +522,7 @@ TEST_F(CliWithoutClusterTest, UsageErrorsExitTwo) {
   EXPECT_EQ(cli_->Run({"queue", "--bogus"}).exit_code, 2);
   EXPECT_EQ(cli_->Run({"queue", "-o", "xml"}).exit_code, 2);
   EXPECT_EQ(cli_->Run({"show"}).exit_code, 2);
-  EXPECT_EQ(cli_->Run({"logs", "abc"}).exit_code, 2);
+  EXPECT_EQ(cli_->Run({"logs", "a b"}).exit_code, 2);  // neither an id nor a name
   EXPECT_EQ(cli_->Run({"submit"}).exit_code, 2);  // neither script nor --wrap
   CliResult mem = cli_->Run({"submit", "--mem", "lots", "--wrap", "true"});
   EXPECT_EQ(mem.exit_code, 2) << mem.Describe();

@@ -17,7 +17,22 @@ TEST(ParseJobRefTest, AcceptsIdSlashAndUnderscoreForms) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->id, 42u);
   EXPECT_EQ(c->index, 7);
-  for (const char* bad : {"", "x", "0", "-1", "4/", "4/x", "4_-1", "4 2"}) {
+  for (const char* bad : {"", "0", "-1", "4/", "4/x", "4_-1", "4 2"}) {
+    EXPECT_FALSE(ParseJobRef(bad).ok()) << bad;
+  }
+}
+
+TEST(ParseJobRefTest, ANameIsResolvedLaterAndMayNameAnIndex) {
+  auto a = ParseJobRef("render");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->id, 0u);
+  EXPECT_EQ(a->name, "render");
+  EXPECT_FALSE(a->index.has_value());
+  auto b = ParseJobRef("nightly.export_2/17");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->name, "nightly.export_2");
+  EXPECT_EQ(b->index, 17);
+  for (const char* bad : {"bad name", "render/x", "/3", "-render", "render/"}) {
     EXPECT_FALSE(ParseJobRef(bad).ok()) << bad;
   }
 }
