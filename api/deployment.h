@@ -110,10 +110,15 @@ struct DeploymentStatus {
   int64_t revision = 0;  // the number of the revision being rolled out
   std::vector<Condition> conditions;
   // Restart back-off of crashing replicas: consecutive early ends, and when
-  // the next replacement may start (CrashLoopBackOff while in the future).
+  // the last crash's replacement may start (CrashLoopBackOff while in the future).
   int32_t restart_count = 0;
   int32_t crash_count = 0;
   int64_t next_restart_ms = 0;
+  // One entry per crashed replica whose replacement waits: not before then.
+  // Only those replacements wait; a replica lost with its node, or one more
+  // asked for by a scale-up, is created at once (as a kubelet backs off each
+  // pod on its own).
+  std::vector<int64_t> restarts_due_ms;
   int64_t progress_started_ms = 0;  // when the current rollout (or its last progress) began
   // The last revision (hash) that was rolled out completely: where
   // autoRollback goes back to.

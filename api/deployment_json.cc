@@ -4,6 +4,7 @@
 
 #include "api/json_codec_parts.h"
 #include "api/json_fields.h"
+#include "api/quantities.h"
 
 namespace drover {
 namespace {
@@ -230,6 +231,11 @@ Json ToJson(const Deployment& d) {
   if (st.restart_count != 0) status["restartCount"] = st.restart_count;
   if (st.crash_count != 0) status["crashCount"] = st.crash_count;
   PutTime(status, "nextRestartTime", st.next_restart_ms);
+  if (!st.restarts_due_ms.empty()) {
+    Json due = Json::array();
+    for (int64_t t : st.restarts_due_ms) due.push_back(FormatTime(t));
+    status["restartsDue"] = std::move(due);
+  }
   PutTime(status, "progressStartTime", st.progress_started_ms);
   if (!st.complete_revision.empty()) status["completeRevision"] = st.complete_revision;
   j["status"] = std::move(status);
@@ -324,6 +330,16 @@ Result<Deployment> DeploymentFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(GetIntAs(*st, "restartCount", p, &out.restart_count));
     DROVER_RETURN_IF_ERROR(GetIntAs(*st, "crashCount", p, &out.crash_count));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "nextRestartTime", p, &out.next_restart_ms));
+    std::vector<std::string> due;
+    DROVER_RETURN_IF_ERROR(json_fields::GetStringList(*st, "restartsDue", p, &due));
+    for (size_t i = 0; i < due.size(); ++i) {
+      auto t = ParseTime(due[i]);
+      if (!t.ok()) {
+        return t.status().WithFieldPrefix(std::string(p) + ".restartsDue[" + std::to_string(i) +
+                                          "]");
+      }
+      out.restarts_due_ms.push_back(*t);
+    }
     DROVER_RETURN_IF_ERROR(GetTime(*st, "progressStartTime", p, &out.progress_started_ms));
     DROVER_RETURN_IF_ERROR(GetString(*st, "completeRevision", p, &out.complete_revision));
   }

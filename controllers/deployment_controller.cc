@@ -86,8 +86,21 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
     out.status.crash_count = 0;
     out.status.next_restart_ms = 0;
   }
-  const bool backing_off = out.status.crash_count > 0 && now_ms < out.status.next_restart_ms;
-  if (backing_off) Later(out.requeue_at_ms, out.status.next_restart_ms);
+  // Replacements of crashed replicas that must still wait, and when the first may go.
+  std::vector<int64_t>& due = out.status.restarts_due_ms;
+  std::sort(due.begin(), due.end());
+  // No more waiting replacements than replicas missing (after a scale-down,
+  // say); those that wait longest are kept.
+  const int64_t missing = std::max<int64_t>(0, replicas - total);
+  if (static_cast<int64_t>(due.size()) > missing) due.erase(due.begin(), due.end() - missing);
+  int64_t waiting = 0;
+  for (int64_t t : due) {
+    if (t > now_ms) {
+      ++waiting;
+      Later(out.requeue_at_ms, t);
+    }
+  }
+  const bool backing_off = waiting > 0;
 
   auto kill_some = [&](std::vector<const ReplicaView*> from, int64_t n) {
     SortForKilling(from, min_ready, now_ms);
@@ -131,7 +144,11 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
       if (can_go > 0) kill_some(healthy, can_go);
     }
   }
-  if (backing_off) create = 0;
+  // Only the replacements of crashed replicas wait out their back-off.
+  create = std::max<int64_t>(0, create - waiting);
+  // The replacements asked for now take the due entries, oldest first.
+  const int64_t ready_to_go = static_cast<int64_t>(due.size()) - waiting;  // sorted: first
+  due.erase(due.begin(), due.begin() + std::min(create, ready_to_go));
   out.create = static_cast<int32_t>(create);
 
   DeploymentStatus& st = out.status;
@@ -231,6 +248,7 @@ void RecordReplicaEnd(DeploymentStatus& status, const DeploymentSpec& spec, cons
   int64_t delay = int64_t{spec.restart_backoff_seconds} * 1000;
   for (int32_t i = 1; i < status.crash_count && delay < kMaxRestartBackoffMs; ++i) delay *= 2;
   status.next_restart_ms = now_ms + std::min(delay, kMaxRestartBackoffMs);
+  status.restarts_due_ms.push_back(status.next_restart_ms);
 }
 
 }  // namespace drover::controllers

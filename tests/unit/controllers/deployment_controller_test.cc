@@ -403,6 +403,39 @@ TEST(DeploymentControllerTest, CrashingReplicasBackOffDoublingToFiveMinutes) {
   EXPECT_EQ(status.next_restart_ms, 0);
 }
 
+TEST(DeploymentControllerTest, OnlyACrashedReplicasReplacementWaitsOutItsBackOff) {
+  Deployment d = MakeDeployment(3);
+  d.spec.restart_backoff_seconds = 10;
+  Task crashed;
+  crashed.status.phase = TaskPhase::kFailed;
+  crashed.status.start_time_ms = kNow - 1000;
+  crashed.status.finish_time_ms = kNow;
+  RecordReplicaEnd(d.status, d.spec, crashed, /*stopped=*/false, kNow);
+  ASSERT_EQ(d.status.restarts_due_ms, std::vector<int64_t>{kNow + 10'000});
+  // One crashed, one lost with its node: the lost one is replaced at once.
+  std::vector<ReplicaView> live = {Replica("a", "new", "ready")};
+  DeploymentActions a = Reconcile(d, live);
+  EXPECT_EQ(a.create, 1) << "the lost replica's replacement does not wait";
+  EXPECT_EQ(a.requeue_at_ms, kNow + 10'000);
+  EXPECT_EQ(a.status.restarts_due_ms.size(), 1u);
+  d.status = a.status;
+  live.push_back(Replica("b", "new", "ready"));
+  a = Reconcile(d, live);
+  EXPECT_EQ(a.create, 0) << "the crashed one's waits";
+  // Its back-off over: it is created, and nothing waits any more.
+  a = Reconcile(d, live, kNow + 10'000);
+  EXPECT_EQ(a.create, 1);
+  EXPECT_TRUE(a.status.restarts_due_ms.empty());
+  d.status = a.status;
+  EXPECT_EQ(Reconcile(d, live, kNow + 10'001).create, 1) << "level-triggered: until it is placed";
+  // Scaled down meanwhile: a waiting replacement nobody needs is dropped.
+  Deployment smaller = MakeDeployment(2);
+  RecordReplicaEnd(smaller.status, smaller.spec, crashed, false, kNow);
+  a = Reconcile(smaller, live);
+  EXPECT_EQ(a.create, 0);
+  EXPECT_TRUE(a.status.restarts_due_ms.empty());
+}
+
 TEST(DeploymentControllerTest, FencepostsFollowKubernetes) {
   DeploymentStrategy s;
   EXPECT_EQ(ResolveFenceposts(s, 3), (std::pair<int64_t, int64_t>{1, 0}));
