@@ -126,6 +126,55 @@ Status CheckProbe(const Probe& p, const std::string& field, const std::vector<Po
 
 }  // namespace
 
+Status ValidateReplicaTemplate(const std::string& owner, const ReplicaTemplate& t,
+                               std::string_view kind) {
+  if (t.task.time_limit_s != 0) {
+    return Status::Invalid("spec.template.timeLimit", "a " + std::string(kind) +
+                                                          "'s tasks run until stopped; timeLimit "
+                                                          "is for Jobs");
+  }
+  // The task template follows a Job's rules (same fields, same paths).
+  Job as_job;
+  as_job.metadata.name = owner;
+  as_job.spec.task = t.task;
+  DROVER_RETURN_IF_ERROR(ValidateJobSubmission(as_job));
+  if (t.ports.size() > kMaxPorts) {
+    return Status::Invalid("spec.template.ports",
+                           "at most " + std::to_string(kMaxPorts) + " ports per task");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < t.ports.size(); ++i) {
+    const std::string field = "spec.template.ports[" + std::to_string(i) + "].name";
+    DROVER_RETURN_IF_ERROR(CheckPortName(t.ports[i].name, field));
+    if (!seen.insert(t.ports[i].name).second) {
+      return Status::Invalid(field, "port \"" + t.ports[i].name + "\" is named twice");
+    }
+  }
+  if (t.readiness_probe) {
+    DROVER_RETURN_IF_ERROR(
+        CheckProbe(*t.readiness_probe, "spec.template.readinessProbe", t.ports, false));
+  }
+  if (t.liveness_probe) {
+    DROVER_RETURN_IF_ERROR(
+        CheckProbe(*t.liveness_probe, "spec.template.livenessProbe", t.ports, true));
+  }
+  if (t.startup_probe) {
+    DROVER_RETURN_IF_ERROR(
+        CheckProbe(*t.startup_probe, "spec.template.startupProbe", t.ports, true));
+  }
+  return Status::Ok();
+}
+
+Status ValidateNodeSelector(const Labels& selector) {
+  if (Status st = ValidateLabels(selector); !st.ok()) {
+    std::string field = st.field();
+    const std::string from = "metadata.labels";
+    if (field.rfind(from, 0) == 0) field = "spec.nodeSelector" + field.substr(from.size());
+    return Status(st.code(), st.message(), field);
+  }
+  return Status::Ok();
+}
+
 Status ValidateDeployment(const Deployment& d) {
   DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", d.metadata.name));
   if (d.metadata.name.size() > kMaxDeploymentName) {
@@ -135,50 +184,13 @@ Status ValidateDeployment(const Deployment& d) {
   }
   DROVER_RETURN_IF_ERROR(ValidateLabels(d.metadata.labels));
   const DeploymentSpec& s = d.spec;
-  if (Status selector = ValidateLabels(s.node_selector); !selector.ok()) {
-    std::string field = selector.field();
-    const std::string from = "metadata.labels";
-    if (field.rfind(from, 0) == 0) field = "spec.nodeSelector" + field.substr(from.size());
-    return Status(selector.code(), selector.message(), field);
-  }
-  if (s.template_.task.time_limit_s != 0) {
-    return Status::Invalid("spec.template.timeLimit",
-                           "a Deployment's replicas run until stopped; timeLimit is for Jobs");
-  }
+  DROVER_RETURN_IF_ERROR(ValidateNodeSelector(s.node_selector));
   if (s.replicas < 0 || s.replicas > kMaxReplicas) {
     return Status::Invalid("spec.replicas", "must be between 0 and " +
                                                 std::to_string(kMaxReplicas) + " (got " +
                                                 std::to_string(s.replicas) + ")");
   }
-  // The task template follows a Job's rules (same fields, same paths).
-  Job as_job;
-  as_job.metadata.name = d.metadata.name;
-  as_job.spec.task = s.template_.task;
-  DROVER_RETURN_IF_ERROR(ValidateJobSubmission(as_job));
-  if (s.template_.ports.size() > kMaxPorts) {
-    return Status::Invalid("spec.template.ports",
-                           "at most " + std::to_string(kMaxPorts) + " ports per task");
-  }
-  std::set<std::string> seen;
-  for (size_t i = 0; i < s.template_.ports.size(); ++i) {
-    const std::string field = "spec.template.ports[" + std::to_string(i) + "].name";
-    DROVER_RETURN_IF_ERROR(CheckPortName(s.template_.ports[i].name, field));
-    if (!seen.insert(s.template_.ports[i].name).second) {
-      return Status::Invalid(field, "port \"" + s.template_.ports[i].name + "\" is named twice");
-    }
-  }
-  if (s.template_.readiness_probe) {
-    DROVER_RETURN_IF_ERROR(CheckProbe(*s.template_.readiness_probe, "spec.template.readinessProbe",
-                                      s.template_.ports, false));
-  }
-  if (s.template_.liveness_probe) {
-    DROVER_RETURN_IF_ERROR(CheckProbe(*s.template_.liveness_probe, "spec.template.livenessProbe",
-                                      s.template_.ports, true));
-  }
-  if (s.template_.startup_probe) {
-    DROVER_RETURN_IF_ERROR(CheckProbe(*s.template_.startup_probe, "spec.template.startupProbe",
-                                      s.template_.ports, true));
-  }
+  DROVER_RETURN_IF_ERROR(ValidateReplicaTemplate(d.metadata.name, s.template_, "Deployment"));
   if (s.strategy.type == DeploymentStrategyType::kRollingUpdate) {
     DROVER_RETURN_IF_ERROR(
         CheckPercentOrCount(s.strategy.max_surge, "spec.strategy.rollingUpdate.maxSurge"));

@@ -153,6 +153,14 @@ std::string TemplateHash(const ReplicaTemplate& t);
 // wrong field and the rule.
 Status ValidateDeployment(const Deployment& d);
 
+// The rules every owner of long-running tasks shares (`kind` names it in
+// messages): the task as a Job's, no timeLimit, ports, probes on known ports.
+// Fields are named spec.template.*.
+Status ValidateReplicaTemplate(const std::string& owner, const ReplicaTemplate& t,
+                               std::string_view kind);
+// A nodeSelector's keys and values, named spec.nodeSelector.KEY.
+Status ValidateNodeSelector(const Labels& selector);
+
 // Kubernetes' ResolveFenceposts: (maxSurge rounded up, maxUnavailable
 // rounded down) among `replicas`; both 0 -> maxUnavailable 1.
 std::pair<int64_t, int64_t> ResolveFenceposts(const DeploymentStrategy& s, int64_t replicas);
