@@ -308,7 +308,7 @@ Result<Deployment> DeploymentFromJson(const Json& j) {
         *st,
         {"observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
          "unavailableReplicas", "revision", "conditions", "restartCount", "crashCount",
-         "nextRestartTime", "progressStartTime", "completeRevision"},
+         "nextRestartTime", "restartsDue", "progressStartTime", "completeRevision"},
         p));
     DeploymentStatus& out = d.status;
     DROVER_RETURN_IF_ERROR(GetInt(*st, "observedGeneration", p, &out.observed_generation));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "api/deployment_json.h"
+
 namespace drover {
 namespace {
 
@@ -123,6 +125,92 @@ TEST(JsonCodecTest, TaskAndNodeRoundTrip) {
   ASSERT_TRUE(n2.ok()) << n2.status().ToString();
   EXPECT_EQ(ToJson(*n2), ToJson(n));
   EXPECT_EQ(n2->status.topology.numa_os_indexes, std::vector<int32_t>{1});
+}
+
+// What droverd stores must load again: every field set, written, read, the same.
+TEST(JsonCodecTest, ADeploymentWithEveryFieldSetRoundTrips) {
+  Deployment d;
+  d.metadata.name = "web";
+  d.metadata.uid = "u-1";
+  d.metadata.labels = {{"app", "web"}};
+  d.metadata.creation_time_ms = 1764172347123;
+  d.generation = 4;
+  d.owner = {"alice", 1000, 1000};
+  DeploymentSpec& s = d.spec;
+  s.replicas = 3;
+  s.template_.task.command = {"python3", "-m", "http.server"};
+  s.template_.task.working_dir = "/srv";
+  s.template_.ports = {{"http"}};
+  Probe ready;
+  ready.kind = Probe::Kind::kHttpGet;
+  ready.path = "/healthz";
+  ready.port = "http";
+  ready.period_seconds = 2;
+  s.template_.readiness_probe = ready;
+  Probe live;
+  live.kind = Probe::Kind::kExec;
+  live.command = {"true"};
+  s.template_.liveness_probe = live;
+  s.strategy.max_surge = {1, false};
+  s.strategy.max_unavailable = {10, true};
+  s.min_ready_seconds = 5;
+  s.progress_deadline_seconds = 60;
+  s.revision_history_limit = 3;
+  s.paused = true;
+  s.auto_rollback = true;
+  s.max_replicas_per_node = 2;
+  s.node_selector = {{"tier", "web"}};
+  s.restart_backoff_seconds = 2;
+  DeploymentStatus& st = d.status;
+  st.observed_generation = 4;
+  st.replicas = 3;
+  st.updated_replicas = 2;
+  st.ready_replicas = 2;
+  st.available_replicas = 1;
+  st.unavailable_replicas = 2;
+  st.revision = 5;
+  st.conditions = {
+      {"Progressing", "True", "ReplicaSetUpdated", "going", 1764172347000, 1764172348000}};
+  st.restart_count = 7;
+  st.crash_count = 2;
+  st.next_restart_ms = 1764172350000;
+  st.restarts_due_ms = {1764172349000, 1764172350000};
+  st.progress_started_ms = 1764172340000;
+  st.complete_revision = "abcdef0123";
+  auto back = DeploymentFromJson(ToJson(d));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ToJson(*back), ToJson(d));
+  EXPECT_EQ(back->status, d.status);
+  EXPECT_EQ(back->spec.node_selector, d.spec.node_selector);
+
+  // And a task with every status flag droverd sets.
+  Task t;
+  t.metadata.name = "web-abcdef0123-x1y2z";
+  t.spec.owner = {"Deployment", "web", "u-1"};
+  t.spec.revision = "abcdef0123";
+  t.spec.ports = {{"http", 30001}};
+  t.status.phase = TaskPhase::kCancelled;
+  t.status.ready = true;
+  t.status.terminating = true;
+  t.status.ready_since_ms = 1764172347000;
+  t.status.disrupted = true;
+  t.status.counted = true;
+  auto t2 = TaskFromJson(ToJson(t));
+  ASSERT_TRUE(t2.ok()) << t2.status().ToString();
+  EXPECT_EQ(ToJson(*t2), ToJson(t));
+  EXPECT_TRUE(t2->status.terminating && t2->status.disrupted && t2->status.counted);
+
+  // And a node an admin drained and labelled.
+  Node n;
+  n.metadata.name = "n1";
+  n.metadata.labels = {{"tier", "gold"}};
+  n.spec.unschedulable = true;
+  n.spec.draining = true;
+  n.status.topology.cores = {{0, 0, 0, {0}}};
+  auto n2 = NodeFromJson(ToJson(n));
+  ASSERT_TRUE(n2.ok()) << n2.status().ToString();
+  EXPECT_TRUE(n2->spec.draining);
+  EXPECT_EQ(ToJson(*n2), ToJson(n));
 }
 
 TEST(JsonCodecTest, QuantitiesAndDurations) {
