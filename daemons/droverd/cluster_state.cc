@@ -86,8 +86,15 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   }
   // Could it ever run: on the registered nodes with nothing running, within its
   // queue's limits? (With no node registered yet, nobody can tell: accepted.)
+  return scheduler::CheckCanEverRun(
+      EmptyNodes({}), PendingJobFor(job, job.spec.parallelism, job.spec.gang, job.spec.priority),
+      config_.scheduler);
+}
+
+scheduler::ClusterSnapshot ClusterState::EmptyNodes(const Labels& selector) const {
   scheduler::ClusterSnapshot empty;
   for (const auto& [name, node] : nodes_) {
+    if (!MatchesSelector(node.metadata.labels, selector)) continue;
     scheduler::NodeSnapshot snap;
     snap.name = name;
     snap.topology = node.status.topology;
@@ -95,9 +102,7 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
     snap.memory_free_bytes = node.status.topology.memory_bytes;
     empty.nodes.push_back(std::move(snap));
   }
-  return scheduler::CheckCanEverRun(
-      empty, PendingJobFor(job, job.spec.parallelism, job.spec.gang, job.spec.priority),
-      config_.scheduler);
+  return empty;
 }
 
 Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_t now_ms) {

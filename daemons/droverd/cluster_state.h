@@ -265,6 +265,9 @@ class ClusterState {
   };
   // The host part of a node's address (its name when it has none).
   std::string HostOf(const std::string& node) const;
+  // The registered nodes that have every label of `selector`, each as if
+  // nothing ran there: what admission checks judge "could ever run" on.
+  scheduler::ClusterSnapshot EmptyNodes(const Labels& selector) const;
   bool IsDraining(const std::string& node) const {
     auto it = nodes_.find(node);
     return it != nodes_.end() && it->second.spec.draining;

@@ -10,6 +10,7 @@
 #include "controllers/deployment_controller.h"
 #include "daemons/droverd/authorization.h"
 #include "daemons/droverd/cluster_state.h"
+#include "scheduler/admission.h"
 
 namespace drover::droverd {
 namespace {
@@ -91,7 +92,26 @@ Status ClusterState::CheckDeploymentApply(const Deployment& d, const Caller& cal
     DROVER_RETURN_IF_ERROR(
         AuthorizeDeploymentChange(existing->metadata.name, existing->owner, caller, "change"));
   }
-  return Status::Ok();
+  // Could a replica ever run: on a registered node its nodeSelector matches,
+  // with nothing else there? (With no node registered, nobody can tell.)
+  if (nodes_.empty()) return Status::Ok();
+  scheduler::ClusterSnapshot matching = EmptyNodes(d.spec.node_selector);
+  if (matching.nodes.empty()) {
+    std::string wanted;
+    for (const auto& [k, v] : d.spec.node_selector) {
+      wanted += (wanted.empty() ? "" : ",") + k + "=" + v;
+    }
+    return Status::Unschedulable("spec.nodeSelector",
+                                 "no node has the labels " + wanted + " (" +
+                                     std::to_string(nodes_.size()) +
+                                     " nodes; drover label node NAME KEY=VALUE)");
+  }
+  scheduler::PendingJob one;
+  one.tasks_wanted = 1;
+  one.cpus_per_task = d.spec.template_.task.resources.cpus;
+  one.memory_per_task = d.spec.template_.task.resources.memory_bytes;
+  one.memory_per_numa = d.spec.template_.task.resources.memory_bind == "local";
+  return scheduler::CheckCanEverRun(matching, one, config_.scheduler);
 }
 
 Result<Deployment*> ClusterState::ChangeableDeployment(const std::string& name,

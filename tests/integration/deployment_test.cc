@@ -479,6 +479,21 @@ TEST(DeploymentTest, BadManifestsAreRefusedNamingTheFieldAndChangeNothing) {
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.what;
     EXPECT_EQ(r.status().field(), c.field) << c.what << ": " << r.status().ToString();
   }
+  // Replicas that could never run anywhere are refused too, naming why.
+  Json nowhere = WebDeployment("web", 2);
+  nowhere["spec"]["nodeSelector"] = {{"tier", "gpu"}};
+  auto no_node = Apply(cluster, nowhere);
+  ASSERT_FALSE(no_node.ok());
+  EXPECT_EQ(no_node.status().code(), StatusCode::kUnschedulable);
+  EXPECT_EQ(no_node.status().field(), "spec.nodeSelector");
+  EXPECT_NE(no_node.status().message().find("no node has the labels tier=gpu"), std::string::npos)
+      << no_node.status().ToString();
+  Json huge = WebDeployment("web", 2);
+  huge["spec"]["template"]["resources"] = {{"cpus", 64}};
+  auto too_big = Apply(cluster, huge);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.status().field(), "spec.template.resources.cpus")
+      << too_big.status().ToString();
   auto list = cluster.Call("GET", "/api/v1/deployments");
   ASSERT_TRUE(list.ok());
   EXPECT_TRUE((*list)["items"].empty()) << "nothing was created";
