@@ -23,37 +23,6 @@ using json_fields::GetString;
 using json_fields::GetTime;
 using json_fields::Join;
 
-Json IntOrPercentToJson(const IntOrPercent& v) {
-  return v.percent ? Json(v.ToString()) : Json(v.value);
-}
-
-// 3, or "25%".
-Status IntOrPercentFromJson(const Json& obj, std::string_view key, std::string_view path,
-                            IntOrPercent* out) {
-  const Json* v = Find(obj, key);
-  if (v == nullptr) return Status::Ok();
-  const std::string field = Join(path, key);
-  if (v->is_number_integer()) {
-    int64_t n = 0;
-    DROVER_RETURN_IF_ERROR(GetInt(obj, key, path, &n));
-    *out = {n, false};
-    return Status::Ok();
-  }
-  if (v->is_string()) {
-    const std::string s = v->get<std::string>();
-    bool digits = s.size() >= 2 && s.size() <= 5 && s.back() == '%';
-    for (size_t i = 0; digits && i + 1 < s.size(); ++i) {
-      digits = std::isdigit(static_cast<unsigned char>(s[i])) != 0;
-    }
-    if (digits) {
-      *out = {std::stoll(s.substr(0, s.size() - 1)), true};
-      return Status::Ok();
-    }
-  }
-  return Status::Invalid(
-      field, "must be a count (1) or a percentage (\"25%\"), got " + json_fields::Shown(*v));
-}
-
 Json ConditionToJson(const Condition& c) {
   Json j = {{"type", c.type}, {"status", c.status}};
   if (!c.reason.empty()) j["reason"] = c.reason;
@@ -142,6 +111,37 @@ std::optional<Probe> ReplicaTemplate::*const kProbeFields[] = {&ReplicaTemplate:
                                                                &ReplicaTemplate::startup_probe};
 
 }  // namespace
+
+Json IntOrPercentToJson(const IntOrPercent& v) {
+  return v.percent ? Json(v.ToString()) : Json(v.value);
+}
+
+// 3, or "25%".
+Status IntOrPercentFromJson(const Json& obj, std::string_view key, std::string_view path,
+                            IntOrPercent* out) {
+  const Json* v = Find(obj, key);
+  if (v == nullptr) return Status::Ok();
+  const std::string field = Join(path, key);
+  if (v->is_number_integer()) {
+    int64_t n = 0;
+    DROVER_RETURN_IF_ERROR(GetInt(obj, key, path, &n));
+    *out = {n, false};
+    return Status::Ok();
+  }
+  if (v->is_string()) {
+    const std::string s = v->get<std::string>();
+    bool digits = s.size() >= 2 && s.size() <= 5 && s.back() == '%';
+    for (size_t i = 0; digits && i + 1 < s.size(); ++i) {
+      digits = std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+    }
+    if (digits) {
+      *out = {std::stoll(s.substr(0, s.size() - 1)), true};
+      return Status::Ok();
+    }
+  }
+  return Status::Invalid(
+      field, "must be a count (1) or a percentage (\"25%\"), got " + json_fields::Shown(*v));
+}
 
 Json ReplicaTemplateToJson(const ReplicaTemplate& t) {
   Json j = codec_parts::TemplateToJson(t.task);
