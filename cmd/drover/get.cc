@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "api/deployment_json.h"
+#include "api/json_codec.h"
+#include "api/url_encoding.h"
 #include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
@@ -135,11 +137,38 @@ int RunGet(const Args& args) {
   return PrintJsonOr(*json, *format, table);
 }
 
+namespace {
+
+int DescribeNodeVerb(const std::string& name) {
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  const std::string path = "/api/v1/nodes/" + PercentEncode(name);
+  auto json = session->GetJson(path);
+  if (!json.ok()) return ReportError(json.status());
+  auto node = NodeFromJson(*json);
+  if (!node.ok()) {
+    return ReportError(
+        Status::Internal("droverd sent a malformed node: " + node.status().ToString()));
+  }
+  auto listed = session->GetJson(path + "/tasks");
+  if (!listed.ok()) return ReportError(listed.status());
+  std::vector<Task> tasks;
+  for (const Json& item : listed->value("items", Json::array())) {
+    auto t = TaskFromJson(item);
+    if (t.ok()) tasks.push_back(std::move(*t));
+  }
+  std::cout << DescribeNode(*node, tasks, NowMs());
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunDescribe(const Args& args) {
   static const VerbInfo kInfo = {
-      "describe", "drover describe deployment/NAME",
+      "describe", "drover describe deployment/NAME | node/NAME",
       "Shows a Deployment for people: spec, status, conditions, revisions and\n"
-      "its tasks (a job: drover show JOB)."};
+      "its tasks; or a node: state (cordoned, draining), labels, topology, what\n"
+      "is allocated and the tasks it holds now (a job: drover show JOB)."};
   po::options_description desc("Options");
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
@@ -147,7 +176,13 @@ int RunDescribe(const Args& args) {
   if (words.size() == 2 && KindOfWord(words[0]) == "deployment") {
     words = {"deployment/" + words[1]};
   }
-  if (words.size() != 1) return ReportUsage("describe", "give deployment/NAME");
+  if (words.size() == 2 && (words[0] == "node" || words[0] == "nodes")) {
+    words = {"node/" + words[1]};
+  }
+  if (words.size() == 1 && (words[0].rfind("node/", 0) == 0 || words[0].rfind("nodes/", 0) == 0)) {
+    return DescribeNodeVerb(words[0].substr(words[0].find('/') + 1));
+  }
+  if (words.size() != 1) return ReportUsage("describe", "give deployment/NAME or node/NAME");
   auto name = ParseDeploymentRef(words[0]);
   if (!name.ok()) return ReportUsage("describe", name.status().message());
   auto session = ApiSession::FromEnvironment();

@@ -150,16 +150,58 @@ Table QueueTable(const std::vector<Job>& jobs, int64_t now_ms, bool show_start) 
   return table;
 }
 
+std::string NodeState(const Node& node) {
+  std::string state(NodePhaseName(node.status.phase));
+  if (node.spec.draining) {
+    state += node.status.running_tasks > 0 ? ",Draining" : ",Drained";
+  } else if (node.spec.unschedulable) {
+    state += ",Cordoned";
+  }
+  return state;
+}
+
+std::string DescribeNode(const Node& node, const std::vector<Task>& tasks, int64_t now_ms) {
+  const NodeStatus& st = node.status;
+  std::string out = "Name:          " + node.metadata.name + "\n" +
+                    "State:         " + NodeState(node) + "\n" +
+                    "Address:       " + (st.address.empty() ? "-" : st.address) + "\n";
+  std::vector<std::string> labels;
+  for (const auto& [k, v] : node.metadata.labels) labels.push_back(k + "=" + v);
+  out += "Labels:        " + (labels.empty() ? std::string("<none>") : Join(labels, ",")) + "\n";
+  out += "Topology:      " + std::to_string(st.topology.packages) + " packages, " +
+         std::to_string(st.topology.numa_nodes) + " NUMA nodes, " +
+         std::to_string(st.topology.cores.size()) + " cores, " +
+         FormatBytes(st.topology.memory_bytes) + " (" + st.topology.source + ")\n";
+  out += "Allocated:     " + std::to_string(st.allocated_cpus) + "/" +
+         std::to_string(st.topology.cores.size()) + " cores, " +
+         FormatBytes(st.allocated_memory_bytes) + "/" + FormatBytes(st.topology.memory_bytes) +
+         " memory\n";
+  if (st.last_heartbeat_ms > 0) {
+    out += "Heartbeat:     " + FormatLocalTime(st.last_heartbeat_ms) + " (" +
+           std::to_string(std::max<int64_t>(0, now_ms - st.last_heartbeat_ms) / 1000) + " s ago)\n";
+  }
+  out += "Tasks:         " + std::to_string(tasks.size()) + "\n";
+  if (tasks.empty()) return out;
+  Table table({"TASK", "OWNER", "PHASE", "CORES", "STOPPING"});
+  for (const Task& t : tasks) {
+    std::vector<std::string> cores;
+    for (int32_t c : t.spec.cores) cores.push_back(std::to_string(c));
+    const std::string owner =
+        t.spec.owner.kind.empty() ? "job/" + std::to_string(t.spec.job_id)
+        : t.spec.owner.kind == "Job"
+            ? "job/" + std::to_string(t.spec.job_id) + " (" + t.spec.owner.name + ")"
+            : Lower(t.spec.owner.kind) + "/" + t.spec.owner.name;
+    table.AddRow({t.metadata.name, owner, std::string(TaskPhaseName(t.status.phase)),
+                  Join(cores, ","), t.status.terminating ? "yes" : ""});
+  }
+  return out + table.Render();
+}
+
 Table NodesTable(const std::vector<Node>& nodes) {
   Table table({"NAME", "STATE", "CPUS", "MEMORY", "TASKS", "LABELS"});
   for (const Node& node : nodes) {
     const NodeStatus& st = node.status;
-    std::string state(NodePhaseName(st.phase));
-    if (node.spec.draining) {
-      state += st.running_tasks > 0 ? ",Draining" : ",Drained";
-    } else if (node.spec.unschedulable) {
-      state += ",Cordoned";
-    }
+    const std::string state = NodeState(node);
     std::vector<std::string> labels;
     for (const auto& [k, v] : node.metadata.labels) labels.push_back(k + "=" + v);
     table.AddRow(

@@ -43,6 +43,10 @@ Table QueueTable(const std::vector<Job>& jobs, int64_t now_ms, bool show_start);
 
 // NAME STATE CPUS(alloc/total) MEMORY(alloc/total) TASKS LABELS.
 Table NodesTable(const std::vector<Node>& nodes);
+// "Ready", "Ready,Cordoned", "NotReady,Draining", "Ready,Drained", ...
+std::string NodeState(const Node& node);
+// `drover describe node/NAME`: the node and the tasks it holds now.
+std::string DescribeNode(const Node& node, const std::vector<Task>& tasks, int64_t now_ms);
 
 // Every field of a job, one "Key: value" per line, in the spirit of
 // `scontrol show job`, followed by its tasks when given.

@@ -56,8 +56,8 @@ std::string RouteLabel(const std::vector<std::string>& p) {
     if (p.size() == 3) return "/api/v1/nodes";
     if (p.size() == 4) return "/api/v1/nodes/:name";
     if (p.size() == 5) {
-      for (const char* verb :
-           {"register", "assignments", "status", "join", "labels", "cordon", "uncordon", "drain"}) {
+      for (const char* verb : {"register", "assignments", "status", "join", "labels", "cordon",
+                               "uncordon", "drain", "tasks"}) {
         if (p[4] == verb) return std::string("/api/v1/nodes/:name/") + verb;
       }
     }

@@ -98,6 +98,12 @@ Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public) 
 Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node,
                              const std::string& verb) {
   if (caller.role == Role::kAdmin) return Status::Ok();
+  if (verb == "tasks") {  // what a node holds: anyone who may read the cluster
+    if (caller.role == Role::kJoin) {
+      return Status::PermissionDenied("a join token is good only for joining");
+    }
+    return Status::Ok();
+  }
   if (verb == "labels" || verb == "cordon" || verb == "uncordon" || verb == "drain") {
     return Status::PermissionDenied("only an admin may " +
                                     std::string(verb == "labels" ? "label" : verb) + " a node");

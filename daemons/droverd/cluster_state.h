@@ -162,6 +162,8 @@ class ClusterState {
   // applied is accepted and ignored.
   Status ApplyReport(const std::string& node, const TaskReport& report, int64_t now_ms);
   const std::map<std::string, Node>& nodes() const { return nodes_; }
+  // The tasks that hold cores on `node` now (assigned, running, being stopped).
+  std::vector<const Task*> TasksOnNode(const std::string& node) const;
   NodeChannel* Channel(const std::string& node);
   // Sets and removes a node's labels, as `kubectl label node`: a key that has
   // a value is changed only with `overwrite`, and removing a key it lacks is

@@ -164,6 +164,14 @@ Status ClusterState::DrainNode(const std::string& name, bool force) {
   return Status::Ok();
 }
 
+std::vector<const Task*> ClusterState::TasksOnNode(const std::string& node) const {
+  std::vector<const Task*> out;
+  auto alloc = allocations_.find(node);
+  if (alloc == allocations_.end()) return out;
+  for (const std::string& name : alloc->second.tasks) out.push_back(&tasks_.at(name));
+  return out;
+}
+
 void ClusterState::EnqueueAllDeployments() {
   for (const auto& [name, d] : deployments_.all()) deployments_.Enqueue(name);
 }

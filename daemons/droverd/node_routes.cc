@@ -247,6 +247,17 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
   const std::string& verb = parts[2];
   Status allowed = AuthorizeNodeEndpoint(caller, name, verb);
   if (!allowed.ok()) return respond(ErrorResponse(allowed));
+  if (verb == "tasks" && m == "GET") {
+    ctx.loop->PostRead([name, respond](const ClusterState& state) {
+      if (state.nodes().find(name) == state.nodes().end()) {
+        return respond(ErrorResponse(Status::NotFound("node " + name + " not found")));
+      }
+      Json items = Json::array();
+      for (const Task* t : state.TasksOnNode(name)) items.push_back(ToJson(*t));
+      respond(JsonResponse(200, Json{{"items", std::move(items)}}));
+    });
+    return;
+  }
   if (verb == "labels" && m == "POST") return Label(ctx, name, req, std::move(respond));
   if (verb == "drain" && m == "POST") {
     auto json = ParseJson(req.body.empty() ? "{}" : req.body);

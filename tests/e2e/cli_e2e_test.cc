@@ -397,6 +397,13 @@ TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
     }
   }
   EXPECT_EQ(on_gold, 2) << tasks.out;
+  // describe node: its labels and the replicas it holds.
+  CliResult described = Drover({"describe", "node", a});
+  ASSERT_EQ(described.exit_code, 0) << described.Describe();
+  EXPECT_NE(described.out.find("tier=gold"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find("Tasks:         2"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find("deployment/gold"), std::string::npos) << described.out;
+  EXPECT_EQ(Drover({"describe", "node/no-such-node"}).exit_code, 1);
   ASSERT_EQ(Drover({"delete", "deployment/gold"}).exit_code, 0);
 
   // Cordoned nodes take no new task; what waits runs once one is uncordoned.
@@ -404,6 +411,7 @@ TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
   ASSERT_EQ(Drover({"cordon", b}).exit_code, 0);
   CliResult listed = Drover({"nodes"});
   EXPECT_NE(listed.out.find("Cordoned"), std::string::npos) << listed.out;
+  EXPECT_NE(Drover({"describe", "node/" + a}).out.find("Ready,Cordoned"), std::string::npos);
   CliResult waiting = Submit({"--wrap", "true"});
   ASSERT_EQ(waiting.exit_code, 0) << waiting.Describe();
   const uint64_t id = ParseSubmittedId(waiting.out);
@@ -523,7 +531,7 @@ TEST_F(CliWithoutClusterTest, UsageErrorsExitTwo) {
   EXPECT_EQ(cli_->Run({"queue", "-o", "xml"}).exit_code, 2);
   EXPECT_EQ(cli_->Run({"show"}).exit_code, 2);
   EXPECT_EQ(cli_->Run({"logs", "a b"}).exit_code, 2);  // neither an id nor a name
-  EXPECT_EQ(cli_->Run({"submit"}).exit_code, 2);  // neither script nor --wrap
+  EXPECT_EQ(cli_->Run({"submit"}).exit_code, 2);       // neither script nor --wrap
   CliResult mem = cli_->Run({"submit", "--mem", "lots", "--wrap", "true"});
   EXPECT_EQ(mem.exit_code, 2) << mem.Describe();
   EXPECT_NE(mem.err.find("--mem"), std::string::npos) << mem.err;
