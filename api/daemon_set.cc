@@ -1,20 +1,10 @@
 #include "api/daemon_set.h"
 
-#include "api/validation.h"
-
 namespace drover {
 namespace {
 
 // Its tasks are named NAME-HASH-xxxxx, as a Deployment's.
 constexpr size_t kMaxDaemonSetName = 200;
-
-Status CheckCountOrPercent(const IntOrPercent& v, const std::string& field) {
-  if (v.value < 0) return Status::Invalid(field, "must not be negative (got " + v.ToString() + ")");
-  if (v.percent && v.value > 100) {
-    return Status::Invalid(field, "a percentage is at most 100% (got " + v.ToString() + ")");
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -27,13 +17,7 @@ std::pair<int64_t, int64_t> ResolveDaemonFenceposts(const DaemonSetUpdateStrateg
 }
 
 Status ValidateDaemonSet(const DaemonSet& ds) {
-  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", ds.metadata.name));
-  if (ds.metadata.name.size() > kMaxDaemonSetName) {
-    return Status::Invalid("metadata.name", "a DaemonSet's name is at most " +
-                                                std::to_string(kMaxDaemonSetName) +
-                                                " characters (its tasks add a suffix)");
-  }
-  DROVER_RETURN_IF_ERROR(ValidateLabels(ds.metadata.labels));
+  DROVER_RETURN_IF_ERROR(ValidateWorkloadMeta(ds.metadata, "DaemonSet", kMaxDaemonSetName));
   const DaemonSetSpec& s = ds.spec;
   DROVER_RETURN_IF_ERROR(ValidateNodeSelector(s.node_selector));
   DROVER_RETURN_IF_ERROR(ValidateReplicaTemplate(ds.metadata.name, s.template_, "DaemonSet"));
@@ -48,16 +32,8 @@ Status ValidateDaemonSet(const DaemonSet& ds) {
                              "daemon task could ever be replaced)");
     }
   }
-  if (s.min_ready_seconds < 0) {
-    return Status::Invalid("spec.minReadySeconds", "must not be negative (got " +
-                                                       std::to_string(s.min_ready_seconds) + ")");
-  }
-  if (s.revision_history_limit < 0) {
-    return Status::Invalid(
-        "spec.revisionHistoryLimit",
-        "must not be negative (got " + std::to_string(s.revision_history_limit) + ")");
-  }
-  return Status::Ok();
+  DROVER_RETURN_IF_ERROR(CheckNotNegative(s.min_ready_seconds, "spec.minReadySeconds"));
+  return CheckNotNegative(s.revision_history_limit, "spec.revisionHistoryLimit");
 }
 
 }  // namespace drover

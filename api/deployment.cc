@@ -55,14 +55,6 @@ constexpr size_t kMaxDeploymentName = 200;
 constexpr int32_t kMaxReplicas = 1'000'000;
 constexpr size_t kMaxPorts = 16;
 
-Status CheckPercentOrCount(const IntOrPercent& v, const std::string& field) {
-  if (v.value < 0) return Status::Invalid(field, "must not be negative (got " + v.ToString() + ")");
-  if (v.percent && v.value > 100) {
-    return Status::Invalid(field, "a percentage is at most 100% (got " + v.ToString() + ")");
-  }
-  return Status::Ok();
-}
-
 Status CheckPortName(const std::string& name, const std::string& field) {
   if (name.empty() || name.size() > 15) {
     return Status::Invalid(field, "a port name has 1 to 15 characters (got \"" + name + "\")");
@@ -175,14 +167,31 @@ Status ValidateNodeSelector(const Labels& selector) {
   return Status::Ok();
 }
 
-Status ValidateDeployment(const Deployment& d) {
-  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", d.metadata.name));
-  if (d.metadata.name.size() > kMaxDeploymentName) {
-    return Status::Invalid("metadata.name", "a Deployment's name is at most " +
-                                                std::to_string(kMaxDeploymentName) +
+Status CheckCountOrPercent(const IntOrPercent& v, const std::string& field) {
+  if (v.value < 0) return Status::Invalid(field, "must not be negative (got " + v.ToString() + ")");
+  if (v.percent && v.value > 100) {
+    return Status::Invalid(field, "a percentage is at most 100% (got " + v.ToString() + ")");
+  }
+  return Status::Ok();
+}
+
+Status CheckNotNegative(int64_t v, const std::string& field) {
+  if (v >= 0) return Status::Ok();
+  return Status::Invalid(field, "must not be negative (got " + std::to_string(v) + ")");
+}
+
+Status ValidateWorkloadMeta(const ObjectMeta& meta, std::string_view kind, size_t max_name) {
+  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", meta.name));
+  if (meta.name.size() > max_name) {
+    return Status::Invalid("metadata.name", "a " + std::string(kind) + "'s name is at most " +
+                                                std::to_string(max_name) +
                                                 " characters (its tasks add a suffix)");
   }
-  DROVER_RETURN_IF_ERROR(ValidateLabels(d.metadata.labels));
+  return ValidateLabels(meta.labels);
+}
+
+Status ValidateDeployment(const Deployment& d) {
+  DROVER_RETURN_IF_ERROR(ValidateWorkloadMeta(d.metadata, "Deployment", kMaxDeploymentName));
   const DeploymentSpec& s = d.spec;
   DROVER_RETURN_IF_ERROR(ValidateNodeSelector(s.node_selector));
   if (s.replicas < 0 || s.replicas > kMaxReplicas) {
@@ -193,8 +202,8 @@ Status ValidateDeployment(const Deployment& d) {
   DROVER_RETURN_IF_ERROR(ValidateReplicaTemplate(d.metadata.name, s.template_, "Deployment"));
   if (s.strategy.type == DeploymentStrategyType::kRollingUpdate) {
     DROVER_RETURN_IF_ERROR(
-        CheckPercentOrCount(s.strategy.max_surge, "spec.strategy.rollingUpdate.maxSurge"));
-    DROVER_RETURN_IF_ERROR(CheckPercentOrCount(s.strategy.max_unavailable,
+        CheckCountOrPercent(s.strategy.max_surge, "spec.strategy.rollingUpdate.maxSurge"));
+    DROVER_RETURN_IF_ERROR(CheckCountOrPercent(s.strategy.max_unavailable,
                                                "spec.strategy.rollingUpdate.maxUnavailable"));
     if (s.strategy.max_surge.value == 0 && s.strategy.max_unavailable.value == 0) {
       return Status::Invalid("spec.strategy.rollingUpdate",
@@ -202,13 +211,9 @@ Status ValidateDeployment(const Deployment& d) {
                              "ever be replaced)");
     }
   }
-  auto non_negative = [](int64_t v, const char* field) {
-    return v < 0 ? Status::Invalid(field, "must not be negative (got " + std::to_string(v) + ")")
-                 : Status::Ok();
-  };
-  DROVER_RETURN_IF_ERROR(non_negative(s.min_ready_seconds, "spec.minReadySeconds"));
-  DROVER_RETURN_IF_ERROR(non_negative(s.revision_history_limit, "spec.revisionHistoryLimit"));
-  DROVER_RETURN_IF_ERROR(non_negative(s.max_replicas_per_node, "spec.maxReplicasPerNode"));
+  DROVER_RETURN_IF_ERROR(CheckNotNegative(s.min_ready_seconds, "spec.minReadySeconds"));
+  DROVER_RETURN_IF_ERROR(CheckNotNegative(s.revision_history_limit, "spec.revisionHistoryLimit"));
+  DROVER_RETURN_IF_ERROR(CheckNotNegative(s.max_replicas_per_node, "spec.maxReplicasPerNode"));
   if (s.progress_deadline_seconds <= s.min_ready_seconds) {
     return Status::Invalid("spec.progressDeadlineSeconds",
                            "must be greater than minReadySeconds (" +

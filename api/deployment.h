@@ -160,6 +160,13 @@ Status ValidateReplicaTemplate(const std::string& owner, const ReplicaTemplate& 
                                std::string_view kind);
 // A nodeSelector's keys and values, named spec.nodeSelector.KEY.
 Status ValidateNodeSelector(const Labels& selector);
+// A workload's metadata: a valid name of at most `max_name` characters (its
+// tasks' names add to it; `kind` names it in messages) and valid labels.
+Status ValidateWorkloadMeta(const ObjectMeta& meta, std::string_view kind, size_t max_name);
+// maxSurge/maxUnavailable-like values: not negative, a percentage at most 100%.
+Status CheckCountOrPercent(const IntOrPercent& v, const std::string& field);
+// Counts and durations that may be 0 but not less.
+Status CheckNotNegative(int64_t v, const std::string& field);
 
 // Kubernetes' ResolveFenceposts: (maxSurge rounded up, maxUnavailable
 // rounded down) among `replicas`; both 0 -> maxUnavailable 1.

@@ -43,13 +43,7 @@ std::string VolumeEnvName(const std::string& volume) {
 }
 
 Status ValidateStatefulSet(const StatefulSet& ss) {
-  DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", ss.metadata.name));
-  if (ss.metadata.name.size() > kMaxStatefulSetName) {
-    return Status::Invalid("metadata.name", "a StatefulSet's name is at most " +
-                                                std::to_string(kMaxStatefulSetName) +
-                                                " characters (its ordinals add a suffix)");
-  }
-  DROVER_RETURN_IF_ERROR(ValidateLabels(ss.metadata.labels));
+  DROVER_RETURN_IF_ERROR(ValidateWorkloadMeta(ss.metadata, "StatefulSet", kMaxStatefulSetName));
   const StatefulSetSpec& s = ss.spec;
   DROVER_RETURN_IF_ERROR(ValidateNodeSelector(s.node_selector));
   if (s.replicas < 0 || s.replicas > kMaxOrdinals) {
@@ -99,16 +93,8 @@ Status ValidateStatefulSet(const StatefulSet& ss) {
                              "Shared one takes a path");
     }
   }
-  if (s.min_ready_seconds < 0) {
-    return Status::Invalid("spec.minReadySeconds", "must not be negative (got " +
-                                                       std::to_string(s.min_ready_seconds) + ")");
-  }
-  if (s.revision_history_limit < 0) {
-    return Status::Invalid(
-        "spec.revisionHistoryLimit",
-        "must not be negative (got " + std::to_string(s.revision_history_limit) + ")");
-  }
-  return Status::Ok();
+  DROVER_RETURN_IF_ERROR(CheckNotNegative(s.min_ready_seconds, "spec.minReadySeconds"));
+  return CheckNotNegative(s.revision_history_limit, "spec.revisionHistoryLimit");
 }
 
 }  // namespace drover

@@ -45,6 +45,15 @@ std::string KindOfWord(std::string_view word) {
   return "";
 }
 
+std::pair<std::string, std::string> SplitKindName(std::string_view word) {
+  const size_t slash = word.find('/');
+  if (slash != std::string_view::npos) {
+    std::string kind = KindOfWord(word.substr(0, slash));
+    if (!kind.empty()) return {std::move(kind), std::string(word.substr(slash + 1))};
+  }
+  return {"", std::string(word)};
+}
+
 Result<std::string> ParseDeploymentRef(std::string_view text) {
   const size_t slash = text.find('/');
   if (slash == std::string_view::npos || KindOfWord(text.substr(0, slash)) != "deployment" ||

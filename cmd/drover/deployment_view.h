@@ -18,6 +18,10 @@ namespace drover::cli {
 // ("deployments", "deployment", "deploy" -> "deployment"); "" if none.
 std::string KindOfWord(std::string_view word);
 
+// "node/n1", "nodes/n1" -> {"node", "n1"}; a word without a known KIND/ prefix
+// -> {"", word}.
+std::pair<std::string, std::string> SplitKindName(std::string_view word);
+
 // "deployment/web", "deploy/web" -> "web". `verb` names the command in errors.
 Result<std::string> ParseDeploymentRef(std::string_view text);
 

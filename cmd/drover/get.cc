@@ -173,16 +173,10 @@ int RunDescribe(const Args& args) {
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
   std::vector<std::string> words = PositionalArgs(vm);
-  if (words.size() == 2 && KindOfWord(words[0]) == "deployment") {
-    words = {"deployment/" + words[1]};
-  }
-  if (words.size() == 2 && (words[0] == "node" || words[0] == "nodes")) {
-    words = {"node/" + words[1]};
-  }
-  if (words.size() == 1 && (words[0].rfind("node/", 0) == 0 || words[0].rfind("nodes/", 0) == 0)) {
-    return DescribeNodeVerb(words[0].substr(words[0].find('/') + 1));
-  }
+  // "KIND NAME" is "KIND/NAME".
+  if (words.size() == 2 && !KindOfWord(words[0]).empty()) words = {words[0] + "/" + words[1]};
   if (words.size() != 1) return ReportUsage("describe", "give deployment/NAME or node/NAME");
+  if (auto [kind, node] = SplitKindName(words[0]); kind == "node") return DescribeNodeVerb(node);
   auto name = ParseDeploymentRef(words[0]);
   if (!name.ok()) return ReportUsage("describe", name.status().message());
   auto session = ApiSession::FromEnvironment();

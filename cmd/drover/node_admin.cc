@@ -6,6 +6,7 @@
 
 #include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
+#include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
@@ -14,10 +15,9 @@ namespace drover::cli {
 namespace {
 
 // "NAME" or "node/NAME".
-std::string NodeName(std::string word) {
-  if (word.rfind("node/", 0) == 0) return word.substr(5);
-  if (word.rfind("nodes/", 0) == 0) return word.substr(6);
-  return word;
+std::string NodeName(const std::string& word) {
+  auto [kind, name] = SplitKindName(word);
+  return kind == "node" ? name : word;
 }
 
 int ChangeNode(const std::string& verb, const std::string& node, const Json& body,

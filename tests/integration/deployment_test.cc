@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/wait_for.h"
 
 namespace drover::testing {
 namespace {
@@ -24,16 +25,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-template <typename Condition>
-bool WaitFor(Condition done, milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return done();
-}
 
 // A web Deployment: python's http.server on its port, ready when it answers.
 Json WebDeployment(const std::string& name, int replicas, const std::string& extra_arg = "") {

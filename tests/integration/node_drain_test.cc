@@ -12,23 +12,13 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/wait_for.h"
 
 namespace drover::testing {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using Clock = std::chrono::steady_clock;
-
-template <typename Condition>
-bool WaitFor(Condition done, milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return done();
-}
 
 Json Web(int replicas) {
   return Json{

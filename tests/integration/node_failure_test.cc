@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/wait_for.h"
 
 namespace drover::testing {
 namespace {
@@ -26,17 +27,6 @@ LocalClusterOptions FastFailureDetection(int cores) {
   options.heartbeat_timeout_ms = 2'000;
   options.node_heartbeat_ms = 300;
   return options;
-}
-
-// Polls `done` every 20 ms until it holds or `timeout` passes.
-template <typename Condition>
-bool WaitFor(Condition done, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
 }
 
 Json TasksOf(const LocalCluster& cluster, uint64_t id) {
