@@ -26,27 +26,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-// A web Deployment: python's http.server on its port, ready when it answers.
-Json WebDeployment(const std::string& name, int replicas, const std::string& extra_arg = "") {
-  return Json{
-      {"apiVersion", "drover.io/v1"},
-      {"kind", "Deployment"},
-      {"metadata", {{"name", name}}},
-      {"spec",
-       {{"replicas", replicas},
-        {"strategy", {{"rollingUpdate", {{"maxSurge", 1}, {"maxUnavailable", 0}}}}},
-        {"template",
-         {{"command",
-           {"sh", "-c", "exec python3 -m http.server --bind 127.0.0.1 $DROVER_PORT" + extra_arg}},
-          {"workingDir", "/tmp"},
-          {"ports", {{{"name", "http"}}}},
-          {"readinessProbe",
-           {{"httpGet", {{"path", "/"}, {"port", "http"}}},
-            {"periodSeconds", 1},
-            // A loaded test machine (ctest -j) may take more than the default 1 s.
-            {"timeoutSeconds", 3}}}}}}}};
-}
-
 Result<Json> Apply(const LocalCluster& cluster, const Json& deployment) {
   return cluster.Call("PUT",
                       "/api/v1/deployments/" + deployment["metadata"]["name"].get<std::string>(),

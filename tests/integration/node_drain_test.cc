@@ -20,24 +20,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-Json Web(int replicas) {
-  return Json{
-      {"apiVersion", "drover.io/v1"},
-      {"kind", "Deployment"},
-      {"metadata", {{"name", "web"}}},
-      {"spec",
-       {{"replicas", replicas},
-        {"strategy", {{"rollingUpdate", {{"maxSurge", 1}, {"maxUnavailable", 0}}}}},
-        {"template",
-         {{"command", {"sh", "-c", "exec python3 -m http.server --bind 127.0.0.1 $DROVER_PORT"}},
-          {"workingDir", "/tmp"},
-          {"ports", {{{"name", "http"}}}},
-          {"readinessProbe",
-           {{"httpGet", {{"path", "/"}, {"port", "http"}}},
-            {"periodSeconds", 1},
-            {"timeoutSeconds", 3}}}}}}}};
-}
-
 // Ready endpoints of web, and how many of them are on `node`.
 std::pair<int, int> ReadyOn(const LocalCluster& cluster, const std::string& node) {
   auto e = cluster.Call("GET", "/api/v1/endpoints/web");
@@ -74,7 +56,7 @@ TEST(NodeDrainTest, ReplicasMoveWithoutLosingAvailabilityAndBatchFinishesOrRunsE
   ASSERT_TRUE(finishes.ok() && moves.ok());
   const uint64_t finishes_id = (*finishes)["metadata"]["id"];
   const uint64_t moves_id = (*moves)["metadata"]["id"];
-  ASSERT_TRUE(cluster.Call("PUT", "/api/v1/deployments/web", Web(2)).ok());
+  ASSERT_TRUE(cluster.Call("PUT", "/api/v1/deployments/web", WebDeployment("web", 2)).ok());
   ASSERT_TRUE(
       WaitFor([&] { return ReadyOn(cluster, drained) == std::make_pair(2, 2); }, seconds(30)));
   for (uint64_t id : {finishes_id, moves_id}) {

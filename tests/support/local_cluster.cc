@@ -340,4 +340,25 @@ Json ShellJob(const std::string& name, const std::string& script, int64_t comple
                 {"template", {{"command", {"/bin/sh", "-c", script}}}}}}};
 }
 
+// A web Deployment: python's http.server on its port, ready when it answers.
+Json WebDeployment(const std::string& name, int replicas, const std::string& extra_arg) {
+  return Json{
+      {"apiVersion", "drover.io/v1"},
+      {"kind", "Deployment"},
+      {"metadata", {{"name", name}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"strategy", {{"rollingUpdate", {{"maxSurge", 1}, {"maxUnavailable", 0}}}}},
+        {"template",
+         {{"command",
+           {"sh", "-c", "exec python3 -m http.server --bind 127.0.0.1 $DROVER_PORT" + extra_arg}},
+          {"workingDir", "/tmp"},
+          {"ports", {{{"name", "http"}}}},
+          {"readinessProbe",
+           {{"httpGet", {{"path", "/"}, {"port", "http"}}},
+            {"periodSeconds", 1},
+            // A loaded test machine (ctest -j) may take more than the default 1 s.
+            {"timeoutSeconds", 3}}}}}}}};
+}
+
 }  // namespace drover::testing

@@ -108,6 +108,12 @@ class LocalCluster {
 Json ShellJob(const std::string& name, const std::string& script, int64_t completions = 1,
               int64_t parallelism = 1, bool indexed = true);
 
+// A web Deployment: python3's http.server on its port (maxSurge 1,
+// maxUnavailable 0), ready when it answers GET / (httpGet probe, 1 s period,
+// a 3 s timeout for loaded test machines). `extra_arg` is appended to the
+// server's command line.
+Json WebDeployment(const std::string& name, int replicas, const std::string& extra_arg = "");
+
 // The build's bin directory: $DROVER_BUILD_DIR/bin (set by CTest), else the
 // directory of the running program.
 std::string BinDir();
