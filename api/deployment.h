@@ -137,8 +137,9 @@ struct Deployment {
 // One template a Deployment has run (Kubernetes' ControllerRevision): kept so
 // a replica relaunches with its own template and `rollout undo` can go back.
 struct Revision {
-  std::string name;        // DEPLOYMENT-HASH
-  std::string owner_name;  // the Deployment
+  std::string name;                       // OWNER-HASH
+  std::string owner_kind = "Deployment";  // or "DaemonSet", "StatefulSet"
+  std::string owner_name;
   std::string owner_uid;
   int64_t number = 0;  // 1, 2, ...; an undo makes the old template the newest number
   std::string hash;

@@ -350,7 +350,7 @@ Json ToJson(const Revision& r) {
   Json j = {{"apiVersion", kApiVersion},
             {"kind", "Revision"},
             {"metadata", {{"name", r.name}}},
-            {"owner", {{"kind", "Deployment"}, {"name", r.owner_name}, {"uid", r.owner_uid}}},
+            {"owner", {{"kind", r.owner_kind}, {"name", r.owner_name}, {"uid", r.owner_uid}}},
             {"revision", r.number},
             {"hash", r.hash},
             {"template", ReplicaTemplateToJson(r.template_)}};
@@ -370,6 +370,7 @@ Result<Revision> RevisionFromJson(const Json& j) {
   }
   if (const Json* o = Find(j, "owner")) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(*o, {"kind", "name", "uid"}, "owner"));
+    DROVER_RETURN_IF_ERROR(GetString(*o, "kind", "owner", &r.owner_kind));
     DROVER_RETURN_IF_ERROR(GetString(*o, "name", "owner", &r.owner_name));
     DROVER_RETURN_IF_ERROR(GetString(*o, "uid", "owner", &r.owner_uid));
   }

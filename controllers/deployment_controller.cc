@@ -230,6 +230,12 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
   return out;
 }
 
+int64_t RestartBackoffMs(int64_t base_ms, int32_t crashes) {
+  int64_t delay = base_ms;
+  for (int32_t i = 1; i < crashes && delay < kMaxRestartBackoffMs; ++i) delay *= 2;
+  return std::min(delay, kMaxRestartBackoffMs);
+}
+
 void RecordReplicaEnd(DeploymentStatus& status, const DeploymentSpec& spec, const Task& task,
                       bool stopped, int64_t now_ms) {
   if (stopped || task.status.phase == TaskPhase::kLost ||
@@ -245,9 +251,8 @@ void RecordReplicaEnd(DeploymentStatus& status, const DeploymentSpec& spec, cons
     return;
   }
   status.crash_count = std::min(status.crash_count + 1, 30);
-  int64_t delay = int64_t{spec.restart_backoff_seconds} * 1000;
-  for (int32_t i = 1; i < status.crash_count && delay < kMaxRestartBackoffMs; ++i) delay *= 2;
-  status.next_restart_ms = now_ms + std::min(delay, kMaxRestartBackoffMs);
+  status.next_restart_ms =
+      now_ms + RestartBackoffMs(int64_t{spec.restart_backoff_seconds} * 1000, status.crash_count);
   status.restarts_due_ms.push_back(status.next_restart_ms);
 }
 

@@ -63,6 +63,10 @@ DeploymentActions ReconcileDeployment(const DeploymentView& view, int64_t now_ms
 inline constexpr int64_t kMaxRestartBackoffMs = 300'000;
 inline constexpr int64_t kCrashResetAfterMs = 600'000;
 
+// How long the `crashes`-th consecutive crash (1, 2, ...) waits before its
+// replacement starts: base x 2^(crashes-1), at most kMaxRestartBackoffMs.
+int64_t RestartBackoffMs(int64_t base_ms, int32_t crashes);
+
 // The status bookkeeping of a replica's end: a replica that ran less than
 // kCrashResetAfterMs and was not stopped by droverd (`stopped`) nor lost
 // with its node is a crash, and the next replacement waits base x 2^(n-1),

@@ -72,11 +72,11 @@ Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::strin
                                   "owner or an admin may " + verb + " it");
 }
 
-Status AuthorizeDeploymentChange(const std::string& name, const Owner& owner, const Caller& caller,
-                                 const std::string& verb) {
+Status AuthorizeWorkloadChange(std::string_view kind, const std::string& name, const Owner& owner,
+                               const Caller& caller, const std::string& verb) {
   if (caller.role == Role::kAdmin) return Status::Ok();
   if (caller.role == Role::kUser && caller.uid == owner.uid) return Status::Ok();
-  return Status::PermissionDenied("deployment/" + name + " belongs to " + owner.user +
+  return Status::PermissionDenied(std::string(kind) + "/" + name + " belongs to " + owner.user +
                                   "; only its owner or an admin may " + verb + " it");
 }
 

@@ -44,11 +44,12 @@ Status AuthorizeQueue(const std::string& queue, const Caller& caller,
 // May `caller` change `job` (`verb`: "cancel", "hold", "release")?
 Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::string& verb);
 
-// May `caller` change or delete the Deployment owned by `owner` (`verb`)?
-// Its owner or an admin; anyone else, and nodes, may not. Creating one is
-// AuthorizeSubmission's rule (users create as themselves).
-Status AuthorizeDeploymentChange(const std::string& name, const Owner& owner, const Caller& caller,
-                                 const std::string& verb);
+// May `caller` change or delete the workload `kind`/`name` (deployment,
+// daemonset) owned by `owner` (`verb`)? Its owner or an admin; anyone else,
+// and nodes, may not. Creating one is AuthorizeSubmission's rule (users
+// create as themselves).
+Status AuthorizeWorkloadChange(std::string_view kind, const std::string& name, const Owner& owner,
+                               const Caller& caller, const std::string& verb);
 
 // May `caller` read the output of the Deployment owned by `owner`? As a job's.
 Status AuthorizeDeploymentLogRead(const std::string& name, const Owner& owner, const Caller& caller,

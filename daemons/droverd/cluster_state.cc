@@ -341,11 +341,11 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
     requeue = killed->second == scheduler::PreemptMode::kRequeue && phase != TaskPhase::kSucceeded;
     terminating_.erase(killed);
   }
-  if (IsReplica(task)) {
+  if (IsService(task)) {
     // Stopped by droverd (scaled down, replaced, deleted): not a failure.
     if (stopped && phase == TaskPhase::kFailed) {
       phase = TaskPhase::kCancelled;
-      task.status.message = "stopped by its Deployment's controller";
+      task.status.message = "stopped by its " + task.spec.owner.kind + "'s controller";
     }
     task.status.phase = phase;
     if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
@@ -354,7 +354,11 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
     TouchTask(task);
     (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
                                     : counters_.tasks_failed_total)++;
-    EndReplica(task, stopped, now_ms);
+    if (IsDaemon(task)) {
+      EndDaemonTask(task, stopped, now_ms);
+    } else {
+      EndReplica(task, stopped, now_ms);
+    }
     return;
   }
   if (requeue) {
@@ -410,7 +414,7 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
         task.status.pid = report.pid;
         TouchTask(task);
       }
-      if (IsReplica(task)) SetReplicaReadiness(task, report, when);
+      if (IsService(task)) SetServiceReadiness(task, report, when);
       return Status::Ok();
     }
     task.status.phase = TaskPhase::kRunning;
@@ -419,7 +423,7 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
     counters_.tasks_assigned--;
     counters_.tasks_running++;
     counters_.tasks_started_total++;
-    if (IsReplica(task)) SetReplicaReadiness(task, report, when);
+    if (IsService(task)) SetServiceReadiness(task, report, when);
     TouchTask(task);
     return Status::Ok();
   }
@@ -437,7 +441,7 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
   task.status.finish_time_ms = when;
   task.status.message = report.timed_out ? "time limit exceeded" : report.message;
   TaskPhase phase = report.phase;
-  if (!IsReplica(task) && jobs_.at(task.spec.job_id).status.phase == JobPhase::kCancelled) {
+  if (!IsService(task) && jobs_.at(task.spec.job_id).status.phase == JobPhase::kCancelled) {
     phase = TaskPhase::kCancelled;
   }
   EndTask(task, phase, now_ms);

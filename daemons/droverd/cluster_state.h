@@ -1,7 +1,8 @@
 // ClusterState: droverd's live view of the cluster (jobs, tasks, nodes, what
 // each node holds, Deployments), and the operations that change it. Split by
 // concept: cluster_state.cc (jobs, task ends, reports), _nodes.cc, _scheduling.cc,
-// _services.cc (Deployments), _store.cc (load and mutations).
+// _services.cc (Deployments, and what every service kind shares), _daemons.cc
+// (DaemonSets), _store.cc (load and mutations).
 //
 // Owned by the state thread (StateLoop); nothing here locks. Every change
 // marks the changed objects dirty; TakeMutations() turns them into one store
@@ -19,15 +20,16 @@
 #include <unordered_set>
 #include <vector>
 
+#include "api/daemon_set.h"
 #include "api/deployment.h"
 #include "api/job.h"
 #include "api/node.h"
 #include "api/status.h"
 #include "api/task.h"
 #include "daemons/droverd/daemon_config.h"
-#include "daemons/droverd/deployment_store.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
+#include "daemons/droverd/workload_store.h"
 #include "db/store.h"
 #include "scheduler/schedule.h"
 
@@ -67,14 +69,26 @@ inline constexpr int64_t kFenceGraceMs = 2'000;
 
 // A fresh object uid (random, UUID v4 format).
 std::string NewUid();
+// Five random characters for a service task's name (as a pod's suffix).
+std::string NewTaskSuffix();
+
+// The env var droverd sets on a rollout restart; a changed value is a changed
+// template, hence a new revision (Kubernetes uses a pod-template annotation).
+inline constexpr char kRestartedAtEnv[] = "DROVER_RESTARTED_AT";
+// Sets it to `now_ms` in the template.
+void SetRestartedAt(ReplicaTemplate& t, int64_t now_ms);
 
 // What a finished task charges to fair-share: its cores times its run time.
 double CoreSeconds(const Task& task);
 
 // Finished tasks droverd remembers per job (for `drover show` and logs).
 inline constexpr size_t kFinishedTasksKeptPerJob = 1000;
-// ... and per Deployment (its replicas that ended: crashes, old revisions).
+// ... and per Deployment or DaemonSet (its tasks that ended: crashes, old
+// revisions).
 inline constexpr size_t kFinishedTasksKeptPerDeployment = 20;
+// The first restart back-off of a crashing daemon task (doubling to
+// controllers::kMaxRestartBackoffMs, as a kubelet's CrashLoopBackOff).
+inline constexpr int64_t kDaemonRestartBackoffMs = 10'000;
 
 // One task of a Deployment as its endpoints list it (GET /api/v1/endpoints).
 struct Endpoint {
@@ -224,6 +238,26 @@ class ClusterState {
   // (something of it changed) or due (a timer it asked for).
   void ReconcileDeployments(int64_t now_ms);
 
+  // --- daemon sets (cluster_state_daemons.cc)
+  // Creates a DaemonSet, or changes its spec (a changed template is a new
+  // revision, rolled out node by node); the same spec again changes nothing.
+  // Owner or admin for changes.
+  Result<std::pair<const DaemonSet*, ApplyVerb>> ApplyDaemonSet(DaemonSet ds, const Caller& caller,
+                                                                int64_t now_ms);
+  // Whether ApplyDaemonSet(ds, caller) would succeed, changing nothing.
+  Status CheckDaemonSetApply(const DaemonSet& ds, const Caller& caller) const;
+  // Replaces every daemon task (a rollout of the same template).
+  Result<const DaemonSet*> RestartDaemonSet(const std::string& name, const Caller& caller,
+                                            int64_t now_ms);
+  // Deletes it and stops its tasks.
+  Status DeleteDaemonSet(const std::string& name, const Caller& caller, int64_t now_ms);
+  const DaemonSetStore& daemon_sets() const { return daemon_sets_; }
+  // Every task of it droverd remembers, oldest first.
+  std::vector<const Task*> TasksOfDaemonSet(const std::string& name) const;
+  // Runs the DaemonSet controller over every DaemonSet whose key is queued
+  // (something of it changed, a node joined, left, or was relabelled) or due.
+  void ReconcileDaemonSets(int64_t now_ms);
+
   // --- scheduling
   // What the scheduler needs: the nodes, the running tasks, the pending jobs.
   void BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
@@ -276,6 +310,9 @@ class ClusterState {
   }
   // Queues every Deployment's key (a node's drain began or ended).
   void EnqueueAllDeployments();
+  // Queues every DaemonSet's key: a node joined, left, came back or changed
+  // labels, so the nodes each should run on may have changed.
+  void EnqueueAllDaemonSets() { daemon_sets_.EnqueueAll(); }
 
   void TouchJob(Job& job);
   void TouchTask(Task& task);
@@ -301,17 +338,28 @@ class ClusterState {
   static Json TaskLaunch(const Task& task, const TaskTemplate& t, const Owner& owner);
   // The launch of an active task, whoever owns it (relaunches, restarts).
   Json LaunchOf(const Task& task, const std::string& nodelist) const;
-  // Deployments (cluster_state_services.cc).
-  bool IsReplica(const Task& task) const { return task.spec.owner.kind == "Deployment"; }
+  // Services (cluster_state_services.cc): tasks of Deployments and
+  // DaemonSets, which run from a Revision until stopped.
+  static bool IsReplica(const Task& task) { return task.spec.owner.kind == "Deployment"; }
+  static bool IsDaemon(const Task& task) { return task.spec.owner.kind == "DaemonSet"; }
+  static bool IsService(const Task& task) { return IsReplica(task) || IsDaemon(task); }
+  // The revision a service task runs; null if its owner or revision is gone.
+  const Revision* ServiceRevision(const Task& task) const;
+  // Queues the key of a service task's owner with its controller.
+  void EnqueueOwner(const Task& task);
   // The revision a Deployment rolls out: its template's, or while paused the
   // one it was rolling when paused. Null for an unknown Deployment.
   const Revision* RolloutTarget(const std::string& deployment) const;
   // Its hash, or "".
   std::string RolloutRevision(const std::string& deployment) const;
-  Json ReplicaLaunch(const Task& task) const;
+  // The launch of a service task: its revision's template, ports, probes.
+  Json ServiceLaunch(const Task& task) const;
   void CreateReplica(const scheduler::TaskPlacement& p, const std::string& deployment,
                      int64_t now_ms);
   void EndReplica(Task& task, bool stopped, int64_t now_ms);
+  // Forgets the oldest ended tasks of a service beyond the newest few.
+  template <class Store>
+  void ForgetEndedServiceTasks(Store& store, const std::string& owner, const std::string& ended);
   void ReconcileOneDeployment(const std::string& name, int64_t now_ms);
   void AddReplicaDemand(std::vector<scheduler::PendingJob>* pending) const;
   std::vector<std::pair<std::string, int32_t>> AllocatePorts(const std::string& node,
@@ -319,8 +367,16 @@ class ClusterState {
   Result<Deployment*> ChangeableDeployment(const std::string& name, const Caller& caller,
                                            const std::string& verb);
   void TouchDeployment(Deployment& d);
-  // A Running report of a replica: readiness from its probe, or from running.
-  void SetReplicaReadiness(Task& task, const TaskReport& report, int64_t when_ms);
+  // A Running report of a service task: readiness from its probe, or from running.
+  void SetServiceReadiness(Task& task, const TaskReport& report, int64_t when_ms);
+  // DaemonSets (cluster_state_daemons.cc).
+  void ReconcileOneDaemonSet(const std::string& name, int64_t now_ms);
+  void AddDaemonDemand(std::vector<scheduler::PendingJob>* pending) const;
+  void CreateDaemonTask(const scheduler::TaskPlacement& p, int64_t now_ms);
+  void EndDaemonTask(Task& task, bool stopped, int64_t now_ms);
+  Result<DaemonSet*> ChangeableDaemonSet(const std::string& name, const Caller& caller,
+                                         const std::string& verb);
+  void TouchDaemonSet(DaemonSet& ds);
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;
@@ -364,6 +420,20 @@ class ClusterState {
     EndpointsAnswer answer;
   };
   std::vector<EndpointsWatch> endpoint_watches_;
+  DaemonSetStore daemon_sets_;
+  // The (DaemonSet, node) pairs whose controller asked for a task there that
+  // the scheduler has not placed yet, by their scheduling id, and back.
+  using DaemonNode = std::pair<std::string, std::string>;
+  std::map<uint64_t, DaemonNode> daemon_demand_;
+  std::map<DaemonNode, uint64_t> daemon_work_ids_;
+  uint64_t next_daemon_work_id_ = kFirstDaemonWorkId;
+  // Restart back-off of crashing daemon tasks, per (DaemonSet, node): in
+  // memory, as a kubelet keeps its CrashLoopBackOff.
+  struct DaemonBackoff {
+    int32_t crashes = 0;
+    int64_t not_before_ms = 0;
+  };
+  std::map<DaemonNode, DaemonBackoff> daemon_backoff_;
   void FlushEndpointWatches(int64_t now_ms);
   StateCounters counters_;
 };

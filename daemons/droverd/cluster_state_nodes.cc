@@ -48,6 +48,7 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
   slot = std::move(node);
   TouchNode(slot);
   needs_scheduling_ = true;
+  EnqueueAllDaemonSets();
   return Status::Ok();
 }
 
@@ -62,9 +63,9 @@ void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<st
         // A replica's probes live in its agent: one that restarted and
         // re-adopted it resumes them from the launch sent again (it starts
         // nothing it already runs).
-        if (IsReplica(task) && task.status.phase == TaskPhase::kRunning &&
+        if (IsService(task) && task.status.phase == TaskPhase::kRunning &&
             !terminating_.count(name)) {
-          Json launch = ReplicaLaunch(task);
+          Json launch = ServiceLaunch(task);
           if (launch.contains("probes")) {
             channels_[node].AppendLaunch(std::move(launch), building_batch_);
           }
@@ -123,6 +124,7 @@ Status ClusterState::LabelNode(const std::string& name, const Labels& set,
   it->second.metadata.labels = std::move(labels);
   TouchNode(it->second);
   needs_scheduling_ = true;  // selectors may match it now, or no longer
+  EnqueueAllDaemonSets();
   return Status::Ok();
 }
 
@@ -156,7 +158,7 @@ Status ClusterState::DrainNode(const std::string& name, bool force) {
     const std::set<std::string> active = allocations_[name].tasks;
     for (const std::string& t : active) {
       Task& task = tasks_.at(t);
-      if (!IsReplica(task)) {
+      if (!IsService(task)) {  // replicas move by their controller; daemons stay
         KillTask(task, scheduler::PreemptMode::kRequeue, kCancelGraceMs);
       }
     }
@@ -184,6 +186,7 @@ Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {
     it->second.status.phase = NodePhase::kReady;
     TouchNode(it->second);
     needs_scheduling_ = true;
+    EnqueueAllDaemonSets();  // it gets its daemons back
   }
   return Status::Ok();
 }
@@ -246,6 +249,7 @@ void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) 
       node.status.phase = *actions.set_phase;
       TouchNode(node);
       needs_scheduling_ = true;
+      EnqueueAllDaemonSets();
       // Instructions for a node declared lost are void: what it should stop
       // it is told when it speaks again (FenceTasks).
       if (node.status.phase == NodePhase::kNotReady) channels_[name].Reset();

@@ -38,13 +38,13 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
       r.task = name;
       r.start_ms = start;
       r.terminating = terminating_.count(name) > 0;
-      if (IsReplica(task)) {
+      if (IsService(task)) {
         // A service never ends as far as the plan knows, and batch work
         // does not preempt it.
         // Only replicas of the revision being placed count against its
-        // per-node cap (AddReplicaDemand); older ones get an id no pending
-        // work has.
-        r.job_id = task.spec.revision == RolloutRevision(task.spec.owner.name)
+        // per-node cap (AddReplicaDemand); older ones, and daemon tasks
+        // (one per node by their controller), get an id no pending work has.
+        r.job_id = IsReplica(task) && task.spec.revision == RolloutRevision(task.spec.owner.name)
                        ? deployments_.WorkIdOf(task.spec.owner.name)
                        : kFirstServiceWorkId - 1;
         r.expected_end_ms = 0;
@@ -72,6 +72,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
     pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
   }
   AddReplicaDemand(pending);
+  AddDaemonDemand(pending);
 }
 
 scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
@@ -183,7 +184,7 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
 }
 
 Json ClusterState::LaunchOf(const Task& task, const std::string& nodelist) const {
-  if (IsReplica(task)) return ReplicaLaunch(task);
+  if (IsService(task)) return ServiceLaunch(task);
   return LaunchInstruction(task, jobs_.at(task.spec.job_id), nodelist);
 }
 
@@ -196,8 +197,13 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
   }
   int64_t created = 0;
   for (const auto& p : decision.placements) {
+    if (IsDaemonWorkId(p.job_id)) {
+      CreateDaemonTask(p, now_ms);
+      ++created;
+      continue;
+    }
     if (IsServiceWorkId(p.job_id)) {
-      if (const std::string* d = deployments_.DeploymentOfWork(p.job_id)) {
+      if (const std::string* d = deployments_.OwnerOfWork(p.job_id)) {
         CreateReplica(p, *d, now_ms);
         ++created;
       }

@@ -1,6 +1,8 @@
 // ClusterState's Deployments: apply/scale/undo/delete, the controller's
 // reconcile loop over queued keys and the applier of its actions, replica
-// creation from scheduler placements, ports and endpoints.
+// creation from scheduler placements, ports and endpoints. And what every
+// service kind (Deployment, DaemonSet) shares: revisions, launches with
+// ports and probes, readiness, forgetting ended tasks.
 #include <algorithm>
 #include <limits>
 #include <random>
@@ -15,7 +17,16 @@
 namespace drover::droverd {
 namespace {
 
-std::string NewSuffix() {
+bool SameSpec(const DeploymentSpec& a, const DeploymentSpec& b) {
+  Deployment x, y;
+  x.spec = a;
+  y.spec = b;
+  return ToJson(x)["spec"] == ToJson(y)["spec"];
+}
+
+}  // namespace
+
+std::string NewTaskSuffix() {
   // Kubernetes' pod-name suffix alphabet: no vowels, no look-alikes.
   static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -24,18 +35,11 @@ std::string NewSuffix() {
   return out;
 }
 
-bool SameSpec(const DeploymentSpec& a, const DeploymentSpec& b) {
-  Deployment x, y;
-  x.spec = a;
-  y.spec = b;
-  return ToJson(x)["spec"] == ToJson(y)["spec"];
+void SetRestartedAt(ReplicaTemplate& t, int64_t now_ms) {
+  auto& env = t.task.env;
+  std::erase_if(env, [](const EnvVar& e) { return e.first == kRestartedAtEnv; });
+  env.emplace_back(kRestartedAtEnv, FormatTime(now_ms));
 }
-
-// The env var droverd sets on a rollout restart; a changed value is a changed
-// template, hence a new revision (Kubernetes uses a pod-template annotation).
-constexpr char kRestartedAtEnv[] = "DROVER_RESTARTED_AT";
-
-}  // namespace
 
 std::string_view ApplyVerbName(ApplyVerb verb) {
   switch (verb) {
@@ -89,8 +93,8 @@ Status ClusterState::CheckDeploymentApply(const Deployment& d, const Caller& cal
   }
   DROVER_RETURN_IF_ERROR(ValidateDeployment(d));
   if (const Deployment* existing = deployments_.Find(d.metadata.name)) {
-    DROVER_RETURN_IF_ERROR(
-        AuthorizeDeploymentChange(existing->metadata.name, existing->owner, caller, "change"));
+    DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("deployment", existing->metadata.name,
+                                                   existing->owner, caller, "change"));
   }
   // Could a replica ever run: on a registered node its nodeSelector matches,
   // with nothing else there? (With no node registered, nobody can tell.)
@@ -119,7 +123,7 @@ Result<Deployment*> ClusterState::ChangeableDeployment(const std::string& name,
                                                        const std::string& verb) {
   Deployment* d = deployments_.FindMutable(name);
   if (d == nullptr) return Status::NotFound("deployment/" + name + " not found");
-  DROVER_RETURN_IF_ERROR(AuthorizeDeploymentChange(name, d->owner, caller, verb));
+  DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("deployment", name, d->owner, caller, verb));
   return d;
 }
 
@@ -179,9 +183,7 @@ Result<const Deployment*> ClusterState::RestartDeployment(const std::string& nam
                                                           const Caller& caller, int64_t now_ms) {
   auto d = ChangeableDeployment(name, caller, "restart");
   if (!d.ok()) return d.status();
-  auto& env = (*d)->spec.template_.task.env;
-  std::erase_if(env, [](const EnvVar& e) { return e.first == kRestartedAtEnv; });
-  env.emplace_back(kRestartedAtEnv, FormatTime(now_ms));
+  SetRestartedAt((*d)->spec.template_, now_ms);
   ++(*d)->generation;
   deployments_.EnsureRevision(**d, now_ms);
   TouchDeployment(**d);
@@ -202,8 +204,28 @@ Status ClusterState::DeleteDeployment(const std::string& name, const Caller& cal
   return Status::Ok();
 }
 
-void ClusterState::SetReplicaReadiness(Task& task, const TaskReport& report, int64_t when_ms) {
-  const Revision* r = deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
+const Revision* ClusterState::ServiceRevision(const Task& task) const {
+  const std::string& owner = task.spec.owner.name;
+  if (IsDaemon(task)) {
+    if (daemon_sets_.Find(owner) == nullptr) return nullptr;
+    return daemon_sets_.FindRevision(owner, task.spec.revision);
+  }
+  if (deployments_.Find(owner) == nullptr) return nullptr;
+  return deployments_.FindRevision(owner, task.spec.revision);
+}
+
+void ClusterState::EnqueueOwner(const Task& task) {
+  if (IsDaemon(task)) {
+    daemon_sets_.Enqueue(task.spec.owner.name);
+  } else if (IsReplica(task)) {
+    deployments_.Enqueue(task.spec.owner.name);
+  } else {
+    EnqueueJob(task.spec.job_id);
+  }
+}
+
+void ClusterState::SetServiceReadiness(Task& task, const TaskReport& report, int64_t when_ms) {
+  const Revision* r = ServiceRevision(task);
   const bool probed = r != nullptr && r->template_.readiness_probe.has_value();
   // Without a readiness probe a running replica serves (Kubernetes' default).
   const bool ready = probed ? report.ready.value_or(task.status.ready) : true;
@@ -211,7 +233,7 @@ void ClusterState::SetReplicaReadiness(Task& task, const TaskReport& report, int
   task.status.ready = ready;
   task.status.ready_since_ms = ready ? when_ms : 0;
   TouchTask(task);
-  deployments_.Enqueue(task.spec.owner.name);
+  EnqueueOwner(task);
 }
 
 std::vector<const Task*> ClusterState::TasksOfDeployment(const std::string& name) const {
@@ -401,7 +423,7 @@ void ClusterState::CreateReplica(const scheduler::TaskPlacement& p, const std::s
   Task task;
   std::string name;
   do {
-    name = deployment + "-" + target->hash + "-" + NewSuffix();
+    name = deployment + "-" + target->hash + "-" + NewTaskSuffix();
   } while (tasks_.count(name));
   task.metadata.name = name;
   task.metadata.uid = NewUid();
@@ -420,16 +442,17 @@ void ClusterState::CreateReplica(const scheduler::TaskPlacement& p, const std::s
   Hold(it->second);
   TouchTask(it->second);
   counters_.tasks_assigned++;
-  channels_[p.node].AppendLaunch(ReplicaLaunch(it->second), building_batch_);
+  channels_[p.node].AppendLaunch(ServiceLaunch(it->second), building_batch_);
   deployments_.Enqueue(deployment);
 }
 
-Json ClusterState::ReplicaLaunch(const Task& task) const {
-  const Deployment* d = deployments_.Find(task.spec.owner.name);
-  const Revision* r =
-      d == nullptr ? nullptr : deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
-  if (r == nullptr) return Json::object();  // unreachable: a live replica keeps its revision
-  Json launch = TaskLaunch(task, r->template_.task, d->owner);
+Json ClusterState::ServiceLaunch(const Task& task) const {
+  const Revision* r = ServiceRevision(task);
+  if (r == nullptr) return Json::object();  // unreachable: a live task keeps its revision
+  const std::string& owner_name = task.spec.owner.name;
+  const DaemonSet* ds = IsDaemon(task) ? daemon_sets_.Find(owner_name) : nullptr;
+  const Deployment* d = IsDaemon(task) ? nullptr : deployments_.Find(owner_name);
+  Json launch = TaskLaunch(task, r->template_.task, ds != nullptr ? ds->owner : d->owner);
   Json& env = launch["env"];  // the ports' variables come after the template's: they win
   for (size_t i = 0; i < task.spec.ports.size(); ++i) {
     const auto& [name, port] = task.spec.ports[i];
@@ -437,7 +460,7 @@ Json ClusterState::ReplicaLaunch(const Task& task) const {
     env.push_back({PortEnvName(name), std::to_string(port)});
   }
   env.push_back({"DROVER_TASK_NAME", task.metadata.name});
-  env.push_back({"DROVER_DEPLOYMENT", d->metadata.name});
+  env.push_back({ds != nullptr ? "DROVER_DAEMONSET" : "DROVER_DEPLOYMENT", owner_name});
   // Probes go with port numbers: the node need not know the port names.
   Json probes = Json::object();
   auto add_probe = [&](const char* key, const std::optional<Probe>& p) {
@@ -462,10 +485,10 @@ Json ClusterState::ReplicaLaunch(const Task& task) const {
   add_probe("liveness", r->template_.liveness_probe);
   add_probe("startup", r->template_.startup_probe);
   launch["jobId"] = 0;
-  launch["jobName"] = d->metadata.name;
+  launch["jobName"] = owner_name;
   launch["index"] = -1;
   launch["attempt"] = 0;
-  launch["ntasks"] = d->spec.replicas;
+  launch["ntasks"] = ds != nullptr ? ds->status.desired_number_scheduled : d->spec.replicas;
   launch["nodelist"] = task.spec.node;
   if (!probes.empty()) launch["probes"] = std::move(probes);
   return launch;
@@ -480,20 +503,31 @@ void ClusterState::EndReplica(Task& task, bool stopped, int64_t now_ms) {
     deployments_.MarkDirty(owner);
     deployments_.Enqueue(owner);
   }
-  // Keep the newest few ended replicas (crash output, `drover logs`); a
-  // Deployment's history lives in its revisions and status. O(1) per end:
+  ForgetEndedServiceTasks(deployments_, owner, task.metadata.name);
+}
+
+template <class Store>
+void ClusterState::ForgetEndedServiceTasks(Store& store, const std::string& owner,
+                                           const std::string& ended) {
+  // Keep the newest few ended tasks (crash output, `drover logs`); a
+  // service's history lives in its revisions and status. O(1) per end:
   // a rollout of 10,000 replicas ends 10,000 tasks.
-  deployments_.RecordEnded(owner, task.metadata.name);
-  const size_t keep = deployments_.Find(owner) == nullptr ? 0 : kFinishedTasksKeptPerDeployment;
-  for (const std::string& name : deployments_.TakeForgettable(owner, keep)) {
+  store.RecordEnded(owner, ended);
+  const size_t keep = store.Find(owner) == nullptr ? 0 : kFinishedTasksKeptPerDeployment;
+  for (const std::string& name : store.TakeForgettable(owner, keep)) {
     auto it = tasks_.find(name);
     if (it == tasks_.end() || !IsTerminal(it->second.status.phase)) continue;
-    deployments_.RemoveTask(owner, name);
+    store.RemoveTask(owner, name);
     dirty_tasks_.erase(name);
     deleted_tasks_.push_back(name);
     tasks_.erase(it);
   }
 }
+
+template void ClusterState::ForgetEndedServiceTasks(DeploymentStore&, const std::string&,
+                                                    const std::string&);
+template void ClusterState::ForgetEndedServiceTasks(DaemonSetStore&, const std::string&,
+                                                    const std::string&);
 
 std::vector<Endpoint> ClusterState::EndpointsOf(const std::string& name) const {
   std::vector<Endpoint> out;

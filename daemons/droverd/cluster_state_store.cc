@@ -62,6 +62,10 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   for (const auto& [name, d] : deployments_.all()) {
     resource_version_ = std::max(resource_version_, d.metadata.resource_version);
   }
+  DROVER_RETURN_IF_ERROR(daemon_sets_.Load(store));
+  for (const auto& [name, ds] : daemon_sets_.all()) {
+    resource_version_ = std::max(resource_version_, ds.metadata.resource_version);
+  }
   auto tasks = store.LoadAll(kTaskKind);
   if (!tasks.ok()) return tasks.status();
   for (const auto& obj : *tasks) {
@@ -71,12 +75,14 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     std::string name = task->metadata.name;
     if (IsReplica(*task)) {
       deployments_.AddTask(task->spec.owner.name, name);
+    } else if (IsDaemon(*task)) {
+      daemon_sets_.AddTask(task->spec.owner.name, name);
     } else {
       job_tasks_[task->spec.job_id].push_back(name);
     }
     auto [it, inserted] = tasks_.emplace(name, std::move(*task));
     const Task& t = it->second;
-    if (!IsReplica(t) && IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
+    if (!IsService(t) && IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
       int32_t& next = next_attempt_[{t.spec.job_id, t.spec.index}];
       next = std::max(next, t.spec.attempt + 1);
     }
@@ -86,16 +92,21 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
                                               : counters_.tasks_running)++;
     }
   }
-  // Ended replicas, oldest first: the record of what may be forgotten.
+  // Ended service tasks, oldest first: the record of what may be forgotten.
   std::vector<const Task*> ended_replicas;
   for (const auto& [name, t] : tasks_) {
-    if (IsReplica(t) && IsTerminal(t.status.phase)) ended_replicas.push_back(&t);
+    if (IsService(t) && IsTerminal(t.status.phase)) ended_replicas.push_back(&t);
   }
   std::sort(ended_replicas.begin(), ended_replicas.end(), [](const Task* a, const Task* b) {
     return a->status.finish_time_ms < b->status.finish_time_ms;
   });
-  for (const Task* t : ended_replicas)
-    deployments_.RecordEnded(t->spec.owner.name, t->metadata.name);
+  for (const Task* t : ended_replicas) {
+    if (IsDaemon(*t)) {
+      daemon_sets_.RecordEnded(t->spec.owner.name, t->metadata.name);
+    } else {
+      deployments_.RecordEnded(t->spec.owner.name, t->metadata.name);
+    }
+  }
   // Fair-share usage is not stored: replay it, oldest first, from the
   // finished tasks still kept (jobs.retention bounds how far back it reaches).
   std::vector<std::pair<int64_t, const Task*>> ended;
@@ -120,14 +131,13 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   // and kills of tasks whose job already ended.
   for (auto& [name, task] : tasks_) {
     if (IsTerminal(task.status.phase)) continue;
-    if (IsReplica(task)) {
-      const bool owned = deployments_.Find(task.spec.owner.name) != nullptr &&
-                         deployments_.FindRevision(task.spec.owner.name, task.spec.revision);
+    if (IsService(task)) {
+      const bool owned = ServiceRevision(task) != nullptr;
       if (!owned || task.status.terminating) {  // deleted, or being stopped: it must stop
         terminating_.emplace(name, scheduler::PreemptMode::kOff);
         channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
       } else if (task.status.phase == TaskPhase::kAssigned) {
-        channels_[task.spec.node].AppendLaunch(ReplicaLaunch(task), building_batch_);
+        channels_[task.spec.node].AppendLaunch(ServiceLaunch(task), building_batch_);
       }
       continue;
     }
@@ -165,6 +175,7 @@ std::vector<db::Mutation> ClusterState::TakeMutations() {
   deleted_jobs_.clear();
   deleted_tasks_.clear();
   deployments_.TakeMutations(out);
+  daemon_sets_.TakeMutations(out);
   for (uint64_t id : dirty_jobs_) {
     out.push_back(db::Mutation::Put(kJobKind, JobKey(id), ToJson(jobs_.at(id)).dump()));
   }

@@ -135,6 +135,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   // before the pass that places what they ask for.
   state_.ReconcileJobs(now);
   state_.ReconcileDeployments(now);
+  state_.ReconcileDaemonSets(now);
   ServeReads();
   // A pass over a long queue is not cheap; spacing passes by twice the last
   // one's cost keeps the state thread free for submissions and reports most
