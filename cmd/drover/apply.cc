@@ -3,6 +3,7 @@
 // nothing; a changed template rolls out a new revision).
 #include <iostream>
 
+#include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/url_encoding.h"
 #include "api/validation.h"
@@ -20,12 +21,13 @@ namespace drover::cli {
 int RunApply(const Args& args) {
   static const VerbInfo kInfo = {
       "apply", "drover apply -f FILE [-f FILE...]",
-      "Applies YAML or JSON manifests (kind: Job or Deployment; several documents\n"
-      "separated by \"---\", or a kind: List). FILE \"-\" reads standard input.\n"
+      "Applies YAML or JSON manifests (kind: Job, Deployment or DaemonSet; several\n"
+      "documents separated by \"---\", or a kind: List). FILE \"-\" reads standard\n"
+      "input.\n"
       "Every document is checked before anything is sent, and each file is applied\n"
-      "atomically: all of its objects, or none. Jobs are created; a\n"
-      "Deployment is created, or updated to the manifest (unchanged if it says\n"
-      "what the Deployment already is; a new template rolls out a new revision).\n"
+      "atomically: all of its objects, or none. Jobs are created; a Deployment\n"
+      "or DaemonSet is created, or updated to the manifest (unchanged if it says\n"
+      "what it already is; a new template rolls out a new revision).\n"
       "Relative paths in a template are resolved against its workingDir, which\n"
       "defaults to the current directory."};
   po::options_description desc("Options");
@@ -57,6 +59,7 @@ int RunApply(const Args& args) {
     if (!parsed.ok()) return ReportError(parsed.status());
     Json items = Json::array();
     for (const Deployment& d : parsed->deployments) items.push_back(ToJson(d));
+    for (const DaemonSet& ds : parsed->daemon_sets) items.push_back(ToJson(ds));
     for (const Job& job : parsed->jobs) items.push_back(ToJson(job));
     if (!items.empty()) files.emplace_back(source, Json{{"items", std::move(items)}});
   }
@@ -84,8 +87,8 @@ int RunApply(const Args& args) {
         std::cout << "job/" << item.value("name", "") << " created (id " << id << ")" << std::endl;
         created_jobs.push_back(id);
       } else {
-        std::cout << "deployment/" << item.value("name", "") << " " << item.value("result", "")
-                  << std::endl;
+        std::cout << (kind == "DaemonSet" ? "daemonset/" : "deployment/") << item.value("name", "")
+                  << " " << item.value("result", "") << std::endl;
       }
     }
   }

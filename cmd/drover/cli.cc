@@ -35,7 +35,7 @@ constexpr Verb kVerbs[] = {
     {"describe", RunDescribe, "a deployment for people: status, conditions, revisions"},
     {"scale", RunScale, "set a deployment's replicas"},
     {"rollout", RunRollout, "status, history, undo, restart, pause, resume a deployment"},
-    {"delete", RunDelete, "delete a deployment and stop its replicas"},
+    {"delete", RunDelete, "delete a deployment or daemonset and stop its tasks"},
     {"endpoints", RunEndpoints, "host:port of a deployment's ready replicas (--watch)"},
     {"token", RunToken, "issue, list or revoke bearer tokens (admins)"},
 };

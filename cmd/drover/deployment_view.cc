@@ -5,7 +5,6 @@
 #include "cmd/drover/text_format.h"
 
 namespace drover::cli {
-namespace {
 
 std::string Age(int64_t since_ms, int64_t now_ms) {
   if (since_ms <= 0) return "-";
@@ -18,6 +17,8 @@ std::string CommandLine(const TaskTemplate& t) {
   for (const std::string& a : t.args) out += " " + a;
   return out.size() > 60 ? out.substr(0, 57) + "..." : out;
 }
+
+namespace {
 
 const Condition* FindCondition(const Deployment& d, const std::string& type) {
   for (const Condition& c : d.status.conditions) {
@@ -38,6 +39,7 @@ std::string TaskStatusCell(const Task& t) {
 
 std::string KindOfWord(std::string_view word) {
   if (word == "deployments" || word == "deployment" || word == "deploy") return "deployment";
+  if (word == "daemonsets" || word == "daemonset" || word == "ds") return "daemonset";
   if (word == "tasks" || word == "task") return "task";
   if (word == "jobs" || word == "job") return "job";
   if (word == "nodes" || word == "node" || word == "no") return "node";

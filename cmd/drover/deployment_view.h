@@ -1,5 +1,5 @@
 // How the CLI shows Deployments, their tasks and endpoints to people
-// (kubectl's columns), and how it reads "deployment/NAME". Pure.
+// (kubectl's columns), and how it reads "KIND/NAME". Pure.
 #pragma once
 
 #include <string>
@@ -13,6 +13,11 @@
 #include "cmd/drover/table.h"
 
 namespace drover::cli {
+
+// An object's age for a table ("5m"; "-" for no time).
+std::string Age(int64_t since_ms, int64_t now_ms);
+// A template's command line, cut to 60 characters.
+std::string CommandLine(const TaskTemplate& t);
 
 // The kind a word names, by its plural, singular or short name
 // ("deployments", "deployment", "deploy" -> "deployment"); "" if none.

@@ -2,9 +2,11 @@
 // reach for first.
 #include <iostream>
 
+#include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/json_codec.h"
 #include "api/url_encoding.h"
+#include "cmd/drover/daemon_set_view.h"
 #include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
@@ -31,14 +33,15 @@ int RunGet(const Args& args) {
   static const VerbInfo kInfo = {
       "get", "drover get KIND [NAME] [options]",
       "Lists objects of a kind, as kubectl get does. KIND: deployments (deploy),\n"
-      "tasks (of a deployment: drover get tasks -l deployment=NAME, or\n"
-      "drover get tasks deployment/NAME), jobs, nodes. -o json|yaml prints the API\n"
-      "objects, -o wide adds columns."};
+      "daemonsets (ds), tasks (of a deployment or daemonset: drover get tasks\n"
+      "-l deployment=NAME, or drover get tasks daemonset/NAME), jobs, nodes.\n"
+      "-o json|yaml prints the API objects, -o wide adds columns."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
       ("output,o", po::value<std::string>()->default_value(""), "table (default), wide, json or yaml")
-      ("selector,l", po::value<std::string>()->default_value(""), "tasks: deployment=NAME");
+      ("selector,l", po::value<std::string>()->default_value(""),
+       "tasks: deployment=NAME or daemonset=NAME");
   // clang-format on
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
@@ -51,8 +54,8 @@ int RunGet(const Args& args) {
   const std::string kind = KindOfWord(words[0]);
   if (kind.empty() || kind == "endpoints") {
     return ReportUsage("get", "unknown kind \"" + words[0] +
-                                  "\" (deployments, tasks, jobs, nodes; endpoints: drover "
-                                  "endpoints NAME)");
+                                  "\" (deployments, daemonsets, tasks, jobs, nodes; endpoints: "
+                                  "drover endpoints NAME)");
   }
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
@@ -76,21 +79,37 @@ int RunGet(const Args& args) {
     }
     return PrintJsonOr(*json, *format, DeploymentsTable(*all, now, wide).Render());
   }
-  if (kind == "task") {
-    std::string owner;
-    const std::string selector = vm["selector"].as<std::string>();
-    if (selector.rfind("deployment=", 0) == 0) owner = selector.substr(11);
+  if (kind == "daemonset") {
     if (words.size() == 2) {
-      auto ref = ParseDeploymentRef(words[1]);
-      if (!ref.ok()) return ReportUsage("get", ref.status().message());
-      owner = *ref;
+      auto ds = FetchDaemonSet(*session, words[1]);
+      if (!ds.ok()) return ReportError(ds.status());
+      return PrintJsonOr(ToJson(*ds), *format, DaemonSetsTable({*ds}, now, wide).Render());
     }
-    if (owner.empty()) {
+    auto all = FetchDaemonSets(*session);
+    if (!all.ok()) return ReportError(all.status());
+    if (all->empty() && *format == OutputFormat::kTable) {
+      std::cerr << "No daemonsets found.\n";
+      return kExitOk;
+    }
+    Json items = Json::array();
+    for (const DaemonSet& ds : *all) items.push_back(ToJson(ds));
+    return PrintJsonOr(Json{{"items", items}}, *format, DaemonSetsTable(*all, now, wide).Render());
+  }
+  if (kind == "task") {
+    // The owner: -l deployment=NAME / daemonset=NAME, or KIND/NAME.
+    std::pair<std::string, std::string> owner;
+    const std::string selector = vm["selector"].as<std::string>();
+    if (const size_t eq = selector.find('='); eq != std::string::npos) {
+      owner = {KindOfWord(selector.substr(0, eq)), selector.substr(eq + 1)};
+    }
+    if (words.size() == 2) owner = SplitKindName(words[1]);
+    if ((owner.first != "deployment" && owner.first != "daemonset") || owner.second.empty()) {
       return ReportUsage("get",
-                         "tasks of which deployment? (-l deployment=NAME); a job's "
-                         "tasks: drover show JOB");
+                         "tasks of which deployment or daemonset? (-l deployment=NAME, "
+                         "daemonset/NAME); a job's tasks: drover show JOB");
     }
-    auto tasks = FetchDeploymentTasks(*session, owner);
+    auto tasks = owner.first == "daemonset" ? FetchDaemonSetTasks(*session, owner.second)
+                                            : FetchDeploymentTasks(*session, owner.second);
     if (!tasks.ok()) return ReportError(tasks.status());
     Json items = Json::array();
     for (const Task& t : *tasks) items.push_back(ToJson(t));
@@ -161,22 +180,40 @@ int DescribeNodeVerb(const std::string& name) {
   return kExitOk;
 }
 
+int DescribeDaemonSetVerb(const std::string& name) {
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto ds = FetchDaemonSet(*session, name);
+  if (!ds.ok()) return ReportError(ds.status());
+  auto tasks = FetchDaemonSetTasks(*session, name);
+  if (!tasks.ok()) return ReportError(tasks.status());
+  auto revisions = FetchDaemonSetRevisions(*session, name);
+  if (!revisions.ok()) return ReportError(revisions.status());
+  std::cout << DescribeDaemonSet(*ds, *tasks, *revisions, NowMs());
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunDescribe(const Args& args) {
   static const VerbInfo kInfo = {
-      "describe", "drover describe deployment/NAME | node/NAME",
-      "Shows a Deployment for people: spec, status, conditions, revisions and\n"
-      "its tasks; or a node: state (cordoned, draining), labels, topology, what\n"
-      "is allocated and the tasks it holds now (a job: drover show JOB)."};
+      "describe", "drover describe deployment/NAME | daemonset/NAME | node/NAME",
+      "Shows a Deployment or DaemonSet for people: spec, status, conditions,\n"
+      "revisions and its tasks; or a node: state (cordoned, draining), labels,\n"
+      "topology, what is allocated and the tasks it holds now (a job: drover show\n"
+      "JOB)."};
   po::options_description desc("Options");
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
   std::vector<std::string> words = PositionalArgs(vm);
   // "KIND NAME" is "KIND/NAME".
   if (words.size() == 2 && !KindOfWord(words[0]).empty()) words = {words[0] + "/" + words[1]};
-  if (words.size() != 1) return ReportUsage("describe", "give deployment/NAME or node/NAME");
-  if (auto [kind, node] = SplitKindName(words[0]); kind == "node") return DescribeNodeVerb(node);
+  if (words.size() != 1) {
+    return ReportUsage("describe", "give deployment/NAME, daemonset/NAME or node/NAME");
+  }
+  auto [kind, object] = SplitKindName(words[0]);
+  if (kind == "node") return DescribeNodeVerb(object);
+  if (kind == "daemonset") return DescribeDaemonSetVerb(object);
   auto name = ParseDeploymentRef(words[0]);
   if (!name.ok()) return ReportUsage("describe", name.status().message());
   auto session = ApiSession::FromEnvironment();

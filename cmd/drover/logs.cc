@@ -1,4 +1,5 @@
-// drover logs JOB[/INDEX] | deployment/NAME | TASK: a task's output, through droverd.
+// drover logs JOB[/INDEX] | deployment/NAME | daemonset/NAME | TASK: a task's
+// output, through droverd.
 #include <cctype>
 #include <chrono>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
+#include "cmd/drover/daemon_set_view.h"
 #include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
@@ -122,28 +124,34 @@ std::string DeploymentOfTask(const std::string& task) {
   return task.substr(0, task.size() - 17);
 }
 
-std::string DeploymentLogsTarget(const std::string& name, const std::string& task,
-                                 bool stderr_stream) {
-  std::string t = DeploymentPath(name) + "/logs?stream=" + (stderr_stream ? "stderr" : "stdout");
+// A service's logs: `path` is its object's (DeploymentPath, DaemonSetPath).
+std::string ServiceLogsTarget(const std::string& path, const std::string& task,
+                              const std::string& node, bool stderr_stream) {
+  std::string t = path + "/logs?stream=" + (stderr_stream ? "stderr" : "stdout");
   if (!task.empty()) t += "&task=" + PercentEncode(task);
+  if (!node.empty()) t += "&node=" + PercentEncode(node);
   return t;
 }
 
-// deployment/NAME: its newest running replica's output, or with --all every
-// running replica's, each line prefixed with its task's name.
-int DeploymentLogs(ApiSession& session, const std::string& name, const std::string& task, bool all,
-                   bool stderr_stream) {
+// deployment/NAME or daemonset/NAME: its newest running task's output (a
+// DaemonSet's on `node`, if given), or with --all every running task's, each
+// line prefixed with its task's name.
+int ServiceLogs(ApiSession& session, const std::string& kind, const std::string& name,
+                const std::string& task, const std::string& node, bool all, bool stderr_stream) {
+  const std::string path = kind == "daemonset" ? DaemonSetPath(name) : DeploymentPath(name);
   if (!all) {
-    auto text = session.GetText(DeploymentLogsTarget(name, task, stderr_stream));
+    auto text = session.GetText(ServiceLogsTarget(path, task, node, stderr_stream));
     if (!text.ok()) return ReportError(text.status());
     std::cout << *text << std::flush;
     return kExitOk;
   }
-  auto tasks = FetchDeploymentTasks(session, name);
+  auto tasks = kind == "daemonset" ? FetchDaemonSetTasks(session, name)
+                                   : FetchDeploymentTasks(session, name);
   if (!tasks.ok()) return ReportError(tasks.status());
   for (const Task& t : *tasks) {
     if (t.status.phase != TaskPhase::kRunning) continue;
-    auto text = session.GetText(DeploymentLogsTarget(name, t.metadata.name, stderr_stream));
+    if (!node.empty() && t.spec.node != node) continue;
+    auto text = session.GetText(ServiceLogsTarget(path, t.metadata.name, "", stderr_stream));
     if (!text.ok()) return ReportError(text.status());
     size_t pos = 0;
     while (pos < text->size()) {
@@ -161,36 +169,40 @@ int DeploymentLogs(ApiSession& session, const std::string& name, const std::stri
 
 int RunLogs(const Args& args) {
   static const VerbInfo kInfo = {
-      "logs", "drover logs [options] JOB[/INDEX] | deployment/NAME | TASK",
+      "logs", "drover logs [options] JOB[/INDEX] | deployment/NAME | daemonset/NAME | TASK",
       "Prints a task's standard output: a job's (index 0 unless given; the latest\n"
       "attempt unless --attempt; -f follows it until the task ends), a\n"
-      "Deployment's (its newest running replica; --all: every running one, each\n"
-      "line prefixed with the task's name), or one task's by its name."};
+      "Deployment's or DaemonSet's (its newest running task, a DaemonSet's on\n"
+      "--node; --all: every running one, each line prefixed with the task's name),\n"
+      "or one replica's by its name."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
       ("stderr", po::bool_switch(), "standard error instead of standard output")
       ("follow,f", po::bool_switch(), "keep printing new output until the task ends")
       ("attempt", po::value<int32_t>(), "this attempt (0 = the first) instead of the latest")
-      ("all", po::bool_switch(), "deployment/NAME: every running replica");
+      ("all", po::bool_switch(), "deployment/NAME, daemonset/NAME: every running task")
+      ("node", po::value<std::string>()->default_value(""), "daemonset/NAME: its task on this node");
   // clang-format on
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
   std::vector<std::string> words = PositionalArgs(vm);
   if (words.size() != 1) return ReportUsage("logs", "give exactly one JOB[/INDEX]");
   const bool stderr_wanted = vm["stderr"].as<bool>();
-  if (words[0].find('/') != std::string::npos &&
-      KindOfWord(words[0].substr(0, words[0].find('/'))) == "deployment") {
-    auto name = ParseDeploymentRef(words[0]);
-    if (!name.ok()) return ReportUsage("logs", name.status().message());
+  const std::string node = vm["node"].as<std::string>();
+  if (auto [kind, name] = SplitKindName(words[0]); kind == "deployment" || kind == "daemonset") {
+    if (name.empty()) return ReportUsage("logs", "give " + kind + "/NAME");
+    if (!node.empty() && kind != "daemonset") {
+      return ReportUsage("logs", "--node is for daemonset/NAME");
+    }
     auto session = ApiSession::FromEnvironment();
     if (!session.ok()) return ReportError(session.status());
-    return DeploymentLogs(*session, *name, "", vm["all"].as<bool>(), stderr_wanted);
+    return ServiceLogs(*session, kind, name, "", node, vm["all"].as<bool>(), stderr_wanted);
   }
   if (const std::string owner = DeploymentOfTask(words[0]); !owner.empty()) {
     auto session = ApiSession::FromEnvironment();
     if (!session.ok()) return ReportError(session.status());
-    return DeploymentLogs(*session, owner, words[0], false, stderr_wanted);
+    return ServiceLogs(*session, "deployment", owner, words[0], "", false, stderr_wanted);
   }
   auto ref = ParseJobRef(words[0]);
   if (!ref.ok()) return ReportUsage("logs", ref.status().message());

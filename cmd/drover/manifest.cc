@@ -1,5 +1,6 @@
 #include "cmd/drover/manifest.h"
 
+#include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/json_codec.h"
 #include "api/validation.h"
@@ -33,8 +34,8 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
                                           const std::string& cwd) {
   auto objects = ObjectsFromManifest(text, source, cwd);
   if (!objects.ok()) return objects.status();
-  if (!objects->deployments.empty()) {
-    return Status::Invalid(source + ": kind", "a Deployment where only Jobs are expected");
+  if (!objects->deployments.empty() || !objects->daemon_sets.empty()) {
+    return Status::Invalid(source + ": kind", "a service where only Jobs are expected");
   }
   return std::move(objects->jobs);
 }
@@ -86,11 +87,22 @@ Result<ManifestObjects> ObjectsFromManifest(std::string_view text, const std::st
         out.deployments.push_back(std::move(*deployment));
         continue;
       }
+      if (kind == "DaemonSet") {
+        auto ds = DaemonSetFromJson(item);
+        if (!ds.ok()) return WithPlace(ds.status(), item_place);
+        ResolvePaths(ds->spec.template_.task, cwd);
+        ds->status = DaemonSetStatus{};
+        Status valid = ValidateDaemonSet(*ds);
+        if (!valid.ok()) return WithPlace(valid, item_place);
+        out.daemon_sets.push_back(std::move(*ds));
+        continue;
+      }
       if (kind != "Job") {
         return Status::Invalid(item_place + ": kind",
-                               kind.empty()
-                                   ? "is required (kind: Job or Deployment)"
-                                   : "kind \"" + kind + "\" cannot be applied (Job, Deployment)");
+                               kind.empty() ? "is required (kind: Job, Deployment or DaemonSet)"
+                                            : "kind \"" + kind +
+                                                  "\" cannot be applied (Job, Deployment, "
+                                                  "DaemonSet)");
       }
       auto job = JobFromJson(item);
       if (!job.ok()) return WithPlace(job.status(), item_place);

@@ -1,11 +1,12 @@
-// Manifests (`drover apply -f`): YAML or JSON text holding Job and
-// Deployment objects, one per document or in a `kind: List`. Pure.
+// Manifests (`drover apply -f`): YAML or JSON text holding Job, Deployment
+// and DaemonSet objects, one per document or in a `kind: List`. Pure.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "api/daemon_set.h"
 #include "api/deployment.h"
 #include "api/job.h"
 #include "api/status.h"
@@ -23,10 +24,11 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
 struct ManifestObjects {
   std::vector<Job> jobs;
   std::vector<Deployment> deployments;
+  std::vector<DaemonSet> daemon_sets;
 };
 
-// Every Job and Deployment of `text`, decoded and validated as above (a
-// Deployment's template paths are resolved the same way).
+// Every Job, Deployment and DaemonSet of `text`, decoded and validated as
+// above (a service's template paths are resolved the same way).
 Result<ManifestObjects> ObjectsFromManifest(std::string_view text, const std::string& source,
                                             const std::string& cwd);
 

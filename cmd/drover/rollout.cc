@@ -1,10 +1,12 @@
 // drover scale, drover rollout (status, history, undo, restart, pause,
-// resume) and drover delete, for Deployments, as kubectl has them.
+// resume) and drover delete, for Deployments (and rollout status, history,
+// restart and delete for DaemonSets), as kubectl has them.
 #include <chrono>
 #include <iostream>
 #include <thread>
 
 #include "api/deployment_json.h"
+#include "cmd/drover/daemon_set_view.h"
 #include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
@@ -23,21 +25,47 @@ Result<std::string> DeploymentArg(std::vector<std::string> words) {
   return ParseDeploymentRef(words[0]);
 }
 
+// "KIND/NAME" or "KIND NAME" of a Deployment or DaemonSet.
+Result<std::pair<std::string, std::string>> ServiceArg(std::vector<std::string> words) {
+  if (words.size() == 2 && !KindOfWord(words[0]).empty()) words = {words[0] + "/" + words[1]};
+  if (words.size() != 1) return Status::Invalid("", "give deployment/NAME or daemonset/NAME");
+  auto ref = SplitKindName(words[0]);
+  if ((ref.first != "deployment" && ref.first != "daemonset") || ref.second.empty()) {
+    return Status::Invalid("", "\"" + words[0] + "\" is not deployment/NAME or daemonset/NAME");
+  }
+  return ref;
+}
+
+// One look at a rollout: its status line, and whether it is done or failed.
+Result<std::string> RolloutLine(ApiSession& session, const std::string& kind,
+                                const std::string& name, bool* done, bool* failed) {
+  *done = *failed = false;
+  if (kind == "daemonset") {
+    auto ds = FetchDaemonSet(session, name);
+    if (!ds.ok()) return ds.status();
+    return DaemonSetRolloutLine(*ds, done);
+  }
+  auto d = FetchDeployment(session, name);
+  if (!d.ok()) return d.status();
+  return RolloutStatusLine(*d, done, failed);
+}
+
 // Polls until the rollout finishes or fails; kubectl's rollout status.
-int WaitForRollout(ApiSession& session, const std::string& name, int64_t timeout_s) {
+int WaitForRollout(ApiSession& session, const std::string& kind, const std::string& name,
+                   int64_t timeout_s) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   std::string last;
   while (true) {
-    auto d = FetchDeployment(session, name);
-    if (!d.ok()) return ReportError(d.status());
     bool done = false, failed = false;
-    std::string line = RolloutStatusLine(*d, &done, &failed);
+    auto looked = RolloutLine(session, kind, name, &done, &failed);
+    if (!looked.ok()) return ReportError(looked.status());
+    const std::string& line = *looked;
     if (line != last) std::cout << line << std::endl;
     last = line;
     if (done) return kExitOk;
     if (failed) return kExitFailed;
     if (timeout_s > 0 && std::chrono::steady_clock::now() >= until) {
-      std::cerr << "error: timed out waiting for the rollout of deployment/" << name << "\n";
+      std::cerr << "error: timed out waiting for the rollout of " << kind << "/" << name << "\n";
       return kExitFailed;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -68,7 +96,8 @@ int RunScale(const Args& args) {
 int RunRollout(const Args& args) {
   static const VerbInfo kInfo = {
       "rollout", "drover rollout status|history|undo|restart|pause|resume deployment/NAME",
-      "Manages a Deployment's rollout, as kubectl rollout does:\n"
+      "Manages a Deployment's rollout, as kubectl rollout does (a DaemonSet's:\n"
+      "status, history and restart of daemonset/NAME):\n"
       "  status    wait until the rollout finishes (exit 1 if it passes its deadline)\n"
       "  history   the revisions kept\n"
       "  undo      roll back to the previous revision, or --to-revision N (it\n"
@@ -87,34 +116,48 @@ int RunRollout(const Args& args) {
   std::vector<std::string> words = PositionalArgs(vm);
   if (words.empty()) return ReportUsage("rollout", "give a subcommand and deployment/NAME");
   const std::string sub = words[0];
-  auto name = DeploymentArg({words.begin() + 1, words.end()});
-  if (!name.ok()) return ReportUsage("rollout", name.status().message());
+  auto ref = ServiceArg({words.begin() + 1, words.end()});
+  if (!ref.ok()) return ReportUsage("rollout", ref.status().message());
+  const auto& [kind, object] = *ref;
+  const std::string* name = &object;
+  const bool daemon = kind == "daemonset";
+  if (daemon && sub != "status" && sub != "history" && sub != "restart") {
+    return ReportUsage("rollout", "a DaemonSet has rollout status, history and restart");
+  }
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
-  const std::string path = DeploymentPath(*name);
+  const std::string path = daemon ? DaemonSetPath(*name) : DeploymentPath(*name);
   if (sub == "status") {
     if (!vm["watch"].as<bool>()) {
-      auto d = FetchDeployment(*session, *name);
-      if (!d.ok()) return ReportError(d.status());
       bool done = false, failed = false;
-      std::cout << RolloutStatusLine(*d, &done, &failed) << std::endl;
+      auto line = RolloutLine(*session, kind, *name, &done, &failed);
+      if (!line.ok()) return ReportError(line.status());
+      std::cout << *line << std::endl;
       return failed ? kExitFailed : kExitOk;
     }
-    return WaitForRollout(*session, *name, vm["timeout"].as<int64_t>());
+    return WaitForRollout(*session, kind, *name, vm["timeout"].as<int64_t>());
   }
   if (sub == "history") {
-    auto revisions = FetchRevisions(*session, *name);
+    auto revisions =
+        daemon ? FetchDaemonSetRevisions(*session, *name) : FetchRevisions(*session, *name);
     if (!revisions.ok()) return ReportError(revisions.status());
-    auto d = FetchDeployment(*session, *name);
-    if (!d.ok()) return ReportError(d.status());
-    std::cout << "deployment/" << *name << "\n";
+    int64_t current = 0;
+    if (daemon) {
+      auto ds = FetchDaemonSet(*session, *name);
+      if (!ds.ok()) return ReportError(ds.status());
+      current = ds->status.revision;
+    } else {
+      auto d = FetchDeployment(*session, *name);
+      if (!d.ok()) return ReportError(d.status());
+      current = d->status.revision;
+    }
+    std::cout << kind << "/" << *name << "\n";
     Table table({"REVISION", "HASH", "COMMAND", "CURRENT"});
     for (const Revision& r : *revisions) {
       std::string command;
       for (const std::string& a : r.template_.task.command)
         command += (command.empty() ? "" : " ") + a;
-      table.AddRow(
-          {std::to_string(r.number), r.hash, command, r.number == d->status.revision ? "*" : ""});
+      table.AddRow({std::to_string(r.number), r.hash, command, r.number == current ? "*" : ""});
     }
     std::cout << table.Render();
     return kExitOk;
@@ -134,24 +177,25 @@ int RunRollout(const Args& args) {
                      : sub == "restart" ? "restarted"
                      : sub == "pause"   ? "paused"
                                         : "resumed";
-  std::cout << "deployment/" << *name << " " << said << std::endl;
+  std::cout << kind << "/" << *name << " " << said << std::endl;
   return kExitOk;
 }
 
 int RunDelete(const Args& args) {
-  static const VerbInfo kInfo = {"delete", "drover delete deployment/NAME",
-                                 "Deletes a Deployment and stops its replicas (a job: drover "
-                                 "cancel JOB)."};
+  static const VerbInfo kInfo = {"delete", "drover delete deployment/NAME | daemonset/NAME",
+                                 "Deletes a Deployment or DaemonSet and stops its tasks (a job: "
+                                 "drover cancel JOB)."};
   po::options_description desc("Options");
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
-  auto name = DeploymentArg(PositionalArgs(vm));
-  if (!name.ok()) return ReportUsage("delete", name.status().message());
+  auto ref = ServiceArg(PositionalArgs(vm));
+  if (!ref.ok()) return ReportUsage("delete", ref.status().message());
+  const auto& [kind, name] = *ref;
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
-  auto done = session->DeleteJson(DeploymentPath(*name));
+  auto done = session->DeleteJson(kind == "daemonset" ? DaemonSetPath(name) : DeploymentPath(name));
   if (!done.ok()) return ReportError(done.status());
-  std::cout << "deployment/" << *name << " deleted" << std::endl;
+  std::cout << kind << "/" << name << " deleted" << std::endl;
   return kExitOk;
 }
 

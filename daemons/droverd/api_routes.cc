@@ -45,6 +45,14 @@ std::string RouteLabel(const std::vector<std::string>& p) {
         if (p[4] == verb) return std::string("/api/v1/deployments/:name/") + verb;
       }
     }
+  } else if (kind == "daemonsets") {
+    if (p.size() == 3) return "/api/v1/daemonsets";
+    if (p.size() == 4) return "/api/v1/daemonsets/:name";
+    if (p.size() == 5) {
+      for (const char* verb : {"restart", "tasks", "revisions", "logs"}) {
+        if (p[4] == verb) return std::string("/api/v1/daemonsets/:name/") + verb;
+      }
+    }
   } else if (kind == "apply") {
     if (p.size() == 3) return "/api/v1/apply";
   } else if (kind == "endpoints") {
@@ -107,10 +115,12 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
   // parts: api v1 KIND ...
   if (p.size() == 3 && p[2] == "jobs") return 8 << 20;  // a job; Slurm's max_script_size is 4 MB
   if (p.size() == 4 && p[2] == "jobs" && p[3] == "bulk") return 64 << 20;
-  if (p.size() == 3 && p[2] == "apply") return 64 << 20;  // a manifest of jobs and Deployments
+  if (p.size() == 3 && p[2] == "apply") return 64 << 20;  // a manifest of jobs and services
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology
-  if (p.size() == 4 && p[2] == "deployments") return 8 << 20;  // a template, as a job's
+  if (p.size() == 4 && (p[2] == "deployments" || p[2] == "daemonsets")) {
+    return 8 << 20;  // a template, as a job's
+  }
   return 64 << 10;
 }
 
@@ -167,6 +177,9 @@ HttpHandler MakeApiHandler(ApiContext context) {
     }
     if (rest[0] == "deployments" || rest[0] == "endpoints") {
       return HandleDeploymentRoute(ctx, *caller, req, rest, std::move(timed));
+    }
+    if (rest[0] == "daemonsets") {
+      return HandleDaemonSetRoute(ctx, *caller, req, rest, std::move(timed));
     }
     timed(NotFoundResponse(req));
   };

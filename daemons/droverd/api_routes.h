@@ -54,6 +54,9 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
 // /api/v1/deployments/... and /api/v1/endpoints/NAME.
 void HandleDeploymentRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                            const std::vector<std::string>& parts, HttpResponder respond);
+// /api/v1/daemonsets/... (daemon_set_routes.cc).
+void HandleDaemonSetRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                          const std::vector<std::string>& parts, HttpResponder respond);
 void HandleTokenRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                       const std::vector<std::string>& parts, HttpResponder respond);
 

@@ -1,4 +1,5 @@
-// POST /api/v1/apply: every object of one manifest (Jobs and Deployments),
+// POST /api/v1/apply: every object of one manifest (Jobs, Deployments,
+// DaemonSets),
 // checked together and applied in one state-loop command, so one store
 // batch: all of them or none (`drover apply -f FILE` is atomic per file).
 #include <set>
@@ -6,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
@@ -30,8 +32,8 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
   auto json = ParseJson(req.body);
   if (!json.ok()) return respond(ErrorResponse(json.status()));
   if (!json->is_object() || !json->contains("items") || !(*json)["items"].is_array()) {
-    return respond(
-        ErrorResponse(Status::Invalid("items", "want {\"items\": [Job or Deployment, ...]}")));
+    return respond(ErrorResponse(
+        Status::Invalid("items", "want {\"items\": [Job, Deployment or DaemonSet, ...]}")));
   }
   const Json& items = (*json)["items"];
   if (items.size() > kMaxApplyItems) {
@@ -39,10 +41,10 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
         "items", "at most " + std::to_string(kMaxApplyItems) + " objects per apply (got " +
                      std::to_string(items.size()) + ")")));
   }
-  using Object = std::variant<Job, Deployment>;
+  using Object = std::variant<Job, Deployment, DaemonSet>;
   std::vector<Object> objects;
   std::vector<Job> jobs;
-  std::set<std::string> deployment_names;
+  std::set<std::string> names;  // KIND/NAME
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string where = "items[" + std::to_string(i) + "]";
     const std::string kind = KindOf(items[i]);
@@ -57,16 +59,25 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
       auto d = DeploymentFromJson(items[i]);
       if (!d.ok()) return respond(ErrorResponse(d.status().WithFieldPrefix(where)));
       d->status = DeploymentStatus{};
-      if (!deployment_names.insert(d->metadata.name).second) {
+      if (!names.insert("deployment/" + d->metadata.name).second) {
         return respond(ErrorResponse(Status::Invalid(
             where + ".metadata.name", "deployment/" + d->metadata.name + " is named twice")));
       }
       objects.emplace_back(std::move(*d));
+    } else if (kind == "DaemonSet") {
+      auto ds = DaemonSetFromJson(items[i]);
+      if (!ds.ok()) return respond(ErrorResponse(ds.status().WithFieldPrefix(where)));
+      ds->status = DaemonSetStatus{};
+      if (!names.insert("daemonset/" + ds->metadata.name).second) {
+        return respond(ErrorResponse(Status::Invalid(
+            where + ".metadata.name", "daemonset/" + ds->metadata.name + " is named twice")));
+      }
+      objects.emplace_back(std::move(*ds));
     } else {
       return respond(ErrorResponse(Status::Invalid(
-          where + ".kind", kind.empty()
-                               ? "is required (Job or Deployment)"
-                               : "kind \"" + kind + "\" cannot be applied (Job, Deployment)")));
+          where + ".kind",
+          kind.empty() ? "is required (Job, Deployment or DaemonSet)"
+                       : "kind \"" + kind + "\" cannot be applied (Job, Deployment, DaemonSet)")));
     }
   }
   Status queue_ok = CheckQueueAccess(ctx, caller, jobs, false);
@@ -78,8 +89,10 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
       if (const Job* job = std::get_if<Job>(&objects[i])) {
         st = AuthorizeSubmission(*job, caller);
         if (st.ok()) st = c.state.CheckSubmission(*job);
+      } else if (const Deployment* d = std::get_if<Deployment>(&objects[i])) {
+        st = c.state.CheckDeploymentApply(*d, caller);
       } else {
-        st = c.state.CheckDeploymentApply(std::get<Deployment>(objects[i]), caller);
+        st = c.state.CheckDaemonSetApply(std::get<DaemonSet>(objects[i]), caller);
       }
       if (!st.ok()) {
         return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
@@ -94,11 +107,17 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
                        {"name", (*added)->metadata.name},
                        {"id", (*added)->id},
                        {"result", "created"}});
-      } else {
-        auto applied =
-            c.state.ApplyDeployment(std::move(std::get<Deployment>(object)), caller, c.now_ms);
+      } else if (Deployment* d = std::get_if<Deployment>(&object)) {
+        auto applied = c.state.ApplyDeployment(std::move(*d), caller, c.now_ms);
         if (!applied.ok()) return respond(ErrorResponse(applied.status()));  // checked above
         out.push_back({{"kind", "Deployment"},
+                       {"name", applied->first->metadata.name},
+                       {"result", ApplyVerbName(applied->second)}});
+      } else {
+        auto applied =
+            c.state.ApplyDaemonSet(std::move(std::get<DaemonSet>(object)), caller, c.now_ms);
+        if (!applied.ok()) return respond(ErrorResponse(applied.status()));  // checked above
+        out.push_back({{"kind", "DaemonSet"},
                        {"name", applied->first->metadata.name},
                        {"result", ApplyVerbName(applied->second)}});
       }

@@ -80,12 +80,19 @@ Status AuthorizeWorkloadChange(std::string_view kind, const std::string& name, c
                                   "; only its owner or an admin may " + verb + " it");
 }
 
-Status AuthorizeDeploymentLogRead(const std::string& name, const Owner& owner, const Caller& caller,
-                                  bool logs_public) {
+Status AuthorizeWorkloadLogRead(std::string_view kind, const std::string& name, const Owner& owner,
+                                const Caller& caller, bool logs_public) {
   if (caller.role == Role::kAdmin) return Status::Ok();
   if (caller.role == Role::kUser && (caller.uid == owner.uid || logs_public)) return Status::Ok();
-  return Status::PermissionDenied("the logs of deployment/" + name + " are for its owner (" +
-                                  owner.user + ") and admins");
+  return Status::PermissionDenied("the logs of " + std::string(kind) + "/" + name +
+                                  " are for its owner (" + owner.user + ") and admins");
+}
+
+Status AuthorizeDaemonSetCreate(const Caller& caller) {
+  if (caller.role == Role::kAdmin) return Status::Ok();
+  return Status::PermissionDenied(
+      "only admins create DaemonSets: a daemon takes cores on every node it matches, ahead of "
+      "all batch work");
 }
 
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public) {

@@ -51,9 +51,14 @@ Status AuthorizeJobChange(const Job& job, const Caller& caller, const std::strin
 Status AuthorizeWorkloadChange(std::string_view kind, const std::string& name, const Owner& owner,
                                const Caller& caller, const std::string& verb);
 
-// May `caller` read the output of the Deployment owned by `owner`? As a job's.
-Status AuthorizeDeploymentLogRead(const std::string& name, const Owner& owner, const Caller& caller,
-                                  bool logs_public);
+// May `caller` read the output of the workload `kind`/`name` owned by
+// `owner`? As a job's.
+Status AuthorizeWorkloadLogRead(std::string_view kind, const std::string& name, const Owner& owner,
+                                const Caller& caller, bool logs_public);
+
+// May `caller` create a DaemonSet? Admins only: its tasks take cores on
+// every node it matches, ahead of all batch work.
+Status AuthorizeDaemonSetCreate(const Caller& caller);
 
 // May `caller` read `job`'s output?
 Status AuthorizeLogRead(const Job& job, const Caller& caller, bool logs_public);

@@ -36,6 +36,8 @@ Status ClusterState::CheckDaemonSetApply(const DaemonSet& ds, const Caller& call
   if (const DaemonSet* existing = daemon_sets_.Find(ds.metadata.name)) {
     DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("daemonset", existing->metadata.name,
                                                    existing->owner, caller, "change"));
+  } else {
+    DROVER_RETURN_IF_ERROR(AuthorizeDaemonSetCreate(caller));
   }
   // No matching node is fine (a node may get the label later); a task too
   // big for every node that matches would wait for ever.

@@ -185,7 +185,8 @@ void Logs(const ApiContext& ctx, const Caller& caller, const std::string& name,
         if (d == nullptr) {
           return respond(ErrorResponse(Status::NotFound("deployment/" + name + " not found")));
         }
-        Status allowed = AuthorizeDeploymentLogRead(name, d->owner, caller, ctx.logs_public);
+        Status allowed =
+            AuthorizeWorkloadLogRead("deployment", name, d->owner, caller, ctx.logs_public);
         if (!allowed.ok()) return respond(ErrorResponse(allowed));
         const Task* found = nullptr;
         for (const Task* t : c.state.TasksOfDeployment(name)) {  // oldest first
