@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job of the README, after the build: start a local cluster of 3
 # nodes, start the web Deployment of examples/web-deployment.yaml (3
-# replicas of a small HTTP server), render the 100 frames of
-# examples/render-job.yaml beside it on the same control plane, show the
-# queue, one frame's log and the web replicas answering, and leave the
-# cluster running.
+# replicas of a small HTTP server) and the node monitor of
+# examples/node-monitor-daemonset.yaml (one per node), render the 100 frames
+# of examples/render-job.yaml beside them on the same control plane, show the
+# queue, one frame's log, the web replicas answering and a node's monitor,
+# and leave the cluster running.
 #
 #   scripts/demo.sh [BUILD_DIR]      (default ./build)
 #
@@ -39,7 +40,10 @@ cd "$demo_dir"
 step "drover apply -f examples/web-deployment.yaml   (a service: 3 replicas, one per node)"
 "$drover" apply -f "$repo/examples/web-deployment.yaml"
 
-step "drover apply -f examples/render-job.yaml --wait   (100 frames, 8 at a time, beside the service)"
+step "drover apply -f examples/node-monitor-daemonset.yaml   (a DaemonSet: one monitor on every node)"
+"$drover" apply -f "$repo/examples/node-monitor-daemonset.yaml"
+
+step "drover apply -f examples/render-job.yaml --wait   (100 frames, 8 at a time, beside the services)"
 start=$(date +%s%N)
 apply_out=$("$drover" apply -f "$repo/examples/render-job.yaml" --wait) || {
   echo "$apply_out"
@@ -74,6 +78,16 @@ if [[ $served -lt 3 ]]; then
   echo "demo: the web replicas did not all answer" >&2
   exit 1
 fi
+
+step "drover get daemonsets; drover logs daemonset/node-monitor --node node-1"
+"$drover" get daemonsets
+monitors=$("$drover" get tasks daemonset/node-monitor | grep -c Running || true)
+echo "$monitors nodes run their monitor"
+if [[ $monitors -ne 3 ]]; then
+  echo "demo: the node monitor does not run on every node" >&2
+  exit 1
+fi
+"$drover" logs daemonset/node-monitor --node node-1
 
 step "done"
 echo "The cluster is still running: try 'drover nodes', 'drover get tasks deployment/web',"
