@@ -514,7 +514,8 @@ Json ToJson(const Node& node) {
                  {"topology", ToJson(st.topology)},
                  {"allocatedCpus", st.allocated_cpus},
                  {"allocatedMemory", st.allocated_memory_bytes},
-                 {"runningTasks", st.running_tasks}};
+                 {"runningTasks", st.running_tasks},
+                 {"daemonTasks", st.daemon_tasks}};
   PutTime(status, "lastHeartbeatTime", st.last_heartbeat_ms);
   j["status"] = std::move(status);
   return j;
@@ -537,7 +538,7 @@ Result<Node> NodeFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         CheckKnownFields(*st,
                          {"phase", "address", "topology", "allocatedCpus", "allocatedMemory",
-                          "runningTasks", "lastHeartbeatTime"},
+                          "runningTasks", "daemonTasks", "lastHeartbeatTime"},
                          "status"));
     std::string phase = "NotReady";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
@@ -555,6 +556,7 @@ Result<Node> NodeFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         GetInt(*st, "allocatedMemory", "status", &node.status.allocated_memory_bytes));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "runningTasks", "status", &node.status.running_tasks));
+    DROVER_RETURN_IF_ERROR(GetInt(*st, "daemonTasks", "status", &node.status.daemon_tasks));
     DROVER_RETURN_IF_ERROR(
         GetTime(*st, "lastHeartbeatTime", "status", &node.status.last_heartbeat_ms));
   }

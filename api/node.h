@@ -26,6 +26,9 @@ struct NodeStatus {
   int32_t allocated_cpus = 0;  // cores held by assigned or running tasks
   int64_t allocated_memory_bytes = 0;
   int64_t running_tasks = 0;
+  // Of those, DaemonSet tasks: they stay through a drain, so a drained node
+  // is one whose running_tasks are all daemons.
+  int64_t daemon_tasks = 0;
 };
 
 struct Node {

@@ -153,7 +153,7 @@ Table QueueTable(const std::vector<Job>& jobs, int64_t now_ms, bool show_start) 
 std::string NodeState(const Node& node) {
   std::string state(NodePhaseName(node.status.phase));
   if (node.spec.draining) {
-    state += node.status.running_tasks > 0 ? ",Draining" : ",Drained";
+    state += node.status.running_tasks > node.status.daemon_tasks ? ",Draining" : ",Drained";
   } else if (node.spec.unschedulable) {
     state += ",Cordoned";
   }

@@ -105,7 +105,12 @@ int RunDrain(const Args& args) {
   std::cout << "node/" << node << " draining\n" << std::flush;
   const int64_t timeout_s = vm["timeout"].as<int64_t>();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  int64_t left = (*r)["status"].value("runningTasks", int64_t{0});
+  // DaemonSet tasks stay on a drained node (kubectl drain --ignore-daemonsets).
+  auto left_of = [](const Json& node) {
+    return node["status"].value("runningTasks", int64_t{0}) -
+           node["status"].value("daemonTasks", int64_t{0});
+  };
+  int64_t left = left_of(*r);
   while (left > 0) {
     if (timeout_s > 0 && std::chrono::steady_clock::now() >= until) {
       std::cerr << "error: timed out: node " << node << " still runs " << left << " task(s) after "
@@ -115,7 +120,7 @@ int RunDrain(const Args& args) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto now = session->GetJson(path);
     if (!now.ok()) return ReportError(now.status());
-    left = (*now)["status"].value("runningTasks", int64_t{0});
+    left = left_of(*now);
   }
   std::cout << "node/" << node << " drained\n";
   return kExitOk;

@@ -371,7 +371,18 @@ class ClusterState {
   void SetServiceReadiness(Task& task, const TaskReport& report, int64_t when_ms);
   // DaemonSets (cluster_state_daemons.cc).
   void ReconcileOneDaemonSet(const std::string& name, int64_t now_ms);
-  void AddDaemonDemand(std::vector<scheduler::PendingJob>* pending) const;
+  // The daemon tasks waiting for their node, on Ready nodes that are cordoned
+  // (`cordoned`) or not: the main pass places the latter; the former are
+  // placed by PlaceDaemonsOnCordonedNodes.
+  void AddDaemonDemand(std::vector<scheduler::PendingJob>* pending, bool cordoned) const;
+  // A cordon keeps new work off a node, not the node's own daemons (as
+  // Kubernetes' DaemonSet pods tolerate it): each daemon wanted on a
+  // cordoned node is placed by a scheduler pass over that node alone.
+  void PlaceDaemonsOnCordonedNodes(int64_t now_ms);
+  // A node as the scheduler sees it, and the active tasks it holds.
+  scheduler::NodeSnapshot NodeSnapshotOf(const std::string& name, const Node& node) const;
+  void AddRunningOn(const std::string& node, int64_t now_ms,
+                    scheduler::ClusterSnapshot* cluster) const;
   void CreateDaemonTask(const scheduler::TaskPlacement& p, int64_t now_ms);
   void EndDaemonTask(Task& task, bool stopped, int64_t now_ms);
   Result<DaemonSet*> ChangeableDaemonSet(const std::string& name, const Caller& caller,

@@ -124,6 +124,20 @@ std::vector<const Task*> ClusterState::TasksOfDaemonSet(const std::string& name)
 void ClusterState::ReconcileDaemonSets(int64_t now_ms) {
   if (!daemon_sets_.HasDue(now_ms)) return;
   for (const std::string& name : daemon_sets_.TakeDue(now_ms)) ReconcileOneDaemonSet(name, now_ms);
+  PlaceDaemonsOnCordonedNodes(now_ms);
+}
+
+void ClusterState::PlaceDaemonsOnCordonedNodes(int64_t now_ms) {
+  std::vector<scheduler::PendingJob> wanted;
+  AddDaemonDemand(&wanted, true);
+  for (const scheduler::PendingJob& p : wanted) {
+    const Node& node = nodes_.at(p.required_node);
+    scheduler::ClusterSnapshot one;
+    one.nodes.push_back(NodeSnapshotOf(p.required_node, node));
+    one.nodes.back().schedulable = true;
+    AddRunningOn(p.required_node, now_ms, &one);
+    ApplyDecision(scheduler::Schedule(one, {p}, now_ms, config_.scheduler), now_ms);
+  }
 }
 
 void ClusterState::ReconcileOneDaemonSet(const std::string& name, int64_t now_ms) {
@@ -191,10 +205,13 @@ void ClusterState::ReconcileOneDaemonSet(const std::string& name, int64_t now_ms
                               target.hash);
 }
 
-void ClusterState::AddDaemonDemand(std::vector<scheduler::PendingJob>* pending) const {
+void ClusterState::AddDaemonDemand(std::vector<scheduler::PendingJob>* pending,
+                                   bool cordoned) const {
   for (const auto& [id, want] : daemon_demand_) {
     const DaemonSet* ds = daemon_sets_.Find(want.first);
-    if (ds == nullptr) continue;
+    auto node = nodes_.find(want.second);
+    if (ds == nullptr || node == nodes_.end()) continue;
+    if (node->second.spec.unschedulable != cordoned) continue;
     scheduler::PendingJob p;
     p.job_id = id;
     // A node's daemons go before anything else placed there, and hold their

@@ -44,6 +44,8 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
       static_cast<int32_t>(std::count(alloc.core_busy.begin(), alloc.core_busy.end(), true));
   node.status.allocated_memory_bytes = alloc.memory_used;
   node.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+  node.status.daemon_tasks = 0;
+  for (const std::string& t : alloc.tasks) node.status.daemon_tasks += IsDaemon(tasks_.at(t));
   auto& slot = nodes_[name];
   slot = std::move(node);
   TouchNode(slot);
@@ -212,6 +214,7 @@ void ClusterState::Hold(const Task& task) {
     node->second.status.allocated_cpus += static_cast<int32_t>(task.spec.cores.size());
     node->second.status.allocated_memory_bytes += task.spec.memory_bytes;
     node->second.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+    node->second.status.daemon_tasks += IsDaemon(task);
   }
 }
 
@@ -231,6 +234,7 @@ void ClusterState::Release(const Task& task) {
     node->second.status.allocated_cpus -= static_cast<int32_t>(task.spec.cores.size());
     node->second.status.allocated_memory_bytes -= task.spec.memory_bytes;
     node->second.status.running_tasks = static_cast<int64_t>(alloc.tasks.size());
+    node->second.status.daemon_tasks -= IsDaemon(task);
   }
 }
 

@@ -12,19 +12,38 @@ namespace drover::droverd {
 
 void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
                                        std::vector<scheduler::PendingJob>* pending) const {
-  for (const auto& [name, node] : nodes_) {
-    scheduler::NodeSnapshot snap;
-    snap.name = name;
-    snap.topology = node.status.topology;
-    const auto& alloc = allocations_.at(name);
-    snap.core_busy = alloc.core_busy;
-    snap.memory_free_bytes = node.status.topology.memory_bytes - alloc.memory_used;
-    snap.schedulable = node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
-    snap.labels = node.metadata.labels;
-    cluster->nodes.push_back(std::move(snap));
-  }
+  for (const auto& [name, node] : nodes_) cluster->nodes.push_back(NodeSnapshotOf(name, node));
   // Only the active tasks: finished ones accumulate and must not slow a pass.
-  for (const auto& [node_name, node] : nodes_) {
+  for (const auto& [node_name, node] : nodes_) AddRunningOn(node_name, now_ms, cluster);
+  for (uint64_t id : unfinished_jobs_) {
+    const Job& job = jobs_.at(id);
+    int64_t wanted = controllers::TasksWanted(job);
+    if (wanted <= 0) continue;
+    // A gang starts all of its tasks together, once; retries of a gang's
+    // failed members are placed on their own.
+    bool gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
+    pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
+  }
+  AddReplicaDemand(pending);
+  AddDaemonDemand(pending, false);
+}
+
+scheduler::NodeSnapshot ClusterState::NodeSnapshotOf(const std::string& name,
+                                                     const Node& node) const {
+  scheduler::NodeSnapshot snap;
+  snap.name = name;
+  snap.topology = node.status.topology;
+  const auto& alloc = allocations_.at(name);
+  snap.core_busy = alloc.core_busy;
+  snap.memory_free_bytes = node.status.topology.memory_bytes - alloc.memory_used;
+  snap.schedulable = node.status.phase == NodePhase::kReady && !node.spec.unschedulable;
+  snap.labels = node.metadata.labels;
+  return snap;
+}
+
+void ClusterState::AddRunningOn(const std::string& node_name, int64_t now_ms,
+                                scheduler::ClusterSnapshot* cluster) const {
+  {
     for (const std::string& name : allocations_.at(node_name).tasks) {
       const Task& task = tasks_.at(name);
       scheduler::RunningTask r;
@@ -62,17 +81,6 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
       cluster->running.push_back(std::move(r));
     }
   }
-  for (uint64_t id : unfinished_jobs_) {
-    const Job& job = jobs_.at(id);
-    int64_t wanted = controllers::TasksWanted(job);
-    if (wanted <= 0) continue;
-    // A gang starts all of its tasks together, once; retries of a gang's
-    // failed members are placed on their own.
-    bool gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
-    pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
-  }
-  AddReplicaDemand(pending);
-  AddDaemonDemand(pending);
 }
 
 scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,

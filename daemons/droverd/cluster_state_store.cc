@@ -53,6 +53,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     node->status.allocated_cpus = 0;  // recounted from the tasks below
     node->status.allocated_memory_bytes = 0;
     node->status.running_tasks = 0;
+    node->status.daemon_tasks = 0;
     auto& alloc = allocations_[node->metadata.name];
     alloc.core_busy.assign(node->status.topology.cores.size(), false);
     resource_version_ = std::max(resource_version_, node->metadata.resource_version);

@@ -253,6 +253,57 @@ TEST_F(DaemonSetStateTest, ARollingUpdateReplacesOneNodeAtATimeAndOnDeleteWaits)
   EXPECT_EQ(state_.daemon_sets().Find("monitor")->status.updated_number_scheduled, 0);
 }
 
+TEST_F(DaemonSetStateTest, AForcedDrainStopsBatchWorkButLeavesTheDaemonAndCountsIt) {
+  Apply(MakeDaemonSet("monitor"));
+  Job job;
+  job.metadata.name = "render";
+  job.spec.completions = 3;
+  job.spec.parallelism = 3;
+  job.spec.task.command = {"/bin/true"};
+  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  ASSERT_TRUE(state_.SubmitJob(job, bob, now_).ok());
+  Turn();
+  StartAll("monitor");
+  ASSERT_EQ(state_.nodes().at("n1").status.daemon_tasks, 1);
+  ASSERT_GT(state_.nodes().at("n1").status.running_tasks, 1) << "a frame runs there too";
+  ASSERT_TRUE(state_.DrainNode("n1", true).ok());
+  std::vector<std::string> stopped;
+  for (const Task* t : state_.TasksOnNode("n1")) {
+    if (t->status.terminating) {
+      EXPECT_EQ(t->spec.owner.kind, "Job");
+      stopped.push_back(t->metadata.name);
+    }
+  }
+  ASSERT_FALSE(stopped.empty());
+  for (const std::string& t : stopped) Report(t, TaskPhase::kFailed, 143);
+  Turn();
+  const NodeStatus& st = state_.nodes().at("n1").status;
+  EXPECT_EQ(st.running_tasks, 1) << "only its daemon is left";
+  EXPECT_EQ(st.daemon_tasks, 1);
+  EXPECT_EQ(LiveByNode("monitor")["n1"].size(), 1u);
+  // A re-registration (the agent restarted) keeps the count.
+  ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok());
+  EXPECT_EQ(state_.nodes().at("n1").status.daemon_tasks, 1);
+}
+
+TEST_F(DaemonSetStateTest, ACordonedNodeGetsItsDaemonButNoBatchWork) {
+  ASSERT_TRUE(state_.CordonNode("n1", true).ok());
+  Apply(MakeDaemonSet("monitor"));
+  Job job;
+  job.metadata.name = "render";
+  job.spec.completions = 100;
+  job.spec.parallelism = 100;
+  job.spec.task.command = {"/bin/true"};
+  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  ASSERT_TRUE(state_.SubmitJob(job, bob, now_).ok());
+  Turn();
+  auto live = LiveByNode("monitor");
+  EXPECT_EQ(live.size(), 3u);
+  EXPECT_EQ(live["n1"].size(), 1u) << "a cordon keeps new work off, not the node's daemon";
+  EXPECT_EQ(state_.nodes().at("n1").status.running_tasks, 1) << "no frame on the cordoned node";
+  EXPECT_EQ(state_.nodes().at("n2").status.running_tasks, 4);
+}
+
 TEST_F(DaemonSetStateTest, OnlyAdminsCreateDaemonSetsAndNothingChangesWhenRefused) {
   const Caller alice{.role = Role::kUser, .user = "alice", .uid = 1000, .gid = 1000, .node = {}};
   auto refused = state_.ApplyDaemonSet(MakeDaemonSet("mine"), alice, now_);
