@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,11 @@ struct StatefulSetStatus {
   int32_t updated_replicas = 0;  // ... running update_revision
   std::string current_revision;  // hashes
   std::string update_revision;
+  // droverd's memory per ordinal: the node holding an ordinal's NodeLocal
+  // volumes (it runs only there), and until when an ordinal lost with its
+  // node may not run anywhere (its old node fences itself first).
+  std::map<int32_t, std::string> volume_nodes;
+  std::map<int32_t, int64_t> fenced_until_ms;
   bool operator==(const StatefulSetStatus&) const = default;
 };
 

@@ -356,6 +356,8 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
                                     : counters_.tasks_failed_total)++;
     if (IsDaemon(task)) {
       EndDaemonTask(task, stopped, now_ms);
+    } else if (IsOrdinal(task)) {
+      EndOrdinalTask(task, stopped, now_ms);
     } else {
       EndReplica(task, stopped, now_ms);
     }

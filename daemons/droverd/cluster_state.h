@@ -2,7 +2,7 @@
 // each node holds, Deployments), and the operations that change it. Split by
 // concept: cluster_state.cc (jobs, task ends, reports), _nodes.cc, _scheduling.cc,
 // _services.cc (Deployments, and what every service kind shares), _daemons.cc
-// (DaemonSets), _store.cc (load and mutations).
+// (DaemonSets), _stateful.cc (StatefulSets), _store.cc (load and mutations).
 //
 // Owned by the state thread (StateLoop); nothing here locks. Every change
 // marks the changed objects dirty; TakeMutations() turns them into one store
@@ -24,6 +24,7 @@
 #include "api/deployment.h"
 #include "api/job.h"
 #include "api/node.h"
+#include "api/stateful_set.h"
 #include "api/status.h"
 #include "api/task.h"
 #include "daemons/droverd/daemon_config.h"
@@ -258,6 +259,31 @@ class ClusterState {
   // (something of it changed, a node joined, left, or was relabelled) or due.
   void ReconcileDaemonSets(int64_t now_ms);
 
+  // --- stateful sets (cluster_state_stateful.cc)
+  // Creates a StatefulSet, or changes its spec (a changed template rolls
+  // from the highest ordinal down); the same spec again changes nothing.
+  // Shared volumes must lie under a configured root. Owner or admin for
+  // changes.
+  Result<std::pair<const StatefulSet*, ApplyVerb>> ApplyStatefulSet(StatefulSet ss,
+                                                                    const Caller& caller,
+                                                                    int64_t now_ms);
+  Status CheckStatefulSetApply(const StatefulSet& ss, const Caller& caller) const;
+  Result<const StatefulSet*> ScaleStatefulSet(const std::string& name, int32_t replicas,
+                                              const Caller& caller, int64_t now_ms);
+  Result<const StatefulSet*> RestartStatefulSet(const std::string& name, const Caller& caller,
+                                                int64_t now_ms);
+  // Deletes it and stops its tasks; its ordinals' directories are kept.
+  Status DeleteStatefulSet(const std::string& name, const Caller& caller, int64_t now_ms);
+  const StatefulSetStore& stateful_sets() const { return stateful_sets_; }
+  // Every task of it droverd remembers, by ordinal.
+  std::vector<const Task*> TasksOfStatefulSet(const std::string& name) const;
+  // Why each ordinal without a task waits (its node is down and holds its
+  // NodeLocal volume; its old node may still run it until the fence passes).
+  std::map<int32_t, std::string> WaitingOrdinals(const std::string& name, int64_t now_ms) const;
+  // Runs the StatefulSet controller over every StatefulSet whose key is
+  // queued or due.
+  void ReconcileStatefulSets(int64_t now_ms);
+
   // --- scheduling
   // What the scheduler needs: the nodes, the running tasks, the pending jobs.
   void BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
@@ -308,11 +334,15 @@ class ClusterState {
     auto it = nodes_.find(node);
     return it != nodes_.end() && it->second.spec.draining;
   }
-  // Queues every Deployment's key (a node's drain began or ended).
+  // Queues every Deployment's and StatefulSet's key (a node's drain began or ended).
   void EnqueueAllDeployments();
-  // Queues every DaemonSet's key: a node joined, left, came back or changed
-  // labels, so the nodes each should run on may have changed.
-  void EnqueueAllDaemonSets() { daemon_sets_.EnqueueAll(); }
+  // Queues the keys of every DaemonSet and StatefulSet: a node joined, left,
+  // came back or changed labels, so where each should run (a DaemonSet's
+  // nodes, an ordinal pinned to its node) may have changed.
+  void EnqueueNodeWatchers() {
+    daemon_sets_.EnqueueAll();
+    stateful_sets_.EnqueueAll();
+  }
 
   void TouchJob(Job& job);
   void TouchTask(Task& task);
@@ -342,7 +372,10 @@ class ClusterState {
   // DaemonSets, which run from a Revision until stopped.
   static bool IsReplica(const Task& task) { return task.spec.owner.kind == "Deployment"; }
   static bool IsDaemon(const Task& task) { return task.spec.owner.kind == "DaemonSet"; }
-  static bool IsService(const Task& task) { return IsReplica(task) || IsDaemon(task); }
+  static bool IsOrdinal(const Task& task) { return task.spec.owner.kind == "StatefulSet"; }
+  static bool IsService(const Task& task) {
+    return IsReplica(task) || IsDaemon(task) || IsOrdinal(task);
+  }
   // The revision a service task runs; null if its owner or revision is gone.
   const Revision* ServiceRevision(const Task& task) const;
   // Queues the key of a service task's owner with its controller.
@@ -388,6 +421,16 @@ class ClusterState {
   Result<DaemonSet*> ChangeableDaemonSet(const std::string& name, const Caller& caller,
                                          const std::string& verb);
   void TouchDaemonSet(DaemonSet& ds);
+  // StatefulSets (cluster_state_stateful.cc).
+  void ReconcileOneStatefulSet(const std::string& name, int64_t now_ms);
+  void AddOrdinalDemand(std::vector<scheduler::PendingJob>* pending) const;
+  void CreateOrdinalTask(const scheduler::TaskPlacement& p, int64_t now_ms);
+  void EndOrdinalTask(Task& task, bool stopped, int64_t now_ms);
+  Result<StatefulSet*> ChangeableStatefulSet(const std::string& name, const Caller& caller,
+                                             const std::string& verb);
+  void TouchStatefulSet(StatefulSet& ss);
+  // What an ordinal's launch adds: DROVER_ORDINAL, DROVER_PEERS, volumes, fencing.
+  void AddOrdinalLaunch(const Task& task, const StatefulSet& ss, Json& launch) const;
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;
@@ -445,6 +488,18 @@ class ClusterState {
     int64_t not_before_ms = 0;
   };
   std::map<DaemonNode, DaemonBackoff> daemon_backoff_;
+  StatefulSetStore stateful_sets_;
+  // The ordinals whose controller asked for a task that the scheduler has
+  // not placed yet, by their scheduling id, and back.
+  struct OrdinalWant {
+    std::string set;
+    int32_t ordinal = 0;
+    std::string revision;
+  };
+  using SetOrdinal = std::pair<std::string, int32_t>;
+  std::map<uint64_t, OrdinalWant> ordinal_demand_;
+  std::map<SetOrdinal, uint64_t> ordinal_work_ids_;
+  uint64_t next_ordinal_work_id_ = kFirstOrdinalWorkId;
   void FlushEndpointWatches(int64_t now_ms);
   StateCounters counters_;
 };

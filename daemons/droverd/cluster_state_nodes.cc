@@ -50,7 +50,7 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
   slot = std::move(node);
   TouchNode(slot);
   needs_scheduling_ = true;
-  EnqueueAllDaemonSets();
+  EnqueueNodeWatchers();
   return Status::Ok();
 }
 
@@ -126,7 +126,7 @@ Status ClusterState::LabelNode(const std::string& name, const Labels& set,
   it->second.metadata.labels = std::move(labels);
   TouchNode(it->second);
   needs_scheduling_ = true;  // selectors may match it now, or no longer
-  EnqueueAllDaemonSets();
+  EnqueueNodeWatchers();
   return Status::Ok();
 }
 
@@ -177,7 +177,8 @@ std::vector<const Task*> ClusterState::TasksOnNode(const std::string& node) cons
 }
 
 void ClusterState::EnqueueAllDeployments() {
-  for (const auto& [name, d] : deployments_.all()) deployments_.Enqueue(name);
+  deployments_.EnqueueAll();
+  stateful_sets_.EnqueueAll();  // a drain moves ordinals too
 }
 
 Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {
@@ -188,7 +189,7 @@ Status ClusterState::Heartbeat(const std::string& name, int64_t now_ms) {
     it->second.status.phase = NodePhase::kReady;
     TouchNode(it->second);
     needs_scheduling_ = true;
-    EnqueueAllDaemonSets();  // it gets its daemons back
+    EnqueueNodeWatchers();  // it gets its daemons back, and ordinals pinned to it
   }
   return Status::Ok();
 }
@@ -253,7 +254,7 @@ void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) 
       node.status.phase = *actions.set_phase;
       TouchNode(node);
       needs_scheduling_ = true;
-      EnqueueAllDaemonSets();
+      EnqueueNodeWatchers();
       // Instructions for a node declared lost are void: what it should stop
       // it is told when it speaks again (FenceTasks).
       if (node.status.phase == NodePhase::kNotReady) channels_[name].Reset();

@@ -25,6 +25,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
     pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
   }
   AddReplicaDemand(pending);
+  AddOrdinalDemand(pending);
   AddDaemonDemand(pending, false);
 }
 
@@ -207,6 +208,11 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
   for (const auto& p : decision.placements) {
     if (IsDaemonWorkId(p.job_id)) {
       CreateDaemonTask(p, now_ms);
+      ++created;
+      continue;
+    }
+    if (IsOrdinalWorkId(p.job_id)) {
+      CreateOrdinalTask(p, now_ms);
       ++created;
       continue;
     }

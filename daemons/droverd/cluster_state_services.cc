@@ -210,6 +210,10 @@ const Revision* ClusterState::ServiceRevision(const Task& task) const {
     if (daemon_sets_.Find(owner) == nullptr) return nullptr;
     return daemon_sets_.FindRevision(owner, task.spec.revision);
   }
+  if (IsOrdinal(task)) {
+    if (stateful_sets_.Find(owner) == nullptr) return nullptr;
+    return stateful_sets_.FindRevision(owner, task.spec.revision);
+  }
   if (deployments_.Find(owner) == nullptr) return nullptr;
   return deployments_.FindRevision(owner, task.spec.revision);
 }
@@ -217,6 +221,8 @@ const Revision* ClusterState::ServiceRevision(const Task& task) const {
 void ClusterState::EnqueueOwner(const Task& task) {
   if (IsDaemon(task)) {
     daemon_sets_.Enqueue(task.spec.owner.name);
+  } else if (IsOrdinal(task)) {
+    stateful_sets_.Enqueue(task.spec.owner.name);
   } else if (IsReplica(task)) {
     deployments_.Enqueue(task.spec.owner.name);
   } else {
@@ -451,8 +457,12 @@ Json ClusterState::ServiceLaunch(const Task& task) const {
   if (r == nullptr) return Json::object();  // unreachable: a live task keeps its revision
   const std::string& owner_name = task.spec.owner.name;
   const DaemonSet* ds = IsDaemon(task) ? daemon_sets_.Find(owner_name) : nullptr;
-  const Deployment* d = IsDaemon(task) ? nullptr : deployments_.Find(owner_name);
-  Json launch = TaskLaunch(task, r->template_.task, ds != nullptr ? ds->owner : d->owner);
+  const StatefulSet* ss = IsOrdinal(task) ? stateful_sets_.Find(owner_name) : nullptr;
+  const Deployment* d = IsReplica(task) ? deployments_.Find(owner_name) : nullptr;
+  Json launch = TaskLaunch(task, r->template_.task,
+                           ds != nullptr   ? ds->owner
+                           : ss != nullptr ? ss->owner
+                                           : d->owner);
   Json& env = launch["env"];  // the ports' variables come after the template's: they win
   for (size_t i = 0; i < task.spec.ports.size(); ++i) {
     const auto& [name, port] = task.spec.ports[i];
@@ -460,7 +470,10 @@ Json ClusterState::ServiceLaunch(const Task& task) const {
     env.push_back({PortEnvName(name), std::to_string(port)});
   }
   env.push_back({"DROVER_TASK_NAME", task.metadata.name});
-  env.push_back({ds != nullptr ? "DROVER_DAEMONSET" : "DROVER_DEPLOYMENT", owner_name});
+  env.push_back({ds != nullptr   ? "DROVER_DAEMONSET"
+                 : ss != nullptr ? "DROVER_STATEFULSET"
+                                 : "DROVER_DEPLOYMENT",
+                 owner_name});
   // Probes go with port numbers: the node need not know the port names.
   Json probes = Json::object();
   auto add_probe = [&](const char* key, const std::optional<Probe>& p) {
@@ -488,9 +501,12 @@ Json ClusterState::ServiceLaunch(const Task& task) const {
   launch["jobName"] = owner_name;
   launch["index"] = -1;
   launch["attempt"] = 0;
-  launch["ntasks"] = ds != nullptr ? ds->status.desired_number_scheduled : d->spec.replicas;
+  launch["ntasks"] = ds != nullptr   ? ds->status.desired_number_scheduled
+                     : ss != nullptr ? ss->spec.replicas
+                                     : d->spec.replicas;
   launch["nodelist"] = task.spec.node;
   if (!probes.empty()) launch["probes"] = std::move(probes);
+  if (ss != nullptr) AddOrdinalLaunch(task, *ss, launch);
   return launch;
 }
 
@@ -527,6 +543,8 @@ void ClusterState::ForgetEndedServiceTasks(Store& store, const std::string& owne
 template void ClusterState::ForgetEndedServiceTasks(DeploymentStore&, const std::string&,
                                                     const std::string&);
 template void ClusterState::ForgetEndedServiceTasks(DaemonSetStore&, const std::string&,
+                                                    const std::string&);
+template void ClusterState::ForgetEndedServiceTasks(StatefulSetStore&, const std::string&,
                                                     const std::string&);
 
 std::vector<Endpoint> ClusterState::EndpointsOf(const std::string& name) const {

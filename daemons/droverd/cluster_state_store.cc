@@ -67,6 +67,10 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   for (const auto& [name, ds] : daemon_sets_.all()) {
     resource_version_ = std::max(resource_version_, ds.metadata.resource_version);
   }
+  DROVER_RETURN_IF_ERROR(stateful_sets_.Load(store));
+  for (const auto& [name, ss] : stateful_sets_.all()) {
+    resource_version_ = std::max(resource_version_, ss.metadata.resource_version);
+  }
   auto tasks = store.LoadAll(kTaskKind);
   if (!tasks.ok()) return tasks.status();
   for (const auto& obj : *tasks) {
@@ -78,6 +82,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       deployments_.AddTask(task->spec.owner.name, name);
     } else if (IsDaemon(*task)) {
       daemon_sets_.AddTask(task->spec.owner.name, name);
+    } else if (IsOrdinal(*task)) {
+      stateful_sets_.AddTask(task->spec.owner.name, name);
     } else {
       job_tasks_[task->spec.job_id].push_back(name);
     }
@@ -104,6 +110,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
   for (const Task* t : ended_replicas) {
     if (IsDaemon(*t)) {
       daemon_sets_.RecordEnded(t->spec.owner.name, t->metadata.name);
+    } else if (IsOrdinal(*t)) {
+      stateful_sets_.RecordEnded(t->spec.owner.name, t->metadata.name);
     } else {
       deployments_.RecordEnded(t->spec.owner.name, t->metadata.name);
     }
@@ -177,6 +185,7 @@ std::vector<db::Mutation> ClusterState::TakeMutations() {
   deleted_tasks_.clear();
   deployments_.TakeMutations(out);
   daemon_sets_.TakeMutations(out);
+  stateful_sets_.TakeMutations(out);
   for (uint64_t id : dirty_jobs_) {
     out.push_back(db::Mutation::Put(kJobKind, JobKey(id), ToJson(jobs_.at(id)).dump()));
   }

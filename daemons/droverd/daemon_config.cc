@@ -62,6 +62,27 @@ Status ParsePortRange(const Json& v, DaemonConfig* config) {
   return Status::Ok();
 }
 
+// services.sharedVolumeRoots: absolute, normalised directories.
+Status ParseSharedRoots(const Json& services, DaemonConfig* config) {
+  if (!services.contains("sharedVolumeRoots")) return Status::Ok();
+  const Json& roots = services["sharedVolumeRoots"];
+  if (!roots.is_array()) return Status::Invalid("services.sharedVolumeRoots", "must be a list");
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const std::string field = "services.sharedVolumeRoots[" + std::to_string(i) + "]";
+    if (!roots[i].is_string()) return Status::Invalid(field, "must be a path");
+    const std::string root = roots[i].get<std::string>();
+    if (root.size() < 2 || root[0] != '/' || root.back() == '/' ||
+        root.find("//") != std::string::npos || root.find("/./") != std::string::npos ||
+        root.find("/../") != std::string::npos || root.ends_with("/..") || root.ends_with("/.")) {
+      return Status::Invalid(field, "\"" + root +
+                                        "\": want an absolute, normalised directory other "
+                                        "than /");
+    }
+    config->shared_volume_roots.push_back(root);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
@@ -98,9 +119,16 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
       }
     } else if (key == "services") {
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "services"));
-      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "services", {"portRange"}));
+      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(
+          value, "services", {"portRange", "sharedVolumeRoots", "fenceAfter"}));
       if (value.contains("portRange")) {
         DROVER_RETURN_IF_ERROR(ParsePortRange(value["portRange"], &config));
+      }
+      DROVER_RETURN_IF_ERROR(ParseSharedRoots(value, &config));
+      DROVER_RETURN_IF_ERROR(
+          config::ReadDuration(value, "fenceAfter", "services", &config.fence_after_s));
+      if (config.fence_after_s < 1) {
+        return Status::Invalid("services.fenceAfter", "must be at least 1 s");
       }
     } else if (key == "logs") {
       if (value.is_null()) continue;

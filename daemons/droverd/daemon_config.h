@@ -16,6 +16,11 @@
 //                                # this long after they end; 0 = kept forever
 //   services:
 //     portRange: "30000-32767"  # ports given to service tasks, per host
+//     sharedVolumeRoots: [/shared/drover]  # where StatefulSets' Shared
+//                                # volumes may live (none: only NodeLocal)
+//     fenceAfter: "10"          # a node cut off this long stops its
+//                                # StatefulSet tasks; only then (plus their
+//                                # kill grace) do their ordinals move
 //   logs:
 //     public: false             # true: any user may read any job's logs
 //                                # (default: the owner and admins only)
@@ -55,6 +60,12 @@ struct DaemonConfig {
   // Ports given to service tasks on each node (Kubernetes' NodePort range).
   int32_t service_port_min = 30000;
   int32_t service_port_max = 32767;
+  // Roots under which a StatefulSet's Shared volumes may be made (admin's
+  // choice: droverd's nodes create directories there as root).
+  std::vector<std::string> shared_volume_roots;
+  // Nomad's stop_on_client_after: how long a node agent that cannot reach
+  // droverd keeps its StatefulSet tasks running.
+  int64_t fence_after_s = 10;
 };
 
 // Errors: NotFound for an unreadable file; InvalidArgument naming the field.

@@ -136,6 +136,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
   state_.ReconcileJobs(now);
   state_.ReconcileDeployments(now);
   state_.ReconcileDaemonSets(now);
+  state_.ReconcileStatefulSets(now);
   ServeReads();
   // A pass over a long queue is not cheap; spacing passes by twice the last
   // one's cost keeps the state thread free for submissions and reports most

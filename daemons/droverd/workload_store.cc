@@ -4,6 +4,7 @@
 
 #include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
+#include "api/stateful_set_json.h"
 #include "daemons/droverd/stored_object.h"
 
 namespace drover::droverd {
@@ -31,6 +32,15 @@ struct StoredKind<DaemonSet> {
   static constexpr char kOwnerKind[] = "DaemonSet";
   static constexpr bool kOneWorkId = false;
   static Result<DaemonSet> Decode(const Json& j) { return DaemonSetFromJson(j); }
+};
+
+template <>
+struct StoredKind<StatefulSet> {
+  static constexpr char kKind[] = "statefulset";
+  static constexpr char kRevisionKind[] = "statefulset-revision";
+  static constexpr char kOwnerKind[] = "StatefulSet";
+  static constexpr bool kOneWorkId = false;
+  static Result<StatefulSet> Decode(const Json& j) { return StatefulSetFromJson(j); }
 };
 
 const std::set<std::string> kNoTasks;
@@ -315,5 +325,6 @@ bool WorkloadStore<Workload>::HasDue(int64_t now_ms) const {
 
 template class WorkloadStore<Deployment>;
 template class WorkloadStore<DaemonSet>;
+template class WorkloadStore<StatefulSet>;
 
 }  // namespace drover::droverd

@@ -19,6 +19,7 @@
 
 #include "api/daemon_set.h"
 #include "api/deployment.h"
+#include "api/stateful_set.h"
 #include "api/status.h"
 #include "db/store.h"
 
@@ -26,13 +27,18 @@ namespace drover::droverd {
 
 // Scheduling ids (scheduler::PendingJob::job_id) of services live above
 // every Job id, so one scheduler pass orders jobs and services together:
-// Deployments from kFirstServiceWorkId, the (DaemonSet, node) pairs waiting
-// for their task from kFirstDaemonWorkId.
+// Deployments from kFirstServiceWorkId, the StatefulSet ordinals waiting for
+// their task from kFirstOrdinalWorkId, the (DaemonSet, node) pairs from
+// kFirstDaemonWorkId.
 inline constexpr uint64_t kFirstServiceWorkId = uint64_t{1} << 62;
+inline constexpr uint64_t kFirstOrdinalWorkId = kFirstServiceWorkId + (uint64_t{1} << 60);
 inline constexpr uint64_t kFirstDaemonWorkId = kFirstServiceWorkId + (uint64_t{1} << 61);
 
 inline bool IsServiceWorkId(uint64_t id) { return id >= kFirstServiceWorkId; }
 inline bool IsDaemonWorkId(uint64_t id) { return id >= kFirstDaemonWorkId; }
+inline bool IsOrdinalWorkId(uint64_t id) {
+  return id >= kFirstOrdinalWorkId && id < kFirstDaemonWorkId;
+}
 
 template <class Workload>
 class WorkloadStore {
@@ -109,8 +115,10 @@ class WorkloadStore {
 
 using DeploymentStore = WorkloadStore<Deployment>;
 using DaemonSetStore = WorkloadStore<DaemonSet>;
+using StatefulSetStore = WorkloadStore<StatefulSet>;
 
 extern template class WorkloadStore<Deployment>;
 extern template class WorkloadStore<DaemonSet>;
+extern template class WorkloadStore<StatefulSet>;
 
 }  // namespace drover::droverd

@@ -1,0 +1,419 @@
+// ClusterState's StatefulSets: apply/scale/restart/delete, the controller's
+// reconcile loop and the applier of its actions, ordinal tasks made from the
+// scheduler's placements, and the two rules that keep an ordinal from ever
+// running twice or away from its data:
+//  - an ordinal with NodeLocal volumes runs only on the node that holds them
+//    (recorded at its first placement), and waits for that node;
+//  - an ordinal lost with its node is not made again until its old node has
+//    stopped it by itself (the node agent fences its StatefulSet tasks after
+//    services.fenceAfter without droverd, then gives them the fence grace).
+#include <algorithm>
+#include <limits>
+
+#include "api/stateful_set_json.h"
+#include "controllers/stateful_set_controller.h"
+#include "daemons/droverd/authorization.h"
+#include "daemons/droverd/cluster_state.h"
+#include "scheduler/admission.h"
+
+namespace drover::droverd {
+namespace {
+
+bool SameSpec(const StatefulSet& a, const StatefulSet& b) {
+  return ToJson(a)["spec"] == ToJson(b)["spec"] && a.metadata.labels == b.metadata.labels;
+}
+
+bool HasNodeLocalVolume(const StatefulSet& ss) {
+  return std::any_of(
+      ss.spec.volume_templates.begin(), ss.spec.volume_templates.end(),
+      [](const VolumeTemplate& v) { return v.kind == VolumeTemplate::Kind::kNodeLocal; });
+}
+
+std::string OrdinalName(const std::string& set, int32_t ordinal) {
+  return set + "-" + std::to_string(ordinal);
+}
+
+// Margin between a lost node's own fence (its agent stops the task) and the
+// ordinal's start elsewhere, for the agent's tick and clock rates.
+constexpr int64_t kFenceMarginMs = 1'000;
+
+}  // namespace
+
+void ClusterState::TouchStatefulSet(StatefulSet& ss) {
+  ss.metadata.resource_version = ++resource_version_;
+  stateful_sets_.MarkDirty(ss.metadata.name);
+  stateful_sets_.Enqueue(ss.metadata.name);
+}
+
+Status ClusterState::CheckStatefulSetApply(const StatefulSet& ss, const Caller& caller) const {
+  if (caller.role == Role::kNode || caller.role == Role::kJoin) {
+    return Status::PermissionDenied("node credentials and join tokens may not apply StatefulSets");
+  }
+  DROVER_RETURN_IF_ERROR(ValidateStatefulSet(ss));
+  if (ss.spec.retention.when_deleted == VolumeRetention::kDelete ||
+      ss.spec.retention.when_scaled == VolumeRetention::kDelete) {
+    return Status::Invalid("spec.persistentVolumeClaimRetentionPolicy",
+                           "Delete is not supported yet: an ordinal's directories are kept "
+                           "(Retain); remove them yourself");
+  }
+  for (size_t i = 0; i < ss.spec.volume_templates.size(); ++i) {
+    const VolumeTemplate& v = ss.spec.volume_templates[i];
+    if (v.kind != VolumeTemplate::Kind::kShared) continue;
+    const auto& roots = config_.shared_volume_roots;
+    const bool allowed = std::any_of(roots.begin(), roots.end(), [&](const std::string& r) {
+      return v.path == r || v.path.rfind(r + "/", 0) == 0;
+    });
+    if (!allowed) {
+      std::string known;
+      for (const std::string& r : roots) known += (known.empty() ? "" : ", ") + r;
+      return Status::Invalid(
+          "spec.volumeTemplates[" + std::to_string(i) + "].path",
+          "\"" + v.path + "\" is not under a shared volume root droverd allows (" +
+              (known.empty() ? "none configured: services.sharedVolumeRoots" : known) + ")");
+    }
+  }
+  if (const StatefulSet* existing = stateful_sets_.Find(ss.metadata.name)) {
+    DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("statefulset", existing->metadata.name,
+                                                   existing->owner, caller, "change"));
+    if (existing->spec.volume_templates != ss.spec.volume_templates) {
+      return Status::Invalid("spec.volumeTemplates",
+                             "cannot change (the ordinals' data lives there); delete and "
+                             "re-create the StatefulSet to change its volumes");
+    }
+  }
+  if (nodes_.empty()) return Status::Ok();
+  scheduler::ClusterSnapshot matching = EmptyNodes(ss.spec.node_selector);
+  if (matching.nodes.empty()) {
+    return Status::Unschedulable("spec.nodeSelector",
+                                 "no node has the labels it asks for (" +
+                                     std::to_string(nodes_.size()) +
+                                     " nodes; drover label node NAME KEY=VALUE)");
+  }
+  scheduler::PendingJob one;
+  one.tasks_wanted = 1;
+  one.cpus_per_task = ss.spec.template_.task.resources.cpus;
+  one.memory_per_task = ss.spec.template_.task.resources.memory_bytes;
+  one.memory_per_numa = ss.spec.template_.task.resources.memory_bind == "local";
+  return scheduler::CheckCanEverRun(matching, one, config_.scheduler);
+}
+
+Result<std::pair<const StatefulSet*, ApplyVerb>> ClusterState::ApplyStatefulSet(
+    StatefulSet ss, const Caller& caller, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(CheckStatefulSetApply(ss, caller));
+  if (StatefulSet* existing = stateful_sets_.FindMutable(ss.metadata.name)) {
+    if (SameSpec(*existing, ss)) {
+      return std::pair<const StatefulSet*, ApplyVerb>{existing, ApplyVerb::kUnchanged};
+    }
+    existing->spec = std::move(ss.spec);
+    existing->metadata.labels = std::move(ss.metadata.labels);
+    ++existing->generation;
+    stateful_sets_.EnsureRevision(*existing, now_ms);
+    TouchStatefulSet(*existing);
+    return std::pair<const StatefulSet*, ApplyVerb>{existing, ApplyVerb::kConfigured};
+  }
+  ss.metadata.uid = NewUid();
+  ss.metadata.creation_time_ms = now_ms;
+  ss.owner = {caller.user, caller.uid, caller.gid};
+  ss.generation = 1;
+  ss.status = StatefulSetStatus{};
+  StatefulSet& added = stateful_sets_.Put(std::move(ss));
+  stateful_sets_.EnsureRevision(added, now_ms);
+  TouchStatefulSet(added);
+  return std::pair<const StatefulSet*, ApplyVerb>{&added, ApplyVerb::kCreated};
+}
+
+Result<StatefulSet*> ClusterState::ChangeableStatefulSet(const std::string& name,
+                                                         const Caller& caller,
+                                                         const std::string& verb) {
+  StatefulSet* ss = stateful_sets_.FindMutable(name);
+  if (ss == nullptr) return Status::NotFound("statefulset/" + name + " not found");
+  DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("statefulset", name, ss->owner, caller, verb));
+  return ss;
+}
+
+Result<const StatefulSet*> ClusterState::ScaleStatefulSet(const std::string& name, int32_t replicas,
+                                                          const Caller& caller, int64_t now_ms) {
+  auto ss = ChangeableStatefulSet(name, caller, "scale");
+  if (!ss.ok()) return ss.status();
+  StatefulSet changed = **ss;
+  changed.spec.replicas = replicas;
+  changed.spec.update_strategy.partition =
+      std::min(changed.spec.update_strategy.partition, replicas);
+  DROVER_RETURN_IF_ERROR(ValidateStatefulSet(changed));
+  if ((*ss)->spec.replicas == replicas) return *ss;
+  (*ss)->spec = std::move(changed.spec);
+  ++(*ss)->generation;
+  TouchStatefulSet(**ss);
+  (void)now_ms;
+  return *ss;
+}
+
+Result<const StatefulSet*> ClusterState::RestartStatefulSet(const std::string& name,
+                                                            const Caller& caller, int64_t now_ms) {
+  auto ss = ChangeableStatefulSet(name, caller, "restart");
+  if (!ss.ok()) return ss.status();
+  SetRestartedAt((*ss)->spec.template_, now_ms);
+  ++(*ss)->generation;
+  stateful_sets_.EnsureRevision(**ss, now_ms);
+  TouchStatefulSet(**ss);
+  return *ss;
+}
+
+Status ClusterState::DeleteStatefulSet(const std::string& name, const Caller& caller,
+                                       int64_t now_ms) {
+  auto ss = ChangeableStatefulSet(name, caller, "delete");
+  if (!ss.ok()) return ss.status();
+  for (const std::string& t : stateful_sets_.TasksOf(name)) {
+    KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
+  }
+  std::erase_if(ordinal_demand_, [&](const auto& e) { return e.second.set == name; });
+  std::erase_if(ordinal_work_ids_, [&](const auto& e) { return e.first.first == name; });
+  stateful_sets_.Erase(name);
+  needs_scheduling_ = true;
+  (void)now_ms;
+  return Status::Ok();
+}
+
+std::vector<const Task*> ClusterState::TasksOfStatefulSet(const std::string& name) const {
+  std::vector<const Task*> out;
+  for (const std::string& t : stateful_sets_.TasksOf(name)) out.push_back(&tasks_.at(t));
+  std::sort(out.begin(), out.end(), [](const Task* a, const Task* b) {
+    if (a->spec.index != b->spec.index) return a->spec.index < b->spec.index;
+    return a->metadata.creation_time_ms < b->metadata.creation_time_ms;
+  });
+  return out;
+}
+
+std::map<int32_t, std::string> ClusterState::WaitingOrdinals(const std::string& name,
+                                                             int64_t now_ms) const {
+  std::map<int32_t, std::string> out;
+  const StatefulSet* ss = stateful_sets_.Find(name);
+  if (ss == nullptr) return out;
+  for (const auto& [ordinal, until] : ss->status.fenced_until_ms) {
+    if (until > now_ms) {
+      out[ordinal] = "its node was lost; it may still run there until " + FormatTime(until) +
+                     " (the node stops it by itself first)";
+    }
+  }
+  for (const auto& [ordinal, node] : ss->status.volume_nodes) {
+    if (ordinal >= ss->spec.replicas) continue;
+    auto it = nodes_.find(node);
+    const bool up = it != nodes_.end() && it->second.status.phase == NodePhase::kReady;
+    if (!up) out[ordinal] = "its NodeLocal volumes are on node " + node + ", which is not Ready";
+  }
+  return out;
+}
+
+void ClusterState::ReconcileStatefulSets(int64_t now_ms) {
+  if (!stateful_sets_.HasDue(now_ms)) return;
+  for (const std::string& name : stateful_sets_.TakeDue(now_ms)) {
+    ReconcileOneStatefulSet(name, now_ms);
+  }
+}
+
+void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_ms) {
+  StatefulSet* ss = stateful_sets_.FindMutable(name);
+  std::erase_if(ordinal_demand_, [&](const auto& e) { return e.second.set == name; });
+  if (ss == nullptr) return;
+  const Revision& update = stateful_sets_.EnsureRevision(*ss, now_ms);
+  std::vector<controllers::OrdinalTaskView> tasks;
+  std::set<std::string> in_use;
+  for (const std::string& t : stateful_sets_.TasksOf(name)) {
+    const Task& task = tasks_.at(t);
+    if (IsTerminal(task.status.phase)) continue;
+    in_use.insert(task.spec.revision);
+    tasks.push_back({task.metadata.name, static_cast<int32_t>(task.spec.index), task.spec.revision,
+                     task.status.phase, task.status.ready, task.status.ready_since_ms,
+                     terminating_.count(t) > 0});
+  }
+  std::string current = ss->status.current_revision;
+  if (current.empty() || stateful_sets_.FindRevision(name, current) == nullptr) {
+    current = update.hash;
+  }
+  controllers::StatefulSetView view{ss, update.hash, current, tasks};
+  controllers::StatefulSetActions actions = controllers::ReconcileStatefulSet(view, now_ms);
+
+  // A drain moves ordinals one at a time, the highest first, each once every
+  // ordinal runs and is ready (what OrderedReady needs); one whose NodeLocal
+  // volumes are on the drained node stays with them.
+  if (actions.create.empty() && actions.kill.empty()) {
+    const controllers::OrdinalTaskView* move = nullptr;
+    int32_t healthy = 0;
+    for (const controllers::OrdinalTaskView& t : tasks) {
+      if (t.terminating) continue;
+      healthy += t.phase == TaskPhase::kRunning && t.ready;
+      const Task& task = tasks_.at(t.name);
+      if (IsDraining(task.spec.node) && !ss->status.volume_nodes.count(t.ordinal) &&
+          (move == nullptr || t.ordinal > move->ordinal)) {
+        move = &t;
+      }
+    }
+    if (move != nullptr && healthy == ss->spec.replicas) actions.kill.push_back(move->name);
+  }
+  for (const std::string& t : actions.kill) {
+    KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
+  }
+  int64_t requeue_at = actions.requeue_at_ms;
+  auto requeue = [&](int64_t at) {
+    if (at > 0 && (requeue_at == 0 || at < requeue_at)) requeue_at = at;
+  };
+  // droverd's rules on top of the controller's: an ordinal whose old node
+  // may still run it waits for the fence; one pinned to a down node waits
+  // for it.
+  std::map<int32_t, int64_t> fenced = ss->status.fenced_until_ms;
+  std::erase_if(fenced, [&](const auto& e) { return e.second <= now_ms; });
+  for (const controllers::OrdinalCreate& c : actions.create) {
+    auto f = fenced.find(c.ordinal);
+    if (f != fenced.end()) {
+      requeue(f->second);
+      continue;
+    }
+    auto pinned = ss->status.volume_nodes.find(c.ordinal);
+    if (pinned != ss->status.volume_nodes.end()) {
+      auto node = nodes_.find(pinned->second);
+      if (node == nodes_.end() || node->second.status.phase != NodePhase::kReady) continue;
+    }
+    auto [id, fresh] = ordinal_work_ids_.try_emplace({name, c.ordinal}, next_ordinal_work_id_);
+    if (fresh) ++next_ordinal_work_id_;
+    ordinal_demand_[id->second] = {name, c.ordinal, c.revision};
+    needs_scheduling_ = true;
+  }
+  std::erase_if(ordinal_work_ids_, [&](const auto& e) {
+    return e.first.first == name && !ordinal_demand_.count(e.second);
+  });
+  // What the controller does not know of, droverd keeps.
+  actions.status.volume_nodes = ss->status.volume_nodes;
+  actions.status.fenced_until_ms = std::move(fenced);
+  if (!(actions.status == ss->status)) {
+    ss->status = std::move(actions.status);
+    ss->metadata.resource_version = ++resource_version_;
+    stateful_sets_.MarkDirty(name);
+  }
+  if (requeue_at > 0) stateful_sets_.EnqueueAt(name, requeue_at);
+  in_use.insert(update.hash);
+  in_use.insert(current);
+  stateful_sets_.PruneRevisions(name, static_cast<size_t>(ss->spec.revision_history_limit), in_use,
+                                update.hash);
+}
+
+void ClusterState::AddOrdinalDemand(std::vector<scheduler::PendingJob>* pending) const {
+  for (const auto& [id, want] : ordinal_demand_) {
+    const StatefulSet* ss = stateful_sets_.Find(want.set);
+    if (ss == nullptr) continue;
+    scheduler::PendingJob p;
+    p.job_id = id;
+    p.priority = std::numeric_limits<int32_t>::max();
+    // Lower ordinals first: OrderedReady waits on them.
+    p.submit_time_ms = ss->metadata.creation_time_ms + want.ordinal;
+    p.tasks_wanted = 1;
+    p.cpus_per_task = ss->spec.template_.task.resources.cpus;
+    p.memory_per_task = ss->spec.template_.task.resources.memory_bytes;
+    p.memory_per_numa = ss->spec.template_.task.resources.memory_bind == "local";
+    p.user = ss->owner.user;
+    p.node_selector = ss->spec.node_selector;
+    auto pinned = ss->status.volume_nodes.find(want.ordinal);
+    if (pinned != ss->status.volume_nodes.end()) p.required_node = pinned->second;
+    pending->push_back(std::move(p));
+  }
+}
+
+void ClusterState::CreateOrdinalTask(const scheduler::TaskPlacement& p, int64_t now_ms) {
+  auto want = ordinal_demand_.find(p.job_id);
+  if (want == ordinal_demand_.end()) return;
+  const OrdinalWant w = want->second;
+  StatefulSet* ss = stateful_sets_.FindMutable(w.set);
+  const Revision* revision =
+      ss == nullptr ? nullptr : stateful_sets_.FindRevision(w.set, w.revision);
+  if (revision == nullptr) return;
+  const std::string task_name = OrdinalName(w.set, w.ordinal);
+  if (auto old = tasks_.find(task_name); old != tasks_.end()) {
+    // Its stable name belongs to its one task: an ended one is forgotten.
+    if (!IsTerminal(old->second.status.phase)) return;
+    stateful_sets_.RemoveTask(w.set, task_name);
+    dirty_tasks_.erase(task_name);
+    deleted_tasks_.push_back(task_name);
+    tasks_.erase(old);
+  }
+  auto ports = AllocatePorts(p.node, revision->template_.ports);
+  if (ports.size() != revision->template_.ports.size()) {
+    needs_scheduling_ = true;  // no free port on that node: another pass, another node
+    return;
+  }
+  ordinal_demand_.erase(want);
+  ordinal_work_ids_.erase({w.set, w.ordinal});
+  if (HasNodeLocalVolume(*ss) && !ss->status.volume_nodes.count(w.ordinal)) {
+    // Its data is made on this node: from now on it runs only here.
+    ss->status.volume_nodes[w.ordinal] = p.node;
+    TouchStatefulSet(*ss);
+  }
+  Task task;
+  task.metadata.name = task_name;
+  task.metadata.uid = NewUid();
+  task.metadata.creation_time_ms = now_ms;
+  task.spec.index = w.ordinal;
+  task.spec.node = p.node;
+  task.spec.cores = p.cores;
+  task.spec.cpus = p.cpus;
+  task.spec.memory_bytes = p.memory_bytes;
+  task.spec.numa_memory_bytes = p.numa_memory_bytes;
+  task.spec.owner = {"StatefulSet", w.set, ss->metadata.uid};
+  task.spec.revision = w.revision;
+  task.spec.ports = std::move(ports);
+  auto [it, inserted] = tasks_.emplace(task_name, std::move(task));
+  stateful_sets_.AddTask(w.set, task_name);
+  Hold(it->second);
+  TouchTask(it->second);
+  counters_.tasks_assigned++;
+  channels_[p.node].AppendLaunch(ServiceLaunch(it->second), building_batch_);
+  stateful_sets_.Enqueue(w.set);
+}
+
+void ClusterState::EndOrdinalTask(Task& task, bool stopped, int64_t now_ms) {
+  const std::string owner = task.spec.owner.name;
+  needs_scheduling_ = true;
+  StatefulSet* ss = stateful_sets_.FindMutable(owner);
+  auto node = nodes_.find(task.spec.node);
+  if (ss != nullptr && !stopped && task.status.phase == TaskPhase::kLost && node != nodes_.end() &&
+      node->second.status.phase != NodePhase::kReady) {
+    // Lost with its node, which may only be cut off and still run it: its
+    // agent stops it fenceAfter after it last reached droverd (no later
+    // than its last heartbeat here), then gives it the fence grace.
+    const int64_t until = node->second.status.last_heartbeat_ms + config_.fence_after_s * 1000 +
+                          kFenceGraceMs + kFenceMarginMs;
+    if (until > now_ms) {
+      ss->status.fenced_until_ms[static_cast<int32_t>(task.spec.index)] = until;
+      TouchStatefulSet(*ss);
+    }
+  }
+  stateful_sets_.Enqueue(owner);
+  ForgetEndedServiceTasks(stateful_sets_, owner, task.metadata.name);
+}
+
+void ClusterState::AddOrdinalLaunch(const Task& task, const StatefulSet& ss, Json& launch) const {
+  const int32_t ordinal = static_cast<int32_t>(task.spec.index);
+  Json& env = launch["env"];
+  env.push_back({"DROVER_ORDINAL", std::to_string(ordinal)});
+  // The other ordinals that have a task now, NAME-K=HOST[:PORT].
+  std::string peers;
+  for (const Task* t : TasksOfStatefulSet(ss.metadata.name)) {
+    if (t->metadata.name == task.metadata.name || IsTerminal(t->status.phase)) continue;
+    std::string peer = t->metadata.name + "=" + HostOf(t->spec.node);
+    if (!t->spec.ports.empty()) peer += ":" + std::to_string(t->spec.ports.front().second);
+    peers += (peers.empty() ? "" : ",") + peer;
+  }
+  env.push_back({"DROVER_PEERS", peers});
+  Json volumes = Json::array();
+  for (const VolumeTemplate& v : ss.spec.volume_templates) {
+    Json vj = {{"name", v.name}, {"env", VolumeEnvName(v.name)}, {"dir", task.metadata.name}};
+    if (v.kind == VolumeTemplate::Kind::kShared) vj["root"] = v.path;
+    volumes.push_back(std::move(vj));
+  }
+  if (!volumes.empty()) launch["volumes"] = std::move(volumes);
+  launch["index"] = ordinal;
+  launch["ntasks"] = ss.spec.replicas;
+  // Cut off from droverd this long, the node stops it by itself.
+  launch["fenceAfterMs"] = config_.fence_after_s * 1000;
+  launch["fenceGraceMs"] = kFenceGraceMs;
+}
+
+}  // namespace drover::droverd
