@@ -5,6 +5,7 @@
 
 #include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
+#include "api/stateful_set_json.h"
 #include "api/url_encoding.h"
 #include "api/validation.h"
 #include "api/yaml_codec.h"
@@ -21,9 +22,9 @@ namespace drover::cli {
 int RunApply(const Args& args) {
   static const VerbInfo kInfo = {
       "apply", "drover apply -f FILE [-f FILE...]",
-      "Applies YAML or JSON manifests (kind: Job, Deployment or DaemonSet; several\n"
-      "documents separated by \"---\", or a kind: List). FILE \"-\" reads standard\n"
-      "input.\n"
+      "Applies YAML or JSON manifests (kind: Job, Deployment, DaemonSet or\n"
+      "StatefulSet; several documents separated by \"---\", or a kind: List).\n"
+      "FILE \"-\" reads standard input.\n"
       "Every document is checked before anything is sent, and each file is applied\n"
       "atomically: all of its objects, or none. Jobs are created; a Deployment\n"
       "or DaemonSet is created, or updated to the manifest (unchanged if it says\n"
@@ -60,6 +61,7 @@ int RunApply(const Args& args) {
     Json items = Json::array();
     for (const Deployment& d : parsed->deployments) items.push_back(ToJson(d));
     for (const DaemonSet& ds : parsed->daemon_sets) items.push_back(ToJson(ds));
+    for (const StatefulSet& ss : parsed->stateful_sets) items.push_back(ToJson(ss));
     for (const Job& job : parsed->jobs) items.push_back(ToJson(job));
     if (!items.empty()) files.emplace_back(source, Json{{"items", std::move(items)}});
   }
@@ -87,8 +89,10 @@ int RunApply(const Args& args) {
         std::cout << "job/" << item.value("name", "") << " created (id " << id << ")" << std::endl;
         created_jobs.push_back(id);
       } else {
-        std::cout << (kind == "DaemonSet" ? "daemonset/" : "deployment/") << item.value("name", "")
-                  << " " << item.value("result", "") << std::endl;
+        std::string lower = kind;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        std::cout << lower << "/" << item.value("name", "") << " " << item.value("result", "")
+                  << std::endl;
       }
     }
   }

@@ -3,6 +3,7 @@
 #include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/json_codec.h"
+#include "api/stateful_set_json.h"
 #include "api/validation.h"
 #include "api/yaml_codec.h"
 #include "cmd/drover/file_io.h"
@@ -34,7 +35,8 @@ Result<std::vector<Job>> JobsFromManifest(std::string_view text, const std::stri
                                           const std::string& cwd) {
   auto objects = ObjectsFromManifest(text, source, cwd);
   if (!objects.ok()) return objects.status();
-  if (!objects->deployments.empty() || !objects->daemon_sets.empty()) {
+  if (!objects->deployments.empty() || !objects->daemon_sets.empty() ||
+      !objects->stateful_sets.empty()) {
     return Status::Invalid(source + ": kind", "a service where only Jobs are expected");
   }
   return std::move(objects->jobs);
@@ -97,12 +99,23 @@ Result<ManifestObjects> ObjectsFromManifest(std::string_view text, const std::st
         out.daemon_sets.push_back(std::move(*ds));
         continue;
       }
+      if (kind == "StatefulSet") {
+        auto ss = StatefulSetFromJson(item);
+        if (!ss.ok()) return WithPlace(ss.status(), item_place);
+        ResolvePaths(ss->spec.template_.task, cwd);
+        ss->status = StatefulSetStatus{};
+        Status valid = ValidateStatefulSet(*ss);
+        if (!valid.ok()) return WithPlace(valid, item_place);
+        out.stateful_sets.push_back(std::move(*ss));
+        continue;
+      }
       if (kind != "Job") {
         return Status::Invalid(item_place + ": kind",
-                               kind.empty() ? "is required (kind: Job, Deployment or DaemonSet)"
+                               kind.empty() ? "is required (kind: Job, Deployment, DaemonSet or "
+                                              "StatefulSet)"
                                             : "kind \"" + kind +
                                                   "\" cannot be applied (Job, Deployment, "
-                                                  "DaemonSet)");
+                                                  "DaemonSet, StatefulSet)");
       }
       auto job = JobFromJson(item);
       if (!job.ok()) return WithPlace(job.status(), item_place);

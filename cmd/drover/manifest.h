@@ -1,5 +1,5 @@
-// Manifests (`drover apply -f`): YAML or JSON text holding Job, Deployment
-// and DaemonSet objects, one per document or in a `kind: List`. Pure.
+// Manifests (`drover apply -f`): YAML or JSON text holding Job, Deployment,
+// DaemonSet and StatefulSet objects, one per document or in a `kind: List`. Pure.
 #pragma once
 
 #include <string>
@@ -9,6 +9,7 @@
 #include "api/daemon_set.h"
 #include "api/deployment.h"
 #include "api/job.h"
+#include "api/stateful_set.h"
 #include "api/status.h"
 
 namespace drover::cli {
@@ -25,9 +26,10 @@ struct ManifestObjects {
   std::vector<Job> jobs;
   std::vector<Deployment> deployments;
   std::vector<DaemonSet> daemon_sets;
+  std::vector<StatefulSet> stateful_sets;
 };
 
-// Every Job, Deployment and DaemonSet of `text`, decoded and validated as
+// Every Job, Deployment, DaemonSet and StatefulSet of `text`, decoded and validated as
 // above (a service's template paths are resolved the same way).
 Result<ManifestObjects> ObjectsFromManifest(std::string_view text, const std::string& source,
                                             const std::string& cwd);

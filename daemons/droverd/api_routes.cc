@@ -53,6 +53,14 @@ std::string RouteLabel(const std::vector<std::string>& p) {
         if (p[4] == verb) return std::string("/api/v1/daemonsets/:name/") + verb;
       }
     }
+  } else if (kind == "statefulsets") {
+    if (p.size() == 3) return "/api/v1/statefulsets";
+    if (p.size() == 4) return "/api/v1/statefulsets/:name";
+    if (p.size() == 5) {
+      for (const char* verb : {"scale", "restart", "tasks", "revisions", "logs"}) {
+        if (p[4] == verb) return std::string("/api/v1/statefulsets/:name/") + verb;
+      }
+    }
   } else if (kind == "apply") {
     if (p.size() == 3) return "/api/v1/apply";
   } else if (kind == "endpoints") {
@@ -118,7 +126,7 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
   if (p.size() == 3 && p[2] == "apply") return 64 << 20;  // a manifest of jobs and services
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology
-  if (p.size() == 4 && (p[2] == "deployments" || p[2] == "daemonsets")) {
+  if (p.size() == 4 && (p[2] == "deployments" || p[2] == "daemonsets" || p[2] == "statefulsets")) {
     return 8 << 20;  // a template, as a job's
   }
   return 64 << 10;
@@ -180,6 +188,9 @@ HttpHandler MakeApiHandler(ApiContext context) {
     }
     if (rest[0] == "daemonsets") {
       return HandleDaemonSetRoute(ctx, *caller, req, rest, std::move(timed));
+    }
+    if (rest[0] == "statefulsets") {
+      return HandleStatefulSetRoute(ctx, *caller, req, rest, std::move(timed));
     }
     timed(NotFoundResponse(req));
   };

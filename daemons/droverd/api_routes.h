@@ -57,6 +57,9 @@ void HandleDeploymentRoute(const ApiContext& ctx, const Caller& caller, HttpRequ
 // /api/v1/daemonsets/... (daemon_set_routes.cc).
 void HandleDaemonSetRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                           const std::vector<std::string>& parts, HttpResponder respond);
+// /api/v1/statefulsets/... (stateful_set_routes.cc).
+void HandleStatefulSetRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
+                            const std::vector<std::string>& parts, HttpResponder respond);
 void HandleTokenRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                       const std::vector<std::string>& parts, HttpResponder respond);
 

@@ -1,5 +1,5 @@
 // POST /api/v1/apply: every object of one manifest (Jobs, Deployments,
-// DaemonSets),
+// DaemonSets, StatefulSets),
 // checked together and applied in one state-loop command, so one store
 // batch: all of them or none (`drover apply -f FILE` is atomic per file).
 #include <set>
@@ -11,6 +11,7 @@
 #include "api/deployment_json.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/stateful_set_json.h"
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/authorization.h"
 
@@ -32,8 +33,8 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
   auto json = ParseJson(req.body);
   if (!json.ok()) return respond(ErrorResponse(json.status()));
   if (!json->is_object() || !json->contains("items") || !(*json)["items"].is_array()) {
-    return respond(ErrorResponse(
-        Status::Invalid("items", "want {\"items\": [Job, Deployment or DaemonSet, ...]}")));
+    return respond(ErrorResponse(Status::Invalid(
+        "items", "want {\"items\": [Job, Deployment, DaemonSet or StatefulSet, ...]}")));
   }
   const Json& items = (*json)["items"];
   if (items.size() > kMaxApplyItems) {
@@ -41,7 +42,7 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
         "items", "at most " + std::to_string(kMaxApplyItems) + " objects per apply (got " +
                      std::to_string(items.size()) + ")")));
   }
-  using Object = std::variant<Job, Deployment, DaemonSet>;
+  using Object = std::variant<Job, Deployment, DaemonSet, StatefulSet>;
   std::vector<Object> objects;
   std::vector<Job> jobs;
   std::set<std::string> names;  // KIND/NAME
@@ -73,11 +74,21 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
             where + ".metadata.name", "daemonset/" + ds->metadata.name + " is named twice")));
       }
       objects.emplace_back(std::move(*ds));
+    } else if (kind == "StatefulSet") {
+      auto ss = StatefulSetFromJson(items[i]);
+      if (!ss.ok()) return respond(ErrorResponse(ss.status().WithFieldPrefix(where)));
+      ss->status = StatefulSetStatus{};
+      if (!names.insert("statefulset/" + ss->metadata.name).second) {
+        return respond(ErrorResponse(Status::Invalid(
+            where + ".metadata.name", "statefulset/" + ss->metadata.name + " is named twice")));
+      }
+      objects.emplace_back(std::move(*ss));
     } else {
       return respond(ErrorResponse(Status::Invalid(
           where + ".kind",
-          kind.empty() ? "is required (Job, Deployment or DaemonSet)"
-                       : "kind \"" + kind + "\" cannot be applied (Job, Deployment, DaemonSet)")));
+          kind.empty() ? "is required (Job, Deployment, DaemonSet or StatefulSet)"
+                       : "kind \"" + kind +
+                             "\" cannot be applied (Job, Deployment, DaemonSet, StatefulSet)")));
     }
   }
   Status queue_ok = CheckQueueAccess(ctx, caller, jobs, false);
@@ -91,8 +102,10 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
         if (st.ok()) st = c.state.CheckSubmission(*job);
       } else if (const Deployment* d = std::get_if<Deployment>(&objects[i])) {
         st = c.state.CheckDeploymentApply(*d, caller);
+      } else if (const DaemonSet* ds = std::get_if<DaemonSet>(&objects[i])) {
+        st = c.state.CheckDaemonSetApply(*ds, caller);
       } else {
-        st = c.state.CheckDaemonSetApply(std::get<DaemonSet>(objects[i]), caller);
+        st = c.state.CheckStatefulSetApply(std::get<StatefulSet>(objects[i]), caller);
       }
       if (!st.ok()) {
         return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
@@ -113,11 +126,17 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
         out.push_back({{"kind", "Deployment"},
                        {"name", applied->first->metadata.name},
                        {"result", ApplyVerbName(applied->second)}});
-      } else {
-        auto applied =
-            c.state.ApplyDaemonSet(std::move(std::get<DaemonSet>(object)), caller, c.now_ms);
+      } else if (DaemonSet* ds = std::get_if<DaemonSet>(&object)) {
+        auto applied = c.state.ApplyDaemonSet(std::move(*ds), caller, c.now_ms);
         if (!applied.ok()) return respond(ErrorResponse(applied.status()));  // checked above
         out.push_back({{"kind", "DaemonSet"},
+                       {"name", applied->first->metadata.name},
+                       {"result", ApplyVerbName(applied->second)}});
+      } else {
+        auto applied =
+            c.state.ApplyStatefulSet(std::move(std::get<StatefulSet>(object)), caller, c.now_ms);
+        if (!applied.ok()) return respond(ErrorResponse(applied.status()));  // checked above
+        out.push_back({{"kind", "StatefulSet"},
                        {"name", applied->first->metadata.name},
                        {"result", ApplyVerbName(applied->second)}});
       }

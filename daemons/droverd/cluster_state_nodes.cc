@@ -62,13 +62,13 @@ void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<st
     for (const std::string& name : active) {
       Task& task = tasks_.at(name);
       if (held.count(name)) {
-        // A replica's probes live in its agent: one that restarted and
-        // re-adopted it resumes them from the launch sent again (it starts
-        // nothing it already runs).
+        // A service task's probes and fence live in its agent: one that
+        // restarted and re-adopted it resumes them from the launch sent
+        // again (it starts nothing it already runs).
         if (IsService(task) && task.status.phase == TaskPhase::kRunning &&
             !terminating_.count(name)) {
           Json launch = ServiceLaunch(task);
-          if (launch.contains("probes")) {
+          if (launch.contains("probes") || launch.contains("fenceAfterMs")) {
             channels_[node].AppendLaunch(std::move(launch), building_batch_);
           }
         }

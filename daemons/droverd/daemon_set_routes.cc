@@ -11,36 +11,13 @@
 #include "api/validation.h"
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/authorization.h"
+#include "daemons/droverd/workload_routes.h"
 
 namespace drover::droverd {
 namespace {
 
 Status NotFoundDaemonSet(const std::string& name) {
   return Status::NotFound("daemonset/" + name + " not found");
-}
-
-void Apply(const ApiContext& ctx, const Caller& caller, const std::string& name,
-           const HttpRequest& req, HttpResponder respond) {
-  auto json = ParseJson(req.body);
-  if (!json.ok()) return respond(ErrorResponse(json.status()));
-  auto ds = DaemonSetFromJson(*json);
-  if (!ds.ok()) return respond(ErrorResponse(ds.status()));
-  if (ds->metadata.name.empty()) ds->metadata.name = name;
-  if (ds->metadata.name != name) {
-    return respond(ErrorResponse(
-        Status::Invalid("metadata.name",
-                        "\"" + ds->metadata.name + "\" differs from the path's \"" + name + "\"")));
-  }
-  ds->status = DaemonSetStatus{};  // droverd's to set
-  ctx.loop->Post([ds = std::move(*ds), caller, respond](CommandContext& c) mutable {
-    auto applied = c.state.ApplyDaemonSet(std::move(ds), caller, c.now_ms);
-    if (!applied.ok()) return respond(ErrorResponse(applied.status()));
-    const auto [daemon_set, verb] = *applied;
-    Json body = {{"result", ApplyVerbName(verb)}, {"object", ToJson(*daemon_set)}};
-    const int status = verb == ApplyVerb::kCreated ? 201 : 200;
-    c.AfterCommit(
-        [respond, status, body = std::move(body)] { respond(JsonResponse(status, body)); });
-  });
 }
 
 void Show(const ApiContext& ctx, const std::string& name, const std::string& what,
@@ -118,16 +95,19 @@ void HandleDaemonSetRoute(const ApiContext& ctx, const Caller& caller, HttpReque
   Status valid = ValidateName("name", name);
   if (!valid.ok()) return respond(ErrorResponse(valid));
   if (parts.size() == 2) {
-    if (m == "PUT") return Apply(ctx, caller, name, req, std::move(respond));
+    if (m == "PUT") {
+      return ApplyWorkload(
+          ctx, caller, name, req, std::move(respond),
+          [](const Json& j) { return DaemonSetFromJson(j); },
+          [](ClusterState& state, DaemonSet ds, const Caller& who, int64_t now) {
+            return state.ApplyDaemonSet(std::move(ds), who, now);
+          });
+    }
     if (m == "GET") return Show(ctx, name, "", std::move(respond));
     if (m == "DELETE") {
-      return ctx.loop->Post([name, caller, respond](CommandContext& c) {
-        Status st = c.state.DeleteDaemonSet(name, caller, c.now_ms);
-        if (!st.ok()) return respond(ErrorResponse(st));
-        c.AfterCommit([respond, name] {
-          respond(JsonResponse(200, Json{{"deleted", "daemonset/" + name}}));
-        });
-      });
+      return DeleteWorkload(ctx, caller, "daemonset", name, std::move(respond),
+                            [](ClusterState& state, const std::string& n, const Caller& who,
+                               int64_t now) { return state.DeleteDaemonSet(n, who, now); });
     }
     return respond(NotFoundResponse(req));
   }
@@ -137,11 +117,10 @@ void HandleDaemonSetRoute(const ApiContext& ctx, const Caller& caller, HttpReque
     return Show(ctx, name, verb, std::move(respond));
   }
   if (m == "POST" && verb == "restart") {
-    return ctx.loop->Post([name, caller, respond](CommandContext& c) {
-      auto restarted = c.state.RestartDaemonSet(name, caller, c.now_ms);
-      if (!restarted.ok()) return respond(ErrorResponse(restarted.status()));
-      c.AfterCommit([respond, body = ToJson(**restarted)] { respond(JsonResponse(200, body)); });
-    });
+    return ChangeWorkload(ctx, caller, std::move(respond),
+                          [name](ClusterState& state, const Caller& who, int64_t now) {
+                            return state.RestartDaemonSet(name, who, now);
+                          });
   }
   respond(NotFoundResponse(req));
 }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "api/http_client.h"
+#include "daemons/node/task_volumes.h"
 #include "executors/task_environment.h"
 #include "executors/user_accounts.h"
 #include "executors/user_files.h"
@@ -20,6 +21,13 @@ namespace {
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The fence measures silence on a clock no one can set.
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -120,7 +128,21 @@ Agent::Agent(AgentOptions options, executors::SupervisorClient supervisor)
             QueueReport(
                 {{"task", task}, {"phase", "Running"}, {"ready", ready}, {"timeMs", NowMs()}});
           },
-          [this](const std::string& task, const std::string& why) { OnProbeFailure(task, why); }}) {
+          [this](const std::string& task, const std::string& why) { OnProbeFailure(task, why); }}),
+      fence_(
+          options_.state_dir,
+          [this](const std::string& task, int64_t grace_ms) {
+            std::lock_guard<std::mutex> lock(supervisor_mu_);
+            Status st = supervisor_.Kill(task, grace_ms);
+            if (!st.ok()) spdlog::warn("fence {}: {}", task, st.ToString());
+          },
+          MonotonicMs) {}
+
+void Agent::FenceLoop() {
+  while (!stopping_) {
+    fence_.Check();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 void Agent::OnProbeFailure(const std::string& task, const std::string& why) {
@@ -152,10 +174,12 @@ Status Agent::Register() {
   }
   Json body = {{"node", ToJson(node)}, {"tasks", std::move(held)}};
   HttpClient client(options_.server, options_.token, HttpClientOptions{options_.ca_file});
+  const int64_t sent = MonotonicMs();
   auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/register", body.dump(),
                        std::chrono::seconds(10));
   if (!r.ok()) return r.status();
   DROVER_RETURN_IF_ERROR(StatusFromResponse(*r));
+  fence_.Contacted(sent);
   auto answer = ParseJson(r->body);
   if (answer.ok() && answer->is_object() && answer->contains("controlPlaneKeySha256") &&
       (*answer)["controlPlaneKeySha256"].is_string()) {
@@ -178,6 +202,9 @@ Status Agent::Start() {
     auto known = supervisor_.List();
     if (!known.ok()) return known.status();
     std::lock_guard<std::mutex> tasks_lock(tasks_mu_);
+    std::vector<std::string> adopted;
+    for (const auto& e : *known) adopted.push_back(e.task);
+    fence_.Restore(adopted);
     for (const auto& e : *known) {
       tasks_[e.task] = LaunchedTask{
           e.stdout_path, e.stderr_path.empty() ? e.stdout_path : e.stderr_path, e.uid, e.gid};
@@ -192,8 +219,16 @@ Status Agent::Start() {
     if (st.ok() || st.code() != StatusCode::kUnavailable) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    // Cut off from the start: the StatefulSet tasks it re-adopted may not
+    // wait for a contact that may never come.
+    if (const int fenced = fence_.FenceAll(); fenced > 0) {
+      spdlog::warn("droverd unreachable at start: stopped {} StatefulSet task(s)", fenced);
+    }
+    return st;
+  }
   probes_.Start();
+  fence_thread_ = std::thread([this] { FenceLoop(); });
   spdlog::info("registered node {} ({} cores) with {}", options_.name,
                options_.topology.cores.size(), options_.server);
   poll_thread_ = std::thread([this] { PollLoop(); });
@@ -207,7 +242,7 @@ void Agent::Stop() {
   probes_.Stop();
   reports_cv_.notify_all();
   // The poll thread may sit in a long-poll; it notices within its timeout.
-  for (std::thread* t : {&poll_thread_, &event_thread_, &report_thread_}) {
+  for (std::thread* t : {&poll_thread_, &event_thread_, &report_thread_, &fence_thread_}) {
     if (t->joinable()) t->join();
   }
 }
@@ -218,8 +253,10 @@ void Agent::PollLoop() {
   while (!stopping_) {
     std::string target = "/api/v1/nodes/" + options_.name + "/assignments?epoch=" + epoch_ +
                          "&after=" + std::to_string(after_) + "&timeoutMs=20000";
+    const int64_t sent = MonotonicMs();
     auto r = client.Send("GET", target, "", std::chrono::seconds(40));
     Status st = r.ok() ? StatusFromResponse(*r) : r.status();
+    if (st.ok()) fence_.Contacted(sent);
     if (st.code() == StatusCode::kNotFound) {
       // droverd lost us (e.g. a fresh store): register again.
       st = Register();
@@ -308,6 +345,11 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     for (const auto& kv : l.value("env", Json::array())) {
       env.user_env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
     }
+    if (l.contains("volumes")) {
+      auto volumes = MakeTaskVolumes(l["volumes"], options_.state_dir, spec.uid, spec.gid);
+      if (!volumes.ok()) return volumes.status();
+      for (auto& [name, path] : *volumes) env.user_env.emplace_back(name, path);
+    }
     spec.env = executors::BuildTaskEnvironment(env);
     std::string out = l.value("stdout", "");
     std::string err = l.value("stderr", "");
@@ -382,6 +424,7 @@ void Agent::HandleInstructions(const Json& body) {
       // Re-sent (droverd restarted, or this agent did and re-adopted the
       // task): nothing starts again, but a re-adopted task's probes resume.
       if (l.contains("probes") && !probes_.Has(task)) ResumeProbes(task, l);
+      WatchFence(task, l);
       continue;
     }
     auto spec = BuildLaunchSpec(l);
@@ -407,6 +450,7 @@ void Agent::HandleInstructions(const Json& body) {
       probes->exec_as = *spec;
       probed.emplace_back(task, std::move(*probes));
     }
+    WatchFence(task, l);
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       tasks_[task] = LaunchedTask{spec->stdout_path,
@@ -433,6 +477,12 @@ void Agent::HandleInstructions(const Json& body) {
     }
   }
   apply(kills_after);
+}
+
+void Agent::WatchFence(const std::string& task, const Json& launch) {
+  const Json after = launch.value("fenceAfterMs", Json());
+  if (!after.is_number_integer() || after.get<int64_t>() <= 0) return;
+  fence_.Watch(task, after.get<int64_t>(), launch.value("fenceGraceMs", int64_t{2'000}));
 }
 
 void Agent::ResumeProbes(const std::string& task, const Json& launch) {
@@ -485,6 +535,7 @@ void Agent::EventLoop() {
       Json report = ReportFromEvent(e);
       if (e.kind == executors::TaskEvent::Kind::kExited) {
         probes_.Remove(e.task);
+        fence_.Forget(e.task);
         std::lock_guard<std::mutex> lock(tasks_mu_);
         auto failure = probe_failures_.find(e.task);
         if (failure != probe_failures_.end()) {
@@ -527,9 +578,11 @@ void Agent::ReportLoop() {
       for (const std::string& name : running_) running.push_back(name);
     }
     Json body = {{"reports", batch}, {"running", std::move(running)}};
+    const int64_t sent = MonotonicMs();
     auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/status", body.dump(),
                          std::chrono::seconds(15));
     Status st = r.ok() ? StatusFromResponse(*r) : r.status();
+    if (st.ok()) fence_.Contacted(sent);
     if (!st.ok()) {
       // Keep the batch and send it again: droverd may be restarting.
       spdlog::warn("reporting {} task events: {}", batch.size(), st.ToString());

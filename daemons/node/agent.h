@@ -28,6 +28,7 @@
 #include "api/status.h"
 #include "daemons/node/control_plane_verifier.h"
 #include "daemons/node/probe_runner.h"
+#include "daemons/node/self_fence.h"
 #include "executors/supervisor_client.h"
 
 namespace drover::node {
@@ -93,6 +94,8 @@ class Agent {
   void HandleInstructions(const Json& body);
   // Probes again a task this agent re-adopted, from its launch sent again.
   void ResumeProbes(const std::string& task, const Json& launch);
+  // Fences the task if its launch asks (a StatefulSet's, fenceAfterMs).
+  void WatchFence(const std::string& task, const Json& launch);
   Result<executors::LaunchSpec> BuildLaunchSpec(const Json& launch);
   void QueueReport(Json report);
   Result<std::string> DefaultLogPath(const std::string& task, uint64_t job_id, uint32_t uid,
@@ -124,6 +127,11 @@ class Agent {
   void OnProbeFailure(const std::string& task, const std::string& why);
   ProbeRunner probes_;
   std::map<std::string, std::string> probe_failures_;  // guarded by tasks_mu_
+
+  // Cut off from droverd, the node stops its StatefulSet tasks by itself.
+  SelfFence fence_;
+  void FenceLoop();
+  std::thread fence_thread_;
 
   std::string epoch_;  // used by the poll thread only
   int64_t after_ = 0;
