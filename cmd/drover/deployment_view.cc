@@ -40,6 +40,7 @@ std::string TaskStatusCell(const Task& t) {
 std::string KindOfWord(std::string_view word) {
   if (word == "deployments" || word == "deployment" || word == "deploy") return "deployment";
   if (word == "daemonsets" || word == "daemonset" || word == "ds") return "daemonset";
+  if (word == "statefulsets" || word == "statefulset" || word == "sts") return "statefulset";
   if (word == "tasks" || word == "task") return "task";
   if (word == "jobs" || word == "job") return "job";
   if (word == "nodes" || word == "node" || word == "no") return "node";

@@ -5,6 +5,7 @@
 #include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/json_codec.h"
+#include "api/stateful_set_json.h"
 #include "api/url_encoding.h"
 #include "cmd/drover/daemon_set_view.h"
 #include "cmd/drover/deployment_requests.h"
@@ -12,6 +13,7 @@
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/job_requests.h"
 #include "cmd/drover/job_view.h"
+#include "cmd/drover/stateful_set_view.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
 
@@ -33,15 +35,15 @@ int RunGet(const Args& args) {
   static const VerbInfo kInfo = {
       "get", "drover get KIND [NAME] [options]",
       "Lists objects of a kind, as kubectl get does. KIND: deployments (deploy),\n"
-      "daemonsets (ds), tasks (of a deployment or daemonset: drover get tasks\n"
-      "-l deployment=NAME, or drover get tasks daemonset/NAME), jobs, nodes.\n"
+      "daemonsets (ds), statefulsets (sts), tasks (of one of those: drover get\n"
+      "tasks -l deployment=NAME, or drover get tasks sts/NAME), jobs, nodes.\n"
       "-o json|yaml prints the API objects, -o wide adds columns."};
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()
       ("output,o", po::value<std::string>()->default_value(""), "table (default), wide, json or yaml")
       ("selector,l", po::value<std::string>()->default_value(""),
-       "tasks: deployment=NAME or daemonset=NAME");
+       "tasks: deployment=NAME, daemonset=NAME or statefulset=NAME");
   // clang-format on
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
@@ -53,9 +55,10 @@ int RunGet(const Args& args) {
   if (words.empty() || words.size() > 2) return ReportUsage("get", "give KIND [NAME]");
   const std::string kind = KindOfWord(words[0]);
   if (kind.empty() || kind == "endpoints") {
-    return ReportUsage("get", "unknown kind \"" + words[0] +
-                                  "\" (deployments, daemonsets, tasks, jobs, nodes; endpoints: "
-                                  "drover endpoints NAME)");
+    return ReportUsage(
+        "get", "unknown kind \"" + words[0] +
+                   "\" (deployments, daemonsets, statefulsets, tasks, jobs, nodes; endpoints: "
+                   "drover endpoints NAME)");
   }
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
@@ -95,6 +98,26 @@ int RunGet(const Args& args) {
     for (const DaemonSet& ds : *all) items.push_back(ToJson(ds));
     return PrintJsonOr(Json{{"items", items}}, *format, DaemonSetsTable(*all, now, wide).Render());
   }
+  if (kind == "statefulset") {
+    std::vector<ShownStatefulSet> sets;
+    if (words.size() == 2) {
+      auto ss = FetchStatefulSet(*session, words[1]);
+      if (!ss.ok()) return ReportError(ss.status());
+      sets.push_back(std::move(*ss));
+    } else {
+      auto all = FetchStatefulSets(*session);
+      if (!all.ok()) return ReportError(all.status());
+      if (all->empty() && *format == OutputFormat::kTable) {
+        std::cerr << "No statefulsets found.\n";
+        return kExitOk;
+      }
+      sets = std::move(*all);
+    }
+    Json items = Json::array();
+    for (const ShownStatefulSet& ss : sets) items.push_back(ToJson(ss.object));
+    const std::string table = StatefulSetsTable(sets, now, wide).Render();
+    return PrintJsonOr(words.size() == 2 ? items[0] : Json{{"items", items}}, *format, table);
+  }
   if (kind == "task") {
     // The owner: -l deployment=NAME / daemonset=NAME, or KIND/NAME.
     std::pair<std::string, std::string> owner;
@@ -103,13 +126,16 @@ int RunGet(const Args& args) {
       owner = {KindOfWord(selector.substr(0, eq)), selector.substr(eq + 1)};
     }
     if (words.size() == 2) owner = SplitKindName(words[1]);
-    if ((owner.first != "deployment" && owner.first != "daemonset") || owner.second.empty()) {
+    if ((owner.first != "deployment" && owner.first != "daemonset" &&
+         owner.first != "statefulset") ||
+        owner.second.empty()) {
       return ReportUsage("get",
-                         "tasks of which deployment or daemonset? (-l deployment=NAME, "
-                         "daemonset/NAME); a job's tasks: drover show JOB");
+                         "tasks of which deployment, daemonset or statefulset? (-l "
+                         "deployment=NAME, daemonset/NAME); a job's tasks: drover show JOB");
     }
-    auto tasks = owner.first == "daemonset" ? FetchDaemonSetTasks(*session, owner.second)
-                                            : FetchDeploymentTasks(*session, owner.second);
+    auto tasks = owner.first == "daemonset"     ? FetchDaemonSetTasks(*session, owner.second)
+                 : owner.first == "statefulset" ? FetchStatefulSetTasks(*session, owner.second)
+                                                : FetchDeploymentTasks(*session, owner.second);
     if (!tasks.ok()) return ReportError(tasks.status());
     Json items = Json::array();
     for (const Task& t : *tasks) items.push_back(ToJson(t));
@@ -193,11 +219,24 @@ int DescribeDaemonSetVerb(const std::string& name) {
   return kExitOk;
 }
 
+int DescribeStatefulSetVerb(const std::string& name) {
+  auto session = ApiSession::FromEnvironment();
+  if (!session.ok()) return ReportError(session.status());
+  auto ss = FetchStatefulSet(*session, name);
+  if (!ss.ok()) return ReportError(ss.status());
+  auto tasks = FetchStatefulSetTasks(*session, name);
+  if (!tasks.ok()) return ReportError(tasks.status());
+  auto revisions = FetchStatefulSetRevisions(*session, name);
+  if (!revisions.ok()) return ReportError(revisions.status());
+  std::cout << DescribeStatefulSet(*ss, *tasks, *revisions, NowMs());
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunDescribe(const Args& args) {
   static const VerbInfo kInfo = {
-      "describe", "drover describe deployment/NAME | daemonset/NAME | node/NAME",
+      "describe", "drover describe deployment/NAME | daemonset/NAME | statefulset/NAME | node/NAME",
       "Shows a Deployment or DaemonSet for people: spec, status, conditions,\n"
       "revisions and its tasks; or a node: state (cordoned, draining), labels,\n"
       "topology, what is allocated and the tasks it holds now (a job: drover show\n"
@@ -214,6 +253,7 @@ int RunDescribe(const Args& args) {
   auto [kind, object] = SplitKindName(words[0]);
   if (kind == "node") return DescribeNodeVerb(object);
   if (kind == "daemonset") return DescribeDaemonSetVerb(object);
+  if (kind == "statefulset") return DescribeStatefulSetVerb(object);
   auto name = ParseDeploymentRef(words[0]);
   if (!name.ok()) return ReportUsage("describe", name.status().message());
   auto session = ApiSession::FromEnvironment();

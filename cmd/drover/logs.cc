@@ -14,6 +14,7 @@
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/job_requests.h"
 #include "cmd/drover/job_view.h"
+#include "cmd/drover/stateful_set_view.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
 
@@ -182,7 +183,8 @@ int RunLogs(const Args& args) {
       ("follow,f", po::bool_switch(), "keep printing new output until the task ends")
       ("attempt", po::value<int32_t>(), "this attempt (0 = the first) instead of the latest")
       ("all", po::bool_switch(), "deployment/NAME, daemonset/NAME: every running task")
-      ("node", po::value<std::string>()->default_value(""), "daemonset/NAME: its task on this node");
+      ("node", po::value<std::string>()->default_value(""), "daemonset/NAME: its task on this node")
+      ("ordinal", po::value<int32_t>(), "statefulset/NAME: this ordinal's task (default 0)");
   // clang-format on
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
@@ -190,6 +192,18 @@ int RunLogs(const Args& args) {
   if (words.size() != 1) return ReportUsage("logs", "give exactly one JOB[/INDEX]");
   const bool stderr_wanted = vm["stderr"].as<bool>();
   const std::string node = vm["node"].as<std::string>();
+  if (auto [kind, name] = SplitKindName(words[0]); kind == "statefulset") {
+    if (name.empty()) return ReportUsage("logs", "give statefulset/NAME");
+    auto session = ApiSession::FromEnvironment();
+    if (!session.ok()) return ReportError(session.status());
+    const int32_t ordinal = vm.count("ordinal") ? vm["ordinal"].as<int32_t>() : 0;
+    auto text =
+        session->GetText(StatefulSetPath(name) + "/logs?ordinal=" + std::to_string(ordinal) +
+                         "&stream=" + (stderr_wanted ? "stderr" : "stdout"));
+    if (!text.ok()) return ReportError(text.status());
+    std::cout << *text << std::flush;
+    return kExitOk;
+  }
   if (auto [kind, name] = SplitKindName(words[0]); kind == "deployment" || kind == "daemonset") {
     if (name.empty()) return ReportUsage("logs", "give " + kind + "/NAME");
     if (!node.empty() && kind != "daemonset") {

@@ -10,30 +10,30 @@
 #include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/exit_code.h"
+#include "cmd/drover/stateful_set_view.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
 
 namespace drover::cli {
 namespace {
 
-// "deployment/NAME" or "deployment NAME" from the positional words.
-Result<std::string> DeploymentArg(std::vector<std::string> words) {
-  if (words.size() == 2 && KindOfWord(words[0]) == "deployment") {
-    words = {"deployment/" + words[1]};
-  }
-  if (words.size() != 1) return Status::Invalid("", "give deployment/NAME");
-  return ParseDeploymentRef(words[0]);
-}
-
-// "KIND/NAME" or "KIND NAME" of a Deployment or DaemonSet.
+// "KIND/NAME" or "KIND NAME" of a Deployment, DaemonSet or StatefulSet.
 Result<std::pair<std::string, std::string>> ServiceArg(std::vector<std::string> words) {
   if (words.size() == 2 && !KindOfWord(words[0]).empty()) words = {words[0] + "/" + words[1]};
-  if (words.size() != 1) return Status::Invalid("", "give deployment/NAME or daemonset/NAME");
+  const char* want = "deployment/NAME, daemonset/NAME or statefulset/NAME";
+  if (words.size() != 1) return Status::Invalid("", std::string("give ") + want);
   auto ref = SplitKindName(words[0]);
-  if ((ref.first != "deployment" && ref.first != "daemonset") || ref.second.empty()) {
-    return Status::Invalid("", "\"" + words[0] + "\" is not deployment/NAME or daemonset/NAME");
+  if ((ref.first != "deployment" && ref.first != "daemonset" && ref.first != "statefulset") ||
+      ref.second.empty()) {
+    return Status::Invalid("", "\"" + words[0] + "\" is not " + want);
   }
   return ref;
+}
+
+std::string ServicePath(const std::string& kind, const std::string& name) {
+  return kind == "daemonset"     ? DaemonSetPath(name)
+         : kind == "statefulset" ? StatefulSetPath(name)
+                                 : DeploymentPath(name);
 }
 
 // One look at a rollout: its status line, and whether it is done or failed.
@@ -44,6 +44,11 @@ Result<std::string> RolloutLine(ApiSession& session, const std::string& kind,
     auto ds = FetchDaemonSet(session, name);
     if (!ds.ok()) return ds.status();
     return DaemonSetRolloutLine(*ds, done);
+  }
+  if (kind == "statefulset") {
+    auto ss = FetchStatefulSet(session, name);
+    if (!ss.ok()) return ss.status();
+    return StatefulSetRolloutLine(ss->object, done);
   }
   auto d = FetchDeployment(session, name);
   if (!d.ok()) return d.status();
@@ -75,29 +80,33 @@ int WaitForRollout(ApiSession& session, const std::string& kind, const std::stri
 }  // namespace
 
 int RunScale(const Args& args) {
-  static const VerbInfo kInfo = {"scale", "drover scale deployment/NAME --replicas N",
-                                 "Sets how many replicas a Deployment runs."};
+  static const VerbInfo kInfo = {"scale",
+                                 "drover scale deployment/NAME|statefulset/NAME --replicas N",
+                                 "Sets how many replicas a Deployment or StatefulSet runs (a\n"
+                                 "StatefulSet adds and removes its highest ordinals)."};
   po::options_description desc("Options");
   desc.add_options()("replicas", po::value<int64_t>(), "the number of replicas");
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
-  auto name = DeploymentArg(PositionalArgs(vm));
-  if (!name.ok()) return ReportUsage("scale", name.status().message());
+  auto ref = ServiceArg(PositionalArgs(vm));
+  if (!ref.ok()) return ReportUsage("scale", ref.status().message());
+  const auto& [kind, name] = *ref;
+  if (kind == "daemonset") return ReportUsage("scale", "a DaemonSet runs one task per node");
   if (!vm.count("replicas")) return ReportUsage("scale", "give --replicas N");
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
-  auto done = session->PostJson(DeploymentPath(*name) + "/scale",
+  auto done = session->PostJson(ServicePath(kind, name) + "/scale",
                                 Json{{"replicas", vm["replicas"].as<int64_t>()}});
   if (!done.ok()) return ReportError(done.status());
-  std::cout << "deployment/" << *name << " scaled" << std::endl;
+  std::cout << kind << "/" << name << " scaled" << std::endl;
   return kExitOk;
 }
 
 int RunRollout(const Args& args) {
   static const VerbInfo kInfo = {
       "rollout", "drover rollout status|history|undo|restart|pause|resume deployment/NAME",
-      "Manages a Deployment's rollout, as kubectl rollout does (a DaemonSet's:\n"
-      "status, history and restart of daemonset/NAME):\n"
+      "Manages a Deployment's rollout, as kubectl rollout does (a DaemonSet's or\n"
+      "StatefulSet's: status, history and restart):\n"
       "  status    wait until the rollout finishes (exit 1 if it passes its deadline)\n"
       "  history   the revisions kept\n"
       "  undo      roll back to the previous revision, or --to-revision N (it\n"
@@ -121,12 +130,12 @@ int RunRollout(const Args& args) {
   const auto& [kind, object] = *ref;
   const std::string* name = &object;
   const bool daemon = kind == "daemonset";
-  if (daemon && sub != "status" && sub != "history" && sub != "restart") {
-    return ReportUsage("rollout", "a DaemonSet has rollout status, history and restart");
+  if (kind != "deployment" && sub != "status" && sub != "history" && sub != "restart") {
+    return ReportUsage("rollout", "a " + kind + " has rollout status, history and restart");
   }
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
-  const std::string path = daemon ? DaemonSetPath(*name) : DeploymentPath(*name);
+  const std::string path = ServicePath(kind, *name);
   if (sub == "status") {
     if (!vm["watch"].as<bool>()) {
       bool done = false, failed = false;
@@ -138,11 +147,18 @@ int RunRollout(const Args& args) {
     return WaitForRollout(*session, kind, *name, vm["timeout"].as<int64_t>());
   }
   if (sub == "history") {
-    auto revisions =
-        daemon ? FetchDaemonSetRevisions(*session, *name) : FetchRevisions(*session, *name);
+    auto revisions = daemon                  ? FetchDaemonSetRevisions(*session, *name)
+                     : kind == "statefulset" ? FetchStatefulSetRevisions(*session, *name)
+                                             : FetchRevisions(*session, *name);
     if (!revisions.ok()) return ReportError(revisions.status());
     int64_t current = 0;
-    if (daemon) {
+    if (kind == "statefulset") {
+      auto ss = FetchStatefulSet(*session, *name);
+      if (!ss.ok()) return ReportError(ss.status());
+      for (const Revision& r : *revisions) {
+        if (r.hash == ss->object.status.update_revision) current = r.number;
+      }
+    } else if (daemon) {
       auto ds = FetchDaemonSet(*session, *name);
       if (!ds.ok()) return ReportError(ds.status());
       current = ds->status.revision;
@@ -182,9 +198,10 @@ int RunRollout(const Args& args) {
 }
 
 int RunDelete(const Args& args) {
-  static const VerbInfo kInfo = {"delete", "drover delete deployment/NAME | daemonset/NAME",
-                                 "Deletes a Deployment or DaemonSet and stops its tasks (a job: "
-                                 "drover cancel JOB)."};
+  static const VerbInfo kInfo = {
+      "delete", "drover delete deployment/NAME | daemonset/NAME | statefulset/NAME",
+      "Deletes a Deployment, DaemonSet or StatefulSet and stops its tasks (a\n"
+      "StatefulSet's ordinals keep their directories; a job: drover cancel JOB)."};
   po::options_description desc("Options");
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
@@ -193,7 +210,7 @@ int RunDelete(const Args& args) {
   const auto& [kind, name] = *ref;
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return ReportError(session.status());
-  auto done = session->DeleteJson(kind == "daemonset" ? DaemonSetPath(name) : DeploymentPath(name));
+  auto done = session->DeleteJson(ServicePath(kind, name));
   if (!done.ok()) return ReportError(done.status());
   std::cout << kind << "/" << name << " deleted" << std::endl;
   return kExitOk;

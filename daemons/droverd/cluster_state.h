@@ -490,16 +490,17 @@ class ClusterState {
   std::map<DaemonNode, DaemonBackoff> daemon_backoff_;
   StatefulSetStore stateful_sets_;
   // The ordinals whose controller asked for a task that the scheduler has
-  // not placed yet, by their scheduling id, and back.
-  struct OrdinalWant {
-    std::string set;
-    int32_t ordinal = 0;
-    std::string revision;
-  };
+  // not placed yet, and the revision each gets.
   using SetOrdinal = std::pair<std::string, int32_t>;
-  std::map<uint64_t, OrdinalWant> ordinal_demand_;
+  std::map<SetOrdinal, std::string> ordinal_wants_;
+  // Scheduling ids: (set, -1) is the set's ordinals that may go anywhere,
+  // placed as one piece of work spread over the nodes (its running tasks
+  // carry the id, so the per-node cap counts them); (set, K) an ordinal
+  // pinned to the node of its NodeLocal volumes. Kept while the set is.
   std::map<SetOrdinal, uint64_t> ordinal_work_ids_;
+  std::map<uint64_t, SetOrdinal> ordinal_work_;
   uint64_t next_ordinal_work_id_ = kFirstOrdinalWorkId;
+  uint64_t OrdinalWorkId(const std::string& set, int32_t ordinal);
   void FlushEndpointWatches(int64_t now_ms);
   StateCounters counters_;
 };

@@ -67,6 +67,10 @@ void ClusterState::AddRunningOn(const std::string& node_name, int64_t now_ms,
         r.job_id = IsReplica(task) && task.spec.revision == RolloutRevision(task.spec.owner.name)
                        ? deployments_.WorkIdOf(task.spec.owner.name)
                        : kFirstServiceWorkId - 1;
+        if (IsOrdinal(task)) {  // counted against its set's spread cap
+          auto id = ordinal_work_ids_.find({task.spec.owner.name, -1});
+          if (id != ordinal_work_ids_.end()) r.job_id = id->second;
+        }
         r.expected_end_ms = 0;
         r.priority = std::numeric_limits<int32_t>::max();
         r.preemptible = false;

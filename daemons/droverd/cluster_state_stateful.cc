@@ -166,8 +166,9 @@ Status ClusterState::DeleteStatefulSet(const std::string& name, const Caller& ca
   for (const std::string& t : stateful_sets_.TasksOf(name)) {
     KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
   }
-  std::erase_if(ordinal_demand_, [&](const auto& e) { return e.second.set == name; });
+  std::erase_if(ordinal_wants_, [&](const auto& e) { return e.first.first == name; });
   std::erase_if(ordinal_work_ids_, [&](const auto& e) { return e.first.first == name; });
+  std::erase_if(ordinal_work_, [&](const auto& e) { return e.second.first == name; });
   stateful_sets_.Erase(name);
   needs_scheduling_ = true;
   (void)now_ms;
@@ -213,7 +214,7 @@ void ClusterState::ReconcileStatefulSets(int64_t now_ms) {
 
 void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_ms) {
   StatefulSet* ss = stateful_sets_.FindMutable(name);
-  std::erase_if(ordinal_demand_, [&](const auto& e) { return e.second.set == name; });
+  std::erase_if(ordinal_wants_, [&](const auto& e) { return e.first.first == name; });
   if (ss == nullptr) return;
   const Revision& update = stateful_sets_.EnsureRevision(*ss, now_ms);
   std::vector<controllers::OrdinalTaskView> tasks;
@@ -273,14 +274,10 @@ void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_
       auto node = nodes_.find(pinned->second);
       if (node == nodes_.end() || node->second.status.phase != NodePhase::kReady) continue;
     }
-    auto [id, fresh] = ordinal_work_ids_.try_emplace({name, c.ordinal}, next_ordinal_work_id_);
-    if (fresh) ++next_ordinal_work_id_;
-    ordinal_demand_[id->second] = {name, c.ordinal, c.revision};
+    OrdinalWorkId(name, pinned != ss->status.volume_nodes.end() ? c.ordinal : -1);
+    ordinal_wants_[{name, c.ordinal}] = c.revision;
     needs_scheduling_ = true;
   }
-  std::erase_if(ordinal_work_ids_, [&](const auto& e) {
-    return e.first.first == name && !ordinal_demand_.count(e.second);
-  });
   // What the controller does not know of, droverd keeps.
   actions.status.volume_nodes = ss->status.volume_nodes;
   actions.status.fenced_until_ms = std::move(fenced);
@@ -296,51 +293,99 @@ void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_
                                 update.hash);
 }
 
+uint64_t ClusterState::OrdinalWorkId(const std::string& set, int32_t ordinal) {
+  auto [it, fresh] = ordinal_work_ids_.try_emplace({set, ordinal}, next_ordinal_work_id_);
+  if (fresh) ordinal_work_.emplace(next_ordinal_work_id_++, it->first);
+  return it->second;
+}
+
 void ClusterState::AddOrdinalDemand(std::vector<scheduler::PendingJob>* pending) const {
-  for (const auto& [id, want] : ordinal_demand_) {
-    const StatefulSet* ss = stateful_sets_.Find(want.set);
+  std::map<std::string, int64_t> unpinned;  // set -> ordinals that may go anywhere
+  for (const auto& [key, revision] : ordinal_wants_) {
+    const StatefulSet* ss = stateful_sets_.Find(key.first);
     if (ss == nullptr) continue;
+    auto pinned = ss->status.volume_nodes.find(key.second);
+    if (pinned == ss->status.volume_nodes.end()) {
+      ++unpinned[key.first];
+      continue;
+    }
     scheduler::PendingJob p;
-    p.job_id = id;
+    p.job_id = ordinal_work_ids_.at(key);
     p.priority = std::numeric_limits<int32_t>::max();
-    // Lower ordinals first: OrderedReady waits on them.
-    p.submit_time_ms = ss->metadata.creation_time_ms + want.ordinal;
+    p.submit_time_ms = ss->metadata.creation_time_ms;
     p.tasks_wanted = 1;
     p.cpus_per_task = ss->spec.template_.task.resources.cpus;
     p.memory_per_task = ss->spec.template_.task.resources.memory_bytes;
     p.memory_per_numa = ss->spec.template_.task.resources.memory_bind == "local";
     p.user = ss->owner.user;
+    p.required_node = pinned->second;
+    pending->push_back(std::move(p));
+  }
+  for (const auto& [set, wanted] : unpinned) {
+    const StatefulSet* ss = stateful_sets_.Find(set);
+    scheduler::PendingJob p;
+    p.job_id = ordinal_work_ids_.at({set, -1});
+    p.priority = std::numeric_limits<int32_t>::max();
+    p.submit_time_ms = ss->metadata.creation_time_ms;
+    p.tasks_wanted = wanted;
+    p.cpus_per_task = ss->spec.template_.task.resources.cpus;
+    p.memory_per_task = ss->spec.template_.task.resources.memory_bytes;
+    p.memory_per_numa = ss->spec.template_.task.resources.memory_bind == "local";
+    p.user = ss->owner.user;
     p.node_selector = ss->spec.node_selector;
-    auto pinned = ss->status.volume_nodes.find(want.ordinal);
-    if (pinned != ss->status.volume_nodes.end()) p.required_node = pinned->second;
+    // Spread, as a Deployment's: ordinals sharing a node die together.
+    int64_t schedulable = 0;
+    for (const auto& [node_name, node] : nodes_) {
+      schedulable += node.status.phase == NodePhase::kReady && !node.spec.unschedulable &&
+                     MatchesSelector(node.metadata.labels, ss->spec.node_selector);
+    }
+    p.ntasks_per_node = static_cast<int32_t>(
+        std::max<int64_t>(1, (ss->spec.replicas + std::max<int64_t>(1, schedulable) - 1) /
+                                 std::max<int64_t>(1, schedulable)));
     pending->push_back(std::move(p));
   }
 }
 
 void ClusterState::CreateOrdinalTask(const scheduler::TaskPlacement& p, int64_t now_ms) {
-  auto want = ordinal_demand_.find(p.job_id);
-  if (want == ordinal_demand_.end()) return;
-  const OrdinalWant w = want->second;
-  StatefulSet* ss = stateful_sets_.FindMutable(w.set);
-  const Revision* revision =
-      ss == nullptr ? nullptr : stateful_sets_.FindRevision(w.set, w.revision);
-  if (revision == nullptr) return;
-  const std::string task_name = OrdinalName(w.set, w.ordinal);
-  if (auto old = tasks_.find(task_name); old != tasks_.end()) {
-    // Its stable name belongs to its one task: an ended one is forgotten.
-    if (!IsTerminal(old->second.status.phase)) return;
-    stateful_sets_.RemoveTask(w.set, task_name);
-    dirty_tasks_.erase(task_name);
-    deleted_tasks_.push_back(task_name);
-    tasks_.erase(old);
+  auto work = ordinal_work_.find(p.job_id);
+  if (work == ordinal_work_.end()) return;
+  const std::string set = work->second.first;
+  StatefulSet* ss = stateful_sets_.FindMutable(set);
+  if (ss == nullptr) return;
+  // The ordinal placed: the pinned one, or the lowest of those that may go anywhere.
+  auto want = ordinal_wants_.end();
+  if (work->second.second >= 0) {
+    want = ordinal_wants_.find(work->second);
+  } else {
+    for (auto it = ordinal_wants_.lower_bound({set, 0});
+         it != ordinal_wants_.end() && it->first.first == set; ++it) {
+      if (!ss->status.volume_nodes.count(it->first.second)) {
+        want = it;
+        break;
+      }
+    }
   }
+  if (want == ordinal_wants_.end()) return;
+  struct {
+    std::string set;
+    int32_t ordinal;
+    std::string revision;
+  } const w{set, want->first.second, want->second};
+  const Revision* revision = stateful_sets_.FindRevision(w.set, w.revision);
+  if (revision == nullptr) return;
+  // The ordinal's identity is NAME-K (DROVER_ORDINAL_NAME, its peers'
+  // names); each of its tasks has a name of its own, as a node keeps every
+  // task's log and state by name.
+  std::string task_name;
+  do {
+    task_name = OrdinalName(w.set, w.ordinal) + "-" + NewTaskSuffix();
+  } while (tasks_.count(task_name));
   auto ports = AllocatePorts(p.node, revision->template_.ports);
   if (ports.size() != revision->template_.ports.size()) {
     needs_scheduling_ = true;  // no free port on that node: another pass, another node
     return;
   }
-  ordinal_demand_.erase(want);
-  ordinal_work_ids_.erase({w.set, w.ordinal});
+  ordinal_wants_.erase(want);
   if (HasNodeLocalVolume(*ss) && !ss->status.volume_nodes.count(w.ordinal)) {
     // Its data is made on this node: from now on it runs only here.
     ss->status.volume_nodes[w.ordinal] = p.node;
@@ -393,18 +438,22 @@ void ClusterState::AddOrdinalLaunch(const Task& task, const StatefulSet& ss, Jso
   const int32_t ordinal = static_cast<int32_t>(task.spec.index);
   Json& env = launch["env"];
   env.push_back({"DROVER_ORDINAL", std::to_string(ordinal)});
+  env.push_back({"DROVER_ORDINAL_NAME", OrdinalName(ss.metadata.name, ordinal)});
   // The other ordinals that have a task now, NAME-K=HOST[:PORT].
   std::string peers;
   for (const Task* t : TasksOfStatefulSet(ss.metadata.name)) {
-    if (t->metadata.name == task.metadata.name || IsTerminal(t->status.phase)) continue;
-    std::string peer = t->metadata.name + "=" + HostOf(t->spec.node);
+    if (t->spec.index == ordinal || IsTerminal(t->status.phase)) continue;
+    std::string peer = OrdinalName(ss.metadata.name, static_cast<int32_t>(t->spec.index)) + "=" +
+                       HostOf(t->spec.node);
     if (!t->spec.ports.empty()) peer += ":" + std::to_string(t->spec.ports.front().second);
     peers += (peers.empty() ? "" : ",") + peer;
   }
   env.push_back({"DROVER_PEERS", peers});
   Json volumes = Json::array();
   for (const VolumeTemplate& v : ss.spec.volume_templates) {
-    Json vj = {{"name", v.name}, {"env", VolumeEnvName(v.name)}, {"dir", task.metadata.name}};
+    Json vj = {{"name", v.name},
+               {"env", VolumeEnvName(v.name)},
+               {"dir", OrdinalName(ss.metadata.name, ordinal)}};
     if (v.kind == VolumeTemplate::Kind::kShared) vj["root"] = v.path;
     volumes.push_back(std::move(vj));
   }

@@ -74,7 +74,13 @@ void Logs(const ApiContext& ctx, const Caller& caller, const std::string& name,
     Status allowed =
         AuthorizeWorkloadLogRead("statefulset", name, ss->owner, caller, ctx.logs_public);
     if (!allowed.ok()) return respond(ErrorResponse(allowed));
-    const Task* found = c.state.FindTask(name + "-" + std::to_string(ordinal));
+    const Task* found = nullptr;  // its live task, else its newest
+    for (const Task* t : c.state.TasksOfStatefulSet(name)) {
+      if (t->spec.index != ordinal) continue;
+      if (found == nullptr || !IsTerminal(t->status.phase) || IsTerminal(found->status.phase)) {
+        found = t;
+      }
+    }
     if (found == nullptr) {
       return respond(ErrorResponse(Status::NotFound("statefulset/" + name + " has no task of " +
                                                     "ordinal " + std::to_string(ordinal))));
