@@ -1,0 +1,285 @@
+// StatefulSets in droverd's state machine, driven directly: ordinals made in
+// order and spread, NodeLocal volumes pinning an ordinal to its node, the
+// fence rule after a node is lost, drains moving ordinals, what apply
+// refuses, and the store.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "api/json_codec.h"
+#include "daemons/droverd/cluster_state.h"
+#include "db/store.h"
+
+namespace drover::droverd {
+namespace {
+
+Node MakeNode(const std::string& name, int cores) {
+  Node n;
+  n.metadata.name = name;
+  n.status.address = "127.0.0.1:1";
+  for (int c = 0; c < cores; ++c) n.status.topology.cores.push_back({c, 0, 0, {c}});
+  n.status.topology.memory_bytes = 8LL << 30;
+  return n;
+}
+
+StatefulSet MakeSet(const std::string& name, int32_t replicas,
+                    VolumeTemplate::Kind volume = VolumeTemplate::Kind::kShared) {
+  StatefulSet ss;
+  ss.metadata.name = name;
+  ss.spec.replicas = replicas;
+  ss.spec.template_.task.command = {"/bin/db"};
+  ss.spec.template_.ports = {{"db"}};
+  VolumeTemplate v;
+  v.name = "data";
+  v.kind = volume;
+  if (volume == VolumeTemplate::Kind::kShared) v.path = "/shared/db";
+  ss.spec.volume_templates = {v};
+  return ss;
+}
+
+const Caller kAlice{.role = Role::kUser, .user = "alice", .uid = 1000, .gid = 1000, .node = {}};
+
+DaemonConfig Config() {
+  DaemonConfig c;
+  c.shared_volume_roots = {"/shared"};
+  c.fence_after_s = 10;
+  return c;
+}
+
+class StatefulSetStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* n : {"n1", "n2", "n3"}) {
+      ASSERT_TRUE(state_.RegisterNode(MakeNode(n, 4), now_).ok());
+    }
+  }
+
+  void Apply(StatefulSet ss) {
+    auto r = state_.ApplyStatefulSet(std::move(ss), kAlice, now_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
+  void Turn() {
+    state_.ReconcileJobs(now_);
+    state_.ReconcileStatefulSets(now_);
+    scheduler::ClusterSnapshot cluster;
+    std::vector<scheduler::PendingJob> pending;
+    state_.BuildSchedulerInput(now_, &cluster, &pending);
+    state_.ApplyDecision(scheduler::Schedule(cluster, pending, now_, state_.scheduler_config()),
+                         now_);
+    state_.ReconcileStatefulSets(now_);
+  }
+
+  // Ordinal -> its live tasks.
+  std::map<int64_t, std::vector<const Task*>> Live(const std::string& name) {
+    std::map<int64_t, std::vector<const Task*>> out;
+    for (const Task* t : state_.TasksOfStatefulSet(name)) {
+      if (!IsTerminal(t->status.phase)) out[t->spec.index].push_back(t);
+    }
+    return out;
+  }
+
+  void Report(const Task* t, TaskPhase phase, bool ready = true) {
+    TaskReport r;
+    r.task = t->metadata.name;
+    r.phase = phase;
+    r.exit_code = phase == TaskPhase::kFailed ? 143 : 0;
+    if (phase == TaskPhase::kRunning) r.ready = ready;
+    ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+  }
+
+  // Starts every assigned task (ready: no probe), turns until nothing changes.
+  void Settle(const std::string& name) {
+    for (int i = 0; i < 10; ++i) {
+      Turn();
+      bool started = false;
+      for (const Task* t : state_.TasksOfStatefulSet(name)) {
+        if (t->status.phase == TaskPhase::kAssigned) {
+          Report(t, TaskPhase::kRunning);
+          started = true;
+        }
+        if (!IsTerminal(t->status.phase) && t->status.terminating) {
+          Report(t, TaskPhase::kFailed);
+          started = true;
+        }
+      }
+      if (!started) return;
+    }
+  }
+
+  // n goes silent: heartbeats from the others only, past the timeout.
+  void LoseNode(const std::string& dead) {
+    now_ += 11'000;
+    for (const char* n : {"n1", "n2", "n3"}) {
+      if (n != dead) {
+        ASSERT_TRUE(state_.Heartbeat(n, now_).ok());
+      }
+    }
+    state_.ReconcileNodes(now_, 10'000);
+  }
+
+  int64_t now_ = 1'000'000;
+  ClusterState state_{"epoch", Config()};
+};
+
+TEST_F(StatefulSetStateTest, OrderedReadyMakesOneOrdinalAtATimeSpreadOverTheNodes) {
+  Apply(MakeSet("db", 3));
+  Turn();
+  auto live = Live("db");
+  ASSERT_EQ(live.size(), 1u) << "ordinal 1 waits for ordinal 0 to be Running and Ready";
+  ASSERT_EQ(live.count(0), 1u);
+  Turn();
+  EXPECT_EQ(Live("db").size(), 1u) << "ordinal 0 is not Running yet";
+  Report(live[0][0], TaskPhase::kRunning, true);
+  Settle("db");
+  live = Live("db");
+  ASSERT_EQ(live.size(), 3u);
+  std::set<std::string> nodes;
+  for (const auto& [ordinal, tasks] : live) {
+    ASSERT_EQ(tasks.size(), 1u);
+    nodes.insert(tasks[0]->spec.node);
+  }
+  EXPECT_EQ(nodes.size(), 3u) << "one ordinal per node";
+  const StatefulSet* ss = state_.stateful_sets().Find("db");
+  EXPECT_EQ(ss->status.ready_replicas, 3);
+  // Scale down: the highest goes first.
+  ASSERT_TRUE(state_.ScaleStatefulSet("db", 1, kAlice, now_).ok());
+  Turn();
+  live = Live("db");
+  EXPECT_TRUE(live[2][0]->status.terminating);
+  EXPECT_FALSE(live[1][0]->status.terminating) << "one at a time, from the highest";
+}
+
+TEST_F(StatefulSetStateTest, ANodeLocalOrdinalStaysWithItsDataAndWaitsForItsNode) {
+  Apply(MakeSet("db", 2, VolumeTemplate::Kind::kNodeLocal));
+  Settle("db");
+  auto live = Live("db");
+  ASSERT_EQ(live.size(), 2u);
+  const std::string home = live[1][0]->spec.node;
+  EXPECT_EQ(state_.stateful_sets().Find("db")->status.volume_nodes.at(1), home);
+  // It crashes: it runs again on the node that holds its data.
+  Report(live[1][0], TaskPhase::kFailed);
+  Settle("db");
+  live = Live("db");
+  ASSERT_EQ(live[1].size(), 1u);
+  EXPECT_EQ(live[1][0]->spec.node, home);
+  // Its node is lost: it waits for it, and says so.
+  LoseNode(home);
+  Settle("db");
+  EXPECT_EQ(Live("db").count(1), 0u);
+  auto waiting = state_.WaitingOrdinals("db", now_);
+  ASSERT_EQ(waiting.count(1), 1u);
+  EXPECT_NE(waiting[1].find(home), std::string::npos) << waiting[1];
+  // Back, but its old copy may still run there until the node's own fence.
+  ASSERT_TRUE(state_.Heartbeat(home, now_).ok());
+  Settle("db");
+  EXPECT_EQ(Live("db").count(1), 0u);
+  now_ = state_.stateful_sets().Find("db")->status.fenced_until_ms.at(1);
+  Settle("db");
+  live = Live("db");
+  ASSERT_EQ(live[1].size(), 1u);
+  EXPECT_EQ(live[1][0]->spec.node, home);
+}
+
+TEST_F(StatefulSetStateTest, AnOrdinalLostWithItsNodeMovesOnlyAfterTheNodesOwnFence) {
+  StatefulSet ss = MakeSet("db", 2);
+  ss.spec.pod_management_policy = PodManagementPolicy::kParallel;
+  Apply(ss);
+  Settle("db");
+  auto live = Live("db");
+  const std::string dead = live[1][0]->spec.node;
+  const int64_t last_heartbeat = state_.nodes().at(dead).status.last_heartbeat_ms;
+  LoseNode(dead);
+  Settle("db");
+  EXPECT_EQ(Live("db").count(1), 0u) << "its old node may still run it";
+  const int64_t fence_until = last_heartbeat + 10'000 + kFenceGraceMs + 1'000;
+  EXPECT_EQ(state_.stateful_sets().Find("db")->status.fenced_until_ms.at(1), fence_until);
+  EXPECT_EQ(state_.WaitingOrdinals("db", now_).count(1), 1u);
+  now_ = fence_until - 1;
+  Settle("db");
+  EXPECT_EQ(Live("db").count(1), 0u);
+  now_ = fence_until;
+  Settle("db");
+  live = Live("db");
+  ASSERT_EQ(live[1].size(), 1u) << "Shared volume: it moves once the fence has passed";
+  EXPECT_NE(live[1][0]->spec.node, dead);
+  EXPECT_TRUE(state_.stateful_sets().Find("db")->status.fenced_until_ms.empty());
+}
+
+TEST_F(StatefulSetStateTest, ADrainMovesOrdinalsOneAtATimeHighestFirst) {
+  StatefulSet ss = MakeSet("db", 3);
+  Apply(ss);
+  Settle("db");
+  auto live = Live("db");
+  // Put two ordinals' node under drain.
+  const std::string drained = live[2][0]->spec.node;
+  ASSERT_TRUE(state_.DrainNode(drained, false).ok());
+  Turn();
+  int stopping = 0;
+  for (const auto& [ordinal, tasks] : Live("db")) stopping += tasks[0]->status.terminating;
+  EXPECT_EQ(stopping, 1) << "one at a time";
+  EXPECT_TRUE(Live("db")[2][0]->status.terminating);
+  Settle("db");
+  for (const auto& [ordinal, tasks] : Live("db")) {
+    ASSERT_EQ(tasks.size(), 1u);
+    EXPECT_NE(tasks[0]->spec.node, drained) << "ordinal " << ordinal;
+  }
+}
+
+TEST_F(StatefulSetStateTest, ApplyRefusesRootsNotAllowedDeleteRetentionAndChangedVolumes) {
+  StatefulSet outside = MakeSet("db", 1);
+  outside.spec.volume_templates[0].path = "/etc";
+  auto r = state_.ApplyStatefulSet(outside, kAlice, now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "spec.volumeTemplates[0].path");
+  StatefulSet deleting = MakeSet("db", 1);
+  deleting.spec.retention.when_deleted = VolumeRetention::kDelete;
+  r = state_.ApplyStatefulSet(deleting, kAlice, now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "spec.persistentVolumeClaimRetentionPolicy");
+  Apply(MakeSet("db", 1));
+  StatefulSet moved = MakeSet("db", 1, VolumeTemplate::Kind::kNodeLocal);
+  r = state_.ApplyStatefulSet(moved, kAlice, now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().field(), "spec.volumeTemplates");
+  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  EXPECT_EQ(state_.DeleteStatefulSet("db", bob, now_).code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(state_.stateful_sets().Find("db"), nullptr);
+}
+
+TEST_F(StatefulSetStateTest, StatefulSetsOrdinalsAndPinsSurviveARestartOfDroverd) {
+  const std::string path =
+      ::testing::TempDir() + "/statefulsets-" + std::to_string(getpid()) + ".db";
+  std::remove(path.c_str());
+  auto store = db::OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Apply(MakeSet("db", 2, VolumeTemplate::Kind::kNodeLocal));
+  Settle("db");
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+  ClusterState reloaded("epoch2", Config());
+  ASSERT_TRUE(reloaded.Load(**store, now_).ok());
+  const StatefulSet* ss = reloaded.stateful_sets().Find("db");
+  ASSERT_NE(ss, nullptr);
+  EXPECT_EQ(ss->status.volume_nodes.size(), 2u);
+  int live = 0;
+  for (const Task* t : reloaded.TasksOfStatefulSet("db")) live += !IsTerminal(t->status.phase);
+  EXPECT_EQ(live, 2);
+  reloaded.ReconcileStatefulSets(now_);
+  scheduler::ClusterSnapshot cluster;
+  std::vector<scheduler::PendingJob> pending;
+  reloaded.BuildSchedulerInput(now_, &cluster, &pending);
+  EXPECT_TRUE(pending.empty()) << "every ordinal runs";
+  ASSERT_TRUE(reloaded.DeleteStatefulSet("db", kAlice, now_).ok());
+  ASSERT_TRUE((*store)->Commit(reloaded.TakeMutations()).ok());
+  auto stored = (*store)->LoadAll("statefulset");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+  store->reset();
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace drover::droverd
