@@ -236,6 +236,21 @@ int64_t RestartBackoffMs(int64_t base_ms, int32_t crashes) {
   return std::min(delay, kMaxRestartBackoffMs);
 }
 
+void CrashBackoff::RecordEnd(const Task& task, bool stopped, int64_t base_ms, int64_t now_ms) {
+  if (stopped || task.status.phase == TaskPhase::kLost ||
+      task.status.phase == TaskPhase::kCancelled) {
+    return;
+  }
+  const int64_t ran =
+      task.status.start_time_ms > 0 ? task.status.finish_time_ms - task.status.start_time_ms : 0;
+  if (ran >= kCrashResetAfterMs) {
+    *this = CrashBackoff{};
+    return;
+  }
+  crashes = std::min(crashes + 1, 30);
+  not_before_ms = now_ms + RestartBackoffMs(base_ms, crashes);
+}
+
 void RecordReplicaEnd(DeploymentStatus& status, const DeploymentSpec& spec, const Task& task,
                       bool stopped, int64_t now_ms) {
   if (stopped || task.status.phase == TaskPhase::kLost ||

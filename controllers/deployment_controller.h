@@ -67,6 +67,17 @@ inline constexpr int64_t kCrashResetAfterMs = 600'000;
 // replacement starts: base x 2^(crashes-1), at most kMaxRestartBackoffMs.
 int64_t RestartBackoffMs(int64_t base_ms, int32_t crashes);
 
+// The restart back-off of one slot whose tasks keep crashing (a daemon's
+// node, a StatefulSet ordinal), as a kubelet's CrashLoopBackOff.
+struct CrashBackoff {
+  int32_t crashes = 0;        // in a row
+  int64_t not_before_ms = 0;  // the next task of the slot waits until then
+  // A task of the slot ended. One that ended by itself (not stopped by
+  // droverd, not lost with its node) after less than kCrashResetAfterMs is a
+  // crash and backs off base x 2^(crashes-1); a longer run resets.
+  void RecordEnd(const Task& task, bool stopped, int64_t base_ms, int64_t now_ms);
+};
+
 // The status bookkeeping of a replica's end: a replica that ran less than
 // kCrashResetAfterMs and was not stopped by droverd (`stopped`) nor lost
 // with its node is a crash, and the next replacement waits base x 2^(n-1),

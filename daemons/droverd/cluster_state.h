@@ -27,6 +27,7 @@
 #include "api/stateful_set.h"
 #include "api/status.h"
 #include "api/task.h"
+#include "controllers/deployment_controller.h"
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
@@ -87,8 +88,9 @@ inline constexpr size_t kFinishedTasksKeptPerJob = 1000;
 // ... and per Deployment or DaemonSet (its tasks that ended: crashes, old
 // revisions).
 inline constexpr size_t kFinishedTasksKeptPerDeployment = 20;
-// The first restart back-off of a crashing daemon task (doubling to
-// controllers::kMaxRestartBackoffMs, as a kubelet's CrashLoopBackOff).
+// The first restart back-off of a crashing daemon or StatefulSet task
+// (doubling to controllers::kMaxRestartBackoffMs, as a kubelet's
+// CrashLoopBackOff).
 inline constexpr int64_t kDaemonRestartBackoffMs = 10'000;
 
 // One task of a Deployment as its endpoints list it (GET /api/v1/endpoints).
@@ -483,11 +485,7 @@ class ClusterState {
   uint64_t next_daemon_work_id_ = kFirstDaemonWorkId;
   // Restart back-off of crashing daemon tasks, per (DaemonSet, node): in
   // memory, as a kubelet keeps its CrashLoopBackOff.
-  struct DaemonBackoff {
-    int32_t crashes = 0;
-    int64_t not_before_ms = 0;
-  };
-  std::map<DaemonNode, DaemonBackoff> daemon_backoff_;
+  std::map<DaemonNode, controllers::CrashBackoff> daemon_backoff_;
   StatefulSetStore stateful_sets_;
   // The ordinals whose controller asked for a task that the scheduler has
   // not placed yet, and the revision each gets.
@@ -499,6 +497,8 @@ class ClusterState {
   // pinned to the node of its NodeLocal volumes. Kept while the set is.
   std::map<SetOrdinal, uint64_t> ordinal_work_ids_;
   std::map<uint64_t, SetOrdinal> ordinal_work_;
+  // ... and of crashing ordinals, per (StatefulSet, ordinal).
+  std::map<SetOrdinal, controllers::CrashBackoff> ordinal_backoff_;
   uint64_t next_ordinal_work_id_ = kFirstOrdinalWorkId;
   uint64_t OrdinalWorkId(const std::string& set, int32_t ordinal);
   void FlushEndpointWatches(int64_t now_ms);

@@ -274,20 +274,9 @@ void ClusterState::CreateDaemonTask(const scheduler::TaskPlacement& p, int64_t n
 void ClusterState::EndDaemonTask(Task& task, bool stopped, int64_t now_ms) {
   const std::string owner = task.spec.owner.name;  // a copy: the task may be forgotten below
   needs_scheduling_ = true;                        // its cores are free
-  // A task that ended by itself is a crash, unless it ran long enough to
-  // count as having worked; a stopped or lost one is no crash.
-  const bool crashed = !stopped && task.status.phase != TaskPhase::kLost &&
-                       task.status.phase != TaskPhase::kCancelled;
-  if (crashed && daemon_sets_.Find(owner) != nullptr) {
-    DaemonBackoff& b = daemon_backoff_[{owner, task.spec.node}];
-    const int64_t ran =
-        task.status.start_time_ms > 0 ? task.status.finish_time_ms - task.status.start_time_ms : 0;
-    if (ran >= controllers::kCrashResetAfterMs) {
-      b = DaemonBackoff{};
-    } else {
-      b.crashes = std::min(b.crashes + 1, 30);
-      b.not_before_ms = now_ms + controllers::RestartBackoffMs(kDaemonRestartBackoffMs, b.crashes);
-    }
+  if (daemon_sets_.Find(owner) != nullptr) {
+    daemon_backoff_[{owner, task.spec.node}].RecordEnd(task, stopped, kDaemonRestartBackoffMs,
+                                                       now_ms);
   }
   daemon_sets_.Enqueue(owner);
   ForgetEndedServiceTasks(daemon_sets_, owner, task.metadata.name);

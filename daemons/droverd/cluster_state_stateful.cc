@@ -169,6 +169,7 @@ Status ClusterState::DeleteStatefulSet(const std::string& name, const Caller& ca
   std::erase_if(ordinal_wants_, [&](const auto& e) { return e.first.first == name; });
   std::erase_if(ordinal_work_ids_, [&](const auto& e) { return e.first.first == name; });
   std::erase_if(ordinal_work_, [&](const auto& e) { return e.second.first == name; });
+  std::erase_if(ordinal_backoff_, [&](const auto& e) { return e.first.first == name; });
   stateful_sets_.Erase(name);
   needs_scheduling_ = true;
   (void)now_ms;
@@ -267,6 +268,11 @@ void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_
     auto f = fenced.find(c.ordinal);
     if (f != fenced.end()) {
       requeue(f->second);
+      continue;
+    }
+    auto backoff = ordinal_backoff_.find({name, c.ordinal});
+    if (backoff != ordinal_backoff_.end() && backoff->second.not_before_ms > now_ms) {
+      requeue(backoff->second.not_before_ms);  // CrashLoopBackOff
       continue;
     }
     auto pinned = ss->status.volume_nodes.find(c.ordinal);
@@ -429,6 +435,10 @@ void ClusterState::EndOrdinalTask(Task& task, bool stopped, int64_t now_ms) {
       ss->status.fenced_until_ms[static_cast<int32_t>(task.spec.index)] = until;
       TouchStatefulSet(*ss);
     }
+  }
+  if (ss != nullptr) {
+    ordinal_backoff_[{owner, static_cast<int32_t>(task.spec.index)}].RecordEnd(
+        task, stopped, kDaemonRestartBackoffMs, now_ms);
   }
   stateful_sets_.Enqueue(owner);
   ForgetEndedServiceTasks(stateful_sets_, owner, task.metadata.name);

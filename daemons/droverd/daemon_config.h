@@ -18,7 +18,7 @@
 //     portRange: "30000-32767"  # ports given to service tasks, per host
 //     sharedVolumeRoots: [/shared/drover]  # where StatefulSets' Shared
 //                                # volumes may live (none: only NodeLocal)
-//     fenceAfter: "10"          # a node cut off this long stops its
+//     fenceAfter: 10            # seconds: a node cut off this long stops its
 //                                # StatefulSet tasks; only then (plus their
 //                                # kill grace) do their ordinals move
 //   logs:

@@ -196,10 +196,12 @@ Status LocalCluster::StartDroverd() {
 
 Status LocalCluster::StartNode(int index) {
   std::string name = node_name(index);
+  std::string server = options_.tls ? tls_endpoint() : tcp_endpoint();
+  if (options_.node_server) server = options_.node_server(index, server);
   std::vector<std::string> argv = {
       bin_dir_ + "/drover-node",
       "--server",
-      options_.tls ? tls_endpoint() : tcp_endpoint(),
+      server,
       options_.join_nodes ? "--join-token-file" : "--token-file",
       options_.join_nodes ? dir_ + "/join.token" : dir_ + "/" + name + ".token",
       "--name",

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct LocalClusterOptions {
   // The nodes have no credential in the token file: each joins with a join
   // token (made through the API once droverd runs) and keeps what it gets.
   bool join_nodes = false;
+  // Where node `index` reaches droverd, given the URL it would use (a test
+  // puts a TcpProxy between them); empty = that URL.
+  std::function<std::string(int index, const std::string& server)> node_server;
 };
 
 class LocalCluster {

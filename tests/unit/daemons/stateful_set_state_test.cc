@@ -112,6 +112,7 @@ class StatefulSetStateTest : public ::testing::Test {
 
   // n goes silent: heartbeats from the others only, past the timeout.
   void LoseNode(const std::string& dead) {
+    for (const char* n : {"n1", "n2", "n3"}) ASSERT_TRUE(state_.Heartbeat(n, now_).ok());
     now_ += 11'000;
     for (const char* n : {"n1", "n2", "n3"}) {
       if (n != dead) {
@@ -160,8 +161,9 @@ TEST_F(StatefulSetStateTest, ANodeLocalOrdinalStaysWithItsDataAndWaitsForItsNode
   ASSERT_EQ(live.size(), 2u);
   const std::string home = live[1][0]->spec.node;
   EXPECT_EQ(state_.stateful_sets().Find("db")->status.volume_nodes.at(1), home);
-  // It crashes: it runs again on the node that holds its data.
+  // It crashes: it runs again, after its back-off, on the node that holds its data.
   Report(live[1][0], TaskPhase::kFailed);
+  now_ += kDaemonRestartBackoffMs;
   Settle("db");
   live = Live("db");
   ASSERT_EQ(live[1].size(), 1u);
@@ -207,6 +209,20 @@ TEST_F(StatefulSetStateTest, AnOrdinalLostWithItsNodeMovesOnlyAfterTheNodesOwnFe
   ASSERT_EQ(live[1].size(), 1u) << "Shared volume: it moves once the fence has passed";
   EXPECT_NE(live[1][0]->spec.node, dead);
   EXPECT_TRUE(state_.stateful_sets().Find("db")->status.fenced_until_ms.empty());
+}
+
+TEST_F(StatefulSetStateTest, ACrashingOrdinalBacksOffBeforeItsNextTask) {
+  Apply(MakeSet("db", 1));
+  Settle("db");
+  Report(Live("db")[0][0], TaskPhase::kFailed);  // ended by itself: a crash
+  Turn();
+  EXPECT_TRUE(Live("db").empty()) << "backing off";
+  now_ += kDaemonRestartBackoffMs - 1;
+  Turn();
+  EXPECT_TRUE(Live("db").empty());
+  now_ += 1;
+  Turn();
+  EXPECT_EQ(Live("db").size(), 1u) << "restarted after the back-off";
 }
 
 TEST_F(StatefulSetStateTest, ADrainMovesOrdinalsOneAtATimeHighestFirst) {

@@ -1,0 +1,157 @@
+// StatefulSets on real droverd, drover-node, supervisors and processes: the
+// ordinals start in order, one per node, with their peers and a directory
+// that outlives their tasks; and when one node is cut off from droverd by a
+// network partition (a proxy between them that black-holes the traffic), its
+// ordinal is started on another node only after the cut-off node stopped it
+// by itself, so two copies never run: every copy holds an exclusive flock on
+// the ordinal's data, and a second copy would record a conflict.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "tests/support/local_cluster.h"
+#include "tests/support/tcp_proxy.h"
+#include "tests/support/wait_for.h"
+
+namespace drover::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Ordinal -> (task, node) of its running task.
+std::map<int64_t, std::pair<std::string, std::string>> Running(const LocalCluster& cluster) {
+  std::map<int64_t, std::pair<std::string, std::string>> out;
+  auto tasks = cluster.Call("GET", "/api/v1/statefulsets/db/tasks");
+  if (!tasks.ok()) return out;
+  for (const Json& t : (*tasks)["items"]) {
+    if (t["status"]["phase"] == "Running") {
+      out[t["spec"]["index"].get<int64_t>()] = {t["metadata"]["name"], t["spec"]["node"]};
+    }
+  }
+  return out;
+}
+
+// Live (assigned or running) tasks per ordinal.
+std::map<int64_t, int> LiveByOrdinal(const LocalCluster& cluster) {
+  std::map<int64_t, int> out;
+  auto tasks = cluster.Call("GET", "/api/v1/statefulsets/db/tasks");
+  if (!tasks.ok()) return out;
+  for (const Json& t : (*tasks)["items"]) {
+    const std::string phase = t["status"]["phase"];
+    if (phase == "Assigned" || phase == "Running") ++out[t["spec"]["index"].get<int64_t>()];
+  }
+  return out;
+}
+
+TEST(StatefulSetTest, APartitionedNodesOrdinalMovesOnlyAfterTheNodeStoppedIt) {
+  const std::string shared = std::filesystem::temp_directory_path().string() + "/drover-shared-" +
+                             std::to_string(getpid());
+  std::filesystem::remove_all(shared);
+  std::filesystem::create_directories(shared);
+  std::unique_ptr<TcpProxy> proxy;
+  LocalClusterOptions options;
+  options.nodes = 3;
+  options.heartbeat_timeout_ms = 3'000;
+  options.node_heartbeat_ms = 500;
+  options.config = "services:\n  sharedVolumeRoots: [" + shared + "]\n  fenceAfter: 3\n";
+  // node-3 reaches droverd through a proxy the test can cut.
+  options.node_server = [&proxy](int index, const std::string& server) {
+    if (index != 2) return server;
+    const int port = std::stoi(server.substr(server.rfind(':') + 1));
+    if (!proxy) proxy = std::make_unique<TcpProxy>(port);
+    return "http://127.0.0.1:" + std::to_string(proxy->port());
+  };
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  ASSERT_NE(proxy, nullptr);
+
+  // Each copy takes the ordinal's lock for as long as it runs; a copy that
+  // finds it taken records a conflict instead of running.
+  const std::string script =
+      "V=$DROVER_VOLUME_DATA; echo \"$DROVER_ORDINAL_NAME $DROVER_TASK_NAME $DROVER_NODENAME "
+      "peers=$DROVER_PEERS\" >> $V/starts; "
+      "flock -n $V/lock sleep 600 || echo \"conflict $DROVER_TASK_NAME\" >> $V/conflicts";
+  Json ss = {{"apiVersion", "drover.io/v1"},
+             {"kind", "StatefulSet"},
+             {"metadata", {{"name", "db"}}},
+             {"spec",
+              {{"replicas", 3},
+               {"volumeTemplates", {{{"name", "data"}, {"kind", "Shared"}, {"path", shared}}}},
+               {"template", {{"command", {"/bin/sh", "-c", script}}}}}}};
+  auto applied = cluster.Call("PUT", "/api/v1/statefulsets/db", ss);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return Running(cluster).size() == 3; }, seconds(30)));
+  auto running = Running(cluster);
+  std::map<std::string, int64_t> on_node;
+  for (const auto& [ordinal, where] : running) on_node[where.second] = ordinal;
+  ASSERT_EQ(on_node.size(), 3u) << "one ordinal per node";
+  // OrderedReady: each started after the ones below it, and saw them as peers.
+  const std::string starts0 = ReadFile(shared + "/db-2/data/starts");
+  EXPECT_NE(starts0.find("peers=db-0="), std::string::npos) << starts0;
+  EXPECT_NE(starts0.find("db-1="), std::string::npos) << starts0;
+
+  const int64_t moved = on_node.at(cluster.node_name(2));
+  const std::string data = shared + "/db-" + std::to_string(moved) + "/data";
+  const std::string old_task = running.at(moved).first;
+  proxy->Cut();
+  const auto cut_at = std::chrono::steady_clock::now();
+  // The ordinal runs again elsewhere...
+  std::string new_task;
+  const bool moved_away = WaitFor(
+      [&] {
+        auto now = Running(cluster);
+        if (!now.count(moved) || now.at(moved).second == cluster.node_name(2)) return false;
+        new_task = now.at(moved).first;
+        return true;
+      },
+      seconds(40));
+  const double took_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
+  ASSERT_TRUE(moved_away) << "conflicts: " << ReadFile(data + "/conflicts");
+  // ... not before the cut-off node's fence (3 s) and its kill grace.
+  EXPECT_GE(took_s, 3.0);
+  // The new copy got the lock (a copy that does not records a conflict at
+  // once and ends): the old one had stopped.
+  ASSERT_TRUE(WaitFor(
+      [&] { return ReadFile(data + "/starts").find(new_task) != std::string::npos; }, seconds(10)));
+  EXPECT_FALSE(WaitFor([&] { return !ReadFile(data + "/conflicts").empty(); }, seconds(1)))
+      << "two copies of db-" << moved << " ran at once: " << ReadFile(data + "/conflicts");
+  auto task = cluster.Call("GET", "/api/v1/statefulsets/db/tasks");
+  ASSERT_TRUE(task.ok());
+  for (const Json& t : (*task)["items"]) {
+    if (t["metadata"]["name"] == old_task) {
+      EXPECT_EQ(t["status"]["phase"], "Lost") << t.dump();
+    }
+  }
+
+  // The partition heals: node-3 comes back, nothing runs twice.
+  proxy->Restore();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto nodes = cluster.Call("GET", "/api/v1/nodes/" + cluster.node_name(2));
+        return nodes.ok() && (*nodes)["status"]["phase"] == "Ready";
+      },
+      seconds(30)));
+  EXPECT_EQ(LiveByOrdinal(cluster), (std::map<int64_t, int>{{0, 1}, {1, 1}, {2, 1}}));
+  EXPECT_EQ(ReadFile(data + "/conflicts"), "");
+  std::cout << "ordinal_failover_s=" << took_s << " s\n";
+  cluster.Stop();
+  std::filesystem::remove_all(shared);
+}
+
+}  // namespace
+}  // namespace drover::testing
