@@ -19,3 +19,8 @@ add_executable(bench_deployment_scale ${CMAKE_CURRENT_LIST_DIR}/deployment_scale
 target_include_directories(bench_deployment_scale PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(bench_deployment_scale PRIVATE drover_test_support Threads::Threads)
 add_dependencies(bench_deployment_scale droverd drover-node drover-supervisor)
+
+add_executable(bench_ordinal_failover ${CMAKE_CURRENT_LIST_DIR}/ordinal_failover.cc)
+target_include_directories(bench_ordinal_failover PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_ordinal_failover PRIVATE drover_test_support)
+add_dependencies(bench_ordinal_failover droverd drover-node drover-supervisor)
