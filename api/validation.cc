@@ -26,18 +26,36 @@ Status ValidateLabels(const Labels& labels) {
                                                   " labels (got " + std::to_string(labels.size()) +
                                                   ")");
   }
+  // Kubernetes' rules: a key is [PREFIX/]NAME, a name (and a value, unless
+  // empty) at most 63 characters of [A-Za-z0-9._-] that begin and end with a
+  // letter or digit.
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  auto plain = [&](std::string_view v) {
+    if (v.empty() || v.size() > 63 || !alnum(v.front()) || !alnum(v.back())) return false;
+    for (char c : v) {
+      if (!IsNameChar(c)) return false;
+    }
+    return true;
+  };
   for (const auto& [key, value] : labels) {
     std::string field = "metadata.labels." + key;
-    if (key.empty() || key.size() > 63 + 254) return Status::Invalid(field, "bad label key length");
-    for (char c : key) {
-      if (!IsNameChar(c) && c != '/') {
-        return Status::Invalid(field, "label keys may hold only [A-Za-z0-9._/-]");
-      }
+    const size_t slash = key.find('/');
+    const std::string_view name = slash == std::string::npos
+                                      ? std::string_view(key)
+                                      : std::string_view(key).substr(slash + 1);
+    const std::string_view prefix =
+        slash == std::string::npos ? std::string_view() : std::string_view(key).substr(0, slash);
+    if (!plain(name) || (slash != std::string::npos && (prefix.size() > 253 || !plain(prefix) ||
+                                                        prefix.find('/') != std::string::npos))) {
+      return Status::Invalid(field,
+                             "a label key is [PREFIX/]NAME: NAME at most 63 characters of "
+                             "[A-Za-z0-9._-] beginning and ending with a letter or digit, "
+                             "PREFIX a DNS name");
     }
-    if (value.size() > 63) return Status::Invalid(field, "label values are at most 63 characters");
-    for (char c : value) {
-      if (!IsNameChar(c))
-        return Status::Invalid(field, "label values may hold only [A-Za-z0-9._-]");
+    if (!value.empty() && !plain(value)) {
+      return Status::Invalid(field,
+                             "a label value is empty or at most 63 characters of [A-Za-z0-9._-] "
+                             "beginning and ending with a letter or digit");
     }
   }
   return Status::Ok();

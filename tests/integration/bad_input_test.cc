@@ -52,6 +52,53 @@ TEST_F(BadInputTest, InvalidJobsAreRefusedWithTheirFieldAndChangeNothing) {
   EXPECT_EQ(JobCount(), 0u);
 }
 
+TEST_F(BadInputTest, InvalidWorkloadsAreRefusedWithTheirFieldAndChangeNothing) {
+  auto object = [](const char* kind, Json spec) {
+    if (!spec.contains("template")) spec["template"] = {{"command", {"/bin/sleep", "600"}}};
+    return Json{{"apiVersion", "drover.io/v1"},
+                {"kind", kind},
+                {"metadata", {{"name", "w"}}},
+                {"spec", std::move(spec)}};
+  };
+  struct Case {
+    const char* what;
+    const char* path;
+    Json body;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"a selector no node matches", "/api/v1/statefulsets/w",
+       object("StatefulSet", {{"nodeSelector", {{"tier", "gpu"}}}}), "spec.nodeSelector"},
+      {"an ordinal volume outside the allowed roots", "/api/v1/statefulsets/w",
+       object("StatefulSet",
+              {{"volumeTemplates", {{{"name", "data"}, {"kind", "Shared"}, {"path", "/etc"}}}}}),
+       "spec.volumeTemplates[0].path"},
+      {"a partition larger than replicas", "/api/v1/statefulsets/w",
+       object("StatefulSet",
+              {{"replicas", 2}, {"updateStrategy", {{"rollingUpdate", {{"partition", 5}}}}}}),
+       "spec.updateStrategy.rollingUpdate.partition"},
+      {"a malformed nodeSelector", "/api/v1/daemonsets/w",
+       object("DaemonSet", {{"nodeSelector", {{"bad key!", "x"}}}}), "spec.nodeSelector.bad key!"},
+      {"a DaemonSet too big for every node", "/api/v1/daemonsets/w",
+       object("DaemonSet",
+              {{"template", {{"command", {"/bin/true"}}, {"resources", {{"cpus", 64}}}}}}),
+       "spec.template.resources.cpus"},
+  };
+  for (const Case& c : cases) {
+    auto r = cluster_.Call("PUT", c.path, c.body);
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.status().field(), c.field) << c.what << ": " << r.status().ToString();
+  }
+  EXPECT_TRUE((*cluster_.Call("GET", "/api/v1/statefulsets"))["items"].empty());
+  EXPECT_TRUE((*cluster_.Call("GET", "/api/v1/daemonsets"))["items"].empty());
+  // A label that is not a valid key.
+  auto label = cluster_.Call("POST", "/api/v1/nodes/" + cluster_.node_name(0) + "/labels",
+                             Json{{"labels", {{"-bad", "x"}}}});
+  ASSERT_FALSE(label.ok());
+  EXPECT_EQ(label.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(label.status().ToString().find("-bad"), std::string::npos) << label.status().ToString();
+}
+
 TEST_F(BadInputTest, MalformedBodiesAndUnknownJobs) {
   HttpClient client = cluster_.Client();
   auto r = client.Send("POST", "/api/v1/jobs", "{not json");
