@@ -1,6 +1,6 @@
 // What the JSON and YAML targets do with a decoded document: try it as every
 // kind the API and the store read (Job, Task, Node, NodeTopology, Deployment,
-// Revision), validate a
+// DaemonSet, StatefulSet, Revision), validate a
 // Job as droverd does on submit, answer every error as droverd would, and
 // check the store round trip: what droverd writes (ToJson(x).dump(), as
 // ClusterState::TakeMutations does) it must read back (ParseJson, XFromJson)
@@ -9,8 +9,10 @@
 
 #include <string>
 
+#include "api/daemon_set_json.h"
 #include "api/deployment_json.h"
 #include "api/json_codec.h"
+#include "api/stateful_set_json.h"
 #include "api/validation.h"
 #include "fuzz_support.h"
 
@@ -49,6 +51,12 @@ inline void CheckEveryKind(const Json& json) {
   if (deployment.ok()) Answer(ValidateDeployment(*deployment));
   CheckKind(json, "Deployment", [](const Json& j) { return DeploymentFromJson(j); });
   CheckKind(json, "Revision", [](const Json& j) { return RevisionFromJson(j); });
+  auto daemon_set = DaemonSetFromJson(json);
+  if (daemon_set.ok()) Answer(ValidateDaemonSet(*daemon_set));
+  CheckKind(json, "DaemonSet", [](const Json& j) { return DaemonSetFromJson(j); });
+  auto stateful_set = StatefulSetFromJson(json);
+  if (stateful_set.ok()) Answer(ValidateStatefulSet(*stateful_set));
+  CheckKind(json, "StatefulSet", [](const Json& j) { return StatefulSetFromJson(j); });
 }
 
 }  // namespace drover::fuzz

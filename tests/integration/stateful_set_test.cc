@@ -13,8 +13,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/support/local_cluster.h"
 #include "tests/support/tcp_proxy.h"
@@ -151,6 +153,99 @@ TEST(StatefulSetTest, APartitionedNodesOrdinalMovesOnlyAfterTheNodeStoppedIt) {
   std::cout << "ordinal_failover_s=" << took_s << " s\n";
   cluster.Stop();
   std::filesystem::remove_all(shared);
+}
+
+// Revision (hash) of each ordinal's running task.
+std::map<int64_t, std::string> RevisionByOrdinal(const LocalCluster& cluster) {
+  std::map<int64_t, std::string> out;
+  auto tasks = cluster.Call("GET", "/api/v1/statefulsets/db/tasks");
+  if (!tasks.ok()) return out;
+  for (const Json& t : (*tasks)["items"]) {
+    if (t["status"]["phase"] == "Running") out[t["spec"]["index"]] = t["spec"]["revision"];
+  }
+  return out;
+}
+
+TEST(StatefulSetTest, OrdinalsStartInOrderKeepTheirDataAndRollFromTheTopDownToThePartition) {
+  LocalClusterOptions options;
+  options.nodes = 3;
+  options.heartbeat_timeout_ms = 2'000;
+  options.node_heartbeat_ms = 500;
+  options.config = "services:\n  fenceAfter: 1\n";
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  auto set = [](const std::string& version) {
+    const std::string script = "echo \"" + version +
+                               " $DROVER_ORDINAL_NAME peers=$DROVER_PEERS\" >> "
+                               "$DROVER_VOLUME_DATA/journal; exec sleep 600";
+    return Json{{"apiVersion", "drover.io/v1"},
+                {"kind", "StatefulSet"},
+                {"metadata", {{"name", "db"}}},
+                {"spec",
+                 {{"replicas", 3},
+                  {"volumeTemplates", {{{"name", "data"}}}},
+                  {"template", {{"command", {"/bin/sh", "-c", script}}}}}}};
+  };
+  ASSERT_TRUE(cluster.Call("PUT", "/api/v1/statefulsets/db", set("v1")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Running(cluster).size() == 3; }, seconds(30)));
+  // In order: each started after the one below ran, so it lists it as a peer.
+  auto journal = [&](int64_t ordinal) {
+    const std::string node = Running(cluster).at(ordinal).second;
+    return ReadFile(cluster.dir() + "/" + node + "/volumes/db-" + std::to_string(ordinal) +
+                    "/data/journal");
+  };
+  EXPECT_EQ(journal(0), "v1 db-0 peers=\n");
+  EXPECT_NE(journal(1).find("peers=db-0="), std::string::npos) << journal(1);
+  EXPECT_NE(journal(2).find("db-1="), std::string::npos) << journal(2);
+
+  // Its node reboots (the supervisor and db-1's task die): db-1 comes back on
+  // the node that holds its data, and finds it.
+  const std::string home = Running(cluster).at(1).second;
+  const std::string old_task = Running(cluster).at(1).first;
+  const int home_index = home.back() - '1';
+  ASSERT_TRUE(cluster.RebootNode(home_index).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto now = Running(cluster);
+        return now.count(1) && now.at(1).first != old_task;
+      },
+      seconds(30)));
+  EXPECT_EQ(Running(cluster).at(1).second, home);
+  EXPECT_TRUE(WaitFor([&] { return journal(1).find("v1 db-1") != journal(1).rfind("v1 db-1"); },
+                      seconds(10)))
+      << "the data outlived the task: " << journal(1);
+
+  // A new template with partition 2: only db-2 rolls; 0 and 1 keep theirs.
+  const std::string v1 = RevisionByOrdinal(cluster).at(0);
+  Json v2 = set("v2");
+  v2["spec"]["updateStrategy"] = {{"rollingUpdate", {{"partition", 2}}}};
+  ASSERT_TRUE(cluster.Call("PUT", "/api/v1/statefulsets/db", v2).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto revs = RevisionByOrdinal(cluster);
+        return revs.size() == 3 && revs.at(2) != v1;
+      },
+      seconds(30)));
+  auto revs = RevisionByOrdinal(cluster);
+  EXPECT_EQ(revs.at(0), v1);
+  EXPECT_EQ(revs.at(1), v1);
+  EXPECT_NE(journal(2).find("v2 db-2"), std::string::npos) << journal(2);
+
+  // Scale to 0: 2, then 1, then 0, each once the one above has gone (their
+  // last tasks' ends, as droverd recorded them, in that order).
+  ASSERT_TRUE(cluster.Call("POST", "/api/v1/statefulsets/db/scale", Json{{"replicas", 0}}).ok());
+  ASSERT_TRUE(WaitFor([&] { return LiveByOrdinal(cluster).empty(); }, seconds(60)));
+  std::map<int64_t, std::string> last_end;  // RFC 3339 times sort as strings
+  auto tasks = cluster.Call("GET", "/api/v1/statefulsets/db/tasks");
+  ASSERT_TRUE(tasks.ok());
+  for (const Json& t : (*tasks)["items"]) {
+    const std::string end = t["status"].value("finishTime", "");
+    std::string& kept = last_end[t["spec"]["index"].get<int64_t>()];
+    kept = std::max(kept, end);
+  }
+  ASSERT_EQ(last_end.size(), 3u);
+  EXPECT_LE(last_end[2], last_end[1]);
+  EXPECT_LE(last_end[1], last_end[0]);
 }
 
 }  // namespace
