@@ -1,4 +1,4 @@
-// drover label node NAME KEY=VALUE... KEY-..., drover cordon|uncordon|drain
+// drover label node NAME... KEY=VALUE... KEY-..., drover cordon|uncordon|drain
 // NODE: an admin's changes to a node, as kubectl's.
 #include <chrono>
 #include <iostream>
@@ -34,21 +34,33 @@ int ChangeNode(const std::string& verb, const std::string& node, const Json& bod
 
 int RunLabel(const Args& args) {
   static const VerbInfo kInfo = {
-      "label", "drover label node NAME KEY=VALUE... [KEY-...] [--overwrite]",
-      "Sets (KEY=VALUE) and removes (KEY-) labels of a node, as `kubectl label node`.\n"
-      "A label that has a value is changed only with --overwrite. Deployments'\n"
-      "nodeSelector matches node labels. Admins only."};
+      "label", "drover label node NAME... KEY=VALUE... [KEY-...] [--overwrite]",
+      "Sets (KEY=VALUE) and removes (KEY-) labels of one or more nodes, as\n"
+      "`kubectl label nodes`. A label that has a value is changed only with\n"
+      "--overwrite. Workloads' nodeSelector matches node labels. Admins only."};
   po::options_description desc("Options");
   desc.add_options()("overwrite", po::bool_switch(), "change labels that already have a value");
   po::variables_map vm;
   if (auto exit = ParseVerbArgs(kInfo, desc, args, true, &vm)) return *exit;
   std::vector<std::string> words = PositionalArgs(vm);
   if (!words.empty() && (words[0] == "node" || words[0] == "nodes")) words.erase(words.begin());
-  if (words.size() < 2) return ReportUsage("label", "give a node's NAME and KEY=VALUE or KEY-");
-  const std::string node = NodeName(words[0]);
+  // The node names come first; the first KEY=VALUE or KEY- starts the labels.
+  auto is_label = [](const std::string& w) {
+    const size_t eq = w.find('=');
+    return (eq != std::string::npos && eq > 0) || (w.size() > 1 && w.back() == '-');
+  };
+  std::vector<std::string> nodes;
+  size_t first = 0;
+  while (first < words.size() && !is_label(words[first])) {
+    if (words[first].find('=') != std::string::npos) break;  // "=x": a bad label, below
+    nodes.push_back(NodeName(words[first++]));
+  }
+  if (nodes.empty() || first == words.size()) {
+    return ReportUsage("label", "give node NAMEs, then KEY=VALUE to set or KEY- to remove");
+  }
   Json set = Json::object();
   Json remove = Json::array();
-  for (size_t i = 1; i < words.size(); ++i) {
+  for (size_t i = first; i < words.size(); ++i) {
     const std::string& w = words[i];
     const size_t eq = w.find('=');
     if (eq != std::string::npos && eq > 0) {
@@ -60,7 +72,14 @@ int RunLabel(const Args& args) {
     }
   }
   Json body = {{"labels", set}, {"remove", remove}, {"overwrite", vm["overwrite"].as<bool>()}};
-  return ChangeNode("labels", node, body, "labeled");
+  // Node by node, as kubectl: a refusal of one does not undo the others.
+  int exit = kExitOk;
+  for (const std::string& node : nodes) {
+    const int done = ChangeNode("labels", node, body, "labeled");
+    if (done == kExitUnreachable) return done;
+    if (done != kExitOk) exit = done;
+  }
+  return exit;
 }
 
 int RunCordon(const Args& args) {

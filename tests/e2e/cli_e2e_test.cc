@@ -371,6 +371,13 @@ TEST_F(CliEndToEndTest, AdminsLabelAndCordonNodesAndPlacementFollows) {
   EXPECT_FALSE(now.contains("zone"));
   EXPECT_TRUE(now.contains("drover.io/cores")) << "the agent's own labels stay";
   EXPECT_EQ(Drover({"label", "node", "no-such-node", "x=y"}).exit_code, 1);
+  // Several nodes at once, as kubectl label nodes A B KEY=VALUE.
+  CliResult both = Drover({"label", "nodes", a, b, "rack=r1"});
+  ASSERT_EQ(both.exit_code, 0) << both.Describe();
+  EXPECT_EQ(labels_of(a)["rack"], "r1");
+  EXPECT_EQ(labels_of(b)["rack"], "r1");
+  ASSERT_EQ(Drover({"label", "nodes", a, b, "rack-"}).exit_code, 0);
+  EXPECT_FALSE(labels_of(b).contains("rack"));
 
   // A Deployment selecting the label runs only on that node.
   const std::string manifest = home_ + "/gold.yaml";
