@@ -6,6 +6,7 @@
 #include "api/deployment_json.h"
 #include "api/json_codec.h"
 #include "api/url_encoding.h"
+#include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/text_format.h"
 
@@ -16,21 +17,6 @@ std::string SelectorText(const Labels& selector) {
   if (selector.empty()) return "<none>";
   std::string out;
   for (const auto& [k, v] : selector) out += (out.empty() ? "" : ",") + k + "=" + v;
-  return out;
-}
-
-template <typename T, typename Decode>
-Result<std::vector<T>> ItemsOf(Result<Json> list, const char* what, Decode decode) {
-  if (!list.ok()) return list.status();
-  std::vector<T> out;
-  for (const Json& item : list->value("items", Json::array())) {
-    auto decoded = decode(item);
-    if (!decoded.ok()) {
-      return Status::Internal(std::string("droverd sent a malformed ") + what + ": " +
-                              decoded.status().ToString());
-    }
-    out.push_back(std::move(*decoded));
-  }
   return out;
 }
 
@@ -51,19 +37,19 @@ Result<DaemonSet> FetchDaemonSet(ApiSession& session, const std::string& name) {
 }
 
 Result<std::vector<DaemonSet>> FetchDaemonSets(ApiSession& session) {
-  return ItemsOf<DaemonSet>(session.GetJson("/api/v1/daemonsets"), "daemonset",
-                            [](const Json& j) { return DaemonSetFromJson(j); });
+  return DecodeItems<DaemonSet>(session.GetJson("/api/v1/daemonsets"), "daemonset",
+                                [](const Json& j) { return DaemonSetFromJson(j); });
 }
 
 Result<std::vector<Task>> FetchDaemonSetTasks(ApiSession& session, const std::string& name) {
-  return ItemsOf<Task>(session.GetJson(DaemonSetPath(name) + "/tasks"), "task",
-                       [](const Json& j) { return TaskFromJson(j); });
+  return DecodeItems<Task>(session.GetJson(DaemonSetPath(name) + "/tasks"), "task",
+                           [](const Json& j) { return TaskFromJson(j); });
 }
 
 Result<std::vector<Revision>> FetchDaemonSetRevisions(ApiSession& session,
                                                       const std::string& name) {
-  return ItemsOf<Revision>(session.GetJson(DaemonSetPath(name) + "/revisions"), "revision",
-                           [](const Json& j) { return RevisionFromJson(j); });
+  return DecodeItems<Revision>(session.GetJson(DaemonSetPath(name) + "/revisions"), "revision",
+                               [](const Json& j) { return RevisionFromJson(j); });
 }
 
 Table DaemonSetsTable(const std::vector<DaemonSet>& daemon_sets, int64_t now_ms, bool wide) {

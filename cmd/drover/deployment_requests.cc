@@ -5,25 +5,6 @@
 #include "api/url_encoding.h"
 
 namespace drover::cli {
-namespace {
-
-// Decodes {"items": [...]} with `decode`; a malformed item is droverd's bug.
-template <typename T, typename Decode>
-Result<std::vector<T>> Items(const Json& list, const char* what, Decode decode) {
-  std::vector<T> out;
-  if (!list.contains("items") || !list["items"].is_array()) return out;
-  for (const Json& item : list["items"]) {
-    auto decoded = decode(item);
-    if (!decoded.ok()) {
-      return Status::Internal(std::string("droverd sent a malformed ") + what + ": " +
-                              decoded.status().ToString());
-    }
-    out.push_back(std::move(*decoded));
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string DeploymentPath(const std::string& name) {
   return "/api/v1/deployments/" + PercentEncode(name);
@@ -41,20 +22,21 @@ Result<Deployment> FetchDeployment(ApiSession& session, const std::string& name)
 Result<std::vector<Deployment>> FetchDeployments(ApiSession& session) {
   auto json = session.GetJson("/api/v1/deployments");
   if (!json.ok()) return json.status();
-  return Items<Deployment>(*json, "deployment",
-                           [](const Json& j) { return DeploymentFromJson(j); });
+  return DecodeItems<Deployment>(*json, "deployment",
+                                 [](const Json& j) { return DeploymentFromJson(j); });
 }
 
 Result<std::vector<Task>> FetchDeploymentTasks(ApiSession& session, const std::string& name) {
   auto json = session.GetJson(DeploymentPath(name) + "/tasks");
   if (!json.ok()) return json.status();
-  return Items<Task>(*json, "task", [](const Json& j) { return TaskFromJson(j); });
+  return DecodeItems<Task>(*json, "task", [](const Json& j) { return TaskFromJson(j); });
 }
 
 Result<std::vector<Revision>> FetchRevisions(ApiSession& session, const std::string& name) {
   auto json = session.GetJson(DeploymentPath(name) + "/revisions");
   if (!json.ok()) return json.status();
-  return Items<Revision>(*json, "revision", [](const Json& j) { return RevisionFromJson(j); });
+  return DecodeItems<Revision>(*json, "revision",
+                               [](const Json& j) { return RevisionFromJson(j); });
 }
 
 }  // namespace drover::cli

@@ -6,6 +6,7 @@
 #include "api/json_codec.h"
 #include "api/stateful_set_json.h"
 #include "api/url_encoding.h"
+#include "cmd/drover/deployment_requests.h"
 #include "cmd/drover/deployment_view.h"
 #include "cmd/drover/text_format.h"
 
@@ -28,21 +29,6 @@ Result<ShownStatefulSet> Decode(Json j) {
   return out;
 }
 
-template <typename T, typename DecodeFn>
-Result<std::vector<T>> ItemsOf(Result<Json> list, const char* what, DecodeFn decode) {
-  if (!list.ok()) return list.status();
-  std::vector<T> out;
-  for (const Json& item : list->value("items", Json::array())) {
-    auto decoded = decode(item);
-    if (!decoded.ok()) {
-      return Status::Internal(std::string("droverd sent a malformed ") + what + ": " +
-                              decoded.status().ToString());
-    }
-    out.push_back(std::move(*decoded));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string StatefulSetPath(const std::string& name) {
@@ -56,19 +42,19 @@ Result<ShownStatefulSet> FetchStatefulSet(ApiSession& session, const std::string
 }
 
 Result<std::vector<ShownStatefulSet>> FetchStatefulSets(ApiSession& session) {
-  return ItemsOf<ShownStatefulSet>(session.GetJson("/api/v1/statefulsets"), "statefulset",
-                                   [](const Json& j) { return Decode(j); });
+  return DecodeItems<ShownStatefulSet>(session.GetJson("/api/v1/statefulsets"), "statefulset",
+                                       [](const Json& j) { return Decode(j); });
 }
 
 Result<std::vector<Task>> FetchStatefulSetTasks(ApiSession& session, const std::string& name) {
-  return ItemsOf<Task>(session.GetJson(StatefulSetPath(name) + "/tasks"), "task",
-                       [](const Json& j) { return TaskFromJson(j); });
+  return DecodeItems<Task>(session.GetJson(StatefulSetPath(name) + "/tasks"), "task",
+                           [](const Json& j) { return TaskFromJson(j); });
 }
 
 Result<std::vector<Revision>> FetchStatefulSetRevisions(ApiSession& session,
                                                         const std::string& name) {
-  return ItemsOf<Revision>(session.GetJson(StatefulSetPath(name) + "/revisions"), "revision",
-                           [](const Json& j) { return RevisionFromJson(j); });
+  return DecodeItems<Revision>(session.GetJson(StatefulSetPath(name) + "/revisions"), "revision",
+                               [](const Json& j) { return RevisionFromJson(j); });
 }
 
 Table StatefulSetsTable(const std::vector<ShownStatefulSet>& sets, int64_t now_ms, bool wide) {

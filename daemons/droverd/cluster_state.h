@@ -387,6 +387,13 @@ class ClusterState {
   const Revision* RolloutTarget(const std::string& deployment) const;
   // Its hash, or "".
   std::string RolloutRevision(const std::string& deployment) const;
+  // Makes a service task of `owner` named PREFIX-xxxxx from a placement,
+  // holds its resources and queues its launch; the caller records it with
+  // its owner's store.
+  const Task& StartServiceTask(const std::string& prefix, const scheduler::TaskPlacement& p,
+                               TaskOwner owner, const std::string& revision,
+                               std::vector<std::pair<std::string, int32_t>> ports, int64_t index,
+                               int64_t now_ms);
   // The launch of a service task: its revision's template, ports, probes.
   Json ServiceLaunch(const Task& task) const;
   void CreateReplica(const scheduler::TaskPlacement& p, const std::string& deployment,

@@ -245,29 +245,9 @@ void ClusterState::CreateDaemonTask(const scheduler::TaskPlacement& p, int64_t n
   }
   daemon_demand_.erase(want);
   daemon_work_ids_.erase({name, p.node});
-  Task task;
-  std::string task_name;
-  do {
-    task_name = name + "-" + NewTaskSuffix();
-  } while (tasks_.count(task_name));
-  task.metadata.name = task_name;
-  task.metadata.uid = NewUid();
-  task.metadata.creation_time_ms = now_ms;
-  task.spec.index = -1;
-  task.spec.node = p.node;
-  task.spec.cores = p.cores;
-  task.spec.cpus = p.cpus;
-  task.spec.memory_bytes = p.memory_bytes;
-  task.spec.numa_memory_bytes = p.numa_memory_bytes;
-  task.spec.owner = {"DaemonSet", name, ds->metadata.uid};
-  task.spec.revision = target->hash;
-  task.spec.ports = std::move(ports);
-  auto [it, inserted] = tasks_.emplace(task_name, std::move(task));
-  daemon_sets_.AddTask(name, task_name);
-  Hold(it->second);
-  TouchTask(it->second);
-  counters_.tasks_assigned++;
-  channels_[p.node].AppendLaunch(ServiceLaunch(it->second), building_batch_);
+  const Task& task = StartServiceTask(name, p, {"DaemonSet", name, ds->metadata.uid}, target->hash,
+                                      std::move(ports), -1, now_ms);
+  daemon_sets_.AddTask(name, task.metadata.name);
   daemon_sets_.Enqueue(name);
 }
 

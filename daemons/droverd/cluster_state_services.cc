@@ -426,30 +426,41 @@ void ClusterState::CreateReplica(const scheduler::TaskPlacement& p, const std::s
     return;
   }
   if (--demand->second == 0) replica_demand_.erase(demand);
+  const Task& task = StartServiceTask(deployment + "-" + target->hash, p,
+                                      {"Deployment", deployment, d->metadata.uid}, target->hash,
+                                      std::move(ports), -1, now_ms);
+  deployments_.AddTask(deployment, task.metadata.name);
+  deployments_.Enqueue(deployment);
+}
+
+const Task& ClusterState::StartServiceTask(const std::string& prefix,
+                                           const scheduler::TaskPlacement& p, TaskOwner owner,
+                                           const std::string& revision,
+                                           std::vector<std::pair<std::string, int32_t>> ports,
+                                           int64_t index, int64_t now_ms) {
   Task task;
   std::string name;
   do {
-    name = deployment + "-" + target->hash + "-" + NewTaskSuffix();
+    name = prefix + "-" + NewTaskSuffix();
   } while (tasks_.count(name));
   task.metadata.name = name;
   task.metadata.uid = NewUid();
   task.metadata.creation_time_ms = now_ms;
-  task.spec.index = -1;
+  task.spec.index = index;
   task.spec.node = p.node;
   task.spec.cores = p.cores;
   task.spec.cpus = p.cpus;
   task.spec.memory_bytes = p.memory_bytes;
   task.spec.numa_memory_bytes = p.numa_memory_bytes;
-  task.spec.owner = {"Deployment", deployment, d->metadata.uid};
-  task.spec.revision = target->hash;
+  task.spec.owner = std::move(owner);
+  task.spec.revision = revision;
   task.spec.ports = std::move(ports);
-  auto [it, inserted] = tasks_.emplace(name, std::move(task));
-  deployments_.AddTask(deployment, name);
-  Hold(it->second);
-  TouchTask(it->second);
+  Task& added = tasks_.emplace(name, std::move(task)).first->second;
+  Hold(added);
+  TouchTask(added);
   counters_.tasks_assigned++;
-  channels_[p.node].AppendLaunch(ServiceLaunch(it->second), building_batch_);
-  deployments_.Enqueue(deployment);
+  channels_[p.node].AppendLaunch(ServiceLaunch(added), building_batch_);
+  return added;
 }
 
 Json ClusterState::ServiceLaunch(const Task& task) const {

@@ -379,13 +379,6 @@ void ClusterState::CreateOrdinalTask(const scheduler::TaskPlacement& p, int64_t 
   } const w{set, want->first.second, want->second};
   const Revision* revision = stateful_sets_.FindRevision(w.set, w.revision);
   if (revision == nullptr) return;
-  // The ordinal's identity is NAME-K (DROVER_ORDINAL_NAME, its peers'
-  // names); each of its tasks has a name of its own, as a node keeps every
-  // task's log and state by name.
-  std::string task_name;
-  do {
-    task_name = OrdinalName(w.set, w.ordinal) + "-" + NewTaskSuffix();
-  } while (tasks_.count(task_name));
   auto ports = AllocatePorts(p.node, revision->template_.ports);
   if (ports.size() != revision->template_.ports.size()) {
     needs_scheduling_ = true;  // no free port on that node: another pass, another node
@@ -397,25 +390,13 @@ void ClusterState::CreateOrdinalTask(const scheduler::TaskPlacement& p, int64_t 
     ss->status.volume_nodes[w.ordinal] = p.node;
     TouchStatefulSet(*ss);
   }
-  Task task;
-  task.metadata.name = task_name;
-  task.metadata.uid = NewUid();
-  task.metadata.creation_time_ms = now_ms;
-  task.spec.index = w.ordinal;
-  task.spec.node = p.node;
-  task.spec.cores = p.cores;
-  task.spec.cpus = p.cpus;
-  task.spec.memory_bytes = p.memory_bytes;
-  task.spec.numa_memory_bytes = p.numa_memory_bytes;
-  task.spec.owner = {"StatefulSet", w.set, ss->metadata.uid};
-  task.spec.revision = w.revision;
-  task.spec.ports = std::move(ports);
-  auto [it, inserted] = tasks_.emplace(task_name, std::move(task));
-  stateful_sets_.AddTask(w.set, task_name);
-  Hold(it->second);
-  TouchTask(it->second);
-  counters_.tasks_assigned++;
-  channels_[p.node].AppendLaunch(ServiceLaunch(it->second), building_batch_);
+  // The ordinal's identity is NAME-K (DROVER_ORDINAL_NAME, its peers'
+  // names); each of its tasks has a name of its own, NAME-K-xxxxx, as a node
+  // keeps every task's log and state by name.
+  const Task& task =
+      StartServiceTask(OrdinalName(w.set, w.ordinal), p, {"StatefulSet", w.set, ss->metadata.uid},
+                       w.revision, std::move(ports), w.ordinal, now_ms);
+  stateful_sets_.AddTask(w.set, task.metadata.name);
   stateful_sets_.Enqueue(w.set);
 }
 
