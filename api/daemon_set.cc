@@ -20,7 +20,19 @@ Status ValidateDaemonSet(const DaemonSet& ds) {
   DROVER_RETURN_IF_ERROR(ValidateWorkloadMeta(ds.metadata, "DaemonSet", kMaxDaemonSetName));
   const DaemonSetSpec& s = ds.spec;
   DROVER_RETURN_IF_ERROR(ValidateNodeSelector(s.node_selector));
-  DROVER_RETURN_IF_ERROR(ValidateReplicaTemplate(ds.metadata.name, s.template_, "DaemonSet"));
+  // cpus: 0 is a daemon's own: it reserves nothing and runs beside its
+  // node's work, unpinned (a Kubernetes BestEffort pod). The rest of a
+  // task's rules apply to it as to any.
+  ReplicaTemplate checked = s.template_;
+  if (checked.task.resources.cpus == 0) {
+    if (checked.task.resources.memory_bytes != 0) {
+      return Status::Invalid("spec.template.resources.memory",
+                             "a daemon with cpus: 0 reserves nothing, so it cannot reserve "
+                             "memory either (give it cpus: 1 or more, or no memory)");
+    }
+    checked.task.resources.cpus = 1;
+  }
+  DROVER_RETURN_IF_ERROR(ValidateReplicaTemplate(ds.metadata.name, checked, "DaemonSet"));
   const DaemonSetUpdateStrategy& u = s.update_strategy;
   if (u.type == DaemonSetUpdateType::kRollingUpdate) {
     const std::string p = "spec.updateStrategy.rollingUpdate";

@@ -508,6 +508,7 @@ Json ToJson(const Node& node) {
   j["metadata"] = MetaToJson(node.metadata);
   j["spec"] = {{"unschedulable", node.spec.unschedulable}};
   if (node.spec.draining) j["spec"]["draining"] = true;
+  if (!node.spec.reason.empty()) j["spec"]["reason"] = node.spec.reason;
   const NodeStatus& st = node.status;
   Json status = {{"phase", NodePhaseName(st.phase)},
                  {"address", st.address},
@@ -517,6 +518,10 @@ Json ToJson(const Node& node) {
                  {"runningTasks", st.running_tasks},
                  {"daemonTasks", st.daemon_tasks}};
   PutTime(status, "lastHeartbeatTime", st.last_heartbeat_ms);
+  if (st.health_checked_ms > 0) {
+    status["health"] = {{"healthy", st.healthy}, {"message", st.health_message}};
+    PutTime(status["health"], "lastCheckTime", st.health_checked_ms);
+  }
   j["status"] = std::move(status);
   return j;
 }
@@ -530,16 +535,26 @@ Result<Node> NodeFromJson(const Json& j) {
                      {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
   }
   if (const Json* s = Find(j, "spec")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(*s, {"unschedulable", "draining"}, "spec"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*s, {"unschedulable", "draining", "reason"}, "spec"));
     DROVER_RETURN_IF_ERROR(GetBool(*s, "unschedulable", "spec", &node.spec.unschedulable));
     DROVER_RETURN_IF_ERROR(GetBool(*s, "draining", "spec", &node.spec.draining));
+    DROVER_RETURN_IF_ERROR(GetString(*s, "reason", "spec", &node.spec.reason));
   }
   if (const Json* st = Find(j, "status")) {
     DROVER_RETURN_IF_ERROR(
         CheckKnownFields(*st,
                          {"phase", "address", "topology", "allocatedCpus", "allocatedMemory",
-                          "runningTasks", "daemonTasks", "lastHeartbeatTime"},
+                          "runningTasks", "daemonTasks", "lastHeartbeatTime", "health"},
                          "status"));
+    if (const Json* h = Find(*st, "health")) {
+      DROVER_RETURN_IF_ERROR(
+          CheckKnownFields(*h, {"healthy", "message", "lastCheckTime"}, "status.health"));
+      DROVER_RETURN_IF_ERROR(GetBool(*h, "healthy", "status.health", &node.status.healthy));
+      DROVER_RETURN_IF_ERROR(
+          GetString(*h, "message", "status.health", &node.status.health_message));
+      DROVER_RETURN_IF_ERROR(
+          GetTime(*h, "lastCheckTime", "status.health", &node.status.health_checked_ms));
+    }
     std::string phase = "NotReady";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
     if (phase != "Ready" && phase != "NotReady") {

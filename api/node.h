@@ -14,6 +14,9 @@ struct NodeSpec {
   // Being drained (`drover drain`): also cordoned, and its Deployments'
   // replicas are replaced elsewhere, then stopped.
   bool draining = false;
+  // Why it is cordoned or drained, as Slurm's Reason=: "" for an admin's
+  // cordon or drain, "health check failed: ..." for the node monitor's.
+  std::string reason;
 };
 
 enum class NodePhase { kReady, kNotReady };
@@ -29,6 +32,10 @@ struct NodeStatus {
   // Of those, DaemonSet tasks: they stay through a drain, so a drained node
   // is one whose running_tasks are all daemons.
   int64_t daemon_tasks = 0;
+  // The node monitor's last health check (health_checked_ms 0 = none ran).
+  bool healthy = true;
+  std::string health_message;
+  int64_t health_checked_ms = 0;
 };
 
 struct Node {

@@ -18,6 +18,11 @@ inline std::string HashedTokenEntry(const std::string& secret) {
   return "sha256:" + Sha256Hex(secret);
 }
 
+// Lower-case hex HMAC-SHA256 of `text` under `key`: secrets droverd can make
+// again from its own key (a task's credential after a restart) but no one
+// without the key can.
+std::string HmacSha256Hex(const std::string& key, const std::string& text);
+
 // `bytes` random bytes from the OS's CSPRNG (OpenSSL RAND_bytes), as hex:
 // token secrets and ids. Errors: Internal when no randomness can be had.
 Result<std::string> RandomHex(size_t bytes);

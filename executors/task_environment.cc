@@ -44,6 +44,8 @@ std::vector<std::string> BuildTaskEnvironment(const TaskEnvironmentInput& in) {
 
   env.Set("DROVER_JOB_ID", job_id);
   env.Set("DROVER_JOB_NAME", in.job_name);
+  // Which task a process belongs to, for the node monitor's per-task usage.
+  if (!in.task_name.empty()) env.Set("DROVER_TASK_NAME", in.task_name);
   if (in.task_index >= 0) env.Set("DROVER_TASK_INDEX", std::to_string(in.task_index));
   if (in.ordinal >= 0) env.Set("DROVER_ORDINAL", std::to_string(in.ordinal));
   env.Set("DROVER_NODELIST", in.nodelist);

@@ -14,6 +14,7 @@ namespace drover::executors {
 struct TaskEnvironmentInput {
   uint64_t job_id = 0;
   std::string job_name;
+  std::string task_name;      // the task's own name (DROVER_TASK_NAME)
   int64_t task_index = -1;    // indexed jobs and arrays; -1 = not indexed
   int64_t ordinal = -1;       // StatefulSet replica ordinal; -1 = none
   int64_t ntasks = 1;         // tasks of the job (a gang's size, an array's width)

@@ -73,7 +73,7 @@ std::string RouteLabel(const std::vector<std::string>& p) {
     if (p.size() == 4) return "/api/v1/nodes/:name";
     if (p.size() == 5) {
       for (const char* verb : {"register", "assignments", "status", "join", "labels", "cordon",
-                               "uncordon", "drain", "tasks"}) {
+                               "uncordon", "drain", "tasks", "logs", "health"}) {
         if (p[4] == verb) return std::string("/api/v1/nodes/:name/") + verb;
       }
     }
@@ -97,12 +97,19 @@ HttpResponse JsonResponse(int status, const Json& body) {
 void FetchTaskLog(const ApiContext& ctx, const ClusterState& state, const Task& task,
                   const std::string& stream, int64_t offset, HttpResponder respond) {
   auto node = state.nodes().find(task.spec.node);
-  if (node == state.nodes().end() || node->second.status.address.empty()) {
+  // A node that is not Ready is not asked when the log store can answer (its
+  // answer would be a timeout).
+  const bool reachable =
+      node != state.nodes().end() && !node->second.status.address.empty() &&
+      (node->second.status.phase == NodePhase::kReady || ctx.log_store == nullptr);
+  if (!reachable && ctx.log_store == nullptr) {
     return respond(
         ErrorResponse(Status::Unavailable("node " + task.spec.node + " has no log endpoint")));
   }
   LogFetch fetch;
-  fetch.address = node->second.status.address;
+  if (reachable) fetch.address = node->second.status.address;
+  fetch.task = task.metadata.name;
+  fetch.offset = offset;
   fetch.token = ctx.control_plane_key;
   fetch.target = "/logs/" + PercentEncode(task.metadata.name) + "?stream=" + stream +
                  "&offset=" + std::to_string(offset);
@@ -126,6 +133,7 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
   if (p.size() == 3 && p[2] == "apply") return 64 << 20;  // a manifest of jobs and services
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology
+  if (p.size() == 5 && p[2] == "nodes" && p[4] == "logs") return 16 << 20;     // shipped log chunks
   if (p.size() == 4 && (p[2] == "deployments" || p[2] == "daemonsets" || p[2] == "statefulsets")) {
     return 8 << 20;  // a template, as a job's
   }
@@ -139,7 +147,8 @@ HttpRequestGate MakeApiGate(ApiContext context) {
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
       return HttpGateDecision::Refuse(NotFoundResponse(head));
     }
-    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.issued, ctx.daemon_uid, ctx.clock->NowMs());
+    auto caller = IdentifyCaller(head, *ctx.tokens, ctx.issued, ctx.daemon_uid, ctx.clock->NowMs(),
+                                 ctx.task_credentials);
     if (!caller.ok()) return HttpGateDecision::Refuse(ErrorResponse(caller.status()));
     // Refused callers get no body allowance at all: only a node (or an admin)
     // may send a node's large reports, only users and admins a bulk submission.
@@ -172,7 +181,8 @@ HttpHandler MakeApiHandler(ApiContext context) {
     if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
       return timed(NotFoundResponse(req));
     }
-    auto caller = IdentifyCaller(req, *ctx.tokens, ctx.issued, ctx.daemon_uid, ctx.clock->NowMs());
+    auto caller = IdentifyCaller(req, *ctx.tokens, ctx.issued, ctx.daemon_uid, ctx.clock->NowMs(),
+                                 ctx.task_credentials);
     if (!caller.ok()) return timed(ErrorResponse(caller.status()));
     std::vector<std::string> rest(parts.begin() + 2, parts.end());
     Status allowed = AuthorizeRoute(*caller, rest);

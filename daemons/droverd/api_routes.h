@@ -19,12 +19,19 @@
 
 namespace drover::droverd {
 
+class LogStore;
+class TaskCredentials;
+
 struct ApiContext {
   StateLoop* loop = nullptr;
   Metrics* metrics = nullptr;
   const TokenTable* tokens = nullptr;
   LogFetcher* logs = nullptr;
   IssuedTokens* issued = nullptr;
+  // Built-in daemons' task credentials; null = none accepted.
+  const TaskCredentials* task_credentials = nullptr;
+  // Shipped task logs (log_store.h); null = logs are read from nodes only.
+  LogStore* log_store = nullptr;
   uint32_t daemon_uid = 0;
   const Clock* clock = nullptr;
   // droverd's credential towards node agents (control_plane_key.h).
@@ -77,6 +84,10 @@ Status CheckQueueAccess(const ApiContext& ctx, const Caller& caller, std::span<c
 // POST /api/v1/apply: the objects of one manifest, all or nothing (apply_routes.cc).
 void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                       HttpResponder respond);
+// POST /api/v1/nodes/NODE/logs: a node's log shipper hands over chunks of
+// its tasks' logs (log_ship_routes.cc).
+void ShipLogs(const ApiContext& ctx, const std::string& node, HttpRequest& req,
+              HttpResponder respond);
 // Has the log fetcher read `task`'s output (stream "stdout"|"stderr", from
 // byte `offset`) from its node and answer `respond`; Unavailable when the
 // node has no log endpoint. On the state thread.

@@ -17,6 +17,18 @@ Status AuthorizeRoute(const Caller& caller, const std::vector<std::string>& part
     return Status::PermissionDenied(
         "a join token is good only for a node to join (POST /api/v1/nodes/NAME/join)");
   }
+  if (caller.role == Role::kNodeDaemon) {
+    // Each built-in daemon may do its one job for its own node, nothing more.
+    const char* verb = caller.builtin == kBuiltinLogShipper    ? "logs"
+                       : caller.builtin == kBuiltinNodeMonitor ? "health"
+                                                               : "";
+    if (parts.size() == 3 && parts[0] == "nodes" && parts[1] == caller.node && parts[2] == verb) {
+      return Status::Ok();
+    }
+    return Status::PermissionDenied("the credential of task " + caller.task + " (built-in " +
+                                    caller.builtin + ") is good only for POST /api/v1/nodes/" +
+                                    caller.node + "/" + verb);
+  }
   if (caller.role != Role::kNode) return Status::Ok();
   if (parts.size() == 3 && parts[0] == "nodes" && parts[1] == caller.node) return Status::Ok();
   return Status::PermissionDenied("the credential of node " + caller.node +
@@ -121,6 +133,12 @@ Status AuthorizeNodeEndpoint(const Caller& caller, const std::string& node,
   }
   if (caller.role == Role::kJoin) {
     return Status::PermissionDenied("a join token is good only for joining");
+  }
+  // A built-in daemon's credential was narrowed to its one route by AuthorizeRoute.
+  if (caller.role == Role::kNodeDaemon && caller.node == node) return Status::Ok();
+  if (verb == "logs" || verb == "health") {
+    return Status::PermissionDenied("only the built-in daemons of node " + node +
+                                    " (and admins) may call this");
   }
   if (caller.role == Role::kNode && caller.node == node) return Status::Ok();
   if (caller.role == Role::kNode) {

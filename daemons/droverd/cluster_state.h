@@ -31,6 +31,7 @@
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
+#include "daemons/droverd/task_credentials.h"
 #include "daemons/droverd/workload_store.h"
 #include "db/store.h"
 #include "scheduler/schedule.h"
@@ -197,7 +198,13 @@ class ClusterState {
   // their rollout strategy allows to be unavailable), its batch tasks left to
   // finish, or with `force` stopped at once and run again elsewhere (not
   // counted as failures).
-  Status DrainNode(const std::string& name, bool force);
+  // `reason` is recorded (Slurm's Reason=; "" = an admin's drain).
+  Status DrainNode(const std::string& name, bool force, const std::string& reason = "");
+  // The node monitor's health check result: a failing node is drained (its
+  // reason says so); one drained for its health is undrained once it passes
+  // again. An admin's own cordon or drain is never undone by it.
+  Status ReportNodeHealth(const std::string& name, bool healthy, const std::string& message,
+                          int64_t now_ms);
   // Marks nodes silent past the timeout NotReady and their tasks Lost.
   void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
 
@@ -260,6 +267,14 @@ class ClusterState {
   // Runs the DaemonSet controller over every DaemonSet whose key is queued
   // (something of it changed, a node joined, left, or was relabelled) or due.
   void ReconcileDaemonSets(int64_t now_ms);
+  // Creates each of `wanted` (the built-in daemons) that does not exist yet,
+  // owned by `system`; one that exists is left as it is (an admin's edits
+  // stay). Returns the names created.
+  std::vector<std::string> EnsureDaemonSets(const std::vector<DaemonSet>& wanted,
+                                            const Caller& system, int64_t now_ms);
+  // Where built-in daemons' task credentials are granted (null = none are):
+  // grants them to the built-in daemon tasks that run already (a restart).
+  void SetTaskCredentials(TaskCredentials* credentials);
 
   // --- stateful sets (cluster_state_stateful.cc)
   // Creates a StatefulSet, or changes its spec (a changed template rolls
@@ -426,6 +441,8 @@ class ClusterState {
   void AddRunningOn(const std::string& node, int64_t now_ms,
                     scheduler::ClusterSnapshot* cluster) const;
   void CreateDaemonTask(const scheduler::TaskPlacement& p, int64_t now_ms);
+  // The credential of a built-in daemon's task, granted ("" for other tasks).
+  std::string GrantDaemonCredential(const Task& task, const DaemonSet& ds) const;
   void EndDaemonTask(Task& task, bool stopped, int64_t now_ms);
   Result<DaemonSet*> ChangeableDaemonSet(const std::string& name, const Caller& caller,
                                          const std::string& verb);
@@ -493,6 +510,7 @@ class ClusterState {
   // Restart back-off of crashing daemon tasks, per (DaemonSet, node): in
   // memory, as a kubelet keeps its CrashLoopBackOff.
   std::map<DaemonNode, controllers::CrashBackoff> daemon_backoff_;
+  TaskCredentials* task_credentials_ = nullptr;
   StatefulSetStore stateful_sets_;
   // The ordinals whose controller asked for a task that the scheduler has
   // not placed yet, and the revision each gets.

@@ -10,6 +10,7 @@
 #include "controllers/daemon_set_controller.h"
 #include "controllers/deployment_controller.h"
 #include "daemons/droverd/authorization.h"
+#include "daemons/droverd/builtin_daemons.h"
 #include "daemons/droverd/cluster_state.h"
 #include "scheduler/admission.h"
 
@@ -183,12 +184,22 @@ void ClusterState::ReconcileOneDaemonSet(const std::string& name, int64_t now_ms
     KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
   }
   // Each node that should get a task is one piece of work for the next pass,
-  // under a scheduling id it keeps while it waits.
+  // under a scheduling id it keeps while it waits. A daemon that reserves no
+  // cores needs no pass: it starts on its node at once.
+  const bool reserves_nothing = ds->spec.template_.task.resources.cpus == 0;
   for (const std::string& node : actions.create_on) {
     auto [id, fresh] = daemon_work_ids_.try_emplace({name, node}, next_daemon_work_id_);
     if (fresh) ++next_daemon_work_id_;
     daemon_demand_[id->second] = {name, node};
-    needs_scheduling_ = true;
+    if (reserves_nothing) {
+      scheduler::TaskPlacement placement;
+      placement.job_id = id->second;
+      placement.node = node;
+      CreateDaemonTask(placement, now_ms);
+      ds = daemon_sets_.FindMutable(name);
+    } else {
+      needs_scheduling_ = true;
+    }
   }
   std::erase_if(daemon_work_ids_, [&](const auto& e) {
     return e.first.first == name && !daemon_demand_.count(e.second);
@@ -212,6 +223,7 @@ void ClusterState::AddDaemonDemand(std::vector<scheduler::PendingJob>* pending,
     auto node = nodes_.find(want.second);
     if (ds == nullptr || node == nodes_.end()) continue;
     if (node->second.spec.unschedulable != cordoned) continue;
+    if (ds->spec.template_.task.resources.cpus == 0) continue;  // not scheduler work
     scheduler::PendingJob p;
     p.job_id = id;
     // A node's daemons go before anything else placed there, and hold their
@@ -253,13 +265,42 @@ void ClusterState::CreateDaemonTask(const scheduler::TaskPlacement& p, int64_t n
 
 void ClusterState::EndDaemonTask(Task& task, bool stopped, int64_t now_ms) {
   const std::string owner = task.spec.owner.name;  // a copy: the task may be forgotten below
-  needs_scheduling_ = true;                        // its cores are free
+  if (task_credentials_ != nullptr) task_credentials_->Revoke(task.metadata.name);
+  needs_scheduling_ = true;  // its cores are free
   if (daemon_sets_.Find(owner) != nullptr) {
     daemon_backoff_[{owner, task.spec.node}].RecordEnd(task, stopped, kDaemonRestartBackoffMs,
                                                        now_ms);
   }
   daemon_sets_.Enqueue(owner);
   ForgetEndedServiceTasks(daemon_sets_, owner, task.metadata.name);
+}
+
+std::string ClusterState::GrantDaemonCredential(const Task& task, const DaemonSet& ds) const {
+  const std::string builtin = BuiltinOf(ds);
+  if (task_credentials_ == nullptr || builtin.empty()) return "";
+  return task_credentials_->Grant(task.metadata.name, task.spec.node, builtin);
+}
+
+void ClusterState::SetTaskCredentials(TaskCredentials* credentials) {
+  task_credentials_ = credentials;
+  if (credentials == nullptr) return;
+  for (const auto& [name, task] : tasks_) {
+    if (!IsDaemon(task) || IsTerminal(task.status.phase)) continue;
+    if (const DaemonSet* ds = daemon_sets_.Find(task.spec.owner.name)) {
+      GrantDaemonCredential(task, *ds);
+    }
+  }
+}
+
+std::vector<std::string> ClusterState::EnsureDaemonSets(const std::vector<DaemonSet>& wanted,
+                                                        const Caller& system, int64_t now_ms) {
+  std::vector<std::string> created;
+  for (const DaemonSet& ds : wanted) {
+    if (daemon_sets_.Find(ds.metadata.name) != nullptr) continue;
+    auto applied = ApplyDaemonSet(ds, system, now_ms);
+    if (applied.ok()) created.push_back(ds.metadata.name);
+  }
+  return created;
 }
 
 }  // namespace drover::droverd

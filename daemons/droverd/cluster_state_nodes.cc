@@ -136,7 +136,11 @@ Status ClusterState::CordonNode(const std::string& name, bool cordoned) {
   NodeSpec& spec = it->second.spec;
   const bool was_draining = spec.draining;
   if (!cordoned) spec.draining = false;
-  if (spec.unschedulable == cordoned && was_draining == spec.draining) return Status::Ok();
+  const std::string was_reason = spec.reason;
+  spec.reason.clear();  // now the admin's choice
+  if (spec.unschedulable == cordoned && was_draining == spec.draining && was_reason.empty()) {
+    return Status::Ok();
+  }
   spec.unschedulable = cordoned;
   TouchNode(it->second);
   needs_scheduling_ = true;
@@ -144,13 +148,14 @@ Status ClusterState::CordonNode(const std::string& name, bool cordoned) {
   return Status::Ok();
 }
 
-Status ClusterState::DrainNode(const std::string& name, bool force) {
+Status ClusterState::DrainNode(const std::string& name, bool force, const std::string& reason) {
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
   NodeSpec& spec = it->second.spec;
-  if (!spec.unschedulable || !spec.draining) {
+  if (!spec.unschedulable || !spec.draining || spec.reason != reason) {
     spec.unschedulable = true;
     spec.draining = true;
+    spec.reason = reason;
     TouchNode(it->second);
     needs_scheduling_ = true;
     EnqueueAllDeployments();
@@ -165,6 +170,30 @@ Status ClusterState::DrainNode(const std::string& name, bool force) {
       }
     }
   }
+  return Status::Ok();
+}
+
+Status ClusterState::ReportNodeHealth(const std::string& name, bool healthy,
+                                      const std::string& message, int64_t now_ms) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
+  Node& node = it->second;
+  constexpr std::string_view kHealthReason = "health check failed";
+  const bool drained_for_health = node.spec.reason.starts_with(kHealthReason);
+  const bool changed = node.status.healthy != healthy || node.status.health_message != message ||
+                       node.status.health_checked_ms == 0;
+  node.status.healthy = healthy;
+  node.status.health_message = message;
+  node.status.health_checked_ms = now_ms;
+  if (!healthy && (!node.spec.draining || drained_for_health)) {
+    // Slurm's HealthCheckProgram sets DRAIN: what runs finishes, nothing new comes.
+    DROVER_RETURN_IF_ERROR(DrainNode(
+        name, false, std::string(kHealthReason) + (message.empty() ? "" : ": " + message)));
+  } else if (healthy && drained_for_health) {
+    DROVER_RETURN_IF_ERROR(CordonNode(name, false));
+  }
+  // Heartbeats are not stored; a health report is, when it says something new.
+  if (changed) TouchNode(node);
   return Status::Ok();
 }
 

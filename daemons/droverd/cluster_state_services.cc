@@ -518,6 +518,12 @@ Json ClusterState::ServiceLaunch(const Task& task) const {
   launch["nodelist"] = task.spec.node;
   if (!probes.empty()) launch["probes"] = std::move(probes);
   if (ss != nullptr) AddOrdinalLaunch(task, *ss, launch);
+  if (ds != nullptr) {
+    // A built-in daemon works for its node: the agent hands it the node's
+    // context (its state directory, droverd's address) with this credential.
+    std::string credential = GrantDaemonCredential(task, *ds);
+    if (!credential.empty()) launch["credential"] = std::move(credential);
+  }
   return launch;
 }
 

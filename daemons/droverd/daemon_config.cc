@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "api/config_fields.h"
+#include "api/quantities.h"
 #include "api/yaml_codec.h"
 #include "queue/config_json.h"
 #include "scheduler/config_json.h"
@@ -83,6 +84,31 @@ Status ParseSharedRoots(const Json& services, DaemonConfig* config) {
   return Status::Ok();
 }
 
+// builtinDaemons: which of droverd's own DaemonSets it makes, and how.
+Status ParseBuiltinDaemons(const Json& v, BuiltinDaemonsConfig* b) {
+  const std::string p = "builtinDaemons";
+  if (v.is_null()) return Status::Ok();
+  DROVER_RETURN_IF_ERROR(config::CheckObject(v, p));
+  DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(
+      v, p, {"logShipper", "nodeMonitor", "binDir", "healthCheck", "healthCheckInterval"}));
+  DROVER_RETURN_IF_ERROR(config::ReadBool(v, "logShipper", p, &b->log_shipper));
+  DROVER_RETURN_IF_ERROR(config::ReadBool(v, "nodeMonitor", p, &b->node_monitor));
+  DROVER_RETURN_IF_ERROR(config::ReadString(v, "binDir", p, &b->bin_dir));
+  DROVER_RETURN_IF_ERROR(config::ReadString(v, "healthCheck", p, &b->health_check));
+  DROVER_RETURN_IF_ERROR(
+      config::ReadDuration(v, "healthCheckInterval", p, &b->health_check_interval_s));
+  for (const auto* path : {&b->bin_dir, &b->health_check}) {
+    if (!path->empty() && (*path)[0] != '/') {
+      return Status::Invalid(p + (path == &b->bin_dir ? ".binDir" : ".healthCheck"),
+                             "must be an absolute path (got \"" + *path + "\")");
+    }
+  }
+  if (b->health_check_interval_s < 1) {
+    return Status::Invalid(p + ".healthCheckInterval", "must be at least 1 s");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
@@ -133,11 +159,25 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
     } else if (key == "logs") {
       if (value.is_null()) continue;
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "logs"));
-      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "logs", {"public"}));
+      DROVER_RETURN_IF_ERROR(
+          config::RejectUnknownKeys(value, "logs", {"public", "retention", "maxBytes"}));
       DROVER_RETURN_IF_ERROR(config::ReadBool(value, "public", "logs", &config.logs_public));
+      DROVER_RETURN_IF_ERROR(
+          config::ReadDuration(value, "retention", "logs", &config.log_retention_s));
+      if (config.log_retention_s < 0) {
+        return Status::Invalid("logs.retention", "must not be negative");
+      }
+      if (value.contains("maxBytes")) {
+        auto bytes = ParseQuantity(value["maxBytes"]);
+        if (!bytes.ok()) return Status::Invalid("logs.maxBytes", bytes.status().message());
+        config.log_max_bytes = *bytes;
+      }
+    } else if (key == "builtinDaemons") {
+      DROVER_RETURN_IF_ERROR(ParseBuiltinDaemons(value, &config.builtin_daemons));
     } else {
-      return Status::Invalid(
-          key, "unknown section (known: scheduler, priority, fairShare, jobs, services, logs)");
+      return Status::Invalid(key,
+                             "unknown section (known: scheduler, priority, fairShare, jobs, "
+                             "services, logs, builtinDaemons)");
     }
   }
   return config;

@@ -24,6 +24,15 @@
 //   logs:
 //     public: false             # true: any user may read any job's logs
 //                                # (default: the owner and admins only)
+//     retention: 604800         # seconds: shipped logs untouched this long
+//                                # are removed (default 7 days; 0 = kept)
+//     maxBytes: 10Gi            # all shipped logs together; oldest go first
+//   builtinDaemons:             # droverd's own DaemonSets (builtin_daemons.h)
+//     logShipper: true          # ships task output to droverd (STATE/logs)
+//     nodeMonitor: true         # /metrics of each node, health check
+//     binDir: /usr/lib/drover   # where the nodes have them (default: beside droverd)
+//     healthCheck: /usr/sbin/nhc   # Slurm's HealthCheckProgram ("" = none)
+//     healthCheckInterval: 60   # seconds
 //
 // Loaded and validated once at start-up; an error names the field and the rule.
 #pragma once
@@ -34,6 +43,7 @@
 #include <vector>
 
 #include "api/status.h"
+#include "daemons/droverd/builtin_daemons.h"
 #include "queue/fair_share.h"
 #include "queue/multifactor.h"
 #include "scheduler/schedule.h"
@@ -55,6 +65,9 @@ struct DaemonConfig {
   int64_t job_retention_s = 86400;
   // Slurm's PrivateData=jobs, reversed: logs are private unless opened.
   bool logs_public = false;
+  int64_t log_retention_s = 7 * 86400;
+  int64_t log_max_bytes = 0;  // 0 = no limit
+  BuiltinDaemonsConfig builtin_daemons;
   // By queue name; a queue absent here is open to every user.
   std::map<std::string, QueueAccess> queue_access;
   // Ports given to service tasks on each node (Kubernetes' NodePort range).

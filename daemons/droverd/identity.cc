@@ -11,6 +11,7 @@
 
 #include "api/token_hash.h"
 #include "daemons/droverd/issued_tokens.h"
+#include "daemons/droverd/task_credentials.h"
 
 namespace drover::droverd {
 namespace {
@@ -159,11 +160,15 @@ std::vector<std::string> GroupNames(const std::string& user, uint32_t gid) {
 }
 
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
-                              const IssuedTokens* issued, uint32_t daemon_uid, int64_t now_ms) {
+                              const IssuedTokens* issued, uint32_t daemon_uid, int64_t now_ms,
+                              const TaskCredentials* task_credentials) {
   if (!request.bearer_token.empty()) {
     if (const Caller* c = tokens.Find(request.bearer_token)) return *c;
     if (issued != nullptr) {
       if (auto c = issued->Find(request.bearer_token, now_ms)) return *c;
+    }
+    if (task_credentials != nullptr) {
+      if (auto c = task_credentials->Find(request.bearer_token)) return *c;
     }
     return Status::Unauthenticated("unknown bearer token");
   }

@@ -15,14 +15,18 @@ namespace drover::droverd {
 
 // kJoin: a join token, good only for a node to obtain its own credential
 // (POST /api/v1/nodes/NAME/join), as Kubernetes' bootstrap tokens are.
-enum class Role { kUser, kAdmin, kNode, kJoin };
+// kNodeDaemon: the credential of a running built-in daemon's task
+// (task_credentials.h), good only for what that daemon does for its node.
+enum class Role { kUser, kAdmin, kNode, kJoin, kNodeDaemon };
 
 struct Caller {
   Role role = Role::kUser;
   std::string user;
   uint32_t uid = 0;
   uint32_t gid = 0;
-  std::string node;  // kNode: the one node this credential speaks for
+  std::string node;     // kNode, kNodeDaemon: the one node this credential speaks for
+  std::string task;     // kNodeDaemon: the task it was given to
+  std::string builtin;  // kNodeDaemon: which built-in daemon ("log-shipper", "node-monitor")
 };
 
 // The caller a credential of node `node` stands for (named "node:NODE").
@@ -56,16 +60,18 @@ class TokenTable {
   std::set<std::string> nodes_;            // nodes with a credential here
 };
 
-class IssuedTokens;  // issued_tokens.h
+class IssuedTokens;     // issued_tokens.h
+class TaskCredentials;  // task_credentials.h
 
 // Resolves the caller of a request: a bearer token from the token file or
 // one issued through the API and not expired at `now_ms` (`issued` may be
-// null), else, on the Unix
+// null), or a running task's credential (`task_credentials` may be null), else, on the Unix
 // socket, the peer's uid; `daemon_uid` (droverd's own uid) and root are
 // admins there. Errors: Unauthenticated for a request with an unknown token,
 // or over TCP without one.
 Result<Caller> IdentifyCaller(const HttpRequest& request, const TokenTable& tokens,
-                              const IssuedTokens* issued, uint32_t daemon_uid, int64_t now_ms);
+                              const IssuedTokens* issued, uint32_t daemon_uid, int64_t now_ms,
+                              const TaskCredentials* task_credentials = nullptr);
 
 // The login name of uid, or the uid as text when it has none.
 std::string UserName(uint32_t uid);

@@ -19,6 +19,8 @@ std::string RoleName(Role role) {
       return "node";
     case Role::kJoin:
       return "join";
+    case Role::kNodeDaemon:
+      return "node-daemon";
   }
   return "user";
 }

@@ -3,10 +3,12 @@
 #include <chrono>
 
 #include "api/http_client.h"
+#include "daemons/droverd/log_store.h"
 
 namespace drover::droverd {
 
-LogFetcher::LogFetcher(int threads, size_t max_queued) : max_queued_(max_queued) {
+LogFetcher::LogFetcher(const LogStore* store, int threads, size_t max_queued)
+    : store_(store), max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -45,11 +47,25 @@ void LogFetcher::Run() {
       f = std::move(queue_.front());
       queue_.pop_front();
     }
+    if (f.address.empty()) {
+      auto stored = FromStore(f);
+      f.respond(stored ? std::move(*stored)
+                       : ErrorResponse(Status::Unavailable(
+                             "the task's node has no log endpoint, and no shipped log of " +
+                             f.task + " is kept")));
+      continue;
+    }
     HttpClient client("http://" + f.address, f.token);
     auto r = client.Send("GET", f.target, "", std::chrono::seconds(10));
-    if (!r.ok()) {
-      f.respond(ErrorResponse(Status::Unavailable("cannot fetch the log from " + f.address + ": " +
-                                                  r.status().message())));
+    if (!r.ok() || r->status != 200) {
+      if (auto stored = FromStore(f)) {
+        f.respond(std::move(*stored));
+      } else if (!r.ok()) {
+        f.respond(ErrorResponse(Status::Unavailable("cannot fetch the log from " + f.address +
+                                                    ": " + r.status().message())));
+      } else {
+        f.respond(std::move(*r));
+      }
       continue;
     }
     HttpResponse out = std::move(*r);
@@ -57,6 +73,13 @@ void LogFetcher::Run() {
     if (out.status == 200) out.content_type = "text/plain; task-phase=" + f.phase;
     f.respond(std::move(out));
   }
+}
+
+std::optional<HttpResponse> LogFetcher::FromStore(const LogFetch& f) const {
+  if (store_ == nullptr || f.task.empty()) return std::nullopt;
+  auto data = store_->Read(f.task, f.offset, kMaxLogChunkServed);
+  if (!data.ok()) return std::nullopt;
+  return HttpResponse{200, "text/plain; task-phase=" + f.phase, std::move(*data)};
 }
 
 }  // namespace drover::droverd

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,17 +17,26 @@
 
 namespace drover::droverd {
 
+class LogStore;
+
+// At most this much of a stored log per answer; clients page with offset.
+inline constexpr size_t kMaxLogChunkServed = 4 << 20;
+
+// What the node agent does not answer, the log store does (when it holds the
+// task's log): a node that is gone, or has forgotten the task.
 struct LogFetch {
-  std::string address;  // host:port of the node agent
+  std::string address;  // host:port of the node agent; "" = ask the log store only
   std::string target;   // "/logs/TASK?stream=...&offset=..."
   std::string token;    // the node's credential
   std::string phase;    // the task's phase, passed on to followers
+  std::string task;     // for the log store
+  int64_t offset = 0;
   HttpResponder respond;
 };
 
 class LogFetcher {
  public:
-  explicit LogFetcher(int threads = 4, size_t max_queued = 256);
+  explicit LogFetcher(const LogStore* store = nullptr, int threads = 4, size_t max_queued = 256);
   ~LogFetcher();
   LogFetcher(const LogFetcher&) = delete;
   LogFetcher& operator=(const LogFetcher&) = delete;
@@ -36,7 +46,10 @@ class LogFetcher {
 
  private:
   void Run();
+  // The log store's answer to `f`, if it holds the task's log.
+  std::optional<HttpResponse> FromStore(const LogFetch& f) const;
 
+  const LogStore* store_;
   size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;

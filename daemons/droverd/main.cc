@@ -14,8 +14,10 @@
 #include "daemons/droverd/cluster_state.h"
 #include "daemons/droverd/control_plane_key.h"
 #include "daemons/droverd/daemon_config.h"
+#include "daemons/droverd/log_store.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
+#include "daemons/droverd/task_credentials.h"
 #include "daemons/listen_address.h"
 #include "daemons/stop_signals.h"
 #include "db/store.h"
@@ -147,6 +149,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const bool logs_public = config.logs_public;
+  const BuiltinDaemonsConfig builtin_daemons = config.builtin_daemons;
+  LogStoreOptions log_options;
+  log_options.dir = state_dir + "/task-logs";
+  log_options.retention_s = config.log_retention_s;
+  log_options.max_bytes = config.log_max_bytes;
   const std::map<std::string, QueueAccess> queue_access = config.queue_access;
   ClusterState state(RandomEpoch(), std::move(config));
   const SystemClock system_clock;
@@ -174,12 +181,21 @@ int main(int argc, char** argv) {
     std::cerr << "droverd: " << control_plane_key.status().ToString() << "\n";
     return 1;
   }
-  LogFetcher log_fetcher;
+  TaskCredentials task_credentials(*control_plane_key);
+  state.SetTaskCredentials(&task_credentials);
+  auto log_store = LogStore::Open(log_options);
+  if (!log_store.ok()) {
+    std::cerr << "droverd: " << log_store.status().ToString() << "\n";
+    return 1;
+  }
+  LogFetcher log_fetcher(log_store->get());
   ApiContext ctx{.loop = &loop,
                  .metrics = &metrics,
                  .tokens = &tokens,
                  .logs = &log_fetcher,
                  .issued = &issued,
+                 .task_credentials = &task_credentials,
+                 .log_store = log_store->get(),
                  .daemon_uid = static_cast<uint32_t>(getuid()),
                  .clock = &system_clock,
                  .control_plane_key = *control_plane_key,
@@ -200,6 +216,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   loop.Start();
+  // droverd's own DaemonSets, run as droverd's user (an admin).
+  Caller system;
+  system.role = Role::kAdmin;
+  system.uid = static_cast<uint32_t>(getuid());
+  system.gid = static_cast<uint32_t>(getgid());
+  system.user = UserName(system.uid);
+  const std::string bin_dir =
+      std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+  loop.Post([wanted = BuiltinDaemonSets(builtin_daemons, bin_dir), system](CommandContext& c) {
+    for (const std::string& name : c.state.EnsureDaemonSets(wanted, system, c.now_ms)) {
+      spdlog::info("droverd: created the built-in DaemonSet {}", name);
+    }
+  });
   server.Start();
   spdlog::info("droverd: serving on http://{}:{} and unix:{}", host, server.tcp_port(),
                socket_path);

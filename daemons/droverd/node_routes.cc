@@ -283,6 +283,27 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
     return Assignments(ctx, name, req, std::move(respond));
   }
   if (parts[2] == "status" && m == "POST") return Reports(ctx, name, req, std::move(respond));
+  if (parts[2] == "logs" && m == "POST") return ShipLogs(ctx, name, req, std::move(respond));
+  if (parts[2] == "health" && m == "POST") {
+    // {"healthy": bool, "message": "..."} from the node's monitor.
+    auto json = ParseJson(req.body);
+    bool healthy = true;
+    std::string message;
+    Status st = json.ok() ? json_fields::CheckObject(*json, "body") : json.status();
+    if (st.ok()) st = json_fields::CheckKnownFields(*json, {"healthy", "message"}, "");
+    if (st.ok() && !json->contains("healthy")) st = Status::Invalid("healthy", "is required");
+    if (st.ok()) st = json_fields::GetBool(*json, "healthy", "", &healthy);
+    if (st.ok()) st = json_fields::GetString(*json, "message", "", &message);
+    if (st.ok() && message.size() > 1000) st = Status::Invalid("message", "at most 1000 bytes");
+    if (!st.ok()) return respond(ErrorResponse(st));
+    ctx.loop->Post([name, healthy, message, respond](CommandContext& c) {
+      Status reported = c.state.ReportNodeHealth(name, healthy, message, c.now_ms);
+      if (!reported.ok()) return respond(ErrorResponse(reported));
+      c.AfterCommit(
+          [respond, body = ToJson(c.state.nodes().at(name))] { respond(JsonResponse(200, body)); });
+    });
+    return;
+  }
   respond(NotFoundResponse(req));
 }
 

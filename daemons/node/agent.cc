@@ -336,6 +336,7 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     executors::TaskEnvironmentInput env;
     env.job_id = l.value("jobId", uint64_t{0});
     env.job_name = l.value("jobName", "");
+    env.task_name = spec.task;
     env.task_index = l.value("index", int64_t{0});
     env.ntasks = l.value("ntasks", int64_t{1});
     env.nodelist = l.value("nodelist", options_.name);
@@ -344,6 +345,19 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     env.uid = spec.uid;
     for (const auto& kv : l.value("env", Json::array())) {
       env.user_env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
+    }
+    if (l.contains("credential")) {
+      // A built-in daemon (log shipper, node monitor) works for this node:
+      // it gets the node's context and its own credential towards droverd.
+      env.user_env.emplace_back("DROVER_SERVER", options_.server);
+      env.user_env.emplace_back("DROVER_TASK_TOKEN", l.at("credential").get<std::string>());
+      env.user_env.emplace_back("DROVER_NODE_STATE_DIR", options_.state_dir);
+      // The host this node serves on: a daemon that serves (the monitor's
+      // /metrics) listens there, as the node's own endpoint does.
+      std::string host = options_.address.substr(0, options_.address.rfind(':'));
+      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+      env.user_env.emplace_back("DROVER_NODE_HOST", host);
+      if (!options_.ca_file.empty()) env.user_env.emplace_back("DROVER_CA_FILE", options_.ca_file);
     }
     if (l.contains("volumes")) {
       auto volumes = MakeTaskVolumes(l["volumes"], options_.state_dir, spec.uid, spec.gid);

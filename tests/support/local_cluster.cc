@@ -174,6 +174,9 @@ Status LocalCluster::StartDroverd() {
     config += "services:\n  portRange: \"" + std::to_string(service_port_min_) + "-" +
               std::to_string(service_port_min_ + kPortBlockSize - 1) + "\"\n";
   }
+  if (!options_.builtin_daemons && config.find("builtinDaemons:") == std::string::npos) {
+    config += "builtinDaemons:\n  logShipper: false\n  nodeMonitor: false\n";
+  }
   if (!config.empty()) {
     std::ofstream(dir_ + "/droverd.yaml") << config;
     argv.push_back("--config");

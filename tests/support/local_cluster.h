@@ -27,6 +27,9 @@ struct LocalClusterOptions {
   int64_t heartbeat_timeout_ms = 30'000;
   int64_t node_heartbeat_ms = 2'000;
   std::string config;  // droverd's --config file content (YAML); empty = none
+  // droverd's built-in DaemonSets (log shipper, node monitor): off unless a
+  // test is about them, so other tests see only their own tasks.
+  bool builtin_daemons = false;
   // droverd also serves TLS (a throw-away self-signed certificate for
   // 127.0.0.1) and the nodes reach it over https://, verifying it.
   bool tls = false;

@@ -38,7 +38,13 @@ Job MakeJob(const std::string& name, int64_t tasks, int32_t priority = 0,
 }
 
 Caller User(const std::string& name, uint32_t uid) {
-  return Caller{.role = Role::kUser, .user = name, .uid = uid, .gid = uid, .node = {}};
+  return Caller{.role = Role::kUser,
+                .user = name,
+                .uid = uid,
+                .gid = uid,
+                .node = {},
+                .task = {},
+                .builtin = {}};
 }
 
 class ClusterStateTest : public ::testing::Test {
@@ -49,10 +55,14 @@ class ClusterStateTest : public ::testing::Test {
 
   // Jobs with a priority of their own are an admin's: users may not set one.
   uint64_t Submit(Job job) {
-    Caller caller =
-        job.spec.priority != 0
-            ? Caller{.role = Role::kAdmin, .user = "root", .uid = 0, .gid = 0, .node = {}}
-            : User("alice", 1000);
+    Caller caller = job.spec.priority != 0 ? Caller{.role = Role::kAdmin,
+                                                    .user = "root",
+                                                    .uid = 0,
+                                                    .gid = 0,
+                                                    .node = {},
+                                                    .task = {},
+                                                    .builtin = {}}
+                                           : User("alice", 1000);
     return Submit(std::move(job), caller);
   }
   uint64_t Submit(Job job, const Caller& caller) {

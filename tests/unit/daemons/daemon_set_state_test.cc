@@ -32,7 +32,13 @@ DaemonSet MakeDaemonSet(const std::string& name, const std::string& program = "/
   return ds;
 }
 
-const Caller kAdmin{.role = Role::kAdmin, .user = "root", .uid = 0, .gid = 0, .node = {}};
+const Caller kAdmin{.role = Role::kAdmin,
+                    .user = "root",
+                    .uid = 0,
+                    .gid = 0,
+                    .node = {},
+                    .task = {},
+                    .builtin = {}};
 
 class DaemonSetStateTest : public ::testing::Test {
  protected:
@@ -212,7 +218,13 @@ TEST_F(DaemonSetStateTest, DaemonsTakeTheirNodesCoresBeforeWaitingBatchWork) {
   job.spec.parallelism = 100;
   job.spec.completion_mode = CompletionMode::kIndexed;
   job.spec.task.command = {"/bin/true"};
-  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  const Caller bob{.role = Role::kUser,
+                   .user = "bob",
+                   .uid = 1001,
+                   .gid = 1001,
+                   .node = {},
+                   .task = {},
+                   .builtin = {}};
   ASSERT_TRUE(state_.SubmitJob(job, bob, now_).ok());
   Apply(MakeDaemonSet("monitor"));
   Turn();
@@ -260,7 +272,13 @@ TEST_F(DaemonSetStateTest, AForcedDrainStopsBatchWorkButLeavesTheDaemonAndCounts
   job.spec.completions = 3;
   job.spec.parallelism = 3;
   job.spec.task.command = {"/bin/true"};
-  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  const Caller bob{.role = Role::kUser,
+                   .user = "bob",
+                   .uid = 1001,
+                   .gid = 1001,
+                   .node = {},
+                   .task = {},
+                   .builtin = {}};
   ASSERT_TRUE(state_.SubmitJob(job, bob, now_).ok());
   Turn();
   StartAll("monitor");
@@ -294,7 +312,13 @@ TEST_F(DaemonSetStateTest, ACordonedNodeGetsItsDaemonButNoBatchWork) {
   job.spec.completions = 100;
   job.spec.parallelism = 100;
   job.spec.task.command = {"/bin/true"};
-  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  const Caller bob{.role = Role::kUser,
+                   .user = "bob",
+                   .uid = 1001,
+                   .gid = 1001,
+                   .node = {},
+                   .task = {},
+                   .builtin = {}};
   ASSERT_TRUE(state_.SubmitJob(job, bob, now_).ok());
   Turn();
   auto live = LiveByNode("monitor");
@@ -305,7 +329,13 @@ TEST_F(DaemonSetStateTest, ACordonedNodeGetsItsDaemonButNoBatchWork) {
 }
 
 TEST_F(DaemonSetStateTest, OnlyAdminsCreateDaemonSetsAndNothingChangesWhenRefused) {
-  const Caller alice{.role = Role::kUser, .user = "alice", .uid = 1000, .gid = 1000, .node = {}};
+  const Caller alice{.role = Role::kUser,
+                     .user = "alice",
+                     .uid = 1000,
+                     .gid = 1000,
+                     .node = {},
+                     .task = {},
+                     .builtin = {}};
   auto refused = state_.ApplyDaemonSet(MakeDaemonSet("mine"), alice, now_);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);

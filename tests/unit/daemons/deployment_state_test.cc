@@ -35,7 +35,13 @@ Deployment MakeDeployment(const std::string& name, int32_t replicas,
 }
 
 Caller User(const std::string& name, uint32_t uid) {
-  return Caller{.role = Role::kUser, .user = name, .uid = uid, .gid = uid, .node = {}};
+  return Caller{.role = Role::kUser,
+                .user = name,
+                .uid = uid,
+                .gid = uid,
+                .node = {},
+                .task = {},
+                .builtin = {}};
 }
 
 class DeploymentStateTest : public ::testing::Test {
@@ -261,7 +267,13 @@ TEST_F(DeploymentStateTest, OnlyTheOwnerOrAnAdminChangesADeployment) {
   EXPECT_FALSE(applied.ok());
   EXPECT_FALSE(state_.DeleteDeployment("web", User("bob", 1001), now_).ok());
   EXPECT_EQ(state_.deployments().Find("web")->spec.replicas, 1);
-  const Caller admin{.role = Role::kAdmin, .user = "root", .uid = 0, .gid = 0, .node = {}};
+  const Caller admin{.role = Role::kAdmin,
+                     .user = "root",
+                     .uid = 0,
+                     .gid = 0,
+                     .node = {},
+                     .task = {},
+                     .builtin = {}};
   EXPECT_TRUE(state_.ScaleDeployment("web", 2, admin, now_).ok());
   auto negative = state_.ScaleDeployment("web", -1, admin, now_);
   ASSERT_FALSE(negative.ok());

@@ -116,11 +116,22 @@ TEST(IdentifyCallerTest, TokenFirstThenPeerCredentialsElseRefused) {
 }
 
 Caller User(uint32_t uid) {
-  return Caller{
-      .role = Role::kUser, .user = "u" + std::to_string(uid), .uid = uid, .gid = uid, .node = {}};
+  return Caller{.role = Role::kUser,
+                .user = "u" + std::to_string(uid),
+                .uid = uid,
+                .gid = uid,
+                .node = {},
+                .task = {},
+                .builtin = {}};
 }
 Caller Admin() {
-  return Caller{.role = Role::kAdmin, .user = "root", .uid = 0, .gid = 0, .node = {}};
+  return Caller{.role = Role::kAdmin,
+                .user = "root",
+                .uid = 0,
+                .gid = 0,
+                .node = {},
+                .task = {},
+                .builtin = {}};
 }
 
 Job OwnedBy(uint32_t uid, int32_t priority = 0, int32_t nice = 0) {

@@ -60,7 +60,13 @@ Job SmallJob(const std::string& name) {
   return j;
 }
 
-const Caller kAlice{.role = Role::kUser, .user = "alice", .uid = 1000, .gid = 1000, .node = {}};
+const Caller kAlice{.role = Role::kUser,
+                    .user = "alice",
+                    .uid = 1000,
+                    .gid = 1000,
+                    .node = {},
+                    .task = {},
+                    .builtin = {}};
 
 class StateLoopTest : public ::testing::Test {
  protected:

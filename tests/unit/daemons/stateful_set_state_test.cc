@@ -40,7 +40,13 @@ StatefulSet MakeSet(const std::string& name, int32_t replicas,
   return ss;
 }
 
-const Caller kAlice{.role = Role::kUser, .user = "alice", .uid = 1000, .gid = 1000, .node = {}};
+const Caller kAlice{.role = Role::kUser,
+                    .user = "alice",
+                    .uid = 1000,
+                    .gid = 1000,
+                    .node = {},
+                    .task = {},
+                    .builtin = {}};
 
 DaemonConfig Config() {
   DaemonConfig c;
@@ -261,7 +267,13 @@ TEST_F(StatefulSetStateTest, ApplyRefusesRootsNotAllowedDeleteRetentionAndChange
   r = state_.ApplyStatefulSet(moved, kAlice, now_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().field(), "spec.volumeTemplates");
-  const Caller bob{.role = Role::kUser, .user = "bob", .uid = 1001, .gid = 1001, .node = {}};
+  const Caller bob{.role = Role::kUser,
+                   .user = "bob",
+                   .uid = 1001,
+                   .gid = 1001,
+                   .node = {},
+                   .task = {},
+                   .builtin = {}};
   EXPECT_EQ(state_.DeleteStatefulSet("db", bob, now_).code(), StatusCode::kPermissionDenied);
   EXPECT_NE(state_.stateful_sets().Find("db"), nullptr);
 }

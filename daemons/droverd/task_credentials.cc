@@ -1,0 +1,52 @@
+#include "daemons/droverd/task_credentials.h"
+
+#include <mutex>
+
+#include "api/token_hash.h"
+
+namespace drover::droverd {
+
+std::string TaskCredentials::SecretFor(const std::string& task) const {
+  // The prefix keeps these secrets apart from any other use of the key.
+  return "dtc1." + HmacSha256Hex(key_, "drover task credential\n" + task);
+}
+
+std::string TaskCredentials::Grant(const std::string& task, const std::string& node,
+                                   const std::string& builtin) {
+  std::string secret = SecretFor(task);
+  Caller c;
+  c.role = Role::kNodeDaemon;
+  c.user = "task:" + task;
+  c.node = node;
+  c.task = task;
+  c.builtin = builtin;
+  const std::string hash = Sha256Hex(secret);
+  std::unique_lock lock(mu_);
+  by_hash_[hash] = std::move(c);
+  hash_of_[task] = hash;
+  return secret;
+}
+
+void TaskCredentials::Revoke(const std::string& task) {
+  std::unique_lock lock(mu_);
+  auto it = hash_of_.find(task);
+  if (it == hash_of_.end()) return;
+  by_hash_.erase(it->second);
+  hash_of_.erase(it);
+}
+
+std::optional<Caller> TaskCredentials::Find(const std::string& secret) const {
+  if (secret.rfind("dtc1.", 0) != 0) return std::nullopt;
+  const std::string hash = Sha256Hex(secret);
+  std::shared_lock lock(mu_);
+  auto it = by_hash_.lower_bound(hash);
+  if (it == by_hash_.end() || !SecretsEqual(it->first, hash)) return std::nullopt;
+  return it->second;
+}
+
+size_t TaskCredentials::size() const {
+  std::shared_lock lock(mu_);
+  return hash_of_.size();
+}
+
+}  // namespace drover::droverd
