@@ -24,3 +24,8 @@ add_executable(bench_ordinal_failover ${CMAKE_CURRENT_LIST_DIR}/ordinal_failover
 target_include_directories(bench_ordinal_failover PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(bench_ordinal_failover PRIVATE drover_test_support)
 add_dependencies(bench_ordinal_failover droverd drover-node drover-supervisor)
+
+add_executable(bench_log_lag ${CMAKE_CURRENT_LIST_DIR}/log_lag.cc)
+target_include_directories(bench_log_lag PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_log_lag PRIVATE drover_test_support)
+add_dependencies(bench_log_lag droverd drover-node drover-supervisor drover-log-shipper)
