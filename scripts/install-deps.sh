@@ -14,6 +14,7 @@ packages=(
   libjemalloc-dev libssl-dev openssl
   clang-14 libclang-rt-14-dev
   zlib1g-dev procps curl python3
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -26,4 +27,13 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing ${missing[*]}" >&2
 $SUDO apt-get update -qq
+# Packages that ship a service (prometheus) must not start it: it would
+# listen on every interface. policy-rc.d 101 tells invoke-rc.d not to.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  guard=1
+fi
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[ -z "$guard" ] || $SUDO rm -f /usr/sbin/policy-rc.d
