@@ -28,7 +28,7 @@
 //                                # are removed (default 7 days; 0 = kept)
 //     maxBytes: 10Gi            # all shipped logs together; oldest go first
 //   builtinDaemons:             # droverd's own DaemonSets (builtin_daemons.h)
-//     logShipper: true          # ships task output to droverd (STATE/logs)
+//     logShipper: true          # ships task output to droverd (STATE/task-logs)
 //     nodeMonitor: true         # /metrics of each node, health check
 //     binDir: /usr/lib/drover   # where the nodes have them (default: beside droverd)
 //     healthCheck: /usr/sbin/nhc   # Slurm's HealthCheckProgram ("" = none)
