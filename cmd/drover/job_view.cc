@@ -165,6 +165,12 @@ std::string DescribeNode(const Node& node, const std::vector<Task>& tasks, int64
   std::string out = "Name:          " + node.metadata.name + "\n" +
                     "State:         " + NodeState(node) + "\n" +
                     "Address:       " + (st.address.empty() ? "-" : st.address) + "\n";
+  if (!node.spec.reason.empty()) out += "Reason:        " + node.spec.reason + "\n";
+  if (st.health_checked_ms > 0) {
+    out += "Health:        " + std::string(st.healthy ? "ok" : "failing") +
+           (st.health_message.empty() ? "" : " (" + st.health_message + ")") + ", checked " +
+           FormatLocalTime(st.health_checked_ms) + "\n";
+  }
   std::vector<std::string> labels;
   for (const auto& [k, v] : node.metadata.labels) labels.push_back(k + "=" + v);
   out += "Labels:        " + (labels.empty() ? std::string("<none>") : Join(labels, ",")) + "\n";

@@ -118,3 +118,30 @@ TEST(DescribeJobTest, ListsEveryFieldAndTheTasks) {
 
 }  // namespace
 }  // namespace drover::cli
+
+namespace drover::cli {
+namespace {
+
+TEST(DescribeNodeTest, ShowsWhyANodeIsDrainedAndItsLastHealthCheck) {
+  Node node;
+  node.metadata.name = "n1";
+  node.spec.unschedulable = node.spec.draining = true;
+  node.spec.reason = "health check failed: scratch disk missing (exit 1)";
+  node.status.healthy = false;
+  node.status.health_message = "scratch disk missing (exit 1)";
+  node.status.health_checked_ms = 1'700'000'000'000;
+  const std::string out = DescribeNode(node, {}, 1'700'000'001'000);
+  EXPECT_NE(out.find("Reason:        health check failed: scratch disk missing (exit 1)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Health:        failing (scratch disk missing (exit 1))"), std::string::npos)
+      << out;
+  node.spec = NodeSpec{};
+  node.status.health_checked_ms = 0;
+  const std::string plain = DescribeNode(node, {}, 0);
+  EXPECT_EQ(plain.find("Reason:"), std::string::npos);
+  EXPECT_EQ(plain.find("Health:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace drover::cli
