@@ -13,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libjemalloc-dev libssl-dev openssl
   clang-14 libclang-rt-14-dev
-  zlib1g-dev procps curl python3
+  zlib1g-dev procps curl python3 iproute2
   prometheus
 )
 missing=()

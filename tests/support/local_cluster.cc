@@ -150,9 +150,10 @@ Status LocalCluster::StartDroverd() {
                                    "--store",
                                    store,
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
+                                   options_.droverd_host + ":" + std::to_string(port_),
                                    "--token-file",
                                    dir_ + "/tokens"};
+  if (options_.droverd_host != "127.0.0.1") argv.push_back("--allow-plain-tcp");
   if (options_.heartbeat_timeout_ms > 0) {
     argv.insert(argv.end(),
                 {"--heartbeat-timeout-ms", std::to_string(options_.heartbeat_timeout_ms)});
@@ -181,6 +182,10 @@ Status LocalCluster::StartDroverd() {
     std::ofstream(dir_ + "/droverd.yaml") << config;
     argv.push_back("--config");
     argv.push_back(dir_ + "/droverd.yaml");
+  }
+  if (options_.wrap) {
+    std::vector<std::string> prefix = options_.wrap("droverd");
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
   }
   droverd_ = Spawn(argv, dir_ + "/droverd.log");
   if (droverd_ < 0) return Status::Internal("cannot start droverd from " + bin_dir_);
@@ -217,6 +222,13 @@ Status LocalCluster::StartNode(int index) {
     argv.insert(argv.end(), {"--heartbeat-ms", std::to_string(options_.node_heartbeat_ms)});
   }
   if (options_.tls) argv.insert(argv.end(), {"--ca-file", ca_file()});
+  if (options_.node_listen) {
+    argv.insert(argv.end(), {"--listen", options_.node_listen(index), "--allow-plain-tcp"});
+  }
+  if (options_.wrap) {
+    std::vector<std::string> prefix = options_.wrap(std::to_string(index));
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
+  }
   pid_t pid = Spawn(argv, dir_ + "/" + name + ".log");
   if (pid < 0) return Status::Internal("cannot start drover-node");
   if (static_cast<size_t>(index) < nodes_.size()) {

@@ -39,6 +39,14 @@ struct LocalClusterOptions {
   // Where node `index` reaches droverd, given the URL it would use (a test
   // puts a TcpProxy between them); empty = that URL.
   std::function<std::string(int index, const std::string& server)> node_server;
+  // Runs a daemon inside something (`ip netns exec NS`): the words put before
+  // the command line of "droverd" or of node "0", "1", ...; empty = none.
+  std::function<std::vector<std::string>(const std::string& who)> wrap;
+  // droverd's TCP address's host, and a node's --listen (empty = loopback,
+  // any port); an address that is not loopback is served with
+  // --allow-plain-tcp, for network namespaces a test makes.
+  std::string droverd_host = "127.0.0.1";
+  std::function<std::string(int index)> node_listen;
 };
 
 class LocalCluster {
