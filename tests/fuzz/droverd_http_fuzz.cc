@@ -114,7 +114,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::abort();
   }
   harness->table = std::move(*table);
-  harness->logs = new droverd::LogFetcher(/*threads=*/1);
+  harness->logs = new droverd::LogFetcher(/*store=*/nullptr, /*threads=*/1);
   return 0;
 }
 
