@@ -93,7 +93,10 @@ TEST(PrometheusScrapeTest, PrometheusScrapesDroverdAndEveryNodeMonitorAndFindsAT
         }
         return targets.size() == 2;
       },
-      60s))
+      // Another `drover up` on this host (a test beside this one) may hold a
+      // port first: that monitor is restarted on the next port after its
+      // crash back-off (10 s, then 20 s).
+      90s))
       << "two ready node monitors: " << r.Describe();
   Json record = Json::parse(ReadWholeFile(state + "/cluster.json"));
   const std::string droverd = record["http"].get<std::string>().substr(7);  // http://
