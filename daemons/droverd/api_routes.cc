@@ -65,6 +65,8 @@ std::string RouteLabel(const std::vector<std::string>& p) {
     if (p.size() == 3) return "/api/v1/apply";
   } else if (kind == "endpoints") {
     if (p.size() == 4) return "/api/v1/endpoints/:name";
+  } else if (kind == "prometheus") {
+    if (p.size() == 4 && p[3] == "targets") return "/api/v1/prometheus/targets";
   } else if (kind == "tokens") {
     if (p.size() == 3) return "/api/v1/tokens";
     if (p.size() == 4) return "/api/v1/tokens/:id";
@@ -201,6 +203,10 @@ HttpHandler MakeApiHandler(ApiContext context) {
     }
     if (rest[0] == "statefulsets") {
       return HandleStatefulSetRoute(ctx, *caller, req, rest, std::move(timed));
+    }
+    if (rest.size() == 2 && rest[0] == "prometheus" && rest[1] == "targets" &&
+        req.method == "GET") {
+      return PrometheusTargets(ctx, std::move(timed));
     }
     timed(NotFoundResponse(req));
   };

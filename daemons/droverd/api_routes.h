@@ -88,6 +88,9 @@ void HandleApplyRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& 
 // its tasks' logs (log_ship_routes.cc).
 void ShipLogs(const ApiContext& ctx, const std::string& node, HttpRequest& req,
               HttpResponder respond);
+// GET /api/v1/prometheus/targets: the node monitors, for Prometheus'
+// http_sd_configs (scrape_targets_routes.cc).
+void PrometheusTargets(const ApiContext& ctx, HttpResponder respond);
 // Has the log fetcher read `task`'s output (stream "stdout"|"stderr", from
 // byte `offset`) from its node and answer `respond`; Unavailable when the
 // node has no log endpoint. On the state thread.

@@ -1,6 +1,7 @@
 // A real Prometheus (Debian's `prometheus`) scrapes droverd and every node
-// monitor of a `drover up` cluster, and a query for a running task's CPU
-// usage returns it. Prometheus listens on loopback only and is stopped by pid.
+// monitor of a `drover up` cluster (found through droverd's http_sd list),
+// and a query for a running task's CPU usage returns it. Prometheus listens on loopback only and is
+// stopped by pid.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -109,9 +110,13 @@ TEST(PrometheusScrapeTest, PrometheusScrapesDroverdAndEveryNodeMonitorAndFindsAT
   std::ofstream(home + "/prometheus.yml")
       << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
       << "scrape_configs:\n"
-      << "  - job_name: droverd\n    static_configs: [{targets: ['" << droverd << "']}]\n"
-      << "  - job_name: drover-node-monitor\n    static_configs: [{targets: ['" << targets[0]
-      << "', '" << targets[1] << "']}]\n";
+      << "  - job_name: droverd\n    static_configs: [{targets: ['" << droverd
+      << "']}]\n"
+      // The monitors come from droverd's HTTP service discovery.
+      << "  - job_name: drover-node-monitor\n    http_sd_configs:\n"
+      << "      - url: 'http://" << droverd << "/api/v1/prometheus/targets'\n"
+      << "        refresh_interval: 1s\n"
+      << "        authorization: {type: Bearer, credentials_file: '" << state << "/admin.token'}\n";
   prom = fork();
   if (prom == 0) {
     freopen((home + "/prometheus.log").c_str(), "w", stderr);
