@@ -115,9 +115,10 @@ void Register(const ApiContext& ctx, const std::string& name, const HttpRequest&
 
 // Applies an admin's change of a node and answers with the node once durable.
 void ChangeNode(const ApiContext& ctx, const std::string& name,
-                std::function<Status(ClusterState&)> change, HttpResponder respond) {
+                std::function<Status(ClusterState&, int64_t now_ms)> change,
+                HttpResponder respond) {
   ctx.loop->Post([name, change, respond](CommandContext& c) {
-    Status st = change(c.state);
+    Status st = change(c.state, c.now_ms);
     if (!st.ok()) return respond(ErrorResponse(st));
     c.AfterCommit(
         [respond, body = ToJson(c.state.nodes().at(name))] { respond(JsonResponse(200, body)); });
@@ -141,9 +142,8 @@ void Label(const ApiContext& ctx, const std::string& name, const HttpRequest& re
   if (!st.ok()) return respond(ErrorResponse(st));
   ChangeNode(
       ctx, name,
-      [name, set = std::move(set), remove = std::move(remove), overwrite](ClusterState& s) {
-        return s.LabelNode(name, set, remove, overwrite);
-      },
+      [name, set = std::move(set), remove = std::move(remove), overwrite](
+          ClusterState& s, int64_t) { return s.LabelNode(name, set, remove, overwrite); },
       std::move(respond));
 }
 
@@ -267,13 +267,13 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
     if (st.ok()) st = json_fields::GetBool(*json, "force", "", &force);
     if (!st.ok()) return respond(ErrorResponse(st));
     return ChangeNode(
-        ctx, name, [name, force](ClusterState& s) { return s.DrainNode(name, force); },
+        ctx, name, [name, force](ClusterState& s, int64_t) { return s.DrainNode(name, force); },
         std::move(respond));
   }
   if ((verb == "cordon" || verb == "uncordon") && m == "POST") {
     const bool cordon = verb == "cordon";
     return ChangeNode(
-        ctx, name, [name, cordon](ClusterState& s) { return s.CordonNode(name, cordon); },
+        ctx, name, [name, cordon](ClusterState& s, int64_t) { return s.CordonNode(name, cordon); },
         std::move(respond));
   }
   if (parts[2] == "join" && m == "POST")

@@ -13,28 +13,22 @@
 #include <mutex>
 #include <thread>
 
+#include "daemons/environment.h"
 #include "daemons/log_shipper/log_shipper.h"
 #include "daemons/stop_signals.h"
 
 namespace po = boost::program_options;
 using namespace drover;
 
-namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-}  // namespace
+using daemons::EnvOrEmpty;
 
 int main(int argc, char** argv) {
   log_shipper::LogShipperOptions options;
-  std::string state_dir = Env("DROVER_NODE_STATE_DIR");
-  options.server = Env("DROVER_SERVER");
-  options.token = Env("DROVER_TASK_TOKEN");
-  options.ca_file = Env("DROVER_CA_FILE");
-  options.node = Env("DROVER_NODENAME");
+  std::string state_dir = EnvOrEmpty("DROVER_NODE_STATE_DIR");
+  options.server = EnvOrEmpty("DROVER_SERVER");
+  options.token = EnvOrEmpty("DROVER_TASK_TOKEN");
+  options.ca_file = EnvOrEmpty("DROVER_CA_FILE");
+  options.node = EnvOrEmpty("DROVER_NODENAME");
   int64_t idle_ms = 100;
   po::options_description opts("drover-log-shipper options");
   opts.add_options()("help,h", "show this help")("node-state-dir", po::value(&state_dir),

@@ -20,6 +20,7 @@
 #include "api/http_server.h"
 #include "api/json_text.h"
 #include "api/url_encoding.h"
+#include "daemons/environment.h"
 #include "daemons/node_monitor/health_check.h"
 #include "daemons/node_monitor/metrics_page.h"
 #include "daemons/node_monitor/node_readings.h"
@@ -29,20 +30,13 @@ namespace po = boost::program_options;
 using namespace drover;
 using namespace drover::node_monitor;
 
-namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-}  // namespace
+using daemons::EnvOrEmpty;
 
 int main(int argc, char** argv) {
-  std::string node = Env("DROVER_NODENAME"), host = Env("DROVER_NODE_HOST");
-  std::string state_dir = Env("DROVER_NODE_STATE_DIR"), server = Env("DROVER_SERVER");
-  std::string token = Env("DROVER_TASK_TOKEN"), ca_file = Env("DROVER_CA_FILE");
-  std::string port_text = Env("DROVER_PORT_METRICS");
+  std::string node = EnvOrEmpty("DROVER_NODENAME"), host = EnvOrEmpty("DROVER_NODE_HOST");
+  std::string state_dir = EnvOrEmpty("DROVER_NODE_STATE_DIR"), server = EnvOrEmpty("DROVER_SERVER");
+  std::string token = EnvOrEmpty("DROVER_TASK_TOKEN"), ca_file = EnvOrEmpty("DROVER_CA_FILE");
+  std::string port_text = EnvOrEmpty("DROVER_PORT_METRICS");
   std::string textfile_dir, health_check, proc = "/proc";
   int64_t health_interval_s = 60;
   int port = port_text.empty() ? 0 : std::atoi(port_text.c_str());
