@@ -33,6 +33,10 @@ Status CheckRoot(const std::string& path, const std::string& field) {
 
 }  // namespace
 
+std::string OrdinalName(const std::string& set, int32_t ordinal) {
+  return set + "-" + std::to_string(ordinal);
+}
+
 std::string VolumeEnvName(const std::string& volume) {
   std::string out = "DROVER_VOLUME_";
   for (char c : volume) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,12 @@ struct StatefulSetStatus {
   // node may not run anywhere (its old node fences itself first).
   std::map<int32_t, std::string> volume_nodes;
   std::map<int32_t, int64_t> fenced_until_ms;
+  // The ordinals whose directories were made (and not removed since), and
+  // those droverd decided to remove (whenScaled/whenDeleted: Delete): such
+  // an ordinal gets no task until a node confirms the removal, so a scale
+  // down and up again never hands a new task a directory being removed.
+  std::set<int32_t> volume_ordinals;
+  std::set<int32_t> removing_volumes;
   bool operator==(const StatefulSetStatus&) const = default;
 };
 
@@ -80,6 +87,10 @@ struct StatefulSet {
   ObjectMeta metadata;
   int64_t generation = 0;
   Owner owner;
+  // Set by a delete with whenDeleted: Delete: the set stops its tasks and
+  // stays (Terminating, as a Kubernetes object with a finalizer) until its
+  // ordinals' directories are removed.
+  int64_t deletion_time_ms = 0;
   StatefulSetSpec spec;
   StatefulSetStatus status;
 };
@@ -91,5 +102,8 @@ Status ValidateStatefulSet(const StatefulSet& s);
 
 // The env name of a volume: "data-dir" -> DROVER_VOLUME_DATA_DIR.
 std::string VolumeEnvName(const std::string& volume);
+
+// An ordinal's stable name, NAME-K.
+std::string OrdinalName(const std::string& set, int32_t ordinal);
 
 }  // namespace drover

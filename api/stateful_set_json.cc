@@ -46,6 +46,27 @@ Json OrdinalTimesToJson(const std::map<int32_t, int64_t>& m) {
   return out;
 }
 
+Json OrdinalSetToJson(const std::set<int32_t>& s) {
+  Json out = Json::array();
+  for (int32_t ordinal : s) out.push_back(ordinal);
+  return out;
+}
+
+Status OrdinalSetFromJson(const Json& st, const char* key, const std::string& path,
+                          std::set<int32_t>* out) {
+  const Json* v = Find(st, key);
+  if (v == nullptr) return Status::Ok();
+  const std::string p = path + "." + key;
+  if (!v->is_array()) return Status::Invalid(p, "must be a list of ordinals");
+  for (const Json& o : *v) {
+    if (!o.is_number_integer() || o.get<int64_t>() < 0 || o.get<int64_t>() > INT32_MAX) {
+      return Status::Invalid(p, "must be a list of ordinals (got " + o.dump() + ")");
+    }
+    out->insert(static_cast<int32_t>(o.get<int64_t>()));
+  }
+  return Status::Ok();
+}
+
 Result<int32_t> OrdinalKey(const std::string& key, const std::string& path) {
   if (key.empty() || key.size() > 6 || key.find_first_not_of("0123456789") != std::string::npos) {
     return Status::Invalid(path, "keys are ordinals (got \"" + key + "\")");
@@ -56,11 +77,14 @@ Result<int32_t> OrdinalKey(const std::string& key, const std::string& path) {
 Status StatusFromJson(const Json& st, StatefulSetStatus* out) {
   const std::string p = "status";
   DROVER_RETURN_IF_ERROR(CheckObject(st, p));
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      st,
-      {"observedGeneration", "replicas", "readyReplicas", "availableReplicas", "currentReplicas",
-       "updatedReplicas", "currentRevision", "updateRevision", "volumeNodes", "fencedUntil"},
-      p));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(st,
+                       {"observedGeneration", "replicas", "readyReplicas", "availableReplicas",
+                        "currentReplicas", "updatedReplicas", "currentRevision", "updateRevision",
+                        "volumeNodes", "fencedUntil", "volumeOrdinals", "removingVolumes"},
+                       p));
+  DROVER_RETURN_IF_ERROR(OrdinalSetFromJson(st, "volumeOrdinals", p, &out->volume_ordinals));
+  DROVER_RETURN_IF_ERROR(OrdinalSetFromJson(st, "removingVolumes", p, &out->removing_volumes));
   DROVER_RETURN_IF_ERROR(GetInt(st, "observedGeneration", p, &out->observed_generation));
   DROVER_RETURN_IF_ERROR(GetIntAs(st, "replicas", p, &out->replicas));
   DROVER_RETURN_IF_ERROR(GetIntAs(st, "readyReplicas", p, &out->ready_replicas));
@@ -101,6 +125,7 @@ Json ToJson(const StatefulSet& ss) {
   Json meta = codec_parts::MetaToJson(ss.metadata);
   if (ss.generation != 0) meta["generation"] = ss.generation;
   codec_parts::PutOwner(meta, ss.owner);
+  codec_parts::PutTime(meta, "deletionTimestamp", ss.deletion_time_ms);
   j["metadata"] = std::move(meta);
   const StatefulSetSpec& s = ss.spec;
   const StatefulSetUpdateStrategy& u = s.update_strategy;
@@ -140,17 +165,38 @@ Json ToJson(const StatefulSet& ss) {
   if (!st.fenced_until_ms.empty()) {
     j["status"]["fencedUntil"] = OrdinalTimesToJson(st.fenced_until_ms);
   }
+  if (!st.volume_ordinals.empty()) {
+    j["status"]["volumeOrdinals"] = OrdinalSetToJson(st.volume_ordinals);
+  }
+  if (!st.removing_volumes.empty()) {
+    j["status"]["removingVolumes"] = OrdinalSetToJson(st.removing_volumes);
+  }
   return j;
+}
+
+Json OrdinalVolumesJson(const StatefulSet& ss, int32_t ordinal) {
+  Json volumes = Json::array();
+  for (const VolumeTemplate& v : ss.spec.volume_templates) {
+    Json vj = {{"name", v.name},
+               {"env", VolumeEnvName(v.name)},
+               {"dir", OrdinalName(ss.metadata.name, ordinal)}};
+    if (v.kind == VolumeTemplate::Kind::kShared) vj["root"] = v.path;
+    volumes.push_back(std::move(vj));
+  }
+  return volumes;
 }
 
 Result<StatefulSet> StatefulSetFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(codec_parts::CheckEnvelope(j, "StatefulSet"));
   StatefulSet ss;
   if (const Json* m = Find(j, "metadata")) {
-    DROVER_RETURN_IF_ERROR(codec_parts::MetaFromJson(
-        *m, "metadata", &ss.metadata,
-        {"name", "uid", "labels", "creationTimestamp", "resourceVersion", "generation", "owner"}));
+    DROVER_RETURN_IF_ERROR(
+        codec_parts::MetaFromJson(*m, "metadata", &ss.metadata,
+                                  {"name", "uid", "labels", "creationTimestamp", "resourceVersion",
+                                   "generation", "owner", "deletionTimestamp"}));
     DROVER_RETURN_IF_ERROR(GetInt(*m, "generation", "metadata", &ss.generation));
+    DROVER_RETURN_IF_ERROR(
+        json_fields::GetTime(*m, "deletionTimestamp", "metadata", &ss.deletion_time_ms));
     DROVER_RETURN_IF_ERROR(codec_parts::OwnerFromJson(*m, &ss.owner));
   }
   const Json* spec = Find(j, "spec");

@@ -10,4 +10,8 @@ namespace drover {
 Json ToJson(const StatefulSet& ss);
 Result<StatefulSet> StatefulSetFromJson(const Json& json);
 
+// What a node is told of an ordinal's directories, in its launch and in a
+// removal: [{"name", "env", "dir": NAME-K, "root"?: a Shared volume's root}].
+Json OrdinalVolumesJson(const StatefulSet& ss, int32_t ordinal);
+
 }  // namespace drover

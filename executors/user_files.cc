@@ -1,5 +1,6 @@
 #include "executors/user_files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/fsuid.h>
@@ -17,6 +18,57 @@ namespace drover::executors {
 namespace {
 
 std::string Why() { return std::strerror(errno); }
+
+constexpr int kMaxRemoveDepth = 256;
+
+// Removes the entry `name` of the open directory `dir` (shown as `path`).
+Status RemoveEntryAt(int dir, const std::string& name, const std::string& path, int depth) {
+  struct stat st;
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return Status::Internal("cannot stat " + path + ": " + Why());
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return Status::Internal("cannot remove " + path + ": " + Why());
+    }
+    return Status::Ok();
+  }
+  if (depth >= kMaxRemoveDepth) {
+    return Status::Internal("cannot remove " + path + ": deeper than " +
+                            std::to_string(kMaxRemoveDepth) + " levels");
+  }
+  int fd = openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    // Swapped for something else since the stat: remove that instead, unfollowed.
+    if ((errno == ENOTDIR || errno == ELOOP) && unlinkat(dir, name.c_str(), 0) == 0) {
+      return Status::Ok();
+    }
+    if (errno == ENOENT) return Status::Ok();
+    return Status::Internal("cannot open " + path + ": " + Why());
+  }
+  DIR* entries = fdopendir(fd);
+  if (entries == nullptr) {
+    ::close(fd);
+    return Status::Internal("cannot list " + path + ": " + Why());
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(entries)) {
+    const std::string child = e->d_name;
+    if (child != "." && child != "..") names.push_back(child);
+  }
+  Status result = Status::Ok();
+  for (const std::string& child : names) {
+    result = RemoveEntryAt(dirfd(entries), child, path + "/" + child, depth + 1);
+    if (!result.ok()) break;
+  }
+  closedir(entries);
+  if (!result.ok()) return result;
+  if (unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return Status::Internal("cannot remove " + path + ": " + Why());
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -106,6 +158,15 @@ Status MakeOwnedDirectory(const std::string& parent, const std::string& name, ui
     return Status::Internal("cannot chmod " + path + ": " + Why());
   }
   return Status::Ok();
+}
+
+Status RemoveTree(const std::string& parent, const std::string& name) {
+  UniqueFd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return Status::Internal("cannot open " + parent + ": " + Why());
+  }
+  return RemoveEntryAt(dir.get(), name, parent + "/" + name, 0);
 }
 
 Status MakeDirectoryAs(const std::string& parent, const std::string& name, uid_t uid, gid_t gid,

@@ -64,4 +64,12 @@ Status MakeOwnedDirectory(const std::string& parent, const std::string& name, ui
 Status MakeDirectoryAs(const std::string& parent, const std::string& name, uid_t uid, gid_t gid,
                        mode_t mode);
 
+// Removes `parent`/`name` and everything under it, as a user's directory
+// whose contents the user controls: it walks by descriptor (openat with
+// O_NOFOLLOW|O_DIRECTORY, unlinkat), so a symlink inside is removed, never
+// followed, and a directory swapped for a symlink mid-walk is refused; nothing
+// outside the tree is touched. Missing is fine. Trees deeper than 256 levels
+// are refused (each level holds a descriptor).
+Status RemoveTree(const std::string& parent, const std::string& name);
+
 }  // namespace drover::executors

@@ -64,7 +64,7 @@ Table StatefulSetsTable(const std::vector<ShownStatefulSet>& sets, int64_t now_m
   for (const ShownStatefulSet& shown : sets) {
     const StatefulSet& ss = shown.object;
     std::vector<std::string> row = {
-        ss.metadata.name,
+        ss.metadata.name + (ss.deletion_time_ms > 0 ? " (Terminating)" : ""),
         std::to_string(ss.status.ready_replicas) + "/" + std::to_string(ss.spec.replicas),
         Age(ss.metadata.creation_time_ms, now_ms)};
     if (wide) {
@@ -88,8 +88,12 @@ std::string DescribeStatefulSet(const ShownStatefulSet& shown, const std::vector
   const StatefulSetStatus& st = ss.status;
   out << "Name:                 " << ss.metadata.name << "\n"
       << "Owner:                " << ss.owner.user << "\n"
-      << "Created:              " << FormatLocalTime(ss.metadata.creation_time_ms) << "\n"
-      << "Generation:           " << ss.generation << " (observed " << st.observed_generation
+      << "Created:              " << FormatLocalTime(ss.metadata.creation_time_ms) << "\n";
+  if (ss.deletion_time_ms > 0) {
+    out << "Terminating since:    " << FormatLocalTime(ss.deletion_time_ms)
+        << " (gone once its tasks stopped and its directories are removed)\n";
+  }
+  out << "Generation:           " << ss.generation << " (observed " << st.observed_generation
       << ")\n"
       << "Replicas:             " << s.replicas << " desired | " << st.replicas << " total | "
       << st.ready_replicas << " ready | " << st.available_replicas << " available | "
@@ -109,6 +113,13 @@ std::string DescribeStatefulSet(const ShownStatefulSet& shown, const std::vector
         << (v.kind == VolumeTemplate::Kind::kShared ? "Shared under " + v.path
                                                     : std::string("NodeLocal"))
         << ", $" << VolumeEnvName(v.name) << ")\n";
+  }
+  auto retention = [](VolumeRetention r) {
+    return r == VolumeRetention::kDelete ? "Delete" : "Retain";
+  };
+  if (!s.volume_templates.empty()) {
+    out << "Volume retention:     whenScaled " << retention(s.retention.when_scaled)
+        << ", whenDeleted " << retention(s.retention.when_deleted) << "\n";
   }
   for (const auto& [ordinal, node] : st.volume_nodes) {
     out << "  " << ss.metadata.name << "-" << ordinal << " keeps its data on " << node << "\n";

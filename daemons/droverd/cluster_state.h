@@ -2,7 +2,8 @@
 // each node holds, Deployments), and the operations that change it. Split by
 // concept: cluster_state.cc (jobs, task ends, reports), _nodes.cc, _scheduling.cc,
 // _services.cc (Deployments, and what every service kind shares), _daemons.cc
-// (DaemonSets), _stateful.cc (StatefulSets), _store.cc (load and mutations).
+// (DaemonSets), _stateful.cc (StatefulSets), _volumes.cc (their ordinals'
+// directories), _store.cc (load and mutations).
 //
 // Owned by the state thread (StateLoop); nothing here locks. Every change
 // marks the changed objects dirty; TakeMutations() turns them into one store
@@ -28,6 +29,7 @@
 #include "api/status.h"
 #include "api/task.h"
 #include "controllers/deployment_controller.h"
+#include "controllers/stateful_set_controller.h"
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
@@ -289,7 +291,9 @@ class ClusterState {
                                               const Caller& caller, int64_t now_ms);
   Result<const StatefulSet*> RestartStatefulSet(const std::string& name, const Caller& caller,
                                                 int64_t now_ms);
-  // Deletes it and stops its tasks; its ordinals' directories are kept.
+  // Deletes it and stops its tasks. Its ordinals' directories are kept,
+  // unless whenDeleted is Delete: then it stays, Terminating, until every
+  // directory is removed (cluster_state_volumes.cc).
   Status DeleteStatefulSet(const std::string& name, const Caller& caller, int64_t now_ms);
   const StatefulSetStore& stateful_sets() const { return stateful_sets_; }
   // Every task of it droverd remembers, by ordinal.
@@ -300,6 +304,10 @@ class ClusterState {
   // Runs the StatefulSet controller over every StatefulSet whose key is
   // queued or due.
   void ReconcileStatefulSets(int64_t now_ms);
+  // A node's word that it removed (or, with `error`, could not remove) the
+  // directories of removal `id` ("SET/UID/ORDINAL") droverd sent it.
+  void ConfirmVolumeRemoval(const std::string& node, const std::string& id,
+                            const std::string& error);
 
   // --- scheduling
   // What the scheduler needs: the nodes, the running tasks, the pending jobs.
@@ -457,6 +465,19 @@ class ClusterState {
   void TouchStatefulSet(StatefulSet& ss);
   // What an ordinal's launch adds: DROVER_ORDINAL, DROVER_PEERS, volumes, fencing.
   void AddOrdinalLaunch(const Task& task, const StatefulSet& ss, Json& launch) const;
+  // Forgets a StatefulSet (its tasks stopped, its keys dropped).
+  void EraseStatefulSet(const std::string& name);
+  // The ordinals' directories (cluster_state_volumes.cc): records the
+  // ordinals that have them, decides which to remove under the retention
+  // policy and asks a node to; returns when to look again (0: on an event).
+  int64_t ReconcileOrdinalVolumes(const StatefulSet& ss,
+                                  const std::vector<controllers::OrdinalTaskView>& live,
+                                  int64_t now_ms, StatefulSetStatus* kept);
+  // A Terminating StatefulSet: stops its tasks, removes its directories, then goes.
+  void ReconcileDeletingStatefulSet(StatefulSet& ss, int64_t now_ms);
+  // Instructions for `node` were dropped (it went NotReady): removals sent
+  // there are sent again, there or elsewhere.
+  void ForgetVolumeRemovalsSentTo(const std::string& node);
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;
@@ -525,6 +546,16 @@ class ClusterState {
   // ... and of crashing ordinals, per (StatefulSet, ordinal).
   std::map<SetOrdinal, controllers::CrashBackoff> ordinal_backoff_;
   uint64_t next_ordinal_work_id_ = kFirstOrdinalWorkId;
+  // Directory removals sent and not yet confirmed: to which node, when (sent
+  // again after a while: the node may have restarted before it answered),
+  // and the last error a node gave. In memory: after a restart, the
+  // StatefulSet's status.removingVolumes makes droverd send them again.
+  struct VolumeRemovalSent {
+    std::string node;
+    int64_t sent_ms = 0;
+    std::string error;
+  };
+  std::map<SetOrdinal, VolumeRemovalSent> volume_removals_sent_;
   uint64_t OrdinalWorkId(const std::string& set, int32_t ordinal);
   void FlushEndpointWatches(int64_t now_ms);
   StateCounters counters_;

@@ -286,7 +286,10 @@ void ClusterState::ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms) 
       EnqueueNodeWatchers();
       // Instructions for a node declared lost are void: what it should stop
       // it is told when it speaks again (FenceTasks).
-      if (node.status.phase == NodePhase::kNotReady) channels_[name].Reset();
+      if (node.status.phase == NodePhase::kNotReady) {
+        channels_[name].Reset();
+        ForgetVolumeRemovalsSentTo(name);
+      }
     }
     for (const std::string& t : actions.lose_tasks) {
       Task& task = tasks_.at(t);

@@ -29,10 +29,6 @@ bool HasNodeLocalVolume(const StatefulSet& ss) {
       [](const VolumeTemplate& v) { return v.kind == VolumeTemplate::Kind::kNodeLocal; });
 }
 
-std::string OrdinalName(const std::string& set, int32_t ordinal) {
-  return set + "-" + std::to_string(ordinal);
-}
-
 // Margin between a lost node's own fence (its agent stops the task) and the
 // ordinal's start elsewhere, for the agent's tick and clock rates.
 constexpr int64_t kFenceMarginMs = 1'000;
@@ -50,12 +46,6 @@ Status ClusterState::CheckStatefulSetApply(const StatefulSet& ss, const Caller& 
     return Status::PermissionDenied("node credentials and join tokens may not apply StatefulSets");
   }
   DROVER_RETURN_IF_ERROR(ValidateStatefulSet(ss));
-  if (ss.spec.retention.when_deleted == VolumeRetention::kDelete ||
-      ss.spec.retention.when_scaled == VolumeRetention::kDelete) {
-    return Status::Invalid("spec.persistentVolumeClaimRetentionPolicy",
-                           "Delete is not supported yet: an ordinal's directories are kept "
-                           "(Retain); remove them yourself");
-  }
   for (size_t i = 0; i < ss.spec.volume_templates.size(); ++i) {
     const VolumeTemplate& v = ss.spec.volume_templates[i];
     if (v.kind != VolumeTemplate::Kind::kShared) continue;
@@ -75,6 +65,11 @@ Status ClusterState::CheckStatefulSetApply(const StatefulSet& ss, const Caller& 
   if (const StatefulSet* existing = stateful_sets_.Find(ss.metadata.name)) {
     DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("statefulset", existing->metadata.name,
                                                    existing->owner, caller, "change"));
+    if (existing->deletion_time_ms > 0) {
+      return Status::Conflict("statefulset/" + ss.metadata.name +
+                              " is being deleted (its directories are being removed); apply it "
+                              "again once it is gone");
+    }
     if (existing->spec.volume_templates != ss.spec.volume_templates) {
       return Status::Invalid("spec.volumeTemplates",
                              "cannot change (the ordinals' data lives there); delete and "
@@ -116,6 +111,7 @@ Result<std::pair<const StatefulSet*, ApplyVerb>> ClusterState::ApplyStatefulSet(
   ss.owner = {caller.user, caller.uid, caller.gid};
   ss.generation = 1;
   ss.status = StatefulSetStatus{};
+  ss.deletion_time_ms = 0;
   StatefulSet& added = stateful_sets_.Put(std::move(ss));
   stateful_sets_.EnsureRevision(added, now_ms);
   TouchStatefulSet(added);
@@ -128,6 +124,9 @@ Result<StatefulSet*> ClusterState::ChangeableStatefulSet(const std::string& name
   StatefulSet* ss = stateful_sets_.FindMutable(name);
   if (ss == nullptr) return Status::NotFound("statefulset/" + name + " not found");
   DROVER_RETURN_IF_ERROR(AuthorizeWorkloadChange("statefulset", name, ss->owner, caller, verb));
+  if (ss->deletion_time_ms > 0 && verb != "delete") {
+    return Status::Conflict("statefulset/" + name + " is being deleted; it cannot " + verb);
+  }
   return ss;
 }
 
@@ -163,6 +162,20 @@ Status ClusterState::DeleteStatefulSet(const std::string& name, const Caller& ca
                                        int64_t now_ms) {
   auto ss = ChangeableStatefulSet(name, caller, "delete");
   if (!ss.ok()) return ss.status();
+  if ((*ss)->spec.retention.when_deleted == VolumeRetention::kDelete &&
+      !(*ss)->spec.volume_templates.empty()) {
+    // Terminating: it goes once its tasks have stopped and its directories are removed.
+    if ((*ss)->deletion_time_ms == 0) {
+      (*ss)->deletion_time_ms = now_ms;
+      TouchStatefulSet(**ss);
+    }
+    return Status::Ok();
+  }
+  EraseStatefulSet(name);
+  return Status::Ok();
+}
+
+void ClusterState::EraseStatefulSet(const std::string& name) {
   for (const std::string& t : stateful_sets_.TasksOf(name)) {
     KillTask(tasks_.at(t), scheduler::PreemptMode::kOff, kCancelGraceMs);
   }
@@ -170,10 +183,9 @@ Status ClusterState::DeleteStatefulSet(const std::string& name, const Caller& ca
   std::erase_if(ordinal_work_ids_, [&](const auto& e) { return e.first.first == name; });
   std::erase_if(ordinal_work_, [&](const auto& e) { return e.second.first == name; });
   std::erase_if(ordinal_backoff_, [&](const auto& e) { return e.first.first == name; });
+  std::erase_if(volume_removals_sent_, [&](const auto& e) { return e.first.first == name; });
   stateful_sets_.Erase(name);
   needs_scheduling_ = true;
-  (void)now_ms;
-  return Status::Ok();
 }
 
 std::vector<const Task*> ClusterState::TasksOfStatefulSet(const std::string& name) const {
@@ -203,6 +215,23 @@ std::map<int32_t, std::string> ClusterState::WaitingOrdinals(const std::string& 
     const bool up = it != nodes_.end() && it->second.status.phase == NodePhase::kReady;
     if (!up) out[ordinal] = "its NodeLocal volumes are on node " + node + ", which is not Ready";
   }
+  for (int32_t ordinal : ss->status.removing_volumes) {
+    std::string why = "its directories are being removed (";
+    why += ss->deletion_time_ms > 0 ? "whenDeleted" : "whenScaled";
+    why += ": Delete)";
+    auto pinned = ss->status.volume_nodes.find(ordinal);
+    if (pinned != ss->status.volume_nodes.end()) {
+      auto it = nodes_.find(pinned->second);
+      if (it == nodes_.end() || it->second.status.phase != NodePhase::kReady) {
+        why += " by node " + pinned->second + ", which is not Ready";
+      }
+    }
+    auto sent = volume_removals_sent_.find({name, ordinal});
+    if (sent != volume_removals_sent_.end() && !sent->second.error.empty()) {
+      why += "; node " + sent->second.node + " said: " + sent->second.error;
+    }
+    out[ordinal] = std::move(why);
+  }
   return out;
 }
 
@@ -217,6 +246,7 @@ void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_
   StatefulSet* ss = stateful_sets_.FindMutable(name);
   std::erase_if(ordinal_wants_, [&](const auto& e) { return e.first.first == name; });
   if (ss == nullptr) return;
+  if (ss->deletion_time_ms > 0) return ReconcileDeletingStatefulSet(*ss, now_ms);
   const Revision& update = stateful_sets_.EnsureRevision(*ss, now_ms);
   std::vector<controllers::OrdinalTaskView> tasks;
   std::set<std::string> in_use;
@@ -262,31 +292,37 @@ void ClusterState::ReconcileOneStatefulSet(const std::string& name, int64_t now_
   // droverd's rules on top of the controller's: an ordinal whose old node
   // may still run it waits for the fence; one pinned to a down node waits
   // for it.
-  std::map<int32_t, int64_t> fenced = ss->status.fenced_until_ms;
-  std::erase_if(fenced, [&](const auto& e) { return e.second <= now_ms; });
+  StatefulSetStatus kept = ss->status;
+  std::erase_if(kept.fenced_until_ms, [&](const auto& e) { return e.second <= now_ms; });
+  requeue(ReconcileOrdinalVolumes(*ss, tasks, now_ms, &kept));
+  const std::map<int32_t, int64_t>& fenced = kept.fenced_until_ms;
   for (const controllers::OrdinalCreate& c : actions.create) {
     auto f = fenced.find(c.ordinal);
     if (f != fenced.end()) {
       requeue(f->second);
       continue;
     }
+    // Its old directories are being removed: it gets new ones after.
+    if (kept.removing_volumes.count(c.ordinal)) continue;
     auto backoff = ordinal_backoff_.find({name, c.ordinal});
     if (backoff != ordinal_backoff_.end() && backoff->second.not_before_ms > now_ms) {
       requeue(backoff->second.not_before_ms);  // CrashLoopBackOff
       continue;
     }
-    auto pinned = ss->status.volume_nodes.find(c.ordinal);
-    if (pinned != ss->status.volume_nodes.end()) {
+    auto pinned = kept.volume_nodes.find(c.ordinal);
+    if (pinned != kept.volume_nodes.end()) {
       auto node = nodes_.find(pinned->second);
       if (node == nodes_.end() || node->second.status.phase != NodePhase::kReady) continue;
     }
-    OrdinalWorkId(name, pinned != ss->status.volume_nodes.end() ? c.ordinal : -1);
+    OrdinalWorkId(name, pinned != kept.volume_nodes.end() ? c.ordinal : -1);
     ordinal_wants_[{name, c.ordinal}] = c.revision;
     needs_scheduling_ = true;
   }
   // What the controller does not know of, droverd keeps.
-  actions.status.volume_nodes = ss->status.volume_nodes;
-  actions.status.fenced_until_ms = std::move(fenced);
+  actions.status.volume_nodes = std::move(kept.volume_nodes);
+  actions.status.fenced_until_ms = std::move(kept.fenced_until_ms);
+  actions.status.volume_ordinals = std::move(kept.volume_ordinals);
+  actions.status.removing_volumes = std::move(kept.removing_volumes);
   if (!(actions.status == ss->status)) {
     ss->status = std::move(actions.status);
     ss->metadata.resource_version = ++resource_version_;
@@ -390,6 +426,9 @@ void ClusterState::CreateOrdinalTask(const scheduler::TaskPlacement& p, int64_t 
     ss->status.volume_nodes[w.ordinal] = p.node;
     TouchStatefulSet(*ss);
   }
+  if (!ss->spec.volume_templates.empty() && ss->status.volume_ordinals.insert(w.ordinal).second) {
+    TouchStatefulSet(*ss);
+  }
   // The ordinal's identity is NAME-K (DROVER_ORDINAL_NAME, its peers'
   // names); each of its tasks has a name of its own, NAME-K-xxxxx, as a node
   // keeps every task's log and state by name.
@@ -440,15 +479,7 @@ void ClusterState::AddOrdinalLaunch(const Task& task, const StatefulSet& ss, Jso
     peers += (peers.empty() ? "" : ",") + peer;
   }
   env.push_back({"DROVER_PEERS", peers});
-  Json volumes = Json::array();
-  for (const VolumeTemplate& v : ss.spec.volume_templates) {
-    Json vj = {{"name", v.name},
-               {"env", VolumeEnvName(v.name)},
-               {"dir", OrdinalName(ss.metadata.name, ordinal)}};
-    if (v.kind == VolumeTemplate::Kind::kShared) vj["root"] = v.path;
-    volumes.push_back(std::move(vj));
-  }
-  if (!volumes.empty()) launch["volumes"] = std::move(volumes);
+  if (!ss.spec.volume_templates.empty()) launch["volumes"] = OrdinalVolumesJson(ss, ordinal);
   launch["index"] = ordinal;
   launch["ntasks"] = ss.spec.replicas;
   // Cut off from droverd this long, the node stops it by itself.

@@ -5,11 +5,16 @@
 namespace drover::droverd {
 
 void NodeChannel::AppendLaunch(Json launch, uint64_t batch) {
-  entries_.push_back({next_seq_++, batch, true, std::move(launch)});
+  entries_.push_back({next_seq_++, batch, Kind::kLaunch, std::move(launch)});
 }
 
 void NodeChannel::AppendKill(const std::string& task, int64_t grace_ms, uint64_t batch) {
-  entries_.push_back({next_seq_++, batch, false, Json{{"task", task}, {"graceMs", grace_ms}}});
+  entries_.push_back(
+      {next_seq_++, batch, Kind::kKill, Json{{"task", task}, {"graceMs", grace_ms}}});
+}
+
+void NodeChannel::AppendRemoveVolumes(Json removal, uint64_t batch) {
+  entries_.push_back({next_seq_++, batch, Kind::kRemoveVolumes, std::move(removal)});
 }
 
 void NodeChannel::Wait(int64_t after, int64_t deadline_ms, HttpResponder responder) {
@@ -43,15 +48,17 @@ void NodeChannel::Flush(const std::string& epoch, int64_t now_ms, uint64_t durab
     }
     Json launch = Json::array();
     Json kill = Json::array();
+    Json remove = Json::array();
     int64_t seq = w.after;
     for (const Entry& e : entries_) {
       if (e.seq <= w.after) continue;
       if (e.seq > sendable) break;
-      (e.launch ? launch : kill).push_back(e.body);
+      (e.kind == Kind::kLaunch ? launch : e.kind == Kind::kKill ? kill : remove).push_back(e.body);
       seq = e.seq;
     }
     Json body = {
         {"epoch", epoch}, {"seq", seq}, {"launch", std::move(launch)}, {"kill", std::move(kill)}};
+    if (!remove.empty()) body["removeVolumes"] = std::move(remove);
     w.responder(HttpResponse{200, "application/json", body.dump()});
   }
   waiters_ = std::move(still_waiting);

@@ -1,5 +1,6 @@
-// NodeChannel: the ordered stream of instructions (launch, kill) droverd sends
-// one node, and the node's pending long-poll.
+// NodeChannel: the ordered stream of instructions (launch, kill, remove a
+// StatefulSet ordinal's directories) droverd sends one node, and the node's
+// pending long-poll.
 //
 // Instructions get increasing sequence numbers; a node asks for everything
 // after the last one it has handled, so a lost response is simply asked for
@@ -25,6 +26,9 @@ class NodeChannel {
   // sent before that batch is durable (see Flush).
   void AppendLaunch(Json launch, uint64_t batch);
   void AppendKill(const std::string& task, int64_t grace_ms, uint64_t batch);
+  // {"id", "volumes": [{"name", "dir", "root"?}]}: the node removes them and
+  // reports the id back (Agent: volumesRemoved).
+  void AppendRemoveVolumes(Json removal, uint64_t batch);
 
   // Registers a long-poll. It is answered by Flush() once instructions after
   // `after` exist, or when `deadline_ms` passes (with none).
@@ -48,10 +52,11 @@ class NodeChannel {
   size_t backlog() const { return entries_.size(); }
 
  private:
+  enum class Kind { kLaunch, kKill, kRemoveVolumes };
   struct Entry {
     int64_t seq;
     uint64_t batch;
-    bool launch;
+    Kind kind;
     Json body;
   };
   struct Waiter {

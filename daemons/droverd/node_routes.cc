@@ -196,26 +196,48 @@ void Reports(const ApiContext& ctx, const std::string& name, const HttpRequest& 
   }
   auto running = DecodeTaskNames(*json, "running", kMaxReports);
   if (!running.ok()) return respond(ErrorResponse(running.status()));
-  ctx.loop->Post(
-      [=, reports = std::move(reports), running = std::move(*running)](CommandContext& c) {
-        Status hb = c.state.Heartbeat(name, c.now_ms);
-        if (!hb.ok()) return respond(ErrorResponse(hb));
-        Json rejected = malformed;
-        int64_t accepted = 0;
-        for (const TaskReport& r : reports) {
-          Status st = c.state.ApplyReport(name, r, c.now_ms);
-          if (st.ok()) {
-            ++accepted;
-          } else {
-            rejected.push_back({{"task", r.task}, {"message", st.ToString()}});
-          }
-        }
-        // After the reports: a task that just ended is not fenced for nothing.
-        c.state.FenceTasks(name, running);
-        c.AfterCommit([respond, accepted, rejected = std::move(rejected)] {
-          respond(JsonResponse(200, Json{{"accepted", accepted}, {"rejected", rejected}}));
-        });
-      });
+  // {"id", "error"?}: directory removals droverd asked for, done or failed.
+  std::vector<std::pair<std::string, std::string>> volumes_removed;
+  if (json->contains("volumesRemoved")) {
+    const Json& items = (*json)["volumesRemoved"];
+    if (!items.is_array() || items.size() > kMaxReports) {
+      return respond(ErrorResponse(Status::Invalid(
+          "volumesRemoved", "must be a list of at most " + std::to_string(kMaxReports))));
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Json& v = items[i];
+      const std::string at = "volumesRemoved[" + std::to_string(i) + "]";
+      if (!v.is_object() || !v.contains("id") || !v["id"].is_string() ||
+          (v.contains("error") && !v["error"].is_string())) {
+        return respond(
+            ErrorResponse(Status::Invalid(at, "want {\"id\": string, \"error\"?: string}")));
+      }
+      volumes_removed.emplace_back(v["id"].get<std::string>(), v.value("error", ""));
+    }
+  }
+  ctx.loop->Post([=, reports = std::move(reports), running = std::move(*running),
+                  volumes_removed = std::move(volumes_removed)](CommandContext& c) {
+    Status hb = c.state.Heartbeat(name, c.now_ms);
+    if (!hb.ok()) return respond(ErrorResponse(hb));
+    Json rejected = malformed;
+    int64_t accepted = 0;
+    for (const TaskReport& r : reports) {
+      Status st = c.state.ApplyReport(name, r, c.now_ms);
+      if (st.ok()) {
+        ++accepted;
+      } else {
+        rejected.push_back({{"task", r.task}, {"message", st.ToString()}});
+      }
+    }
+    for (const auto& [id, error] : volumes_removed) {
+      c.state.ConfirmVolumeRemoval(name, id, error);
+    }
+    // After the reports: a task that just ended is not fenced for nothing.
+    c.state.FenceTasks(name, running);
+    c.AfterCommit([respond, accepted, rejected = std::move(rejected)] {
+      respond(JsonResponse(200, Json{{"accepted", accepted}, {"rejected", rejected}}));
+    });
+  });
 }
 
 }  // namespace

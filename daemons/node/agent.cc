@@ -423,6 +423,7 @@ void Agent::HandleInstructions(const Json& body) {
     }
   };
   apply(kills_first);
+  if (body.contains("removeVolumes")) RemoveVolumes(body["removeVolumes"]);
   for (const Json& l : launch_list) {
     if (!l.is_object() || !l.contains("task") || !l["task"].is_string()) {
       spdlog::warn("droverd sent a malformed launch instruction");
@@ -491,6 +492,27 @@ void Agent::HandleInstructions(const Json& body) {
     }
   }
   apply(kills_after);
+}
+
+void Agent::RemoveVolumes(const Json& removals) {
+  if (!removals.is_array()) return;
+  for (const Json& r : removals) {
+    if (!r.is_object() || !r.contains("id") || !r["id"].is_string() || !r.contains("volumes")) {
+      spdlog::warn("droverd sent a malformed volume removal");
+      continue;
+    }
+    Json report = {{"id", r["id"]}};
+    Status st = RemoveTaskVolumes(r["volumes"], options_.state_dir);
+    if (st.ok()) {
+      spdlog::info("removed the directories of {}", r["id"].get<std::string>());
+    } else {
+      spdlog::warn("removing the directories of {}: {}", r["id"].get<std::string>(), st.ToString());
+      report["error"] = st.ToString();
+    }
+    std::lock_guard<std::mutex> lock(reports_mu_);
+    volume_reports_.push_back(std::move(report));
+  }
+  reports_cv_.notify_one();
 }
 
 void Agent::WatchFence(const std::string& task, const Json& launch) {
@@ -575,13 +597,17 @@ void Agent::QueueReport(Json report) {
 void Agent::ReportLoop() {
   HttpClient client(options_.server, options_.token, HttpClientOptions{options_.ca_file});
   std::vector<Json> batch;
+  Json volumes = Json::array();
   while (!stopping_) {
     {
       std::unique_lock<std::mutex> lock(reports_mu_);
-      reports_cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms),
-                           [this] { return stopping_ || !reports_.empty(); });
+      reports_cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] {
+        return stopping_ || !reports_.empty() || !volume_reports_.empty();
+      });
       for (auto& r : reports_) batch.push_back(std::move(r));
       reports_.clear();
+      for (auto& v : volume_reports_) volumes.push_back(std::move(v));
+      volume_reports_.clear();
     }
     CoalesceReports(batch);
     // What runs here now: droverd kills what it no longer assigns to this
@@ -592,6 +618,7 @@ void Agent::ReportLoop() {
       for (const std::string& name : running_) running.push_back(name);
     }
     Json body = {{"reports", batch}, {"running", std::move(running)}};
+    if (!volumes.empty()) body["volumesRemoved"] = volumes;
     const int64_t sent = MonotonicMs();
     auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/status", body.dump(),
                          std::chrono::seconds(15));
@@ -615,6 +642,7 @@ void Agent::ReportLoop() {
       (void)supervisor_.Ack(done);
     }
     batch.clear();
+    volumes = Json::array();
   }
 }
 

@@ -119,7 +119,11 @@ class Agent {
 
   std::mutex reports_mu_;
   std::condition_variable reports_cv_;
-  std::vector<Json> reports_;        // guarded by reports_mu_
+  std::vector<Json> reports_;  // guarded by reports_mu_
+  // {"id", "error"?} of each directory removal droverd asked for, sent with
+  // the next report (droverd asks again until it hears).
+  std::vector<Json> volume_reports_;  // guarded by reports_mu_
+  void RemoveVolumes(const Json& removals);
   std::vector<std::string> to_ack_;  // final reports in flight
 
   // Probes of the tasks that have them; a failed liveness or startup probe

@@ -248,5 +248,82 @@ TEST(StatefulSetTest, OrdinalsStartInOrderKeepTheirDataAndRollFromTheTopDownToTh
   EXPECT_LE(last_end[1], last_end[0]);
 }
 
+// whenScaled/whenDeleted: Delete on real nodes: a scaled-down ordinal's
+// directories go once its task has stopped, a deleted set's all go before the
+// set does, the ordinal that comes back starts with an empty one, and
+// nothing a task planted there (a symlink to a file, to a directory) leads
+// the removal outside.
+TEST(StatefulSetTest, ScaledDownAndDeletedOrdinalsLoseTheirDirectoriesAndNothingOutside) {
+  LocalClusterOptions options;
+  options.nodes = 2;
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok());
+  const std::string outside = cluster.dir() + "/outside";
+  std::filesystem::create_directories(outside + "/dir");
+  std::ofstream(outside + "/file") << "keep\n";
+  std::ofstream(outside + "/dir/inner") << "keep\n";
+  const std::string script =
+      "echo $DROVER_ORDINAL_NAME >> $DROVER_VOLUME_DATA/journal; mkdir -p "
+      "$DROVER_VOLUME_DATA/sub/deeper; ln -sf " +
+      outside + "/file $DROVER_VOLUME_DATA/file-link; ln -sfn " + outside +
+      "/dir $DROVER_VOLUME_DATA/sub/dir-link; exec sleep 600";
+  const Json set = {{"apiVersion", "drover.io/v1"},
+                    {"kind", "StatefulSet"},
+                    {"metadata", {{"name", "db"}}},
+                    {"spec",
+                     {{"replicas", 3},
+                      {"podManagementPolicy", "Parallel"},
+                      {"volumeTemplates", {{{"name", "data"}}}},
+                      {"persistentVolumeClaimRetentionPolicy",
+                       {{"whenScaled", "Delete"}, {"whenDeleted", "Delete"}}},
+                      {"template", {{"command", {"/bin/sh", "-c", script}}}}}}};
+  ASSERT_TRUE(cluster.Call("PUT", "/api/v1/statefulsets/db", set).ok());
+  ASSERT_TRUE(WaitFor([&] { return Running(cluster).size() == 3; }, seconds(30)));
+  std::map<int64_t, std::string> dir;  // ordinal -> its directory on its node
+  for (const auto& [ordinal, task] : Running(cluster)) {
+    dir[ordinal] = cluster.dir() + "/" + task.second + "/volumes/db-" + std::to_string(ordinal);
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const auto& [ordinal, d] : dir) {
+          if (!std::filesystem::is_symlink(d + "/data/sub/dir-link")) return false;
+        }
+        return true;
+      },
+      seconds(10)))
+      << "each ordinal made its directory and planted its links";
+
+  ASSERT_TRUE(cluster.Call("POST", "/api/v1/statefulsets/db/scale", Json{{"replicas", 1}}).ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return !std::filesystem::exists(dir[1]) && !std::filesystem::exists(dir[2]); },
+              seconds(30)))
+      << "the scaled-down ordinals' directories are removed";
+  EXPECT_TRUE(std::filesystem::exists(dir[0] + "/data/journal")) << "ordinal 0 keeps its data";
+  EXPECT_EQ(ReadFile(outside + "/file"), "keep\n");
+  EXPECT_EQ(ReadFile(outside + "/dir/inner"), "keep\n");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto got = cluster.Call("GET", "/api/v1/statefulsets/db");
+        return got.ok() && !(*got)["status"].contains("removingVolumes");
+      },
+      seconds(10)));
+
+  // Back to 2: ordinal 1 starts afresh.
+  ASSERT_TRUE(cluster.Call("POST", "/api/v1/statefulsets/db/scale", Json{{"replicas", 2}}).ok());
+  ASSERT_TRUE(WaitFor([&] { return Running(cluster).size() == 2; }, seconds(30)));
+  const std::string again = cluster.dir() + "/" + Running(cluster).at(1).second + "/volumes/db-1";
+  ASSERT_TRUE(WaitFor([&] { return !ReadFile(again + "/data/journal").empty(); }, seconds(10)));
+  EXPECT_EQ(ReadFile(again + "/data/journal"), "db-1\n");
+
+  // Deleted: the set goes only after every ordinal's directories have.
+  ASSERT_TRUE(cluster.Call("DELETE", "/api/v1/statefulsets/db").ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return !cluster.Call("GET", "/api/v1/statefulsets/db").ok(); }, seconds(30)));
+  EXPECT_FALSE(std::filesystem::exists(dir[0]));
+  EXPECT_FALSE(std::filesystem::exists(again));
+  EXPECT_EQ(ReadFile(outside + "/file"), "keep\n");
+  EXPECT_EQ(ReadFile(outside + "/dir/inner"), "keep\n");
+}
+
 }  // namespace
 }  // namespace drover::testing

@@ -1,9 +1,12 @@
-// StatefulSet validation: each bad spec is refused naming the field and the rule.
+// StatefulSet validation: each bad spec is refused naming the field and the
+// rule; what droverd keeps of a set survives its JSON.
 #include "api/stateful_set.h"
 
 #include <gtest/gtest.h>
 
 #include <functional>
+
+#include "api/stateful_set_json.h"
 
 namespace drover {
 namespace {
@@ -77,6 +80,31 @@ TEST(StatefulSetTest, BadSpecsNameTheFieldAndTheRule) {
     ASSERT_FALSE(st.ok()) << c.what;
     EXPECT_EQ(st.field(), c.field) << c.what << ": " << st.ToString();
   }
+}
+
+TEST(StatefulSetTest, ADeletingSetAndItsOrdinalDirectoriesSurviveTheirJson) {
+  StatefulSet ss = Db();
+  ss.spec.retention = {VolumeRetention::kDelete, VolumeRetention::kDelete};
+  ss.deletion_time_ms = 1'700'000'000'123;
+  ss.status.volume_ordinals = {0, 1, 2};
+  ss.status.removing_volumes = {2};
+  ss.status.volume_nodes = {{0, "n1"}};
+  auto back = StatefulSetFromJson(ToJson(ss));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->deletion_time_ms, ss.deletion_time_ms);
+  EXPECT_EQ(back->spec.retention, ss.spec.retention);
+  EXPECT_EQ(back->status, ss.status);
+  Json bad = ToJson(ss);
+  bad["status"]["removingVolumes"] = {"two"};
+  EXPECT_EQ(StatefulSetFromJson(bad).status().field(), "status.removingVolumes");
+}
+
+TEST(StatefulSetTest, AnOrdinalsVolumesNameItsDirectoryAndSharedRoots) {
+  const Json volumes = OrdinalVolumesJson(Db(), 2);
+  ASSERT_EQ(volumes.size(), 2u);
+  EXPECT_EQ(volumes[0], (Json{{"name", "data"}, {"env", "DROVER_VOLUME_DATA"}, {"dir", "db-2"}}));
+  EXPECT_EQ(volumes[1]["root"], "/shared/db");
+  EXPECT_EQ(OrdinalName("db", 2), "db-2");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "api/json_codec.h"
+#include "api/stateful_set_json.h"
 #include "daemons/droverd/cluster_state.h"
 #include "db/store.h"
 
@@ -127,6 +128,21 @@ class StatefulSetStateTest : public ::testing::Test {
     }
     state_.ReconcileNodes(now_, 10'000);
   }
+
+  // The directory removals queued for `node` and not yet answered.
+  std::vector<Json> Removals(ClusterState& state, const std::string& node) {
+    std::vector<Json> out;
+    NodeChannel* channel = state.Channel(node);
+    if (channel == nullptr) return out;
+    channel->Wait(0, now_, [&](HttpResponse r) {
+      const Json body = Json::parse(r.body);
+      for (const Json& x : body.value("removeVolumes", Json::array())) out.push_back(x);
+    });
+    channel->Flush(state.epoch(), now_, UINT64_MAX);
+    channel->Acknowledge(channel->last_seq());
+    return out;
+  }
+  std::vector<Json> Removals(const std::string& node) { return Removals(state_, node); }
 
   int64_t now_ = 1'000'000;
   ClusterState state_{"epoch", Config()};
@@ -251,17 +267,12 @@ TEST_F(StatefulSetStateTest, ADrainMovesOrdinalsOneAtATimeHighestFirst) {
   }
 }
 
-TEST_F(StatefulSetStateTest, ApplyRefusesRootsNotAllowedDeleteRetentionAndChangedVolumes) {
+TEST_F(StatefulSetStateTest, ApplyRefusesRootsNotAllowedAndChangedVolumes) {
   StatefulSet outside = MakeSet("db", 1);
   outside.spec.volume_templates[0].path = "/etc";
   auto r = state_.ApplyStatefulSet(outside, kAlice, now_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().field(), "spec.volumeTemplates[0].path");
-  StatefulSet deleting = MakeSet("db", 1);
-  deleting.spec.retention.when_deleted = VolumeRetention::kDelete;
-  r = state_.ApplyStatefulSet(deleting, kAlice, now_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().field(), "spec.persistentVolumeClaimRetentionPolicy");
   Apply(MakeSet("db", 1));
   StatefulSet moved = MakeSet("db", 1, VolumeTemplate::Kind::kNodeLocal);
   r = state_.ApplyStatefulSet(moved, kAlice, now_);
@@ -276,6 +287,118 @@ TEST_F(StatefulSetStateTest, ApplyRefusesRootsNotAllowedDeleteRetentionAndChange
                    .builtin = {}};
   EXPECT_EQ(state_.DeleteStatefulSet("db", bob, now_).code(), StatusCode::kPermissionDenied);
   EXPECT_NE(state_.stateful_sets().Find("db"), nullptr);
+}
+
+TEST_F(StatefulSetStateTest, ScaledDownOrdinalsLoseTheirDirectoriesOnceStoppedAndConfirmed) {
+  StatefulSet ss = MakeSet("db", 3, VolumeTemplate::Kind::kNodeLocal);
+  ss.spec.retention.when_scaled = VolumeRetention::kDelete;
+  Apply(ss);
+  Settle("db");
+  std::map<int32_t, std::string> home = state_.stateful_sets().Find("db")->status.volume_nodes;
+  ASSERT_EQ(home.size(), 3u);
+  for (const auto& [ordinal, node] : home) EXPECT_TRUE(Removals(node).empty());
+  ASSERT_TRUE(state_.ScaleStatefulSet("db", 1, kAlice, now_).ok());
+  Turn();
+  EXPECT_TRUE(Removals(home[2]).empty()) << "not while its task still runs";
+  Settle("db");
+  ASSERT_EQ(Live("db").size(), 1u);
+  const StatefulSet* db = state_.stateful_sets().Find("db");
+  EXPECT_EQ(db->status.removing_volumes, (std::set<int32_t>{1, 2}));
+  EXPECT_EQ(db->status.volume_ordinals, (std::set<int32_t>{0, 1, 2}));
+  // Each ordinal's node is asked, for that ordinal's directories only.
+  const std::vector<Json> removal = Removals(home[2]);
+  ASSERT_EQ(removal.size(), 1u);
+  EXPECT_EQ(removal[0]["id"], "db/" + db->metadata.uid + "/2");
+  EXPECT_EQ(removal[0]["volumes"], OrdinalVolumesJson(*db, 2));
+  EXPECT_EQ(Removals(home[1]).size(), 1u);
+  // Scaled up again first: the ordinals wait for the removal and say so.
+  ASSERT_TRUE(state_.ScaleStatefulSet("db", 3, kAlice, now_).ok());
+  Settle("db");
+  EXPECT_EQ(Live("db").size(), 1u);
+  auto waiting = state_.WaitingOrdinals("db", now_);
+  ASSERT_EQ(waiting.count(2), 1u);
+  EXPECT_NE(waiting[2].find("being removed (whenScaled: Delete)"), std::string::npos) << waiting[2];
+  // Only the node that holds them can confirm; an error keeps the ordinal waiting.
+  const std::string id2 = removal[0]["id"];
+  state_.ConfirmVolumeRemoval(home[0], id2, "");
+  state_.ConfirmVolumeRemoval(home[2], id2, "Internal: cannot remove /x: Device busy");
+  EXPECT_TRUE(state_.stateful_sets().Find("db")->status.removing_volumes.count(2));
+  EXPECT_NE(state_.WaitingOrdinals("db", now_)[2].find("Device busy"), std::string::npos);
+  now_ += 30'000;
+  Turn();
+  EXPECT_EQ(Removals(home[2]).size(), 1u) << "asked again after a while";
+  state_.ConfirmVolumeRemoval(home[2], id2, "");
+  state_.ConfirmVolumeRemoval(home[1], "db/" + db->metadata.uid + "/1", "");
+  db = state_.stateful_sets().Find("db");
+  EXPECT_TRUE(db->status.removing_volumes.empty());
+  EXPECT_EQ(db->status.volume_ordinals, (std::set<int32_t>{0}));
+  EXPECT_EQ(db->status.volume_nodes.count(2), 0u) << "a new ordinal 2 may go anywhere";
+  Settle("db");
+  EXPECT_EQ(Live("db").size(), 3u);
+  EXPECT_EQ(state_.stateful_sets().Find("db")->status.volume_ordinals,
+            (std::set<int32_t>{0, 1, 2}));
+  // An answer for a removal droverd no longer waits for changes nothing.
+  state_.ConfirmVolumeRemoval(home[2], id2, "");
+  EXPECT_EQ(state_.stateful_sets().Find("db")->status.volume_ordinals.count(2), 1u);
+}
+
+TEST_F(StatefulSetStateTest, ADeletedSetStaysTerminatingUntilItsDirectoriesAreRemoved) {
+  const std::string path =
+      ::testing::TempDir() + "/terminating-" + std::to_string(getpid()) + ".db";
+  std::remove(path.c_str());
+  auto store = db::OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  StatefulSet ss = MakeSet("db", 2);  // Shared: any node may remove them
+  ss.spec.retention.when_deleted = VolumeRetention::kDelete;
+  Apply(ss);
+  Settle("db");
+  ASSERT_TRUE(state_.DeleteStatefulSet("db", kAlice, now_).ok());
+  const StatefulSet* db = state_.stateful_sets().Find("db");
+  ASSERT_NE(db, nullptr) << "Terminating, not gone";
+  EXPECT_EQ(db->deletion_time_ms, now_);
+  EXPECT_EQ(state_.ApplyStatefulSet(MakeSet("db", 2), kAlice, now_).status().code(),
+            StatusCode::kConflict);
+  EXPECT_EQ(state_.ScaleStatefulSet("db", 5, kAlice, now_).status().code(), StatusCode::kConflict);
+  EXPECT_TRUE(state_.DeleteStatefulSet("db", kAlice, now_).ok()) << "deleting again is fine";
+  Settle("db");
+  EXPECT_TRUE(Live("db").empty()) << "its tasks are stopped, none made";
+  db = state_.stateful_sets().Find("db");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->status.removing_volumes, (std::set<int32_t>{0, 1}));
+  std::vector<Json> sent;
+  for (const char* n : {"n1", "n2", "n3"}) {
+    for (Json& r : Removals(n)) sent.push_back(std::move(r));
+  }
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0]["volumes"][0]["root"], "/shared/db");
+
+  // droverd restarts before any node answers: the reloaded one asks again.
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+  ClusterState reloaded("epoch2", Config());
+  ASSERT_TRUE(reloaded.Load(**store, now_).ok());
+  for (const char* n : {"n1", "n2", "n3"}) ASSERT_TRUE(reloaded.Heartbeat(n, now_).ok());
+  reloaded.ReconcileStatefulSets(now_);
+  std::vector<std::string> ids;
+  std::string asked;
+  for (const char* n : {"n1", "n2", "n3"}) {
+    for (const Json& r : Removals(reloaded, n)) {
+      ids.push_back(r["id"]);
+      asked = n;
+    }
+  }
+  ASSERT_EQ(ids.size(), 2u);
+  reloaded.ConfirmVolumeRemoval(asked, ids[0], "");
+  reloaded.ReconcileStatefulSets(now_);
+  ASSERT_NE(reloaded.stateful_sets().Find("db"), nullptr) << "one ordinal's are left";
+  reloaded.ConfirmVolumeRemoval(asked, ids[1], "");
+  reloaded.ReconcileStatefulSets(now_);
+  EXPECT_EQ(reloaded.stateful_sets().Find("db"), nullptr) << "gone once all are removed";
+  ASSERT_TRUE((*store)->Commit(reloaded.TakeMutations()).ok());
+  auto stored = (*store)->LoadAll("statefulset");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+  store->reset();
+  std::remove(path.c_str());
 }
 
 TEST_F(StatefulSetStateTest, StatefulSetsOrdinalsAndPinsSurviveARestartOfDroverd) {
