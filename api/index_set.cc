@@ -55,6 +55,18 @@ std::optional<int64_t> IndexSet::First() const {
   return intervals_.begin()->first;
 }
 
+std::optional<int64_t> IndexSet::FirstFrom(int64_t from) const {
+  auto it = intervals_.upper_bound(from);
+  if (it != intervals_.begin() && std::prev(it)->second >= from) return from;
+  if (it == intervals_.end()) return std::nullopt;
+  return it->first;
+}
+
+std::optional<int64_t> IndexSet::Last() const {
+  if (intervals_.empty()) return std::nullopt;
+  return intervals_.rbegin()->second;
+}
+
 int64_t IndexSet::FirstAbsentFrom(int64_t from) const {
   auto it = intervals_.upper_bound(from);
   if (it == intervals_.begin()) return from;

@@ -25,6 +25,9 @@ class IndexSet {
   std::optional<int64_t> First() const;
   // Smallest index >= from that is not in the set.
   int64_t FirstAbsentFrom(int64_t from) const;
+  // Smallest index >= from that is in the set.
+  std::optional<int64_t> FirstFrom(int64_t from) const;
+  std::optional<int64_t> Last() const;
   void Clear() { intervals_.clear(); }
 
   std::string ToString() const;

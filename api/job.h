@@ -57,8 +57,15 @@ struct JobSpec {
   int64_t completions = 1;
   int64_t parallelism = 1;
   CompletionMode completion_mode = CompletionMode::kNonIndexed;
+  // Indexed: the indexes to run when they are not 0..completions-1 (Slurm's
+  // --array=1,3,5 or 0-20:5); completions is then their count.
+  IndexSet indexes;
   int32_t backoff_limit = 6;  // failed tasks tolerated before the job fails
-  int32_t priority = 0;       // higher runs first; set by admins only
+  // Whether a task lost with its node (or preempted) runs again, as Slurm's
+  // --requeue (the default) / --no-requeue: false ends the job Failed.
+  bool requeue = true;
+  std::string qos;       // Slurm's --qos: recorded, shown, given to tasks (SLURM_JOB_QOS)
+  int32_t priority = 0;  // higher runs first; set by admins only
   // Slurm's --nice: subtracted from the priority. Users may lower their own
   // jobs' priority (nice >= 0); a negative nice is for admins.
   int32_t nice = 0;

@@ -205,6 +205,9 @@ Json ToJson(const Job& job) {
       {"template", TemplateToJson(s.task)},
   };
   if (s.nice != 0) j["spec"]["nice"] = s.nice;
+  if (!s.indexes.empty()) j["spec"]["indexes"] = s.indexes.ToString();
+  if (!s.requeue) j["spec"]["requeue"] = false;
+  if (!s.qos.empty()) j["spec"]["qos"] = s.qos;
   if (!s.account.empty()) j["spec"]["account"] = s.account;
   if (s.placement != "compact") j["spec"]["placement"] = s.placement;
   if (s.exclusive) j["spec"]["exclusive"] = true;
@@ -249,12 +252,12 @@ Result<Job> JobFromJson(const Json& j) {
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");
-  DROVER_RETURN_IF_ERROR(
-      CheckKnownFields(*spec,
-                       {"completions", "parallelism", "completionMode", "backoffLimit", "priority",
-                        "nice", "queue", "account", "gang", "placement", "exclusive",
-                        "ntasksPerNode", "nodes", "hold", "beginTime", "dependencies", "template"},
-                       "spec"));
+  DROVER_RETURN_IF_ERROR(CheckKnownFields(
+      *spec, {"completions",  "parallelism",   "completionMode", "backoffLimit", "priority",
+              "nice",         "queue",         "account",        "gang",         "placement",
+              "exclusive",    "ntasksPerNode", "nodes",          "hold",         "beginTime",
+              "dependencies", "template",      "indexes",        "requeue",      "qos"},
+      "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "parallelism", "spec", &s.parallelism));
@@ -271,6 +274,9 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "backoffLimit", "spec", &s.backoff_limit));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "priority", "spec", &s.priority));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nice", "spec", &s.nice));
+  DROVER_RETURN_IF_ERROR(IndexSetField(*spec, "indexes", "spec", &s.indexes));
+  DROVER_RETURN_IF_ERROR(GetBool(*spec, "requeue", "spec", &s.requeue));
+  DROVER_RETURN_IF_ERROR(GetString(*spec, "qos", "spec", &s.qos));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "queue", "spec", &s.queue));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "account", "spec", &s.account));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "gang", "spec", &s.gang));

@@ -96,6 +96,21 @@ Status ValidateJobSubmission(const Job& job) {
                                                    std::to_string(kMaxParallelism) + " (got " +
                                                    std::to_string(s.parallelism) + ")");
   }
+  if (!s.indexes.empty()) {
+    if (s.completion_mode != CompletionMode::kIndexed) {
+      return Status::Invalid("spec.indexes", "needs completionMode Indexed");
+    }
+    if (s.indexes.Count() != s.completions) {
+      return Status::Invalid("spec.indexes", "lists " + std::to_string(s.indexes.Count()) +
+                                                 " indexes but completions is " +
+                                                 std::to_string(s.completions));
+    }
+    if (*s.indexes.Last() >= kMaxCompletions) {
+      return Status::Invalid("spec.indexes",
+                             "indexes must be below " + std::to_string(kMaxCompletions));
+    }
+  }
+  if (!s.qos.empty()) DROVER_RETURN_IF_ERROR(ValidateName("spec.qos", s.qos));
   if (s.gang && s.parallelism > s.completions) {
     return Status::Invalid("spec.parallelism",
                            "a gang job starts all its tasks at once, so parallelism (" +

@@ -46,6 +46,15 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
     return;
   }
   const bool disrupted = task.status.disrupted || task.status.phase == TaskPhase::kLost;
+  if (disrupted && !job.spec.requeue) {
+    ++st.failed;
+    Finish(
+        st, JobPhase::kFailed, now_ms,
+        "task " + task.metadata.name +
+            (task.status.phase == TaskPhase::kLost ? " was lost with its node" : " was preempted") +
+            " and the job may not be requeued (--no-requeue)");
+    return;
+  }
   if (!disrupted && ++st.failed > job.spec.backoff_limit) {
     Finish(st, JobPhase::kFailed, now_ms, BackoffExceeded(job, task));
     return;
@@ -73,6 +82,12 @@ int64_t ClaimNextIndex(Job& job) {
   }
   // Indexes below next_index were all started once; a completed one is never
   // started again, so next_index only moves forward.
+  if (!job.spec.indexes.empty()) {
+    // Only the listed ones (--array=1,3,5): TasksWanted counts what is left.
+    const int64_t index = job.spec.indexes.FirstFrom(st.next_index).value_or(st.next_index);
+    st.next_index = index + 1;
+    return index;
+  }
   return st.next_index++;
 }
 

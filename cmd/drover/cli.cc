@@ -56,6 +56,11 @@ void PrintHelp(std::ostream& out) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
+  // Called by a Slurm command's name (a link to this binary), it is that command.
+  std::string_view self = argv[0];
+  self = self.substr(self.find_last_of('/') == std::string_view::npos ? 0
+                                                                      : self.find_last_of('/') + 1);
+  if (self == "sbatch") return RunSbatch(Args(argv + 1, argv + argc));
   if (argc < 2) {
     PrintHelp(std::cerr);
     return kExitUsage;

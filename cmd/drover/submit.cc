@@ -1,4 +1,8 @@
-// drover submit: sbatch's interface over POST /api/v1/jobs.
+// drover submit, and sbatch (the same binary called by that name): sbatch's
+// interface over POST /api/v1/jobs. As sbatch, it prints "Submitted batch
+// job N" and "sbatch: error: ..." (exit 1); as drover submit, drover's words.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -60,11 +64,39 @@ int PrintWaitResult(const Job& job, bool parsable) {
   return ok ? kExitOk : kExitFailed;
 }
 
-}  // namespace
+// How errors and the result are worded: drover's, or sbatch's.
+struct Frontend {
+  bool sbatch = false;
+  int Usage(const std::string& message) const {
+    if (!sbatch) return ReportUsage("submit", message);
+    std::cerr << "sbatch: error: " << message << "\n";
+    return kExitFailed;
+  }
+  int Error(const Status& status) const {
+    if (!sbatch) return ReportError(status);
+    std::cerr << "sbatch: " << FormatError(status) << "\n";
+    return kExitFailed;
+  }
+  void Warn(const std::string& message) const {
+    std::cerr << (sbatch ? "sbatch" : "drover submit") << ": warning: " << message << "\n";
+  }
+};
 
-int RunSubmit(const Args& args) {
+std::vector<std::string> SubmitterEnvironment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) out.emplace_back(*e);
+  return out;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+int Submit(const Args& args, const Frontend& front) {
   auto parsed = ParseSubmitFlags(args);
-  if (!parsed.ok()) return ReportUsage("submit", parsed.status().message());
+  if (!parsed.ok()) return front.Usage(parsed.status().message());
   SubmitFlags flags = std::move(*parsed);
   if (flags.help) {
     std::cout << kUsage << "\n" << SubmitOptionsDescription() << "\n";
@@ -76,25 +108,24 @@ int RunSubmit(const Args& args) {
   std::string default_name;
   if (flags.wrap) {
     if (!flags.positional.empty()) {
-      return ReportUsage("submit", "--wrap takes no script (got \"" + flags.positional[0] + "\")");
+      return front.Usage("--wrap takes no script (got \"" + flags.positional[0] + "\")");
     }
     command = {"/bin/sh", "-c", *flags.wrap};
     default_name = "wrap";
   } else {
-    if (flags.positional.empty())
-      return ReportUsage("submit", "give a SCRIPT or --wrap \"COMMAND\"");
+    if (flags.positional.empty()) return front.Usage("give a SCRIPT or --wrap \"COMMAND\"");
     const std::string path = flags.positional[0];  // a copy: flags is replaced below
     std::string text;
     if (path == "-") {
       text = ReadStdin();
     } else {
       auto read = ReadFile(path);
-      if (!read.ok()) return ReportError(Status::Invalid("SCRIPT", read.status().message()));
+      if (!read.ok()) return front.Error(Status::Invalid("SCRIPT", read.status().message()));
       text = std::move(*read);
     }
     auto merged = MergeDirectives(flags, path, text);
     if (!merged.ok()) {
-      return ReportUsage("submit", merged.status().field() + ": " + merged.status().message());
+      return front.Usage(merged.status().field() + ": " + merged.status().message());
     }
     flags = std::move(*merged);
     std::vector<std::string> script_args(flags.positional.begin() + 1, flags.positional.end());
@@ -103,35 +134,57 @@ int RunSubmit(const Args& args) {
     default_name = JobNameFromFile(path == "-" ? "stdin" : BaseName(path));
   }
 
-  auto job = BuildJob(
-      flags, std::move(command), default_name, cwd,
-      [](const std::string& name) -> std::optional<std::string> {
-        const char* v = std::getenv(name.c_str());
-        if (v == nullptr) return std::nullopt;
-        return std::string(v);
-      },
-      NowMs());
-  if (!job.ok()) return ReportUsage("submit", job.status().field() + ": " + job.status().message());
+  for (const std::string& option : flags.ignored) {
+    const std::string why = option + " is read but not applied by Drover yet";
+    if (flags.strict) return front.Usage(why + " (--strict)");
+    front.Warn(why + "; ignored");
+  }
+  const EnvLookup lookup = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+  auto job = BuildJob(flags, std::move(command), default_name, cwd, lookup, NowMs());
+  if (!job.ok()) return front.Usage(job.status().field() + ": " + job.status().message());
+  // What the tasks see of the submitter, as sbatch gives it: --export's
+  // variables first (--env and Drover's own win over them).
+  auto exported = ExportedEnvironment(flags.export_env, SubmitterEnvironment(), lookup);
+  if (!exported.ok()) {
+    return front.Usage(exported.status().field() + ": " + exported.status().message());
+  }
+  std::vector<EnvVar>& env = job->spec.task.env;
+  exported->emplace_back("SLURM_SUBMIT_DIR", cwd);
+  exported->emplace_back("SLURM_SUBMIT_HOST", HostName());
+  env.insert(env.begin(), exported->begin(), exported->end());
   // The same rules droverd applies, checked here so a mistake costs no round trip.
   Status valid = ValidateJobSubmission(*job);
-  if (!valid.ok()) return ReportError(valid);
+  if (!valid.ok()) return front.Error(valid);
 
   auto session = ApiSession::FromEnvironment();
-  if (!session.ok()) return ReportError(session.status());
+  if (!session.ok()) return front.Error(session.status());
   auto created = CreateJob(*session, *job);
-  if (!created.ok()) return ReportError(created.status());
+  if (!created.ok()) return front.Error(created.status());
 
   if (flags.parsable) {
     std::cout << created->id << std::endl;
   } else if (!flags.wait) {
-    std::cout << "Submitted job " << created->id << std::endl;
+    std::cout << (front.sbatch ? "Submitted batch job " : "Submitted job ") << created->id
+              << std::endl;
+  } else if (front.sbatch) {
+    std::cout << "Submitted batch job " << created->id << std::endl;  // -W: then its exit code
   } else {
     std::cout << "Submitted job " << created->id << ", waiting for it to end" << std::endl;
   }
   if (!flags.wait) return kExitOk;
   auto final_job = WaitForJob(*session, created->id);
-  if (!final_job.ok()) return ReportError(final_job.status());
-  return PrintWaitResult(*final_job, flags.parsable);
+  if (!final_job.ok()) return front.Error(final_job.status());
+  return PrintWaitResult(*final_job, flags.parsable || front.sbatch);
 }
+
+}  // namespace
+
+int RunSubmit(const Args& args) { return Submit(args, Frontend{false}); }
+
+int RunSbatch(const Args& args) { return Submit(args, Frontend{true}); }
 
 }  // namespace drover::cli

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <map>
 #include <tuple>
 
 #include "api/json_codec.h"
@@ -43,7 +44,99 @@ bool TakesSeparateValue(const po::options_description& desc, const std::string& 
   return d != nullptr && d->semantic()->min_tokens() > 0;
 }
 
+// sbatch options Drover reads and does not apply yet: each is a warning
+// naming it (an error with --strict), never a rejected script. Those that
+// take a value are listed so the value is not mistaken for the script.
+struct IgnoredOption {
+  const char* names;  // "long" or "long,s"
+  bool takes_value;
+};
+constexpr IgnoredOption kIgnoredOptions[] = {
+    {"mail-type", true},
+    {"mail-user", true},
+    {"comment", true},
+    {"open-mode", true},
+    {"gres", true},
+    {"gpus,G", true},
+    {"constraint,C", true},
+    {"nodelist,w", true},
+    {"exclude,x", true},
+    {"signal", true},
+    {"licenses,L", true},
+    {"reservation", true},
+    {"distribution,m", true},
+    {"threads-per-core", true},
+    {"ntasks-per-core", true},
+    {"ntasks-per-socket", true},
+    {"sockets-per-node", true},
+    {"cores-per-socket", true},
+    {"hint", true},
+    {"propagate", true},
+    {"wckey", true},
+    {"clusters,M", true},
+    {"deadline", true},
+    {"tmp", true},
+    {"time-min", true},
+    {"cpu-freq", true},
+    {"mincpus", true},
+    {"input,i", true},
+    {"acctg-freq", true},
+    {"profile", true},
+    {"gpus-per-node", true},
+    {"gpus-per-task", true},
+    {"cpus-per-gpu", true},
+    {"mem-per-gpu", true},
+    {"gpu-bind", true},
+    {"kill-on-invalid-dep", true},
+    {"uid", true},
+    {"gid", true},
+    {"core-spec", true},
+    {"switches", true},
+    {"delay-boot", true},
+    {"network", true},
+    {"prefer", true},
+    {"export-file", true},
+    {"oversubscribe,s", false},
+    {"overcommit,O", false},
+    {"contiguous", false},
+    {"test-only", false},
+    {"quiet,Q", false},
+    {"verbose,v", false},
+    {"spread-job", false},
+    {"use-min-nodes", false},
+    {"ignore-pbs", false},
+    {"no-kill,k", false},
+    {"get-user-env", false},
+    {"no-requeue-on-fail", false},
+};
+
+po::options_description IgnoredOptionsDescription() {
+  po::options_description desc("sbatch options read and not applied (a warning each)");
+  for (const IgnoredOption& o : kIgnoredOptions) {
+    if (o.takes_value) {
+      desc.add_options()(o.names, po::value<std::string>(), "");
+    } else {
+      desc.add_options()(o.names, po::value<std::string>()->implicit_value("")->zero_tokens(), "");
+    }
+  }
+  return desc;
+}
+
+std::string LongName(const char* names) {
+  std::string n = names;
+  return n.substr(0, n.find(','));
+}
+
 }  // namespace
+
+const std::vector<std::string>& IgnoredSbatchOptions() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const IgnoredOption& o : kIgnoredOptions) out.push_back("--" + LongName(o.names));
+    return out;
+  }();
+  return names;
+}
 
 po::options_description SubmitOptionsDescription() {
   po::options_description desc("Options (also read from #SBATCH / #DROVER lines of the script)");
@@ -54,8 +147,10 @@ po::options_description SubmitOptionsDescription() {
       ("job-name,J", po::value<std::string>(), "job name (default: the script's name, or \"wrap\")")
       ("name", po::value<std::string>(), "same as --job-name")
       ("cpus-per-task,c", po::value<int64_t>(), "cores per task (default 1)")
+      ("ntasks,n", po::value<int64_t>(), "Slurm tasks of the allocation: the script runs once, on one node, with ntasks x cpus-per-task cores (job steps: not yet)")
       ("cpus", po::value<int64_t>(), "same as --cpus-per-task")
       ("mem", po::value<std::string>(), "memory per task: MB, or with K/M/G/T suffix")
+      ("mem-per-cpu", po::value<std::string>(), "memory per core (times the task's cores)")
       ("dependency,d", po::value<std::string>(), "start after other jobs: afterok:JOB[:JOB],afterany:JOB,... (also after, afternotok)")
       ("hold,H", po::bool_switch(), "submit held: nothing starts until `drover release JOB`")
       ("begin,b", po::value<std::string>(), "not before: now+1hour, 16:00, 2026-12-24T18:00")
@@ -69,7 +164,11 @@ po::options_description SubmitOptionsDescription() {
       ("priority", po::value<int64_t>(), "higher runs first (default 0; admins only)")
       ("nice", po::value<int64_t>()->implicit_value(100),
        "lower this job's priority by N (default 100, as Slurm); negative N is for admins")
-      ("backoff-limit", po::value<int64_t>(), "failed tasks tolerated before the job fails (default 6)")
+      ("backoff-limit", po::value<int64_t>(), "failed tasks run again before the job fails (default 0: as in Slurm, a failed script is not re-run)")
+      ("requeue", po::bool_switch(), "a task lost with its node or preempted runs again (the default)")
+      ("no-requeue", po::bool_switch(), "a task lost with its node or preempted fails the job")
+      ("qos,q", po::value<std::string>(), "quality of service (recorded; SLURM_JOB_QOS)")
+      ("export", po::value<std::string>(), "the environment tasks get: ALL (default: yours), NONE, or [ALL,]K=V,K,...")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
       ("partition", po::value<std::string>(), "same as --queue")
       ("account,A", po::value<std::string>(), "account charged for fair-share")
@@ -82,13 +181,15 @@ po::options_description SubmitOptionsDescription() {
        "K=V for the tasks' environment (K alone copies your value); repeatable")
       ("chdir,D", po::value<std::string>(), "working directory (default: the current one)")
       ("wait,W", po::bool_switch(), "wait for the job to end; exit 0 only if it succeeded")
-      ("parsable", po::bool_switch(), "print only the job id");
+      ("parsable", po::bool_switch(), "print only the job id")
+      ("strict", po::bool_switch(), "refuse sbatch options Drover does not apply instead of warning");
   // clang-format on
   return desc;
 }
 
 Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool allow_positional) {
   po::options_description desc = SubmitOptionsDescription();
+  desc.add(IgnoredOptionsDescription());
   std::vector<std::string> option_words;
   SubmitFlags flags;
   for (size_t i = 0; i < words.size(); ++i) {
@@ -111,14 +212,26 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   }
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(option_words)
-                  .options(desc)
-                  .style(po::command_line_style::unix_style)
-                  .run(),
-              vm);
+    po::parsed_options parsed = po::command_line_parser(option_words)
+                                    .options(desc)
+                                    .style(po::command_line_style::unix_style)
+                                    .run();
+    // Later wins, as in sbatch: keep each option's last occurrence (--env adds up).
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < parsed.options.size(); ++i) last[parsed.options[i].string_key] = i;
+    std::vector<po::option> kept;
+    for (size_t i = 0; i < parsed.options.size(); ++i) {
+      const po::option& o = parsed.options[i];
+      if (o.string_key == "env" || last[o.string_key] == i) kept.push_back(o);
+    }
+    parsed.options = std::move(kept);
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
     return Status::Invalid("", e.what());
+  }
+  for (const IgnoredOption& o : kIgnoredOptions) {
+    if (vm.count(LongName(o.names))) flags.ignored.push_back("--" + LongName(o.names));
   }
   flags.help = vm.count("help") > 0;
   CopyIf(vm, "wrap", &flags.wrap);
@@ -147,6 +260,16 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "account", &flags.account);
   CopyIf(vm, "queue", &flags.queue);
   CopyIf(vm, "chdir", &flags.chdir);
+  CopyIf(vm, "ntasks", &flags.ntasks);
+  CopyIf(vm, "mem-per-cpu", &flags.mem_per_cpu);
+  CopyIf(vm, "qos", &flags.qos);
+  CopyIf(vm, "export", &flags.export_env);
+  if (vm["requeue"].as<bool>() && vm["no-requeue"].as<bool>()) {
+    return Status::Invalid("", "--requeue and --no-requeue contradict each other");
+  }
+  if (vm["requeue"].as<bool>()) flags.requeue = true;
+  if (vm["no-requeue"].as<bool>()) flags.requeue = false;
+  flags.strict = vm["strict"].as<bool>();
   flags.gang = vm["gang"].as<bool>();
   flags.exclusive = vm["exclusive"].as<bool>();
   flags.wait = vm["wait"].as<bool>();
@@ -183,6 +306,14 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.nodes, low.nodes);
   fill(out.ntasks_per_node, low.ntasks_per_node);
   fill(out.placement, low.placement);
+  fill(out.ntasks, low.ntasks);
+  fill(out.mem_per_cpu, low.mem_per_cpu);
+  fill(out.qos, low.qos);
+  fill(out.export_env, low.export_env);
+  fill(out.requeue, low.requeue);
+  out.strict = high.strict || low.strict;
+  out.ignored = low.ignored;
+  out.ignored.insert(out.ignored.end(), high.ignored.begin(), high.ignored.end());
   out.gang = high.gang || low.gang;
   out.exclusive = high.exclusive || low.exclusive;
   out.wait = high.wait || low.wait;
@@ -235,38 +366,56 @@ Result<int64_t> ParseSlurmMemory(std::string_view text) {
 }
 
 Result<ArraySpec> ParseArraySpec(std::string_view text) {
-  std::string s(text);
-  auto bad = [&](const std::string& why) { return Status::Invalid("--array", why); };
+  const std::string s(text);
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid("--array",
+                           "\"" + s + "\": " + why + " (want e.g. 0-99, 1,3,5, 0-20:5 or 0-99%8)");
+  };
   ArraySpec spec;
-  std::string_view range = text;
+  std::string_view list = text;
   size_t pct = text.find('%');
   if (pct != std::string_view::npos) {
-    std::string_view p = text.substr(pct + 1);
-    if (!ParseInt64(p, &spec.parallelism) || spec.parallelism < 1) {
-      return bad("bad task limit after % in \"" + s + "\" (want e.g. 0-99%8)");
+    if (!ParseInt64(text.substr(pct + 1), &spec.parallelism) || spec.parallelism < 1) {
+      return bad("bad task limit after %");
     }
-    range = text.substr(0, pct);
+    list = text.substr(0, pct);
   }
-  if (range.find_first_of(",:") != std::string_view::npos) {
-    return bad("\"" + s + "\": index lists and steps are not supported yet (want 0-N or 0-N%P)");
+  if (list.empty()) return bad("no indexes");
+  IndexSet indexes;
+  while (!list.empty()) {
+    std::string_view item = list.substr(0, list.find(','));
+    list.remove_prefix(std::min(list.size(), item.size() + 1));
+    if (item.empty()) return bad("an empty item");
+    int64_t step = 1;
+    size_t colon = item.find(':');
+    if (colon != std::string_view::npos) {
+      if (!ParseInt64(item.substr(colon + 1), &step) || step < 1) return bad("bad step");
+      item = item.substr(0, colon);
+    }
+    int64_t first = 0, last = 0;
+    size_t dash = item.find('-');
+    if (dash == std::string_view::npos) {
+      if (!ParseInt64(item, &first) || first < 0) return bad("bad index");
+      if (colon != std::string_view::npos) return bad("a step needs a range");
+      last = first;
+    } else if (!ParseInt64(item.substr(0, dash), &first) ||
+               !ParseInt64(item.substr(dash + 1), &last) || first < 0) {
+      return bad("bad index range");
+    }
+    if (last < first) return bad("a range ends before it starts");
+    if (last >= kMaxCompletions) {
+      return bad("indexes must be below " + std::to_string(kMaxCompletions));
+    }
+    if (step == 1) {
+      indexes.InsertRange(first, last);
+    } else {
+      if ((last - first) / step >= kMaxCompletions) return bad("too many indexes");
+      for (int64_t i = first; i <= last; i += step) indexes.Insert(i);
+    }
   }
-  int64_t first = 0, last = 0;
-  size_t dash = range.find('-');
-  if (dash == std::string_view::npos) {
-    if (!ParseInt64(range, &first)) return bad("bad index range \"" + s + "\" (want e.g. 0-99)");
-    last = first;
-  } else if (!ParseInt64(range.substr(0, dash), &first) ||
-             !ParseInt64(range.substr(dash + 1), &last)) {
-    return bad("bad index range \"" + s + "\" (want e.g. 0-99)");
-  }
-  if (first != 0) {
-    return bad("\"" + s + "\": index ranges must start at 0 for now (want 0-N)");
-  }
-  if (last < first) return bad("\"" + s + "\": the range ends before it starts");
-  if (last >= kMaxCompletions) {
-    return bad("\"" + s + "\": at most " + std::to_string(kMaxCompletions) + " tasks");
-  }
-  spec.count = last - first + 1;
+  spec.count = indexes.Count();
+  // 0..N-1 is an ordinary Indexed Job; anything else lists its indexes.
+  if (!(indexes.First() == 0 && *indexes.Last() == spec.count - 1)) spec.indexes = indexes;
   return spec;
 }
 
@@ -392,6 +541,55 @@ std::string JobNameFromFile(std::string_view file_name) {
   return out.empty() ? "job" : out;
 }
 
+Result<std::vector<EnvVar>> ExportedEnvironment(const std::optional<std::string>& spec,
+                                                const std::vector<std::string>& environ,
+                                                const EnvLookup& lookup_env) {
+  std::vector<EnvVar> out;
+  auto own = [](const std::string& key) {
+    return key.rfind("SLURM_", 0) == 0 || key.rfind("SLURMD_", 0) == 0 ||
+           key.rfind("DROVER_", 0) == 0 || key == "PWD" || key == "OLDPWD" || key == "SHLVL" ||
+           key == "_";
+  };
+  auto all = [&] {
+    for (const std::string& e : environ) {
+      size_t eq = e.find('=');
+      if (eq == std::string::npos || eq == 0) continue;
+      std::string key = e.substr(0, eq);
+      if (!own(key)) out.emplace_back(std::move(key), e.substr(eq + 1));
+    }
+  };
+  const std::string text = spec.value_or("ALL");
+  if (text == "ALL") {
+    all();
+    return out;
+  }
+  if (text == "NONE") return out;
+  std::string_view rest = text;
+  bool first = true;
+  while (!rest.empty() || first) {
+    std::string_view item = rest.substr(0, rest.find(','));
+    rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+    if (first && (item == "ALL" || item == "NONE")) {
+      if (item == "ALL") all();
+      first = false;
+      continue;
+    }
+    first = false;
+    if (item.empty()) return Status::Invalid("--export", "an empty item in \"" + text + "\"");
+    const size_t eq = item.find('=');
+    const std::string key(item.substr(0, eq));
+    if (key.empty()) {
+      return Status::Invalid("--export", "\"" + std::string(item) + "\" has no variable name");
+    }
+    if (eq != std::string_view::npos) {
+      out.emplace_back(key, std::string(item.substr(eq + 1)));
+    } else if (auto value = lookup_env(key)) {
+      out.emplace_back(key, *value);
+    }
+  }
+  return out;
+}
+
 Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
                      const std::string& default_name, const std::string& cwd,
                      const EnvLookup& lookup_env, int64_t now_ms) {
@@ -409,6 +607,7 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     if (!array.ok()) return array.status();
     spec.completion_mode = CompletionMode::kIndexed;
     spec.completions = array->count;
+    spec.indexes = array->indexes;
     // Slurm runs every array task the resources allow unless %P caps it.
     spec.parallelism =
         array->parallelism > 0 ? array->parallelism : std::min(array->count, kMaxParallelism);
@@ -429,6 +628,11 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     }
     spec.nice = static_cast<int32_t>(*flags.nice);
   }
+  // As in Slurm, a failed batch script is not run again unless asked
+  // (manifests keep Kubernetes' default of 6).
+  spec.backoff_limit = 0;
+  if (flags.requeue) spec.requeue = *flags.requeue;
+  if (flags.qos) spec.qos = *flags.qos;
   if (flags.backoff_limit) {
     if (*flags.backoff_limit < std::numeric_limits<int32_t>::min() ||
         *flags.backoff_limit > std::numeric_limits<int32_t>::max()) {
@@ -466,10 +670,45 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     }
     t.resources.cpus = static_cast<int32_t>(*flags.cpus);
   }
+  if (flags.ntasks) {
+    // The script runs once (Slurm's batch step) with the allocation's cores;
+    // tasks of its own are srun's job steps, which Drover does not have yet.
+    if (*flags.ntasks < 1 || *flags.ntasks > 100'000) {
+      return Status::Invalid(
+          "--ntasks", "must be between 1 and 100000 (got " + std::to_string(*flags.ntasks) + ")");
+    }
+    if (flags.gang || flags.array) {
+      return Status::Invalid("--ntasks", flags.gang ? "cannot be given with --gang (a gang's tasks "
+                                                      "are its --parallelism)"
+                                                    : "cannot be given with --array yet");
+    }
+    if (flags.nodes && *flags.nodes > 1) {
+      return Status::Invalid("--nodes", "an allocation over " + std::to_string(*flags.nodes) +
+                                            " nodes needs job steps (srun), which Drover does not "
+                                            "have yet; use --gang -N N to run the script on each "
+                                            "node");
+    }
+    spec.nodes = 0;
+    t.resources.cpus = static_cast<int32_t>(
+        std::min<int64_t>(std::numeric_limits<int32_t>::max(), *flags.ntasks * t.resources.cpus));
+    t.env.emplace_back("SLURM_NTASKS", std::to_string(*flags.ntasks));
+    t.env.emplace_back("SLURM_NPROCS", std::to_string(*flags.ntasks));
+  }
+  if (flags.mem && flags.mem_per_cpu) {
+    return Status::Invalid("--mem-per-cpu", "--mem and --mem-per-cpu exclude each other");
+  }
   if (flags.mem) {
     auto mem = ParseSlurmMemory(*flags.mem);
     if (!mem.ok()) return mem.status();
     t.resources.memory_bytes = *mem;
+  }
+  if (flags.mem_per_cpu) {
+    auto mem = ParseSlurmMemory(*flags.mem_per_cpu);
+    if (!mem.ok()) return Status::Invalid("--mem-per-cpu", mem.status().message());
+    if (*mem > std::numeric_limits<int64_t>::max() / std::max(1, t.resources.cpus)) {
+      return Status::Invalid("--mem-per-cpu", "too large");
+    }
+    t.resources.memory_bytes = *mem * std::max(1, t.resources.cpus);
   }
   spec.hold = flags.hold;
   if (flags.dependency) {

@@ -42,12 +42,20 @@ struct SubmitFlags {
   std::optional<int64_t> ntasks_per_node;
   std::optional<int64_t> nodes;
   std::optional<std::string> placement;
+  std::optional<int64_t> ntasks;           // Slurm's -n: the script runs once with ntasks x cpus
+  std::optional<std::string> mem_per_cpu;  // Slurm's --mem-per-cpu
+  std::optional<std::string> qos;
+  std::optional<std::string> export_env;  // Slurm's --export: ALL (default), NONE, [ALL,]K=V,...
+  std::optional<bool> requeue;            // --requeue / --no-requeue
   bool gang = false;
   bool hold = false;
   bool exclusive = false;
   bool wait = false;
   bool parsable = false;
   bool help = false;
+  bool strict = false;  // an option Drover does not apply is an error, not a warning
+  // Slurm options read and not applied ("--mail-type"), for the warning.
+  std::vector<std::string> ignored;
   std::vector<std::string> env;         // "K=V" or "K" (value from the submitter's environment)
   std::vector<std::string> positional;  // the script and its arguments
 };
@@ -56,7 +64,9 @@ struct SubmitFlags {
 boost::program_options::options_description SubmitOptionsDescription();
 
 // Parses option words. Option parsing stops at the first word that is not an
-// option (the script; the rest are its arguments) or at "--". Errors are
+// option (the script; the rest are its arguments) or at "--". An option given
+// twice takes its later value, as in sbatch (--env adds up). sbatch options
+// Drover reads but does not apply yet land in `ignored`. Errors are
 // InvalidArgument (a usage error): unknown option, missing or malformed value,
 // or, when !allow_positional (directives), any non-option word.
 Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words,
@@ -70,11 +80,14 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low);
 // unit = M). Returns bytes. "0" is no memory request.
 Result<int64_t> ParseSlurmMemory(std::string_view text);
 
-// Slurm's --array, for now ranges that start at 0: "0-99" (100 tasks),
-// "0-99%8" (at most 8 at once), "0" (one task). parallelism 0 = no cap.
+// Slurm's --array: comma-separated indexes and ranges, a range with an
+// optional :STEP, and an optional %P at the end (at most P at once):
+// "0-99", "1,3,5", "0-20:5", "1-7:2,100%4". parallelism 0 = no cap.
+// `indexes` is empty when they are 0..count-1 (an ordinary Indexed Job).
 struct ArraySpec {
   int64_t count = 0;
   int64_t parallelism = 0;
+  IndexSet indexes;
 };
 Result<ArraySpec> ParseArraySpec(std::string_view text);
 
@@ -96,6 +109,18 @@ Result<int64_t> ParseBeginTime(std::string_view text, int64_t now_ms);
 std::string JobNameFromFile(std::string_view file_name);
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// What --export gives the job from the submitter's `environ` (KEY=VALUE
+// words): ALL (the default) every variable but Drover's and Slurm's own and
+// the shell's bookkeeping (PWD, OLDPWD, SHLVL, _); NONE nothing; a list of
+// K=V or K (copied) with ALL first adds to everything, without it is all
+// that goes. Errors name --export.
+Result<std::vector<EnvVar>> ExportedEnvironment(const std::optional<std::string>& spec,
+                                                const std::vector<std::string>& environ,
+                                                const EnvLookup& lookup_env);
+
+// The options Drover reads from sbatch and does not apply, by name.
+const std::vector<std::string>& IgnoredSbatchOptions();
 
 // The job the flags describe. `command` is the argv to run (from --wrap or
 // the script); `cwd` (absolute) is the default working directory and the base

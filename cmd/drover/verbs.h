@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int RunUp(const Args& args);         // up.cc: start a local cluster
 int RunDown(const Args& args);       // down.cc: stop what `up` started
 int RunSubmit(const Args& args);     // submit.cc
+int RunSbatch(const Args& args);     // submit.cc: drover called as sbatch
 int RunApply(const Args& args);      // apply.cc
 int RunQueue(const Args& args);      // queue.cc (alias ls)
 int RunShow(const Args& args);       // show.cc

@@ -7,6 +7,7 @@
 #include "controllers/job_controller.h"
 #include "controllers/job_dependencies.h"
 #include "daemons/droverd/cluster_state.h"
+#include "daemons/droverd/slurm_environment.h"
 
 namespace drover::droverd {
 
@@ -193,6 +194,9 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
   launch["ntasks"] = job.spec.completion_mode == CompletionMode::kIndexed ? job.spec.completions
                                                                           : job.spec.parallelism;
   launch["nodelist"] = nodelist;
+  for (auto& [key, value] : SlurmJobEnvironment(job, task, nodelist)) {
+    launch["env"].push_back({std::move(key), std::move(value)});
+  }
   return launch;
 }
 

@@ -196,6 +196,71 @@ TEST_F(CliEndToEndTest, ScriptDirectivesAreHonoured) {
   EXPECT_EQ(job["metadata"]["name"], "scripted");
 }
 
+// An ordinary sbatch script, through `sbatch` (this binary by that name):
+// later directives win, directives after the first command are ignored, a
+// listed array runs only its indexes, options Drover does not apply are
+// warned about, the submitter's environment is exported with --export's
+// additions, and the SLURM_* variables a script reads are there.
+TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  std::ofstream(home_ + "/ordinary.sh")
+      << "#!/bin/bash\n"
+         "#SBATCH --job-name=first\n"
+         "#SBATCH -J render   # the later one wins\n"
+         "#SBATCH --array=1,3,5%2\n"
+         "#SBATCH -c 1 -q normal\n"
+         "#SBATCH --mail-type=END\n"
+         "#SBATCH --export=ALL,STAGE=final\n"
+         "echo \"$SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX "
+         "$SLURM_ARRAY_TASK_STEP $SLURM_ARRAY_TASK_COUNT $SLURM_JOB_NAME $SLURM_JOB_QOS "
+         "$SLURM_JOB_NUM_NODES $SLURM_JOB_PARTITION $STAGE $E2E_FROM_SUBMITTER\" "
+         "> out/ordinary-$SLURM_ARRAY_TASK_ID.txt\n"
+         "echo \"$SLURM_SUBMIT_DIR\" > out/submit-dir-$SLURM_ARRAY_TASK_ID.txt\n"
+         "#SBATCH --array=0-99\n";
+  CliResult r = sbatch.RunWithEnv({"-W", "--env", "DROVER_E2E_HOME=" + home_, "ordinary.sh"},
+                                  {"E2E_FROM_SUBMITTER=yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out.rfind("Submitted batch job ", 0), 0u) << r.out;
+  EXPECT_NE(r.err.find("sbatch: warning: --mail-type"), std::string::npos) << r.err;
+  for (int i : {1, 3, 5}) {
+    EXPECT_EQ(ReadWholeFile(home_ + "/out/ordinary-" + std::to_string(i) + ".txt"),
+              std::to_string(i) + " 1 5 2 3 render normal 1 default final yes\n");
+    EXPECT_EQ(ReadWholeFile(home_ + "/out/submit-dir-" + std::to_string(i) + ".txt"), home_ + "\n");
+  }
+  EXPECT_FALSE(std::filesystem::exists(home_ + "/out/ordinary-0.txt"));
+  EXPECT_FALSE(std::filesystem::exists(home_ + "/out/ordinary-2.txt"));
+
+  // A failed script is not run again (as sbatch), and -W says so with exit 1.
+  CliResult failed = sbatch.Run({"--parsable", "-W", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                                 "echo ran >> out/runs.txt; exit 3"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/runs.txt"), "ran\n");
+
+  // -n 2: the script runs once, with both tasks' cores.
+  CliResult ntasks = sbatch.Run({"-W", "-n", "2", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                                 "echo $SLURM_NTASKS $SLURM_CPUS_ON_NODE >> out/ntasks.txt"});
+  ASSERT_EQ(ntasks.exit_code, 0) << ntasks.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/ntasks.txt"), "2 2\n");
+
+  // #SBATCH --hold holds it.
+  std::ofstream(home_ + "/held.sh") << "#!/bin/sh\n#SBATCH --hold\ntrue\n";
+  CliResult held = sbatch.Run({"--parsable", "held.sh"});
+  ASSERT_EQ(held.exit_code, 0) << held.Describe();
+  const uint64_t held_id = ParseSubmittedId(held.out);
+  Json job = ShowJson(held_id);
+  EXPECT_EQ(job["spec"].value("hold", false), true) << job.dump();
+  EXPECT_EQ(job["status"]["phase"], "Pending");
+  EXPECT_EQ(Drover({"cancel", std::to_string(held_id)}).exit_code, 0);
+
+  // Bad input: sbatch's words and exit code, nothing created.
+  CliResult bad = sbatch.Run({"--array=7-3", "--wrap", "true"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_EQ(bad.err.rfind("sbatch: error: --array", 0), 0u) << bad.err;
+  CliResult strict = sbatch.Run({"--strict", "--mail-type=END", "--wrap", "true"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.Describe();
+  EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;
+}
+
 TEST_F(CliEndToEndTest, FailingJobMakesWaitExitOne) {
   CliResult r = Submit({"--wait", "--backoff-limit", "0", "--wrap", "exit 3"});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();

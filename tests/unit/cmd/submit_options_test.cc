@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 
@@ -50,8 +51,28 @@ TEST(ParseArraySpecTest, RangesFromZeroWithOptionalLimit) {
   EXPECT_EQ(c->count, 1);
 }
 
-TEST(ParseArraySpecTest, RejectsWhatIsNotSupportedWithAReason) {
-  for (const char* bad : {"5-9", "0-9:2", "0,3,5", "9-0", "0-9%0", "0-9%", "x", "-3", ""}) {
+TEST(ParseArraySpecTest, ListsStepsAndAnyStartAsSlurmHasThem) {
+  struct Case {
+    const char* text;
+    int64_t count;
+    const char* indexes;  // "" = 0..count-1
+    int64_t parallelism;
+  };
+  for (const Case& c :
+       {Case{"1,3,5", 3, "1,3,5", 0}, Case{"0-20:5", 5, "0,5,10,15,20", 0},
+        Case{"5-9", 5, "5-9", 0}, Case{"1-7:2,100%4", 5, "1,3,5,7,100", 4},
+        Case{"0-3,4-9", 10, "", 0}, Case{"3,1,2,0", 4, "", 0}, Case{"7", 1, "7", 0}}) {
+    auto a = ParseArraySpec(c.text);
+    ASSERT_TRUE(a.ok()) << c.text << ": " << a.status().ToString();
+    EXPECT_EQ(a->count, c.count) << c.text;
+    EXPECT_EQ(a->indexes.ToString(), c.indexes) << c.text;
+    EXPECT_EQ(a->parallelism, c.parallelism) << c.text;
+  }
+}
+
+TEST(ParseArraySpecTest, RejectsWhatIsNotAnArrayWithAReason) {
+  for (const char* bad :
+       {"9-0", "0-9%0", "0-9%", "x", "-3", "", "1,,3", "0-9:0", "5:2", "1-x", "0-1000000000"}) {
     auto r = ParseArraySpec(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().field(), "--array") << bad;
@@ -82,8 +103,36 @@ TEST(ParseSubmitFlagsTest, AcceptsShortAttachedAndLongAliases) {
   EXPECT_EQ(g->name, "y");
 }
 
-TEST(ParseSubmitFlagsTest, RepeatedOptionIsAUsageError) {
-  EXPECT_FALSE(ParseSubmitFlags({"-c", "1", "-c", "2"}).ok());
+TEST(ParseSubmitFlagsTest, ARepeatedOptionTakesItsLaterValueAsInSbatch) {
+  auto f = ParseSubmitFlags({"-c", "1", "-t", "5", "-c", "2", "--env", "A=1", "--env", "B=2"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->cpus, 2);
+  EXPECT_EQ(f->time, "5");
+  EXPECT_EQ(f->env, (std::vector<std::string>{"A=1", "B=2"}));
+}
+
+TEST(ParseSubmitFlagsTest, SlurmShortOptionsTakeTheirValueFromTheNextWord) {
+  auto f = ParseSubmitFlags({"-q", "normal", "-a", "1-5", "-n", "4", "--mem-per-cpu", "100M",
+                             "--no-requeue", "--export", "NONE", "job.sh"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->qos, "normal");
+  EXPECT_EQ(f->array, "1-5");
+  EXPECT_EQ(f->ntasks, 4);
+  EXPECT_EQ(f->mem_per_cpu, "100M");
+  EXPECT_EQ(f->requeue, false);
+  EXPECT_EQ(f->export_env, "NONE");
+  EXPECT_EQ(f->positional, (std::vector<std::string>{"job.sh"}));
+}
+
+TEST(ParseSubmitFlagsTest, SbatchOptionsNotAppliedAreNamedNotRefused) {
+  auto f = ParseSubmitFlags({"--mail-type", "END", "--mail-user=me@x", "-C", "gpu", "--test-only",
+                             "--signal=B:USR1@30", "job.sh", "arg"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->ignored, (std::vector<std::string>{"--mail-type", "--mail-user", "--constraint",
+                                                  "--signal", "--test-only"}));
+  EXPECT_EQ(f->positional, (std::vector<std::string>{"job.sh", "arg"})) << "values are not scripts";
+  EXPECT_FALSE(f->strict);
+  EXPECT_TRUE(ParseSubmitFlags({"--strict"})->strict);
 }
 
 TEST(ParseSubmitFlagsTest, CpusIsNotMistakenForCpusPerTask) {
@@ -176,8 +225,10 @@ TEST(BuildJobTest, BadFlagValuesAreNamed) {
     std::vector<std::string> words;
     const char* field;
   };
-  for (const Case& c : {Case{{"--mem", "lots"}, "--mem"}, Case{{"--array", "3-7"}, "--array"},
-                        Case{{"-t", "1:2:3:4"}, "--time"},
+  for (const Case& c : {Case{{"--mem", "lots"}, "--mem"}, Case{{"--array", "7-3"}, "--array"},
+                        Case{{"--mem", "1G", "--mem-per-cpu", "1G"}, "--mem-per-cpu"},
+                        Case{{"-n", "2", "-N", "2"}, "--nodes"}, Case{{"-n", "0"}, "--ntasks"},
+                        Case{{"-n", "2", "--gang"}, "--ntasks"}, Case{{"-t", "1:2:3:4"}, "--time"},
                         Case{{"--array", "0-9", "--completions", "5"}, "--array"}}) {
     auto f = ParseSubmitFlags(c.words);
     ASSERT_TRUE(f.ok());
@@ -317,6 +368,69 @@ TEST(ParseSubmitFlagsTest, NiceDefaultsToSlurmsHundredAndReachesTheSpec) {
   auto huge = ParseSubmitFlags({"--nice=99999999999", "--wrap", "true"});
   ASSERT_TRUE(huge.ok());
   EXPECT_EQ(BuildJob(*huge, {"/bin/true"}, "x", "/", NoEnv, kNow).status().field(), "--nice");
+}
+
+TEST(BuildJobTest, ABatchScriptIsNotRunAgainUnlessAskedAndRequeueIsRecorded) {
+  auto job = BuildJob(*ParseSubmitFlags({}), {"/bin/false"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->spec.backoff_limit, 0) << "as sbatch: a failed script fails the job";
+  EXPECT_TRUE(job->spec.requeue) << "a node failure requeues, as Slurm's default";
+  auto asked = BuildJob(*ParseSubmitFlags({"--backoff-limit", "3", "--no-requeue", "-q", "high"}),
+                        {"/bin/false"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(asked.ok());
+  EXPECT_EQ(asked->spec.backoff_limit, 3);
+  EXPECT_FALSE(asked->spec.requeue);
+  EXPECT_EQ(asked->spec.qos, "high");
+}
+
+TEST(BuildJobTest, NtasksGivesTheOneScriptTheirCoresAndMemPerCpuScalesWithThem) {
+  auto job = BuildJob(*ParseSubmitFlags({"-n", "4", "-c", "2", "--mem-per-cpu", "100M"}),
+                      {"/bin/true"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.completions, 1) << "the script runs once";
+  EXPECT_EQ(job->spec.task.resources.cpus, 8);
+  EXPECT_EQ(job->spec.task.resources.memory_bytes, 800LL << 20);
+  EXPECT_NE(
+      std::find(job->spec.task.env.begin(), job->spec.task.env.end(), EnvVar{"SLURM_NTASKS", "4"}),
+      job->spec.task.env.end());
+}
+
+TEST(BuildJobTest, AnArrayOfListedIndexesRunsThoseIndexes) {
+  auto job =
+      BuildJob(*ParseSubmitFlags({"--array", "1,3,5%2"}), {"/bin/true"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.completions, 3);
+  EXPECT_EQ(job->spec.parallelism, 2);
+  EXPECT_EQ(job->spec.indexes.ToString(), "1,3,5");
+  EXPECT_TRUE(ValidateJobSubmission(*job).ok()) << ValidateJobSubmission(*job).ToString();
+}
+
+TEST(ExportedEnvironmentTest, AllNoneAndListsAsSbatchsExport) {
+  const std::vector<std::string> environ = {"HOME=/home/a",   "PATH=/opt/bin:/bin",  "FOO=1",
+                                            "SLURM_JOB_ID=9", "DROVER_TOKEN=secret", "PWD=/x",
+                                            "A=b=c"};
+  const EnvLookup lookup = [&](const std::string& k) -> std::optional<std::string> {
+    for (const std::string& e : environ) {
+      if (e.rfind(k + "=", 0) == 0) return e.substr(k.size() + 1);
+    }
+    return std::nullopt;
+  };
+  auto all = ExportedEnvironment(std::nullopt, environ, lookup);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (std::vector<EnvVar>{
+                      {"HOME", "/home/a"}, {"PATH", "/opt/bin:/bin"}, {"FOO", "1"}, {"A", "b=c"}}))
+      << "ALL by default, without Slurm's, Drover's and the shell's own";
+  EXPECT_TRUE(ExportedEnvironment("NONE", environ, lookup)->empty());
+  auto some = ExportedEnvironment("FOO,BAR=x", environ, lookup);
+  ASSERT_TRUE(some.ok());
+  EXPECT_EQ(*some, (std::vector<EnvVar>{{"FOO", "1"}, {"BAR", "x"}})) << "only those without ALL";
+  auto more = ExportedEnvironment("ALL,FOO=bar", environ, lookup);
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more->size(), 5u);
+  EXPECT_EQ(more->back(), (EnvVar{"FOO", "bar"}));
+  auto bad = ExportedEnvironment("ALL,,X", environ, lookup);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "--export");
 }
 
 }  // namespace

@@ -395,5 +395,31 @@ TEST(JobControllerTest, AMillionFrameArrayIsOneRecord) {
   EXPECT_EQ(TasksWanted(s.job), 64);
 }
 
+TEST(JobControllerTest, AnArrayOfListedIndexesRunsExactlyThoseAndRetriesThem) {
+  Job j = MakeJob(4, 2, CompletionMode::kIndexed, /*backoff=*/1);
+  j.spec.indexes = *IndexSet::Parse("1,3,10-11");
+  Simulation s(j);
+  EXPECT_EQ(s.StartWanted(), (std::vector<int64_t>{1, 3}));
+  s.End(1, TaskPhase::kSucceeded);
+  s.End(3, TaskPhase::kFailed);
+  EXPECT_EQ(s.StartWanted(), (std::vector<int64_t>{3, 10})) << "the failed one first";
+  for (int64_t i : {3, 10}) s.End(i, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.StartWanted(), (std::vector<int64_t>{11}));
+  s.End(11, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.completed_indexes.ToString(), "1,3,10-11");
+}
+
+TEST(JobControllerTest, WithoutRequeueATaskLostWithItsNodeFailsTheJob) {
+  Job j = MakeJob(1, 1, CompletionMode::kNonIndexed, /*backoff=*/6);
+  j.spec.requeue = false;
+  Simulation s(j);
+  s.StartWanted();
+  s.End(0, TaskPhase::kLost);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
+  EXPECT_NE(s.job.status.message.find("--no-requeue"), std::string::npos) << s.job.status.message;
+  EXPECT_EQ(TasksWanted(s.job), 0);
+}
+
 }  // namespace
 }  // namespace drover::controllers
