@@ -60,7 +60,11 @@ int RunCli(int argc, char** argv) {
   std::string_view self = argv[0];
   self = self.substr(self.find_last_of('/') == std::string_view::npos ? 0
                                                                       : self.find_last_of('/') + 1);
-  if (self == "sbatch") return RunSbatch(Args(argv + 1, argv + argc));
+  const Args rest(argv + 1, argv + argc);
+  if (self == "sbatch") return RunSbatch(rest);
+  if (self == "squeue") return RunSqueue(rest);
+  if (self == "scancel") return RunScancel(rest);
+  if (self == "sinfo") return RunSinfo(rest);
   if (argc < 2) {
     PrintHelp(std::cerr);
     return kExitUsage;

@@ -13,6 +13,9 @@ int RunUp(const Args& args);         // up.cc: start a local cluster
 int RunDown(const Args& args);       // down.cc: stop what `up` started
 int RunSubmit(const Args& args);     // submit.cc
 int RunSbatch(const Args& args);     // submit.cc: drover called as sbatch
+int RunSqueue(const Args& args);     // slurm_commands.cc: drover called as squeue
+int RunScancel(const Args& args);    // slurm_commands.cc
+int RunSinfo(const Args& args);      // slurm_commands.cc
 int RunApply(const Args& args);      // apply.cc
 int RunQueue(const Args& args);      // queue.cc (alias ls)
 int RunShow(const Args& args);       // show.cc

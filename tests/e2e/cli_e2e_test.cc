@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -259,6 +260,57 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   CliResult strict = sbatch.Run({"--strict", "--mail-type=END", "--wrap", "true"});
   EXPECT_EQ(strict.exit_code, 1) << strict.Describe();
   EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;
+}
+
+// squeue, scancel and sinfo by their names, as a Slurm user types them.
+TEST_F(CliEndToEndTest, SqueueScancelAndSinfoAnswerAsSlurmsDo) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner squeue(BinDir() + "/squeue", home_);
+  CliRunner scancel(BinDir() + "/scancel", home_);
+  CliRunner sinfo(BinDir() + "/sinfo", home_);
+  CliResult running = sbatch.Run(
+      {"--parsable", "-J", "longrun", "--env", "DROVER_E2E_HOME=" + home_, "--wrap", "sleep 600"});
+  ASSERT_EQ(running.exit_code, 0) << running.Describe();
+  const std::string run_id = std::to_string(ParseSubmittedId(running.out));
+  CliResult held = sbatch.Run({"--parsable", "-H", "-J", "waiting", "--wrap", "true"});
+  ASSERT_EQ(held.exit_code, 0) << held.Describe();
+  const std::string held_id = std::to_string(ParseSubmittedId(held.out));
+  ASSERT_TRUE(WaitForPhase(std::stoull(run_id), "Running"));
+
+  CliResult q = squeue.Run({});
+  ASSERT_EQ(q.exit_code, 0) << q.Describe();
+  EXPECT_EQ(q.out.rfind("             JOBID PARTITION     NAME     USER ST", 0), 0u) << q.out;
+  EXPECT_NE(q.out.find(run_id + "   default  longrun     root  R"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("node-"), std::string::npos) << "a running job's nodes: " << q.out;
+  EXPECT_NE(q.out.find("(JobHeldUser)"), std::string::npos) << q.out;
+  CliResult mine = squeue.Run({"-h", "--me", "-t", "PD", "-o", "%i %j %T"});
+  ASSERT_EQ(mine.exit_code, 0) << mine.Describe();
+  EXPECT_EQ(mine.out, held_id + " waiting PENDING\n");
+
+  CliResult info = sinfo.Run({});
+  ASSERT_EQ(info.exit_code, 0) << info.Describe();
+  EXPECT_EQ(info.out.rfind("PARTITION AVAIL  TIMELIMIT  NODES  STATE NODELIST\n", 0), 0u)
+      << info.out;
+  EXPECT_NE(info.out.find("node-"), std::string::npos) << info.out;
+  CliResult nodes = sinfo.Run({"-N", "-h"});
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.Describe();
+  EXPECT_EQ(std::count(nodes.out.begin(), nodes.out.end(), '\n'), 2) << nodes.out;
+
+  CliResult by_name = scancel.Run({"-n", "longrun"});
+  EXPECT_EQ(by_name.exit_code, 0) << by_name.Describe();
+  EXPECT_EQ(by_name.out, "") << "scancel says nothing when it works";
+  ASSERT_TRUE(WaitForPhase(std::stoull(run_id), "Cancelled"));
+  EXPECT_EQ(squeue.Run({"-h", "-j", run_id, "-o", "%t"}).out, "CA\n");
+  EXPECT_EQ(ShowJson(std::stoull(held_id))["status"]["phase"], "Pending") << "not that one";
+  EXPECT_EQ(scancel.Run({held_id}).exit_code, 0);
+  ASSERT_TRUE(WaitForPhase(std::stoull(held_id), "Cancelled"));
+
+  CliResult none = scancel.Run({});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err, "scancel: error: No job identification provided\n");
+  CliResult bad = squeue.Run({"-o", "%Z"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err.rfind("squeue: error: unknown field %Z", 0), 0u) << bad.err;
 }
 
 TEST_F(CliEndToEndTest, FailingJobMakesWaitExitOne) {
