@@ -65,6 +65,7 @@ int RunCli(int argc, char** argv) {
   if (self == "squeue") return RunSqueue(rest);
   if (self == "scancel") return RunScancel(rest);
   if (self == "sinfo") return RunSinfo(rest);
+  if (self == "scontrol") return RunScontrol(rest);
   if (argc < 2) {
     PrintHelp(std::cerr);
     return kExitUsage;

@@ -1,9 +1,6 @@
 // squeue, scancel and sinfo: Slurm's commands (this binary called by their
 // names) as thin fronts on droverd's API, with Slurm's options, output and
 // exit codes (errors are "NAME: error: ..." and exit 1).
-#include <pwd.h>
-#include <unistd.h>
-
 #include <iostream>
 #include <map>
 #include <set>
@@ -14,95 +11,13 @@
 #include "cmd/drover/api_session.h"
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/job_view.h"
+#include "cmd/drover/slurm_cli.h"
 #include "cmd/drover/slurm_job_format.h"
 #include "cmd/drover/text_format.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
 
 namespace drover::cli {
-namespace {
-
-int SlurmError(const char* command, const std::string& message) {
-  std::cerr << command << ": error: " << message << "\n";
-  return kExitFailed;
-}
-
-// Parses Slurm-style options (-h is not help here: squeue -h drops the header).
-std::optional<int> ParseSlurmArgs(const char* command, const char* usage,
-                                  po::options_description desc, const Args& args,
-                                  po::variables_map* vm) {
-  desc.add_options()("help", "show this help");
-  po::options_description all;
-  all.add(desc);
-  all.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(all)
-                  .positional(pos)
-                  .style(po::command_line_style::unix_style)
-                  .run(),
-              *vm);
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    return SlurmError(command, e.what());
-  }
-  if (vm->count("help")) {
-    std::cout << "Usage: " << usage << "\n\n" << desc << "\n";
-    return kExitOk;
-  }
-  return std::nullopt;
-}
-
-std::set<std::string> CommaList(const po::variables_map& vm, const char* key) {
-  std::set<std::string> out;
-  if (!vm.count(key)) return out;
-  const std::string text = vm[key].as<std::string>();
-  size_t at = 0;
-  while (at <= text.size()) {
-    size_t comma = text.find(',', at);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > at) out.insert(text.substr(at, comma - at));
-    at = comma + 1;
-  }
-  return out;
-}
-
-std::string CurrentUserName() {
-  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
-  return std::to_string(getuid());
-}
-
-// Jobs from droverd: the live ones, or every job it keeps when `all`.
-Result<std::vector<Job>> ListJobs(ApiSession& session, bool all) {
-  std::string target = "/api/v1/jobs";
-  if (!all) target += "?phase=" + PercentEncode("Pending,Running");
-  auto list = session.GetJson(target);
-  if (!list.ok()) return list.status();
-  std::vector<Job> jobs;
-  for (const Json& item : list->value("items", Json::array())) {
-    auto job = JobFromJson(item);
-    if (!job.ok())
-      return Status::Internal("droverd sent a malformed job: " + job.status().ToString());
-    jobs.push_back(std::move(*job));
-  }
-  return jobs;
-}
-
-// The hostlist of a job's live tasks' nodes.
-std::string RunningNodes(ApiSession& session, uint64_t id) {
-  auto tasks = session.GetJson("/api/v1/jobs/" + std::to_string(id) + "/tasks");
-  if (!tasks.ok()) return "";
-  std::vector<std::string> nodes;
-  for (const Json& t : tasks->value("items", Json::array())) {
-    const std::string phase = t["status"].value("phase", "");
-    if (phase == "Running" || phase == "Assigned") nodes.push_back(t["spec"].value("node", ""));
-  }
-  return CompressHostlist(nodes);
-}
-
-}  // namespace
 
 int RunSqueue(const Args& args) {
   po::options_description desc("squeue options");

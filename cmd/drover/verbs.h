@@ -16,6 +16,7 @@ int RunSbatch(const Args& args);     // submit.cc: drover called as sbatch
 int RunSqueue(const Args& args);     // slurm_commands.cc: drover called as squeue
 int RunScancel(const Args& args);    // slurm_commands.cc
 int RunSinfo(const Args& args);      // slurm_commands.cc
+int RunScontrol(const Args& args);   // slurm_scontrol.cc
 int RunApply(const Args& args);      // apply.cc
 int RunQueue(const Args& args);      // queue.cc (alias ls)
 int RunShow(const Args& args);       // show.cc

@@ -262,8 +262,8 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;
 }
 
-// squeue, scancel and sinfo by their names, as a Slurm user types them.
-TEST_F(CliEndToEndTest, SqueueScancelAndSinfoAnswerAsSlurmsDo) {
+// squeue, scancel, sinfo and scontrol by their names, as a Slurm user types them.
+TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   CliRunner sbatch(BinDir() + "/sbatch", home_);
   CliRunner squeue(BinDir() + "/squeue", home_);
   CliRunner scancel(BinDir() + "/scancel", home_);
@@ -302,8 +302,24 @@ TEST_F(CliEndToEndTest, SqueueScancelAndSinfoAnswerAsSlurmsDo) {
   ASSERT_TRUE(WaitForPhase(std::stoull(run_id), "Cancelled"));
   EXPECT_EQ(squeue.Run({"-h", "-j", run_id, "-o", "%t"}).out, "CA\n");
   EXPECT_EQ(ShowJson(std::stoull(held_id))["status"]["phase"], "Pending") << "not that one";
-  EXPECT_EQ(scancel.Run({held_id}).exit_code, 0);
-  ASSERT_TRUE(WaitForPhase(std::stoull(held_id), "Cancelled"));
+
+  // scontrol: show, release, hostnames.
+  CliRunner scontrol(BinDir() + "/scontrol", home_);
+  CliResult show = scontrol.Run({"show", "job", held_id});
+  ASSERT_EQ(show.exit_code, 0) << show.Describe();
+  EXPECT_EQ(show.out.rfind("JobId=" + held_id + " JobName=waiting\n", 0), 0u) << show.out;
+  EXPECT_NE(show.out.find("JobState=PENDING Reason=JobHeldUser"), std::string::npos) << show.out;
+  EXPECT_EQ(scontrol.Run({"release", held_id}).exit_code, 0);
+  ASSERT_TRUE(WaitForPhase(std::stoull(held_id), "Succeeded"));
+  EXPECT_NE(scontrol.Run({"show", "job", held_id}).out.find("JobState=COMPLETED"),
+            std::string::npos);
+  EXPECT_EQ(scontrol.Run({"show", "hostnames", "node-[1-2]"}).out, "node-1\nnode-2\n");
+  EXPECT_EQ(scontrol.Run({"show", "hostlist", "node-2,node-1"}).out, "node-[1-2]\n");
+  CliResult node = scontrol.Run({"show", "node", "node-1"});
+  ASSERT_EQ(node.exit_code, 0) << node.Describe();
+  EXPECT_NE(node.out.find("NodeName=node-1 "), std::string::npos) << node.out;
+  EXPECT_NE(node.out.find("CPUTot=4"), std::string::npos) << node.out;
+  EXPECT_EQ(scontrol.Run({"show", "job", "99999"}).exit_code, 1);
 
   CliResult none = scancel.Run({});
   EXPECT_EQ(none.exit_code, 1);
