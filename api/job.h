@@ -40,6 +40,11 @@ struct TaskTemplate {
   // empty stderr with a stdout path joins stdout, as in Slurm.
   std::string stdout_path;
   std::string stderr_path;
+  // Slurm's --signal=[B:]SIG[@SECS]: SIG is sent SECS before the time limit
+  // (to the whole task, or to the batch shell alone), so a job can checkpoint.
+  int32_t warning_signal = 0;  // 0 = none
+  int32_t warning_seconds = 60;
+  bool warning_shell_only = false;
 };
 
 enum class CompletionMode { kNonIndexed, kIndexed };

@@ -113,13 +113,27 @@ Json TemplateToJson(const TaskTemplate& t) {
   if (t.time_limit_s != 0) j["timeLimit"] = t.time_limit_s;
   if (!t.stdout_path.empty()) j["stdout"] = t.stdout_path;
   if (!t.stderr_path.empty()) j["stderr"] = t.stderr_path;
+  if (t.warning_signal != 0) {
+    j["warningSignal"] = {{"signal", t.warning_signal},
+                          {"secondsBefore", t.warning_seconds},
+                          {"shellOnly", t.warning_shell_only}};
+  }
   return j;
 }
 
 Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t) {
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"command", "args", "env", "workingDir", "resources", "timeLimit", "stdout", "stderr"},
-      path));
+  DROVER_RETURN_IF_ERROR(CheckKnownFields(j,
+                                          {"command", "args", "env", "workingDir", "resources",
+                                           "timeLimit", "stdout", "stderr", "warningSignal"},
+                                          path));
+  if (const Json* w = Find(j, "warningSignal")) {
+    const std::string p = Join(path, "warningSignal");
+    DROVER_RETURN_IF_ERROR(CheckObject(*w, p));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*w, {"signal", "secondsBefore", "shellOnly"}, p));
+    DROVER_RETURN_IF_ERROR(GetIntAs(*w, "signal", p, &t->warning_signal));
+    DROVER_RETURN_IF_ERROR(GetIntAs(*w, "secondsBefore", p, &t->warning_seconds));
+    DROVER_RETURN_IF_ERROR(GetBool(*w, "shellOnly", p, &t->warning_shell_only));
+  }
   DROVER_RETURN_IF_ERROR(GetStringList(j, "command", path, &t->command));
   DROVER_RETURN_IF_ERROR(GetStringList(j, "args", path, &t->args));
   if (const Json* env = Find(j, "env")) {

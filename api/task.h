@@ -12,6 +12,10 @@
 
 namespace drover {
 
+// The message of a task its time limit ended; such a task is never run
+// again (Slurm's TIMEOUT).
+inline constexpr char kTimeLimitExceeded[] = "time limit exceeded";
+
 enum class TaskPhase {
   kAssigned,  // placed on a node; the node has not yet reported it started
   kRunning,

@@ -187,6 +187,16 @@ Status ValidateJobSubmission(const Job& job) {
         "spec.template.resources.memoryBind",
         "must be \"none\" or \"local\" (got \"" + t.resources.memory_bind + "\")");
   }
+  if (t.warning_signal < 0 || t.warning_signal > 64) {
+    return Status::Invalid(
+        "spec.template.warningSignal.signal",
+        "must be a signal number from 1 to 64 (got " + std::to_string(t.warning_signal) + ")");
+  }
+  if (t.warning_seconds < 0 || t.warning_seconds > 65535) {
+    return Status::Invalid(
+        "spec.template.warningSignal.secondsBefore",
+        "must be between 0 and 65535 (got " + std::to_string(t.warning_seconds) + ")");
+  }
   if (t.time_limit_s < 0) {
     return Status::Invalid("spec.template.timeLimit", "must not be negative");
   }

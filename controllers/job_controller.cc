@@ -55,6 +55,11 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
             " and the job may not be requeued (--no-requeue)");
     return;
   }
+  if (!disrupted && task.status.message == kTimeLimitExceeded) {
+    ++st.failed;  // as Slurm's TIMEOUT: running it again would only hit the limit again
+    Finish(st, JobPhase::kFailed, now_ms, "task " + task.metadata.name + ": time limit exceeded");
+    return;
+  }
   if (!disrupted && ++st.failed > job.spec.backoff_limit) {
     Finish(st, JobPhase::kFailed, now_ms, BackoffExceeded(job, task));
     return;

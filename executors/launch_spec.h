@@ -21,6 +21,11 @@ struct LaunchSpec {
   std::string stderr_path;         // empty = same file as stdout
   int64_t time_limit_s = 0;        // 0 = none; then SIGTERM, grace, SIGKILL
   int64_t kill_grace_ms = 10000;
+  // Slurm's --signal: `warning_signal` this long before the time limit, to
+  // the task's process group, or to its first process alone (the batch shell).
+  int32_t warning_signal = 0;  // 0 = none
+  int64_t warning_seconds = 60;
+  bool warning_shell_only = false;
 };
 
 struct ResourceUsageReport {

@@ -46,7 +46,10 @@ json LaunchSpecToJson(const LaunchSpec& s) {
               {"stdout_path", s.stdout_path},
               {"stderr_path", s.stderr_path},
               {"time_limit_s", s.time_limit_s},
-              {"kill_grace_ms", s.kill_grace_ms}};
+              {"kill_grace_ms", s.kill_grace_ms},
+              {"warning_signal", s.warning_signal},
+              {"warning_seconds", s.warning_seconds},
+              {"warning_shell_only", s.warning_shell_only}};
 }
 
 Result<LaunchSpec> LaunchSpecFromJson(const json& j) {
@@ -65,6 +68,12 @@ Result<LaunchSpec> LaunchSpecFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &s.stderr_path));
   DROVER_RETURN_IF_ERROR(Read(j, "time_limit_s", &s.time_limit_s));
   DROVER_RETURN_IF_ERROR(Read(j, "kill_grace_ms", &s.kill_grace_ms));
+  DROVER_RETURN_IF_ERROR(Read(j, "warning_signal", &s.warning_signal));
+  DROVER_RETURN_IF_ERROR(Read(j, "warning_seconds", &s.warning_seconds));
+  DROVER_RETURN_IF_ERROR(Read(j, "warning_shell_only", &s.warning_shell_only));
+  if (s.warning_signal < 0 || s.warning_signal > 64 || s.warning_seconds < 0) {
+    return Status::Invalid("warning_signal", "must be a signal number 1-64 sent >= 0 s early");
+  }
   if (s.task.empty()) return Status::Invalid("task", "must not be empty");
   if (s.argv.empty()) return Status::Invalid("argv", "must not be empty");
   if (s.time_limit_s < 0) {

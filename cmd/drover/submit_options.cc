@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -61,7 +62,6 @@ constexpr IgnoredOption kIgnoredOptions[] = {
     {"constraint,C", true},
     {"nodelist,w", true},
     {"exclude,x", true},
-    {"signal", true},
     {"licenses,L", true},
     {"reservation", true},
     {"distribution,m", true},
@@ -168,6 +168,7 @@ po::options_description SubmitOptionsDescription() {
       ("requeue", po::bool_switch(), "a task lost with its node or preempted runs again (the default)")
       ("no-requeue", po::bool_switch(), "a task lost with its node or preempted fails the job")
       ("qos,q", po::value<std::string>(), "quality of service (recorded; SLURM_JOB_QOS)")
+      ("signal", po::value<std::string>(), "[B:]SIG[@SECS]: send SIG (name or number) SECS (default 60) before the time limit; B: to the batch shell only")
       ("export", po::value<std::string>(), "the environment tasks get: ALL (default: yours), NONE, or [ALL,]K=V,K,...")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
       ("partition", po::value<std::string>(), "same as --queue")
@@ -263,6 +264,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "ntasks", &flags.ntasks);
   CopyIf(vm, "mem-per-cpu", &flags.mem_per_cpu);
   CopyIf(vm, "qos", &flags.qos);
+  CopyIf(vm, "signal", &flags.signal);
   CopyIf(vm, "export", &flags.export_env);
   if (vm["requeue"].as<bool>() && vm["no-requeue"].as<bool>()) {
     return Status::Invalid("", "--requeue and --no-requeue contradict each other");
@@ -309,6 +311,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.ntasks, low.ntasks);
   fill(out.mem_per_cpu, low.mem_per_cpu);
   fill(out.qos, low.qos);
+  fill(out.signal, low.signal);
   fill(out.export_env, low.export_env);
   fill(out.requeue, low.requeue);
   out.strict = high.strict || low.strict;
@@ -417,6 +420,49 @@ Result<ArraySpec> ParseArraySpec(std::string_view text) {
   // 0..N-1 is an ordinary Indexed Job; anything else lists its indexes.
   if (!(indexes.First() == 0 && *indexes.Last() == spec.count - 1)) spec.indexes = indexes;
   return spec;
+}
+
+Result<WarningSignal> ParseWarningSignal(std::string_view text) {
+  const std::string all(text);
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid("--signal", why + " in \"" + all + "\" (want e.g. B:USR1@30 or 10@120)");
+  };
+  WarningSignal out;
+  if (text.size() > 2 && text[1] == ':') {
+    if (text[0] == 'B') {
+      out.shell_only = true;
+    } else if (text[0] != 'R') {
+      return bad("unknown prefix (B: the batch shell; R: accepted)");
+    }
+    text.remove_prefix(2);
+  }
+  std::string_view sig = text.substr(0, text.find('@'));
+  if (sig.size() < text.size()) {
+    int64_t secs = 0;
+    if (!ParseInt64(text.substr(sig.size() + 1), &secs) || secs < 0 || secs > 65535) {
+      return bad("bad seconds after @");
+    }
+    out.seconds = static_cast<int32_t>(secs);
+  }
+  if (sig.rfind("SIG", 0) == 0) sig.remove_prefix(3);
+  static constexpr std::pair<const char*, int> kNames[] = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"ALRM", SIGALRM},
+      {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"URG", SIGURG},
+      {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"PWR", SIGPWR},   {"WINCH", SIGWINCH}};
+  int64_t number = 0;
+  if (ParseInt64(sig, &number)) {
+    if (number < 1 || number > 64) return bad("a signal number is 1 to 64");
+    out.signal = static_cast<int32_t>(number);
+    return out;
+  }
+  for (const auto& [name, value] : kNames) {
+    if (sig == name) {
+      out.signal = value;
+      return out;
+    }
+  }
+  return bad("unknown signal \"" + std::string(sig) + "\"");
 }
 
 Result<int64_t> ParseTimeLimit(std::string_view text) {
@@ -633,6 +679,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   spec.backoff_limit = 0;
   if (flags.requeue) spec.requeue = *flags.requeue;
   if (flags.qos) spec.qos = *flags.qos;
+  if (flags.signal) {
+    auto warning = ParseWarningSignal(*flags.signal);
+    if (!warning.ok()) return warning.status();
+    t.warning_signal = warning->signal;
+    t.warning_seconds = warning->seconds;
+    t.warning_shell_only = warning->shell_only;
+  }
   if (flags.backoff_limit) {
     if (*flags.backoff_limit < std::numeric_limits<int32_t>::min() ||
         *flags.backoff_limit > std::numeric_limits<int32_t>::max()) {

@@ -46,6 +46,7 @@ struct SubmitFlags {
   std::optional<std::string> mem_per_cpu;  // Slurm's --mem-per-cpu
   std::optional<std::string> qos;
   std::optional<std::string> export_env;  // Slurm's --export: ALL (default), NONE, [ALL,]K=V,...
+  std::optional<std::string> signal;      // Slurm's --signal=[B:]SIG[@SECS]
   std::optional<bool> requeue;            // --requeue / --no-requeue
   bool gang = false;
   bool hold = false;
@@ -90,6 +91,15 @@ struct ArraySpec {
   IndexSet indexes;
 };
 Result<ArraySpec> ParseArraySpec(std::string_view text);
+
+// Slurm's --signal=[{R|B}:]SIG[@SECS]: SIG a name (USR1, SIGUSR1) or number,
+// SECS before the time limit (default 60); B: to the batch shell only.
+struct WarningSignal {
+  int32_t signal = 0;
+  int32_t seconds = 60;
+  bool shell_only = false;
+};
+Result<WarningSignal> ParseWarningSignal(std::string_view text);
 
 // A time limit: Slurm's duration forms, or "UNLIMITED"/"infinite" (= 0).
 Result<int64_t> ParseTimeLimit(std::string_view text);

@@ -181,6 +181,11 @@ Json ClusterState::TaskLaunch(const Task& task, const TaskTemplate& t, const Own
                  {"stderr", t.stderr_path},
                  {"timeLimit", t.time_limit_s}};
   if (!task.spec.numa_memory_bytes.empty()) launch["numaMemory"] = task.spec.numa_memory_bytes;
+  if (t.warning_signal != 0) {
+    launch["warningSignal"] = {{"signal", t.warning_signal},
+                               {"secondsBefore", t.warning_seconds},
+                               {"shellOnly", t.warning_shell_only}};
+  }
   return launch;
 }
 

@@ -330,6 +330,12 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     spec.uid = static_cast<uint32_t>(uid);
     spec.gid = static_cast<uint32_t>(gid);
     spec.time_limit_s = l.value("timeLimit", int64_t{0});
+    if (l.contains("warningSignal")) {
+      const Json& w = l["warningSignal"];
+      spec.warning_signal = w.value("signal", 0);
+      spec.warning_seconds = w.value("secondsBefore", int64_t{60});
+      spec.warning_shell_only = w.value("shellOnly", false);
+    }
     spec.kill_grace_ms = options_.kill_grace_ms;
     spec.working_dir = l.value("workingDir", "");
     if (spec.working_dir.empty()) spec.working_dir = HomeOf(spec.uid);

@@ -338,6 +338,11 @@ void SupervisorServer::HandleOutcomes() {
     if (task.spec.time_limit_s > 0) {
       timers_.emplace(Clock::now() + std::chrono::seconds(task.spec.time_limit_s),
                       Timer{outcome.task, pid, TimerAction::kTimeLimit});
+      if (task.spec.warning_signal > 0) {
+        const int64_t at = std::max<int64_t>(0, task.spec.time_limit_s - task.spec.warning_seconds);
+        timers_.emplace(Clock::now() + std::chrono::seconds(at),
+                        Timer{outcome.task, pid, TimerAction::kWarning});
+      }
     }
     if (task.kill_grace_ms >= 0) SignalTask(task, task.kill_grace_ms);
   }
@@ -439,7 +444,11 @@ void SupervisorServer::FireTimers() {
       continue;  // the task ended meanwhile
     }
     Task& task = it->second;
-    if (timer.action == TimerAction::kTimeLimit) {
+    if (timer.action == TimerAction::kWarning) {
+      kill(task.spec.warning_shell_only ? timer.pid : -timer.pid, task.spec.warning_signal);
+      Log("task %s (pid %d): %lld s before its time limit, signal %d", timer.task.c_str(),
+          timer.pid, static_cast<long long>(task.spec.warning_seconds), task.spec.warning_signal);
+    } else if (timer.action == TimerAction::kTimeLimit) {
       task.timed_out = true;
       kill(-timer.pid, SIGTERM);
       timers_.emplace(now + std::chrono::milliseconds(task.spec.kill_grace_ms),

@@ -92,7 +92,7 @@ class SupervisorServer {
     rusage usage;
     int64_t time_ms;
   };
-  enum class TimerAction { kTimeLimit, kKill };
+  enum class TimerAction { kWarning, kTimeLimit, kKill };
   struct Timer {
     std::string task;
     pid_t pid;

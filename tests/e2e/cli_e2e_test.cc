@@ -329,6 +329,22 @@ TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   EXPECT_EQ(bad.err.rfind("squeue: error: unknown field %Z", 0), 0u) << bad.err;
 }
 
+// --signal=B:USR1@2 with a 3 s limit: the batch shell gets USR1 about 2 s
+// before the limit (a checkpoint), then the limit ends it: TIMEOUT, not re-run.
+TEST_F(CliEndToEndTest, SignalBeforeTheTimeLimitLetsAScriptCheckpointAndItEndsTimeout) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliResult r =
+      sbatch.Run({"--parsable", "-W", "-t", "0:03", "--signal=B:USR1@2", "--env",
+                  "DROVER_E2E_HOME=" + home_, "--wrap",
+                  "echo start >> out/sig.txt; trap 'echo checkpoint >> out/sig.txt' USR1; "
+                  "i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/sig.txt"), "start\ncheckpoint\n") << "once, not re-run";
+  CliRunner squeue(BinDir() + "/squeue", home_);
+  const std::string id = std::to_string(ParseSubmittedId(r.out));
+  EXPECT_EQ(squeue.Run({"-h", "-j", id, "-o", "%T"}).out, "TIMEOUT\n");
+}
+
 TEST_F(CliEndToEndTest, FailingJobMakesWaitExitOne) {
   CliResult r = Submit({"--wait", "--backoff-limit", "0", "--wrap", "exit 3"});
   EXPECT_EQ(r.exit_code, 1) << r.Describe();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <optional>
 
@@ -129,7 +130,8 @@ TEST(ParseSubmitFlagsTest, SbatchOptionsNotAppliedAreNamedNotRefused) {
                              "--signal=B:USR1@30", "job.sh", "arg"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->ignored, (std::vector<std::string>{"--mail-type", "--mail-user", "--constraint",
-                                                  "--signal", "--test-only"}));
+                                                  "--test-only"}));
+  EXPECT_EQ(f->signal, "B:USR1@30");
   EXPECT_EQ(f->positional, (std::vector<std::string>{"job.sh", "arg"})) << "values are not scripts";
   EXPECT_FALSE(f->strict);
   EXPECT_TRUE(ParseSubmitFlags({"--strict"})->strict);
@@ -431,6 +433,35 @@ TEST(ExportedEnvironmentTest, AllNoneAndListsAsSbatchsExport) {
   auto bad = ExportedEnvironment("ALL,,X", environ, lookup);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().field(), "--export");
+}
+
+TEST(ParseWarningSignalTest, SlurmsSignalForms) {
+  struct Case {
+    const char* text;
+    int32_t signal;
+    int32_t seconds;
+    bool shell_only;
+  };
+  for (const Case& c : {Case{"USR1", SIGUSR1, 60, false}, Case{"B:USR1@30", SIGUSR1, 30, true},
+                        Case{"SIGTERM@120", SIGTERM, 120, false}, Case{"10@5", 10, 5, false},
+                        Case{"R:USR2", SIGUSR2, 60, false}}) {
+    auto w = ParseWarningSignal(c.text);
+    ASSERT_TRUE(w.ok()) << c.text << ": " << w.status().ToString();
+    EXPECT_EQ(w->signal, c.signal) << c.text;
+    EXPECT_EQ(w->seconds, c.seconds) << c.text;
+    EXPECT_EQ(w->shell_only, c.shell_only) << c.text;
+  }
+  for (const char* bad : {"", "BOGUS", "USR1@", "USR1@-3", "X:USR1", "99", "0"}) {
+    auto w = ParseWarningSignal(bad);
+    ASSERT_FALSE(w.ok()) << bad;
+    EXPECT_EQ(w.status().field(), "--signal") << bad;
+  }
+  auto job = BuildJob(*ParseSubmitFlags({"--signal", "B:USR1@30", "-t", "5"}), {"/bin/true"}, "x",
+                      "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->spec.task.warning_signal, SIGUSR1);
+  EXPECT_EQ(job->spec.task.warning_seconds, 30);
+  EXPECT_TRUE(job->spec.task.warning_shell_only);
 }
 
 }  // namespace

@@ -421,5 +421,14 @@ TEST(JobControllerTest, WithoutRequeueATaskLostWithItsNodeFailsTheJob) {
   EXPECT_EQ(TasksWanted(s.job), 0);
 }
 
+TEST(JobControllerTest, ATaskItsTimeLimitEndedIsNeverRunAgain) {
+  Simulation s(MakeJob(1, 1, CompletionMode::kNonIndexed, /*backoff=*/6));
+  s.StartWanted();
+  s.tasks.back().status.message = kTimeLimitExceeded;
+  s.End(0, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed) << "backoffLimit 6 does not retry a TIMEOUT";
+  EXPECT_NE(s.job.status.message.find("time limit exceeded"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace drover::controllers
