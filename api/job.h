@@ -54,7 +54,9 @@ enum class CompletionMode { kNonIndexed, kIndexed };
 // "afterany" (it ended), "afterok" (it succeeded), "afternotok" (it failed or
 // was cancelled). A job runs once all of its dependencies hold.
 struct JobDependency {
-  std::string type;  // after | afterany | afterok | afternotok
+  // after | afterany | afterok | afternotok | singleton (no job: the owner's
+  // earlier unfinished jobs of the same name must have ended)
+  std::string type;
   uint64_t job_id = 0;
 };
 
@@ -87,6 +89,10 @@ struct JobSpec {
   bool hold = false;
   int64_t begin_time_ms = 0;  // Unix epoch ms; 0 = any time
   std::vector<JobDependency> dependencies;
+  bool dependency_any = false;  // Slurm's "?": any one of them holding is enough
+  // A dependency that can never hold cancels the job (Slurm's
+  // --kill-on-invalid-dep=yes, the default); false keeps it pending.
+  bool kill_on_invalid_dependency = true;
   TaskTemplate task;
 };
 

@@ -220,6 +220,8 @@ Json ToJson(const Job& job) {
   };
   if (s.nice != 0) j["spec"]["nice"] = s.nice;
   if (!s.indexes.empty()) j["spec"]["indexes"] = s.indexes.ToString();
+  if (s.dependency_any) j["spec"]["dependencyAny"] = true;
+  if (!s.kill_on_invalid_dependency) j["spec"]["killOnInvalidDependency"] = false;
   if (!s.requeue) j["spec"]["requeue"] = false;
   if (!s.qos.empty()) j["spec"]["qos"] = s.qos;
   if (!s.account.empty()) j["spec"]["account"] = s.account;
@@ -266,12 +268,18 @@ Result<Job> JobFromJson(const Json& j) {
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(
-      *spec, {"completions",  "parallelism",   "completionMode", "backoffLimit", "priority",
-              "nice",         "queue",         "account",        "gang",         "placement",
-              "exclusive",    "ntasksPerNode", "nodes",          "hold",         "beginTime",
-              "dependencies", "template",      "indexes",        "requeue",      "qos"},
-      "spec"));
+  DROVER_RETURN_IF_ERROR(CheckKnownFields(*spec, {"completions",    "parallelism",
+                                                  "completionMode", "backoffLimit",
+                                                  "priority",       "nice",
+                                                  "queue",          "account",
+                                                  "gang",           "placement",
+                                                  "exclusive",      "ntasksPerNode",
+                                                  "nodes",          "hold",
+                                                  "beginTime",      "dependencies",
+                                                  "template",       "indexes",
+                                                  "requeue",        "qos",
+                                                  "dependencyAny",  "killOnInvalidDependency"},
+                                          "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "parallelism", "spec", &s.parallelism));
@@ -290,6 +298,9 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nice", "spec", &s.nice));
   DROVER_RETURN_IF_ERROR(IndexSetField(*spec, "indexes", "spec", &s.indexes));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "requeue", "spec", &s.requeue));
+  DROVER_RETURN_IF_ERROR(GetBool(*spec, "dependencyAny", "spec", &s.dependency_any));
+  DROVER_RETURN_IF_ERROR(
+      GetBool(*spec, "killOnInvalidDependency", "spec", &s.kill_on_invalid_dependency));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "qos", "spec", &s.qos));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "queue", "spec", &s.queue));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "account", "spec", &s.account));

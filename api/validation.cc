@@ -139,11 +139,15 @@ Status ValidateJobSubmission(const Job& job) {
   for (size_t i = 0; i < s.dependencies.size(); ++i) {
     const JobDependency& d = s.dependencies[i];
     const std::string field = "spec.dependencies[" + std::to_string(i) + "]";
+    if (d.type == "singleton") {
+      if (d.job_id != 0) return Status::Invalid(field + ".job", "singleton names no job");
+      continue;
+    }
     if (d.type != "after" && d.type != "afterany" && d.type != "afterok" &&
         d.type != "afternotok") {
       return Status::Invalid(
           field + ".type",
-          "must be after, afterany, afterok or afternotok (got \"" + d.type + "\")");
+          "must be after, afterany, afterok, afternotok or singleton (got \"" + d.type + "\")");
     }
     if (d.job_id == 0) return Status::Invalid(field + ".job", "must be a job id (> 0)");
   }

@@ -26,30 +26,53 @@ DependencyState Evaluate(const JobDependency& dep, const Job& other) {
 }  // namespace
 
 DependencyVerdict EvaluateDependencies(const Job& job,
-                                       const std::function<const Job*(uint64_t)>& find_job) {
+                                       const std::function<const Job*(uint64_t)>& find_job,
+                                       bool singleton_free) {
+  const bool any = job.spec.dependency_any;
   DependencyVerdict verdict;
+  bool some_holds = false;
+  bool some_may_hold = false;
+  std::string never;  // the first that can never hold
   for (const JobDependency& dep : job.spec.dependencies) {
-    const std::string name = dep.type + ":" + std::to_string(dep.job_id);
-    const Job* other = find_job(dep.job_id);
-    if (other == nullptr) {
-      return {DependencyState::kNeverSatisfied, "dependency " + name +
-                                                    " can never be satisfied: job " +
-                                                    std::to_string(dep.job_id) + " does not exist"};
+    DependencyState state = DependencyState::kWaiting;
+    std::string why;
+    if (dep.type == "singleton") {
+      state = singleton_free ? DependencyState::kSatisfied : DependencyState::kWaiting;
+    } else {
+      const std::string name = dep.type + ":" + std::to_string(dep.job_id);
+      const Job* other = find_job(dep.job_id);
+      if (other == nullptr) {
+        state = DependencyState::kNeverSatisfied;
+        why = "dependency " + name + " can never be satisfied: job " + std::to_string(dep.job_id) +
+              " does not exist";
+      } else {
+        state = Evaluate(dep, *other);
+        if (state == DependencyState::kNeverSatisfied) {
+          why = "dependency " + name + " can never be satisfied: job " +
+                std::to_string(dep.job_id) + " is " +
+                std::string(JobPhaseName(other->status.phase));
+        }
+      }
     }
-    switch (Evaluate(dep, *other)) {
+    switch (state) {
       case DependencyState::kNeverSatisfied:
-        return {DependencyState::kNeverSatisfied,
-                "dependency " + name + " can never be satisfied: job " +
-                    std::to_string(dep.job_id) + " is " +
-                    std::string(JobPhaseName(other->status.phase))};
+        if (!any) return {DependencyState::kNeverSatisfied, why};
+        if (never.empty()) never = why;
+        break;
       case DependencyState::kWaiting:
+        some_may_hold = true;
         verdict.state = DependencyState::kWaiting;
         break;
       case DependencyState::kSatisfied:
+        some_holds = true;
         break;
     }
   }
-  return verdict;
+  if (!any || job.spec.dependencies.empty()) return verdict;
+  if (some_holds) return {DependencyState::kSatisfied, ""};
+  if (some_may_hold) return {DependencyState::kWaiting, ""};
+  return {DependencyState::kNeverSatisfied,
+          "none of its dependencies can be satisfied (" + never + ")"};
 }
 
 }  // namespace drover::controllers

@@ -22,8 +22,12 @@ struct DependencyVerdict {
 };
 
 // `find_job` returns the job with that id, or nullptr when it is unknown (an
-// unknown job can never satisfy a dependency).
+// unknown job can never satisfy a dependency). `singleton_free`: no earlier
+// unfinished job of the owner has this job's name (what "singleton" waits
+// for). With spec.dependency_any one holding dependency is enough, and the
+// job is never satisfied only when none can hold.
 DependencyVerdict EvaluateDependencies(const Job& job,
-                                       const std::function<const Job*(uint64_t)>& find_job);
+                                       const std::function<const Job*(uint64_t)>& find_job,
+                                       bool singleton_free = true);
 
 }  // namespace drover::controllers

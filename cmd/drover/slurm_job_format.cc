@@ -183,6 +183,9 @@ std::string SlurmReason(const Job& job) {
   if (job.status.phase != JobPhase::kPending || job.status.reasons.empty()) return "None";
   const std::string& r = job.status.reasons.front();
   if (r == "Held") return "JobHeldUser";
+  if (r == "Dependency" && job.status.message.find("can never be satisfied") != std::string::npos) {
+    return "DependencyNeverSatisfied";
+  }
   if (r == "QueueLimit") return "PartitionJobLimit";
   if (r == "UserLimit") return "AssocMaxJobsLimit";
   return r;  // Priority, Resources, Dependency, BeginTime, Reservation: Slurm's words too

@@ -87,7 +87,7 @@ constexpr IgnoredOption kIgnoredOptions[] = {
     {"cpus-per-gpu", true},
     {"mem-per-gpu", true},
     {"gpu-bind", true},
-    {"kill-on-invalid-dep", true},
+
     {"uid", true},
     {"gid", true},
     {"core-spec", true},
@@ -167,6 +167,7 @@ po::options_description SubmitOptionsDescription() {
       ("backoff-limit", po::value<int64_t>(), "failed tasks run again before the job fails (default 0: as in Slurm, a failed script is not re-run)")
       ("requeue", po::bool_switch(), "a task lost with its node or preempted runs again (the default)")
       ("no-requeue", po::bool_switch(), "a task lost with its node or preempted fails the job")
+      ("kill-on-invalid-dep", po::value<std::string>(), "yes (default): a job whose dependency can never be satisfied is cancelled; no: it stays pending (DependencyNeverSatisfied)")
       ("qos,q", po::value<std::string>(), "quality of service (recorded; SLURM_JOB_QOS)")
       ("signal", po::value<std::string>(), "[B:]SIG[@SECS]: send SIG (name or number) SECS (default 60) before the time limit; B: to the batch shell only")
       ("export", po::value<std::string>(), "the environment tasks get: ALL (default: yours), NONE, or [ALL,]K=V,K,...")
@@ -264,6 +265,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "ntasks", &flags.ntasks);
   CopyIf(vm, "mem-per-cpu", &flags.mem_per_cpu);
   CopyIf(vm, "qos", &flags.qos);
+  CopyIf(vm, "kill-on-invalid-dep", &flags.kill_on_invalid_dep);
   CopyIf(vm, "signal", &flags.signal);
   CopyIf(vm, "export", &flags.export_env);
   if (vm["requeue"].as<bool>() && vm["no-requeue"].as<bool>()) {
@@ -311,6 +313,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.ntasks, low.ntasks);
   fill(out.mem_per_cpu, low.mem_per_cpu);
   fill(out.qos, low.qos);
+  fill(out.kill_on_invalid_dep, low.kill_on_invalid_dep);
   fill(out.signal, low.signal);
   fill(out.export_env, low.export_env);
   fill(out.requeue, low.requeue);
@@ -472,20 +475,28 @@ Result<int64_t> ParseTimeLimit(std::string_view text) {
   return *d;
 }
 
-Result<std::vector<JobDependency>> ParseDependencies(std::string_view text) {
+Result<std::vector<JobDependency>> ParseDependencies(std::string_view text, bool* any) {
   const std::string all(text);
   auto bad = [&](const std::string& why) {
     return Status::Invalid("--dependency", why + " in \"" + all + "\" (want e.g. afterok:12:13)");
   };
-  if (text.find('?') != std::string_view::npos) return bad("\"?\" (any of) is not supported");
+  // "," joins with AND, "?" with OR; Slurm allows one or the other.
+  const bool or_joined = text.find('?') != std::string_view::npos;
+  if (or_joined && text.find(',') != std::string_view::npos) {
+    return bad("\",\" (all of) and \"?\" (any of) cannot be mixed");
+  }
+  if (any != nullptr) *any = or_joined;
+  const char separator = or_joined ? '?' : ',';
   std::vector<JobDependency> out;
   while (!text.empty()) {
-    std::string_view item = text.substr(0, text.find(','));
+    std::string_view item = text.substr(0, text.find(separator));
     text.remove_prefix(std::min(text.size(), item.size() + 1));
-    size_t colon = item.find(':');
-    if (colon == std::string_view::npos) {
-      return bad(item == "singleton" ? "singleton is not supported" : "no job id");
+    if (item == "singleton") {
+      out.push_back({"singleton", 0});
+      continue;
     }
+    size_t colon = item.find(':');
+    if (colon == std::string_view::npos) return bad("no job id");
     std::string type(item.substr(0, colon));
     if (type != "after" && type != "afterany" && type != "afterok" && type != "afternotok") {
       return bad("unknown dependency type \"" + type + "\"");
@@ -679,6 +690,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   spec.backoff_limit = 0;
   if (flags.requeue) spec.requeue = *flags.requeue;
   if (flags.qos) spec.qos = *flags.qos;
+  if (flags.kill_on_invalid_dep) {
+    if (*flags.kill_on_invalid_dep != "yes" && *flags.kill_on_invalid_dep != "no") {
+      return Status::Invalid("--kill-on-invalid-dep",
+                             "must be yes or no (got \"" + *flags.kill_on_invalid_dep + "\")");
+    }
+    spec.kill_on_invalid_dependency = *flags.kill_on_invalid_dep == "yes";
+  }
   if (flags.signal) {
     auto warning = ParseWarningSignal(*flags.signal);
     if (!warning.ok()) return warning.status();
@@ -765,7 +783,7 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   }
   spec.hold = flags.hold;
   if (flags.dependency) {
-    auto deps = ParseDependencies(*flags.dependency);
+    auto deps = ParseDependencies(*flags.dependency, &spec.dependency_any);
     if (!deps.ok()) return deps.status();
     spec.dependencies = std::move(*deps);
   }

@@ -46,8 +46,9 @@ struct SubmitFlags {
   std::optional<std::string> mem_per_cpu;  // Slurm's --mem-per-cpu
   std::optional<std::string> qos;
   std::optional<std::string> export_env;  // Slurm's --export: ALL (default), NONE, [ALL,]K=V,...
-  std::optional<std::string> signal;      // Slurm's --signal=[B:]SIG[@SECS]
-  std::optional<bool> requeue;            // --requeue / --no-requeue
+  std::optional<std::string> kill_on_invalid_dep;  // yes | no
+  std::optional<std::string> signal;               // Slurm's --signal=[B:]SIG[@SECS]
+  std::optional<bool> requeue;                     // --requeue / --no-requeue
   bool gang = false;
   bool hold = false;
   bool exclusive = false;
@@ -106,7 +107,9 @@ Result<int64_t> ParseTimeLimit(std::string_view text);
 
 // Slurm's --dependency: "TYPE:JOB[:JOB...][,TYPE:JOB...]" with TYPE one of
 // after, afterany, afterok, afternotok; all must hold.
-Result<std::vector<JobDependency>> ParseDependencies(std::string_view text);
+// "?" instead of "," means any of them (sets *any); "singleton" is a
+// dependency on the user's earlier jobs of the same name.
+Result<std::vector<JobDependency>> ParseDependencies(std::string_view text, bool* any = nullptr);
 
 // Slurm's --begin, as Unix epoch ms: "now", "now+N[s|m|h|d|w]" (also the long
 // unit names; no unit = seconds), "YYYY-MM-DD[THH:MM[:SS]]" and "HH:MM[:SS]"

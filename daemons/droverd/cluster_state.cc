@@ -79,6 +79,7 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   DROVER_RETURN_IF_ERROR(CheckQueueExists(job.spec.queue));
   for (size_t i = 0; i < job.spec.dependencies.size(); ++i) {
     uint64_t other = job.spec.dependencies[i].job_id;
+    if (job.spec.dependencies[i].type == "singleton") continue;
     if (jobs_.count(other) == 0) {
       return Status::Invalid("spec.dependencies[" + std::to_string(i) + "].job",
                              "job " + std::to_string(other) + " does not exist");
@@ -161,8 +162,16 @@ int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
     for (uint64_t id : ids) {
       if (!unfinished_jobs_.count(id)) continue;  // cancelled in an earlier round
       Job& job = jobs_.at(id);
-      auto verdict = controllers::EvaluateDependencies(job, find);
+      auto verdict = controllers::EvaluateDependencies(job, find, SingletonFree(job));
       if (verdict.state != controllers::DependencyState::kNeverSatisfied) continue;
+      if (!job.spec.kill_on_invalid_dependency) {
+        // Kept pending (--kill-on-invalid-dep=no); squeue reads the message.
+        if (job.status.message != verdict.message) {
+          job.status.message = verdict.message;
+          TouchJob(job);
+        }
+        continue;
+      }
       JobPhase before = job.status.phase;
       if (!controllers::CancelJob(job, now_ms)) continue;
       job.status.message = verdict.message;
@@ -177,6 +186,21 @@ int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
     }
   }
   return cancelled;
+}
+
+bool ClusterState::SingletonFree(const Job& job) const {
+  const bool singleton = std::any_of(job.spec.dependencies.begin(), job.spec.dependencies.end(),
+                                     [](const JobDependency& d) { return d.type == "singleton"; });
+  if (!singleton) return true;
+  // Unfinished jobs are few next to all jobs; ids grow with submission.
+  for (uint64_t id : unfinished_jobs_) {
+    if (id >= job.id) break;
+    const Job& other = jobs_.at(id);
+    if (other.owner.uid == job.owner.uid && other.metadata.name == job.metadata.name) {
+      return false;
+    }
+  }
+  return true;
 }
 
 int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {

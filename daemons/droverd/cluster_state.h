@@ -478,6 +478,9 @@ class ClusterState {
   // Instructions for `node` were dropped (it went NotReady): removals sent
   // there are sent again, there or elsewhere.
   void ForgetVolumeRemovalsSentTo(const std::string& node);
+  // Whether a job's singleton dependency (if any) holds: no earlier unfinished
+  // job of its owner has its name.
+  bool SingletonFree(const Job& job) const;
   void CountJobPhase(JobPhase phase, int delta);
 
   std::string epoch_;

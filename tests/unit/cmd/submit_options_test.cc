@@ -286,8 +286,18 @@ TEST(ParseDependenciesTest, ReadsSlurmsSyntax) {
   EXPECT_EQ((*deps)[1].job_id, 13u);
   EXPECT_EQ((*deps)[2].type, "afterany");
   EXPECT_EQ((*deps)[2].job_id, 7u);
+  bool any = true;
+  ASSERT_TRUE(ParseDependencies("afterok:1,singleton", &any).ok());
+  EXPECT_FALSE(any);
+  auto either = ParseDependencies("afterok:1?afternotok:2:3", &any);
+  ASSERT_TRUE(either.ok()) << either.status().ToString();
+  EXPECT_TRUE(any);
+  EXPECT_EQ(either->size(), 3u);
+  auto single = ParseDependencies("singleton");
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ((*single)[0].type, "singleton");
   for (const char* bad : {"", "afterok", "afterok:", "afterok:x", "aftercorr:3",
-                          "afterok:1?afterany:2", "singleton", "afterok:-4"}) {
+                          "afterok:1?afterany:2,after:3", "afterok:-4", "singletons"}) {
     auto r = ParseDependencies(bad);
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().field(), "--dependency") << bad;

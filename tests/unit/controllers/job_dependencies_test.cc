@@ -68,5 +68,42 @@ TEST_F(JobDependenciesTest, AllMustHoldAndTheFirstImpossibleOneIsNamed) {
   EXPECT_EQ(EvaluateDependencies(job, find).state, DependencyState::kSatisfied);
 }
 
+TEST_F(JobDependenciesTest, WithQuestionMarksAnyOneHoldingIsEnough) {
+  using S = DependencyState;
+  struct Case {
+    JobPhase first, second;
+    S want;
+  };
+  auto find = [this](uint64_t id) -> const Job* {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : &it->second;
+  };
+  for (const Case& c : {Case{JobPhase::kSucceeded, JobPhase::kRunning, S::kSatisfied},
+                        Case{JobPhase::kFailed, JobPhase::kRunning, S::kWaiting},
+                        Case{JobPhase::kFailed, JobPhase::kSucceeded, S::kSatisfied},
+                        Case{JobPhase::kFailed, JobPhase::kCancelled, S::kNeverSatisfied}}) {
+    jobs_[1].status.phase = c.first;
+    jobs_[2].status.phase = c.second;
+    Job job;
+    job.spec.dependencies = {{"afterok", 1}, {"afterok", 2}};
+    job.spec.dependency_any = true;
+    DependencyVerdict v = EvaluateDependencies(job, find);
+    EXPECT_EQ(v.state, c.want) << JobPhaseName(c.first) << "," << JobPhaseName(c.second);
+    if (c.want == S::kNeverSatisfied) {
+      EXPECT_NE(v.message.find("none of its dependencies"), std::string::npos) << v.message;
+    }
+  }
+}
+
+TEST_F(JobDependenciesTest, SingletonWaitsForTheEarlierJobOfItsName) {
+  Job job;
+  job.spec.dependencies = {{"singleton", 0}};
+  auto none = [](uint64_t) -> const Job* { return nullptr; };
+  EXPECT_EQ(EvaluateDependencies(job, none, /*singleton_free=*/false).state,
+            DependencyState::kWaiting);
+  EXPECT_EQ(EvaluateDependencies(job, none, /*singleton_free=*/true).state,
+            DependencyState::kSatisfied);
+}
+
 }  // namespace
 }  // namespace drover::controllers

@@ -1,0 +1,208 @@
+// The Slurm commands end to end (sbatch, squeue, scancel, sinfo, scontrol:
+// the drover binary by those names) against a real `drover up` cluster, as
+// a Slurm user types them; each checks what the scripts record.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/e2e/cli_runner.h"
+#include "tests/e2e/drover_up_fixture.h"
+
+namespace drover::e2e {
+namespace {
+
+// An ordinary sbatch script, through `sbatch` (this binary by that name):
+// later directives win, directives after the first command are ignored, a
+// listed array runs only its indexes, options Drover does not apply are
+// warned about, the submitter's environment is exported with --export's
+// additions, and the SLURM_* variables a script reads are there.
+TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  std::ofstream(home_ + "/ordinary.sh")
+      << "#!/bin/bash\n"
+         "#SBATCH --job-name=first\n"
+         "#SBATCH -J render   # the later one wins\n"
+         "#SBATCH --array=1,3,5%2\n"
+         "#SBATCH -c 1 -q normal\n"
+         "#SBATCH --mail-type=END\n"
+         "#SBATCH --export=ALL,STAGE=final\n"
+         "echo \"$SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX "
+         "$SLURM_ARRAY_TASK_STEP $SLURM_ARRAY_TASK_COUNT $SLURM_JOB_NAME $SLURM_JOB_QOS "
+         "$SLURM_JOB_NUM_NODES $SLURM_JOB_PARTITION $STAGE $E2E_FROM_SUBMITTER\" "
+         "> out/ordinary-$SLURM_ARRAY_TASK_ID.txt\n"
+         "echo \"$SLURM_SUBMIT_DIR\" > out/submit-dir-$SLURM_ARRAY_TASK_ID.txt\n"
+         "#SBATCH --array=0-99\n";
+  CliResult r = sbatch.RunWithEnv({"-W", "--env", "DROVER_E2E_HOME=" + home_, "ordinary.sh"},
+                                  {"E2E_FROM_SUBMITTER=yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out.rfind("Submitted batch job ", 0), 0u) << r.out;
+  EXPECT_NE(r.err.find("sbatch: warning: --mail-type"), std::string::npos) << r.err;
+  for (int i : {1, 3, 5}) {
+    EXPECT_EQ(ReadWholeFile(home_ + "/out/ordinary-" + std::to_string(i) + ".txt"),
+              std::to_string(i) + " 1 5 2 3 render normal 1 default final yes\n");
+    EXPECT_EQ(ReadWholeFile(home_ + "/out/submit-dir-" + std::to_string(i) + ".txt"), home_ + "\n");
+  }
+  EXPECT_FALSE(std::filesystem::exists(home_ + "/out/ordinary-0.txt"));
+  EXPECT_FALSE(std::filesystem::exists(home_ + "/out/ordinary-2.txt"));
+
+  // A failed script is not run again (as sbatch), and -W says so with exit 1.
+  CliResult failed = sbatch.Run({"--parsable", "-W", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                                 "echo ran >> out/runs.txt; exit 3"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/runs.txt"), "ran\n");
+
+  // -n 2: the script runs once, with both tasks' cores.
+  CliResult ntasks = sbatch.Run({"-W", "-n", "2", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                                 "echo $SLURM_NTASKS $SLURM_CPUS_ON_NODE >> out/ntasks.txt"});
+  ASSERT_EQ(ntasks.exit_code, 0) << ntasks.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/ntasks.txt"), "2 2\n");
+
+  // #SBATCH --hold holds it.
+  std::ofstream(home_ + "/held.sh") << "#!/bin/sh\n#SBATCH --hold\ntrue\n";
+  CliResult held = sbatch.Run({"--parsable", "held.sh"});
+  ASSERT_EQ(held.exit_code, 0) << held.Describe();
+  const uint64_t held_id = ParseSubmittedId(held.out);
+  Json job = ShowJson(held_id);
+  EXPECT_EQ(job["spec"].value("hold", false), true) << job.dump();
+  EXPECT_EQ(job["status"]["phase"], "Pending");
+  EXPECT_EQ(Drover({"cancel", std::to_string(held_id)}).exit_code, 0);
+
+  // Bad input: sbatch's words and exit code, nothing created.
+  CliResult bad = sbatch.Run({"--array=7-3", "--wrap", "true"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_EQ(bad.err.rfind("sbatch: error: --array", 0), 0u) << bad.err;
+  CliResult strict = sbatch.Run({"--strict", "--mail-type=END", "--wrap", "true"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.Describe();
+  EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;
+}
+
+// squeue, scancel, sinfo and scontrol by their names, as a Slurm user types them.
+TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner squeue(BinDir() + "/squeue", home_);
+  CliRunner scancel(BinDir() + "/scancel", home_);
+  CliRunner sinfo(BinDir() + "/sinfo", home_);
+  CliResult running = sbatch.Run(
+      {"--parsable", "-J", "longrun", "--env", "DROVER_E2E_HOME=" + home_, "--wrap", "sleep 600"});
+  ASSERT_EQ(running.exit_code, 0) << running.Describe();
+  const std::string run_id = std::to_string(ParseSubmittedId(running.out));
+  CliResult held = sbatch.Run({"--parsable", "-H", "-J", "waiting", "--wrap", "true"});
+  ASSERT_EQ(held.exit_code, 0) << held.Describe();
+  const std::string held_id = std::to_string(ParseSubmittedId(held.out));
+  ASSERT_TRUE(WaitForPhase(std::stoull(run_id), "Running"));
+
+  CliResult q = squeue.Run({});
+  ASSERT_EQ(q.exit_code, 0) << q.Describe();
+  EXPECT_EQ(q.out.rfind("             JOBID PARTITION     NAME     USER ST", 0), 0u) << q.out;
+  EXPECT_NE(q.out.find(run_id + "   default  longrun     root  R"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("node-"), std::string::npos) << "a running job's nodes: " << q.out;
+  EXPECT_NE(q.out.find("(JobHeldUser)"), std::string::npos) << q.out;
+  CliResult mine = squeue.Run({"-h", "--me", "-t", "PD", "-o", "%i %j %T"});
+  ASSERT_EQ(mine.exit_code, 0) << mine.Describe();
+  EXPECT_EQ(mine.out, held_id + " waiting PENDING\n");
+
+  CliResult info = sinfo.Run({});
+  ASSERT_EQ(info.exit_code, 0) << info.Describe();
+  EXPECT_EQ(info.out.rfind("PARTITION AVAIL  TIMELIMIT  NODES  STATE NODELIST\n", 0), 0u)
+      << info.out;
+  EXPECT_NE(info.out.find("node-"), std::string::npos) << info.out;
+  CliResult nodes = sinfo.Run({"-N", "-h"});
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.Describe();
+  EXPECT_EQ(std::count(nodes.out.begin(), nodes.out.end(), '\n'), 2) << nodes.out;
+
+  CliResult by_name = scancel.Run({"-n", "longrun"});
+  EXPECT_EQ(by_name.exit_code, 0) << by_name.Describe();
+  EXPECT_EQ(by_name.out, "") << "scancel says nothing when it works";
+  ASSERT_TRUE(WaitForPhase(std::stoull(run_id), "Cancelled"));
+  EXPECT_EQ(squeue.Run({"-h", "-j", run_id, "-o", "%t"}).out, "CA\n");
+  EXPECT_EQ(ShowJson(std::stoull(held_id))["status"]["phase"], "Pending") << "not that one";
+
+  // scontrol: show, release, hostnames.
+  CliRunner scontrol(BinDir() + "/scontrol", home_);
+  CliResult show = scontrol.Run({"show", "job", held_id});
+  ASSERT_EQ(show.exit_code, 0) << show.Describe();
+  EXPECT_EQ(show.out.rfind("JobId=" + held_id + " JobName=waiting\n", 0), 0u) << show.out;
+  EXPECT_NE(show.out.find("JobState=PENDING Reason=JobHeldUser"), std::string::npos) << show.out;
+  EXPECT_EQ(scontrol.Run({"release", held_id}).exit_code, 0);
+  ASSERT_TRUE(WaitForPhase(std::stoull(held_id), "Succeeded"));
+  EXPECT_NE(scontrol.Run({"show", "job", held_id}).out.find("JobState=COMPLETED"),
+            std::string::npos);
+  EXPECT_EQ(scontrol.Run({"show", "hostnames", "node-[1-2]"}).out, "node-1\nnode-2\n");
+  EXPECT_EQ(scontrol.Run({"show", "hostlist", "node-2,node-1"}).out, "node-[1-2]\n");
+  CliResult node = scontrol.Run({"show", "node", "node-1"});
+  ASSERT_EQ(node.exit_code, 0) << node.Describe();
+  EXPECT_NE(node.out.find("NodeName=node-1 "), std::string::npos) << node.out;
+  EXPECT_NE(node.out.find("CPUTot=4"), std::string::npos) << node.out;
+  EXPECT_EQ(scontrol.Run({"show", "job", "99999"}).exit_code, 1);
+
+  CliResult none = scancel.Run({});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err, "scancel: error: No job identification provided\n");
+  CliResult bad = squeue.Run({"-o", "%Z"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err.rfind("squeue: error: unknown field %Z", 0), 0u) << bad.err;
+}
+
+// --signal=B:USR1@2 with a 3 s limit: the batch shell gets USR1 about 2 s
+// before the limit (a checkpoint), then the limit ends it: TIMEOUT, not re-run.
+TEST_F(CliEndToEndTest, SignalBeforeTheTimeLimitLetsAScriptCheckpointAndItEndsTimeout) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliResult r =
+      sbatch.Run({"--parsable", "-W", "-t", "0:03", "--signal=B:USR1@2", "--env",
+                  "DROVER_E2E_HOME=" + home_, "--wrap",
+                  "echo start >> out/sig.txt; trap 'echo checkpoint >> out/sig.txt' USR1; "
+                  "i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/sig.txt"), "start\ncheckpoint\n") << "once, not re-run";
+  CliRunner squeue(BinDir() + "/squeue", home_);
+  const std::string id = std::to_string(ParseSubmittedId(r.out));
+  EXPECT_EQ(squeue.Run({"-h", "-j", id, "-o", "%T"}).out, "TIMEOUT\n");
+}
+
+// Dependencies beyond AND: singleton runs a user's jobs of one name one
+// after another; "?" starts once any one holds; --kill-on-invalid-dep=no
+// keeps an unsatisfiable job pending and says so.
+TEST_F(CliEndToEndTest, SingletonAnyOfAndKeptInvalidDependenciesBehaveAsSlurms) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner squeue(BinDir() + "/squeue", home_);
+  const std::string marker = "DROVER_E2E_HOME=" + home_;
+  CliResult first =
+      sbatch.Run({"--parsable", "-J", "nightly", "-d", "singleton", "--env", marker, "--wrap",
+                  "echo a >> out/singleton.txt; sleep 1; echo b >> out/singleton.txt"});
+  ASSERT_EQ(first.exit_code, 0) << first.Describe();
+  CliResult second = sbatch.Run({"--parsable", "-W", "-J", "nightly", "-d", "singleton", "--env",
+                                 marker, "--wrap", "echo c >> out/singleton.txt"});
+  ASSERT_EQ(second.exit_code, 0) << second.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/singleton.txt"), "a\nb\nc\n") << "one after the other";
+
+  CliResult fails = sbatch.Run({"--parsable", "-W", "--wrap", "exit 1"});
+  ASSERT_EQ(fails.exit_code, 1) << fails.Describe();
+  const std::string failed_id = std::to_string(ParseSubmittedId(fails.out));
+  const std::string ok_id = std::to_string(ParseSubmittedId(first.out));
+  CliResult either =
+      sbatch.Run({"--parsable", "-W", "-d", "afterok:" + failed_id + "?afterok:" + ok_id, "--env",
+                  marker, "--wrap", "echo either > out/either.txt"});
+  ASSERT_EQ(either.exit_code, 0) << either.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/either.txt"), "either\n");
+
+  CliResult kept = sbatch.Run(
+      {"--parsable", "-d", "afterok:" + failed_id, "--kill-on-invalid-dep=no", "--wrap", "true"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.Describe();
+  const uint64_t kept_id = ParseSubmittedId(kept.out);
+  bool said = false;
+  for (int i = 0; i < 100 && !said; ++i) {
+    said = squeue.Run({"-h", "-j", std::to_string(kept_id), "-o", "%t %r"}).out ==
+           "PD DependencyNeverSatisfied\n";
+    if (!said) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(said) << squeue.Run({"-h", "-j", std::to_string(kept_id), "-o", "%t %r"}).out;
+  CliResult killed = sbatch.Run({"--parsable", "-d", "afterok:" + failed_id, "--wrap", "true"});
+  ASSERT_EQ(killed.exit_code, 0) << killed.Describe();
+  EXPECT_TRUE(WaitForPhase(ParseSubmittedId(killed.out), "Cancelled")) << "the default: cancelled";
+  EXPECT_EQ(Drover({"cancel", std::to_string(kept_id)}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace drover::e2e
