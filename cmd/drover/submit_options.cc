@@ -233,7 +233,18 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
     return Status::Invalid("", e.what());
   }
   for (const IgnoredOption& o : kIgnoredOptions) {
-    if (vm.count(LongName(o.names))) flags.ignored.push_back("--" + LongName(o.names));
+    const std::string name = LongName(o.names);
+    if (!vm.count(name)) continue;
+    // Asking for GPUs (or other generic resources) on a cluster that has none
+    // is refused, not ignored: the job would run without what it needs.
+    const bool gpus =
+        name == "gres" || name == "gpus" || name == "gpus-per-node" || name == "gpus-per-task";
+    const std::string value = vm[name].as<std::string>();
+    if (gpus && value != "none" && value != "0") {
+      flags.gpu_request = "--" + name + "=" + value;
+    } else if (!gpus) {
+      flags.ignored.push_back("--" + name);
+    }
   }
   flags.help = vm.count("help") > 0;
   CopyIf(vm, "wrap", &flags.wrap);
@@ -315,6 +326,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.qos, low.qos);
   fill(out.kill_on_invalid_dep, low.kill_on_invalid_dep);
   fill(out.signal, low.signal);
+  fill(out.gpu_request, low.gpu_request);
   fill(out.export_env, low.export_env);
   fill(out.requeue, low.requeue);
   out.strict = high.strict || low.strict;
@@ -689,6 +701,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   // (manifests keep Kubernetes' default of 6).
   spec.backoff_limit = 0;
   if (flags.requeue) spec.requeue = *flags.requeue;
+  if (flags.gpu_request) {
+    const std::string option = flags.gpu_request->substr(0, flags.gpu_request->find('='));
+    return Status::Invalid(option, "\"" + *flags.gpu_request +
+                                       "\": this cluster has no GPUs or other generic resources "
+                                       "to give (Drover does not schedule them yet); nothing was "
+                                       "submitted");
+  }
   if (flags.qos) spec.qos = *flags.qos;
   if (flags.kill_on_invalid_dep) {
     if (*flags.kill_on_invalid_dep != "yes" && *flags.kill_on_invalid_dep != "no") {

@@ -73,6 +73,11 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   CliResult bad = sbatch.Run({"--array=7-3", "--wrap", "true"});
   EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
   EXPECT_EQ(bad.err.rfind("sbatch: error: --array", 0), 0u) << bad.err;
+  CliResult gpus = sbatch.Run({"--gres=gpu:1", "--wrap", "nvidia-smi"});
+  EXPECT_EQ(gpus.exit_code, 1) << gpus.Describe();
+  EXPECT_EQ(gpus.err.rfind("sbatch: error: --gres: \"--gres=gpu:1\": this cluster has no GPUs", 0),
+            0u)
+      << gpus.err;
   CliResult strict = sbatch.Run({"--strict", "--mail-type=END", "--wrap", "true"});
   EXPECT_EQ(strict.exit_code, 1) << strict.Describe();
   EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;

@@ -230,7 +230,9 @@ TEST(BuildJobTest, BadFlagValuesAreNamed) {
   for (const Case& c : {Case{{"--mem", "lots"}, "--mem"}, Case{{"--array", "7-3"}, "--array"},
                         Case{{"--mem", "1G", "--mem-per-cpu", "1G"}, "--mem-per-cpu"},
                         Case{{"-n", "2", "-N", "2"}, "--nodes"}, Case{{"-n", "0"}, "--ntasks"},
-                        Case{{"-n", "2", "--gang"}, "--ntasks"}, Case{{"-t", "1:2:3:4"}, "--time"},
+                        Case{{"-n", "2", "--gang"}, "--ntasks"}, Case{{"--gres=gpu:2"}, "--gres"},
+                        Case{{"-G", "1"}, "--gpus"}, Case{{"--gpus-per-task=1"}, "--gpus-per-task"},
+                        Case{{"-t", "1:2:3:4"}, "--time"},
                         Case{{"--array", "0-9", "--completions", "5"}, "--array"}}) {
     auto f = ParseSubmitFlags(c.words);
     ASSERT_TRUE(f.ok());
