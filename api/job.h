@@ -83,8 +83,12 @@ struct JobSpec {
   // and --distribution.
   std::string placement = "compact";  // "compact" (fill a NUMA node first) or "spread"
   bool exclusive = false;             // whole nodes only
-  int32_t ntasks_per_node = 0;        // 0 = no cap
-  int32_t nodes = 0;                  // exactly this many nodes; 0 = any
+  // Slurm's -w/--nodelist: only these nodes (Drover: any of them, where Slurm
+  // wants all of them in the allocation); -x/--exclude: never these.
+  std::vector<std::string> node_list;
+  std::vector<std::string> exclude_nodes;
+  int32_t ntasks_per_node = 0;  // 0 = no cap
+  int32_t nodes = 0;            // exactly this many nodes; 0 = any
   // When it may start: held (until released), not before a time, after other jobs.
   bool hold = false;
   int64_t begin_time_ms = 0;  // Unix epoch ms; 0 = any time

@@ -221,6 +221,8 @@ Json ToJson(const Job& job) {
   if (s.nice != 0) j["spec"]["nice"] = s.nice;
   if (!s.indexes.empty()) j["spec"]["indexes"] = s.indexes.ToString();
   if (s.dependency_any) j["spec"]["dependencyAny"] = true;
+  if (!s.node_list.empty()) j["spec"]["nodeList"] = s.node_list;
+  if (!s.exclude_nodes.empty()) j["spec"]["excludeNodes"] = s.exclude_nodes;
   if (!s.kill_on_invalid_dependency) j["spec"]["killOnInvalidDependency"] = false;
   if (!s.requeue) j["spec"]["requeue"] = false;
   if (!s.qos.empty()) j["spec"]["qos"] = s.qos;
@@ -278,7 +280,8 @@ Result<Job> JobFromJson(const Json& j) {
                                                   "beginTime",      "dependencies",
                                                   "template",       "indexes",
                                                   "requeue",        "qos",
-                                                  "dependencyAny",  "killOnInvalidDependency"},
+                                                  "dependencyAny",  "killOnInvalidDependency",
+                                                  "nodeList",       "excludeNodes"},
                                           "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
@@ -299,6 +302,8 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(IndexSetField(*spec, "indexes", "spec", &s.indexes));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "requeue", "spec", &s.requeue));
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "dependencyAny", "spec", &s.dependency_any));
+  DROVER_RETURN_IF_ERROR(GetStringList(*spec, "nodeList", "spec", &s.node_list));
+  DROVER_RETURN_IF_ERROR(GetStringList(*spec, "excludeNodes", "spec", &s.exclude_nodes));
   DROVER_RETURN_IF_ERROR(
       GetBool(*spec, "killOnInvalidDependency", "spec", &s.kill_on_invalid_dependency));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "qos", "spec", &s.qos));

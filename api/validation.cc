@@ -111,6 +111,11 @@ Status ValidateJobSubmission(const Job& job) {
     }
   }
   if (!s.qos.empty()) DROVER_RETURN_IF_ERROR(ValidateName("spec.qos", s.qos));
+  for (const auto* list : {&s.node_list, &s.exclude_nodes}) {
+    const char* field = list == &s.node_list ? "spec.nodeList" : "spec.excludeNodes";
+    if (list->size() > 10'000) return Status::Invalid(field, "at most 10000 nodes");
+    for (const std::string& n : *list) DROVER_RETURN_IF_ERROR(ValidateName(field, n));
+  }
   if (s.gang && s.parallelism > s.completions) {
     return Status::Invalid("spec.parallelism",
                            "a gang job starts all its tasks at once, so parallelism (" +

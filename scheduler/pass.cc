@@ -155,13 +155,19 @@ void RunPass(NodePool& pool, Timeline& timeline, const std::vector<RunningTask>&
     const int64_t duration =
         job.duration_ms >= 0 ? job.duration_ms : (limit_s > 0 ? limit_s * 1000 : kNever);
     const std::vector<uint8_t>* mask = queues.Mask(job.queue);
-    if (!job.node_selector.empty() || !job.required_node.empty()) {
+    if (!job.node_selector.empty() || !job.required_node.empty() || !job.allowed_nodes.empty() ||
+        !job.excluded_nodes.empty()) {
       // Its own mask: the queue's nodes that it may run on (O(nodes), and
       // only for the few jobs that constrain their nodes).
       job_mask.assign(pool.node_count(), 0);
       for (int32_t n = 0; n < pool.node_count(); ++n) {
         job_mask[n] = (mask == nullptr || (*mask)[n]) &&
                       (job.required_node.empty() || pool.name(n) == job.required_node) &&
+                      (job.allowed_nodes.empty() ||
+                       std::binary_search(job.allowed_nodes.begin(), job.allowed_nodes.end(),
+                                          pool.name(n))) &&
+                      !std::binary_search(job.excluded_nodes.begin(), job.excluded_nodes.end(),
+                                          pool.name(n)) &&
                       pool.Matches(n, job.node_selector);
       }
       mask = &job_mask;

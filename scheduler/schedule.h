@@ -78,6 +78,9 @@ struct PendingJob {
   // (when set) only the node of this name (a DaemonSet's, a pinned ordinal's).
   std::map<std::string, std::string> node_selector;
   std::string required_node;
+  // Slurm's -w/--nodelist (only these) and -x/--exclude (never these); sorted.
+  std::vector<std::string> allowed_nodes;
+  std::vector<std::string> excluded_nodes;
   // Queue state (filled by droverd / queue); reported back as reasons.
   std::string user;
   std::string account;

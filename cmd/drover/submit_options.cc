@@ -10,6 +10,7 @@
 #include <map>
 #include <tuple>
 
+#include "api/hostlist.h"
 #include "api/json_codec.h"
 #include "api/validation.h"
 #include "cmd/drover/file_io.h"
@@ -60,8 +61,6 @@ constexpr IgnoredOption kIgnoredOptions[] = {
     {"gres", true},
     {"gpus,G", true},
     {"constraint,C", true},
-    {"nodelist,w", true},
-    {"exclude,x", true},
     {"licenses,L", true},
     {"reservation", true},
     {"distribution,m", true},
@@ -168,6 +167,8 @@ po::options_description SubmitOptionsDescription() {
       ("requeue", po::bool_switch(), "a task lost with its node or preempted runs again (the default)")
       ("no-requeue", po::bool_switch(), "a task lost with its node or preempted fails the job")
       ("kill-on-invalid-dep", po::value<std::string>(), "yes (default): a job whose dependency can never be satisfied is cancelled; no: it stays pending (DependencyNeverSatisfied)")
+      ("nodelist,w", po::value<std::string>(), "only on these nodes (a hostlist: node-[1-3])")
+      ("exclude,x", po::value<std::string>(), "never on these nodes (a hostlist)")
       ("qos,q", po::value<std::string>(), "quality of service (recorded; SLURM_JOB_QOS)")
       ("signal", po::value<std::string>(), "[B:]SIG[@SECS]: send SIG (name or number) SECS (default 60) before the time limit; B: to the batch shell only")
       ("export", po::value<std::string>(), "the environment tasks get: ALL (default: yours), NONE, or [ALL,]K=V,K,...")
@@ -276,6 +277,8 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "ntasks", &flags.ntasks);
   CopyIf(vm, "mem-per-cpu", &flags.mem_per_cpu);
   CopyIf(vm, "qos", &flags.qos);
+  CopyIf(vm, "nodelist", &flags.nodelist);
+  CopyIf(vm, "exclude", &flags.exclude);
   CopyIf(vm, "kill-on-invalid-dep", &flags.kill_on_invalid_dep);
   CopyIf(vm, "signal", &flags.signal);
   CopyIf(vm, "export", &flags.export_env);
@@ -324,6 +327,8 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.ntasks, low.ntasks);
   fill(out.mem_per_cpu, low.mem_per_cpu);
   fill(out.qos, low.qos);
+  fill(out.nodelist, low.nodelist);
+  fill(out.exclude, low.exclude);
   fill(out.kill_on_invalid_dep, low.kill_on_invalid_dep);
   fill(out.signal, low.signal);
   fill(out.gpu_request, low.gpu_request);
@@ -709,6 +714,13 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
                                        "submitted");
   }
   if (flags.qos) spec.qos = *flags.qos;
+  for (auto [flag, text, list] : {std::tuple{"--nodelist", &flags.nodelist, &spec.node_list},
+                                  std::tuple{"--exclude", &flags.exclude, &spec.exclude_nodes}}) {
+    if (!*text) continue;
+    auto names = ExpandHostlist(**text);
+    if (!names.ok()) return Status::Invalid(flag, names.status().message());
+    *list = std::move(*names);
+  }
   if (flags.kill_on_invalid_dep) {
     if (*flags.kill_on_invalid_dep != "yes" && *flags.kill_on_invalid_dep != "no") {
       return Status::Invalid("--kill-on-invalid-dep",

@@ -48,6 +48,8 @@ struct SubmitFlags {
   std::optional<std::string> export_env;  // Slurm's --export: ALL (default), NONE, [ALL,]K=V,...
   std::optional<std::string> kill_on_invalid_dep;  // yes | no
   std::optional<std::string> signal;               // Slurm's --signal=[B:]SIG[@SECS]
+  std::optional<std::string> nodelist;             // -w: a hostlist
+  std::optional<std::string> exclude;              // -x: a hostlist
   std::optional<std::string> gpu_request;          // "--gres=gpu:2": refused, the cluster has none
   std::optional<bool> requeue;                     // --requeue / --no-requeue
   bool gang = false;

@@ -85,6 +85,11 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
                              "job " + std::to_string(other) + " does not exist");
     }
   }
+  for (const std::string& n : job.spec.node_list) {
+    if (!nodes_.empty() && nodes_.count(n) == 0) {
+      return Status::Invalid("spec.nodeList", "no node is named \"" + n + "\" (drover nodes)");
+    }
+  }
   // Could it ever run: on the registered nodes with nothing running, within its
   // queue's limits? (With no node registered yet, nobody can tell: accepted.)
   return scheduler::CheckCanEverRun(

@@ -108,6 +108,10 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
   p.nodes = gang ? job.spec.nodes : 0;
   p.user = job.owner.user;
   p.queue = job.spec.queue;
+  p.allowed_nodes = job.spec.node_list;
+  p.excluded_nodes = job.spec.exclude_nodes;
+  std::sort(p.allowed_nodes.begin(), p.allowed_nodes.end());
+  std::sort(p.excluded_nodes.begin(), p.excluded_nodes.end());
   p.held = job.spec.hold;
   p.begin_time_ms = job.spec.begin_time_ms;
   if (!job.spec.dependencies.empty()) {

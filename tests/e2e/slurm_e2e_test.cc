@@ -59,6 +59,20 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   ASSERT_EQ(ntasks.exit_code, 0) << ntasks.Describe();
   EXPECT_EQ(ReadWholeFile(home_ + "/out/ntasks.txt"), "2 2\n");
 
+  // -w and -x choose the nodes; a node that does not exist is refused.
+  CliResult on_two = sbatch.Run({"-W", "-w", "node-2", "--env", "DROVER_E2E_HOME=" + home_,
+                                 "--wrap", "echo $SLURMD_NODENAME > out/w.txt"});
+  ASSERT_EQ(on_two.exit_code, 0) << on_two.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/w.txt"), "node-2\n");
+  CliResult not_one = sbatch.Run({"-W", "-x", "node-1", "--env", "DROVER_E2E_HOME=" + home_,
+                                  "--wrap", "echo $SLURMD_NODENAME > out/x.txt"});
+  ASSERT_EQ(not_one.exit_code, 0) << not_one.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/x.txt"), "node-2\n");
+  CliResult nowhere = sbatch.Run({"-w", "node-9", "--wrap", "true"});
+  EXPECT_EQ(nowhere.exit_code, 1) << nowhere.Describe();
+  EXPECT_NE(nowhere.err.find("spec.nodeList: no node is named \"node-9\""), std::string::npos)
+      << nowhere.err;
+
   // #SBATCH --hold holds it.
   std::ofstream(home_ + "/held.sh") << "#!/bin/sh\n#SBATCH --hold\ntrue\n";
   CliResult held = sbatch.Run({"--parsable", "held.sh"});

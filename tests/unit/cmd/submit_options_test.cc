@@ -409,6 +409,17 @@ TEST(BuildJobTest, NtasksGivesTheOneScriptTheirCoresAndMemPerCpuScalesWithThem) 
       job->spec.task.env.end());
 }
 
+TEST(BuildJobTest, NodeListAndExcludeAreHostlists) {
+  auto job = BuildJob(*ParseSubmitFlags({"-w", "node-[1-2]", "-x", "gpu3"}), {"/bin/true"}, "x",
+                      "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.node_list, (std::vector<std::string>{"node-1", "node-2"}));
+  EXPECT_EQ(job->spec.exclude_nodes, (std::vector<std::string>{"gpu3"}));
+  auto bad = BuildJob(*ParseSubmitFlags({"-w", "node-[1-"}), {"/bin/true"}, "x", "/", NoEnv, kNow);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "--nodelist");
+}
+
 TEST(BuildJobTest, AnArrayOfListedIndexesRunsThoseIndexes) {
   auto job =
       BuildJob(*ParseSubmitFlags({"--array", "1,3,5%2"}), {"/bin/true"}, "x", "/", NoEnv, kNow);

@@ -61,6 +61,22 @@ TEST(ScheduleTest, ANodeSelectorOrARequiredNodeKeepsTasksOnTheNodesItNames) {
   EXPECT_EQ(PlacedFor(d, 3), 0) << "no node has zone c";
 }
 
+TEST(ScheduleTest, ANodeListAndAnExclusionKeepTasksToTheNodesTheyAllow) {
+  ClusterSnapshot c = TwoFourCoreNodes();
+  c.nodes.push_back(MakeNode("n3", 1, 1, 4, 8 * kGiB));
+  PendingJob listed = MakeJob(1, 12, 1);
+  listed.allowed_nodes = {"n1", "n3"};
+  PendingJob excluded = MakeJob(2, 12, 1);
+  excluded.excluded_nodes = {"n1", "n3"};
+  Decision d = Schedule(c, {listed, excluded}, 0);
+  std::map<uint64_t, std::set<std::string>> nodes;
+  for (const TaskPlacement& p : d.placements) nodes[p.job_id].insert(p.node);
+  EXPECT_EQ(PlacedFor(d, 1), 8);
+  EXPECT_EQ(nodes[1], (std::set<std::string>{"n1", "n3"}));
+  EXPECT_EQ(PlacedFor(d, 2), 4);
+  EXPECT_EQ(nodes[2], (std::set<std::string>{"n2"}));
+}
+
 TEST(ScheduleTest, NonGangJobPlacesWhatFits) {
   Decision d = Schedule(TwoFourCoreNodes(), {MakeJob(1, 5, 2)}, 0);
   EXPECT_EQ(PlacedFor(d, 1), 4);
