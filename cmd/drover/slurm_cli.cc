@@ -21,22 +21,8 @@ std::optional<int> ParseSlurmArgs(const char* command, const char* usage,
                                   po::options_description desc, const Args& args,
                                   po::variables_map* vm) {
   desc.add_options()("help", "show this help");
-  po::options_description all;
-  all.add(desc);
-  all.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(all)
-                  .positional(pos)
-                  .style(po::command_line_style::unix_style)
-                  .run(),
-              *vm);
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    return SlurmError(command, e.what());
-  }
+  Status parsed = StoreVerbArgs(desc, args, true, vm);
+  if (!parsed.ok()) return SlurmError(command, parsed.message());
   if (vm->count("help")) {
     std::cout << "Usage: " << usage << "\n\n" << desc << "\n";
     return kExitOk;

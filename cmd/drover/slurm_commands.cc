@@ -119,8 +119,7 @@ int RunScancel(const Args& args) {
   if (vm.count("signal")) {
     return SlurmError("scancel", "--signal is not supported by Drover yet; nothing was done");
   }
-  std::vector<std::string> words =
-      vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>();
+  std::vector<std::string> words = PositionalArgs(vm);
   const bool filtered = vm.count("name") || vm.count("user") || vm["me"].as<bool>() ||
                         vm.count("state") || vm.count("partition");
   if (words.empty() && !filtered) return SlurmError("scancel", "No job identification provided");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 
 #include "cmd/drover/text_format.h"
 
@@ -18,12 +17,9 @@ std::string Lower(std::string_view s) {
 // Slurm's timestamps: local "2026-12-02T03:04:05"; "N/A" for none.
 std::string SlurmTime(int64_t unix_ms) {
   if (unix_ms <= 0) return "N/A";
-  time_t secs = static_cast<time_t>(unix_ms / 1000);
-  struct tm tm;
-  localtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
+  std::string t = FormatLocalTime(unix_ms);  // "2026-12-02 03:04:05"
+  t[10] = 'T';
+  return t;
 }
 
 struct Letter {

@@ -1,7 +1,8 @@
 // `drover submit`'s options: parsing them from the command line and from a
 // script's directives, merging the two (the command line wins), and turning
 // the result into a Job. Pure: no I/O, no environment reads (the caller
-// passes a lookup for `--env NAME`).
+// passes a lookup for `--env NAME`). The option table, parsing, merging and
+// BuildJob live in submit_options.cc; the value parsers in submit_values.cc.
 #pragma once
 
 #include <boost/program_options/options_description.hpp>

@@ -12,6 +12,17 @@ std::optional<int> ParseVerbArgs(const VerbInfo& info, po::options_description d
                                  const std::vector<std::string>& args, bool positional,
                                  po::variables_map* vm) {
   desc.add_options()("help,h", "show this help");
+  Status parsed = StoreVerbArgs(desc, args, positional, vm);
+  if (!parsed.ok()) return ReportUsage(info.name, parsed.message());
+  if (vm->count("help")) {
+    std::cout << "Usage: " << info.usage << "\n\n" << info.summary << "\n\n" << desc << "\n";
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
+Status StoreVerbArgs(const po::options_description& desc, const std::vector<std::string>& args,
+                     bool positional, po::variables_map* vm) {
   po::options_description all;
   all.add(desc);
   po::positional_options_description pos;
@@ -28,13 +39,9 @@ std::optional<int> ParseVerbArgs(const VerbInfo& info, po::options_description d
               *vm);
     po::notify(*vm);
   } catch (const po::error& e) {
-    return ReportUsage(info.name, e.what());
+    return Status::Invalid("", e.what());
   }
-  if (vm->count("help")) {
-    std::cout << "Usage: " << info.usage << "\n\n" << info.summary << "\n\n" << desc << "\n";
-    return kExitOk;
-  }
-  return std::nullopt;
+  return Status::Ok();
 }
 
 std::vector<std::string> PositionalArgs(const po::variables_map& vm) {

@@ -28,6 +28,12 @@ std::optional<int> ParseVerbArgs(const VerbInfo& info, po::options_description d
                                  const std::vector<std::string>& args, bool positional,
                                  po::variables_map* vm);
 
+// The parsing both use: `desc` plus, when `positional`, the non-option words
+// under "args", stored into *vm. InvalidArgument with boost's message on a
+// bad option.
+Status StoreVerbArgs(const po::options_description& desc, const std::vector<std::string>& args,
+                     bool positional, po::variables_map* vm);
+
 // The positional words collected by ParseVerbArgs.
 std::vector<std::string> PositionalArgs(const po::variables_map& vm);
 
