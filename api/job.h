@@ -49,6 +49,20 @@ struct TaskTemplate {
 
 enum class CompletionMode { kNonIndexed, kIndexed };
 
+// Slurm's batch model (sbatch, salloc, srun). The job is an allocation of
+// `tasks` slots of template.resources.cpus cores each, placed all or none
+// (nodes, ntasksPerNode and exclusive shape it); each index of the job gets
+// its own allocation. kBatch: the template (the batch script) runs once, on
+// the allocation's first node, and steps (srun) run inside the allocation.
+// kInteractive: nothing runs in it until a client (salloc, srun) starts
+// steps; that client ends it.
+enum class AllocationMode { kNone, kBatch, kInteractive };
+
+struct AllocationSpec {
+  AllocationMode mode = AllocationMode::kNone;
+  int32_t tasks = 1;  // slots (Slurm's --ntasks)
+};
+
 // Starts the job only once another job has reached a state, as Slurm's
 // --dependency: "after" (the other started, or ended without starting),
 // "afterany" (it ended), "afterok" (it succeeded), "afternotok" (it failed or
@@ -89,6 +103,7 @@ struct JobSpec {
   std::vector<std::string> exclude_nodes;
   int32_t ntasks_per_node = 0;  // 0 = no cap
   int32_t nodes = 0;            // exactly this many nodes; 0 = any
+  AllocationSpec allocation;
   // When it may start: held (until released), not before a time, after other jobs.
   bool hold = false;
   int64_t begin_time_ms = 0;  // Unix epoch ms; 0 = any time
@@ -112,6 +127,7 @@ struct JobStatus {
   IndexSet completed_indexes;       // Indexed mode: indexes that succeeded
   IndexSet failed_indexes_pending;  // indexes whose last attempt failed, to retry
   int64_t next_index = 0;           // first index never started (lazy creation)
+  int32_t next_step = 0;            // allocation jobs: the id the next step gets
   int64_t start_time_ms = 0;
   int64_t completion_time_ms = 0;
   std::string message;  // e.g. why it failed
@@ -125,6 +141,10 @@ struct Job {
   JobSpec spec;
   JobStatus status;
 };
+
+inline bool IsAllocation(const JobSpec& spec) {
+  return spec.allocation.mode != AllocationMode::kNone;
+}
 
 std::string_view JobPhaseName(JobPhase phase);
 bool IsTerminal(JobPhase phase);

@@ -231,6 +231,7 @@ Json ToJson(const Job& job) {
   if (s.exclusive) j["spec"]["exclusive"] = true;
   if (s.ntasks_per_node != 0) j["spec"]["ntasksPerNode"] = s.ntasks_per_node;
   if (s.nodes != 0) j["spec"]["nodes"] = s.nodes;
+  if (IsAllocation(s)) j["spec"]["allocation"] = AllocationToJson(s.allocation);
   if (s.hold) j["spec"]["hold"] = true;
   PutTime(j["spec"], "beginTime", s.begin_time_ms);
   if (!s.dependencies.empty()) {
@@ -251,6 +252,7 @@ Json ToJson(const Job& job) {
     status["retryIndexes"] = st.failed_indexes_pending.ToString();
   }
   if (st.next_index != 0) status["nextIndex"] = st.next_index;
+  if (st.next_step != 0) status["nextStep"] = st.next_step;
   PutTime(status, "startTime", st.start_time_ms);
   PutTime(status, "completionTime", st.completion_time_ms);
   if (!st.message.empty()) status["message"] = st.message;
@@ -281,7 +283,8 @@ Result<Job> JobFromJson(const Json& j) {
                                                   "template",       "indexes",
                                                   "requeue",        "qos",
                                                   "dependencyAny",  "killOnInvalidDependency",
-                                                  "nodeList",       "excludeNodes"},
+                                                  "nodeList",       "excludeNodes",
+                                                  "allocation"},
                                           "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
@@ -314,6 +317,9 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "exclusive", "spec", &s.exclusive));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "ntasksPerNode", "spec", &s.ntasks_per_node));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nodes", "spec", &s.nodes));
+  if (const Json* a = Find(*spec, "allocation")) {
+    DROVER_RETURN_IF_ERROR(AllocationFromJson(*a, "spec.allocation", &s.allocation));
+  }
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "hold", "spec", &s.hold));
   DROVER_RETURN_IF_ERROR(GetTime(*spec, "beginTime", "spec", &s.begin_time_ms));
   if (const Json* deps = Find(*spec, "dependencies")) {
@@ -337,11 +343,12 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(TemplateFromJson(*tmpl, "spec.template", &s.task));
 
   if (const Json* st = Find(j, "status")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(
-        *st,
-        {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
-         "completedIndexes", "retryIndexes", "nextIndex", "startTime", "completionTime", "message"},
-        "status"));
+    DROVER_RETURN_IF_ERROR(
+        CheckKnownFields(*st,
+                         {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
+                          "completedIndexes", "retryIndexes", "nextIndex", "nextStep", "startTime",
+                          "completionTime", "message"},
+                         "status"));
     std::string phase = "Pending";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
     auto p = ParseJobPhase(phase);
@@ -358,6 +365,7 @@ Result<Job> JobFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         IndexSetField(*st, "retryIndexes", "status", &job.status.failed_indexes_pending));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "nextIndex", "status", &job.status.next_index));
+    DROVER_RETURN_IF_ERROR(GetIntAs(*st, "nextStep", "status", &job.status.next_step));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "startTime", "status", &job.status.start_time_ms));
     DROVER_RETURN_IF_ERROR(
         GetTime(*st, "completionTime", "status", &job.status.completion_time_ms));
@@ -379,6 +387,9 @@ Json ToJson(const Task& task) {
     j["spec"]["owner"] = {{"kind", s.owner.kind}, {"name", s.owner.name}, {"uid", s.owner.uid}};
   }
   if (!s.revision.empty()) j["spec"]["revision"] = s.revision;
+  if (s.part != 0) j["spec"]["part"] = s.part;
+  if (s.placeholder) j["spec"]["placeholder"] = true;
+  if (IsStepTask(s)) j["spec"]["step"] = StepToJson(s.step);
   if (!s.ports.empty()) {
     Json ports = Json::array();
     for (const auto& [name, port] : s.ports) ports.push_back({{"name", name}, {"port", port}});
@@ -415,10 +426,11 @@ Result<Task> TaskFromJson(const Json& j) {
                      {"name", "uid", "labels", "creationTimestamp", "resourceVersion"}));
   }
   if (const Json* s = Find(j, "spec")) {
-    DROVER_RETURN_IF_ERROR(CheckKnownFields(*s,
-                                            {"jobId", "index", "attempt", "node", "cores", "cpus",
-                                             "memory", "numaMemory", "owner", "revision", "ports"},
-                                            "spec"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(
+        *s,
+        {"jobId", "index", "attempt", "node", "cores", "cpus", "memory", "numaMemory", "owner",
+         "revision", "ports", "part", "placeholder", "step"},
+        "spec"));
     DROVER_RETURN_IF_ERROR(GetUint64(*s, "jobId", "spec", &task.spec.job_id));
     DROVER_RETURN_IF_ERROR(GetInt(*s, "index", "spec", &task.spec.index));
     DROVER_RETURN_IF_ERROR(GetIntAs(*s, "attempt", "spec", &task.spec.attempt));
@@ -434,6 +446,11 @@ Result<Task> TaskFromJson(const Json& j) {
       DROVER_RETURN_IF_ERROR(GetString(*o, "uid", "spec.owner", &task.spec.owner.uid));
     }
     DROVER_RETURN_IF_ERROR(GetString(*s, "revision", "spec", &task.spec.revision));
+    DROVER_RETURN_IF_ERROR(GetIntAs(*s, "part", "spec", &task.spec.part));
+    DROVER_RETURN_IF_ERROR(GetBool(*s, "placeholder", "spec", &task.spec.placeholder));
+    if (const Json* step = Find(*s, "step")) {
+      DROVER_RETURN_IF_ERROR(StepFromJson(*step, "spec.step", &task.spec.step));
+    }
     if (const Json* ports = Find(*s, "ports")) {
       if (!ports->is_array())
         return Status::Invalid("spec.ports", "must be a list of {name, port}");

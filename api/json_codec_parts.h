@@ -8,6 +8,7 @@
 #include "api/job.h"
 #include "api/json_text.h"
 #include "api/status.h"
+#include "api/task.h"
 
 namespace drover::codec_parts {
 
@@ -23,5 +24,10 @@ void PutOwner(Json& meta, const Owner& owner);
 Status OwnerFromJson(const Json& meta, Owner* owner);
 Json TemplateToJson(const TaskTemplate& t);
 Status TemplateFromJson(const Json& j, std::string_view path, TaskTemplate* t);
+// allocation_json.cc
+Json AllocationToJson(const AllocationSpec& a);
+Status AllocationFromJson(const Json& j, std::string_view path, AllocationSpec* a);
+Json StepToJson(const StepSpec& s);
+Status StepFromJson(const Json& j, std::string_view path, StepSpec* s);
 
 }  // namespace drover::codec_parts

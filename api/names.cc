@@ -1,5 +1,6 @@
 // Wire names of enums, shared by the JSON codec, the CLI and logs.
 #include <cstdio>
+#include <string>
 
 #include "api/job.h"
 #include "api/node.h"
@@ -59,6 +60,14 @@ std::string TaskName(uint64_t job_id, int64_t index, int32_t attempt) {
   std::snprintf(buf, sizeof buf, "%llu_%lld.%d", static_cast<unsigned long long>(job_id),
                 static_cast<long long>(index), attempt);
   return buf;
+}
+
+std::string AllocationPartName(uint64_t job_id, int64_t index, int32_t attempt, int32_t part) {
+  return TaskName(job_id, index, attempt) + "+" + std::to_string(part);
+}
+
+std::string StepTaskName(uint64_t job_id, int32_t step, int32_t rank) {
+  return std::to_string(job_id) + "." + std::to_string(step) + "-" + std::to_string(rank);
 }
 
 }  // namespace drover

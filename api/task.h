@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/job.h"
 #include "api/object_meta.h"
 
 namespace drover {
@@ -40,6 +41,22 @@ struct TaskOwner {
   bool operator==(const TaskOwner&) const = default;
 };
 
+// A task of a job step (Slurm's srun inside an allocation): one rank, on
+// cores of the allocation, running the step's own command.
+struct StepSpec {
+  int32_t id = -1;       // -1: not a step task
+  int32_t rank = 0;      // SLURM_PROCID
+  int32_t local_id = 0;  // rank among the step's tasks on its node (SLURM_LOCALID)
+  int32_t node_id = 0;   // its node among the step's nodes (SLURM_NODEID)
+  int32_t ntasks = 1;
+  std::string nodelist;        // the step's nodes, as a hostlist
+  std::string tasks_per_node;  // Slurm's form, "2(x2),1"
+  // A rank that fails stops the others (Slurm's --kill-on-bad-exit).
+  bool kill_on_bad_exit = true;
+  std::string name;      // argv[0]'s base name, as squeue -s shows it
+  TaskTemplate command;  // what the rank runs: argv, env, working dir
+};
+
 struct TaskSpec {
   uint64_t job_id = 0;  // Job tasks; 0 for tasks of other owners
   int64_t index = 0;
@@ -57,6 +74,13 @@ struct TaskSpec {
   std::string revision;
   // Ports allocated to it on its node, by name, in the template's order.
   std::vector<std::pair<std::string, int32_t>> ports;
+  // Allocation jobs (JobSpec::allocation): the allocation holds one task per
+  // node, `part` 0 on its first node. A placeholder runs nothing on its node
+  // (the other parts, and every part of an interactive allocation): it only
+  // holds that node's cores for the allocation's steps.
+  int32_t part = 0;
+  bool placeholder = false;
+  StepSpec step = {};
 };
 
 struct TaskStatus {
@@ -89,6 +113,11 @@ struct Task {
 };
 
 std::string TaskName(uint64_t job_id, int64_t index, int32_t attempt);
+// Part K > 0 of an allocation: TaskName(...) + "+K".
+std::string AllocationPartName(uint64_t job_id, int64_t index, int32_t attempt, int32_t part);
+// Rank R of step S of a job: "J.S-R" (Slurm names step S of job J "J.S").
+std::string StepTaskName(uint64_t job_id, int32_t step, int32_t rank);
+inline bool IsStepTask(const TaskSpec& spec) { return spec.step.id >= 0; }
 std::string_view TaskPhaseName(TaskPhase phase);
 bool IsTerminal(TaskPhase phase);
 

@@ -82,6 +82,41 @@ Status ValidateName(std::string_view field, std::string_view name) {
   return Status::Ok();
 }
 
+namespace {
+
+// An allocation is its own gang: `tasks` slots on `nodes` nodes.
+Status ValidateAllocation(const JobSpec& s) {
+  if (!IsAllocation(s)) return Status::Ok();
+  const AllocationSpec& a = s.allocation;
+  if (a.tasks < 1 || a.tasks > 100'000) {
+    return Status::Invalid("spec.allocation.tasks",
+                           "must be between 1 and 100000 (got " + std::to_string(a.tasks) + ")");
+  }
+  if (s.gang) {
+    return Status::Invalid("spec.gang",
+                           "an allocation is placed all or none already; leave gang off");
+  }
+  if (s.nodes < 0 || s.nodes > a.tasks) {
+    return Status::Invalid("spec.nodes", "must be between 0 and allocation.tasks (" +
+                                             std::to_string(a.tasks) + "), got " +
+                                             std::to_string(s.nodes));
+  }
+  if (s.nodes > 0 && s.ntasks_per_node > 0 && int64_t{s.nodes} * s.ntasks_per_node < a.tasks) {
+    return Status::Invalid("spec.allocation.tasks",
+                           std::to_string(a.tasks) + " tasks do not fit " +
+                               std::to_string(s.nodes) + " nodes of at most " +
+                               std::to_string(s.ntasks_per_node) + " tasks each (ntasksPerNode)");
+  }
+  if (a.mode == AllocationMode::kInteractive && (s.completions != 1 || s.parallelism != 1)) {
+    return Status::Invalid("spec.allocation.mode",
+                           "an Interactive allocation is one allocation: completions and "
+                           "parallelism must be 1");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ValidateJobSubmission(const Job& job) {
   DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", job.metadata.name));
   DROVER_RETURN_IF_ERROR(ValidateLabels(job.metadata.labels));
@@ -156,13 +191,15 @@ Status ValidateJobSubmission(const Job& job) {
     }
     if (d.job_id == 0) return Status::Invalid(field + ".job", "must be a job id (> 0)");
   }
-  if (s.nodes < 0 || s.nodes > s.parallelism) {
+  DROVER_RETURN_IF_ERROR(ValidateAllocation(s));
+  if (!IsAllocation(s) && (s.nodes < 0 || s.nodes > s.parallelism)) {
     return Status::Invalid("spec.nodes", "must be between 0 and parallelism (" +
                                              std::to_string(s.parallelism) + "), got " +
                                              std::to_string(s.nodes));
   }
   const TaskTemplate& t = s.task;
-  if (t.command.empty() || t.command[0].empty()) {
+  const bool interactive = s.allocation.mode == AllocationMode::kInteractive;
+  if (!interactive && (t.command.empty() || t.command[0].empty())) {
     return Status::Invalid("spec.template.command", "is required (the program to run)");
   }
   if (t.command.size() + t.args.size() > kMaxArgs) {

@@ -1,6 +1,9 @@
 #include "controllers/job_controller.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
 
 namespace drover::controllers {
 namespace {
@@ -34,9 +37,36 @@ std::string BackoffExceeded(const Job& job, const Task& task) {
   return why + " failed";
 }
 
+// Whether a task's end is the outcome of its index: every task of a plain
+// job; the batch script (part 0) of an allocation, whose placeholders run
+// nothing and so have no outcome of their own.
+bool HasOutcome(const Job& job, const Task& task) {
+  return !IsAllocation(job.spec) ||
+         (job.spec.allocation.mode == AllocationMode::kBatch && task.spec.part == 0);
+}
+
+bool Disrupted(const Task& task) {
+  return task.status.disrupted || task.status.phase == TaskPhase::kLost;
+}
+
+// The end of an allocation's placeholder: it means something only when the
+// allocation can no longer be whole and will not be requeued.
+void CountPlaceholderEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
+  const bool interactive = job.spec.allocation.mode == AllocationMode::kInteractive;
+  if (!interactive && !(Disrupted(task) && !job.spec.requeue)) return;
+  ++st.failed;
+  Finish(st, JobPhase::kFailed, now_ms,
+         "the allocation's part on node " + task.spec.node +
+             (task.status.phase == TaskPhase::kLost ? " was lost with its node"
+              : Disrupted(task)                     ? " was preempted"
+                                                    : " ended") +
+             (interactive ? "" : " and the job may not be requeued (--no-requeue)"));
+}
+
 // Adds one ended task's outcome to `st`.
 void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
   if (IsTerminal(st.phase)) return;  // e.g. the tail of a cancelled job
+  if (!HasOutcome(job, task)) return CountPlaceholderEnd(job, task, now_ms, st);
   const int64_t index = task.spec.index;
   if (task.status.phase == TaskPhase::kSucceeded) {
     if (job.spec.completion_mode == CompletionMode::kIndexed) st.completed_indexes.Insert(index);
@@ -45,7 +75,7 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
     if (Done(job, st) >= job.spec.completions) Finish(st, JobPhase::kSucceeded, now_ms, "");
     return;
   }
-  const bool disrupted = task.status.disrupted || task.status.phase == TaskPhase::kLost;
+  const bool disrupted = Disrupted(task);
   if (disrupted && !job.spec.requeue) {
     ++st.failed;
     Finish(
@@ -96,6 +126,28 @@ int64_t ClaimNextIndex(Job& job) {
   return st.next_index++;
 }
 
+namespace {
+
+// An allocation is whole or not at all: once one task of an allocation (an
+// index's attempt) has ended, its other tasks stop; to run again if the end
+// was a disruption (a lost node, a preemption): the job goes on.
+void StopBrokenAllocations(const std::vector<const Task*>& tasks, JobReconcile& out) {
+  std::map<std::pair<int64_t, int32_t>, bool> broken;  // (index, attempt) -> disrupted
+  for (const Task* t : tasks) {
+    if (!IsTerminal(t->status.phase)) continue;
+    bool& disrupted = broken[{t->spec.index, t->spec.attempt}];
+    disrupted = disrupted || Disrupted(*t);
+  }
+  for (const Task* t : tasks) {
+    if (IsTerminal(t->status.phase) || t->status.terminating) continue;
+    auto it = broken.find({t->spec.index, t->spec.attempt});
+    if (it == broken.end()) continue;
+    (it->second ? out.requeue : out.kill).push_back(t->metadata.name);
+  }
+}
+
+}  // namespace
+
 JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks, int64_t now_ms) {
   JobReconcile out;
   JobStatus& st = out.status;
@@ -103,17 +155,20 @@ JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks,
   std::vector<const Task*> uncounted;
   int64_t active = 0;
   int64_t first_created = 0;
+  // An allocation's tasks (one per node) are one run of their index.
+  std::set<int64_t> active_indexes;
+  const bool allocation = IsAllocation(job.spec);
   for (const Task* t : tasks) {
     if (first_created == 0 || t->metadata.creation_time_ms < first_created) {
       first_created = t->metadata.creation_time_ms;
     }
     if (!IsTerminal(t->status.phase)) {
-      ++active;
+      allocation ? void(active_indexes.insert(t->spec.index)) : void(++active);
     } else if (!t->status.counted) {
       uncounted.push_back(t);
     }
   }
-  st.active = active;
+  st.active = allocation ? static_cast<int64_t>(active_indexes.size()) : active;
   if (st.phase == JobPhase::kPending && !tasks.empty()) {
     st.phase = JobPhase::kRunning;
     st.start_time_ms = first_created > 0 ? first_created : now_ms;
@@ -134,6 +189,8 @@ JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks,
         out.kill.push_back(t->metadata.name);
       }
     }
+  } else if (allocation) {
+    StopBrokenAllocations(tasks, out);
   }
   out.changed = !(st == job.status);
   return out;

@@ -38,7 +38,10 @@ struct JobReconcile {
   JobStatus status;                // the status it should have
   std::vector<std::string> count;  // ended tasks `status` now includes: mark them counted
   std::vector<std::string> kill;   // active tasks to stop: the job has finished
-  bool changed = false;            // status differs from the job's
+  // Active tasks of an allocation a disruption broke (a lost node, a
+  // preemption): stop them so that the allocation runs again whole.
+  std::vector<std::string> requeue;
+  bool changed = false;  // status differs from the job's
 };
 
 // `tasks`: every task of the job droverd still holds (active ones, and any
@@ -48,6 +51,11 @@ struct JobReconcile {
 // was preempted to run again) counts against nothing and its index runs again.
 // Ends that come after the job finished (the tail of a cancelled job) change
 // nothing but are counted.
+//
+// Allocation jobs (JobSpec::allocation): an index's tasks (one per node) are
+// one run, active while any of them is; only the batch script's end (part 0)
+// is an outcome, and once one of them has ended the others stop (`kill`, or
+// `requeue` when a disruption ended it), so an allocation never runs in part.
 JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks, int64_t now_ms);
 
 // Marks the job cancelled. Returns false if it had already finished.

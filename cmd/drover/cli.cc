@@ -66,6 +66,8 @@ int RunCli(int argc, char** argv) {
   if (self == "scancel") return RunScancel(rest);
   if (self == "sinfo") return RunSinfo(rest);
   if (self == "scontrol") return RunScontrol(rest);
+  if (self == "srun") return RunSrun(rest);
+  if (self == "salloc") return RunSalloc(rest);
   if (argc < 2) {
     PrintHelp(std::cerr);
     return kExitUsage;

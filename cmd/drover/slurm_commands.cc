@@ -19,6 +19,46 @@
 
 namespace drover::cli {
 
+namespace {
+
+// squeue -s: a line per running step of `job`, in Slurm's default step format
+// (%.15i %.8j %.9P %.8u %.9M %N).
+void PrintRunningSteps(ApiSession& session, const Job& job, int64_t now) {
+  auto tasks = session.GetJson("/api/v1/jobs/" + std::to_string(job.id) + "/steps");
+  if (!tasks.ok()) return;
+  struct Step {
+    std::string name, nodelist;
+    int64_t start_ms = 0;
+    bool running = false;
+  };
+  std::map<int64_t, Step> by_id;
+  for (const Json& item : (*tasks)["items"]) {
+    auto task = TaskFromJson(item);
+    if (!task.ok()) continue;
+    Step& step = by_id[task->spec.step.id];
+    step.name = task->spec.step.name;
+    step.nodelist = task->spec.step.nodelist;
+    step.running |= !IsTerminal(task->status.phase);
+    const int64_t created = task->metadata.creation_time_ms;
+    if (step.start_ms == 0 || (created > 0 && created < step.start_ms)) step.start_ms = created;
+  }
+  auto cell = [](const std::string& text, size_t width) {
+    std::string v = text.substr(0, width);
+    return std::string(width - v.size(), ' ') + v;
+  };
+  for (const auto& [id, step] : by_id) {
+    if (!step.running) continue;
+    const int64_t elapsed =
+        step.start_ms > 0 ? std::max<int64_t>(0, now - step.start_ms) / 1000 : 0;
+    std::cout << cell(std::to_string(job.id) + "." + std::to_string(id), 15) << " "
+              << cell(step.name, 8) << " " << cell(job.spec.queue, 9) << " "
+              << cell(job.owner.user, 8) << " " << cell(FormatElapsed(elapsed), 9) << " "
+              << step.nodelist << "\n";
+  }
+}
+
+}  // namespace
+
 int RunSqueue(const Args& args) {
   po::options_description desc("squeue options");
   // clang-format off
@@ -36,7 +76,7 @@ int RunSqueue(const Args& args) {
       ("Format,O", po::value<std::string>(), "fields by name: JobID,Name:20,State,...")
       ("long,l", po::bool_switch(), "the long format (state names, time limits)")
       ("start", po::bool_switch(), "pending jobs with their expected start times")
-      ("steps,s", po::bool_switch(), "job steps (Drover has none yet: a header only)")
+      ("steps,s", po::bool_switch(), "running job steps (srun), a line each")
       ("all,a", po::bool_switch(), "accepted (every partition is shown already)")
       ("array,r", po::bool_switch(), "accepted (arrays are one line: ID_[indexes])")
       ("verbose,v", po::bool_switch(), "accepted");
@@ -44,10 +84,7 @@ int RunSqueue(const Args& args) {
   po::variables_map vm;
   if (auto exit = ParseSlurmArgs("squeue", "squeue [options]", desc, args, &vm)) return *exit;
   const bool header = !vm["noheader"].as<bool>();
-  if (vm["steps"].as<bool>()) {
-    if (header) std::cout << "         STEPID     NAME PARTITION     USER      TIME NODELIST\n";
-    return kExitOk;
-  }
+  const bool steps = vm["steps"].as<bool>();
   std::string format_text = vm["long"].as<bool>() ? kSqueueLongFormat : kSqueueDefaultFormat;
   if (vm["start"].as<bool>()) format_text = "%.18i %.9P %.8j %.8u %.2t %.19S %.6D %R";
   if (vm.count("format")) format_text = vm["format"].as<std::string>();
@@ -71,7 +108,11 @@ int RunSqueue(const Args& args) {
   if (!jobs.ok()) return SlurmError("squeue", FormatError(jobs.status()));
   bool wants_nodes = false;
   for (const SqueueField& f : *format) wants_nodes |= f.letter == 'R' || f.letter == 'N';
-  if (header) std::cout << SqueueHeader(*format) << "\n";
+  if (header) {
+    std::cout << (steps ? "         STEPID     NAME PARTITION     USER      TIME NODELIST"
+                        : SqueueHeader(*format))
+              << "\n";
+  }
   const int64_t now = NowMs();
   for (const Job& job : *jobs) {
     auto in = [](const std::set<std::string>& set, const std::string& v) {
@@ -89,6 +130,10 @@ int RunSqueue(const Args& args) {
       if (!match) continue;
     }
     if (vm["start"].as<bool>() && job.status.phase != JobPhase::kPending) continue;
+    if (steps) {
+      if (job.status.phase == JobPhase::kRunning) PrintRunningSteps(*session, job, now);
+      continue;
+    }
     SqueueRow row{&job, ""};
     if (wants_nodes && job.status.phase == JobPhase::kRunning) {
       row.nodelist = RunningNodes(*session, job.id);

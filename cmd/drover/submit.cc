@@ -3,6 +3,7 @@
 // job N" and "sbatch: error: ..." (exit 1); as drover submit, drover's words.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -62,6 +63,24 @@ int PrintWaitResult(const Job& job, bool parsable) {
     std::cerr << "Job " << job.id << " " << JobPhaseName(job.status.phase) << "\n";
   }
   return ok ? kExitOk : kExitFailed;
+}
+
+// sbatch -W exits as the job did: the batch script's exit code (the highest
+// of an array's), 128+N for a script signal N killed, 1 for a job that
+// failed without one (cancelled, say).
+int SbatchWaitExitCode(ApiSession& session, const Job& job) {
+  if (job.status.phase == JobPhase::kSucceeded) return kExitOk;
+  auto tasks = session.GetJson("/api/v1/jobs/" + std::to_string(job.id) + "/tasks");
+  int worst = 0;
+  if (tasks.ok()) {
+    for (const Json& t : (*tasks)["items"]) {
+      if (t["spec"].value("part", 0) != 0) continue;  // a placeholder ran nothing
+      const Json& st = t["status"];
+      if (st.value("signal", 0) != 0) worst = std::max(worst, 128 + st.value("signal", 0));
+      worst = std::max(worst, st.value("exitCode", 0));
+    }
+  }
+  return worst != 0 ? worst : kExitFailed;
 }
 
 // How errors and the result are worded: drover's, or sbatch's.
@@ -144,6 +163,7 @@ int Submit(const Args& args, const Frontend& front) {
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
+  flags.allocation = front.sbatch;
   auto job = BuildJob(flags, std::move(command), default_name, cwd, lookup, NowMs());
   if (!job.ok()) return front.Usage(job.status().field() + ": " + job.status().message());
   // What the tasks see of the submitter, as sbatch gives it: --export's
@@ -178,7 +198,8 @@ int Submit(const Args& args, const Frontend& front) {
   if (!flags.wait) return kExitOk;
   auto final_job = WaitForJob(*session, created->id);
   if (!final_job.ok()) return front.Error(final_job.status());
-  return PrintWaitResult(*final_job, flags.parsable || front.sbatch);
+  const int code = PrintWaitResult(*final_job, flags.parsable || front.sbatch);
+  return front.sbatch ? SbatchWaitExitCode(*session, *final_job) : code;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "api/json_codec.h"
 #include "api/validation.h"
 #include "cmd/drover/file_io.h"
+#include "cmd/drover/verb_common.h"
 
 namespace drover::cli {
 namespace po = boost::program_options;
@@ -18,22 +19,6 @@ namespace {
 template <typename T>
 void CopyIf(const po::variables_map& vm, const char* key, std::optional<T>* out) {
   if (vm.count(key)) *out = vm[key].as<T>();
-}
-
-// Whether `word` names an option that takes a value, so the next word is its
-// value rather than the script.
-bool TakesSeparateValue(const po::options_description& desc, const std::string& word) {
-  std::string name;
-  if (word.rfind("--", 0) == 0) {
-    if (word.find('=') != std::string::npos) return false;
-    name = word.substr(2);
-  } else {
-    if (word.size() != 2) return false;  // "-c2": the value is attached
-    name = word;                         // short names are matched with their dash
-  }
-  const po::option_description* d = desc.find_nothrow(name, false);
-  // An option with an optional value (--nice[=N]) takes it only attached, as in Slurm.
-  return d != nullptr && d->semantic()->min_tokens() > 0;
 }
 
 // sbatch options Drover reads and does not apply yet: each is a warning
@@ -136,7 +121,7 @@ po::options_description SubmitOptionsDescription() {
       ("job-name,J", po::value<std::string>(), "job name (default: the script's name, or \"wrap\")")
       ("name", po::value<std::string>(), "same as --job-name")
       ("cpus-per-task,c", po::value<int64_t>(), "cores per task (default 1)")
-      ("ntasks,n", po::value<int64_t>(), "Slurm tasks of the allocation: the script runs once, on one node, with ntasks x cpus-per-task cores (job steps: not yet)")
+      ("ntasks,n", po::value<int64_t>(), "Slurm tasks of the allocation (sbatch: the script runs once, on its first node, and srun starts steps; drover submit: the script gets ntasks x cpus-per-task cores on one node)")
       ("cpus", po::value<int64_t>(), "same as --cpus-per-task")
       ("mem", po::value<std::string>(), "memory per task: MB, or with K/M/G/T suffix")
       ("mem-per-cpu", po::value<std::string>(), "memory per core (times the task's cores)")
@@ -167,7 +152,7 @@ po::options_description SubmitOptionsDescription() {
       ("account,A", po::value<std::string>(), "account charged for fair-share")
       ("gang", po::bool_switch(), "start all tasks of the job at once or none")
       ("exclusive", po::bool_switch(), "whole nodes only")
-      ("nodes,N", po::value<int64_t>(), "run on exactly this many nodes (with --gang)")
+      ("nodes,N", po::value<int64_t>(), "run on exactly this many nodes (sbatch's allocation, or --gang)")
       ("ntasks-per-node", po::value<int64_t>(), "at most this many of the job's tasks per node")
       ("placement", po::value<std::string>(), "cores of a task: compact (default, one NUMA node first) or spread")
       ("env", po::value<std::vector<std::string>>()->composing(),
@@ -183,22 +168,9 @@ po::options_description SubmitOptionsDescription() {
 Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool allow_positional) {
   po::options_description desc = SubmitOptionsDescription();
   desc.add(IgnoredOptionsDescription());
-  std::vector<std::string> option_words;
   SubmitFlags flags;
-  for (size_t i = 0; i < words.size(); ++i) {
-    const std::string& w = words[i];
-    if (w == "--") {
-      flags.positional.assign(words.begin() + static_cast<long>(i) + 1, words.end());
-      break;
-    }
-    if (w.size() > 1 && w[0] == '-') {
-      option_words.push_back(w);
-      if (TakesSeparateValue(desc, w) && i + 1 < words.size()) option_words.push_back(words[++i]);
-      continue;
-    }
-    flags.positional.assign(words.begin() + static_cast<long>(i), words.end());
-    break;
-  }
+  auto [option_words, positional] = SplitAtCommand(desc, words);
+  flags.positional = std::move(positional);
   if (!allow_positional && !flags.positional.empty()) {
     return Status::Invalid(
         "", "unexpected word \"" + flags.positional[0] + "\" (directives hold options only)");
@@ -445,23 +417,39 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     }
     t.resources.cpus = static_cast<int32_t>(*flags.cpus);
   }
-  if (flags.ntasks) {
-    // The script runs once (Slurm's batch step) with the allocation's cores;
-    // tasks of its own are srun's job steps, which Drover does not have yet.
-    if (*flags.ntasks < 1 || *flags.ntasks > 100'000) {
-      return Status::Invalid(
-          "--ntasks", "must be between 1 and 100000 (got " + std::to_string(*flags.ntasks) + ")");
+  if (flags.ntasks && (*flags.ntasks < 1 || *flags.ntasks > 100'000)) {
+    return Status::Invalid(
+        "--ntasks", "must be between 1 and 100000 (got " + std::to_string(*flags.ntasks) + ")");
+  }
+  if (flags.allocation && !flags.gang) {
+    // Slurm's batch model: an allocation of ntasks slots of cpus-per-task
+    // cores (-N nodes, --ntasks-per-node); the script runs once, on its
+    // first node, and srun starts steps in it.
+    spec.allocation.mode = AllocationMode::kBatch;
+    int64_t tasks = 1;
+    if (flags.ntasks) {
+      tasks = *flags.ntasks;
+    } else if (flags.nodes && flags.ntasks_per_node) {
+      tasks = *flags.nodes * *flags.ntasks_per_node;
+    } else if (flags.nodes) {
+      tasks = *flags.nodes;
     }
+    if (tasks > 100'000) return Status::Invalid("--ntasks", "more than 100000 tasks");
+    spec.allocation.tasks = static_cast<int32_t>(tasks);
+    t.env.emplace_back("SLURM_NTASKS", std::to_string(tasks));
+  } else if (flags.ntasks) {
+    // The script runs once with ntasks x cpus-per-task cores on one node
+    // (drover submit's own; sbatch makes an allocation instead).
     if (flags.gang || flags.array) {
       return Status::Invalid("--ntasks", flags.gang ? "cannot be given with --gang (a gang's tasks "
                                                       "are its --parallelism)"
                                                     : "cannot be given with --array yet");
     }
     if (flags.nodes && *flags.nodes > 1) {
-      return Status::Invalid("--nodes", "an allocation over " + std::to_string(*flags.nodes) +
-                                            " nodes needs job steps (srun), which Drover does not "
-                                            "have yet; use --gang -N N to run the script on each "
-                                            "node");
+      return Status::Invalid("--nodes", "-n over " + std::to_string(*flags.nodes) +
+                                            " nodes is sbatch's allocation (sbatch -N N -n M, "
+                                            "then srun); use --gang -N N to run the script on "
+                                            "each node");
     }
     spec.nodes = 0;
     t.resources.cpus = static_cast<int32_t>(

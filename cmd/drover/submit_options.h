@@ -54,6 +54,9 @@ struct SubmitFlags {
   std::optional<std::string> gpu_request;          // "--gres=gpu:2": refused, the cluster has none
   std::optional<bool> requeue;                     // --requeue / --no-requeue
   bool gang = false;
+  // Slurm's model (sbatch): the job is an allocation of ntasks slots and the
+  // script runs once in it, srun starting steps; set by the frontend.
+  bool allocation = false;
   bool hold = false;
   bool exclusive = false;
   bool wait = false;

@@ -70,4 +70,44 @@ int64_t NowMs() {
       .count();
 }
 
+namespace {
+
+// Whether `word` names an option that takes a value, so the next word is its
+// value rather than the script.
+bool TakesSeparateValue(const po::options_description& desc, const std::string& word) {
+  std::string name;
+  if (word.rfind("--", 0) == 0) {
+    if (word.find('=') != std::string::npos) return false;
+    name = word.substr(2);
+  } else {
+    if (word.size() != 2) return false;  // "-c2": the value is attached
+    name = word;                         // short names are matched with their dash
+  }
+  const po::option_description* d = desc.find_nothrow(name, false);
+  // An option with an optional value (--nice[=N]) takes it only attached, as in Slurm.
+  return d != nullptr && d->semantic()->min_tokens() > 0;
+}
+
+}  // namespace
+
+OptionsAndCommand SplitAtCommand(const po::options_description& desc,
+                                 const std::vector<std::string>& words) {
+  OptionsAndCommand out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--") {
+      out.command.assign(words.begin() + static_cast<long>(i) + 1, words.end());
+      break;
+    }
+    if (w.size() > 1 && w[0] == '-') {
+      out.options.push_back(w);
+      if (TakesSeparateValue(desc, w) && i + 1 < words.size()) out.options.push_back(words[++i]);
+      continue;
+    }
+    out.command.assign(words.begin() + static_cast<long>(i), words.end());
+    break;
+  }
+  return out;
+}
+
 }  // namespace drover::cli

@@ -34,6 +34,16 @@ std::optional<int> ParseVerbArgs(const VerbInfo& info, po::options_description d
 Status StoreVerbArgs(const po::options_description& desc, const std::vector<std::string>& args,
                      bool positional, po::variables_map* vm);
 
+// Option words, each with its separate value ("-n 4"), up to the first word
+// that is not an option or "--"; that word and the rest are the command (a
+// script and its arguments, srun's program), as sbatch and srun read them.
+struct OptionsAndCommand {
+  std::vector<std::string> options;
+  std::vector<std::string> command;
+};
+OptionsAndCommand SplitAtCommand(const po::options_description& desc,
+                                 const std::vector<std::string>& words);
+
 // The positional words collected by ParseVerbArgs.
 std::vector<std::string> PositionalArgs(const po::variables_map& vm);
 

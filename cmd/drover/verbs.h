@@ -17,6 +17,8 @@ int RunSqueue(const Args& args);     // slurm_commands.cc: drover called as sque
 int RunScancel(const Args& args);    // slurm_commands.cc
 int RunSinfo(const Args& args);      // slurm_commands.cc
 int RunScontrol(const Args& args);   // slurm_scontrol.cc
+int RunSrun(const Args& args);       // srun.cc: a job step (or an allocation and one)
+int RunSalloc(const Args& args);     // srun.cc: an interactive allocation
 int RunApply(const Args& args);      // apply.cc
 int RunQueue(const Args& args);      // queue.cc (alias ls)
 int RunShow(const Args& args);       // show.cc

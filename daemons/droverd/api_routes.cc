@@ -132,6 +132,7 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
   // parts: api v1 KIND ...
   if (p.size() == 3 && p[2] == "jobs") return 8 << 20;  // a job; Slurm's max_script_size is 4 MB
   if (p.size() == 4 && p[2] == "jobs" && p[3] == "bulk") return 64 << 20;
+  if (p.size() == 5 && p[2] == "jobs" && p[4] == "steps") return 8 << 20;  // srun's environment
   if (p.size() == 3 && p[2] == "apply") return 64 << 20;  // a manifest of jobs and services
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "status") return 32 << 20;   // 100,000 reports
   if (p.size() == 5 && p[2] == "nodes" && p[4] == "register") return 8 << 20;  // a topology

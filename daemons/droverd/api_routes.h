@@ -56,6 +56,10 @@ uint64_t BodyLimitFor(const std::string& method, const std::vector<std::string>&
 // after "/api/v1/" (e.g. {"jobs", "42", "cancel"}).
 void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                     const std::vector<std::string>& parts, HttpResponder respond);
+// /api/v1/jobs/ID/steps[/S/cancel|/S/logs] and /api/v1/jobs/ID/complete
+// (step_routes.cc); `parts` as HandleJobRoute's.
+void HandleStepRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req, uint64_t id,
+                     const std::vector<std::string>& parts, HttpResponder respond);
 void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                      const std::vector<std::string>& parts, HttpResponder respond);
 // /api/v1/deployments/... and /api/v1/endpoints/NAME.

@@ -92,8 +92,12 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   }
   // Could it ever run: on the registered nodes with nothing running, within its
   // queue's limits? (With no node registered yet, nobody can tell: accepted.)
+  // An allocation is judged whole: all its slots at once.
+  const bool allocation = IsAllocation(job.spec);
   return scheduler::CheckCanEverRun(
-      EmptyNodes({}), PendingJobFor(job, job.spec.parallelism, job.spec.gang, job.spec.priority),
+      EmptyNodes({}),
+      PendingJobFor(job, allocation ? job.spec.allocation.tasks : job.spec.parallelism,
+                    allocation || job.spec.gang, job.spec.priority),
       config_.scheduler);
 }
 
@@ -234,13 +238,26 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
       ++it;
       continue;
     }
-    for (const std::string& name : names) {
-      tasks_.erase(name);
-      dirty_tasks_.erase(name);
-      terminating_.erase(name);
-      deleted_tasks_.push_back(name);
+    auto steps_of = job_steps_.find(id);
+    if (steps_of != job_steps_.end() &&
+        std::any_of(steps_of->second.begin(), steps_of->second.end(),
+                    [this](const std::string& name) {
+                      return !IsTerminal(tasks_.at(name).status.phase);
+                    })) {
+      ++it;
+      continue;
+    }
+    for (const auto* list :
+         {&names, steps_of == job_steps_.end() ? &kNoTasks : &steps_of->second}) {
+      for (const std::string& name : *list) {
+        tasks_.erase(name);
+        dirty_tasks_.erase(name);
+        terminating_.erase(name);
+        deleted_tasks_.push_back(name);
+      }
     }
     if (tasks_of != job_tasks_.end()) job_tasks_.erase(tasks_of);
+    if (steps_of != job_steps_.end()) job_steps_.erase(steps_of);
     next_attempt_.erase(next_attempt_.lower_bound({id, std::numeric_limits<int64_t>::min()}),
                         next_attempt_.lower_bound({id + 1, std::numeric_limits<int64_t>::min()}));
     CountJobPhase(job.status.phase, -1);
@@ -282,11 +299,18 @@ void ClusterState::KillTask(Task& task, scheduler::PreemptMode why, int64_t grac
   terminating_.emplace(task.metadata.name, why);
   task.status.terminating = true;
   TouchTask(task);
+  if (task.spec.placeholder) {  // nothing runs on its node
+    placeholders_stopping_.push_back(task.metadata.name);
+    EnqueueJob(task.spec.job_id);
+    return;
+  }
   channels_[task.spec.node].AppendKill(task.metadata.name, grace_ms, building_batch_);
 }
 
 void ClusterState::ReconcileJobs(int64_t now_ms) {
-  while (!jobs_to_reconcile_.empty()) {
+  while (!jobs_to_reconcile_.empty() || !placeholders_stopping_.empty()) {
+    EndStoppedPlaceholders(now_ms);
+    if (jobs_to_reconcile_.empty()) continue;
     const uint64_t id = *jobs_to_reconcile_.begin();
     jobs_to_reconcile_.erase(jobs_to_reconcile_.begin());
     auto jit = jobs_.find(id);
@@ -313,6 +337,12 @@ void ClusterState::ReconcileJobs(int64_t now_ms) {
     }
     for (const std::string& name : r.kill) {
       KillTask(tasks_.at(name), scheduler::PreemptMode::kOff, kCancelGraceMs);
+    }
+    for (const std::string& name : r.requeue) {
+      KillTask(tasks_.at(name), scheduler::PreemptMode::kRequeue, kCancelGraceMs);
+    }
+    if (IsTerminal(job.status.phase) && job_steps_.count(id)) {
+      for (const Task* t : StepTasksOfJob(id)) StopStepsIn(*t);
     }
     if (!r.count.empty()) ForgetOldFinishedTasks(id);
   }
@@ -392,6 +422,16 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
     }
     return;
   }
+  if (IsStepTask(task.spec)) {
+    task.status.phase = phase;
+    if (task.status.finish_time_ms == 0) task.status.finish_time_ms = now_ms;
+    Release(task);
+    TouchTask(task);
+    (phase == TaskPhase::kSucceeded ? counters_.tasks_succeeded_total
+                                    : counters_.tasks_failed_total)++;
+    EndStepTask(task, now_ms);  // last: it may forget old step tasks
+    return;
+  }
   if (requeue) {
     phase = TaskPhase::kCancelled;
     task.status.message =
@@ -410,6 +450,10 @@ void ClusterState::EndTask(Task& task, TaskPhase phase, int64_t now_ms) {
   if (phase != TaskPhase::kSucceeded) {
     next_attempt_[{task.spec.job_id, task.spec.index}] = task.spec.attempt + 1;
   }
+  if (task.spec.part == 0 && task_credentials_ != nullptr) {
+    task_credentials_->Revoke(task.metadata.name);  // a batch script's, if it had one
+  }
+  if (IsAllocation(jobs_.at(task.spec.job_id).spec)) StopStepsIn(task);
   // What the end means to the job is its controller's to say.
   EnqueueJob(task.spec.job_id);
   needs_scheduling_ = true;

@@ -37,6 +37,7 @@
 #include "daemons/droverd/workload_store.h"
 #include "db/store.h"
 #include "scheduler/schedule.h"
+#include "scheduler/step_placement.h"
 
 namespace drover::droverd {
 
@@ -309,6 +310,27 @@ class ClusterState {
   void ConfirmVolumeRemoval(const std::string& node, const std::string& id,
                             const std::string& error);
 
+  // --- allocations and steps (cluster_state_steps.cc): Slurm's model
+  struct StepRequest {
+    scheduler::StepRequest placement;  // cpus_per_task 0: the job's cores per task
+    bool kill_on_bad_exit = true;
+    TaskTemplate command;  // argv, env, working dir of every rank
+  };
+  // Starts a step in the running allocation of job `id`: the one whose
+  // batch script holds the caller's credential, else the job's only one.
+  // Owner or admin. Errors: NotFound, Conflict (not an allocation, or not
+  // running), Unschedulable (can never fit it), Unavailable (other steps
+  // hold the cores now: ask again).
+  Result<std::vector<const Task*>> CreateStep(uint64_t id, StepRequest request,
+                                              const Caller& caller, int64_t now_ms);
+  // Every step task droverd keeps of a job, oldest first.
+  std::vector<const Task*> StepTasksOfJob(uint64_t id) const;
+  // Stops step `step` of job `id` (Ctrl-C at srun). Owner or admin.
+  Status CancelStep(uint64_t id, int32_t step, const Caller& caller);
+  // Ends an Interactive allocation (salloc, srun outside one) with its
+  // command's exit code: 0 Succeeded, else Failed. Owner or admin.
+  Status CompleteAllocation(uint64_t id, int32_t exit_code, const Caller& caller, int64_t now_ms);
+
   // --- scheduling
   // What the scheduler needs: the nodes, the running tasks, the pending jobs.
   void BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapshot* cluster,
@@ -478,6 +500,22 @@ class ClusterState {
   // Instructions for `node` were dropped (it went NotReady): removals sent
   // there are sent again, there or elsewhere.
   void ForgetVolumeRemovalsSentTo(const std::string& node);
+  // Allocations (cluster_state_steps.cc): the tasks, one per node, of one
+  // allocation from the placements of one scheduler pass.
+  void CreateAllocation(Job& job, const std::vector<const scheduler::TaskPlacement*>& placements,
+                        int64_t now_ms);
+  // Every task of the allocation `part` belongs to, by part.
+  std::vector<const Task*> AllocationParts(const Task& part) const;
+  // The batch script's launch: the allocation described in SLURM_*.
+  Json AllocationLaunch(const Task& script) const;
+  // A step task's launch: its rank's command and SLURM_STEP_*, SLURM_PROCID...
+  Json StepLaunch(const Task& task) const;
+  // A step task ended: a failed rank stops its step (--kill-on-bad-exit).
+  void EndStepTask(Task& task, int64_t now_ms);
+  // The allocation `part` belongs to is ending: its steps stop.
+  void StopStepsIn(const Task& part);
+  // Placeholders run nothing on their node: stopping one ends it here.
+  void EndStoppedPlaceholders(int64_t now_ms);
   // Whether a job's singleton dependency (if any) holds: no earlier unfinished
   // job of its owner has its name.
   bool SingletonFree(const Job& job) const;
@@ -495,6 +533,8 @@ class ClusterState {
   std::unordered_map<std::string, Task> tasks_;
   std::map<std::string, Node> nodes_;
   std::unordered_map<uint64_t, std::vector<std::string>> job_tasks_;
+  std::unordered_map<uint64_t, std::vector<std::string>> job_steps_;  // step tasks, oldest first
+  std::vector<std::string> placeholders_stopping_;  // killed, ended at the next ReconcileJobs
   // The attempt number the next task of (job, index) gets, for indexes that
   // failed before; absent = 0.
   std::map<std::pair<uint64_t, int64_t>, int32_t> next_attempt_;

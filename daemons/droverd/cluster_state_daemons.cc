@@ -285,7 +285,16 @@ void ClusterState::SetTaskCredentials(TaskCredentials* credentials) {
   task_credentials_ = credentials;
   if (credentials == nullptr) return;
   for (const auto& [name, task] : tasks_) {
-    if (!IsDaemon(task) || IsTerminal(task.status.phase)) continue;
+    if (IsTerminal(task.status.phase)) continue;
+    if (!IsService(task) && !IsStepTask(task.spec) && task.spec.part == 0 &&
+        !task.spec.placeholder) {
+      const Job& job = jobs_.at(task.spec.job_id);
+      if (job.spec.allocation.mode == AllocationMode::kBatch) {  // a batch script's
+        credentials->GrantJob(name, job.id, job.owner.user, job.owner.uid, job.owner.gid);
+      }
+      continue;
+    }
+    if (!IsDaemon(task)) continue;
     if (const DaemonSet* ds = daemon_sets_.Find(task.spec.owner.name)) {
       GrantDaemonCredential(task, *ds);
     }

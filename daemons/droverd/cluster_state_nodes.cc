@@ -61,6 +61,7 @@ void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<st
     const std::set<std::string> active = alloc->second.tasks;
     for (const std::string& name : active) {
       Task& task = tasks_.at(name);
+      if (task.spec.placeholder) continue;  // droverd's alone: nothing runs there
       if (held.count(name)) {
         // A service task's probes and fence live in its agent: one that
         // restarted and re-adopted it resumes them from the launch sent
@@ -230,6 +231,10 @@ NodeChannel* ClusterState::Channel(const std::string& node) {
 
 void ClusterState::Hold(const Task& task) {
   auto& alloc = allocations_[task.spec.node];
+  if (IsStepTask(task.spec)) {  // on cores its allocation holds
+    alloc.tasks.insert(task.metadata.name);
+    return;
+  }
   for (int32_t c : task.spec.cores) {
     if (c >= 0 && static_cast<size_t>(c) < alloc.core_busy.size()) alloc.core_busy[c] = true;
   }
@@ -250,6 +255,10 @@ void ClusterState::Hold(const Task& task) {
 
 void ClusterState::Release(const Task& task) {
   auto& alloc = allocations_[task.spec.node];
+  if (IsStepTask(task.spec)) {
+    alloc.tasks.erase(task.metadata.name);
+    return;
+  }
   for (int32_t c : task.spec.cores) {
     if (c >= 0 && static_cast<size_t>(c) < alloc.core_busy.size()) alloc.core_busy[c] = false;
   }

@@ -3,6 +3,7 @@
 // (tasks created from placements, launches, preemptions, pending reasons).
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "controllers/job_controller.h"
 #include "controllers/job_dependencies.h"
@@ -23,6 +24,11 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
     // A gang starts all of its tasks together, once; retries of a gang's
     // failed members are placed on their own.
     bool gang = job.spec.gang && job.status.active == 0 && job.status.next_index == 0;
+    if (IsAllocation(job.spec) && job.spec.allocation.tasks > 1) {
+      // An allocation of several slots is a gang of them, one at a time.
+      gang = true;
+      wanted = job.spec.allocation.tasks;
+    }
     pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
   }
   AddReplicaDemand(pending);
@@ -48,6 +54,7 @@ void ClusterState::AddRunningOn(const std::string& node_name, int64_t now_ms,
   {
     for (const std::string& name : allocations_.at(node_name).tasks) {
       const Task& task = tasks_.at(name);
+      if (IsStepTask(task.spec)) continue;  // on its allocation's cores
       scheduler::RunningTask r;
       r.job_id = task.spec.job_id;
       r.node = task.spec.node;
@@ -130,7 +137,8 @@ int32_t ClusterState::EffectivePriority(const Job& job, int64_t now_ms) const {
   if (!config_.priority) return own;
   queue::JobPriorityInput in;
   in.submit_time_ms = job.metadata.creation_time_ms;
-  in.cores = static_cast<int64_t>(job.spec.task.resources.cpus) * job.spec.parallelism;
+  in.cores = static_cast<int64_t>(job.spec.task.resources.cpus) *
+             (IsAllocation(job.spec) ? job.spec.allocation.tasks : job.spec.parallelism);
   in.job_priority = own;
   in.user = job.owner.user;
   in.account = job.spec.account;
@@ -211,7 +219,10 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
 
 Json ClusterState::LaunchOf(const Task& task, const std::string& nodelist) const {
   if (IsService(task)) return ServiceLaunch(task);
-  return LaunchInstruction(task, jobs_.at(task.spec.job_id), nodelist);
+  if (IsStepTask(task.spec)) return StepLaunch(task);
+  const Job& job = jobs_.at(task.spec.job_id);
+  if (IsAllocation(job.spec)) return AllocationLaunch(task);
+  return LaunchInstruction(task, job, nodelist);
 }
 
 int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t now_ms) {
@@ -222,6 +233,9 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     if (std::find(v.begin(), v.end(), p.node) == v.end()) v.push_back(p.node);
   }
   int64_t created = 0;
+  // An allocation's placements of one pass are one allocation (a gang of
+  // slots), or each its own when it has a single slot.
+  std::map<uint64_t, std::vector<const scheduler::TaskPlacement*>> allocations;
   for (const auto& p : decision.placements) {
     if (IsDaemonWorkId(p.job_id)) {
       CreateDaemonTask(p, now_ms);
@@ -243,6 +257,15 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     auto jit = jobs_.find(p.job_id);
     if (jit == jobs_.end() || controllers::TasksWanted(jit->second) <= 0) continue;
     Job& job = jit->second;
+    if (IsAllocation(job.spec)) {
+      if (job.spec.allocation.tasks > 1) {
+        allocations[job.id].push_back(&p);
+      } else {
+        CreateAllocation(job, {&p}, now_ms);
+        ++created;
+      }
+      continue;
+    }
     int64_t first_fresh = job.status.next_index;
     int64_t index = controllers::ClaimNextIndex(job);
     int32_t attempt = 0;
@@ -281,6 +304,10 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     counters_.tasks_assigned++;
     channels_[p.node].AppendLaunch(LaunchInstruction(it->second, job, nodelist), building_batch_);
     ++created;
+  }
+  for (const auto& [id, placements] : allocations) {
+    CreateAllocation(jobs_.at(id), placements, now_ms);
+    created += static_cast<int64_t>(placements.size());
   }
   for (const auto& victim : decision.preemptions) Preempt(victim, now_ms);
   for (const auto& v : decision.pending) {

@@ -84,12 +84,15 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       daemon_sets_.AddTask(task->spec.owner.name, name);
     } else if (IsOrdinal(*task)) {
       stateful_sets_.AddTask(task->spec.owner.name, name);
+    } else if (IsStepTask(task->spec)) {
+      job_steps_[task->spec.job_id].push_back(name);
     } else {
       job_tasks_[task->spec.job_id].push_back(name);
     }
     auto [it, inserted] = tasks_.emplace(name, std::move(*task));
     const Task& t = it->second;
-    if (!IsService(t) && IsTerminal(t.status.phase) && t.status.phase != TaskPhase::kSucceeded) {
+    if (!IsService(t) && !IsStepTask(t.spec) && IsTerminal(t.status.phase) &&
+        t.status.phase != TaskPhase::kSucceeded) {
       int32_t& next = next_attempt_[{t.spec.job_id, t.spec.index}];
       next = std::max(next, t.spec.attempt + 1);
     }

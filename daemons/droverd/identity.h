@@ -27,6 +27,9 @@ struct Caller {
   std::string node;     // kNode, kNodeDaemon: the one node this credential speaks for
   std::string task;     // kNodeDaemon: the task it was given to
   std::string builtin;  // kNodeDaemon: which built-in daemon ("log-shipper", "node-monitor")
+  // A batch script's credential (kUser, as Slurm's munge credential is the
+  // user's): its job, whose allocation its steps (srun) run in.
+  uint64_t job_id = 0;
 };
 
 // The caller a credential of node `node` stands for (named "node:NODE").

@@ -277,6 +277,10 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
     if (parts.size() == 3 && parts[2] == "logs" && m == "GET") {
       return Logs(ctx, caller, *id, req, std::move(respond));
     }
+    if (parts.size() >= 3 &&
+        (parts[2] == "steps" || (parts.size() == 3 && parts[2] == "complete"))) {
+      return HandleStepRoute(ctx, caller, req, *id, parts, std::move(respond));
+    }
   }
   respond(NotFoundResponse(req));
 }

@@ -1,6 +1,7 @@
 #include "daemons/droverd/slurm_environment.h"
 
 #include "api/hostlist.h"
+#include "scheduler/step_placement.h"
 
 namespace drover::droverd {
 namespace {
@@ -35,6 +36,8 @@ std::vector<EnvVar> SlurmJobEnvironment(const Job& job, const Task& task,
   const JobSpec& s = job.spec;
   const std::string hostlist = CompressHostlist(nodes);
   const std::string nnodes = std::to_string(std::max<size_t>(1, nodes.size()));
+  // The older spelling, which OpenMPI (ras/plm slurm) still looks for.
+  env.emplace_back("SLURM_JOBID", std::to_string(job.id));
   env.emplace_back("SLURM_JOB_NODELIST", hostlist);
   env.emplace_back("SLURM_NODELIST", hostlist);
   env.emplace_back("SLURM_JOB_NUM_NODES", nnodes);
@@ -63,6 +66,39 @@ std::vector<EnvVar> SlurmJobEnvironment(const Job& job, const Task& task,
     env.emplace_back("SLURM_ARRAY_TASK_COUNT", std::to_string(indexes.Count()));
   }
   return env;
+}
+
+std::vector<EnvVar> SlurmAllocationEnvironment(int32_t ntasks, const std::vector<int32_t>& slots,
+                                               const std::vector<int32_t>& cores) {
+  const std::string n = std::to_string(ntasks);
+  return {{"SLURM_NTASKS", n},
+          {"SLURM_NPROCS", n},
+          {"SLURM_TASKS_PER_NODE", scheduler::SlurmCountList(slots)},
+          {"SLURM_JOB_CPUS_PER_NODE", scheduler::SlurmCountList(cores)},
+          {"SLURM_PROCID", "0"},
+          {"SLURM_NODEID", "0"},
+          {"SLURM_LOCALID", "0"}};
+}
+
+std::vector<EnvVar> SlurmStepEnvironment(const StepSpec& step) {
+  const std::string id = std::to_string(step.id);
+  const std::string ntasks = std::to_string(step.ntasks);
+  auto nodes = ExpandHostlist(step.nodelist);
+  const std::string nnodes = std::to_string(nodes.ok() ? nodes->size() : 1);
+  return {{"SLURM_STEP_ID", id},
+          {"SLURM_STEPID", id},
+          {"SLURM_PROCID", std::to_string(step.rank)},
+          {"SLURM_LOCALID", std::to_string(step.local_id)},
+          {"SLURM_NODEID", std::to_string(step.node_id)},
+          {"SLURM_NTASKS", ntasks},
+          {"SLURM_NPROCS", ntasks},
+          {"SLURM_STEP_NUM_TASKS", ntasks},
+          {"SLURM_STEP_NUM_NODES", nnodes},
+          {"SLURM_NNODES", nnodes},
+          {"SLURM_STEP_NODELIST", step.nodelist},
+          {"SLURM_NODELIST", step.nodelist},
+          {"SLURM_STEP_TASKS_PER_NODE", step.tasks_per_node},
+          {"SLURM_TASKS_PER_NODE", step.tasks_per_node}};
 }
 
 }  // namespace drover::droverd

@@ -27,6 +27,23 @@ std::string TaskCredentials::Grant(const std::string& task, const std::string& n
   return secret;
 }
 
+std::string TaskCredentials::GrantJob(const std::string& task, uint64_t job_id,
+                                      const std::string& user, uint32_t uid, uint32_t gid) {
+  std::string secret = SecretFor(task);
+  Caller c;
+  c.role = uid == 0 ? Role::kAdmin : Role::kUser;  // root's own job acts as root
+  c.user = user;
+  c.uid = uid;
+  c.gid = gid;
+  c.task = task;
+  c.job_id = job_id;
+  const std::string hash = Sha256Hex(secret);
+  std::unique_lock lock(mu_);
+  by_hash_[hash] = std::move(c);
+  hash_of_[task] = hash;
+  return secret;
+}
+
 void TaskCredentials::Revoke(const std::string& task) {
   std::unique_lock lock(mu_);
   auto it = hash_of_.find(task);

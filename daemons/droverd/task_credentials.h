@@ -1,6 +1,7 @@
 // TaskCredentials: the bearer credentials droverd gives the tasks of its
 // built-in per-node daemons (the log shipper, the node monitor), as
-// Kubernetes mounts a service-account token into a pod. A credential is
+// Kubernetes mounts a service-account token into a pod, and batch scripts
+// (their user's, as Slurm's munge credential, for srun). A credential is
 // good while its task runs and only for what its daemon does for its own
 // node (authorization.cc); it dies with the task.
 //
@@ -30,6 +31,11 @@ class TaskCredentials {
   // Makes the credential of `task`, running on `node` for built-in daemon
   // `builtin`, good; returns its secret.
   std::string Grant(const std::string& task, const std::string& node, const std::string& builtin);
+  // Makes the credential of batch script `task` good: it stands for `owner`
+  // (the job's user) and names the job, so srun in the script starts steps
+  // in its allocation.
+  std::string GrantJob(const std::string& task, uint64_t job_id, const std::string& user,
+                       uint32_t uid, uint32_t gid);
   // Makes it no longer good (the task ended). No-op for an unknown task.
   void Revoke(const std::string& task);
 

@@ -365,6 +365,14 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
       env.user_env.emplace_back("DROVER_NODE_HOST", host);
       if (!options_.ca_file.empty()) env.user_env.emplace_back("DROVER_CA_FILE", options_.ca_file);
     }
+    if (l.contains("jobCredential")) {
+      // A batch script of an allocation: srun in it reaches droverd as the
+      // job's user, for steps in this allocation (Slurm's job credential).
+      // After the job's own environment, so an exported one never wins.
+      env.user_env.emplace_back("DROVER_SERVER", options_.server);
+      env.user_env.emplace_back("DROVER_TOKEN", l.at("jobCredential").get<std::string>());
+      if (!options_.ca_file.empty()) env.user_env.emplace_back("DROVER_CA_FILE", options_.ca_file);
+    }
     if (l.contains("volumes")) {
       auto volumes = MakeTaskVolumes(l["volumes"], options_.state_dir, spec.uid, spec.gid);
       if (!volumes.ok()) return volumes.status();

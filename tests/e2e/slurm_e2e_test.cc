@@ -47,10 +47,10 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   EXPECT_FALSE(std::filesystem::exists(home_ + "/out/ordinary-0.txt"));
   EXPECT_FALSE(std::filesystem::exists(home_ + "/out/ordinary-2.txt"));
 
-  // A failed script is not run again (as sbatch), and -W says so with exit 1.
+  // A failed script is not run again (as sbatch), and -W exits with its code.
   CliResult failed = sbatch.Run({"--parsable", "-W", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
                                  "echo ran >> out/runs.txt; exit 3"});
-  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  EXPECT_EQ(failed.exit_code, 3) << failed.Describe();
   EXPECT_EQ(ReadWholeFile(home_ + "/out/runs.txt"), "ran\n");
 
   // -n 2: the script runs once, with both tasks' cores.
@@ -173,7 +173,7 @@ TEST_F(CliEndToEndTest, SignalBeforeTheTimeLimitLetsAScriptCheckpointAndItEndsTi
                   "DROVER_E2E_HOME=" + home_, "--wrap",
                   "echo start >> out/sig.txt; trap 'echo checkpoint >> out/sig.txt' USR1; "
                   "i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"});
-  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.exit_code, 128 + 15) << r.Describe();  // -W: the limit's SIGTERM ended it
   EXPECT_EQ(ReadWholeFile(home_ + "/out/sig.txt"), "start\ncheckpoint\n") << "once, not re-run";
   CliRunner squeue(BinDir() + "/squeue", home_);
   const std::string id = std::to_string(ParseSubmittedId(r.out));

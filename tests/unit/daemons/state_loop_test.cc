@@ -147,6 +147,8 @@ TEST_F(StateLoopTest, AReadSeesEveryAcknowledgedChangeAndReadsKeepTheirOrder) {
   for (auto& c : counts) EXPECT_EQ(c.get(), 1u);
   std::vector<int> expected(20);
   for (int i = 0; i < 20; ++i) expected[i] = i;
+  // Taken so the last read has let go of `mu` before the test destroys it.
+  std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(order, expected);
 }
 

@@ -1,0 +1,280 @@
+// droverd's state machine over Slurm's batch model: an allocation holds
+// cores on every node it spans and launches only its batch script; steps run
+// on the allocation's cores and end with it; a lost node requeues the whole
+// allocation, never a part of it; an interactive allocation ends when its
+// client completes it.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "api/json_codec.h"
+#include "daemons/droverd/cluster_state.h"
+
+namespace drover::droverd {
+namespace {
+
+Node MakeNode(const std::string& name, int cores) {
+  Node n;
+  n.metadata.name = name;
+  n.status.address = "127.0.0.1:1";
+  for (int c = 0; c < cores; ++c) n.status.topology.cores.push_back({c, 0, 0, {c}});
+  n.status.topology.memory_bytes = 8LL << 30;
+  return n;
+}
+
+// sbatch -N 2 --ntasks-per-node=2 script.sh
+Job Allocation(AllocationMode mode = AllocationMode::kBatch) {
+  Job j;
+  j.metadata.name = "steps";
+  j.spec.allocation = {mode, 4};
+  j.spec.nodes = 2;
+  j.spec.ntasks_per_node = 2;
+  j.spec.backoff_limit = 0;
+  j.spec.task.command = {"/bin/sh", "script.sh"};
+  return j;
+}
+
+Caller UserCaller(const std::string& name, uint32_t uid) {
+  Caller c;
+  c.user = name;
+  c.uid = uid;
+  c.gid = uid;
+  return c;
+}
+
+const Caller kAlice = UserCaller("alice", 1000);
+
+std::string EnvOf(const Json& launch, const std::string& key) {
+  std::string value;
+  for (const Json& kv : launch["env"]) {
+    if (kv[0] == key) value = kv[1].get<std::string>();  // the last one wins, as on the node
+  }
+  return value;
+}
+
+class AllocationStateTest : public ::testing::Test {
+ protected:
+  AllocationStateTest() : state_("epoch") {}
+
+  void SetUp() override {
+    ASSERT_TRUE(state_.RegisterNode(MakeNode("n1", 4), now_).ok());
+    ASSERT_TRUE(state_.RegisterNode(MakeNode("n2", 4), now_).ok());
+  }
+
+  uint64_t Submit(Job job) {
+    auto r = state_.SubmitJob(std::move(job), kAlice, now_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)->id : 0;
+  }
+
+  void Pass() {
+    state_.ReconcileJobs(now_);
+    scheduler::ClusterSnapshot cluster;
+    std::vector<scheduler::PendingJob> pending;
+    state_.BuildSchedulerInput(now_, &cluster, &pending);
+    state_.ApplyDecision(scheduler::Schedule(cluster, pending, now_, state_.scheduler_config()),
+                         now_);
+    state_.ReconcileJobs(now_);
+  }
+
+  Json Poll(const std::string& node) {
+    Json body;
+    NodeChannel* channel = state_.Channel(node);
+    channel->Wait(0, now_, [&body](HttpResponse r) { body = Json::parse(r.body); });
+    channel->Flush("epoch", now_, UINT64_MAX);
+    return body;
+  }
+
+  std::vector<const Task*> Active(uint64_t job) {
+    std::vector<const Task*> out;
+    for (const Task* t : state_.TasksOfJob(job)) {
+      if (!IsTerminal(t->status.phase)) out.push_back(t);
+    }
+    return out;
+  }
+
+  void Report(const std::string& task, TaskPhase phase, int exit_code = 0) {
+    TaskReport r;
+    r.task = task;
+    r.phase = phase;
+    r.exit_code = exit_code;
+    r.signal = phase == TaskPhase::kFailed && exit_code == 0 ? 15 : 0;
+    const Task* t = state_.FindTask(task);
+    ASSERT_NE(t, nullptr) << task;
+    ASSERT_TRUE(state_.ApplyReport(t->spec.node, r, now_).ok());
+    state_.ReconcileJobs(now_);
+  }
+
+  ClusterState::StepRequest Step(int32_t ntasks) {
+    ClusterState::StepRequest r;
+    r.placement.ntasks = ntasks;
+    r.placement.cpus_per_task = 0;
+    r.command.command = {"./rank"};
+    return r;
+  }
+
+  int64_t now_ = 1'000'000;
+  ClusterState state_;
+};
+
+TEST_F(AllocationStateTest, AnAllocationHoldsEveryNodesCoresAndLaunchesOnlyTheScript) {
+  const uint64_t id = Submit(Allocation());
+  Pass();
+  std::vector<const Task*> parts = Active(id);
+  ASSERT_EQ(parts.size(), 2u);
+  std::sort(parts.begin(), parts.end(),
+            [](const Task* a, const Task* b) { return a->spec.part < b->spec.part; });
+  EXPECT_FALSE(parts[0]->spec.placeholder);
+  EXPECT_EQ(parts[0]->status.phase, TaskPhase::kAssigned);
+  EXPECT_TRUE(parts[1]->spec.placeholder);
+  EXPECT_EQ(parts[1]->status.phase, TaskPhase::kRunning);
+  EXPECT_NE(parts[0]->spec.node, parts[1]->spec.node);
+  for (const auto& [name, node] : state_.nodes()) EXPECT_EQ(node.status.allocated_cpus, 2) << name;
+  const Json first = Poll(parts[0]->spec.node);
+  ASSERT_EQ(first["launch"].size(), 1u);
+  const Json& launch = first["launch"][0];
+  EXPECT_EQ(launch["task"], parts[0]->metadata.name);
+  EXPECT_EQ(EnvOf(launch, "SLURM_NTASKS"), "4");
+  EXPECT_EQ(EnvOf(launch, "SLURM_TASKS_PER_NODE"), "2(x2)");
+  EXPECT_EQ(EnvOf(launch, "SLURM_JOB_NODELIST"), "n[1-2]");
+  EXPECT_EQ(EnvOf(launch, "SLURM_JOB_NUM_NODES"), "2");
+  EXPECT_EQ(Poll(parts[1]->spec.node)["launch"].size(), 0u) << "a placeholder runs nothing";
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kRunning);
+  EXPECT_EQ(state_.FindJob(id)->status.active, 1);
+}
+
+TEST_F(AllocationStateTest, StepsRunOnTheAllocationsCoresAndEndWithTheScript) {
+  const uint64_t id = Submit(Allocation());
+  Pass();
+  const std::string script = TaskName(id, 0, 0);
+  Report(script, TaskPhase::kRunning);
+  auto step = state_.CreateStep(id, Step(4), kAlice, now_);
+  ASSERT_TRUE(step.ok()) << step.status().ToString();
+  ASSERT_EQ(step->size(), 4u);
+  std::set<std::pair<std::string, int32_t>> cores;
+  for (const Task* t : *step) {
+    EXPECT_EQ(t->metadata.name, StepTaskName(id, 0, t->spec.step.rank));
+    ASSERT_EQ(t->spec.cores.size(), 1u);
+    cores.insert({t->spec.node, t->spec.cores[0]});
+    // Only cores the allocation holds on that node.
+    for (const Task* part : Active(id)) {
+      if (part->spec.node != t->spec.node) continue;
+      EXPECT_NE(std::find(part->spec.cores.begin(), part->spec.cores.end(), t->spec.cores[0]),
+                part->spec.cores.end());
+    }
+  }
+  EXPECT_EQ(cores.size(), 4u) << "every rank has a core of its own";
+  // A step's cores are the allocation's: nothing more is held on the nodes.
+  for (const auto& [name, node] : state_.nodes()) EXPECT_EQ(node.status.allocated_cpus, 2) << name;
+  // The ranks' launches name them.
+  std::set<std::string> procids;
+  for (const char* node : {"n1", "n2"}) {
+    const Json polled = Poll(node);
+    for (const Json& l : polled["launch"]) {
+      if (l["task"].get<std::string>().find('-') == std::string::npos) continue;
+      procids.insert(EnvOf(l, "SLURM_PROCID"));
+      EXPECT_EQ(EnvOf(l, "SLURM_STEP_ID"), "0");
+      EXPECT_EQ(EnvOf(l, "SLURM_STEP_NUM_TASKS"), "4");
+    }
+  }
+  EXPECT_EQ(procids, (std::set<std::string>{"0", "1", "2", "3"}));
+  // The allocation is full: another exclusive step waits; an overlapping one may run.
+  EXPECT_EQ(state_.CreateStep(id, Step(1), kAlice, now_).status().code(), StatusCode::kUnavailable);
+  ClusterState::StepRequest overlap = Step(1);
+  overlap.placement.overlap = true;
+  EXPECT_TRUE(state_.CreateStep(id, overlap, kAlice, now_).ok());
+  // Someone else may not start steps in alice's allocation.
+  const Caller bob = UserCaller("bob", 1001);
+  EXPECT_EQ(state_.CreateStep(id, Step(1), bob, now_).status().code(),
+            StatusCode::kPermissionDenied);
+  // A failed rank stops its step's other ranks.
+  for (const Task* t : state_.StepTasksOfJob(id)) Report(t->metadata.name, TaskPhase::kRunning);
+  Report(StepTaskName(id, 0, 1), TaskPhase::kFailed, 3);
+  for (int32_t r : {0, 2, 3}) {
+    EXPECT_TRUE(state_.FindTask(StepTaskName(id, 0, r))->status.terminating) << r;
+  }
+  EXPECT_FALSE(state_.FindTask(StepTaskName(id, 1, 0))->status.terminating);
+  // The script ends: the job succeeds, and the steps still running stop.
+  Report(script, TaskPhase::kSucceeded);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kSucceeded);
+  EXPECT_TRUE(state_.FindTask(StepTaskName(id, 1, 0))->status.terminating);
+  EXPECT_TRUE(Active(id).empty()) << "the placeholder ended with the script";
+  EXPECT_EQ(state_.CreateStep(id, Step(1), kAlice, now_).status().code(), StatusCode::kConflict);
+}
+
+TEST_F(AllocationStateTest, ALostNodeRequeuesTheWholeAllocation) {
+  const uint64_t id = Submit(Allocation());
+  Pass();
+  const std::string script = TaskName(id, 0, 0);
+  Report(script, TaskPhase::kRunning);
+  const std::string lost_node = state_.FindTask(script)->spec.node == "n1" ? "n2" : "n1";
+  const std::string live_node = lost_node == "n1" ? "n2" : "n1";
+  now_ += 31'000;
+  ASSERT_TRUE(state_.Heartbeat(live_node, now_).ok());
+  state_.ReconcileNodes(now_, 30'000);
+  state_.ReconcileJobs(now_);
+  // The placeholder went with its node; the script is stopped to run again.
+  EXPECT_TRUE(state_.FindTask(script)->status.terminating);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kRunning);
+  Report(script, TaskPhase::kFailed);  // killed
+  EXPECT_EQ(state_.FindTask(script)->status.phase, TaskPhase::kCancelled);
+  EXPECT_EQ(state_.FindJob(id)->status.failed, 0);
+  // Until the node returns, a 2-node allocation cannot start again ...
+  Pass();
+  EXPECT_TRUE(Active(id).empty());
+  // ... then it does, whole, as attempt 1 (SLURM_RESTART_COUNT=1).
+  ASSERT_TRUE(state_.RegisterNode(MakeNode(lost_node, 4), now_).ok());
+  Pass();
+  ASSERT_EQ(Active(id).size(), 2u);
+  for (const Task* t : Active(id)) EXPECT_EQ(t->spec.attempt, 1);
+  const Task* again = state_.FindTask(TaskName(id, 0, 1));
+  ASSERT_NE(again, nullptr);
+  Json launch;
+  const Json polled = Poll(again->spec.node);  // kept: the loop reads into it
+  for (const Json& l : polled["launch"]) {
+    if (l["task"] == again->metadata.name) launch = l;
+  }
+  EXPECT_EQ(EnvOf(launch, "SLURM_RESTART_COUNT"), "1");
+}
+
+TEST_F(AllocationStateTest, ALostNodeFailsAnAllocationThatMayNotBeRequeued) {
+  Job job = Allocation();
+  job.spec.requeue = false;
+  const uint64_t id = Submit(job);
+  Pass();
+  const std::string script = TaskName(id, 0, 0);
+  Report(script, TaskPhase::kRunning);
+  const std::string live_node = state_.FindTask(script)->spec.node;
+  now_ += 31'000;
+  ASSERT_TRUE(state_.Heartbeat(live_node, now_).ok());
+  state_.ReconcileNodes(now_, 30'000);
+  state_.ReconcileJobs(now_);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kFailed);
+  EXPECT_NE(state_.FindJob(id)->status.message.find("was lost with its node"), std::string::npos)
+      << state_.FindJob(id)->status.message;
+  EXPECT_TRUE(state_.FindTask(script)->status.terminating);
+}
+
+TEST_F(AllocationStateTest, AnInteractiveAllocationRunsNothingAndEndsWhenCompleted) {
+  const uint64_t id = Submit(Allocation(AllocationMode::kInteractive));
+  Pass();
+  ASSERT_EQ(Active(id).size(), 2u);
+  for (const Task* t : Active(id)) EXPECT_TRUE(t->spec.placeholder);
+  EXPECT_EQ(Poll("n1")["launch"].size(), 0u);
+  EXPECT_EQ(Poll("n2")["launch"].size(), 0u);
+  auto step = state_.CreateStep(id, Step(2), kAlice, now_);
+  ASSERT_TRUE(step.ok()) << step.status().ToString();
+  ASSERT_TRUE(state_.CompleteAllocation(id, 2, kAlice, now_).ok());
+  state_.ReconcileJobs(now_);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kFailed);
+  EXPECT_TRUE(Active(id).empty());
+  for (const Task* t : *step) EXPECT_TRUE(t->status.terminating);
+  // For nodes it is as if nothing ran: all cores free again.
+  for (const auto& [name, node] : state_.nodes()) EXPECT_EQ(node.status.allocated_cpus, 0) << name;
+  EXPECT_EQ(state_.CompleteAllocation(Submit(Allocation()), 0, kAlice, now_).code(),
+            StatusCode::kConflict)
+      << "a batch allocation ends with its script";
+}
+
+}  // namespace
+}  // namespace drover::droverd
