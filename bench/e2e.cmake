@@ -29,3 +29,8 @@ add_executable(bench_log_lag ${CMAKE_CURRENT_LIST_DIR}/log_lag.cc)
 target_include_directories(bench_log_lag PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(bench_log_lag PRIVATE drover_test_support)
 add_dependencies(bench_log_lag droverd drover-node drover-supervisor drover-log-shipper)
+
+add_executable(bench_slurm_throughput ${CMAKE_CURRENT_LIST_DIR}/slurm_throughput.cc)
+target_include_directories(bench_slurm_throughput PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_slurm_throughput PRIVATE drover_test_support)
+add_dependencies(bench_slurm_throughput droverd drover-node drover-supervisor drover)
