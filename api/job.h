@@ -101,6 +101,9 @@ struct JobSpec {
   // wants all of them in the allocation); -x/--exclude: never these.
   std::vector<std::string> node_list;
   std::vector<std::string> exclude_nodes;
+  // Only nodes with every one of these labels (Kubernetes' nodeSelector;
+  // Slurm's -C/--constraint FEATURE is FEATURE=true).
+  Labels node_selector;
   int32_t ntasks_per_node = 0;  // 0 = no cap
   int32_t nodes = 0;            // exactly this many nodes; 0 = any
   AllocationSpec allocation;

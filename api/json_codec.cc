@@ -223,6 +223,7 @@ Json ToJson(const Job& job) {
   if (s.dependency_any) j["spec"]["dependencyAny"] = true;
   if (!s.node_list.empty()) j["spec"]["nodeList"] = s.node_list;
   if (!s.exclude_nodes.empty()) j["spec"]["excludeNodes"] = s.exclude_nodes;
+  if (!s.node_selector.empty()) j["spec"]["nodeSelector"] = s.node_selector;
   if (!s.kill_on_invalid_dependency) j["spec"]["killOnInvalidDependency"] = false;
   if (!s.requeue) j["spec"]["requeue"] = false;
   if (!s.qos.empty()) j["spec"]["qos"] = s.qos;
@@ -284,7 +285,7 @@ Result<Job> JobFromJson(const Json& j) {
                                                   "requeue",        "qos",
                                                   "dependencyAny",  "killOnInvalidDependency",
                                                   "nodeList",       "excludeNodes",
-                                                  "allocation"},
+                                                  "allocation",     "nodeSelector"},
                                           "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
@@ -307,6 +308,7 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "dependencyAny", "spec", &s.dependency_any));
   DROVER_RETURN_IF_ERROR(GetStringList(*spec, "nodeList", "spec", &s.node_list));
   DROVER_RETURN_IF_ERROR(GetStringList(*spec, "excludeNodes", "spec", &s.exclude_nodes));
+  DROVER_RETURN_IF_ERROR(GetLabels(*spec, "nodeSelector", "spec", &s.node_selector));
   DROVER_RETURN_IF_ERROR(
       GetBool(*spec, "killOnInvalidDependency", "spec", &s.kill_on_invalid_dependency));
   DROVER_RETURN_IF_ERROR(GetString(*spec, "qos", "spec", &s.qos));

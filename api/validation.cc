@@ -120,6 +120,9 @@ Status ValidateAllocation(const JobSpec& s) {
 Status ValidateJobSubmission(const Job& job) {
   DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", job.metadata.name));
   DROVER_RETURN_IF_ERROR(ValidateLabels(job.metadata.labels));
+  if (Status st = ValidateLabels(job.spec.node_selector); !st.ok()) {
+    return Status::Invalid("spec.nodeSelector", st.message());
+  }
   const JobSpec& s = job.spec;
   if (s.completions < 1 || s.completions > kMaxCompletions) {
     return Status::Invalid("spec.completions", "must be between 1 and " +

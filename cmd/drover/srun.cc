@@ -44,6 +44,7 @@ po::options_description AllocationOptions() {
       "job-name,J", po::value<std::string>(), "job name")("nodelist,w", po::value<std::string>(),
                                                           "only these nodes (a hostlist)")(
       "exclude,x", po::value<std::string>(), "never these nodes")(
+      "constraint,C", po::value<std::string>(), "only nodes with these features (F&G)")(
       "exclusive", po::bool_switch(),
       "whole nodes (srun in an allocation: cores of its own, the default)")(
       "quiet,Q", po::bool_switch(), "no notes on stderr")("verbose,v", po::bool_switch(),
@@ -111,6 +112,7 @@ Result<Job> AllocationJob(const po::variables_map& vm, const std::vector<std::st
   flags.name = Opt<std::string>(vm, "job-name");
   flags.nodelist = Opt<std::string>(vm, "nodelist");
   flags.exclude = Opt<std::string>(vm, "exclude");
+  flags.constraint = Opt<std::string>(vm, "constraint");
   flags.exclusive = vm["exclusive"].as<bool>();
   const std::string cwd = CurrentDir();
   const std::string default_name = command.empty() ? "interactive" : BaseName(command[0]);

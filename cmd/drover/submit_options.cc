@@ -35,7 +35,6 @@ constexpr IgnoredOption kIgnoredOptions[] = {
     {"open-mode", true},
     {"gres", true},
     {"gpus,G", true},
-    {"constraint,C", true},
     {"licenses,L", true},
     {"reservation", true},
     {"distribution,m", true},
@@ -144,6 +143,7 @@ po::options_description SubmitOptionsDescription() {
       ("kill-on-invalid-dep", po::value<std::string>(), "yes (default): a job whose dependency can never be satisfied is cancelled; no: it stays pending (DependencyNeverSatisfied)")
       ("nodelist,w", po::value<std::string>(), "only on these nodes (a hostlist: node-[1-3])")
       ("exclude,x", po::value<std::string>(), "never on these nodes (a hostlist)")
+      ("constraint,C", po::value<std::string>(), "only on nodes with these features: F&G (a feature F is the node label F=true; KEY=VALUE a label)")
       ("qos,q", po::value<std::string>(), "quality of service (recorded; SLURM_JOB_QOS)")
       ("signal", po::value<std::string>(), "[B:]SIG[@SECS]: send SIG (name or number) SECS (default 60) before the time limit; B: to the batch shell only")
       ("export", po::value<std::string>(), "the environment tasks get: ALL (default: yours), NONE, or [ALL,]K=V,K,...")
@@ -241,6 +241,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "qos", &flags.qos);
   CopyIf(vm, "nodelist", &flags.nodelist);
   CopyIf(vm, "exclude", &flags.exclude);
+  CopyIf(vm, "constraint", &flags.constraint);
   CopyIf(vm, "kill-on-invalid-dep", &flags.kill_on_invalid_dep);
   CopyIf(vm, "signal", &flags.signal);
   CopyIf(vm, "export", &flags.export_env);
@@ -291,6 +292,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.qos, low.qos);
   fill(out.nodelist, low.nodelist);
   fill(out.exclude, low.exclude);
+  fill(out.constraint, low.constraint);
   fill(out.kill_on_invalid_dep, low.kill_on_invalid_dep);
   fill(out.signal, low.signal);
   fill(out.gpu_request, low.gpu_request);
@@ -365,6 +367,11 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     auto names = ExpandHostlist(**text);
     if (!names.ok()) return Status::Invalid(flag, names.status().message());
     *list = std::move(*names);
+  }
+  if (flags.constraint) {
+    auto selector = ParseConstraint(*flags.constraint);
+    if (!selector.ok()) return selector.status();
+    spec.node_selector = std::move(*selector);
   }
   if (flags.kill_on_invalid_dep) {
     if (*flags.kill_on_invalid_dep != "yes" && *flags.kill_on_invalid_dep != "no") {

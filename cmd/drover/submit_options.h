@@ -51,6 +51,7 @@ struct SubmitFlags {
   std::optional<std::string> signal;               // Slurm's --signal=[B:]SIG[@SECS]
   std::optional<std::string> nodelist;             // -w: a hostlist
   std::optional<std::string> exclude;              // -x: a hostlist
+  std::optional<std::string> constraint;           // -C: features, F&G
   std::optional<std::string> gpu_request;          // "--gres=gpu:2": refused, the cluster has none
   std::optional<bool> requeue;                     // --requeue / --no-requeue
   bool gang = false;
@@ -122,6 +123,11 @@ Result<std::vector<JobDependency>> ParseDependencies(std::string_view text, bool
 // unit names; no unit = seconds), "YYYY-MM-DD[THH:MM[:SS]]" and "HH:MM[:SS]"
 // (today, or tomorrow once that time has passed), in local time.
 Result<int64_t> ParseBeginTime(std::string_view text, int64_t now_ms);
+
+// Slurm's -C/--constraint as a node selector: features joined by & (or ,),
+// each FEATURE (the label FEATURE=true) or KEY=VALUE. OR (|), counts (*N)
+// and brackets are refused, naming them. Errors name --constraint.
+Result<Labels> ParseConstraint(std::string_view text);
 
 // A job name derived from a file name: characters outside [A-Za-z0-9._-]
 // become '_', leading non-alphanumerics are dropped, at most 253 characters;

@@ -341,4 +341,31 @@ Result<std::vector<EnvVar>> ExportedEnvironment(const std::optional<std::string>
   return out;
 }
 
+Result<Labels> ParseConstraint(std::string_view text) {
+  Labels out;
+  if (text.find_first_of("|[]*") != std::string_view::npos) {
+    return Status::Invalid("--constraint",
+                           "\"" + std::string(text) +
+                               "\": only features joined by & are supported (not |, counts "
+                               "or brackets yet)");
+  }
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t end = text.find_first_of("&,", at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view feature = text.substr(at, end - at);
+    if (feature.empty()) {
+      return Status::Invalid("--constraint", "\"" + std::string(text) + "\" has an empty feature");
+    }
+    const size_t eq = feature.find('=');
+    if (eq == std::string_view::npos) {
+      out[std::string(feature)] = "true";
+    } else {
+      out[std::string(feature.substr(0, eq))] = std::string(feature.substr(eq + 1));
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
 }  // namespace drover::cli

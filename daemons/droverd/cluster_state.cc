@@ -92,10 +92,20 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   }
   // Could it ever run: on the registered nodes with nothing running, within its
   // queue's limits? (With no node registered yet, nobody can tell: accepted.)
+  if (!job.spec.node_selector.empty() && !nodes_.empty() &&
+      EmptyNodes(job.spec.node_selector).nodes.empty()) {
+    std::string wanted;
+    for (const auto& [k, v] : job.spec.node_selector)
+      wanted += (wanted.empty() ? "" : ", ") + k + "=" + v;
+    return Status::Unschedulable(
+        "spec.nodeSelector",
+        "no node has the labels " + wanted +
+            " (drover nodes lists each node's labels; an admin adds them with drover label)");
+  }
   // An allocation is judged whole: all its slots at once.
   const bool allocation = IsAllocation(job.spec);
   return scheduler::CheckCanEverRun(
-      EmptyNodes({}),
+      EmptyNodes(job.spec.node_selector),
       PendingJobFor(job, allocation ? job.spec.allocation.tasks : job.spec.parallelism,
                     allocation || job.spec.gang, job.spec.priority),
       config_.scheduler);

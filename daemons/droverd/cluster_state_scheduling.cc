@@ -117,6 +117,7 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
   p.queue = job.spec.queue;
   p.allowed_nodes = job.spec.node_list;
   p.excluded_nodes = job.spec.exclude_nodes;
+  p.node_selector = job.spec.node_selector;
   std::sort(p.allowed_nodes.begin(), p.allowed_nodes.end());
   std::sort(p.excluded_nodes.begin(), p.excluded_nodes.end());
   p.held = job.spec.hold;

@@ -68,6 +68,17 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
                                   "--wrap", "echo $SLURMD_NODENAME > out/x.txt"});
   ASSERT_EQ(not_one.exit_code, 0) << not_one.Describe();
   EXPECT_EQ(ReadWholeFile(home_ + "/out/x.txt"), "node-2\n");
+  // -C: a feature is a node label FEATURE=true; one no node has is refused.
+  ASSERT_EQ(Drover({"label", "node", "node-2", "gpu=true"}).exit_code, 0);
+  CliResult featured = sbatch.Run({"-W", "-C", "gpu", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                                   "echo $SLURMD_NODENAME > out/c.txt"});
+  ASSERT_EQ(featured.exit_code, 0) << featured.Describe();
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/c.txt"), "node-2\n");
+  CliResult featureless = sbatch.Run({"-C", "infiniband", "--wrap", "true"});
+  EXPECT_EQ(featureless.exit_code, 1) << featureless.Describe();
+  EXPECT_NE(featureless.err.find("spec.nodeSelector: no node has the labels infiniband=true"),
+            std::string::npos)
+      << featureless.err;
   CliResult nowhere = sbatch.Run({"-w", "node-9", "--wrap", "true"});
   EXPECT_EQ(nowhere.exit_code, 1) << nowhere.Describe();
   EXPECT_NE(nowhere.err.find("spec.nodeList: no node is named \"node-9\""), std::string::npos)

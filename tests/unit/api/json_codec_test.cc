@@ -55,6 +55,9 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   job->spec.account = "physics";
   job->spec.begin_time_ms = 1764172400000;
   job->spec.dependencies = {{"afterok", 12}, {"afterany", 13}};
+  job->spec.allocation = {AllocationMode::kBatch, 8};
+  job->spec.node_selector = {{"gpu", "true"}};
+  job->status.next_step = 3;
   auto again = JobFromJson(ToJson(*job));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(ToJson(*again), ToJson(*job));
@@ -73,6 +76,42 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   ASSERT_EQ(again->spec.dependencies.size(), 2u);
   EXPECT_EQ(again->spec.dependencies[1].type, "afterany");
   EXPECT_EQ(again->spec.dependencies[1].job_id, 13u);
+  EXPECT_EQ(again->spec.allocation.mode, AllocationMode::kBatch);
+  EXPECT_EQ(again->spec.allocation.tasks, 8);
+  EXPECT_EQ(again->spec.node_selector, (Labels{{"gpu", "true"}}));
+  EXPECT_EQ(again->status.next_step, 3);
+}
+
+TEST(JsonCodecTest, AllocationPartsAndStepTasksRoundTrip) {
+  Task part;
+  part.metadata.name = AllocationPartName(42, 0, 1, 2);
+  part.spec.job_id = 42;
+  part.spec.part = 2;
+  part.spec.placeholder = true;
+  auto part2 = TaskFromJson(ToJson(part));
+  ASSERT_TRUE(part2.ok()) << part2.status().ToString();
+  EXPECT_EQ(part2->spec.part, 2);
+  EXPECT_TRUE(part2->spec.placeholder);
+  EXPECT_EQ(part.metadata.name, "42_0.1+2");
+
+  Task rank;
+  rank.metadata.name = StepTaskName(42, 3, 1);
+  rank.spec.job_id = 42;
+  rank.spec.step = {3, 1, 1, 0, 4, "node-[1-2]", "2(x2)", false, "a.out", {}};
+  rank.spec.step.command.command = {"./a.out", "-v"};
+  rank.spec.step.command.env = {{"OMP_NUM_THREADS", "2"}};
+  auto rank2 = TaskFromJson(ToJson(rank));
+  ASSERT_TRUE(rank2.ok()) << rank2.status().ToString();
+  EXPECT_EQ(ToJson(*rank2), ToJson(rank));
+  EXPECT_TRUE(IsStepTask(rank2->spec));
+  EXPECT_EQ(rank2->spec.step.tasks_per_node, "2(x2)");
+  EXPECT_FALSE(rank2->spec.step.kill_on_bad_exit);
+  EXPECT_EQ(rank2->spec.step.command.command, (std::vector<std::string>{"./a.out", "-v"}));
+  EXPECT_EQ(rank.metadata.name, "42.3-1");
+  // A step that is not one is refused by name.
+  Json bad = ToJson(rank);
+  bad["spec"]["step"]["cpus"] = 1;
+  EXPECT_EQ(TaskFromJson(bad).status().field(), "spec.step.cpus");
 }
 
 TEST(JsonCodecTest, UnknownFieldIsRejectedWithItsPath) {

@@ -57,6 +57,42 @@ TEST(ValidationTest, EachRuleNamesItsField) {
        "spec.template.resources.memoryBind"},
       {"more nodes than tasks", [](Job& j) { j.spec.nodes = 3; }, "spec.nodes"},
       {"relative stdout", [](Job& j) { j.spec.task.stdout_path = "out"; }, "spec.template.stdout"},
+      {"an allocation of no tasks",
+       [](Job& j) {
+         j.spec.allocation = {AllocationMode::kBatch, 0};
+       },
+       "spec.allocation.tasks"},
+      {"an allocation that is also a gang",
+       [](Job& j) {
+         j.spec.allocation = {AllocationMode::kBatch, 2};
+         j.spec.gang = true;
+       },
+       "spec.gang"},
+      {"an allocation over more nodes than tasks",
+       [](Job& j) {
+         j.spec.allocation = {AllocationMode::kBatch, 2};
+         j.spec.nodes = 3;
+       },
+       "spec.nodes"},
+      {"an allocation that does not fit its nodes",
+       [](Job& j) {
+         j.spec.allocation = {AllocationMode::kBatch, 9};
+         j.spec.nodes = 2;
+         j.spec.ntasks_per_node = 4;
+       },
+       "spec.allocation.tasks"},
+      {"an interactive allocation of several runs",
+       [](Job& j) {
+         j.spec.allocation = {AllocationMode::kInteractive, 2};
+         j.spec.completions = 2;
+         j.spec.parallelism = 2;
+       },
+       "spec.allocation.mode"},
+      {"a bad node selector",
+       [](Job& j) {
+         j.spec.node_selector = {{"a b", "x"}};
+       },
+       "spec.nodeSelector"},
   };
   for (const BadCase& c : cases) {
     Job j = ValidJob();

@@ -126,11 +126,11 @@ TEST(ParseSubmitFlagsTest, SlurmShortOptionsTakeTheirValueFromTheNextWord) {
 }
 
 TEST(ParseSubmitFlagsTest, SbatchOptionsNotAppliedAreNamedNotRefused) {
-  auto f = ParseSubmitFlags({"--mail-type", "END", "--mail-user=me@x", "-C", "gpu", "--test-only",
-                             "--signal=B:USR1@30", "job.sh", "arg"});
+  auto f = ParseSubmitFlags({"--mail-type", "END", "--mail-user=me@x", "-L", "matlab",
+                             "--test-only", "--signal=B:USR1@30", "job.sh", "arg"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  EXPECT_EQ(f->ignored, (std::vector<std::string>{"--mail-type", "--mail-user", "--constraint",
-                                                  "--test-only"}));
+  EXPECT_EQ(f->ignored,
+            (std::vector<std::string>{"--mail-type", "--mail-user", "--licenses", "--test-only"}));
   EXPECT_EQ(f->signal, "B:USR1@30");
   EXPECT_EQ(f->positional, (std::vector<std::string>{"job.sh", "arg"})) << "values are not scripts";
   EXPECT_FALSE(f->strict);
@@ -418,6 +418,18 @@ TEST(BuildJobTest, NodeListAndExcludeAreHostlists) {
   auto bad = BuildJob(*ParseSubmitFlags({"-w", "node-[1-"}), {"/bin/true"}, "x", "/", NoEnv, kNow);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().field(), "--nodelist");
+}
+
+TEST(BuildJobTest, ConstraintFeaturesBecomeANodeSelector) {
+  auto job =
+      BuildJob(*ParseSubmitFlags({"-C", "gpu&rack=r7,fast"}), {"/bin/true"}, "x", "/", NoEnv, kNow);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.node_selector, (Labels{{"gpu", "true"}, {"rack", "r7"}, {"fast", "true"}}));
+  for (const char* bad : {"gpu|fast", "[rack1|rack2]", "gpu*2", "gpu&&fast", ""}) {
+    auto refused = BuildJob(*ParseSubmitFlags({"-C", bad}), {"/bin/true"}, "x", "/", NoEnv, kNow);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().field(), "--constraint") << bad;
+  }
 }
 
 TEST(BuildJobTest, AnArrayOfListedIndexesRunsThoseIndexes) {
