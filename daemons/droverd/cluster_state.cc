@@ -351,8 +351,10 @@ void ClusterState::ReconcileJobs(int64_t now_ms) {
     for (const std::string& name : r.requeue) {
       KillTask(tasks_.at(name), scheduler::PreemptMode::kRequeue, kCancelGraceMs);
     }
-    if (IsTerminal(job.status.phase) && job_steps_.count(id)) {
-      for (const Task* t : StepTasksOfJob(id)) StopStepsIn(*t);
+    if (IsTerminal(job.status.phase) && job_steps_.count(id)) {  // its steps end with it
+      for (const std::string& name : job_steps_.at(id)) {
+        KillTask(tasks_.at(name), scheduler::PreemptMode::kOff, kCancelGraceMs);
+      }
     }
     if (!r.count.empty()) ForgetOldFinishedTasks(id);
   }

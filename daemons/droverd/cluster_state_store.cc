@@ -159,16 +159,22 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       // victim: it runs again.
       terminating_.emplace(name, IsTerminal(job.status.phase) ? scheduler::PreemptMode::kOff
                                                               : scheduler::PreemptMode::kRequeue);
-      channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
+      if (task.spec.placeholder) {
+        placeholders_stopping_.push_back(name);  // nothing runs on its node: it ends here
+      } else {
+        channels_[task.spec.node].AppendKill(name, kCancelGraceMs, building_batch_);
+      }
     } else if (task.status.phase == TaskPhase::kAssigned) {
-      channels_[task.spec.node].AppendLaunch(LaunchInstruction(task, job, task.spec.node),
-                                             building_batch_);
+      // A plain task, an allocation's script or a step's rank, each its own launch.
+      channels_[task.spec.node].AppendLaunch(LaunchOf(task, task.spec.node), building_batch_);
     }
   }
-  for (auto& [id, names] : job_tasks_) {
-    std::sort(names.begin(), names.end(), [this](const std::string& a, const std::string& b) {
-      return tasks_.at(a).metadata.creation_time_ms < tasks_.at(b).metadata.creation_time_ms;
-    });
+  for (auto* index : {&job_tasks_, &job_steps_}) {
+    for (auto& [id, names] : *index) {
+      std::sort(names.begin(), names.end(), [this](const std::string& a, const std::string& b) {
+        return tasks_.at(a).metadata.creation_time_ms < tasks_.at(b).metadata.creation_time_ms;
+      });
+    }
   }
   // Level-triggered: every job is reconciled once against what was stored.
   for (const auto& [id, job] : jobs_) EnqueueJob(id);

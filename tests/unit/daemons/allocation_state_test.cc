@@ -4,11 +4,14 @@
 // allocation, never a part of it; an interactive allocation ends when its
 // client completes it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <set>
 
 #include "api/json_codec.h"
 #include "daemons/droverd/cluster_state.h"
+#include "db/store.h"
 
 namespace drover::droverd {
 namespace {
@@ -274,6 +277,83 @@ TEST_F(AllocationStateTest, AnInteractiveAllocationRunsNothingAndEndsWhenComplet
   EXPECT_EQ(state_.CompleteAllocation(Submit(Allocation()), 0, kAlice, now_).code(),
             StatusCode::kConflict)
       << "a batch allocation ends with its script";
+}
+
+// droverd restarts with an allocation running a step and another stopping:
+// the reloaded state relaunches what no node confirmed with the right
+// launches, and a placeholder that was being stopped still ends.
+TEST_F(AllocationStateTest, ARestartedDroverdKeepsAllocationsAndStepsWhole) {
+  const std::string path = ::testing::TempDir() + "/allocation-" + std::to_string(getpid()) + ".db";
+  std::remove(path.c_str());
+  auto store = db::OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const uint64_t running = Submit(Allocation());
+  Pass();
+  Report(TaskName(running, 0, 0), TaskPhase::kRunning);
+  ASSERT_TRUE(state_.CreateStep(running, Step(4), kAlice, now_).ok());
+  // A second allocation whose script already ended: its placeholder is stopping.
+  Job small = Allocation();
+  small.spec.allocation.tasks = 2;
+  small.spec.nodes = 2;
+  small.spec.ntasks_per_node = 1;
+  const uint64_t ending = Submit(small);
+  Pass();
+  ASSERT_EQ(Active(ending).size(), 2u);
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+
+  ClusterState reloaded("epoch2");
+  ASSERT_TRUE(reloaded.Load(**store, now_).ok());
+  EXPECT_EQ(reloaded.StepTasksOfJob(running).size(), 4u);
+  // The unconfirmed launches are sent again, each as what it is.
+  std::set<std::string> relaunched;
+  for (const char* node : {"n1", "n2"}) {
+    Json body;
+    NodeChannel* channel = reloaded.Channel(node);
+    ASSERT_NE(channel, nullptr);
+    channel->Wait(0, now_, [&body](HttpResponse r) { body = Json::parse(r.body); });
+    channel->Flush("epoch2", now_, UINT64_MAX);
+    for (const Json& l : body["launch"]) {
+      const std::string task = l["task"].get<std::string>();
+      relaunched.insert(task);
+      if (task.find('-') != std::string::npos) {
+        EXPECT_EQ(EnvOf(l, "SLURM_STEP_ID"), "0") << task;
+      } else {
+        EXPECT_EQ(EnvOf(l, "SLURM_TASKS_PER_NODE"),
+                  task.rfind(std::to_string(running), 0) == 0 ? "2(x2)" : "1(x2)")
+            << task;
+      }
+    }
+  }
+  for (int32_t r = 0; r < 4; ++r) EXPECT_EQ(relaunched.count(StepTaskName(running, 0, r)), 1u);
+  EXPECT_EQ(relaunched.count(TaskName(ending, 0, 0)), 1u);
+  // The second script ends after the restart; its placeholder goes with it.
+  TaskReport done;
+  done.task = TaskName(ending, 0, 0);
+  done.phase = TaskPhase::kSucceeded;
+  done.exit_code = 0;
+  ASSERT_TRUE(reloaded.ApplyReport(reloaded.FindTask(done.task)->spec.node, done, now_).ok());
+  reloaded.ReconcileJobs(now_);
+  EXPECT_EQ(reloaded.FindJob(ending)->status.phase, JobPhase::kSucceeded);
+  for (const Task* t : reloaded.TasksOfJob(ending)) {
+    EXPECT_TRUE(IsTerminal(t->status.phase)) << t->metadata.name;
+  }
+  // And a placeholder stopping when droverd went down ends once it is back.
+  const Task* part = nullptr;
+  for (const Task* t : reloaded.TasksOfJob(running)) {
+    if (t->spec.placeholder) part = t;
+  }
+  ASSERT_NE(part, nullptr);
+  Task stopping = *part;
+  stopping.status.terminating = true;
+  ASSERT_TRUE(
+      (*store)
+          ->Commit({db::Mutation::Put("task", stopping.metadata.name, DumpJson(ToJson(stopping)))})
+          .ok());
+  ClusterState again("epoch3");
+  ASSERT_TRUE(again.Load(**store, now_).ok());
+  again.ReconcileJobs(now_);
+  EXPECT_TRUE(IsTerminal(again.FindTask(stopping.metadata.name)->status.phase));
+  std::remove(path.c_str());
 }
 
 }  // namespace
