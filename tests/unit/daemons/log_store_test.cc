@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "api/log_chunks.h"
 
@@ -90,6 +92,14 @@ TEST_F(LogStoreTest, LogsPastRetentionAndTheOldestOverTheSizeLimitAreSwept) {
   o.clock = &clock;
   auto store = Open(o);
   store->Append({{"old", 0, "aaaa"}, {"mid", 0, "bbbbbb"}, {"new", 0, "cccccc"}});
+  // The writer thread writes them; aged before it has, a file's write would
+  // make it new again.
+  for (int i = 0;
+       i < 5000 && !(store->Size("old") == 4 && store->Size("mid") == 6 && store->Size("new") == 6);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(store->Size("new"), 6);
   auto age = [&](const std::string& task, int64_t seconds_ago) {
     struct timespec times[2];
     times[0].tv_sec = times[1].tv_sec = clock.now_ms / 1000 - seconds_ago;
