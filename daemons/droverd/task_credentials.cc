@@ -13,23 +13,17 @@ std::string TaskCredentials::SecretFor(const std::string& task) const {
 
 std::string TaskCredentials::Grant(const std::string& task, const std::string& node,
                                    const std::string& builtin) {
-  std::string secret = SecretFor(task);
   Caller c;
   c.role = Role::kNodeDaemon;
   c.user = "task:" + task;
   c.node = node;
   c.task = task;
   c.builtin = builtin;
-  const std::string hash = Sha256Hex(secret);
-  std::unique_lock lock(mu_);
-  by_hash_[hash] = std::move(c);
-  hash_of_[task] = hash;
-  return secret;
+  return Put(task, std::move(c));
 }
 
 std::string TaskCredentials::GrantJob(const std::string& task, uint64_t job_id,
                                       const std::string& user, uint32_t uid, uint32_t gid) {
-  std::string secret = SecretFor(task);
   Caller c;
   c.role = uid == 0 ? Role::kAdmin : Role::kUser;  // root's own job acts as root
   c.user = user;
@@ -37,9 +31,14 @@ std::string TaskCredentials::GrantJob(const std::string& task, uint64_t job_id,
   c.gid = gid;
   c.task = task;
   c.job_id = job_id;
+  return Put(task, std::move(c));
+}
+
+std::string TaskCredentials::Put(const std::string& task, Caller caller) {
+  std::string secret = SecretFor(task);
   const std::string hash = Sha256Hex(secret);
   std::unique_lock lock(mu_);
-  by_hash_[hash] = std::move(c);
+  by_hash_[hash] = std::move(caller);
   hash_of_[task] = hash;
   return secret;
 }

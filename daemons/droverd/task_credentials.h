@@ -43,6 +43,9 @@ class TaskCredentials {
   size_t size() const;
 
  private:
+  // Makes `task`'s credential stand for `caller`; returns its secret.
+  std::string Put(const std::string& task, Caller caller);
+
   std::string key_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Caller> by_hash_;       // guarded by mu_
