@@ -16,6 +16,9 @@ namespace drover {
 // The message of a task its time limit ended; such a task is never run
 // again (Slurm's TIMEOUT).
 inline constexpr char kTimeLimitExceeded[] = "time limit exceeded";
+// The message of a failed task whose cgroup the kernel found over its memory
+// limit (Slurm's OUT_OF_MEMORY).
+inline constexpr char kOutOfMemory[] = "out of memory: a process went over the task's memory limit";
 
 enum class TaskPhase {
   kAssigned,  // placed on a node; the node has not yet reported it started

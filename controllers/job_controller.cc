@@ -29,6 +29,7 @@ void Finish(JobStatus& st, JobPhase phase, int64_t now_ms, std::string message) 
 std::string BackoffExceeded(const Job& job, const Task& task) {
   std::string why = "backoff limit " + std::to_string(job.spec.backoff_limit) + " exceeded: task " +
                     task.metadata.name;
+  if (task.status.message == kOutOfMemory) return why + ": " + kOutOfMemory;
   if (task.status.signal != 0)
     return why + " killed by signal " + std::to_string(task.status.signal);
   if (task.status.exit_code >= 0)

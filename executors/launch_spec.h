@@ -20,6 +20,13 @@ struct LaunchSpec {
   std::string stdout_path;         // created/truncated, opened as the task's user
   std::string stderr_path;         // empty = same file as stdout
   int64_t time_limit_s = 0;        // 0 = none; then SIGTERM, grace, SIGKILL
+  // The most memory the task's processes may use together, enforced by its
+  // cgroup where the node has one (see task_cgroup.h); 0 = no limit.
+  int64_t memory_limit_bytes = 0;
+  // Whether `cpus` are this machine's own (a topology read from it, not a
+  // synthetic one folded onto it): then its cgroup's cpuset holds the task
+  // to them, so it cannot widen its affinity.
+  bool confine_cpus = false;
   int64_t kill_grace_ms = 10000;
   // Slurm's --signal: `warning_signal` this long before the time limit, to
   // the task's process group, or to its first process alone (the batch shell).
@@ -41,9 +48,12 @@ struct TaskEvent {
   Kind kind = Kind::kStarted;
   std::string task;
   int32_t pid = 0;
-  int32_t exit_code = -1;     // kExited: exit status if it exited normally
-  int32_t signal = 0;         // kExited: the signal that killed it, if any
-  bool timed_out = false;     // killed for exceeding time_limit_s
+  int32_t exit_code = -1;  // kExited: exit status if it exited normally
+  int32_t signal = 0;      // kExited: the signal that killed it, if any
+  bool timed_out = false;  // killed for exceeding time_limit_s
+  // kExited: it did not succeed and the kernel killed a process of it for
+  // going over memory_limit_bytes (Slurm's OUT_OF_MEMORY).
+  bool out_of_memory = false;
   int64_t time_ms = 0;        // wall clock of the event, Unix epoch ms
   ResourceUsageReport usage;  // kExited only
   std::string error;          // start failure (bad cwd, exec failed, ...)

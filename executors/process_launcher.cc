@@ -33,6 +33,7 @@ constexpr size_t kMemNodeWords = kMaxMemNodes / kBitsPerWord;
 enum class ChildStep : int {
   kNone = 0,
   kSetpgid,
+  kJoinCgroup,
   kAffinity,
   kMemoryBind,
   kSetgroups,
@@ -56,6 +57,8 @@ struct ChildPlan {
   const char* working_dir = nullptr;  // nullptr: stay in the launcher's cwd
   const char* stdout_path = nullptr;  // never nullptr ("/dev/null" when unset)
   const char* stderr_path = nullptr;  // nullptr: share stdout's file
+  const int* cgroup_procs = nullptr;  // cgroup.procs files to join ("0" = itself)
+  size_t ncgroup_procs = 0;
   bool set_affinity = false;
   cpu_set_t cpus;
   bool bind_memory = false;
@@ -92,6 +95,11 @@ int ChildMain(void* arg) {
   // machine. The supervisor has no controlling terminal, so a session would
   // add nothing that matters to tasks.
   if (setpgid(0, 0) < 0) ChildFail(plan, ChildStep::kSetpgid);
+  // Into the task's cgroups while still privileged, before anything runs:
+  // every process the task starts from here on is held by them.
+  for (size_t i = 0; i < plan->ncgroup_procs; ++i) {
+    if (write(plan->cgroup_procs[i], "0", 1) < 0) ChildFail(plan, ChildStep::kJoinCgroup);
+  }
   if (plan->set_affinity && sched_setaffinity(0, sizeof(plan->cpus), &plan->cpus) < 0) {
     ChildFail(plan, ChildStep::kAffinity);
   }
@@ -186,6 +194,8 @@ Status StepFailure(ChildStep step, int error, const ChildPlan& plan, const Launc
       return Status::PermissionDenied("setuid " + std::to_string(spec.uid) + ": " + why);
     case ChildStep::kSetpgid:
       return Status::Internal("setpgid: " + why);
+    case ChildStep::kJoinCgroup:
+      return Status::Internal("joining the task's cgroup: " + why);
     case ChildStep::kOpenStdin:
       return Status::Internal("open /dev/null: " + why);
     case ChildStep::kDup:
@@ -278,8 +288,9 @@ std::vector<gid_t> ProcessLauncher::GroupsFor(uid_t uid, gid_t gid) {
   return groups;
 }
 
-Result<LaunchedProcess> ProcessLauncher::Launch(const LaunchSpec& spec) {
-  LaunchAttempt attempt = TryLaunch(spec);
+Result<LaunchedProcess> ProcessLauncher::Launch(const LaunchSpec& spec,
+                                                const std::vector<int>& cgroup_procs) {
+  LaunchAttempt attempt = TryLaunch(spec, cgroup_procs);
   if (attempt.status.ok()) return attempt.process;
   if (attempt.process.pid > 0) {
     int status = 0;
@@ -289,10 +300,11 @@ Result<LaunchedProcess> ProcessLauncher::Launch(const LaunchSpec& spec) {
   return attempt.status;
 }
 
-LaunchAttempt ProcessLauncher::TryLaunch(const LaunchSpec& spec) {
+LaunchAttempt ProcessLauncher::TryLaunch(const LaunchSpec& spec,
+                                         const std::vector<int>& cgroup_procs) {
   LaunchAttempt attempt;
   pid_t failed_child = 0;
-  Result<LaunchedProcess> launched = LaunchOnce(spec, &failed_child);
+  Result<LaunchedProcess> launched = LaunchOnce(spec, cgroup_procs, &failed_child);
   if (launched.ok()) {
     attempt.process = *launched;
   } else {
@@ -302,7 +314,9 @@ LaunchAttempt ProcessLauncher::TryLaunch(const LaunchSpec& spec) {
   return attempt;
 }
 
-Result<LaunchedProcess> ProcessLauncher::LaunchOnce(const LaunchSpec& spec, pid_t* failed_child) {
+Result<LaunchedProcess> ProcessLauncher::LaunchOnce(const LaunchSpec& spec,
+                                                    const std::vector<int>& cgroup_procs,
+                                                    pid_t* failed_child) {
   if (spec.argv.empty()) return Status::Invalid("argv", "must not be empty");
   if (spec.uid == static_cast<uint32_t>(-1) || spec.gid == static_cast<uint32_t>(-1)) {
     // setresuid(-1, ...) changes nothing: the task would run as the launcher.
@@ -359,6 +373,8 @@ Result<LaunchedProcess> ProcessLauncher::LaunchOnce(const LaunchSpec& spec, pid_
     CPU_SET(MapCpu(cpu), &plan.cpus);
   }
   plan.set_affinity = !spec.cpus.empty();
+  plan.cgroup_procs = cgroup_procs.data();
+  plan.ncgroup_procs = cgroup_procs.size();
   for (int32_t node : spec.mem_nodes) {
     if (node < 0) {
       return Status::Invalid("mem_nodes",

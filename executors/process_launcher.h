@@ -7,7 +7,7 @@
 // and only makes raw, async-signal-safe system calls, in this order:
 //   setpgid(0, 0) (the task leads its own process group, so the whole group
 //   can be signalled; not setsid(), which costs a scheduler autogroup per
-//   task, see the .cc) -> sched_setaffinity -> signal dispositions to
+//   task, see the .cc) -> join the task's cgroups -> sched_setaffinity -> signal dispositions to
 //   default -> setgroups/setgid/setuid (raw syscalls) -> chdir -> stdin from
 //   /dev/null, stdout/stderr files opened as the task's user (relative paths
 //   are relative to working_dir) -> every other fd close-on-exec -> empty
@@ -78,12 +78,14 @@ class ProcessLauncher {
   // for an identity change this process may not make, Unavailable when the
   // system cannot fork now (EAGAIN, ENOMEM), Internal otherwise.
   // A child that failed before exec has already been reaped (waitpid on its pid).
-  Result<LaunchedProcess> Launch(const LaunchSpec& spec);
+  // `cgroup_procs`: open cgroup.procs files (TaskCgroups::Create) the child
+  // joins first, before it changes identity.
+  Result<LaunchedProcess> Launch(const LaunchSpec& spec, const std::vector<int>& cgroup_procs = {});
 
   // Like Launch, for callers that reap all children themselves with
   // wait4(-1, ...), possibly on another thread: a child that failed before
   // exec is left to them, its pid reported in the attempt.
-  LaunchAttempt TryLaunch(const LaunchSpec& spec);
+  LaunchAttempt TryLaunch(const LaunchSpec& spec, const std::vector<int>& cgroup_procs = {});
 
   // The cpu a LaunchSpec cpu index is bound to (see the mapping above).
   int32_t MapCpu(int32_t cpu) const;
@@ -94,7 +96,8 @@ class ProcessLauncher {
   const std::vector<int32_t>& machine_cpus() const { return machine_cpus_; }
 
  private:
-  Result<LaunchedProcess> LaunchOnce(const LaunchSpec& spec, pid_t* failed_child);
+  Result<LaunchedProcess> LaunchOnce(const LaunchSpec& spec, const std::vector<int>& cgroup_procs,
+                                     pid_t* failed_child);
   // The supplementary groups to give `uid`, cached for a minute.
   std::vector<gid_t> GroupsFor(uid_t uid, gid_t gid);
 

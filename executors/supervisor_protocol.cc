@@ -46,6 +46,8 @@ json LaunchSpecToJson(const LaunchSpec& s) {
               {"stdout_path", s.stdout_path},
               {"stderr_path", s.stderr_path},
               {"time_limit_s", s.time_limit_s},
+              {"memory_limit_bytes", s.memory_limit_bytes},
+              {"confine_cpus", s.confine_cpus},
               {"kill_grace_ms", s.kill_grace_ms},
               {"warning_signal", s.warning_signal},
               {"warning_seconds", s.warning_seconds},
@@ -67,6 +69,12 @@ Result<LaunchSpec> LaunchSpecFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &s.stdout_path));
   DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &s.stderr_path));
   DROVER_RETURN_IF_ERROR(Read(j, "time_limit_s", &s.time_limit_s));
+  DROVER_RETURN_IF_ERROR(Read(j, "memory_limit_bytes", &s.memory_limit_bytes));
+  DROVER_RETURN_IF_ERROR(Read(j, "confine_cpus", &s.confine_cpus));
+  if (s.memory_limit_bytes < 0) {
+    return Status::Invalid("memory_limit_bytes",
+                           "must be >= 0 (got " + std::to_string(s.memory_limit_bytes) + ")");
+  }
   DROVER_RETURN_IF_ERROR(Read(j, "kill_grace_ms", &s.kill_grace_ms));
   DROVER_RETURN_IF_ERROR(Read(j, "warning_signal", &s.warning_signal));
   DROVER_RETURN_IF_ERROR(Read(j, "warning_seconds", &s.warning_seconds));
@@ -93,6 +101,7 @@ json TaskEventToJson(const TaskEvent& e) {
     j["exit_code"] = e.exit_code;
     j["signal"] = e.signal;
     j["timed_out"] = e.timed_out;
+    if (e.out_of_memory) j["out_of_memory"] = true;
     j["usage"] = json{{"user_cpu_ms", e.usage.user_cpu_ms},
                       {"system_cpu_ms", e.usage.system_cpu_ms},
                       {"max_rss_kb", e.usage.max_rss_kb}};
@@ -125,6 +134,7 @@ Result<TaskEvent> TaskEventFromJson(const json& j) {
   DROVER_RETURN_IF_ERROR(Read(j, "exit_code", &e.exit_code));
   DROVER_RETURN_IF_ERROR(Read(j, "signal", &e.signal));
   DROVER_RETURN_IF_ERROR(Read(j, "timed_out", &e.timed_out));
+  DROVER_RETURN_IF_ERROR(Read(j, "out_of_memory", &e.out_of_memory));
   DROVER_RETURN_IF_ERROR(Read(j, "error", &e.error));
   DROVER_RETURN_IF_ERROR(Read(j, "stdout_path", &e.stdout_path));
   DROVER_RETURN_IF_ERROR(Read(j, "stderr_path", &e.stderr_path));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/task.h"
 #include "cmd/drover/text_format.h"
 
 namespace drover::cli {
@@ -153,6 +154,7 @@ std::string SlurmStateName(const Job& job) {
     case JobPhase::kFailed:
       if (job.status.message.find("time limit exceeded") != std::string::npos) return "TIMEOUT";
       if (job.status.message.find("lost with its node") != std::string::npos) return "NODE_FAIL";
+      if (job.status.message.find(kOutOfMemory) != std::string::npos) return "OUT_OF_MEMORY";
       return "FAILED";
   }
   return "UNKNOWN";
@@ -166,6 +168,7 @@ std::string SlurmStateCode(const Job& job) {
   if (name == "CANCELLED") return "CA";
   if (name == "TIMEOUT") return "TO";
   if (name == "NODE_FAIL") return "NF";
+  if (name == "OUT_OF_MEMORY") return "OOM";
   if (name == "FAILED") return "F";
   return "?";
 }

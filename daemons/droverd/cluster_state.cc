@@ -526,7 +526,10 @@ Status ClusterState::ApplyReport(const std::string& node, const TaskReport& repo
   task.status.signal = report.signal;
   task.status.usage = report.usage;
   task.status.finish_time_ms = when;
-  task.status.message = report.timed_out ? kTimeLimitExceeded : report.message;
+  task.status.message = report.timed_out ? kTimeLimitExceeded
+                        : report.out_of_memory && report.phase == TaskPhase::kFailed
+                            ? kOutOfMemory
+                            : report.message;
   TaskPhase phase = report.phase;
   if (!IsService(task) && jobs_.at(task.spec.job_id).status.phase == JobPhase::kCancelled) {
     phase = TaskPhase::kCancelled;

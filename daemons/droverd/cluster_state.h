@@ -49,6 +49,7 @@ struct TaskReport {
   int32_t exit_code = -1;
   int32_t signal = 0;
   bool timed_out = false;
+  bool out_of_memory = false;
   int64_t time_ms = 0;
   int64_t start_time_ms = 0;  // final reports: when it started, if no Running report came
   ResourceUsage usage{};

@@ -146,7 +146,11 @@ Json ClusterState::StepLaunch(const Task& task) const {
   launch["ntasks"] = step.ntasks;
   std::vector<std::string> nodes;
   for (const Task* part : AllocationParts(task)) {
-    if (!IsStepTask(part->spec)) nodes.push_back(part->spec.node);
+    if (IsStepTask(part->spec)) continue;
+    nodes.push_back(part->spec.node);
+    // A rank holds no memory of its own: it may use what the allocation
+    // holds on its node (each rank's cgroup, not their sum; docs/slurm.md).
+    if (part->spec.node == task.spec.node) launch["memory"] = part->spec.memory_bytes;
   }
   launch["nodelist"] = CommaList(nodes);
   for (auto& [key, value] : SlurmJobEnvironment(job, task, CommaList(nodes))) {

@@ -61,6 +61,7 @@ Result<TaskReport> DecodeReport(const Json& j, size_t i) {
     r.exit_code = j.value("exitCode", -1);
     r.signal = j.value("signal", 0);
     r.timed_out = j.value("timedOut", false);
+    r.out_of_memory = j.value("outOfMemory", false);
     r.time_ms = j.value("timeMs", int64_t{0});
     r.start_time_ms = j.value("startTimeMs", int64_t{0});
     r.message = j.value("message", "");

@@ -87,6 +87,7 @@ Json ReportFromEvent(const executors::TaskEvent& e) {
   r["exitCode"] = e.exit_code;
   r["signal"] = e.signal;
   r["timedOut"] = e.timed_out;
+  if (e.out_of_memory) r["outOfMemory"] = true;
   if (!e.error.empty()) r["message"] = e.error;
   r["usage"] = {{"userCpuMs", e.usage.user_cpu_ms},
                 {"systemCpuMs", e.usage.system_cpu_ms},
@@ -330,6 +331,8 @@ Result<executors::LaunchSpec> Agent::BuildLaunchSpec(const Json& l) {
     spec.uid = static_cast<uint32_t>(uid);
     spec.gid = static_cast<uint32_t>(gid);
     spec.time_limit_s = l.value("timeLimit", int64_t{0});
+    spec.memory_limit_bytes = std::max<int64_t>(0, l.value("memory", int64_t{0}));
+    spec.confine_cpus = options_.topology.source == "hwloc";
     if (l.contains("warningSignal")) {
       const Json& w = l["warningSignal"];
       spec.warning_signal = w.value("signal", 0);

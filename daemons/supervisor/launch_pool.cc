@@ -3,13 +3,16 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 namespace drover::supervisor {
 
-LaunchPool::LaunchPool(executors::ProcessLauncher* launcher, int threads) : launcher_(launcher) {
+LaunchPool::LaunchPool(executors::ProcessLauncher* launcher, const executors::TaskCgroups* cgroups,
+                       int threads)
+    : launcher_(launcher), cgroups_(cgroups) {
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
   for (int i = 0; i < (threads > 0 ? threads : 1); ++i) threads_.emplace_back([this] { Work(); });
@@ -59,7 +62,7 @@ void LaunchPool::Work() {
       spec = std::move(queue_.front());
       queue_.pop_front();
     }
-    Outcome outcome{spec.task, launcher_->TryLaunch(spec)};
+    Outcome outcome{spec.task, Launch(spec)};
     bool wake;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -71,6 +74,33 @@ void LaunchPool::Work() {
       (void)!write(event_fd_, &one, sizeof(one));
     }
   }
+}
+
+executors::LaunchAttempt LaunchPool::Launch(const executors::LaunchSpec& spec) {
+  executors::CgroupLimits limits;
+  limits.memory_bytes = spec.memory_limit_bytes;
+  // Confine to the task's cpus only where they are this machine's own: a
+  // synthetic topology (drover up) folds its cores onto the real cpus, and
+  // a cpuset of folded cpus squeezes distinct cores together.
+  if (spec.confine_cpus) {
+    for (int32_t cpu : spec.cpus) {
+      if (cpu >= 0) limits.cpus.push_back(launcher_->MapCpu(cpu));
+    }
+  }
+  std::sort(limits.cpus.begin(), limits.cpus.end());
+  limits.cpus.erase(std::unique(limits.cpus.begin(), limits.cpus.end()), limits.cpus.end());
+  auto procs = cgroups_->Create(spec.task, limits);
+  if (!procs.ok()) {
+    cgroups_->Remove(spec.task);
+    executors::LaunchAttempt failed;
+    failed.status = Status::Internal("cannot contain the task: " + procs.status().message());
+    return failed;
+  }
+  std::vector<int> fds;
+  for (const executors::UniqueFd& fd : *procs) fds.push_back(fd.get());
+  executors::LaunchAttempt attempt = launcher_->TryLaunch(spec, fds);
+  if (!attempt.status.ok() && attempt.process.pid == 0) cgroups_->Remove(spec.task);
+  return attempt;
 }
 
 }  // namespace drover::supervisor

@@ -21,6 +21,7 @@
 
 #include "executors/launch_spec.h"
 #include "executors/process_launcher.h"
+#include "executors/task_cgroup.h"
 
 namespace drover::supervisor {
 
@@ -31,8 +32,11 @@ class LaunchPool {
     executors::LaunchAttempt attempt;
   };
 
-  // `launcher` must outlive the pool. Workers inherit the caller's signal mask.
-  LaunchPool(executors::ProcessLauncher* launcher, int threads);
+  // `launcher` and `cgroups` must outlive the pool. Each task is launched
+  // into a cgroup of its own made from its spec. Workers inherit the
+  // caller's signal mask.
+  LaunchPool(executors::ProcessLauncher* launcher, const executors::TaskCgroups* cgroups,
+             int threads);
   ~LaunchPool();
   LaunchPool(const LaunchPool&) = delete;
   LaunchPool& operator=(const LaunchPool&) = delete;
@@ -48,8 +52,10 @@ class LaunchPool {
 
  private:
   void Work();
+  executors::LaunchAttempt Launch(const executors::LaunchSpec& spec);
 
   executors::ProcessLauncher* launcher_;
+  const executors::TaskCgroups* cgroups_;
   int event_fd_ = -1;
   std::mutex mu_;
   std::condition_variable cv_;

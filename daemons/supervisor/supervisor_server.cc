@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdarg>
 #include <cstring>
 #include <ctime>
+#include <thread>
 
 namespace drover::supervisor {
 namespace {
@@ -34,6 +37,27 @@ int64_t NowMs() {
 
 int64_t TimevalMs(const timeval& tv) {
   return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+}
+
+constexpr auto kCgroupRemovalRetry = std::chrono::milliseconds(200);
+constexpr int kStopRemovalPolls = 100;
+
+// The supervisor's own cgroup name: the socket's directory (the node's state
+// directory, readable in a listing) and a hash of the socket's whole path, so
+// that two supervisors on one host never share one.
+std::string CgroupName(const std::string& socket_path) {
+  char resolved[PATH_MAX];
+  std::string path = realpath(socket_path.c_str(), resolved) != nullptr ? resolved : socket_path;
+  uint32_t hash = 2166136261u;  // FNV-1a
+  for (unsigned char c : path) hash = (hash ^ c) * 16777619u;
+  std::string dir = path.substr(0, path.rfind('/'));
+  dir = dir.substr(dir.rfind('/') + 1);
+  for (char& c : dir) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), "-%08x", hash);
+  return dir.substr(0, 64) + suffix;
 }
 
 }  // namespace
@@ -117,8 +141,11 @@ Status SupervisorServer::Listen(const std::string& socket_path) {
   signal(SIGHUP, SIG_IGN);
   timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (timer_fd_ < 0) return Status::Internal("timerfd: " + std::string(std::strerror(errno)));
+  cgroups_ = executors::TaskCgroups::Open(CgroupName(socket_path));
+  Log("%s", cgroups_->Describe().c_str());
+  ReclaimLeftCgroups();
   // Created after the handled signals are blocked, so the workers inherit the mask.
-  pool_ = std::make_unique<LaunchPool>(&launcher_, launch_threads_);
+  pool_ = std::make_unique<LaunchPool>(&launcher_, cgroups_.get(), launch_threads_);
   Log("listening on %s", socket_path.c_str());
   return Status::Ok();
 }
@@ -161,11 +188,55 @@ int SupervisorServer::Run() {
   }
   // Launches still in the pool: finish them, and kill them too if asked.
   for (const LaunchPool::Outcome& outcome : pool_->Stop()) {
-    if (kill_on_stop_ && outcome.attempt.status.ok()) kill(-outcome.attempt.process.pid, SIGKILL);
+    if (kill_on_stop_ && outcome.attempt.status.ok()) {
+      kill(-outcome.attempt.process.pid, SIGKILL);
+      cgroups_->Signal(outcome.task, SIGKILL);
+    }
+    cgroups_to_remove_.insert(outcome.task);
   }
   for (auto& c : clients_) Flush(c.get());  // best effort: the final replies
+  // Killed tasks leave their cgroups once the kernel has ended them; wait a
+  // little for that. Tasks left running keep theirs (the next supervisor here
+  // kills them: see ReclaimLeftCgroups).
+  if (kill_on_stop_) {
+    for (const auto& [pid, name] : task_by_pid_) cgroups_to_remove_.insert(name);
+  }
+  for (int i = 0; i < kStopRemovalPolls; ++i) {
+    RemoveCgroups();
+    if (cgroups_to_remove_.empty() || !kill_on_stop_) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  cgroups_->RemoveBase();  // only if no task cgroup is left in it
   Log("stopping; %zu tasks still running are left alone", task_by_pid_.size());
   return 0;
+}
+
+void SupervisorServer::ReclaimLeftCgroups() {
+  const std::vector<std::string> left = cgroups_->Tasks();
+  int killed = 0;
+  for (const std::string& task : left) {
+    killed += cgroups_->Signal(task, SIGKILL);
+    cgroups_to_remove_.insert(task);
+  }
+  if (!left.empty()) {
+    Log("killed %d processes left by an earlier supervisor in %zu task cgroups", killed,
+        left.size());
+  }
+  RemoveCgroups();
+}
+
+void SupervisorServer::RemoveCgroups() {
+  std::erase_if(cgroups_to_remove_,
+                [this](const std::string& task) { return cgroups_->Remove(task); });
+  if (!cgroups_to_remove_.empty() && !removal_timer_armed_) {
+    removal_timer_armed_ = true;
+    timers_.emplace(Clock::now() + kCgroupRemovalRetry, Timer{"", 0, TimerAction::kRemoveCgroups});
+  }
+}
+
+void SupervisorServer::SignalAll(const Task& task, pid_t pid, int sig) {
+  kill(-pid, sig);
+  cgroups_->Signal(task.spec.task, sig, pid);
 }
 
 void SupervisorServer::Accept() {
@@ -276,7 +347,10 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
     case Op::kShutdown:
       if (request->kill_tasks) {
         kill_on_stop_ = true;
-        for (const auto& [pid, name] : task_by_pid_) kill(-pid, SIGKILL);
+        for (const auto& [pid, name] : task_by_pid_) {
+          kill(-pid, SIGKILL);
+          cgroups_->Signal(name, SIGKILL);
+        }
         Log("shutdown requested; killed %zu tasks", task_by_pid_.size());
       } else {
         Log("shutdown requested");
@@ -306,6 +380,8 @@ void SupervisorServer::HandleOutcomes() {
     if (!attempt.status.ok()) {
       // The failed child is ours to reap; it may already have been.
       if (pid > 0 && parked_exits_.erase(pid) == 0) failed_children_.insert(pid);
+      cgroups_to_remove_.insert(outcome.task);  // once the failed child is reaped
+      RemoveCgroups();
       if (it == tasks_.end()) continue;
       Task& task = it->second;
       task.state = TaskState::kExited;
@@ -362,7 +438,7 @@ void SupervisorServer::HandleKill(const std::string& name, int64_t grace_ms) {
 
 void SupervisorServer::SignalTask(Task& task, int64_t grace_ms) {
   pid_t pid = task.started.pid;
-  kill(-pid, SIGTERM);
+  SignalAll(task, pid, SIGTERM);
   timers_.emplace(Clock::now() + std::chrono::milliseconds(grace_ms),
                   Timer{task.spec.task, pid, TimerAction::kKill});
   Log("task %s (pid %d): SIGTERM, SIGKILL in %lld ms", task.spec.task.c_str(), pid,
@@ -428,6 +504,21 @@ void SupervisorServer::FinishTask(Task& task, pid_t pid, int status, const rusag
   e.usage.user_cpu_ms = TimevalMs(usage.ru_utime);
   e.usage.system_cpu_ms = TimevalMs(usage.ru_stime);
   e.usage.max_rss_kb = usage.ru_maxrss;
+  // Its processes outside the group (setsid) end with it too; then the
+  // cgroup tells what the whole task used and whether memory ran out.
+  if (int strays = cgroups_->Signal(task.spec.task, SIGKILL); strays > 0) {
+    Log("task %s: killed %d processes left in its cgroup", e.task.c_str(), strays);
+  }
+  const executors::CgroupReport report = cgroups_->Report(task.spec.task);
+  e.usage.max_rss_kb = std::max<int64_t>(e.usage.max_rss_kb, report.peak_memory_bytes / 1024);
+  const bool succeeded = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  e.out_of_memory = report.oom_killed && !succeeded;
+  if (report.oom_killed) {
+    Log("task %s: the kernel killed a process of it for memory (limit %lld bytes)", e.task.c_str(),
+        static_cast<long long>(task.spec.memory_limit_bytes));
+  }
+  cgroups_to_remove_.insert(task.spec.task);
+  RemoveCgroups();
   Broadcast(e);
 }
 
@@ -438,6 +529,11 @@ void SupervisorServer::FireTimers() {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     Timer timer = std::move(timers_.begin()->second);
     timers_.erase(timers_.begin());
+    if (timer.action == TimerAction::kRemoveCgroups) {
+      removal_timer_armed_ = false;
+      RemoveCgroups();
+      continue;
+    }
     auto it = tasks_.find(timer.task);
     if (it == tasks_.end() || it->second.state != TaskState::kRunning ||
         it->second.started.pid != timer.pid) {
@@ -445,18 +541,22 @@ void SupervisorServer::FireTimers() {
     }
     Task& task = it->second;
     if (timer.action == TimerAction::kWarning) {
-      kill(task.spec.warning_shell_only ? timer.pid : -timer.pid, task.spec.warning_signal);
+      if (task.spec.warning_shell_only) {
+        kill(timer.pid, task.spec.warning_signal);
+      } else {
+        SignalAll(task, timer.pid, task.spec.warning_signal);
+      }
       Log("task %s (pid %d): %lld s before its time limit, signal %d", timer.task.c_str(),
           timer.pid, static_cast<long long>(task.spec.warning_seconds), task.spec.warning_signal);
     } else if (timer.action == TimerAction::kTimeLimit) {
       task.timed_out = true;
-      kill(-timer.pid, SIGTERM);
+      SignalAll(task, timer.pid, SIGTERM);
       timers_.emplace(now + std::chrono::milliseconds(task.spec.kill_grace_ms),
                       Timer{timer.task, timer.pid, TimerAction::kKill});
       Log("task %s (pid %d): time limit of %lld s reached, SIGTERM", timer.task.c_str(), timer.pid,
           static_cast<long long>(task.spec.time_limit_s));
     } else {
-      kill(-timer.pid, SIGKILL);
+      SignalAll(task, timer.pid, SIGKILL);
       Log("task %s (pid %d): grace over, SIGKILL", timer.task.c_str(), timer.pid);
     }
   }

@@ -13,12 +13,18 @@
 // Children are reaped with wait4(-1): an exit may be reaped before its launch
 // outcome arrives, so such exits are parked until the outcome claims them.
 //
-// Tasks. Each task leads its own process group. A kill sends SIGTERM to the
-// group and SIGKILL to it after the grace period; a time limit does the same
-// and marks the exit timed_out. When a task's main process has exited,
-// whatever is left in its group is SIGKILLed (stray background children), as
-// Slurm does at the end of a step. An exited task stays known (in "list" and
-// in the replay) until a client acks it.
+// Tasks. Each task leads its own process group and lives in a cgroup of its
+// own (executors/task_cgroup.h), which holds every process it starts, even
+// one that left the group with setsid(), and enforces its memory limit. A
+// kill sends SIGTERM to the group and the cgroup and SIGKILL to them after
+// the grace period; a time limit does the same and marks the exit timed_out.
+// When a task's main process has exited, whatever is left in its group and
+// cgroup is SIGKILLed (stray background children), as Slurm does at the end
+// of a step; the cgroup says whether memory ran out and the task's peak
+// memory, and is removed once empty. At start, the cgroups an earlier
+// supervisor left are emptied (SIGKILL) and removed: no one can own those
+// processes any more, and droverd runs their work elsewhere. An exited task
+// stays known (in "list" and in the replay) until a client acks it.
 //
 // Clients. Any number up to kMaxClients; each event goes to every connected
 // client. A newly connected client first receives the state of every known
@@ -48,6 +54,7 @@
 #include "executors/launch_spec.h"
 #include "executors/process_launcher.h"
 #include "executors/supervisor_protocol.h"
+#include "executors/task_cgroup.h"
 
 namespace drover::supervisor {
 
@@ -92,7 +99,7 @@ class SupervisorServer {
     rusage usage;
     int64_t time_ms;
   };
-  enum class TimerAction { kWarning, kTimeLimit, kKill };
+  enum class TimerAction { kWarning, kTimeLimit, kKill, kRemoveCgroups };
   struct Timer {
     std::string task;
     pid_t pid;
@@ -107,6 +114,12 @@ class SupervisorServer {
   void HandleOutcomes();
   void SignalTask(Task& task, int64_t grace_ms);
   void FinishTask(Task& task, pid_t pid, int status, const rusage& usage, int64_t time_ms);
+  // Signals the task's process group and whatever of its cgroup is outside it.
+  void SignalAll(const Task& task, pid_t pid, int sig);
+  // Kills what an earlier supervisor left in its cgroups.
+  void ReclaimLeftCgroups();
+  // Removes the emptied cgroups of ended tasks; retried on a timer while busy.
+  void RemoveCgroups();
   void HandleSignals();
   void Reap();
   void FireTimers();
@@ -118,6 +131,9 @@ class SupervisorServer {
 
   FILE* log_;
   executors::ProcessLauncher launcher_;
+  std::unique_ptr<executors::TaskCgroups> cgroups_;  // opened by Listen()
+  std::unordered_set<std::string> cgroups_to_remove_;
+  bool removal_timer_armed_ = false;
   int launch_threads_;
   std::unique_ptr<LaunchPool> pool_;  // created by Listen(), after signals are blocked
   std::string socket_path_;

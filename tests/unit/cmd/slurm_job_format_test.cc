@@ -29,7 +29,11 @@ TEST(SlurmJobFormatTest, StatesAndCodesAreSlurms) {
         Case{JobPhase::kCancelled, "cancelled", "CANCELLED", "CA"},
         Case{JobPhase::kFailed, "backoff limit 0 exceeded", "FAILED", "F"},
         Case{JobPhase::kFailed, "... time limit exceeded", "TIMEOUT", "TO"},
-        Case{JobPhase::kFailed, "task x was lost with its node and ...", "NODE_FAIL", "NF"}}) {
+        Case{JobPhase::kFailed, "task x was lost with its node and ...", "NODE_FAIL", "NF"},
+        Case{JobPhase::kFailed,
+             "backoff limit 0 exceeded: task 3_0.0: out of memory: a process went over the task's "
+             "memory limit",
+             "OUT_OF_MEMORY", "OOM"}}) {
     Job job = MakeJob(c.phase);
     job.status.message = c.message;
     EXPECT_EQ(SlurmStateName(job), c.name);

@@ -430,5 +430,16 @@ TEST(JobControllerTest, ATaskItsTimeLimitEndedIsNeverRunAgain) {
   EXPECT_NE(s.job.status.message.find("time limit exceeded"), std::string::npos);
 }
 
+TEST(JobControllerTest, ATaskThatRanOutOfMemoryFailsTheJobSayingSo) {
+  Simulation s(MakeJob(1, 1, CompletionMode::kNonIndexed, /*backoff=*/0));
+  s.StartWanted();
+  s.tasks.back().status.message = kOutOfMemory;
+  s.tasks.back().status.signal = 9;
+  s.End(0, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
+  EXPECT_NE(s.job.status.message.find(kOutOfMemory), std::string::npos)
+      << "named as memory, not as signal 9: " << s.job.status.message;
+}
+
 }  // namespace
 }  // namespace drover::controllers
