@@ -262,6 +262,10 @@ std::unique_ptr<TaskCgroups> TaskCgroups::Open(const std::string& name,
       }
     }
   }
+  if (!cg->memory_.empty()) {
+    cg->swap_limit_ = Exists(cg->memory_ + (cg->mode_ == Mode::kV1 ? "/memory.memsw.limit_in_bytes"
+                                                                   : "/memory.swap.max"));
+  }
   if (cg->mode_ == Mode::kNone && missing.empty()) {
     missing.push_back("no cgroup file system is mounted");
   }
@@ -283,10 +287,19 @@ std::string TaskCgroups::Describe() const {
   return out;
 }
 
-std::vector<std::string> TaskCgroups::DirsOf(const std::string& task) const {
+std::vector<std::string> TaskCgroups::DirsOf(const std::string& task,
+                                             const CgroupLimits* limits) const {
   std::vector<std::string> dirs;
+  const std::string* tracking = freezer_.empty() ? &memory_ : &freezer_;
   for (const std::string* base : {&unified_, &memory_, &freezer_, &cpuset_}) {
     if (base->empty()) continue;
+    // v1 with limits: only the hierarchies that hold or limit something (a
+    // cgroup costs a mkdir and an rmdir on every launch): the tracking one,
+    // memory with a limit, cpuset with cpus.
+    if (limits != nullptr && mode_ == Mode::kV1 && base != tracking) {
+      if (base == &memory_ && limits->memory_bytes <= 0) continue;
+      if (base == &cpuset_ && limits->cpus.empty()) continue;
+    }
     std::string dir = *base + "/" + task;
     if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
   }
@@ -311,7 +324,8 @@ Result<std::vector<UniqueFd>> TaskCgroups::Create(const std::string& task,
   if (!ValidTaskName(task)) {
     return Status::Invalid("task", "\"" + task + "\" cannot name a cgroup directory");
   }
-  for (const std::string& dir : DirsOf(task)) {
+  const std::vector<std::string> dirs = DirsOf(task, &limits);
+  for (const std::string& dir : dirs) {
     if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
       return Status::Internal("mkdir " + dir + ": " + Errno());
     }
@@ -325,24 +339,18 @@ Result<std::vector<UniqueFd>> TaskCgroups::Create(const std::string& task,
       }
       // Memory plus swap at the same limit: a task may not swap its way past it
       // (Slurm's AllowedSwapSpace=0). The file exists only with swap accounting.
-      if (Exists(dir + "/memory.memsw.limit_in_bytes")) {
-        WriteFile(dir + "/memory.memsw.limit_in_bytes", bytes);
-      }
+      if (swap_limit_) WriteFile(dir + "/memory.memsw.limit_in_bytes", bytes);
     } else {
       if (std::string e = WriteFile(dir + "/memory.max", bytes); !e.empty()) {
         return Status::Internal(e);
       }
-      if (Exists(dir + "/memory.swap.max")) WriteFile(dir + "/memory.swap.max", "0");
+      if (swap_limit_) WriteFile(dir + "/memory.swap.max", "0");
     }
   }
-  if (!cpuset_.empty()) {
+  if (!cpuset_.empty() && !limits.cpus.empty()) {
     const std::string dir = cpuset_ + "/" + task;
-    if (!limits.cpus.empty()) {
-      if (std::string e = WriteFile(dir + "/cpuset.cpus", CpuList(limits.cpus)); !e.empty()) {
-        return Status::Internal(e);
-      }
-    } else if (mode_ == Mode::kV1) {
-      WriteFile(dir + "/cpuset.cpus", Trimmed(ReadAll(cpuset_ + "/cpuset.cpus")));
+    if (std::string e = WriteFile(dir + "/cpuset.cpus", CpuList(limits.cpus)); !e.empty()) {
+      return Status::Internal(e);
     }
     if (mode_ == Mode::kV1) {
       if (std::string e = WriteFile(dir + "/cpuset.mems", cpuset_mems_); !e.empty()) {
@@ -350,7 +358,7 @@ Result<std::vector<UniqueFd>> TaskCgroups::Create(const std::string& task,
       }
     }
   }
-  for (const std::string& dir : DirsOf(task)) {
+  for (const std::string& dir : dirs) {
     const std::string file = dir + "/cgroup.procs";
     int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return Status::Internal("open " + file + ": " + Errno());

@@ -94,8 +94,10 @@ class TaskCgroups {
 
  private:
   TaskCgroups() = default;
-  // Every directory of the task's cgroup, one per hierarchy used.
-  std::vector<std::string> DirsOf(const std::string& task) const;
+  // Every directory of the task's cgroup, one per hierarchy used; with
+  // `limits`, the ones a task with those limits gets.
+  std::vector<std::string> DirsOf(const std::string& task,
+                                  const CgroupLimits* limits = nullptr) const;
   // The directory whose cgroup.procs lists the task's processes.
   std::string TrackingDirOf(const std::string& task) const;
 
@@ -106,6 +108,7 @@ class TaskCgroups {
   std::string freezer_;
   std::string cpuset_;
   std::string cpuset_mems_;  // v1: the parent's cpuset.mems, copied to each task
+  bool swap_limit_ = false;  // swap can be limited too (memsw / swap.max exist)
 };
 
 }  // namespace drover::executors
