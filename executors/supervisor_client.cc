@@ -122,6 +122,14 @@ Status SupervisorClient::Kill(const std::string& task, int64_t grace_ms) {
   return Send(EncodeRequest(r));
 }
 
+Status SupervisorClient::Signal(const std::string& task, int32_t signal) {
+  SupervisorRequest r;
+  r.op = SupervisorRequest::Op::kSignal;
+  r.task = task;
+  r.signal = signal;
+  return Send(EncodeRequest(r));
+}
+
 Status SupervisorClient::Ack(const std::vector<std::string>& tasks) {
   SupervisorRequest r;
   r.op = SupervisorRequest::Op::kAck;

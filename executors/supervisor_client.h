@@ -43,6 +43,9 @@ class SupervisorClient {
   // SIGTERM to the task's process group, SIGKILL after grace_ms (< 0: the
   // spec's kill_grace_ms). Unknown or exited tasks are ignored.
   Status Kill(const std::string& task, int64_t grace_ms = -1);
+  // Sends `signal` to every process of the task (its group and its cgroup),
+  // and nothing more (scancel --signal). Unknown or exited tasks are ignored.
+  Status Signal(const std::string& task, int32_t signal);
   // Forget exited tasks; running ones are ignored.
   Status Ack(const std::vector<std::string>& tasks);
   // Stops the supervisor; kill_tasks also SIGKILLs every running task's group.

@@ -159,6 +159,9 @@ std::string EncodeRequest(const SupervisorRequest& r) {
     case SupervisorRequest::Op::kKill:
       j = json{{"op", "kill"}, {"task", r.task}, {"grace_ms", r.grace_ms}};
       break;
+    case SupervisorRequest::Op::kSignal:
+      j = json{{"op", "signal"}, {"task", r.task}, {"signal", r.signal}};
+      break;
     case SupervisorRequest::Op::kList:
       j = json{{"op", "list"}};
       break;
@@ -192,6 +195,14 @@ Result<SupervisorRequest> ParseRequest(std::string_view line) {
     r.op = SupervisorRequest::Op::kKill;
     DROVER_RETURN_IF_ERROR(Read(j, "task", &r.task, true));
     DROVER_RETURN_IF_ERROR(Read(j, "grace_ms", &r.grace_ms));
+  } else if (op == "signal") {
+    r.op = SupervisorRequest::Op::kSignal;
+    DROVER_RETURN_IF_ERROR(Read(j, "task", &r.task, true));
+    DROVER_RETURN_IF_ERROR(Read(j, "signal", &r.signal, true));
+    if (r.signal < 1 || r.signal > 64) {
+      return Status::Invalid("signal",
+                             "must be a signal number 1-64 (got " + std::to_string(r.signal) + ")");
+    }
   } else if (op == "list") {
     r.op = SupervisorRequest::Op::kList;
   } else if (op == "ack") {
@@ -201,8 +212,8 @@ Result<SupervisorRequest> ParseRequest(std::string_view line) {
     r.op = SupervisorRequest::Op::kShutdown;
     DROVER_RETURN_IF_ERROR(Read(j, "kill_tasks", &r.kill_tasks));
   } else {
-    return Status::Invalid("op",
-                           "must be one of launch, kill, list, ack, shutdown (got \"" + op + "\")");
+    return Status::Invalid(
+        "op", "must be one of launch, kill, signal, list, ack, shutdown (got \"" + op + "\")");
   }
   return r;
 }

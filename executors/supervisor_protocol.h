@@ -36,11 +36,12 @@ nlohmann::json TaskEventToJson(const TaskEvent& event);
 Result<TaskEvent> TaskEventFromJson(const nlohmann::json& j);
 
 struct SupervisorRequest {
-  enum class Op { kLaunch, kKill, kList, kAck, kShutdown };
+  enum class Op { kLaunch, kKill, kSignal, kList, kAck, kShutdown };
   Op op = Op::kList;
   LaunchSpec spec;                 // kLaunch
-  std::string task;                // kKill
+  std::string task;                // kKill, kSignal
   int64_t grace_ms = -1;           // kKill
+  int32_t signal = 0;              // kSignal: 1-64
   std::vector<std::string> tasks;  // kAck
   bool kill_tasks = false;         // kShutdown
 };

@@ -3,6 +3,7 @@
 // exit codes (errors are "NAME: error: ..." and exit 1).
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "api/hostlist.h"
@@ -13,6 +14,7 @@
 #include "cmd/drover/job_view.h"
 #include "cmd/drover/slurm_cli.h"
 #include "cmd/drover/slurm_job_format.h"
+#include "cmd/drover/submit_options.h"
 #include "cmd/drover/text_format.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
@@ -152,7 +154,9 @@ int RunScancel(const Args& args) {
       ("me", po::bool_switch(), "cancel your jobs")
       ("state,t", po::value<std::string>(), "only jobs in this state (PENDING, RUNNING)")
       ("partition,p", po::value<std::string>(), "only jobs of this partition")
-      ("signal,s", po::value<std::string>(), "send a signal instead (not yet: an error)")
+      ("signal,s", po::value<std::string>(), "send this signal to the job's steps instead")
+      ("batch,b", po::bool_switch(), "with --signal: to the batch script (and what it started) only")
+      ("full,f", po::bool_switch(), "with --signal: to the batch script and every step")
       ("quiet,q", po::bool_switch(), "no message for jobs already ended")
       ("verbose,v", po::bool_switch(), "say what is cancelled");
   // clang-format on
@@ -161,9 +165,15 @@ int RunScancel(const Args& args) {
           ParseSlurmArgs("scancel", "scancel [options] [JOB_ID[_INDEX]...]", desc, args, &vm)) {
     return *exit;
   }
+  std::optional<int32_t> signal;
   if (vm.count("signal")) {
-    return SlurmError("scancel", "--signal is not supported by Drover yet; nothing was done");
+    auto parsed = ParseSignalName(vm["signal"].as<std::string>());
+    if (!parsed.ok()) return SlurmError("scancel", "Invalid signal: " + parsed.status().message());
+    signal = *parsed;
   }
+  const std::string to = vm["full"].as<bool>()    ? "full"
+                         : vm["batch"].as<bool>() ? "batch"
+                                                  : "steps";
   std::vector<std::string> words = PositionalArgs(vm);
   const bool filtered = vm.count("name") || vm.count("user") || vm["me"].as<bool>() ||
                         vm.count("state") || vm.count("partition");
@@ -199,6 +209,20 @@ int RunScancel(const Args& args) {
   }
   int exit = kExitOk;
   for (uint64_t id : targets) {
+    if (signal) {
+      // scancel -s: a signal to the running tasks, the job goes on.
+      auto answer = session->PostJson("/api/v1/jobs/" + std::to_string(id) + "/signal",
+                                      Json{{"signal", *signal}, {"targets", to}});
+      if (!answer.ok()) {
+        std::cerr << "scancel: error: Signal " << *signal << " to job " << id
+                  << " failed: " << answer.status().message() << "\n";
+        exit = kExitFailed;
+      } else if (vm["verbose"].as<bool>()) {
+        std::cerr << "scancel: Signal " << *signal << " to job " << id << " ("
+                  << answer->value("signalled", 0) << " tasks)\n";
+      }
+      continue;
+    }
     auto answer = session->PostJson("/api/v1/jobs/" + std::to_string(id) + "/cancel", Json());
     if (!answer.ok()) {
       if (answer.status().code() == StatusCode::kConflict && vm["quiet"].as<bool>()) continue;

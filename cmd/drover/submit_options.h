@@ -109,6 +109,8 @@ struct WarningSignal {
   bool shell_only = false;
 };
 Result<WarningSignal> ParseWarningSignal(std::string_view text);
+// A signal as Slurm's commands take it: USR1, SIGUSR1 or 10 (1-64).
+Result<int32_t> ParseSignalName(std::string_view text);
 
 // A time limit: Slurm's duration forms, or "UNLIMITED"/"infinite" (= 0).
 Result<int64_t> ParseTimeLimit(std::string_view text);

@@ -141,6 +141,14 @@ Result<WarningSignal> ParseWarningSignal(std::string_view text) {
     }
     out.seconds = static_cast<int32_t>(secs);
   }
+  auto number = ParseSignalName(sig);
+  if (!number.ok()) return bad(number.status().message());
+  out.signal = *number;
+  return out;
+}
+
+Result<int32_t> ParseSignalName(std::string_view sig) {
+  const std::string all(sig);
   if (sig.rfind("SIG", 0) == 0) sig.remove_prefix(3);
   static constexpr std::pair<const char*, int> kNames[] = {
       {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
@@ -149,17 +157,15 @@ Result<WarningSignal> ParseWarningSignal(std::string_view text) {
       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"PWR", SIGPWR},   {"WINCH", SIGWINCH}};
   int64_t number = 0;
   if (ParseInt64(sig, &number)) {
-    if (number < 1 || number > 64) return bad("a signal number is 1 to 64");
-    out.signal = static_cast<int32_t>(number);
-    return out;
+    if (number < 1 || number > 64) {
+      return Status::Invalid("signal", "a signal number is 1 to 64 (got " + all + ")");
+    }
+    return static_cast<int32_t>(number);
   }
   for (const auto& [name, value] : kNames) {
-    if (sig == name) {
-      out.signal = value;
-      return out;
-    }
+    if (sig == name) return value;
   }
-  return bad("unknown signal \"" + std::string(sig) + "\"");
+  return Status::Invalid("signal", "unknown signal \"" + all + "\"");
 }
 
 Result<int64_t> ParseTimeLimit(std::string_view text) {

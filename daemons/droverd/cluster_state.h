@@ -111,6 +111,11 @@ struct Endpoint {
 
 // What `apply` did to a Deployment.
 enum class ApplyVerb { kCreated, kConfigured, kUnchanged };
+
+// Which tasks of a job scancel --signal reaches (Slurm's default, -b, -f). A
+// job that is not an allocation has no batch script or steps: its tasks are
+// signalled whichever is asked.
+enum class JobSignalTargets { kSteps, kBatch, kFull };
 std::string_view ApplyVerbName(ApplyVerb verb);
 
 class ClusterState {
@@ -328,6 +333,10 @@ class ClusterState {
   std::vector<const Task*> StepTasksOfJob(uint64_t id) const;
   // Stops step `step` of job `id` (Ctrl-C at srun). Owner or admin.
   Status CancelStep(uint64_t id, int32_t step, const Caller& caller);
+  // Slurm's scancel --signal: `signal` to the job's running tasks, as
+  // `targets` says (see JobSignalTargets). Returns how many were signalled.
+  Result<int32_t> SignalJob(uint64_t id, int32_t signal, JobSignalTargets targets,
+                            const Caller& caller);
   // Ends an Interactive allocation (salloc, srun outside one) with its
   // command's exit code: 0 Succeeded, else Failed. Owner or admin.
   Status CompleteAllocation(uint64_t id, int32_t exit_code, const Caller& caller, int64_t now_ms);

@@ -287,6 +287,36 @@ Status ClusterState::CancelStep(uint64_t id, int32_t step, const Caller& caller)
   return Status::Ok();
 }
 
+Result<int32_t> ClusterState::SignalJob(uint64_t id, int32_t signal, JobSignalTargets targets,
+                                        const Caller& caller) {
+  auto jit = jobs_.find(id);
+  if (jit == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
+  const Job& job = jit->second;
+  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, "signal"));
+  if (signal < 1 || signal > 64) {
+    return Status::Invalid("signal",
+                           "must be a signal number 1-64 (got " + std::to_string(signal) + ")");
+  }
+  if (job.status.phase != JobPhase::kRunning) {
+    return Status::Conflict("job " + std::to_string(id) + " is not running (" +
+                            std::string(JobPhaseName(job.status.phase)) + ")");
+  }
+  const bool allocation = IsAllocation(job.spec);
+  int32_t sent = 0;
+  std::vector<const Task*> tasks = TasksOfJob(id);
+  for (const Task* t : StepTasksOfJob(id)) tasks.push_back(t);
+  for (const Task* t : tasks) {
+    if (t->status.phase != TaskPhase::kRunning || t->spec.placeholder) continue;
+    const bool step = IsStepTask(t->spec);
+    const bool wanted = !allocation || (step && targets != JobSignalTargets::kBatch) ||
+                        (!step && targets != JobSignalTargets::kSteps);
+    if (!wanted) continue;
+    channels_[t->spec.node].AppendSignal(t->metadata.name, signal, building_batch_);
+    ++sent;
+  }
+  return sent;
+}
+
 Status ClusterState::CompleteAllocation(uint64_t id, int32_t exit_code, const Caller& caller,
                                         int64_t now_ms) {
   auto jit = jobs_.find(id);

@@ -166,6 +166,34 @@ void Cancel(const ApiContext& ctx, const Caller& caller, uint64_t id, HttpRespon
   });
 }
 
+// POST /jobs/ID/signal {"signal": N, "targets": "steps"|"batch"|"full"}:
+// scancel --signal. Changes nothing durable; answers how many tasks it reached.
+void Signal(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRequest& req,
+            HttpResponder respond) {
+  Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("signal") ||
+      !body["signal"].is_number_integer()) {
+    return respond(ErrorResponse(Status::Invalid("signal", "a body {\"signal\": N} is required")));
+  }
+  const std::string to = body.value("targets", "steps");
+  if (to != "steps" && to != "batch" && to != "full") {
+    return respond(ErrorResponse(
+        Status::Invalid("targets", "must be steps, batch or full (got \"" + to + "\")")));
+  }
+  const JobSignalTargets targets = to == "batch"  ? JobSignalTargets::kBatch
+                                   : to == "full" ? JobSignalTargets::kFull
+                                                  : JobSignalTargets::kSteps;
+  const int64_t signal = body["signal"].get<int64_t>();
+  if (signal < 1 || signal > 64) {
+    return respond(ErrorResponse(Status::Invalid("signal", "must be a signal number 1-64")));
+  }
+  ctx.loop->Post([id, caller, signal, targets, respond](CommandContext& c) {
+    auto sent = c.state.SignalJob(id, static_cast<int32_t>(signal), targets, caller);
+    if (!sent.ok()) return respond(ErrorResponse(sent.status()));
+    c.AfterCommit([respond, n = *sent] { respond(JsonResponse(200, Json{{"signalled", n}})); });
+  });
+}
+
 void SetHold(const ApiContext& ctx, const Caller& caller, uint64_t id, bool hold,
              HttpResponder respond) {
   ctx.loop->Post([id, hold, caller, respond](CommandContext& c) {
@@ -267,6 +295,9 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
     if (parts.size() == 2 && m == "GET") return Show(ctx, *id, std::move(respond));
     if (parts.size() == 3 && parts[2] == "cancel" && m == "POST") {
       return Cancel(ctx, caller, *id, std::move(respond));
+    }
+    if (parts.size() == 3 && parts[2] == "signal" && m == "POST") {
+      return Signal(ctx, caller, *id, req, std::move(respond));
     }
     if (parts.size() == 3 && (parts[2] == "hold" || parts[2] == "release") && m == "POST") {
       return SetHold(ctx, caller, *id, parts[2] == "hold", std::move(respond));

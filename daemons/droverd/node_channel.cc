@@ -13,6 +13,10 @@ void NodeChannel::AppendKill(const std::string& task, int64_t grace_ms, uint64_t
       {next_seq_++, batch, Kind::kKill, Json{{"task", task}, {"graceMs", grace_ms}}});
 }
 
+void NodeChannel::AppendSignal(const std::string& task, int32_t signal, uint64_t batch) {
+  entries_.push_back({next_seq_++, batch, Kind::kKill, Json{{"task", task}, {"signal", signal}}});
+}
+
 void NodeChannel::AppendRemoveVolumes(Json removal, uint64_t batch) {
   entries_.push_back({next_seq_++, batch, Kind::kRemoveVolumes, std::move(removal)});
 }

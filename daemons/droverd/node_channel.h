@@ -26,6 +26,8 @@ class NodeChannel {
   // sent before that batch is durable (see Flush).
   void AppendLaunch(Json launch, uint64_t batch);
   void AppendKill(const std::string& task, int64_t grace_ms, uint64_t batch);
+  // A signal and nothing more (scancel --signal), sent with the kills.
+  void AppendSignal(const std::string& task, int32_t signal, uint64_t batch);
   // {"id", "volumes": [{"name", "dir", "root"?}]}: the node removes them and
   // reports the id back (Agent: volumesRemoved).
   void AppendRemoveVolumes(Json removal, uint64_t batch);

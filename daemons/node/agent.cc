@@ -419,6 +419,7 @@ void Agent::HandleInstructions(const Json& body) {
   struct Kill {
     std::string task;
     int64_t grace_ms;
+    int32_t signal = 0;  // scancel --signal: only this signal, no kill
   };
   std::vector<Kill> kills_first, kills_after;
   for (const Json& k : kill_list) {
@@ -430,12 +431,16 @@ void Agent::HandleInstructions(const Json& body) {
     if (k.contains("graceMs") && k["graceMs"].is_number_integer()) {
       kill.grace_ms = k["graceMs"].get<int64_t>();
     }
+    if (k.contains("signal") && k["signal"].is_number_integer()) {
+      kill.signal = k["signal"].get<int32_t>();
+    }
     (launched_now.count(kill.task) ? kills_after : kills_first).push_back(std::move(kill));
   }
   auto apply = [this](const std::vector<Kill>& kills) {
     std::lock_guard<std::mutex> lock(supervisor_mu_);
     for (const Kill& k : kills) {
-      Status st = supervisor_.Kill(k.task, k.grace_ms);
+      Status st = k.signal > 0 ? supervisor_.Signal(k.task, k.signal)
+                               : supervisor_.Kill(k.task, k.grace_ms);
       if (!st.ok()) spdlog::warn("kill {}: {}", k.task, st.ToString());
     }
   };

@@ -315,6 +315,14 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
     case Op::kKill:
       HandleKill(request->task, request->grace_ms);
       break;
+    case Op::kSignal: {
+      auto it = tasks_.find(request->task);
+      if (it == tasks_.end() || it->second.state != TaskState::kRunning) break;  // ignored
+      SignalAll(it->second, it->second.started.pid, request->signal);
+      Log("task %s (pid %d): signal %d, as asked", request->task.c_str(), it->second.started.pid,
+          request->signal);
+      break;
+    }
     case Op::kList: {
       std::vector<const Task*> known;
       for (const auto& [name, task] : tasks_) known.push_back(&task);

@@ -12,6 +12,7 @@
 
 #include "tests/e2e/cli_runner.h"
 #include "tests/e2e/drover_up_fixture.h"
+#include "tests/support/wait_for.h"
 
 namespace drover::e2e {
 namespace {
@@ -159,6 +160,50 @@ TEST_F(CliEndToEndTest, MpirunInsideAnAllocationWiresFourRanksOverTwoNodes) {
   }
   ASSERT_EQ(cpus_by_node.size(), 2u);  // two ranks on each node ...
   for (const auto& [node, cpus] : cpus_by_node) EXPECT_EQ(cpus.size(), 2u) << node;  // ... apart
+}
+
+// scancel --signal: by default to the job's steps only (the batch shell has
+// no USR2 trap, so had it been reached the job would have FAILED); -b to the
+// batch script only. The signals end nothing by themselves.
+TEST_F(CliEndToEndTest, ScancelSignalReachesStepsByDefaultAndTheBatchScriptWithB) {
+  std::ofstream(home_ + "/signals.sh")
+      << "#!/bin/bash\n"
+         "#SBATCH -n 1\n"
+         "trap 'echo batch-usr1 >> out/batch.txt' USR1\n"
+         "srun sh -c \"trap 'echo step-usr2 >> out/step.txt; exit 0' USR2; touch out/step-ready;"
+         " while :; do sleep 0.1; done\"\n"
+         "touch out/step-done\n"
+         // -b reaches the shell's children too (the sleep dies of it, as in
+         // Slurm), so the script says how it ends.
+         "while [ ! -s out/batch.txt ]; do sleep 0.1; done\n"
+         "exit 0\n";
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliResult r = sbatch.RunWithEnv({"--parsable", "--env", "DROVER_E2E_HOME=" + home_, "signals.sh"},
+                                  SlurmPath());
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const uint64_t id = ParseSubmittedId(r.out);
+  const std::string job = std::to_string(id);
+  CliRunner scancel(BinDir() + "/scancel", home_);
+  CliResult bad = scancel.Run({"-s", "NOSUCH", job});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("scancel: error: Invalid signal"), std::string::npos) << bad.err;
+
+  ASSERT_TRUE(drover::testing::WaitFor(
+      [&] { return std::filesystem::exists(home_ + "/out/step-ready"); }, 60s));
+  ASSERT_EQ(scancel.Run({"-s", "USR2", job}).exit_code, 0);
+  ASSERT_TRUE(drover::testing::WaitFor(
+      [&] { return std::filesystem::exists(home_ + "/out/step-done"); }, 30s))
+      << "the step did not end on USR2";
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/step.txt"), "step-usr2\n");
+  CliResult b = scancel.Run({"-v", "--batch", "--signal=SIGUSR1", job});
+  ASSERT_EQ(b.exit_code, 0) << b.Describe();
+  EXPECT_EQ(b.err, "scancel: Signal 10 to job " + job + " (1 tasks)\n");
+  ASSERT_TRUE(WaitForPhase(id, "Succeeded")) << "neither signal may fail or kill the job:\n"
+                                             << Drover({"show", job}).out;
+  EXPECT_EQ(ReadWholeFile(home_ + "/out/batch.txt"), "batch-usr1\n");
+  CliResult late = scancel.Run({"-s", "USR1", job});
+  EXPECT_EQ(late.exit_code, 1);
+  EXPECT_NE(late.err.find("is not running"), std::string::npos) << late.err;
 }
 
 }  // namespace

@@ -57,6 +57,28 @@ TEST_F(SupervisorContainmentTest, ACancelKillsAProcessThatCalledSetsid) {
   EXPECT_TRUE(Eventually([&] { return !ProcessAlive(escaper); }));
 }
 
+TEST_F(SupervisorContainmentTest, ASignalReachesTheTaskAndItsSetsidChildOnceAndKillsNothing) {
+  const std::string shell = dir_.File("shell.txt"), child = dir_.File("child.txt");
+  const std::string ready = dir_.File("ready");
+  ASSERT_TRUE(client_
+                  ->Launch(Spec("signalled", {"/bin/sh", "-c",
+                                              "trap 'echo usr1 >> " + shell +
+                                                  "' USR1; setsid sh -c \"trap 'echo usr1 >> " +
+                                                  child + "' USR1; touch " + ready +
+                                                  "; while :; do sleep 0.05; done\" & "
+                                                  "while [ ! -s " +
+                                                  shell + " ] || [ ! -s " + child +
+                                                  " ]; do sleep 0.05; done; exit 0"}))
+                  .ok());
+  ASSERT_TRUE(Eventually([&] { return access(ready.c_str(), F_OK) == 0; }));
+  ASSERT_TRUE(client_->Signal("signalled", SIGUSR1).ok());
+  TaskEvent e = Await(*client_, "signalled", TaskEvent::Kind::kExited);
+  EXPECT_EQ(e.exit_code, 0) << "a signal alone ends nothing: the script ended by itself";
+  EXPECT_EQ(ReadFile(shell), "usr1\n") << "once, though both its group and its cgroup hold it";
+  EXPECT_EQ(ReadFile(child), "usr1\n")
+      << "a process outside the group is reached through the cgroup";
+}
+
 TEST_F(SupervisorContainmentTest, ATaskOverItsMemoryLimitEndsOutOfMemoryWithItsPeak) {
   LaunchSpec spec = Spec("hungry", {"/bin/sh", "-c", "tail /dev/zero"});
   spec.memory_limit_bytes = 40 << 20;

@@ -40,6 +40,15 @@ TEST(SupervisorProtocolTest, OtherRequestsRoundTrip) {
   EXPECT_EQ(k->task, "t");
   EXPECT_EQ(k->grace_ms, 250);
 
+  SupervisorRequest signal;
+  signal.op = SupervisorRequest::Op::kSignal;
+  signal.task = "t";
+  signal.signal = 10;
+  auto g = ParseRequest(EncodeRequest(signal));
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->op, SupervisorRequest::Op::kSignal);
+  EXPECT_EQ(g->signal, 10);
+
   SupervisorRequest ack;
   ack.op = SupervisorRequest::Op::kAck;
   ack.tasks = {"a", "b"};
@@ -73,6 +82,14 @@ TEST(SupervisorProtocolTest, BadRequestsNameTheField) {
             "spec.uid")
       << "who a task runs as is never defaulted";
   EXPECT_EQ(ParseRequest(R"({"op":"kill"})").status().field(), "task");
+  EXPECT_EQ(ParseRequest(R"({"op":"signal","task":"t","signal":0})").status().field(), "signal");
+  EXPECT_EQ(ParseRequest(R"({"op":"signal","task":"t"})").status().field(), "signal");
+  EXPECT_EQ(
+      ParseRequest(
+          R"({"op":"launch","spec":{"task":"t","argv":["x"],"uid":1,"gid":1,"memory_limit_bytes":-1}})")
+          .status()
+          .field(),
+      "spec.memory_limit_bytes");
 }
 
 TEST(SupervisorProtocolTest, EventsAndListsRoundTrip) {
