@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "api/json_codec.h"
@@ -203,6 +204,49 @@ TEST_F(AllocationStateTest, StepsRunOnTheAllocationsCoresAndEndWithTheScript) {
   EXPECT_TRUE(state_.FindTask(StepTaskName(id, 1, 0))->status.terminating);
   EXPECT_TRUE(Active(id).empty()) << "the placeholder ended with the script";
   EXPECT_EQ(state_.CreateStep(id, Step(1), kAlice, now_).status().code(), StatusCode::kConflict);
+}
+
+// scancel --signal: steps by default, the batch script with -b, both with
+// -f; sent as signal instructions (no kill) to the tasks' nodes.
+TEST_F(AllocationStateTest, SignalsReachTheStepsTheScriptOrBothAndChangeNothing) {
+  const uint64_t id = Submit(Allocation());
+  Pass();
+  const std::string script = TaskName(id, 0, 0);
+  EXPECT_EQ(state_.SignalJob(id, 10, JobSignalTargets::kSteps, kAlice).status().code(),
+            StatusCode::kOk)
+      << "a running allocation whose script has not reported yet has nothing running";
+  Report(script, TaskPhase::kRunning);
+  ASSERT_TRUE(state_.CreateStep(id, Step(2), kAlice, now_).ok());
+  for (const Task* t : state_.StepTasksOfJob(id)) Report(t->metadata.name, TaskPhase::kRunning);
+  EXPECT_EQ(*state_.SignalJob(id, 10, JobSignalTargets::kSteps, kAlice), 2);
+  EXPECT_EQ(*state_.SignalJob(id, 12, JobSignalTargets::kBatch, kAlice), 1);
+  EXPECT_EQ(*state_.SignalJob(id, 1, JobSignalTargets::kFull, kAlice), 3);
+  std::map<int, std::set<std::string>> signalled;  // signal -> tasks
+  for (const char* node : {"n1", "n2"}) {
+    const Json polled = Poll(node);
+    for (const Json& k : polled["kill"]) {
+      ASSERT_TRUE(k.contains("signal")) << "a signal is never a kill: " << k.dump();
+      signalled[k["signal"].get<int>()].insert(k["task"].get<std::string>());
+    }
+  }
+  const std::set<std::string> steps = {StepTaskName(id, 0, 0), StepTaskName(id, 0, 1)};
+  EXPECT_EQ(signalled[10], steps);
+  EXPECT_EQ(signalled[12], std::set<std::string>{script});
+  std::set<std::string> all = steps;
+  all.insert(script);
+  EXPECT_EQ(signalled[1], all);
+  EXPECT_EQ(state_.FindJob(id)->status.phase, JobPhase::kRunning);
+  for (const Task* t : state_.StepTasksOfJob(id)) EXPECT_FALSE(t->status.terminating);
+  // Bad input and the wrong caller change nothing.
+  EXPECT_EQ(state_.SignalJob(id, 0, JobSignalTargets::kSteps, kAlice).status().field(), "signal");
+  EXPECT_EQ(
+      state_.SignalJob(id, 10, JobSignalTargets::kSteps, UserCaller("bob", 1001)).status().code(),
+      StatusCode::kPermissionDenied);
+  EXPECT_EQ(state_.SignalJob(id + 100, 10, JobSignalTargets::kSteps, kAlice).status().code(),
+            StatusCode::kNotFound);
+  Report(script, TaskPhase::kSucceeded);
+  EXPECT_EQ(state_.SignalJob(id, 10, JobSignalTargets::kFull, kAlice).status().code(),
+            StatusCode::kConflict);
 }
 
 TEST_F(AllocationStateTest, ALostNodeRequeuesTheWholeAllocation) {
