@@ -90,17 +90,15 @@ executors::LaunchAttempt LaunchPool::Launch(const executors::LaunchSpec& spec) {
   std::sort(limits.cpus.begin(), limits.cpus.end());
   limits.cpus.erase(std::unique(limits.cpus.begin(), limits.cpus.end()), limits.cpus.end());
   auto procs = cgroups_->Create(spec.task, limits);
+  // A failed launch's cgroup is removed by the supervisor, as every failed one's.
   if (!procs.ok()) {
-    cgroups_->Remove(spec.task);
     executors::LaunchAttempt failed;
     failed.status = Status::Internal("cannot contain the task: " + procs.status().message());
     return failed;
   }
   std::vector<int> fds;
   for (const executors::UniqueFd& fd : *procs) fds.push_back(fd.get());
-  executors::LaunchAttempt attempt = launcher_->TryLaunch(spec, fds);
-  if (!attempt.status.ok() && attempt.process.pid == 0) cgroups_->Remove(spec.task);
-  return attempt;
+  return launcher_->TryLaunch(spec, fds);
 }
 
 }  // namespace drover::supervisor

@@ -189,8 +189,7 @@ int SupervisorServer::Run() {
   // Launches still in the pool: finish them, and kill them too if asked.
   for (const LaunchPool::Outcome& outcome : pool_->Stop()) {
     if (kill_on_stop_ && outcome.attempt.status.ok()) {
-      kill(-outcome.attempt.process.pid, SIGKILL);
-      cgroups_->Signal(outcome.task, SIGKILL);
+      SignalAll(outcome.task, outcome.attempt.process.pid, SIGKILL);
     }
     cgroups_to_remove_.insert(outcome.task);
   }
@@ -234,9 +233,9 @@ void SupervisorServer::RemoveCgroups() {
   }
 }
 
-void SupervisorServer::SignalAll(const Task& task, pid_t pid, int sig) {
+void SupervisorServer::SignalAll(const std::string& task, pid_t pid, int sig) {
   kill(-pid, sig);
-  cgroups_->Signal(task.spec.task, sig, pid);
+  cgroups_->Signal(task, sig, pid);
 }
 
 void SupervisorServer::Accept() {
@@ -318,7 +317,7 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
     case Op::kSignal: {
       auto it = tasks_.find(request->task);
       if (it == tasks_.end() || it->second.state != TaskState::kRunning) break;  // ignored
-      SignalAll(it->second, it->second.started.pid, request->signal);
+      SignalAll(request->task, it->second.started.pid, request->signal);
       Log("task %s (pid %d): signal %d, as asked", request->task.c_str(), it->second.started.pid,
           request->signal);
       break;
@@ -355,10 +354,7 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
     case Op::kShutdown:
       if (request->kill_tasks) {
         kill_on_stop_ = true;
-        for (const auto& [pid, name] : task_by_pid_) {
-          kill(-pid, SIGKILL);
-          cgroups_->Signal(name, SIGKILL);
-        }
+        for (const auto& [pid, name] : task_by_pid_) SignalAll(name, pid, SIGKILL);
         Log("shutdown requested; killed %zu tasks", task_by_pid_.size());
       } else {
         Log("shutdown requested");
@@ -446,7 +442,7 @@ void SupervisorServer::HandleKill(const std::string& name, int64_t grace_ms) {
 
 void SupervisorServer::SignalTask(Task& task, int64_t grace_ms) {
   pid_t pid = task.started.pid;
-  SignalAll(task, pid, SIGTERM);
+  SignalAll(task.spec.task, pid, SIGTERM);
   timers_.emplace(Clock::now() + std::chrono::milliseconds(grace_ms),
                   Timer{task.spec.task, pid, TimerAction::kKill});
   Log("task %s (pid %d): SIGTERM, SIGKILL in %lld ms", task.spec.task.c_str(), pid,
@@ -552,19 +548,19 @@ void SupervisorServer::FireTimers() {
       if (task.spec.warning_shell_only) {
         kill(timer.pid, task.spec.warning_signal);
       } else {
-        SignalAll(task, timer.pid, task.spec.warning_signal);
+        SignalAll(timer.task, timer.pid, task.spec.warning_signal);
       }
       Log("task %s (pid %d): %lld s before its time limit, signal %d", timer.task.c_str(),
           timer.pid, static_cast<long long>(task.spec.warning_seconds), task.spec.warning_signal);
     } else if (timer.action == TimerAction::kTimeLimit) {
       task.timed_out = true;
-      SignalAll(task, timer.pid, SIGTERM);
+      SignalAll(timer.task, timer.pid, SIGTERM);
       timers_.emplace(now + std::chrono::milliseconds(task.spec.kill_grace_ms),
                       Timer{timer.task, timer.pid, TimerAction::kKill});
       Log("task %s (pid %d): time limit of %lld s reached, SIGTERM", timer.task.c_str(), timer.pid,
           static_cast<long long>(task.spec.time_limit_s));
     } else {
-      SignalAll(task, timer.pid, SIGKILL);
+      SignalAll(timer.task, timer.pid, SIGKILL);
       Log("task %s (pid %d): grace over, SIGKILL", timer.task.c_str(), timer.pid);
     }
   }

@@ -115,7 +115,7 @@ class SupervisorServer {
   void SignalTask(Task& task, int64_t grace_ms);
   void FinishTask(Task& task, pid_t pid, int status, const rusage& usage, int64_t time_ms);
   // Signals the task's process group and whatever of its cgroup is outside it.
-  void SignalAll(const Task& task, pid_t pid, int sig);
+  void SignalAll(const std::string& task, pid_t pid, int sig);
   // Kills what an earlier supervisor left in its cgroups.
   void ReclaimLeftCgroups();
   // Removes the emptied cgroups of ended tasks; retried on a timer while busy.
