@@ -51,6 +51,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(LogStoreOptions options) {
 }
 
 LogStore::LogStore(LogStoreOptions options) : options_(std::move(options)) {
+  // The start-up sweep, before anything is appended: run by the writer, it
+  // could fall after the first writes and sweep files just written.
+  Sweep();
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -185,7 +188,8 @@ void LogStore::Sweep() {
 }
 
 void LogStore::Run() {
-  auto next_sweep = std::chrono::steady_clock::now();
+  auto next_sweep =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.sweep_interval_ms);
   for (;;) {
     Pending p;
     {
