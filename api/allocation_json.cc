@@ -38,6 +38,7 @@ Json StepToJson(const StepSpec& s) {
           {"nodelist", s.nodelist},
           {"tasksPerNode", s.tasks_per_node},
           {"killOnBadExit", s.kill_on_bad_exit},
+          {"mpi", s.mpi},
           {"name", s.name},
           {"command", TemplateToJson(s.command)}};
 }
@@ -45,10 +46,11 @@ Json StepToJson(const StepSpec& s) {
 Status StepFromJson(const Json& j, std::string_view path, StepSpec* s) {
   const std::string p(path);
   DROVER_RETURN_IF_ERROR(CheckObject(j, p));
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(j,
-                                          {"id", "rank", "localId", "nodeId", "ntasks", "nodelist",
-                                           "tasksPerNode", "killOnBadExit", "name", "command"},
-                                          p));
+  DROVER_RETURN_IF_ERROR(
+      CheckKnownFields(j,
+                       {"id", "rank", "localId", "nodeId", "ntasks", "nodelist", "tasksPerNode",
+                        "killOnBadExit", "mpi", "name", "command"},
+                       p));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "id", p, &s->id));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "rank", p, &s->rank));
   DROVER_RETURN_IF_ERROR(GetIntAs(j, "localId", p, &s->local_id));
@@ -57,6 +59,10 @@ Status StepFromJson(const Json& j, std::string_view path, StepSpec* s) {
   DROVER_RETURN_IF_ERROR(GetString(j, "nodelist", p, &s->nodelist));
   DROVER_RETURN_IF_ERROR(GetString(j, "tasksPerNode", p, &s->tasks_per_node));
   DROVER_RETURN_IF_ERROR(GetBool(j, "killOnBadExit", p, &s->kill_on_bad_exit));
+  DROVER_RETURN_IF_ERROR(GetString(j, "mpi", p, &s->mpi));
+  if (s->mpi != "pmix" && s->mpi != "none") {
+    return Status::Invalid(p + ".mpi", "must be \"pmix\" or \"none\" (got \"" + s->mpi + "\")");
+  }
   DROVER_RETURN_IF_ERROR(GetString(j, "name", p, &s->name));
   if (const Json* c = Find(j, "command")) {
     DROVER_RETURN_IF_ERROR(TemplateFromJson(*c, p + ".command", &s->command));

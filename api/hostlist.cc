@@ -189,4 +189,41 @@ std::string CompressHostlist(const std::vector<std::string>& names) {
   return out;
 }
 
+Result<std::vector<int32_t>> ExpandCountList(std::string_view text) {
+  std::vector<int32_t> out;
+  const auto bad = [&](const std::string& why) {
+    return Status::Invalid("tasksPerNode", "\"" + std::string(text) + "\": " + why);
+  };
+  // A run of digits at `at`, as a number of at most 1,000,000.
+  const auto number = [&](size_t& at, int64_t* n) {
+    const size_t start = at;
+    *n = 0;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9' && *n <= 1'000'000) {
+      *n = *n * 10 + (text[at++] - '0');
+    }
+    return at > start && *n <= 1'000'000;
+  };
+  for (size_t at = 0; at < text.size();) {
+    int64_t count = 0, repeat = 1;
+    if (!number(at, &count)) return bad("each entry is a count of at most 1000000");
+    if (text.substr(at, 2) == "(x") {
+      at += 2;
+      if (!number(at, &repeat) || repeat < 1 || at >= text.size() || text[at] != ')') {
+        return bad("a repeat is written (xN), N at least 1");
+      }
+      ++at;
+    }
+    if (out.size() + static_cast<size_t>(repeat) > kMaxHostlistNames) {
+      return bad("more than " + std::to_string(kMaxHostlistNames) + " entries");
+    }
+    out.insert(out.end(), static_cast<size_t>(repeat), static_cast<int32_t>(count));
+    if (at < text.size()) {
+      if (text[at] != ',' || at + 1 == text.size()) return bad("entries are separated by commas");
+      ++at;
+    }
+  }
+  if (out.empty()) return bad("is empty");
+  return out;
+}
+
 }  // namespace drover

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,5 +31,9 @@ Result<std::vector<std::string>> ExpandHostlist(std::string_view text);
 // duplicates are dropped. ExpandHostlist(CompressHostlist(x)) is x sorted
 // and without duplicates.
 std::string CompressHostlist(const std::vector<std::string>& names);
+
+// Slurm's count lists, as in SLURM_TASKS_PER_NODE: "2(x3),1" -> 2 2 2 1.
+// Counts are 0..1,000,000; the list holds at most kMaxHostlistNames entries.
+Result<std::vector<int32_t>> ExpandCountList(std::string_view text);
 
 }  // namespace drover

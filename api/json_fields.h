@@ -54,8 +54,11 @@ template <typename T>
 Status GetIntAs(const Json& obj, std::string_view key, std::string_view path, T* out) {
   int64_t v = static_cast<int64_t>(*out);
   DROVER_RETURN_IF_ERROR(GetInt(obj, key, path, &v));
+  // T's max as int64_t would wrap for uint64_t, whose range holds every int64_t >= 0.
+  constexpr bool bounded_above = static_cast<uint64_t>(std::numeric_limits<T>::max()) <=
+                                 static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-      v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+      (bounded_above && v > static_cast<int64_t>(std::numeric_limits<T>::max()))) {
     return Status::Invalid(Join(path, key), "value " + std::to_string(v) + " is out of range");
   }
   *out = static_cast<T>(v);

@@ -56,6 +56,9 @@ struct StepSpec {
   std::string tasks_per_node;  // Slurm's form, "2(x2),1"
   // A rank that fails stops the others (Slurm's --kill-on-bad-exit).
   bool kill_on_bad_exit = true;
+  // "pmix": drover-node's PMIx server serves the ranks, which make one MPI
+  // world (srun's --mpi=pmix, its default); "none": no PMIx.
+  std::string mpi = "none";
   std::string name;      // argv[0]'s base name, as squeue -s shows it
   TaskTemplate command;  // what the rank runs: argv, env, working dir
 };

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libhwloc-dev hwloc
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin libpmix-dev
   libboost-program-options-dev libboost-dev
   libpqxx-dev postgresql-15 postgresql-client-15
   libsqlite3-dev sqlite3

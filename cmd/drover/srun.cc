@@ -60,7 +60,8 @@ po::options_description StepOptionsDescription() {
       "cpu_bind", po::value<std::string>(), "the old spelling of --cpu-bind")(
       "kill-on-bad-exit,K", po::value<int>()->implicit_value(1),
       "1 (default): a failed rank stops the step; 0: the others go on")(
-      "mpi", po::value<std::string>(), "none; pmix and the others: warning (no PMIx server yet)")(
+      "mpi", po::value<std::string>(),
+      "pmix (default, or SLURM_MPI_TYPE): the ranks make one MPI world; none; list")(
       "label,l", po::bool_switch(), "prefix each output line with its rank")(
       "unbuffered,u", po::bool_switch(), "accepted (output is forwarded as it is read)")(
       "export", po::value<std::string>(), "ALL (default), NONE, [ALL,]K=V,...")(
@@ -173,8 +174,22 @@ void Relinquish(ApiSession& session, uint64_t id, int exit_code) {
                          Json{{"exitCode", exit_code}});
 }
 
+// --mpi, else SLURM_MPI_TYPE, else pmix (Slurm's MpiDefault, as sites set
+// it): "pmix" or "none". pmix_v3 and the like name the same server.
+Result<std::string> MpiType(const po::variables_map& vm) {
+  std::string type = "pmix";
+  if (const char* env = std::getenv("SLURM_MPI_TYPE"); env != nullptr && *env != '\0') type = env;
+  if (vm.count("mpi")) type = vm["mpi"].as<std::string>();
+  if (type == "none") return type;
+  if (type == "pmix" ||
+      (type.rfind("pmix_v", 0) == 0 && type.size() == 7 && type[6] >= '2' && type[6] <= '5')) {
+    return std::string("pmix");
+  }
+  return Status::Invalid("mpi", "Invalid MPI type '" + type + "', --mpi=list for acceptable types");
+}
+
 Json StepRequestFrom(const po::variables_map& vm, const std::vector<std::string>& command,
-                     int64_t allocation_tasks, int64_t allocation_nodes, const char* name) {
+                     int64_t allocation_tasks, int64_t allocation_nodes, const std::string& mpi) {
   int64_t ntasks = 0;
   if (vm.count("ntasks")) {
     ntasks = vm["ntasks"].as<int64_t>();
@@ -196,14 +211,7 @@ Json StepRequestFrom(const po::variables_map& vm, const std::vector<std::string>
   if (vm.count("cpu_bind")) bind = vm["cpu_bind"].as<std::string>();
   r["cpuBind"] = bind.find("none") != std::string::npos ? "none" : "cores";
   if (vm.count("kill-on-bad-exit")) r["killOnBadExit"] = vm["kill-on-bad-exit"].as<int>() != 0;
-  if (vm.count("mpi")) {
-    const std::string mpi = vm["mpi"].as<std::string>();
-    if (mpi != "none") {
-      std::cerr << name << ": warning: --mpi=" << mpi
-                << ": Drover has no PMIx server yet; ranks that need one start as singletons "
-                   "(use mpirun inside the allocation)\n";
-    }
-  }
+  r["mpi"] = mpi;
   const std::string cwd = CurrentDir();
   r["workingDir"] = vm.count("chdir") ? AbsolutePath(vm["chdir"].as<std::string>(), cwd) : cwd;
   std::vector<std::string> environ_words;
@@ -264,6 +272,12 @@ int RunSrun(const Args& args) {
   desc.add(AllocationOptions()).add(StepOptionsDescription());
   Parsed p;
   if (auto done = Parse("srun", kSrunUsage, desc, args, &p)) return *done;
+  if (p.vm.count("mpi") && p.vm["mpi"].as<std::string>() == "list") {
+    std::cout << "MPI types are...\nnone\npmix\npmix_v4\n";
+    return 0;
+  }
+  auto mpi = MpiType(p.vm);
+  if (!mpi.ok()) return SlurmError("srun", mpi.status().message());
   if (p.command.empty()) return SlurmError("srun", "no executable given (srun PROGRAM [ARGS...])");
   const bool quiet = p.vm["quiet"].as<bool>();
   auto session = ApiSession::FromEnvironment();
@@ -276,14 +290,14 @@ int RunSrun(const Args& args) {
                                         : static_cast<uint64_t>(EnvInt("SLURM_JOB_ID", 0));
   if (job_id != 0) {  // a step in the allocation we are in
     options.request = StepRequestFrom(p.vm, p.command, EnvInt("SLURM_NTASKS", 1),
-                                      EnvInt("SLURM_JOB_NUM_NODES", 1), "srun");
+                                      EnvInt("SLURM_JOB_NUM_NODES", 1), *mpi);
     return RunStep(*session, job_id, options);
   }
   auto job = Allocate(*session, p.vm, p.command, "srun", quiet);
   if (!job.ok()) return SlurmError("srun", job.status().message());
   const AllocationShape shape = ShapeOf(*session, *job);
   options.request = StepRequestFrom(p.vm, p.command, job->spec.allocation.tasks,
-                                    static_cast<int64_t>(shape.nodes.size()), "srun");
+                                    static_cast<int64_t>(shape.nodes.size()), *mpi);
   const int code = RunStep(*session, job->id, options);
   Relinquish(*session, job->id, code);
   return code;

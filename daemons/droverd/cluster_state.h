@@ -33,6 +33,7 @@
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
 #include "daemons/droverd/node_channel.h"
+#include "daemons/droverd/step_fences.h"
 #include "daemons/droverd/task_credentials.h"
 #include "daemons/droverd/workload_store.h"
 #include "db/store.h"
@@ -320,7 +321,8 @@ class ClusterState {
   struct StepRequest {
     scheduler::StepRequest placement;  // cpus_per_task 0: the job's cores per task
     bool kill_on_bad_exit = true;
-    TaskTemplate command;  // argv, env, working dir of every rank
+    std::string mpi = "none";  // StepSpec::mpi
+    TaskTemplate command;      // argv, env, working dir of every rank
   };
   // Starts a step in the running allocation of job `id`: the one whose
   // batch script holds the caller's credential, else the job's only one.
@@ -331,6 +333,12 @@ class ClusterState {
                                               const Caller& caller, int64_t now_ms);
   // Every step task droverd keeps of a job, oldest first.
   std::vector<const Task*> StepTasksOfJob(uint64_t id) const;
+  // Node `node`'s share of fence `sequence` of MPI step `step` of job `id`
+  // (StepFences); the last node's share sends every node the gathered data.
+  // Errors: NotFound (no such step), PermissionDenied (none of its ranks
+  // runs there), Conflict (sent already), Invalid (too much data).
+  Status ContributeFence(const std::string& node, uint64_t id, int32_t step, int64_t sequence,
+                         std::string data);
   // Stops step `step` of job `id` (Ctrl-C at srun). Owner or admin.
   Status CancelStep(uint64_t id, int32_t step, const Caller& caller);
   // Slurm's scancel --signal: `signal` to the job's running tasks, as
@@ -544,6 +552,7 @@ class ClusterState {
   std::map<std::string, Node> nodes_;
   std::unordered_map<uint64_t, std::vector<std::string>> job_tasks_;
   std::unordered_map<uint64_t, std::vector<std::string>> job_steps_;  // step tasks, oldest first
+  StepFences step_fences_;  // MPI steps' fences in flight
   std::vector<std::string> placeholders_stopping_;  // killed, ended at the next ReconcileJobs
   // The attempt number the next task of (job, index) gets, for indexes that
   // failed before; absent = 0.

@@ -2,7 +2,10 @@
 // one per node, placed together; the batch script on the first, placeholders
 // holding the cores on the others) and the steps srun starts inside them.
 #include <algorithm>
+#include <map>
+#include <set>
 
+#include "api/base64.h"
 #include "api/hostlist.h"
 #include "controllers/job_controller.h"
 #include "daemons/droverd/authorization.h"
@@ -159,6 +162,15 @@ Json ClusterState::StepLaunch(const Task& task) const {
   for (auto& [key, value] : SlurmStepEnvironment(step)) {
     launch["env"].push_back({std::move(key), std::move(value)});
   }
+  if (step.mpi == "pmix") {
+    // Every node derives the step's PMIx layout from these alone: node ids
+    // follow the nodelist's order, and ranks are dealt to nodes in it.
+    launch["pmix"] = {{"jobId", job.id},
+                      {"stepId", step.id},
+                      {"nodelist", step.nodelist},
+                      {"tasksPerNode", step.tasks_per_node},
+                      {"rank", step.rank}};
+  }
   return launch;
 }
 
@@ -206,6 +218,19 @@ Result<std::vector<const Task*>> ClusterState::CreateStep(uint64_t id, StepReque
     }
     shape.push_back(std::move(a));
   }
+  // Node ids follow the allocation's hostlist, as in Slurm: then the step's
+  // SLURM_STEP_NODELIST (a sorted hostlist) and SLURM_STEP_TASKS_PER_NODE
+  // list its nodes in the same order, and name its PMIx layout.
+  {
+    std::vector<std::string> names;
+    for (const auto& a : shape) names.push_back(a.node);
+    auto order = ExpandHostlist(CompressHostlist(names));
+    std::map<std::string, size_t> position;
+    for (size_t i = 0; order.ok() && i < order->size(); ++i) position[(*order)[i]] = i;
+    std::stable_sort(shape.begin(), shape.end(), [&](const auto& x, const auto& y) {
+      return position[x.node] < position[y.node];
+    });
+  }
   for (const Task* t : StepTasksOfJob(id)) {  // cores running steps hold
     if (IsTerminal(t->status.phase) || t->spec.index != anchor->spec.index ||
         t->spec.attempt != anchor->spec.attempt) {
@@ -230,6 +255,7 @@ Result<std::vector<const Task*>> ClusterState::CreateStep(uint64_t id, StepReque
   step.nodelist = CompressHostlist(placed->nodes);
   step.tasks_per_node = scheduler::SlurmCountList(placed->tasks_per_node);
   step.kill_on_bad_exit = request.kill_on_bad_exit;
+  step.mpi = request.mpi;
   step.name = request.command.command.empty() ? "" : BaseName(request.command.command[0]);
   step.command = std::move(request.command);
   std::vector<const Task*> created;
@@ -268,6 +294,27 @@ std::vector<const Task*> ClusterState::StepTasksOfJob(uint64_t id) const {
   if (it == job_steps_.end()) return out;
   for (const std::string& name : it->second) out.push_back(&tasks_.at(name));
   return out;
+}
+
+Status ClusterState::ContributeFence(const std::string& node, uint64_t id, int32_t step,
+                                     int64_t sequence, std::string data) {
+  std::set<std::string> nodes;
+  bool running = false;
+  for (const Task* t : StepTasksOfJob(id)) {
+    if (t->spec.step.id != step) continue;
+    nodes.insert(t->spec.node);
+    running = running || !IsTerminal(t->status.phase);
+  }
+  const std::string what = "step " + std::to_string(id) + "." + std::to_string(step);
+  if (nodes.empty()) return Status::NotFound(what + " not found");
+  if (!running) return Status::Conflict(what + " has ended");
+  auto gathered = step_fences_.Contribute(id, step, sequence, node, nodes, std::move(data));
+  if (!gathered.ok()) return gathered.status();
+  if (!gathered->has_value()) return Status::Ok();
+  const Json fence = {
+      {"jobId", id}, {"stepId", step}, {"sequence", sequence}, {"data", Base64Encode(**gathered)}};
+  for (const std::string& n : nodes) channels_[n].AppendFence(fence, building_batch_);
+  return Status::Ok();
 }
 
 Status ClusterState::CancelStep(uint64_t id, int32_t step, const Caller& caller) {
@@ -354,6 +401,9 @@ void ClusterState::EndStepTask(Task& task, int64_t now_ms) {
         KillTask(sibling, scheduler::PreemptMode::kOff, kCancelGraceMs);
     }
   }
+  // A fence in flight now lacks this rank's share for good (a step's fences
+  // span all its ranks, and a rank that ended passed all of its own).
+  if (task.spec.step.mpi == "pmix") step_fences_.ForgetStep(id, step);
   // A job may run thousands of steps (a loop of srun): keep the newest ended ones.
   std::vector<std::string>& names = job_steps_[id];
   if (names.size() <= 2 * kFinishedTasksKeptPerJob) return;

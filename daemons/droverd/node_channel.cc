@@ -21,6 +21,10 @@ void NodeChannel::AppendRemoveVolumes(Json removal, uint64_t batch) {
   entries_.push_back({next_seq_++, batch, Kind::kRemoveVolumes, std::move(removal)});
 }
 
+void NodeChannel::AppendFence(Json fence, uint64_t batch) {
+  entries_.push_back({next_seq_++, batch, Kind::kFence, std::move(fence)});
+}
+
 void NodeChannel::Wait(int64_t after, int64_t deadline_ms, HttpResponder responder) {
   Acknowledge(after);
   // A node has one poll outstanding; a newer one replaces an abandoned one.
@@ -53,16 +57,31 @@ void NodeChannel::Flush(const std::string& epoch, int64_t now_ms, uint64_t durab
     Json launch = Json::array();
     Json kill = Json::array();
     Json remove = Json::array();
+    Json fences = Json::array();
     int64_t seq = w.after;
     for (const Entry& e : entries_) {
       if (e.seq <= w.after) continue;
       if (e.seq > sendable) break;
-      (e.kind == Kind::kLaunch ? launch : e.kind == Kind::kKill ? kill : remove).push_back(e.body);
+      switch (e.kind) {
+        case Kind::kLaunch:
+          launch.push_back(e.body);
+          break;
+        case Kind::kKill:
+          kill.push_back(e.body);
+          break;
+        case Kind::kRemoveVolumes:
+          remove.push_back(e.body);
+          break;
+        case Kind::kFence:
+          fences.push_back(e.body);
+          break;
+      }
       seq = e.seq;
     }
     Json body = {
         {"epoch", epoch}, {"seq", seq}, {"launch", std::move(launch)}, {"kill", std::move(kill)}};
     if (!remove.empty()) body["removeVolumes"] = std::move(remove);
+    if (!fences.empty()) body["fences"] = std::move(fences);
     w.responder(HttpResponse{200, "application/json", body.dump()});
   }
   waiters_ = std::move(still_waiting);

@@ -1,6 +1,6 @@
 // NodeChannel: the ordered stream of instructions (launch, kill, remove a
-// StatefulSet ordinal's directories) droverd sends one node, and the node's
-// pending long-poll.
+// StatefulSet ordinal's directories, an MPI step's gathered fence) droverd sends one node, and the
+// node's pending long-poll.
 //
 // Instructions get increasing sequence numbers; a node asks for everything
 // after the last one it has handled, so a lost response is simply asked for
@@ -31,6 +31,10 @@ class NodeChannel {
   // {"id", "volumes": [{"name", "dir", "root"?}]}: the node removes them and
   // reports the id back (Agent: volumesRemoved).
   void AppendRemoveVolumes(Json removal, uint64_t batch);
+  // {"jobId", "stepId", "sequence", "data"}: an MPI step's fence, gathered
+  // from every node of the step (StepFences); the node's PMIx server
+  // releases its ranks with it.
+  void AppendFence(Json fence, uint64_t batch);
 
   // Registers a long-poll. It is answered by Flush() once instructions after
   // `after` exist, or when `deadline_ms` passes (with none).
@@ -54,7 +58,7 @@ class NodeChannel {
   size_t backlog() const { return entries_.size(); }
 
  private:
-  enum class Kind { kLaunch, kKill, kRemoveVolumes };
+  enum class Kind { kLaunch, kKill, kRemoveVolumes, kFence };
   struct Entry {
     int64_t seq;
     uint64_t batch;

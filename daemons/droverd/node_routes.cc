@@ -1,10 +1,11 @@
 // /api/v1/nodes...: list and show for everyone; labels, cordon and uncordon
-// for admins; register, assignments (long-poll) and status reports for node
-// agents.
+// for admins; register, assignments (long-poll), status reports and MPI
+// fences for node agents.
 #include <cstdint>
 #include <set>
 #include <string>
 
+#include "api/base64.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
 #include "api/json_fields.h"
@@ -241,6 +242,35 @@ void Reports(const ApiContext& ctx, const std::string& name, const HttpRequest& 
   });
 }
 
+// {"jobId", "stepId", "sequence", "data" (base64)}: this node's share of an
+// MPI step's fence (ClusterState::ContributeFence).
+void MpiFence(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
+              HttpResponder respond) {
+  using namespace json_fields;
+  auto json = ParseJson(req.body);
+  Status st = json.ok() ? CheckObject(*json, "body") : json.status();
+  if (st.ok()) st = CheckKnownFields(*json, {"jobId", "stepId", "sequence", "data"}, "");
+  uint64_t job = 0;
+  int32_t step = -1;
+  int64_t sequence = -1;
+  std::string data;
+  for (const char* required : {"jobId", "stepId", "sequence", "data"}) {
+    if (st.ok() && !json->contains(required)) st = Status::Invalid(required, "is required");
+  }
+  if (st.ok()) st = GetIntAs(*json, "jobId", "", &job);
+  if (st.ok()) st = GetIntAs(*json, "stepId", "", &step);
+  if (st.ok()) st = GetIntAs(*json, "sequence", "", &sequence);
+  if (st.ok()) st = GetString(*json, "data", "", &data);
+  if (!st.ok()) return respond(ErrorResponse(st));
+  auto bytes = Base64Decode(data, "data");
+  if (!bytes.ok()) return respond(ErrorResponse(bytes.status()));
+  ctx.loop->Post([=, bytes = std::move(*bytes)](CommandContext& c) mutable {
+    Status done = c.state.ContributeFence(name, job, step, sequence, std::move(bytes));
+    if (!done.ok()) return respond(ErrorResponse(done));
+    c.AfterCommit([respond] { respond(JsonResponse(200, Json::object())); });
+  });
+}
+
 }  // namespace
 
 void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
@@ -306,6 +336,7 @@ void HandleNodeRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& r
     return Assignments(ctx, name, req, std::move(respond));
   }
   if (parts[2] == "status" && m == "POST") return Reports(ctx, name, req, std::move(respond));
+  if (parts[2] == "mpi-fence" && m == "POST") return MpiFence(ctx, name, req, std::move(respond));
   if (parts[2] == "logs" && m == "POST") return ShipLogs(ctx, name, req, std::move(respond));
   if (parts[2] == "health" && m == "POST") {
     // {"healthy": bool, "message": "..."} from the node's monitor.

@@ -98,7 +98,8 @@ std::vector<EnvVar> SlurmStepEnvironment(const StepSpec& step) {
           {"SLURM_STEP_NODELIST", step.nodelist},
           {"SLURM_NODELIST", step.nodelist},
           {"SLURM_STEP_TASKS_PER_NODE", step.tasks_per_node},
-          {"SLURM_TASKS_PER_NODE", step.tasks_per_node}};
+          {"SLURM_TASKS_PER_NODE", step.tasks_per_node},
+          {"SLURM_MPI_TYPE", step.mpi}};
 }
 
 }  // namespace drover::droverd

@@ -20,7 +20,7 @@ Result<ClusterState::StepRequest> DecodeStepRequest(const Json& j) {
   DROVER_RETURN_IF_ERROR(
       CheckKnownFields(j,
                        {"ntasks", "nodes", "ntasksPerNode", "cpusPerTask", "overlap", "cpuBind",
-                        "killOnBadExit", "command", "env", "workingDir"},
+                        "killOnBadExit", "mpi", "command", "env", "workingDir"},
                        ""));
   ClusterState::StepRequest r;
   scheduler::StepRequest& p = r.placement;
@@ -37,6 +37,10 @@ Result<ClusterState::StepRequest> DecodeStepRequest(const Json& j) {
   }
   p.bind_none = bind == "none";
   DROVER_RETURN_IF_ERROR(GetBool(j, "killOnBadExit", "", &r.kill_on_bad_exit));
+  DROVER_RETURN_IF_ERROR(GetString(j, "mpi", "", &r.mpi));
+  if (r.mpi != "pmix" && r.mpi != "none") {
+    return Status::Invalid("mpi", "must be \"pmix\" or \"none\" (got \"" + r.mpi + "\")");
+  }
   DROVER_RETURN_IF_ERROR(GetStringList(j, "command", "", &r.command.command));
   if (r.command.command.empty() || r.command.command[0].empty()) {
     return Status::Invalid("command", "is required (the program every rank runs)");

@@ -130,6 +130,8 @@ Agent::Agent(AgentOptions options, executors::SupervisorClient supervisor)
                 {{"task", task}, {"phase", "Running"}, {"ready", ready}, {"timeMs", NowMs()}});
           },
           [this](const std::string& task, const std::string& why) { OnProbeFailure(task, why); }}),
+      mpi_(MpiStepsOptions{options_.server, options_.token, options_.ca_file, options_.name,
+                           options_.state_dir + "/pmix"}),
       fence_(
           options_.state_dir,
           [this](const std::string& task, int64_t grace_ms) {
@@ -229,6 +231,7 @@ Status Agent::Start() {
     return st;
   }
   probes_.Start();
+  mpi_.Start();
   fence_thread_ = std::thread([this] { FenceLoop(); });
   spdlog::info("registered node {} ({} cores) with {}", options_.name,
                options_.topology.cores.size(), options_.server);
@@ -241,6 +244,7 @@ Status Agent::Start() {
 void Agent::Stop() {
   if (stopping_.exchange(true)) return;
   probes_.Stop();
+  mpi_.Stop();
   reports_cv_.notify_all();
   // The poll thread may sit in a long-poll; it notices within its timeout.
   for (std::thread* t : {&poll_thread_, &event_thread_, &report_thread_, &fence_thread_}) {
@@ -487,6 +491,14 @@ void Agent::HandleInstructions(const Json& body) {
       probes->exec_as = *spec;
       probed.emplace_back(task, std::move(*probes));
     }
+    if (l.contains("pmix")) {
+      Status mpi = mpi_.PrepareRank(task, l["pmix"], spec->argv, spec->uid, spec->gid, &spec->env);
+      if (!mpi.ok()) {
+        QueueReport(
+            {{"task", task}, {"phase", "Failed"}, {"message", mpi.message()}, {"timeMs", NowMs()}});
+        continue;
+      }
+    }
     WatchFence(task, l);
     {
       std::lock_guard<std::mutex> lock(tasks_mu_);
@@ -502,6 +514,7 @@ void Agent::HandleInstructions(const Json& body) {
     if (!st.ok()) {
       spdlog::error("supervisor refused {} launches: {}", launches.size(), st.ToString());
       for (const auto& s : launches) {
+        mpi_.RankEnded(s.task);
         QueueReport({{"task", s.task},
                      {"phase", "Failed"},
                      {"message", st.message()},
@@ -514,6 +527,7 @@ void Agent::HandleInstructions(const Json& body) {
     }
   }
   apply(kills_after);
+  if (body.contains("fences")) mpi_.CompleteFences(body["fences"]);
 }
 
 void Agent::RemoveVolumes(const Json& removals) {
@@ -594,6 +608,7 @@ void Agent::EventLoop() {
       if (e.kind == executors::TaskEvent::Kind::kExited) {
         probes_.Remove(e.task);
         fence_.Forget(e.task);
+        mpi_.RankEnded(e.task);
         std::lock_guard<std::mutex> lock(tasks_mu_);
         auto failure = probe_failures_.find(e.task);
         if (failure != probe_failures_.end()) {

@@ -5,7 +5,8 @@
 // node's supervisor, turns the supervisor's events into reports (started,
 // exit code, signal, usage) sent to droverd in batches, and heartbeats. On
 // start it asks the supervisor for every task it already owns and reports
-// them, so tasks outlive a restart of the agent.
+// them, so tasks outlive a restart of the agent. MPI steps' ranks are
+// served by MpiSteps.
 //
 // Threads: one polls droverd, one waits on the supervisor, one sends reports.
 // The supervisor connection is shared under a mutex.
@@ -27,6 +28,7 @@
 #include "api/node.h"
 #include "api/status.h"
 #include "daemons/node/control_plane_verifier.h"
+#include "daemons/node/mpi_steps.h"
 #include "daemons/node/probe_runner.h"
 #include "daemons/node/self_fence.h"
 #include "executors/supervisor_client.h"
@@ -131,6 +133,9 @@ class Agent {
   void OnProbeFailure(const std::string& task, const std::string& why);
   ProbeRunner probes_;
   std::map<std::string, std::string> probe_failures_;  // guarded by tasks_mu_
+
+  // The ranks of MPI steps, served by the node's PMIx server.
+  MpiSteps mpi_;
 
   // Cut off from droverd, the node stops its StatefulSet tasks by itself.
   SelfFence fence_;

@@ -67,7 +67,8 @@ class CliEndToEndTest : public ::testing::Test {
       // its environment or arguments; every task of these tests carries it too.
       EXPECT_EQ(ProcessesMentioning(home_), std::vector<int>()) << "left running after down";
     }
-    if (!home_.empty()) RemoveTree(home_);
+    // DROVER_E2E_KEEP=1 keeps the cluster's directory (logs, outputs) to debug a failure.
+    if (!home_.empty() && !std::getenv("DROVER_E2E_KEEP")) RemoveTree(home_);
   }
 
   CliResult Drover(const std::vector<std::string>& args, std::chrono::seconds timeout = 120s) {

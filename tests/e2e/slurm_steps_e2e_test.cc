@@ -2,7 +2,7 @@
 // a step on the allocation's nodes, with the SLURM_* a rank reads; srun and
 // salloc outside one ask for an allocation and give it back; a failed rank
 // stops its step; OpenMPI's mpirun launches its daemons through srun and
-// wires one MPI world across two nodes.
+// wires one MPI world across two nodes, and srun alone does too (PMIx).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -160,6 +160,54 @@ TEST_F(CliEndToEndTest, MpirunInsideAnAllocationWiresFourRanksOverTwoNodes) {
   }
   ASSERT_EQ(cpus_by_node.size(), 2u);  // two ranks on each node ...
   for (const auto& [node, cpus] : cpus_by_node) EXPECT_EQ(cpus.size(), 2u) << node;  // ... apart
+}
+
+// Direct launch (Slurm's srun --mpi=pmix, srun's default): drover-node's
+// PMIx server gives every rank its place in the step, and droverd gathers
+// the nodes' fences, so four ranks on two nodes make one world without
+// mpirun. Under --mpi=none OpenMPI refuses to start, as under Slurm.
+TEST_F(CliEndToEndTest, SrunDirectLaunchMakesOneMpiWorldOfFourRanksOverTwoNodes) {
+  ASSERT_EQ(std::system("command -v mpicc > /dev/null"), 0)
+      << "mpicc is missing (scripts/install-deps.sh installs libopenmpi-dev)";
+  const std::string program = home_ + "/allreduce";
+  ASSERT_EQ(std::system(("mpicc -o " + program + " " DROVER_E2E_MPI_SOURCE).c_str()), 0);
+  std::ofstream(home_ + "/direct.sh")
+      << "#!/bin/bash\n"
+         "#SBATCH -N 2 --ntasks-per-node=2 -t 2\n"
+         "srun ./allreduce > out/direct.txt 2> out/direct.err || exit 1\n"
+         "srun --mpi=pmix_v4 -n 2 ./allreduce > out/two.txt 2>> out/direct.err || exit 2\n"
+         "srun --mpi=none -n 2 ./allreduce > out/none.txt 2>&1; echo $? > out/none.rc\n";
+  std::vector<std::string> env = SlurmPath();
+  // See MpirunInsideAnAllocationWiresFourRanksOverTwoNodes: one host, two "nodes".
+  env.push_back("OMPI_MCA_btl=self,tcp");
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliResult r = sbatch.RunWithEnv({"-W", "--env", "DROVER_E2E_HOME=" + home_, "direct.sh"}, env);
+  const std::string err = ReadWholeFile(home_ + "/out/direct.err");
+  ASSERT_EQ(r.exit_code, 0) << r.Describe() << err;
+  const std::vector<std::string> lines = SortedLines(ReadWholeFile(home_ + "/out/direct.txt"));
+  ASSERT_EQ(lines.size(), 4u) << ReadWholeFile(home_ + "/out/direct.txt") << err;
+  std::map<std::string, std::set<std::string>> cpus_by_node;
+  for (size_t i = 0; i < 4; ++i) {
+    // One world of four (1+2+3+4), ranks 0-1 on the first node, 2-3 on the second.
+    const std::string node = i < 2 ? "node-1" : "node-2";
+    EXPECT_EQ(lines[i].rfind("rank=" + std::to_string(i) + " size=4 sum=10 node=" + node, 0), 0u)
+        << lines[i];
+    cpus_by_node[Field(lines[i], 3)].insert(Field(lines[i], 4));
+  }
+  ASSERT_EQ(cpus_by_node.size(), 2u);
+  for (const auto& [node, cpus] : cpus_by_node) EXPECT_EQ(cpus.size(), 2u) << node;
+  // Two ranks on one node: a world of two, its fences gathered on the node.
+  EXPECT_EQ(SortedLines(ReadWholeFile(home_ + "/out/two.txt")).size(), 2u);
+  for (const std::string& line : SortedLines(ReadWholeFile(home_ + "/out/two.txt"))) {
+    EXPECT_NE(line.find(" size=2 sum=3 "), std::string::npos) << line;
+  }
+  EXPECT_NE(ReadWholeFile(home_ + "/out/none.rc"), "0\n");
+  EXPECT_NE(ReadWholeFile(home_ + "/out/none.txt").find("direct launched"), std::string::npos)
+      << ReadWholeFile(home_ + "/out/none.txt");
+  CliRunner srun(BinDir() + "/srun", home_);
+  CliResult bad = srun.Run({"--mpi=pmi2", "true"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "srun: error: Invalid MPI type 'pmi2', --mpi=list for acceptable types\n");
 }
 
 // scancel --signal: by default to the job's steps only (the batch shell has

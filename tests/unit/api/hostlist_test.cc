@@ -94,5 +94,19 @@ TEST(HostlistTest, CompressedListsExpandBackToTheSameNames) {
   EXPECT_EQ(sorted_back, sorted) << CompressHostlist(names);
 }
 
+TEST(HostlistTest, CountListsExpandAsSlurmWritesThem) {
+  using Counts = std::vector<int32_t>;
+  EXPECT_EQ(*ExpandCountList("4"), Counts({4}));
+  EXPECT_EQ(*ExpandCountList("2(x3),1"), Counts({2, 2, 2, 1}));
+  EXPECT_EQ(*ExpandCountList("1,2(x2),0"), Counts({1, 2, 2, 0}));
+  for (const char* bad : {"", ",", "2,", "x", "2(x)", "2(x0)", "2(x3", "2;1", "-1", "9999999"}) {
+    auto r = ExpandCountList(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(std::string("\"") + bad + "\""), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_FALSE(ExpandCountList("1(x300000)").ok());
+}
+
 }  // namespace
 }  // namespace drover

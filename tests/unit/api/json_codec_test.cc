@@ -97,7 +97,7 @@ TEST(JsonCodecTest, AllocationPartsAndStepTasksRoundTrip) {
   Task rank;
   rank.metadata.name = StepTaskName(42, 3, 1);
   rank.spec.job_id = 42;
-  rank.spec.step = {3, 1, 1, 0, 4, "node-[1-2]", "2(x2)", false, "a.out", {}};
+  rank.spec.step = {3, 1, 1, 0, 4, "node-[1-2]", "2(x2)", false, "pmix", "a.out", {}};
   rank.spec.step.command.command = {"./a.out", "-v"};
   rank.spec.step.command.env = {{"OMP_NUM_THREADS", "2"}};
   auto rank2 = TaskFromJson(ToJson(rank));

@@ -72,6 +72,10 @@ TEST(JsonFieldsTest, IntegersAreIntegersOnly) {
   EXPECT_EQ(v, -3);
   int32_t small = 0;
   EXPECT_FALSE(json_fields::GetIntAs(Json{{"n", 3'000'000'000LL}}, "n", "", &small).ok());
+  uint64_t id = 0;  // a job id: every int64 of 0 or more fits, a negative one does not
+  ASSERT_TRUE(json_fields::GetIntAs(Json{{"n", 1}}, "n", "", &id).ok());
+  EXPECT_EQ(id, 1u);
+  EXPECT_FALSE(json_fields::GetIntAs(Json{{"n", -1}}, "n", "", &id).ok());
   int64_t rv = 0;
   ASSERT_TRUE(json_fields::GetIntOrDigits(Json{{"rv", "42"}}, "rv", "m", &rv).ok());
   EXPECT_EQ(rv, 42);

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "api/base64.h"
 #include "api/json_codec.h"
 #include "daemons/droverd/cluster_state.h"
 #include "db/store.h"
@@ -204,6 +205,73 @@ TEST_F(AllocationStateTest, StepsRunOnTheAllocationsCoresAndEndWithTheScript) {
   EXPECT_TRUE(state_.FindTask(StepTaskName(id, 1, 0))->status.terminating);
   EXPECT_TRUE(Active(id).empty()) << "the placeholder ended with the script";
   EXPECT_EQ(state_.CreateStep(id, Step(1), kAlice, now_).status().code(), StatusCode::kConflict);
+}
+
+// An MPI step (srun --mpi=pmix): every rank's launch carries the step's
+// layout, in hostlist order; a fence completes when every node of the step
+// has sent its share, and then every node gets all of them.
+TEST_F(AllocationStateTest, MpiStepFencesGatherEveryNodesShareAndReachEveryNode) {
+  const uint64_t id = Submit(Allocation());
+  Pass();
+  Report(TaskName(id, 0, 0), TaskPhase::kRunning);
+  ClusterState::StepRequest request = Step(4);
+  request.mpi = "pmix";
+  ASSERT_TRUE(state_.CreateStep(id, request, kAlice, now_).ok());
+  std::map<std::string, std::set<int64_t>> ranks_by_node;
+  for (const char* node : {"n1", "n2"}) {
+    const Json polled = Poll(node);  // held: a range-for over a temporary's member dangles
+    for (const Json& l : polled["launch"]) {
+      if (!l.contains("pmix")) continue;
+      EXPECT_EQ(l["pmix"]["jobId"], id);
+      EXPECT_EQ(l["pmix"]["stepId"], 0);
+      EXPECT_EQ(l["pmix"]["nodelist"], "n[1-2]");
+      EXPECT_EQ(l["pmix"]["tasksPerNode"], "2(x2)");
+      EXPECT_EQ(EnvOf(l, "SLURM_MPI_TYPE"), "pmix");
+      EXPECT_EQ(EnvOf(l, "SLURM_NODEID"), node == std::string("n1") ? "0" : "1");
+      ranks_by_node[node].insert(l["pmix"]["rank"].get<int64_t>());
+    }
+  }
+  // Ranks are dealt to nodes in the nodelist's order.
+  EXPECT_EQ(ranks_by_node["n1"], (std::set<int64_t>{0, 1}));
+  EXPECT_EQ(ranks_by_node["n2"], (std::set<int64_t>{2, 3}));
+
+  ASSERT_TRUE(state_.ContributeFence("n1", id, 0, 0, "n1-share;").ok());
+  EXPECT_FALSE(Poll("n1").contains("fences")) << "n2 has not sent its share";
+  EXPECT_EQ(state_.ContributeFence("n1", id, 0, 0, "again").code(), StatusCode::kConflict);
+  EXPECT_EQ(state_.ContributeFence("n3", id, 0, 0, "x").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(state_.ContributeFence("n1", id, 7, 0, "x").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(state_.ContributeFence("n2", id, 0, 0, "n2-share;").ok());
+  for (const char* node : {"n1", "n2"}) {
+    const Json polled = Poll(node);
+    ASSERT_EQ(polled.value("fences", Json::array()).size(), 1u) << node << polled.dump();
+    const Json& fence = polled["fences"][0];
+    EXPECT_EQ(fence["jobId"], id);
+    EXPECT_EQ(fence["stepId"], 0);
+    EXPECT_EQ(fence["sequence"], 0);
+    EXPECT_EQ(fence["data"], Base64Encode("n1-share;n2-share;"));
+  }
+  // The next fence starts empty; a rank's end drops the fences it can never finish.
+  ASSERT_TRUE(state_.ContributeFence("n2", id, 0, 1, "late").ok());
+  for (const Task* t : state_.StepTasksOfJob(id)) Report(t->metadata.name, TaskPhase::kRunning);
+  Report(StepTaskName(id, 0, 3), TaskPhase::kSucceeded);
+  ASSERT_TRUE(state_.ContributeFence("n2", id, 0, 1, "late").ok()) << "fence 1 was forgotten";
+  for (const Task* t : state_.StepTasksOfJob(id)) {
+    if (!IsTerminal(t->status.phase)) Report(t->metadata.name, TaskPhase::kSucceeded);
+  }
+  EXPECT_EQ(state_.ContributeFence("n1", id, 0, 2, "x").code(), StatusCode::kConflict)
+      << "the step has ended";
+  // A step without PMIx has no layout in its launches.
+  ASSERT_TRUE(state_.CreateStep(id, Step(1), kAlice, now_).ok());
+  const Json polled = Poll("n1");
+  bool seen = false;
+  for (const Json& l : polled["launch"]) {
+    if (l["task"] == StepTaskName(id, 1, 0)) {
+      seen = true;
+      EXPECT_FALSE(l.contains("pmix"));
+      EXPECT_EQ(EnvOf(l, "SLURM_MPI_TYPE"), "none");
+    }
+  }
+  EXPECT_TRUE(seen);
 }
 
 // scancel --signal: steps by default, the batch script with -b, both with
