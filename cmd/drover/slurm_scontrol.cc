@@ -1,11 +1,15 @@
 // scontrol: Slurm's admin and inspection command (this binary by that
-// name): show job|node|partition|hostnames|hostlist, hold, release. Its
-// "Key=Value" output is Slurm's, so scripts that grep it keep working.
+// name): show job|node|partition|hostnames|hostlist, hold, release, update
+// job. Its "Key=Value" output is Slurm's, so scripts that grep it keep working.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 #include "api/hostlist.h"
 #include "api/json_codec.h"
+#include "api/quantities.h"
 #include "cmd/drover/exit_code.h"
 #include "cmd/drover/job_requests.h"
 #include "cmd/drover/job_view.h"
@@ -19,7 +23,8 @@ namespace {
 
 constexpr char kUsage[] =
     "scontrol show job [ID] | show node [NAME] | show partition | show hostnames LIST |\n"
-    "         show hostlist NAMES | hold ID... | release ID...";
+    "         show hostlist NAMES | hold ID... | release ID... |\n"
+    "         update JobId=ID [TimeLimit=[+-]TIME] [Priority=N] [Nice[=N]] [ArrayTaskThrottle=N]";
 
 std::string Field(const std::string& format, const Job& job, const std::string& nodes) {
   auto fields = ParseSqueueFormat(format);
@@ -84,6 +89,83 @@ std::string ShowNode(const Node& node) {
   return out.str();
 }
 
+bool SameKey(std::string a, std::string b) {
+  std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(b.begin(), b.end(), b.begin(), [](unsigned char c) { return std::tolower(c); });
+  return a == b;
+}
+
+Result<int64_t> WholeNumber(const std::string& key, const std::string& text) {
+  char* end = nullptr;
+  const long long n = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    return Status::Invalid(key, "Invalid " + key + " value: " + text);
+  }
+  return static_cast<int64_t>(n);
+}
+
+// scontrol update JobId=ID Key=Value...: the job's fields, changed in one
+// request (all or nothing, as droverd applies them).
+int RunUpdate(const Args& args) {
+  uint64_t id = 0;
+  Json body = Json::object();
+  std::vector<std::string> words(args.begin() + 1, args.end());
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    const size_t eq = w.find('=');
+    const std::string key = w.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : w.substr(eq + 1);
+    // "job ID", as well as "JobId=ID" and "Job=ID".
+    if (eq == std::string::npos && SameKey(key, "job") && i + 1 < words.size()) {
+      value = words[++i];
+    }
+    if (SameKey(key, "jobid") || SameKey(key, "job")) {
+      auto ref = ParseJobRef(value);
+      if (!ref.ok() || ref->id == 0 || ref->index) {
+        return SlurmError("scontrol", "Invalid job id specified: " + value);
+      }
+      id = ref->id;
+    } else if (SameKey(key, "timelimit")) {
+      body["timeLimit"] = value;  // resolved below: it may be relative to the current one
+    } else if (SameKey(key, "priority")) {
+      auto n = WholeNumber("Priority", value);
+      if (!n.ok()) return SlurmError("scontrol", n.status().message());
+      body["priority"] = *n;
+    } else if (SameKey(key, "nice")) {
+      auto n = eq == std::string::npos ? Result<int64_t>(int64_t{100}) : WholeNumber("Nice", value);
+      if (!n.ok()) return SlurmError("scontrol", n.status().message());
+      body["nice"] = *n;
+    } else if (SameKey(key, "arraytaskthrottle")) {
+      auto n = WholeNumber("ArrayTaskThrottle", value);
+      if (!n.ok()) return SlurmError("scontrol", n.status().message());
+      body["arrayTaskThrottle"] = *n;
+    } else {
+      return SlurmError("scontrol", "Update of this parameter is not supported: " + w);
+    }
+  }
+  if (id == 0) return SlurmError("scontrol", "update needs JobId=ID (" + std::string(kUsage) + ")");
+  if (body.empty()) return SlurmError("scontrol", "No changes specified");
+  auto s = ApiSession::FromEnvironment();
+  if (!s.ok()) return SlurmError("scontrol", FormatError(s.status()));
+  if (body.contains("timeLimit")) {
+    std::string text = body["timeLimit"].get<std::string>();
+    const char sign = text.empty() ? '\0' : text[0];
+    if (sign == '+' || sign == '-') text = text.substr(1);
+    auto seconds = ParseSlurmDuration(text);
+    if (!seconds.ok()) return SlurmError("scontrol", "Invalid TimeLimit value: " + text);
+    int64_t limit = *seconds;
+    if (sign == '+' || sign == '-') {
+      auto job = FetchJob(*s, id);
+      if (!job.ok()) return SlurmError("scontrol", FormatError(job.status()));
+      limit = job->spec.task.time_limit_s + (sign == '+' ? limit : -limit);
+    }
+    body["timeLimit"] = limit;
+  }
+  auto answer = s->PostJson("/api/v1/jobs/" + std::to_string(id) + "/update", body);
+  if (!answer.ok()) return SlurmError("scontrol", answer.status().message());
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunScontrol(const Args& args) {
@@ -110,6 +192,7 @@ int RunScontrol(const Args& args) {
     }
     return exit;
   }
+  if (verb == "update") return RunUpdate(args);
   if (verb != "show" || args.size() < 2) {
     return SlurmError("scontrol", "\"" + verb + "\" is not supported by Drover yet (" +
                                       std::string(kUsage) + ")");

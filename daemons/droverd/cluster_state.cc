@@ -165,6 +165,82 @@ Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64
   return Status::Ok();
 }
 
+// An update's time limit: positive, and small enough that deadlines in ms stay far from overflow.
+constexpr int64_t kMaxTimeLimitSeconds = 10LL * 366 * 24 * 3600;
+
+Status ClusterState::UpdateJob(uint64_t id, const JobUpdate& u, const Caller& caller) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
+  Job& job = it->second;
+  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, "update"));
+  const std::string what = "job " + std::to_string(id);
+  if (IsTerminal(job.status.phase)) {
+    return Status::Conflict(what + " already finished (" +
+                            std::string(JobPhaseName(job.status.phase)) + ")");
+  }
+  const bool admin = caller.role == Role::kAdmin;
+  JobSpec spec = job.spec;
+  if (u.time_limit_s) {
+    const int64_t limit = *u.time_limit_s;
+    if (limit < 1 || limit > kMaxTimeLimitSeconds) {
+      return Status::Invalid(
+          "timeLimit", "must be between 1 and " + std::to_string(kMaxTimeLimitSeconds) + " s");
+    }
+    if (job.status.active > 0 || job.status.phase == JobPhase::kRunning) {
+      return Status::Conflict(what +
+                              " is running: its nodes enforce the time limit it started with, "
+                              "so only a pending job's TimeLimit can change");
+    }
+    if (!admin && (spec.task.time_limit_s == 0 || limit > spec.task.time_limit_s)) {
+      return Status::PermissionDenied("timeLimit: only admins may raise a job's time limit (from " +
+                                      std::to_string(spec.task.time_limit_s) + " s to " +
+                                      std::to_string(limit) + " s); users may lower it");
+    }
+    for (const auto& q : config_.scheduler.queues) {
+      if (q.name == spec.queue && q.max_time_s > 0 && limit > q.max_time_s) {
+        return Status::Invalid("timeLimit", std::to_string(limit) + " s exceeds maxTime " +
+                                                std::to_string(q.max_time_s) + " s of queue \"" +
+                                                q.name + "\"");
+      }
+    }
+    spec.task.time_limit_s = limit;
+  }
+  if (u.priority) {
+    if (!admin) {
+      return Status::PermissionDenied(
+          "priority: only admins set a job's priority; lower your own with Nice=N (N >= 0)");
+    }
+    spec.priority = *u.priority;
+  }
+  if (u.nice) {
+    if (*u.nice < -kMaxNice || *u.nice > kMaxNice) {
+      return Status::Invalid("nice", "must be between " + std::to_string(-kMaxNice) + " and " +
+                                         std::to_string(kMaxNice));
+    }
+    if (*u.nice < 0 && !admin) {
+      return Status::PermissionDenied("nice: only admins may give a negative nice (got " +
+                                      std::to_string(*u.nice) + ")");
+    }
+    spec.nice = *u.nice;
+  }
+  if (u.parallelism) {
+    if (spec.gang || (IsAllocation(spec) && spec.completion_mode != CompletionMode::kIndexed)) {
+      return Status::Conflict(what + " is not an array: ArrayTaskThrottle applies to arrays");
+    }
+    if (*u.parallelism < 0 || *u.parallelism > kMaxParallelism) {
+      return Status::Invalid("arrayTaskThrottle", "must be between 0 (no throttle) and " +
+                                                      std::to_string(kMaxParallelism));
+    }
+    spec.parallelism =
+        *u.parallelism > 0 ? *u.parallelism : std::min<int64_t>(spec.completions, kMaxParallelism);
+  }
+  job.spec = std::move(spec);
+  TouchJob(job);
+  EnqueueJob(id);  // a higher throttle may start more tasks now
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
 int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
   auto find = [this](uint64_t id) -> const Job* { return FindJob(id); };
   int64_t cancelled = 0;

@@ -144,6 +144,18 @@ class ClusterState {
   // Holds an unfinished job (no new task starts; running ones go on) or
   // releases it, as scontrol hold/release. Owner or admin.
   Status SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms);
+  // scontrol update job: the fields set change; the rest stay.
+  struct JobUpdate {
+    std::optional<int64_t> time_limit_s;  // pending jobs only; raised by admins only
+    std::optional<int32_t> priority;      // admins only
+    std::optional<int32_t> nice;          // negative by admins only
+    std::optional<int64_t> parallelism;   // ArrayTaskThrottle; 0 = no throttle
+  };
+  // Owner or admin, as Slurm's rules say (above). All or nothing: a refused
+  // field changes nothing. Errors: NotFound, Conflict (finished; a running
+  // job's time limit; a gang's size), PermissionDenied, Invalid (range, or
+  // over the queue's maxTime).
+  Status UpdateJob(uint64_t id, const JobUpdate& update, const Caller& caller);
   // Cancels pending jobs whose dependencies can never hold any more (afterok
   // on a job that failed, ...), naming the dependency; cascades down chains.
   // Returns how many were cancelled.
@@ -552,7 +564,7 @@ class ClusterState {
   std::map<std::string, Node> nodes_;
   std::unordered_map<uint64_t, std::vector<std::string>> job_tasks_;
   std::unordered_map<uint64_t, std::vector<std::string>> job_steps_;  // step tasks, oldest first
-  StepFences step_fences_;  // MPI steps' fences in flight
+  StepFences step_fences_;                                            // MPI steps' fences in flight
   std::vector<std::string> placeholders_stopping_;  // killed, ended at the next ReconcileJobs
   // The attempt number the next task of (job, index) gets, for indexes that
   // failed before; absent = 0.

@@ -3,10 +3,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/json_fields.h"
 #include "api/query_params.h"
 #include "api/url_encoding.h"
 #include "daemons/droverd/api_routes.h"
@@ -204,6 +206,35 @@ void SetHold(const ApiContext& ctx, const Caller& caller, uint64_t id, bool hold
   });
 }
 
+// {"timeLimit"?: seconds, "priority"?, "nice"?, "arrayTaskThrottle"?}: scontrol update job.
+void Update(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRequest& req,
+            HttpResponder respond) {
+  using namespace json_fields;
+  auto json = ParseJson(req.body);
+  Status st = json.ok() ? CheckObject(*json, "body") : json.status();
+  if (st.ok()) {
+    st = CheckKnownFields(*json, {"timeLimit", "priority", "nice", "arrayTaskThrottle"}, "");
+  }
+  ClusterState::JobUpdate update;
+  const auto read = [&](const char* key, auto* field) {
+    if (!st.ok() || !json->contains(key)) return;
+    typename std::remove_reference_t<decltype(*field)>::value_type v{};
+    st = GetIntAs(*json, key, "", &v);
+    if (st.ok()) *field = v;
+  };
+  read("timeLimit", &update.time_limit_s);
+  read("priority", &update.priority);
+  read("nice", &update.nice);
+  read("arrayTaskThrottle", &update.parallelism);
+  if (!st.ok()) return respond(ErrorResponse(st));
+  ctx.loop->Post([id, update, caller, respond](CommandContext& c) {
+    Status done = c.state.UpdateJob(id, update, caller);
+    if (!done.ok()) return respond(ErrorResponse(done));
+    c.AfterCommit(
+        [respond, body = ToJson(*c.state.FindJob(id))] { respond(JsonResponse(200, body)); });
+  });
+}
+
 void Tasks(const ApiContext& ctx, uint64_t id, const HttpRequest& req, HttpResponder respond) {
   Status known = CheckKnownParams(req.query, {"index"});
   if (!known.ok()) return respond(ErrorResponse(known));
@@ -301,6 +332,9 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
     }
     if (parts.size() == 3 && (parts[2] == "hold" || parts[2] == "release") && m == "POST") {
       return SetHold(ctx, caller, *id, parts[2] == "hold", std::move(respond));
+    }
+    if (parts.size() == 3 && parts[2] == "update" && m == "POST") {
+      return Update(ctx, caller, *id, req, std::move(respond));
     }
     if (parts.size() == 3 && parts[2] == "tasks" && m == "GET") {
       return Tasks(ctx, *id, req, std::move(respond));

@@ -149,12 +149,24 @@ TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   EXPECT_EQ(squeue.Run({"-h", "-j", run_id, "-o", "%t"}).out, "CA\n");
   EXPECT_EQ(ShowJson(std::stoull(held_id))["status"]["phase"], "Pending") << "not that one";
 
-  // scontrol: show, release, hostnames.
+  // scontrol: show, update, release, hostnames.
   CliRunner scontrol(BinDir() + "/scontrol", home_);
   CliResult show = scontrol.Run({"show", "job", held_id});
   ASSERT_EQ(show.exit_code, 0) << show.Describe();
   EXPECT_EQ(show.out.rfind("JobId=" + held_id + " JobName=waiting\n", 0), 0u) << show.out;
   EXPECT_NE(show.out.find("JobState=PENDING Reason=JobHeldUser"), std::string::npos) << show.out;
+  // scontrol update: Slurm's Key=Value, a relative TimeLimit, and a key it does not know.
+  CliResult update =
+      scontrol.Run({"update", "JobId=" + held_id, "TimeLimit=10", "Nice=50", "Priority=3"});
+  ASSERT_EQ(update.exit_code, 0) << update.Describe();
+  ASSERT_EQ(scontrol.Run({"update", "job", held_id, "timelimit=+5"}).exit_code, 0);
+  EXPECT_EQ(squeue.Run({"-h", "-j", held_id, "-o", "%l"}).out, "15:00\n");
+  const Json updated = ShowJson(std::stoull(held_id));
+  EXPECT_EQ(updated["spec"]["nice"], 50);
+  EXPECT_EQ(updated["spec"]["priority"], 3);
+  CliResult unknown = scontrol.Run({"update", "JobId=" + held_id, "Shared=1"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err, "scontrol: error: Update of this parameter is not supported: Shared=1\n");
   EXPECT_EQ(scontrol.Run({"release", held_id}).exit_code, 0);
   ASSERT_TRUE(WaitForPhase(std::stoull(held_id), "Succeeded"));
   EXPECT_NE(scontrol.Run({"show", "job", held_id}).out.find("JobState=COMPLETED"),

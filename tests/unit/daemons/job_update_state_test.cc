@@ -1,0 +1,131 @@
+// scontrol update job, on droverd's state: each field's rule (who may change
+// it, when, within which bounds), and a refused update changes nothing.
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "tests/unit/daemons/cluster_state_fixture.h"
+
+namespace drover::droverd {
+namespace {
+
+const Caller kAdmin{.role = Role::kAdmin,
+                    .user = "root",
+                    .uid = 0,
+                    .gid = 0,
+                    .node = {},
+                    .task = {},
+                    .builtin = {}};
+
+// An update of the fields given; nullopt leaves a field alone.
+ClusterState::JobUpdate Fields(std::optional<int64_t> time_limit_s,
+                               std::optional<int32_t> priority = std::nullopt,
+                               std::optional<int32_t> nice = std::nullopt,
+                               std::optional<int64_t> throttle = std::nullopt) {
+  ClusterState::JobUpdate u;
+  u.time_limit_s = time_limit_s;
+  u.priority = priority;
+  u.nice = nice;
+  u.parallelism = throttle;
+  return u;
+}
+constexpr std::nullopt_t kSame = std::nullopt;
+
+class JobUpdateTest : public ClusterStateTest {
+ protected:
+  static DaemonConfig Config() {
+    DaemonConfig c;
+    scheduler::QueueLimits q;
+    q.name = "short";
+    q.max_time_s = 3600;
+    c.scheduler.queues.push_back(q);
+    return c;
+  }
+  JobUpdateTest() : ClusterStateTest(Config()) {}
+
+  // A pending array job of alice's: 8 indexes, 2 at a time, 30 minutes each.
+  uint64_t PendingArray() {
+    Job j = MakeJob("array", 8, 0, "short");
+    j.spec.parallelism = 2;
+    j.spec.task.time_limit_s = 1800;
+    j.spec.hold = true;  // stays pending
+    return Submit(j);
+  }
+};
+
+TEST_F(JobUpdateTest, EachFieldFollowsSlurmsRulesAndARefusalChangesNothing) {
+  const uint64_t id = PendingArray();
+  const Caller alice = User("alice", 1000);
+  struct Case {
+    std::string name;
+    ClusterState::JobUpdate update;
+    Caller caller;
+    StatusCode code;
+    std::string field_or_words;  // the error's field, or words of its message
+  };
+  const std::vector<Case> refused = {
+      {"another user", Fields(60), User("bob", 1001), StatusCode::kPermissionDenied, ""},
+      {"a user raising the time limit", Fields(3000), alice, StatusCode::kPermissionDenied,
+       "only admins may raise"},
+      {"over the queue's maxTime", Fields(7200), kAdmin, StatusCode::kInvalidArgument, "timeLimit"},
+      {"no time at all", Fields(0), kAdmin, StatusCode::kInvalidArgument, "timeLimit"},
+      {"a user setting a priority", Fields(kSame, 5), alice, StatusCode::kPermissionDenied,
+       "only admins set"},
+      {"a user's negative nice", Fields(kSame, kSame, -5), alice, StatusCode::kPermissionDenied,
+       "negative nice"},
+      {"a nice out of range", Fields(kSame, kSame, 2'000'000), kAdmin, StatusCode::kInvalidArgument,
+       "nice"},
+      {"a negative throttle", Fields(kSame, kSame, kSame, -1), alice, StatusCode::kInvalidArgument,
+       "arrayTaskThrottle"},
+      // All or nothing: the good nice does not land with the bad priority.
+      {"a good field with a bad one", Fields(kSame, 5, 10), alice, StatusCode::kPermissionDenied,
+       "only admins set"},
+  };
+  const Json before = ToJson(*state_.FindJob(id))["spec"];
+  for (const Case& c : refused) {
+    Status st = state_.UpdateJob(id, c.update, c.caller);
+    EXPECT_EQ(st.code(), c.code) << c.name << ": " << st.ToString();
+    if (!c.field_or_words.empty()) {
+      EXPECT_TRUE(st.field() == c.field_or_words ||
+                  st.message().find(c.field_or_words) != std::string::npos)
+          << c.name << ": " << st.ToString();
+    }
+    EXPECT_EQ(ToJson(*state_.FindJob(id))["spec"], before) << c.name << " changed the job";
+  }
+
+  ASSERT_TRUE(state_.UpdateJob(id, Fields(600, kSame, 10), alice).ok());
+  EXPECT_EQ(state_.FindJob(id)->spec.task.time_limit_s, 600);
+  EXPECT_EQ(state_.FindJob(id)->spec.nice, 10);
+  ASSERT_TRUE(state_.UpdateJob(id, Fields(3600, 7), kAdmin).ok());
+  EXPECT_EQ(state_.FindJob(id)->spec.task.time_limit_s, 3600);
+  EXPECT_EQ(state_.FindJob(id)->spec.priority, 7);
+  ASSERT_TRUE(state_.UpdateJob(id, Fields(kSame, kSame, kSame, 0), alice).ok());
+  EXPECT_EQ(state_.FindJob(id)->spec.parallelism, 8) << "0 lifts the throttle";
+}
+
+TEST_F(JobUpdateTest, AThrottleTakesEffectAtTheNextPassAndARunningJobKeepsItsTimeLimit) {
+  const uint64_t id = PendingArray();
+  const Caller alice = User("alice", 1000);
+  ASSERT_TRUE(state_.SetHold(id, false, alice, now_).ok());
+  Pass();
+  EXPECT_EQ(Active(id).size(), 2u) << "2 at a time";
+  ASSERT_TRUE(state_.UpdateJob(id, Fields(kSame, kSame, kSame, 3), alice).ok());
+  Pass();
+  EXPECT_EQ(Active(id).size(), 3u) << "the new throttle";
+  Status st = state_.UpdateJob(id, Fields(60), alice);
+  EXPECT_EQ(st.code(), StatusCode::kConflict) << st.ToString();
+  EXPECT_EQ(state_.FindJob(id)->spec.task.time_limit_s, 1800);
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kSucceeded);
+  // A finished job changes no more.
+  Job done = MakeJob("done", 1);
+  const uint64_t finished = Submit(done);
+  Pass();
+  for (const Task* t : Active(finished)) Report(t, TaskPhase::kSucceeded);
+  ASSERT_TRUE(IsTerminal(state_.FindJob(finished)->status.phase));
+  EXPECT_EQ(state_.UpdateJob(finished, Fields(kSame, kSame, 1), alice).code(),
+            StatusCode::kConflict);
+  EXPECT_EQ(state_.UpdateJob(999, Fields(kSame, kSame, 1), alice).code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace drover::droverd
