@@ -1,6 +1,6 @@
 // scontrol: Slurm's admin and inspection command (this binary by that
-// name): show job|node|partition|hostnames|hostlist, hold, release, update
-// job. Its "Key=Value" output is Slurm's, so scripts that grep it keep working.
+// name): show job|node|partition|hostnames|hostlist, hold, release, requeue,
+// update job. Its "Key=Value" output is Slurm's, so scripts that grep it keep working.
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -23,7 +23,7 @@ namespace {
 
 constexpr char kUsage[] =
     "scontrol show job [ID] | show node [NAME] | show partition | show hostnames LIST |\n"
-    "         show hostlist NAMES | hold ID... | release ID... |\n"
+    "         show hostlist NAMES | hold ID... | release ID... | requeue ID... |\n"
     "         update JobId=ID [TimeLimit=[+-]TIME] [Priority=N] [Nice[=N]] [ArrayTaskThrottle=N]";
 
 std::string Field(const std::string& format, const Job& job, const std::string& nodes) {
@@ -175,7 +175,7 @@ int RunScontrol(const Args& args) {
   }
   const std::string& verb = args[0];
   auto session = [] { return ApiSession::FromEnvironment(); };
-  if (verb == "hold" || verb == "release" || verb == "uhold") {
+  if (verb == "hold" || verb == "release" || verb == "uhold" || verb == "requeue") {
     if (args.size() < 2) return SlurmError("scontrol", verb + " needs a job id");
     auto s = session();
     if (!s.ok()) return SlurmError("scontrol", FormatError(s.status()));
@@ -186,7 +186,7 @@ int RunScontrol(const Args& args) {
         exit = SlurmError("scontrol", "Invalid job id specified: " + args[i]);
         continue;
       }
-      const std::string action = verb == "release" ? "release" : "hold";
+      const std::string action = verb == "uhold" ? "hold" : verb;
       auto answer = s->PostJson("/api/v1/jobs/" + std::to_string(ref->id) + "/" + action, Json());
       if (!answer.ok()) exit = SlurmError("scontrol", answer.status().message());
     }

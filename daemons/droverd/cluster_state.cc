@@ -165,6 +165,33 @@ Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64
   return Status::Ok();
 }
 
+Status ClusterState::RequeueJob(uint64_t id, const Caller& caller) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
+  Job& job = it->second;
+  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, "requeue"));
+  const std::string what = "job " + std::to_string(id);
+  if (IsTerminal(job.status.phase)) {
+    return Status::Conflict(what + " already finished (" +
+                            std::string(JobPhaseName(job.status.phase)) +
+                            "): only a running job is requeued");
+  }
+  if (!job.spec.requeue) {
+    return Status::Conflict(what + " was submitted with --no-requeue: it may not be requeued");
+  }
+  std::vector<Task*> running;
+  for (const std::string& name : job_tasks_[id]) {
+    Task& t = tasks_.at(name);
+    if (!IsTerminal(t.status.phase) && !t.status.terminating) running.push_back(&t);
+  }
+  if (running.empty()) return Status::Conflict(what + " is pending: it has nothing to requeue");
+  // Steps stop with their allocation (StopStepsIn, when its parts end).
+  for (Task* t : running) KillTask(*t, scheduler::PreemptMode::kRequeue, kCancelGraceMs);
+  EnqueueJob(id);
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
 // An update's time limit: positive, and small enough that deadlines in ms stay far from overflow.
 constexpr int64_t kMaxTimeLimitSeconds = 10LL * 366 * 24 * 3600;
 

@@ -144,6 +144,11 @@ class ClusterState {
   // Holds an unfinished job (no new task starts; running ones go on) or
   // releases it, as scontrol hold/release. Owner or admin.
   Status SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms);
+  // scontrol requeue: a running job's tasks stop and it waits to run again
+  // from the start, as after a node failure (not a failure; SLURM_RESTART_COUNT
+  // counts it). Owner or admin. Errors: NotFound; Conflict (pending,
+  // finished, or --no-requeue, as Slurm refuses those).
+  Status RequeueJob(uint64_t id, const Caller& caller);
   // scontrol update job: the fields set change; the rest stay.
   struct JobUpdate {
     std::optional<int64_t> time_limit_s;  // pending jobs only; raised by admins only

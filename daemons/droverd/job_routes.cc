@@ -206,6 +206,15 @@ void SetHold(const ApiContext& ctx, const Caller& caller, uint64_t id, bool hold
   });
 }
 
+void Requeue(const ApiContext& ctx, const Caller& caller, uint64_t id, HttpResponder respond) {
+  ctx.loop->Post([id, caller, respond](CommandContext& c) {
+    Status st = c.state.RequeueJob(id, caller);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    c.AfterCommit(
+        [respond, body = ToJson(*c.state.FindJob(id))] { respond(JsonResponse(200, body)); });
+  });
+}
+
 // {"timeLimit"?: seconds, "priority"?, "nice"?, "arrayTaskThrottle"?}: scontrol update job.
 void Update(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRequest& req,
             HttpResponder respond) {
@@ -332,6 +341,9 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
     }
     if (parts.size() == 3 && (parts[2] == "hold" || parts[2] == "release") && m == "POST") {
       return SetHold(ctx, caller, *id, parts[2] == "hold", std::move(respond));
+    }
+    if (parts.size() == 3 && parts[2] == "requeue" && m == "POST") {
+      return Requeue(ctx, caller, *id, std::move(respond));
     }
     if (parts.size() == 3 && parts[2] == "update" && m == "POST") {
       return Update(ctx, caller, *id, req, std::move(respond));

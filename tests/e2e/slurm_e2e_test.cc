@@ -9,6 +9,7 @@
 
 #include "tests/e2e/cli_runner.h"
 #include "tests/e2e/drover_up_fixture.h"
+#include "tests/support/wait_for.h"
 
 namespace drover::e2e {
 namespace {
@@ -114,8 +115,9 @@ TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   CliRunner squeue(BinDir() + "/squeue", home_);
   CliRunner scancel(BinDir() + "/scancel", home_);
   CliRunner sinfo(BinDir() + "/sinfo", home_);
-  CliResult running = sbatch.Run(
-      {"--parsable", "-J", "longrun", "--env", "DROVER_E2E_HOME=" + home_, "--wrap", "sleep 600"});
+  CliResult running =
+      sbatch.Run({"--parsable", "-J", "longrun", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                  "echo ${SLURM_RESTART_COUNT:-0} >> out/restarts.txt; sleep 600"});
   ASSERT_EQ(running.exit_code, 0) << running.Describe();
   const std::string run_id = std::to_string(ParseSubmittedId(running.out));
   CliResult held = sbatch.Run({"--parsable", "-H", "-J", "waiting", "--wrap", "true"});
@@ -142,6 +144,19 @@ TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   ASSERT_EQ(nodes.exit_code, 0) << nodes.Describe();
   EXPECT_EQ(std::count(nodes.out.begin(), nodes.out.end(), '\n'), 2) << nodes.out;
 
+  // scontrol requeue: the running job stops and runs again from the start.
+  CliRunner scontrol(BinDir() + "/scontrol", home_);
+  ASSERT_TRUE(drover::testing::WaitFor(
+      [&] { return ReadWholeFile(home_ + "/out/restarts.txt") == "0\n"; }, 30s));
+  CliResult requeue = scontrol.Run({"requeue", run_id});
+  ASSERT_EQ(requeue.exit_code, 0) << requeue.Describe();
+  ASSERT_TRUE(drover::testing::WaitFor(
+      [&] { return ReadWholeFile(home_ + "/out/restarts.txt") == "0\n1\n"; }, 30s))
+      << ReadWholeFile(home_ + "/out/restarts.txt");
+  CliResult pending = scontrol.Run({"requeue", held_id});
+  EXPECT_EQ(pending.exit_code, 1);
+  EXPECT_NE(pending.err.find("is pending"), std::string::npos) << pending.err;
+
   CliResult by_name = scancel.Run({"-n", "longrun"});
   EXPECT_EQ(by_name.exit_code, 0) << by_name.Describe();
   EXPECT_EQ(by_name.out, "") << "scancel says nothing when it works";
@@ -150,7 +165,6 @@ TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   EXPECT_EQ(ShowJson(std::stoull(held_id))["status"]["phase"], "Pending") << "not that one";
 
   // scontrol: show, update, release, hostnames.
-  CliRunner scontrol(BinDir() + "/scontrol", home_);
   CliResult show = scontrol.Run({"show", "job", held_id});
   ASSERT_EQ(show.exit_code, 0) << show.Describe();
   EXPECT_EQ(show.out.rfind("JobId=" + held_id + " JobName=waiting\n", 0), 0u) << show.out;

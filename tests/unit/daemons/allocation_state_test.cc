@@ -352,6 +352,34 @@ TEST_F(AllocationStateTest, ALostNodeRequeuesTheWholeAllocation) {
   EXPECT_EQ(EnvOf(launch, "SLURM_RESTART_COUNT"), "1");
 }
 
+// scontrol requeue: the whole allocation stops, its steps with it, and runs
+// again from the start as the next attempt; not a failure.
+TEST_F(AllocationStateTest, RequeueStopsTheWholeAllocationAndRunsItAgain) {
+  const uint64_t id = Submit(Allocation());
+  EXPECT_EQ(state_.RequeueJob(id, kAlice).code(), StatusCode::kConflict) << "pending";
+  Pass();
+  const std::string script = TaskName(id, 0, 0);
+  Report(script, TaskPhase::kRunning);
+  ASSERT_TRUE(state_.CreateStep(id, Step(2), kAlice, now_).ok());
+  EXPECT_EQ(state_.RequeueJob(id, UserCaller("bob", 1001)).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(state_.RequeueJob(id, kAlice).ok());
+  EXPECT_TRUE(state_.FindTask(script)->status.terminating);
+  Report(script, TaskPhase::kFailed);  // killed
+  for (const Task* t : state_.StepTasksOfJob(id)) {
+    EXPECT_TRUE(t->status.terminating || IsTerminal(t->status.phase)) << t->metadata.name;
+  }
+  EXPECT_EQ(state_.FindTask(script)->status.phase, TaskPhase::kCancelled);
+  EXPECT_EQ(state_.FindJob(id)->status.failed, 0) << "a requeue is not a failure";
+  Pass();
+  ASSERT_EQ(Active(id).size(), 2u);
+  for (const Task* t : Active(id)) EXPECT_EQ(t->spec.attempt, 1);
+  Job no_requeue = Allocation();
+  no_requeue.spec.requeue = false;
+  const uint64_t other = Submit(no_requeue);
+  EXPECT_EQ(state_.RequeueJob(other, kAlice).code(), StatusCode::kConflict);
+  EXPECT_EQ(state_.RequeueJob(999, kAlice).code(), StatusCode::kNotFound);
+}
+
 TEST_F(AllocationStateTest, ALostNodeFailsAnAllocationThatMayNotBeRequeued) {
   Job job = Allocation();
   job.spec.requeue = false;
