@@ -129,8 +129,11 @@ struct JobStatus {
   int64_t failed = 0;
   IndexSet completed_indexes;       // Indexed mode: indexes that succeeded
   IndexSet failed_indexes_pending;  // indexes whose last attempt failed, to retry
-  int64_t next_index = 0;           // first index never started (lazy creation)
-  int32_t next_step = 0;            // allocation jobs: the id the next step gets
+  // Indexes cancelled one by one (scancel JOB_TASK): they never run again,
+  // and a job with any ends Cancelled once the rest are done.
+  IndexSet cancelled_indexes;
+  int64_t next_index = 0;  // first index never started (lazy creation)
+  int32_t next_step = 0;   // allocation jobs: the id the next step gets
   int64_t start_time_ms = 0;
   int64_t completion_time_ms = 0;
   std::string message;  // e.g. why it failed

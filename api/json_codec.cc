@@ -252,6 +252,7 @@ Json ToJson(const Job& job) {
   if (!st.failed_indexes_pending.empty()) {
     status["retryIndexes"] = st.failed_indexes_pending.ToString();
   }
+  if (!st.cancelled_indexes.empty()) status["cancelledIndexes"] = st.cancelled_indexes.ToString();
   if (st.next_index != 0) status["nextIndex"] = st.next_index;
   if (st.next_step != 0) status["nextStep"] = st.next_step;
   PutTime(status, "startTime", st.start_time_ms);
@@ -348,8 +349,8 @@ Result<Job> JobFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         CheckKnownFields(*st,
                          {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
-                          "completedIndexes", "retryIndexes", "nextIndex", "nextStep", "startTime",
-                          "completionTime", "message"},
+                          "completedIndexes", "retryIndexes", "cancelledIndexes", "nextIndex",
+                          "nextStep", "startTime", "completionTime", "message"},
                          "status"));
     std::string phase = "Pending";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
@@ -366,6 +367,8 @@ Result<Job> JobFromJson(const Json& j) {
         IndexSetField(*st, "completedIndexes", "status", &job.status.completed_indexes));
     DROVER_RETURN_IF_ERROR(
         IndexSetField(*st, "retryIndexes", "status", &job.status.failed_indexes_pending));
+    DROVER_RETURN_IF_ERROR(
+        IndexSetField(*st, "cancelledIndexes", "status", &job.status.cancelled_indexes));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "nextIndex", "status", &job.status.next_index));
     DROVER_RETURN_IF_ERROR(GetIntAs(*st, "nextStep", "status", &job.status.next_step));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "startTime", "status", &job.status.start_time_ms));

@@ -8,9 +8,11 @@
 namespace drover::controllers {
 namespace {
 
+// Indexes that need no more runs: succeeded, or cancelled one by one.
 int64_t Done(const Job& job, const JobStatus& st) {
-  return job.spec.completion_mode == CompletionMode::kIndexed ? st.completed_indexes.Count()
-                                                              : st.succeeded;
+  return job.spec.completion_mode == CompletionMode::kIndexed
+             ? st.completed_indexes.Count() + st.cancelled_indexes.Count()
+             : st.succeeded;
 }
 
 // Indexes that still need a successful task and have none running.
@@ -24,6 +26,13 @@ void Finish(JobStatus& st, JobPhase phase, int64_t now_ms, std::string message) 
   st.reasons.clear();
   st.estimated_start_ms = 0;
   st.message = std::move(message);
+}
+
+// Every index is done: Succeeded, or Cancelled if some were cancelled.
+void FinishDone(JobStatus& st, int64_t now_ms) {
+  if (st.cancelled_indexes.empty()) return Finish(st, JobPhase::kSucceeded, now_ms, "");
+  Finish(st, JobPhase::kCancelled, now_ms,
+         "array tasks " + st.cancelled_indexes.ToString() + " were cancelled");
 }
 
 std::string BackoffExceeded(const Job& job, const Task& task) {
@@ -69,11 +78,13 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
   if (IsTerminal(st.phase)) return;  // e.g. the tail of a cancelled job
   if (!HasOutcome(job, task)) return CountPlaceholderEnd(job, task, now_ms, st);
   const int64_t index = task.spec.index;
+  // Its index was cancelled: the end is neither a success nor a failure.
+  if (st.cancelled_indexes.Contains(index)) return;
   if (task.status.phase == TaskPhase::kSucceeded) {
     if (job.spec.completion_mode == CompletionMode::kIndexed) st.completed_indexes.Insert(index);
     ++st.succeeded;
     st.failed_indexes_pending.Erase(index);
-    if (Done(job, st) >= job.spec.completions) Finish(st, JobPhase::kSucceeded, now_ms, "");
+    if (Done(job, st) >= job.spec.completions) FinishDone(st, now_ms);
     return;
   }
   const bool disrupted = Disrupted(task);
@@ -118,13 +129,16 @@ int64_t ClaimNextIndex(Job& job) {
   }
   // Indexes below next_index were all started once; a completed one is never
   // started again, so next_index only moves forward.
-  if (!job.spec.indexes.empty()) {
+  // Cancelled indexes are passed over (TasksWanted does not count them).
+  int64_t index = st.next_index;
+  do {
     // Only the listed ones (--array=1,3,5): TasksWanted counts what is left.
-    const int64_t index = job.spec.indexes.FirstFrom(st.next_index).value_or(st.next_index);
-    st.next_index = index + 1;
-    return index;
-  }
-  return st.next_index++;
+    if (!job.spec.indexes.empty()) index = job.spec.indexes.FirstFrom(index).value_or(index);
+    if (!st.cancelled_indexes.Contains(index)) break;
+    ++index;
+  } while (true);
+  st.next_index = index + 1;
+  return index;
 }
 
 namespace {
@@ -183,6 +197,11 @@ JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks,
   for (const Task* t : uncounted) {
     CountEnd(job, *t, now_ms, st);
     out.count.push_back(t->metadata.name);
+  }
+  // The last indexes left were cancelled (nothing of theirs runs any more).
+  if (!IsTerminal(st.phase) && !st.cancelled_indexes.empty() &&
+      Done(job, st) >= job.spec.completions && st.active == 0) {
+    FinishDone(st, now_ms);
   }
   if (IsTerminal(st.phase)) {
     for (const Task* t : tasks) {

@@ -179,14 +179,21 @@ int RunScancel(const Args& args) {
                         vm.count("state") || vm.count("partition");
   if (words.empty() && !filtered) return SlurmError("scancel", "No job identification provided");
   std::set<uint64_t> targets;
+  std::map<uint64_t, std::string> array_tasks;  // JOB_TASK words: job -> "3,5"
   for (const std::string& w : words) {
     auto ref = ParseJobRef(w);
     if (!ref.ok() || ref->id == 0) return SlurmError("scancel", "Invalid job id " + w);
     if (ref->index) {
-      return SlurmError("scancel", "cancelling one array task (" + w +
-                                       ") is not supported by Drover yet; nothing was done");
+      std::string& list = array_tasks[ref->id];
+      list += (list.empty() ? "" : ",") + std::to_string(*ref->index);
+      continue;
     }
     targets.insert(ref->id);
+  }
+  if (!array_tasks.empty() && (signal || filtered)) {
+    return SlurmError("scancel",
+                      "one array task (JOB_TASK) is cancelled only alone: with "
+                      "--signal or a filter, name the whole job; nothing was done");
   }
   auto session = ApiSession::FromEnvironment();
   if (!session.ok()) return SlurmError("scancel", FormatError(session.status()));
@@ -232,6 +239,18 @@ int RunScancel(const Args& args) {
       continue;
     }
     if (vm["verbose"].as<bool>()) std::cerr << "scancel: Terminating job " << id << "\n";
+  }
+  for (const auto& [id, indexes] : array_tasks) {
+    auto answer = session->PostJson("/api/v1/jobs/" + std::to_string(id) + "/cancel",
+                                    Json{{"indexes", indexes}});
+    if (!answer.ok()) {
+      if (answer.status().code() == StatusCode::kConflict && vm["quiet"].as<bool>()) continue;
+      std::cerr << "scancel: error: Kill job error on job id " << id << "_" << indexes << ": "
+                << answer.status().message() << "\n";
+      exit = kExitFailed;
+    } else if (vm["verbose"].as<bool>()) {
+      std::cerr << "scancel: Terminating job " << id << "_" << indexes << "\n";
+    }
   }
   return exit;
 }

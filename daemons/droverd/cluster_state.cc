@@ -148,15 +148,28 @@ Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_
   return &it->second;
 }
 
-Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
+namespace {
+
+// The unfinished job `id` that `caller` may `verb` (owner or admin), or why not.
+Result<Job*> UnfinishedJob(std::map<uint64_t, Job>& jobs, uint64_t id, const Caller& caller,
+                           const std::string& verb) {
+  auto it = jobs.find(id);
+  if (it == jobs.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
   Job& job = it->second;
-  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, hold ? "hold" : "release"));
+  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, verb));
   if (IsTerminal(job.status.phase)) {
     return Status::Conflict("job " + std::to_string(id) + " already finished (" +
                             std::string(JobPhaseName(job.status.phase)) + ")");
   }
+  return &job;
+}
+
+}  // namespace
+
+Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms) {
+  auto found = UnfinishedJob(jobs_, id, caller, hold ? "hold" : "release");
+  if (!found.ok()) return found.status();
+  Job& job = **found;
   if (job.spec.hold == hold) return Status::Ok();
   job.spec.hold = hold;
   TouchJob(job);
@@ -166,16 +179,10 @@ Status ClusterState::SetHold(uint64_t id, bool hold, const Caller& caller, int64
 }
 
 Status ClusterState::RequeueJob(uint64_t id, const Caller& caller) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
-  Job& job = it->second;
-  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, "requeue"));
+  auto found = UnfinishedJob(jobs_, id, caller, "requeue");
+  if (!found.ok()) return found.status();
+  Job& job = **found;
   const std::string what = "job " + std::to_string(id);
-  if (IsTerminal(job.status.phase)) {
-    return Status::Conflict(what + " already finished (" +
-                            std::string(JobPhaseName(job.status.phase)) +
-                            "): only a running job is requeued");
-  }
   if (!job.spec.requeue) {
     return Status::Conflict(what + " was submitted with --no-requeue: it may not be requeued");
   }
@@ -196,15 +203,10 @@ Status ClusterState::RequeueJob(uint64_t id, const Caller& caller) {
 constexpr int64_t kMaxTimeLimitSeconds = 10LL * 366 * 24 * 3600;
 
 Status ClusterState::UpdateJob(uint64_t id, const JobUpdate& u, const Caller& caller) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return Status::NotFound("job " + std::to_string(id) + " not found");
-  Job& job = it->second;
-  DROVER_RETURN_IF_ERROR(AuthorizeJobChange(job, caller, "update"));
+  auto found = UnfinishedJob(jobs_, id, caller, "update");
+  if (!found.ok()) return found.status();
+  Job& job = **found;
   const std::string what = "job " + std::to_string(id);
-  if (IsTerminal(job.status.phase)) {
-    return Status::Conflict(what + " already finished (" +
-                            std::string(JobPhaseName(job.status.phase)) + ")");
-  }
   const bool admin = caller.role == Role::kAdmin;
   JobSpec spec = job.spec;
   if (u.time_limit_s) {
@@ -403,6 +405,42 @@ Status ClusterState::CancelJob(uint64_t id, const Caller& caller, int64_t now_ms
   unfinished_jobs_.erase(id);
   TouchJob(job);
   EnqueueJob(id);  // its controller stops its tasks
+  needs_scheduling_ = true;
+  return Status::Ok();
+}
+
+Status ClusterState::CancelIndexes(uint64_t id, const IndexSet& indexes, const Caller& caller) {
+  auto found = UnfinishedJob(jobs_, id, caller, "cancel");
+  if (!found.ok()) return found.status();
+  Job& job = **found;
+  const std::string what = "job " + std::to_string(id);
+  if (job.spec.completion_mode != CompletionMode::kIndexed || job.spec.gang) {
+    return Status::Conflict(what + " is not an array: cancel the whole job");
+  }
+  for (int64_t i = indexes.First().value_or(0); !indexes.empty(); ++i) {
+    i = indexes.FirstFrom(i).value_or(-1);
+    if (i < 0) break;
+    const bool listed =
+        job.spec.indexes.empty() ? i < job.spec.completions : job.spec.indexes.Contains(i);
+    if (!listed) {
+      return Status::Invalid("indexes", what + " has no array task " + std::to_string(i));
+    }
+  }
+  for (int64_t i = indexes.First().value_or(0); !indexes.empty(); ++i) {
+    i = indexes.FirstFrom(i).value_or(-1);
+    if (i < 0) break;
+    if (job.status.completed_indexes.Contains(i)) continue;  // done: nothing to cancel
+    job.status.cancelled_indexes.Insert(i);
+    job.status.failed_indexes_pending.Erase(i);
+  }
+  for (const std::string& name : job_tasks_[id]) {
+    Task& t = tasks_.at(name);
+    if (job.status.cancelled_indexes.Contains(t.spec.index)) {
+      KillTask(t, scheduler::PreemptMode::kOff, kCancelGraceMs);  // steps stop with their parts
+    }
+  }
+  TouchJob(job);
+  EnqueueJob(id);  // its controller ends it if nothing else is left
   needs_scheduling_ = true;
   return Status::Ok();
 }

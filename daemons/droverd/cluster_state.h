@@ -141,6 +141,10 @@ class ClusterState {
   // Fills what the job's queue supplies when the job is silent (time limit).
   void ApplyQueueDefaults(Job& job) const;
   Status CancelJob(uint64_t id, const Caller& caller, int64_t now_ms);
+  // scancel JOB_TASK: indexes of an array job stop and never run again; the
+  // job goes on with the others. Owner or admin. Errors: NotFound; Conflict
+  // (finished, or not an array); Invalid (an index the array does not have).
+  Status CancelIndexes(uint64_t id, const IndexSet& indexes, const Caller& caller);
   // Holds an unfinished job (no new task starts; running ones go on) or
   // releases it, as scontrol hold/release. Owner or admin.
   Status SetHold(uint64_t id, bool hold, const Caller& caller, int64_t now_ms);

@@ -159,9 +159,27 @@ void Show(const ApiContext& ctx, uint64_t id, HttpResponder respond) {
   });
 }
 
-void Cancel(const ApiContext& ctx, const Caller& caller, uint64_t id, HttpResponder respond) {
-  ctx.loop->Post([id, caller, respond](CommandContext& c) {
-    Status st = c.state.CancelJob(id, caller, c.now_ms);
+// POST /jobs/ID/cancel, with {"indexes": "3,5-7"} for array tasks only.
+void Cancel(const ApiContext& ctx, const Caller& caller, uint64_t id, const HttpRequest& req,
+            HttpResponder respond) {
+  std::optional<IndexSet> indexes;
+  if (!req.body.empty()) {
+    using namespace json_fields;
+    auto json = ParseJson(req.body);
+    Status st = json.ok() ? CheckObject(*json, "body") : json.status();
+    if (st.ok()) st = CheckKnownFields(*json, {"indexes"}, "");
+    std::string text;
+    if (st.ok()) st = GetString(*json, "indexes", "", &text);
+    if (!st.ok()) return respond(ErrorResponse(st));
+    if (!text.empty()) {
+      auto parsed = IndexSet::Parse(text);
+      if (!parsed.ok()) return respond(ErrorResponse(parsed.status().WithFieldPrefix("indexes")));
+      indexes = std::move(*parsed);
+    }
+  }
+  ctx.loop->Post([id, caller, indexes, respond](CommandContext& c) {
+    Status st = indexes ? c.state.CancelIndexes(id, *indexes, caller)
+                        : c.state.CancelJob(id, caller, c.now_ms);
     if (!st.ok()) return respond(ErrorResponse(st));
     c.AfterCommit(
         [respond, body = ToJson(*c.state.FindJob(id))] { respond(JsonResponse(200, body)); });
@@ -334,7 +352,7 @@ void HandleJobRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& re
     if (!id.ok()) return respond(ErrorResponse(id.status()));
     if (parts.size() == 2 && m == "GET") return Show(ctx, *id, std::move(respond));
     if (parts.size() == 3 && parts[2] == "cancel" && m == "POST") {
-      return Cancel(ctx, caller, *id, std::move(respond));
+      return Cancel(ctx, caller, *id, req, std::move(respond));
     }
     if (parts.size() == 3 && parts[2] == "signal" && m == "POST") {
       return Signal(ctx, caller, *id, req, std::move(respond));

@@ -109,6 +109,33 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;
 }
 
+// scancel JOB_TASK: one array task stops; the others run to their end, and
+// the job ends CANCELLED.
+TEST_F(CliEndToEndTest, ScancelOfOneArrayTaskStopsItAndTheOthersFinish) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliResult r =
+      sbatch.Run({"--parsable", "--array=0-2", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+                  "if [ $SLURM_ARRAY_TASK_ID = 1 ]; then touch out/one-started; sleep "
+                  "600; fi; echo $SLURM_ARRAY_TASK_ID >> out/done.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const uint64_t id = ParseSubmittedId(r.out);
+  ASSERT_TRUE(drover::testing::WaitFor(
+      [&] { return std::filesystem::exists(home_ + "/out/one-started"); }, 60s));
+  CliRunner scancel(BinDir() + "/scancel", home_);
+  CliResult bad = scancel.Run({std::to_string(id) + "_7"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("has no array task 7"), std::string::npos) << bad.err;
+  CliResult one = scancel.Run({std::to_string(id) + "_1"});
+  ASSERT_EQ(one.exit_code, 0) << one.Describe();
+  ASSERT_TRUE(WaitForPhase(id, "Cancelled"));
+  std::ifstream in(home_ + "/out/done.txt");
+  std::vector<std::string> done;
+  for (std::string line; std::getline(in, line);) done.push_back(line);
+  std::sort(done.begin(), done.end());
+  EXPECT_EQ(done, (std::vector<std::string>{"0", "2"}));
+  EXPECT_EQ(ShowJson(id)["status"]["cancelledIndexes"], "1");
+}
+
 // squeue, scancel, sinfo and scontrol by their names, as a Slurm user types them.
 TEST_F(CliEndToEndTest, SqueueScancelSinfoAndScontrolAnswerAsSlurmsDo) {
   CliRunner sbatch(BinDir() + "/sbatch", home_);

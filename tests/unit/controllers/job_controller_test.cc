@@ -74,12 +74,40 @@ Job WithStatus(Job j, JobPhase phase, int64_t next_index, int64_t failed = 0,
   return j;
 }
 
+// `j` with array tasks `indexes` cancelled one by one (scancel JOB_TASK).
+Job WithCancelled(Job j, const std::string& indexes) {
+  j.status.cancelled_indexes = *IndexSet::Parse(indexes);
+  return j;
+}
+
 const Job kIndexed4 = MakeJob(4, 4, CompletionMode::kIndexed, /*backoff=*/1);
 const Job kNonIndexed2 = MakeJob(2, 2, CompletionMode::kNonIndexed, /*backoff=*/1);
 
 const std::vector<Row>& Rows() {
   using P = JobPhase;
   static const std::vector<Row> rows = {
+      {"a cancelled index's end is neither a success nor a failure",
+       WithCancelled(WithStatus(kIndexed4, P::kRunning, 4, 0, "0,1"), "2"),
+       {"0:ok*", "1:ok*", "2:cancelled", "3:running"},
+       P::kRunning,
+       1,
+       2,
+       0,
+       "0-1",
+       "",
+       1,
+       0},
+      {"the others done and one cancelled: the job ends Cancelled",
+       WithCancelled(WithStatus(kIndexed4, P::kRunning, 4, 0, "0,1,3"), "2"),
+       {"0:ok*", "1:ok*", "2:cancelled", "3:ok*"},
+       P::kCancelled,
+       0,
+       3,
+       0,
+       "0-1,3",
+       "",
+       1,
+       0},
       {"no tasks yet: nothing changes",
        WithStatus(kIndexed4, P::kPending, 0),
        {},
@@ -439,6 +467,18 @@ TEST(JobControllerTest, ATaskThatRanOutOfMemoryFailsTheJobSayingSo) {
   EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
   EXPECT_NE(s.job.status.message.find(kOutOfMemory), std::string::npos)
       << "named as memory, not as signal 9: " << s.job.status.message;
+}
+
+TEST(JobControllerTest, CancelledIndexesAreNeverClaimedNorCountedAsWanted) {
+  Job job = WithCancelled(MakeJob(4, 4, CompletionMode::kIndexed), "1-2");
+  EXPECT_EQ(TasksWanted(job), 2);
+  EXPECT_EQ(ClaimNextIndex(job), 0);
+  EXPECT_EQ(ClaimNextIndex(job), 3);
+  EXPECT_EQ(TasksWanted(job), 0);
+  Job listed = WithCancelled(MakeJob(3, 3, CompletionMode::kIndexed), "5");
+  listed.spec.indexes = *IndexSet::Parse("1,5,9");  // --array=1,5,9
+  EXPECT_EQ(ClaimNextIndex(listed), 1);
+  EXPECT_EQ(ClaimNextIndex(listed), 9);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// scontrol update job, on droverd's state: each field's rule (who may change
-// it, when, within which bounds), and a refused update changes nothing.
+// Changing a job after submission, on droverd's state: scontrol update job
+// (each field's rule: who may change it, when, within which bounds; a refused
+// update changes nothing) and scancel JOB_TASK (one array task stops, the
+// others go on).
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -125,6 +127,38 @@ TEST_F(JobUpdateTest, AThrottleTakesEffectAtTheNextPassAndARunningJobKeepsItsTim
   EXPECT_EQ(state_.UpdateJob(finished, Fields(kSame, kSame, 1), alice).code(),
             StatusCode::kConflict);
   EXPECT_EQ(state_.UpdateJob(999, Fields(kSame, kSame, 1), alice).code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobUpdateTest, CancellingArrayTasksStopsThemAndTheOthersRunOn) {
+  const Caller alice = User("alice", 1000);
+  const uint64_t id = Submit(MakeJob("frames", 6));  // 6 indexes, 4 cores
+  Pass();
+  ASSERT_EQ(Active(id).size(), 4u);
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kRunning);
+  EXPECT_EQ(state_.CancelIndexes(id, *IndexSet::Parse("7"), alice).code(),
+            StatusCode::kInvalidArgument)
+      << "the array has no index 7";
+  EXPECT_EQ(state_.CancelIndexes(id, *IndexSet::Parse("1"), User("bob", 1001)).code(),
+            StatusCode::kPermissionDenied);
+  // Index 1 runs, index 5 waits: both are cancelled.
+  ASSERT_TRUE(state_.CancelIndexes(id, *IndexSet::Parse("1,5"), alice).ok());
+  const Task* one = state_.FindTask(TaskName(id, 1, 0));
+  ASSERT_NE(one, nullptr);
+  EXPECT_TRUE(one->status.terminating);
+  Report(one, TaskPhase::kFailed);  // killed: not a failure of the job
+  EXPECT_EQ(state_.FindJob(id)->status.failed, 0);
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kSucceeded);
+  Pass();
+  // Only index 4 was left to run.
+  std::vector<int64_t> started;
+  for (const Task* t : Active(id)) started.push_back(t->spec.index);
+  EXPECT_EQ(started, std::vector<int64_t>{4});
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kSucceeded);
+  const Job* job = state_.FindJob(id);
+  EXPECT_EQ(job->status.phase, JobPhase::kCancelled);
+  EXPECT_EQ(job->status.completed_indexes.ToString(), "0,2-4");
+  EXPECT_EQ(job->status.cancelled_indexes.ToString(), "1,5");
+  EXPECT_EQ(state_.CancelIndexes(id, *IndexSet::Parse("0"), alice).code(), StatusCode::kConflict);
 }
 
 }  // namespace
