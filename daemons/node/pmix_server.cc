@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 namespace drover::node {
 namespace {
@@ -330,32 +331,30 @@ void PmixServer::OnFence(const std::string& nspace, std::string data, void* cbfu
   send_(std::move(out));
 }
 
+std::optional<std::pair<void*, void*>> PmixServer::TakeFence(const std::string& nspace,
+                                                             int64_t sequence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = fences_.find({nspace, sequence});
+  if (it == fences_.end()) return std::nullopt;
+  std::pair<void*, void*> callback = it->second;
+  fences_.erase(it);
+  return callback;
+}
+
 void PmixServer::FailFence(const std::string& nspace, int64_t sequence) {
-  std::pair<void*, void*> callback;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = fences_.find({nspace, sequence});
-    if (it == fences_.end()) return;
-    callback = it->second;
-    fences_.erase(it);
-  }
-  reinterpret_cast<pmix_modex_cbfunc_t>(callback.first)(PMIX_ERROR, nullptr, 0, callback.second,
-                                                        nullptr, nullptr);
+  auto callback = TakeFence(nspace, sequence);
+  if (!callback) return;
+  reinterpret_cast<pmix_modex_cbfunc_t>(callback->first)(PMIX_ERROR, nullptr, 0, callback->second,
+                                                         nullptr, nullptr);
 }
 
 void PmixServer::CompleteFence(const std::string& nspace, int64_t sequence,
                                const std::string& data) {
-  std::pair<void*, void*> callback;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = fences_.find({nspace, sequence});
-    if (it == fences_.end()) return;
-    callback = it->second;
-    fences_.erase(it);
-  }
+  auto callback = TakeFence(nspace, sequence);
+  if (!callback) return;
   auto* held = new std::string(data);
-  reinterpret_cast<pmix_modex_cbfunc_t>(callback.first)(PMIX_SUCCESS, held->data(), held->size(),
-                                                        callback.second, FreeString, held);
+  reinterpret_cast<pmix_modex_cbfunc_t>(callback->first)(PMIX_SUCCESS, held->data(), held->size(),
+                                                         callback->second, FreeString, held);
 }
 
 }  // namespace drover::node

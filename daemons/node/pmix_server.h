@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,6 +87,8 @@ class PmixServer {
 
  private:
   PmixServer(std::string node, FenceSend send);
+  // Removes fence (nspace, sequence) in flight and returns libpmix's callback to release it.
+  std::optional<std::pair<void*, void*>> TakeFence(const std::string& nspace, int64_t sequence);
 
   struct RegisteredStep {
     PmixStep layout;
