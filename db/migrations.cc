@@ -9,6 +9,10 @@ namespace {
 // Both backends keep `data` as TEXT so documents round-trip byte for byte. In
 // PostgreSQL kind and key use the "C" collation: byte order, the order LoadAll
 // promises, served straight from the primary-key index.
+//
+// job_history (api/history.h): the accounting record of every finished job,
+// array task and step, a column per field (db/history_columns.cc maps them),
+// indexed for sacct's usual questions: by end time, by user, by job.
 constexpr Migration kMigrations[] = {
     {
         .version = 1,
@@ -28,6 +32,84 @@ CREATE TABLE objects (
   data TEXT NOT NULL,
   PRIMARY KEY (kind, key)
 );
+)sql",
+    },
+    {
+        .version = 2,
+        .name = "job_history table",
+        .sqlite_sql = R"sql(
+CREATE TABLE job_history (
+  id             TEXT PRIMARY KEY CHECK (id <> ''),
+  job_id         INTEGER NOT NULL,
+  array_index    INTEGER NOT NULL,
+  step           TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  user_name      TEXT NOT NULL,
+  uid            INTEGER NOT NULL,
+  account        TEXT NOT NULL,
+  partition_name TEXT NOT NULL,
+  qos            TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  exit_code      INTEGER NOT NULL,
+  signal         INTEGER NOT NULL,
+  reason         TEXT NOT NULL,
+  submit_ms      INTEGER NOT NULL,
+  eligible_ms    INTEGER NOT NULL,
+  start_ms       INTEGER NOT NULL,
+  end_ms         INTEGER NOT NULL,
+  alloc_cpus     INTEGER NOT NULL,
+  alloc_nodes    INTEGER NOT NULL,
+  ntasks         INTEGER NOT NULL,
+  nodelist       TEXT NOT NULL,
+  req_mem_bytes  INTEGER NOT NULL,
+  timelimit_s    INTEGER NOT NULL,
+  core_seconds   REAL NOT NULL,
+  user_cpu_ms    INTEGER NOT NULL,
+  system_cpu_ms  INTEGER NOT NULL,
+  max_rss_kb     INTEGER NOT NULL,
+  restarts       INTEGER NOT NULL,
+  work_dir       TEXT NOT NULL
+);
+CREATE INDEX job_history_end ON job_history (end_ms);
+CREATE INDEX job_history_user_end ON job_history (user_name, end_ms);
+CREATE INDEX job_history_job ON job_history (job_id, array_index);
+)sql",
+        .postgres_sql = R"sql(
+CREATE TABLE job_history (
+  id             TEXT COLLATE "C" PRIMARY KEY CHECK (id <> ''),
+  job_id         BIGINT NOT NULL,
+  array_index    BIGINT NOT NULL,
+  step           TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  user_name      TEXT NOT NULL,
+  uid            BIGINT NOT NULL,
+  account        TEXT NOT NULL,
+  partition_name TEXT NOT NULL,
+  qos            TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  exit_code      BIGINT NOT NULL,
+  signal         BIGINT NOT NULL,
+  reason         TEXT NOT NULL,
+  submit_ms      BIGINT NOT NULL,
+  eligible_ms    BIGINT NOT NULL,
+  start_ms       BIGINT NOT NULL,
+  end_ms         BIGINT NOT NULL,
+  alloc_cpus     BIGINT NOT NULL,
+  alloc_nodes    BIGINT NOT NULL,
+  ntasks         BIGINT NOT NULL,
+  nodelist       TEXT NOT NULL,
+  req_mem_bytes  BIGINT NOT NULL,
+  timelimit_s    BIGINT NOT NULL,
+  core_seconds   DOUBLE PRECISION NOT NULL,
+  user_cpu_ms    BIGINT NOT NULL,
+  system_cpu_ms  BIGINT NOT NULL,
+  max_rss_kb     BIGINT NOT NULL,
+  restarts       BIGINT NOT NULL,
+  work_dir       TEXT NOT NULL
+);
+CREATE INDEX job_history_end ON job_history (end_ms);
+CREATE INDEX job_history_user_end ON job_history (user_name, end_ms);
+CREATE INDEX job_history_job ON job_history (job_id, array_index);
 )sql",
     },
 };

@@ -56,11 +56,29 @@ std::string Field(size_t index, std::string_view name) {
   return "batch[" + std::to_string(index) + "]." + std::string(name);
 }
 
+Status CheckRecord(size_t i, const HistoryRecord* r) {
+  if (r == nullptr) return Status::Invalid(Field(i, "record"), "is missing");
+  if (r->id.empty()) return Status::Invalid(Field(i, "record.id"), "must not be empty");
+  for (const std::string* text : {&r->id, &r->step, &r->name, &r->user, &r->account, &r->partition,
+                                  &r->qos, &r->state, &r->reason, &r->nodelist, &r->work_dir}) {
+    if (!IsStorableText(*text)) {
+      return Status::Invalid(Field(i, "record"),
+                             "text must be UTF-8 without NUL bytes (record " + r->id + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckBatch(const std::vector<Mutation>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     const Mutation& m = batch[i];
+    if (m.op == Mutation::Op::kPruneHistory) continue;
+    if (m.op == Mutation::Op::kRecordHistory) {
+      DROVER_RETURN_IF_ERROR(CheckRecord(i, m.record.get()));
+      continue;
+    }
     if (m.kind.empty()) return Status::Invalid(Field(i, "kind"), "must not be empty");
     if (m.key.empty()) {
       return Status::Invalid(Field(i, "key"), "must not be empty (kind \"" + m.kind + "\")");

@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "api/json_text.h"
+#include "db/history_columns.h"
 #include "db/mutation_check.h"
 #include "db/store_url.h"
 
@@ -20,6 +22,10 @@ constexpr const char* kPutStatement = "drover_put";
 constexpr const char* kDeleteStatement = "drover_delete";
 constexpr const char* kGetStatement = "drover_get";
 constexpr const char* kLoadAllStatement = "drover_load_all";
+constexpr const char* kRecordHistoryStatement = "drover_record_history";
+constexpr const char* kPruneHistoryStatement = "drover_prune_history";
+constexpr const char* kQueryHistoryStatement = "drover_query_history";
+constexpr const char* kSumUsageStatement = "drover_sum_usage";
 
 // One statement per batch half: the arrays arrive as text[] literals and are
 // unnested server-side into rows.
@@ -32,6 +38,65 @@ constexpr const char* kDeleteSql =
     "WHERE o.kind = d.kind AND o.key = d.key";
 constexpr const char* kGetSql = "SELECT data FROM objects WHERE kind = $1 AND key = $2";
 constexpr const char* kLoadAllSql = "SELECT key, data FROM objects WHERE kind = $1 ORDER BY key";
+
+std::string RecordHistorySql() {
+  std::string set;
+  for (std::string_view c : HistoryColumns()) {
+    if (c == "id") continue;
+    set += (set.empty() ? "" : ", ") + std::string(c) + " = EXCLUDED." + std::string(c);
+  }
+  return "INSERT INTO job_history (" + HistoryColumnList() + ") SELECT " + HistoryColumnList() +
+         " FROM json_populate_recordset(NULL::job_history, $1::json) ON CONFLICT (id) DO UPDATE "
+         "SET " +
+         set;
+}
+
+// An empty array turns its filter off.
+std::string QueryHistorySql() {
+  return "SELECT " + HistoryColumnList() +
+         " FROM job_history WHERE"
+         " (cardinality($1::bigint[]) = 0 OR job_id = ANY($1::bigint[]))"
+         " AND (cardinality($2::text[]) = 0 OR user_name = ANY($2::text[]))"
+         " AND (cardinality($3::text[]) = 0 OR account = ANY($3::text[]))"
+         " AND (cardinality($4::text[]) = 0 OR partition_name = ANY($4::text[]))"
+         " AND (cardinality($5::text[]) = 0 OR state = ANY($5::text[]))"
+         " AND (cardinality($6::text[]) = 0 OR name = ANY($6::text[]))"
+         " AND ($7::bigint = 0 OR end_ms >= $7::bigint)"
+         " AND ($8::bigint = 0 OR submit_ms <= $8::bigint)"
+         " AND ($9::boolean OR step = '')"
+         " ORDER BY job_id, array_index, id LIMIT NULLIF($10::bigint, 0)";
+}
+
+constexpr const char* kSumUsageSql =
+    "SELECT user_name, account, (end_ms / $2::bigint) * $2::bigint AS bucket, "
+    "SUM(core_seconds) FROM job_history WHERE step = '' AND end_ms >= $1::bigint "
+    "GROUP BY user_name, account, bucket ORDER BY bucket";
+
+// A row as a JSON object keyed by column name, for json_populate_recordset.
+class JsonRowWriter final : public HistoryRowWriter {
+ public:
+  explicit JsonRowWriter(Json& row) : row_(row) {}
+  void Int(int column, int64_t value) override { row_[Name(column)] = value; }
+  void Real(int column, double value) override { row_[Name(column)] = value; }
+  void Text(int column, const std::string& value) override { row_[Name(column)] = value; }
+
+ private:
+  static std::string Name(int column) { return std::string(HistoryColumns()[column]); }
+  Json& row_;
+};
+
+class PqxxRowReader final : public HistoryRowReader {
+ public:
+  explicit PqxxRowReader(const pqxx::row& row) : row_(row) {}
+  int64_t Int(int column) override { return row_[column].as<int64_t>(); }
+  double Real(int column) override { return row_[column].as<double>(); }
+  std::string Text(int column) override {
+    return std::string(row_[column].c_str(), row_[column].size());
+  }
+
+ private:
+  const pqxx::row& row_;
+};
 
 std::string Trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -155,6 +220,11 @@ Status PostgresStore::Connect() {
     conn.prepare(kDeleteStatement, kDeleteSql);
     conn.prepare(kGetStatement, kGetSql);
     conn.prepare(kLoadAllStatement, kLoadAllSql);
+    conn.prepare(kRecordHistoryStatement, RecordHistorySql());
+    conn.prepare(kPruneHistoryStatement,
+                 "DELETE FROM job_history WHERE end_ms > 0 AND end_ms < $1::bigint");
+    conn.prepare(kQueryHistoryStatement, QueryHistorySql());
+    conn.prepare(kSumUsageStatement, kSumUsageSql);
   } catch (...) {
     Status st = FromException(url_, "set up session");
     if (st.code() == StatusCode::kUnavailable) return st;
@@ -207,10 +277,37 @@ Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
   // A multi-row upsert may not touch a row twice, so reduce the batch to its
   // net effect first: the last mutation of each (kind, key) wins. The puts and
   // deletes left then name disjoint rows and their order no longer matters.
+  // History rows: the last record of each id wins, as for objects; prunes
+  // run before the records of the same batch (a record is never that old).
+  std::unordered_map<std::string_view, size_t> last_record;
+  std::vector<int64_t> prunes;
+  size_t object_mutations = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].op == Mutation::Op::kRecordHistory) {
+      last_record[batch[i].record->id] = i;
+    } else if (batch[i].op == Mutation::Op::kPruneHistory) {
+      prunes.push_back(batch[i].before_ms);
+    } else {
+      ++object_mutations;
+    }
+  }
+  Json history_rows = Json::array();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Mutation& m = batch[i];
+    if (m.op != Mutation::Op::kRecordHistory || last_record.at(m.record->id) != i) continue;
+    Json row = Json::object();
+    JsonRowWriter writer(row);
+    WriteHistoryRow(*m.record, writer);
+    history_rows.push_back(std::move(row));
+  }
+
   std::unordered_map<std::pair<std::string_view, std::string_view>, size_t, KeyHash> last;
-  last.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) last[{batch[i].kind, batch[i].key}] = i;
-  const bool all_distinct = last.size() == batch.size();
+  last.reserve(object_mutations);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].op != Mutation::Op::kPut && batch[i].op != Mutation::Op::kDelete) continue;
+    last[{batch[i].kind, batch[i].key}] = i;
+  }
+  const bool all_distinct = last.size() == object_mutations;
 
   std::string put_kinds = "{", put_keys = "{", put_data = "{";
   std::string delete_kinds = "{", delete_keys = "{";
@@ -220,6 +317,7 @@ Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
   size_t puts = 0, deletes = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     const Mutation& m = batch[i];
+    if (m.op != Mutation::Op::kPut && m.op != Mutation::Op::kDelete) continue;
     if (!all_distinct && last.at({m.kind, m.key}) != i) continue;
     if (m.op == Mutation::Op::kPut) {
       AppendElement(put_kinds, m.kind);
@@ -241,6 +339,8 @@ Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
     pqxx::work txn(connection_->conn);
     if (deletes > 0) txn.exec_prepared(kDeleteStatement, delete_kinds, delete_keys);
     if (puts > 0) txn.exec_prepared(kPutStatement, put_kinds, put_keys, put_data);
+    for (int64_t before_ms : prunes) txn.exec_prepared(kPruneHistoryStatement, before_ms);
+    if (!history_rows.empty()) txn.exec_prepared(kRecordHistoryStatement, history_rows.dump());
     txn.commit();
   } catch (...) {
     return Failed("commit of " + std::to_string(batch.size()) + " mutations");
@@ -277,6 +377,60 @@ Result<std::vector<StoredObject>> PostgresStore::LoadAll(std::string_view kind) 
     return objects;
   } catch (...) {
     return Failed("load all " + std::string(kind));
+  }
+}
+
+namespace {
+
+std::string BigintArray(const std::vector<uint64_t>& values) {
+  std::string out = "{";
+  for (uint64_t v : values) out += (out.size() > 1 ? "," : "") + std::to_string(v);
+  return out + "}";
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const std::string& v : values) AppendElement(out, v);
+  return out + "}";
+}
+
+}  // namespace
+
+Result<std::vector<HistoryRecord>> PostgresStore::QueryHistory(const HistoryQuery& q) {
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
+  try {
+    pqxx::nontransaction txn(connection_->conn);
+    const pqxx::result rows = txn.exec_prepared(
+        kQueryHistoryStatement, BigintArray(q.job_ids), TextArray(q.users), TextArray(q.accounts),
+        TextArray(q.partitions), TextArray(q.states), TextArray(q.names), q.ended_after_ms,
+        q.submitted_before_ms, q.steps, q.limit);
+    std::vector<HistoryRecord> records;
+    records.reserve(rows.size());
+    for (const pqxx::row& row : rows) {
+      PqxxRowReader reader(row);
+      records.push_back(ReadHistoryRow(reader));
+    }
+    return records;
+  } catch (...) {
+    return Failed("query history");
+  }
+}
+
+Result<std::vector<HistoryUsage>> PostgresStore::SumHistoryUsage(int64_t since_ms,
+                                                                 int64_t bucket_ms) {
+  if (bucket_ms <= 0) return Status::Invalid("bucket_ms", "must be positive");
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
+  try {
+    pqxx::nontransaction txn(connection_->conn);
+    const pqxx::result rows = txn.exec_prepared(kSumUsageStatement, since_ms, bucket_ms);
+    std::vector<HistoryUsage> usage;
+    for (const pqxx::row& row : rows) {
+      PqxxRowReader reader(row);
+      usage.push_back({reader.Text(0), reader.Text(1), reader.Int(2), reader.Real(3)});
+    }
+    return usage;
+  } catch (...) {
+    return Failed("sum history usage");
   }
 }
 

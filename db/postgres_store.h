@@ -5,7 +5,8 @@
 // default is off). A batch costs a constant number of round trips whatever its
 // size: the puts go as one multi-row upsert (INSERT ... SELECT FROM unnest(...)
 // ON CONFLICT (kind, key) DO UPDATE), the deletes as one multi-row DELETE, both
-// prepared once per connection.
+// prepared once per connection. History rows go as one JSON array, unpacked
+// server-side by json_populate_recordset into one multi-row upsert.
 //
 // A lost connection is reported as Unavailable; the next call reconnects. When the connection
 // breaks during COMMIT the outcome is unknown and Commit returns Unavailable: re-committing the
@@ -40,6 +41,8 @@ class PostgresStore final : public Store {
   Status Commit(const std::vector<Mutation>& batch) override;
   Result<std::vector<StoredObject>> LoadAll(std::string_view kind) override;
   Result<StoredObject> Get(std::string_view kind, std::string_view key) override;
+  Result<std::vector<HistoryRecord>> QueryHistory(const HistoryQuery& query) override;
+  Result<std::vector<HistoryUsage>> SumHistoryUsage(int64_t since_ms, int64_t bucket_ms) override;
   int SchemaVersion() const override { return schema_version_; }
   std::string_view Backend() const override { return "postgresql"; }
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "api/json_text.h"
+#include "db/history_columns.h"
 #include "db/mutation_check.h"
 
 namespace drover::db {
@@ -91,6 +93,10 @@ SqliteStore::~SqliteStore() {
   delete_.reset();
   get_.reset();
   load_all_.reset();
+  record_history_.reset();
+  prune_history_.reset();
+  query_history_.reset();
+  sum_usage_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -178,7 +184,68 @@ Result<SqliteStore::Stmt> SqliteStore::PrepareOne(const char* sql) {
   return Stmt(stmt);
 }
 
+namespace {
+
+std::string RecordHistorySql() {
+  std::string params;
+  for (size_t i = 1; i <= HistoryColumns().size(); ++i) {
+    params += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  }
+  return "INSERT OR REPLACE INTO job_history (" + HistoryColumnList() + ") VALUES (" + params + ")";
+}
+
+// Each list filter arrives as a JSON array; "[]" turns it off.
+std::string QueryHistorySql() {
+  return "SELECT " + HistoryColumnList() +
+         " FROM job_history WHERE"
+         " (?1 = '[]' OR job_id IN (SELECT value FROM json_each(?1)))"
+         " AND (?2 = '[]' OR user_name IN (SELECT value FROM json_each(?2)))"
+         " AND (?3 = '[]' OR account IN (SELECT value FROM json_each(?3)))"
+         " AND (?4 = '[]' OR partition_name IN (SELECT value FROM json_each(?4)))"
+         " AND (?5 = '[]' OR state IN (SELECT value FROM json_each(?5)))"
+         " AND (?6 = '[]' OR name IN (SELECT value FROM json_each(?6)))"
+         " AND (?7 = 0 OR end_ms >= ?7) AND (?8 = 0 OR submit_ms <= ?8)"
+         " AND (?9 = 1 OR step = '')"
+         " ORDER BY job_id, array_index, id LIMIT ?10";
+}
+
+class SqliteRowWriter final : public HistoryRowWriter {
+ public:
+  explicit SqliteRowWriter(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  void Int(int column, int64_t value) override { sqlite3_bind_int64(stmt_, column + 1, value); }
+  void Real(int column, double value) override { sqlite3_bind_double(stmt_, column + 1, value); }
+  void Text(int column, const std::string& value) override {
+    sqlite3_bind_text64(stmt_, column + 1, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteRowReader final : public HistoryRowReader {
+ public:
+  explicit SqliteRowReader(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  int64_t Int(int column) override { return sqlite3_column_int64(stmt_, column); }
+  double Real(int column) override { return sqlite3_column_double(stmt_, column); }
+  std::string Text(int column) override {
+    const char* text = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return std::string(text ? text : "", sqlite3_column_bytes(stmt_, column));
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+template <typename T>
+std::string JsonArray(const std::vector<T>& values) {
+  return Json(values).dump();
+}
+
+}  // namespace
+
 Status SqliteStore::Prepare() {
+  const std::string record_history = RecordHistorySql();
+  const std::string query_history = QueryHistorySql();
   struct {
     Stmt* slot;
     const char* sql;
@@ -192,6 +259,13 @@ Status SqliteStore::Prepare() {
       {&delete_, "DELETE FROM objects WHERE kind = ?1 AND key = ?2"},
       {&get_, "SELECT data FROM objects WHERE kind = ?1 AND key = ?2"},
       {&load_all_, "SELECT key, data FROM objects WHERE kind = ?1 ORDER BY key"},
+      {&record_history_, record_history.c_str()},
+      {&prune_history_, "DELETE FROM job_history WHERE end_ms > 0 AND end_ms < ?1"},
+      {&query_history_, query_history.c_str()},
+      {&sum_usage_,
+       "SELECT user_name, account, (end_ms / ?2) * ?2 AS bucket, SUM(core_seconds) "
+       "FROM job_history WHERE step = '' AND end_ms >= ?1 "
+       "GROUP BY user_name, account, bucket ORDER BY bucket"},
   };
   for (const auto& s : statements) {
     Result<Stmt> stmt = PrepareOne(s.sql);
@@ -236,6 +310,13 @@ Status SqliteStore::Commit(const std::vector<Mutation>& batch) {
   DROVER_RETURN_IF_ERROR(StepDone(begin_.get(), "begin"));
   for (size_t i = 0; i < batch.size(); ++i) {
     const Mutation& m = batch[i];
+    if (m.op == Mutation::Op::kRecordHistory || m.op == Mutation::Op::kPruneHistory) {
+      if (Status st = ApplyHistory(m, i); !st.ok()) {
+        Rollback();
+        return st;
+      }
+      continue;
+    }
     sqlite3_stmt* stmt = m.op == Mutation::Op::kPut ? put_.get() : delete_.get();
     // SQLITE_STATIC: the batch outlives the step; the bindings are replaced
     // before the statement runs again.
@@ -294,6 +375,61 @@ Result<std::vector<StoredObject>> SqliteStore::LoadAll(std::string_view kind) {
   sqlite3_reset(stmt);
   if (!st.ok()) return st;
   return objects;
+}
+
+Status SqliteStore::ApplyHistory(const Mutation& m, size_t index) {
+  sqlite3_stmt* stmt;
+  std::string what;
+  if (m.op == Mutation::Op::kRecordHistory) {
+    stmt = record_history_.get();
+    SqliteRowWriter writer(stmt);
+    WriteHistoryRow(*m.record, writer);
+    what = "record history " + m.record->id;
+  } else {
+    stmt = prune_history_.get();
+    sqlite3_bind_int64(stmt, 1, m.before_ms);
+    what = "prune history";
+  }
+  return StepDone(stmt, what + " (batch[" + std::to_string(index) + "])");
+}
+
+Result<std::vector<HistoryRecord>> SqliteStore::QueryHistory(const HistoryQuery& q) {
+  sqlite3_stmt* stmt = query_history_.get();
+  const std::string lists[] = {JsonArray(q.job_ids),    JsonArray(q.users),  JsonArray(q.accounts),
+                               JsonArray(q.partitions), JsonArray(q.states), JsonArray(q.names)};
+  for (int i = 0; i < 6; ++i) {
+    sqlite3_bind_text64(stmt, i + 1, lists[i].data(), lists[i].size(), SQLITE_STATIC, SQLITE_UTF8);
+  }
+  sqlite3_bind_int64(stmt, 7, q.ended_after_ms);
+  sqlite3_bind_int64(stmt, 8, q.submitted_before_ms);
+  sqlite3_bind_int(stmt, 9, q.steps ? 1 : 0);
+  sqlite3_bind_int64(stmt, 10, q.limit > 0 ? q.limit : -1);
+  std::vector<HistoryRecord> records;
+  SqliteRowReader reader(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) records.push_back(ReadHistoryRow(reader));
+  Status st = rc == SQLITE_DONE ? Status::Ok() : Error(rc, "query history");
+  sqlite3_reset(stmt);
+  if (!st.ok()) return st;
+  return records;
+}
+
+Result<std::vector<HistoryUsage>> SqliteStore::SumHistoryUsage(int64_t since_ms,
+                                                               int64_t bucket_ms) {
+  if (bucket_ms <= 0) return Status::Invalid("bucket_ms", "must be positive");
+  sqlite3_stmt* stmt = sum_usage_.get();
+  sqlite3_bind_int64(stmt, 1, since_ms);
+  sqlite3_bind_int64(stmt, 2, bucket_ms);
+  std::vector<HistoryUsage> usage;
+  SqliteRowReader reader(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    usage.push_back({reader.Text(0), reader.Text(1), reader.Int(2), reader.Real(3)});
+  }
+  Status st = rc == SQLITE_DONE ? Status::Ok() : Error(rc, "sum history usage");
+  sqlite3_reset(stmt);
+  if (!st.ok()) return st;
+  return usage;
 }
 
 }  // namespace drover::db

@@ -37,6 +37,8 @@ class SqliteStore final : public Store {
   Status Commit(const std::vector<Mutation>& batch) override;
   Result<std::vector<StoredObject>> LoadAll(std::string_view kind) override;
   Result<StoredObject> Get(std::string_view kind, std::string_view key) override;
+  Result<std::vector<HistoryRecord>> QueryHistory(const HistoryQuery& query) override;
+  Result<std::vector<HistoryUsage>> SumHistoryUsage(int64_t since_ms, int64_t bucket_ms) override;
   int SchemaVersion() const override { return schema_version_; }
   std::string_view Backend() const override { return "sqlite"; }
 
@@ -59,6 +61,8 @@ class SqliteStore final : public Store {
   Status Exec(std::string_view sql, std::string_view what);
   Status Error(int rc, std::string_view what) const;
   void Rollback();
+  // Runs one history mutation of a batch inside its transaction.
+  Status ApplyHistory(const Mutation& m, size_t index);
 
   std::string path_;
   sqlite3* db_;
@@ -70,6 +74,10 @@ class SqliteStore final : public Store {
   Stmt delete_;
   Stmt get_;
   Stmt load_all_;
+  Stmt record_history_;
+  Stmt prune_history_;
+  Stmt query_history_;
+  Stmt sum_usage_;
 };
 
 }  // namespace drover::db

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/slurm_state.h"
 #include "api/task.h"
 #include "cmd/drover/text_format.h"
 
@@ -141,24 +142,7 @@ std::string Value(char letter, const SqueueRow& row, int64_t now_ms) {
 
 }  // namespace
 
-std::string SlurmStateName(const Job& job) {
-  switch (job.status.phase) {
-    case JobPhase::kPending:
-      return "PENDING";
-    case JobPhase::kRunning:
-      return "RUNNING";
-    case JobPhase::kSucceeded:
-      return "COMPLETED";
-    case JobPhase::kCancelled:
-      return "CANCELLED";
-    case JobPhase::kFailed:
-      if (job.status.message.find("time limit exceeded") != std::string::npos) return "TIMEOUT";
-      if (job.status.message.find("lost with its node") != std::string::npos) return "NODE_FAIL";
-      if (job.status.message.find(kOutOfMemory) != std::string::npos) return "OUT_OF_MEMORY";
-      return "FAILED";
-  }
-  return "UNKNOWN";
-}
+std::string SlurmStateName(const Job& job) { return SlurmJobState(job); }
 
 std::string SlurmStateCode(const Job& job) {
   const std::string name = SlurmStateName(job);

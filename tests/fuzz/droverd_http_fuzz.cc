@@ -79,6 +79,13 @@ class CheckedStore final : public db::Store {
   Result<db::StoredObject> Get(std::string_view kind, std::string_view key) override {
     return inner_.Get(kind, key);
   }
+  Result<std::vector<HistoryRecord>> QueryHistory(const HistoryQuery& query) override {
+    return inner_.QueryHistory(query);
+  }
+  Result<std::vector<db::HistoryUsage>> SumHistoryUsage(int64_t since_ms,
+                                                        int64_t bucket_ms) override {
+    return inner_.SumHistoryUsage(since_ms, bucket_ms);
+  }
   int SchemaVersion() const override { return inner_.SchemaVersion(); }
   std::string_view Backend() const override { return inner_.Backend(); }
 

@@ -31,6 +31,12 @@ class GatedStore : public db::Store {
   Result<db::StoredObject> Get(std::string_view, std::string_view key) override {
     return Status::NotFound(std::string(key));
   }
+  Result<std::vector<HistoryRecord>> QueryHistory(const HistoryQuery&) override {
+    return std::vector<HistoryRecord>{};
+  }
+  Result<std::vector<db::HistoryUsage>> SumHistoryUsage(int64_t, int64_t) override {
+    return std::vector<db::HistoryUsage>{};
+  }
   int SchemaVersion() const override { return 1; }
   std::string_view Backend() const override { return "gated"; }
 

@@ -347,7 +347,7 @@ TEST_P(StoreConformanceTest, AcknowledgedCommitsSurviveKillNine) {
 
 TEST_P(StoreConformanceTest, MigrationsApplyOnceAndVersionIsReported) {
   const int latest = LatestVersion(BuiltinMigrations());
-  EXPECT_EQ(latest, 1);
+  EXPECT_EQ(latest, 2);
   EXPECT_EQ(store_->SchemaVersion(), latest);
   Reopen();
   Reopen();
@@ -364,15 +364,16 @@ TEST_P(StoreConformanceTest, UpgradeAppliesOnlyTheNewStepsAndKeepsData) {
   CommitOk({Mutation::Put("job", "1", Doc(1))});
   store_.reset();
   std::vector<Migration> steps(BuiltinMigrations().begin(), BuiltinMigrations().end());
-  steps.push_back(ExtraStep(2, "CREATE TABLE extra (id INTEGER PRIMARY KEY)"));
+  const int next = LatestVersion(BuiltinMigrations()) + 1;
+  steps.push_back(ExtraStep(next, "CREATE TABLE extra (id INTEGER PRIMARY KEY)"));
   Result<std::unique_ptr<Store>> upgraded = harness_->Open(steps);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
-  EXPECT_EQ((*upgraded)->SchemaVersion(), 2);
+  EXPECT_EQ((*upgraded)->SchemaVersion(), next);
   upgraded->reset();
-  upgraded = harness_->Open(steps);  // idempotent: step 2 is not run twice
+  upgraded = harness_->Open(steps);  // idempotent: the new step is not run twice
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   store_ = std::move(*upgraded);
-  EXPECT_EQ(harness_->QueryInt("SELECT COUNT(*) FROM schema_migrations"), 2);
+  EXPECT_EQ(harness_->QueryInt("SELECT COUNT(*) FROM schema_migrations"), next);
   EXPECT_EQ(harness_->QueryInt(TableExistsSql("extra")), 1);
   EXPECT_EQ(DataOf("job", "1"), Doc(1));
 }
@@ -382,18 +383,20 @@ TEST_P(StoreConformanceTest, FailedMigrationLeavesThePreviousVersion) {
   store_.reset();
   std::vector<Migration> steps(BuiltinMigrations().begin(), BuiltinMigrations().end());
   // The first statement succeeds, the second fails: neither may remain.
+  const int next = LatestVersion(BuiltinMigrations()) + 1;
   steps.push_back(
-      ExtraStep(2, "CREATE TABLE extra (id INTEGER); CREATE TABLE objects (id INTEGER);"));
+      ExtraStep(next, "CREATE TABLE extra (id INTEGER); CREATE TABLE objects (id INTEGER);"));
   Result<std::unique_ptr<Store>> failed = harness_->Open(steps);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), StatusCode::kInternal);
-  EXPECT_NE(failed.status().message().find("schema migration 2 (test step) failed"),
+  EXPECT_NE(failed.status().message().find("schema migration " + std::to_string(next) +
+                                           " (test step) failed"),
             std::string::npos)
       << failed.status().message();
-  EXPECT_EQ(harness_->QueryInt("SELECT MAX(version) FROM schema_migrations"), 1);
+  EXPECT_EQ(harness_->QueryInt("SELECT MAX(version) FROM schema_migrations"), next - 1);
   EXPECT_EQ(harness_->QueryInt(TableExistsSql("extra")), 0);
   Reopen();
-  EXPECT_EQ(store_->SchemaVersion(), 1);
+  EXPECT_EQ(store_->SchemaVersion(), next - 1);
   EXPECT_EQ(DataOf("job", "1"), Doc(1));
 }
 
@@ -407,7 +410,8 @@ TEST_P(StoreConformanceTest, RefusesDatabaseWithNewerSchema) {
   EXPECT_NE(store.status().message().find("schema version 99 is newer"), std::string::npos)
       << store.status().message();
   // Refusing changed nothing.
-  EXPECT_EQ(harness_->QueryInt("SELECT COUNT(*) FROM schema_migrations"), 2);
+  EXPECT_EQ(harness_->QueryInt("SELECT COUNT(*) FROM schema_migrations"),
+            LatestVersion(BuiltinMigrations()) + 1);
   EXPECT_EQ(harness_->QueryInt("SELECT COUNT(*) FROM objects"), 1);
 }
 

@@ -1,0 +1,49 @@
+#include "api/slurm_state.h"
+
+namespace drover {
+namespace {
+
+// A failure's message tells which of Slurm's failed states it is.
+std::string FailedState(const std::string& message) {
+  if (message.find(kTimeLimitExceeded) != std::string::npos) return "TIMEOUT";
+  if (message.find("lost with its node") != std::string::npos) return "NODE_FAIL";
+  if (message.find(kOutOfMemory) != std::string::npos) return "OUT_OF_MEMORY";
+  return "FAILED";
+}
+
+}  // namespace
+
+std::string SlurmJobState(const Job& job) {
+  switch (job.status.phase) {
+    case JobPhase::kPending:
+      return "PENDING";
+    case JobPhase::kRunning:
+      return "RUNNING";
+    case JobPhase::kSucceeded:
+      return "COMPLETED";
+    case JobPhase::kCancelled:
+      return "CANCELLED";
+    case JobPhase::kFailed:
+      return FailedState(job.status.message);
+  }
+  return "UNKNOWN";
+}
+
+std::string SlurmTaskState(const Task& task) {
+  switch (task.status.phase) {
+    case TaskPhase::kAssigned:
+    case TaskPhase::kRunning:
+      return "RUNNING";
+    case TaskPhase::kSucceeded:
+      return "COMPLETED";
+    case TaskPhase::kCancelled:
+      return "CANCELLED";
+    case TaskPhase::kLost:
+      return "NODE_FAIL";
+    case TaskPhase::kFailed:
+      return FailedState(task.status.message);
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace drover
