@@ -137,6 +137,9 @@ struct JobStatus {
   int64_t start_time_ms = 0;
   int64_t completion_time_ms = 0;
   std::string message;  // e.g. why it failed
+  // Its accounting records are in the history table (set once the job and
+  // all its tasks have ended); only a recorded job may be forgotten.
+  bool recorded = false;
   bool operator==(const JobStatus&) const = default;
 };
 

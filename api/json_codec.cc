@@ -258,6 +258,7 @@ Json ToJson(const Job& job) {
   PutTime(status, "startTime", st.start_time_ms);
   PutTime(status, "completionTime", st.completion_time_ms);
   if (!st.message.empty()) status["message"] = st.message;
+  if (st.recorded) status["recorded"] = true;
   j["status"] = std::move(status);
   return j;
 }
@@ -350,7 +351,7 @@ Result<Job> JobFromJson(const Json& j) {
         CheckKnownFields(*st,
                          {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
                           "completedIndexes", "retryIndexes", "cancelledIndexes", "nextIndex",
-                          "nextStep", "startTime", "completionTime", "message"},
+                          "nextStep", "startTime", "completionTime", "message", "recorded"},
                          "status"));
     std::string phase = "Pending";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
@@ -375,6 +376,7 @@ Result<Job> JobFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         GetTime(*st, "completionTime", "status", &job.status.completion_time_ms));
     DROVER_RETURN_IF_ERROR(GetString(*st, "message", "status", &job.status.message));
+    DROVER_RETURN_IF_ERROR(GetBool(*st, "recorded", "status", &job.status.recorded));
   }
   return job;
 }

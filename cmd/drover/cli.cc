@@ -22,6 +22,7 @@ constexpr Verb kVerbs[] = {
     {"queue", RunQueue, "list jobs (squeue); alias: ls"},
     {"ls", RunQueue, ""},
     {"show", RunShow, "every field of one job and its tasks"},
+    {"history", RunHistory, "finished jobs, array tasks and steps: state, times, usage (sacct)"},
     {"cancel", RunCancel, "cancel jobs (scancel)"},
     {"hold", RunHold, "keep jobs from starting new tasks (scontrol hold)"},
     {"release", RunRelease, "let held jobs run (scontrol release)"},
@@ -68,6 +69,7 @@ int RunCli(int argc, char** argv) {
   if (self == "scontrol") return RunScontrol(rest);
   if (self == "srun") return RunSrun(rest);
   if (self == "salloc") return RunSalloc(rest);
+  if (self == "sacct") return RunSacct(rest);
   if (argc < 2) {
     PrintHelp(std::cerr);
     return kExitUsage;

@@ -19,6 +19,8 @@ int RunSinfo(const Args& args);      // slurm_commands.cc
 int RunScontrol(const Args& args);   // slurm_scontrol.cc
 int RunSrun(const Args& args);       // srun.cc: a job step (or an allocation and one)
 int RunSalloc(const Args& args);     // srun.cc: an interactive allocation
+int RunSacct(const Args& args);      // slurm_sacct.cc: drover called as sacct
+int RunHistory(const Args& args);    // slurm_sacct.cc: the accounting history
 int RunApply(const Args& args);      // apply.cc
 int RunQueue(const Args& args);      // queue.cc (alias ls)
 int RunShow(const Args& args);       // show.cc

@@ -36,6 +36,8 @@ std::string RouteLabel(const std::vector<std::string>& p) {
         if (p[4] == verb) return std::string("/api/v1/jobs/:id/") + verb;
       }
     }
+  } else if (kind == "history") {
+    if (p.size() == 3) return "/api/v1/history";
   } else if (kind == "deployments") {
     if (p.size() == 3) return "/api/v1/deployments";
     if (p.size() == 4) return "/api/v1/deployments/:name";
@@ -193,6 +195,9 @@ HttpHandler MakeApiHandler(ApiContext context) {
     if (rest[0] == "jobs") return HandleJobRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "nodes") return HandleNodeRoute(ctx, *caller, req, rest, std::move(timed));
     if (rest[0] == "tokens") return HandleTokenRoute(ctx, *caller, req, rest, std::move(timed));
+    if (rest.size() == 1 && rest[0] == "history") {
+      return HandleHistoryRoute(ctx, req, std::move(timed));
+    }
     if (rest.size() == 1 && rest[0] == "apply" && req.method == "POST") {
       return HandleApplyRoute(ctx, *caller, req, std::move(timed));
     }

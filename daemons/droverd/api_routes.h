@@ -21,6 +21,7 @@ namespace drover::droverd {
 
 class LogStore;
 class TaskCredentials;
+class HistoryReader;
 
 struct ApiContext {
   StateLoop* loop = nullptr;
@@ -39,6 +40,8 @@ struct ApiContext {
   bool logs_public = false;  // any user may read any job's logs (Slurm's PrivateData off)
   // Who may submit to which queue (read-only after start-up); null = everyone.
   const std::map<std::string, QueueAccess>* queue_access = nullptr;
+  // The accounting history's reader (history_reader.h); null = live records only.
+  HistoryReader* history = nullptr;
 };
 
 HttpHandler MakeApiHandler(ApiContext context);
@@ -71,6 +74,8 @@ void HandleDaemonSetRoute(const ApiContext& ctx, const Caller& caller, HttpReque
 // /api/v1/statefulsets/... (stateful_set_routes.cc).
 void HandleStatefulSetRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                             const std::vector<std::string>& parts, HttpResponder respond);
+// GET /api/v1/history: accounting records, as sacct reads them (history_routes.cc).
+void HandleHistoryRoute(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond);
 void HandleTokenRoute(const ApiContext& ctx, const Caller& caller, HttpRequest& req,
                       const std::vector<std::string>& parts, HttpResponder respond);
 

@@ -328,6 +328,12 @@ bool ClusterState::SingletonFree(const Job& job) const {
 }
 
 int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
+  if (config_.history_retention_s > 0 && now_ms >= next_history_prune_ms_) {
+    // Hourly, or at a tenth of a shorter retention.
+    next_history_prune_ms_ =
+        now_ms + std::clamp<int64_t>(config_.history_retention_s * 100, 100, 3'600'000);
+    history_prune_before_ms_ = now_ms - config_.history_retention_s * 1000;
+  }
   if (config_.job_retention_s <= 0 || now_ms < next_forget_ms_) return 0;
   // Sweeps are O(jobs): every 10 s, or a tenth of a shorter retention.
   next_forget_ms_ = now_ms + std::clamp<int64_t>(config_.job_retention_s * 100, 100, 10'000);
@@ -340,7 +346,8 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const Job& job = it->second;
     const uint64_t id = job.id;
-    const bool expired = IsTerminal(job.status.phase) && job.status.completion_time_ms > 0 &&
+    const bool expired = IsTerminal(job.status.phase) && job.status.recorded &&
+                         job.status.completion_time_ms > 0 &&
                          job.status.completion_time_ms <= cutoff && !depended_on.count(id);
     static const std::vector<std::string> kNoTasks;
     auto tasks_of = job_tasks_.find(id);
@@ -467,7 +474,8 @@ void ClusterState::ReconcileJobs(int64_t now_ms) {
     auto jit = jobs_.find(id);
     if (jit == jobs_.end()) continue;
     Job& job = jit->second;
-    controllers::JobReconcile r = controllers::ReconcileJob(job, TasksOfJob(id), now_ms);
+    const std::vector<const Task*> tasks = TasksOfJob(id);
+    controllers::JobReconcile r = controllers::ReconcileJob(job, tasks, now_ms);
     for (const std::string& name : r.count) {
       Task& task = tasks_.at(name);
       task.status.counted = true;
@@ -476,6 +484,7 @@ void ClusterState::ReconcileJobs(int64_t now_ms) {
         fair_share_.AddUsage(job.owner.user, job.spec.account, CoreSeconds(task), now_ms);
       }
     }
+
     if (r.changed) {
       if (r.status.phase != job.status.phase) {
         CountJobPhase(job.status.phase, -1);
@@ -497,7 +506,10 @@ void ClusterState::ReconcileJobs(int64_t now_ms) {
         KillTask(tasks_.at(name), scheduler::PreemptMode::kOff, kCancelGraceMs);
       }
     }
-    if (!r.count.empty()) ForgetOldFinishedTasks(id);
+    if (!r.count.empty()) {
+      RecordArrayIndexes(job, tasks, r.count);  // before old attempts may be forgotten
+      ForgetOldFinishedTasks(id);
+    }
   }
 }
 

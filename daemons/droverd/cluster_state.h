@@ -23,6 +23,7 @@
 
 #include "api/daemon_set.h"
 #include "api/deployment.h"
+#include "api/history.h"
 #include "api/job.h"
 #include "api/node.h"
 #include "api/stateful_set.h"
@@ -181,6 +182,11 @@ class ClusterState {
   const std::map<uint64_t, Job>& jobs() const { return jobs_; }
   // Every attempt of every index of a job, oldest first.
   std::vector<const Task*> TasksOfJob(uint64_t id) const;
+  // Accounting (cluster_state_history.cc): the records, matching `query`, of
+  // the jobs droverd holds whose records are not all in the store yet
+  // (unfinished jobs, and finished ones whose tasks still end). The store's
+  // job_history table holds the rest.
+  std::vector<HistoryRecord> LiveHistory(const HistoryQuery& query) const;
   const Task* FindTask(const std::string& name) const;
 
   // Runs the Job controller (controllers/job_controller.h) over every job
@@ -559,6 +565,18 @@ class ClusterState {
   // job of its owner has its name.
   bool SingletonFree(const Job& job) const;
   void CountJobPhase(JobPhase phase, int delta);
+  // Accounting (cluster_state_history.cc). Queues the records of the array
+  // indexes whose attempts `counted` were just counted.
+  void RecordArrayIndexes(const Job& job, const std::vector<const Task*>& tasks,
+                          const std::vector<std::string>& counted);
+  // Queues a step's record once all its ranks have ended.
+  void RecordStepIfEnded(uint64_t job_id, int32_t step);
+  // The queued records, every record of each job just done (it and its
+  // tasks ended; it becomes `recorded`), and a due prune.
+  void TakeHistoryMutations(std::vector<db::Mutation>& out);
+  // Fair-share's usage from the history table (recorded jobs) and from the
+  // counted tasks of jobs not yet recorded.
+  Status ReplayFairShare(db::Store& store, int64_t now_ms);
 
   std::string epoch_;
   DaemonConfig config_;
@@ -591,6 +609,9 @@ class ClusterState {
   std::vector<uint64_t> deleted_jobs_;  // forgotten: deleted from the store next batch
   std::vector<std::string> deleted_tasks_;
   int64_t next_forget_ms_ = 0;
+  std::vector<HistoryRecord> history_out_;  // records for the next batch
+  int64_t history_prune_before_ms_ = 0;     // 0 = no prune due
+  int64_t next_history_prune_ms_ = 0;
   bool needs_scheduling_ = true;
   uint64_t building_batch_ = 0;
   DeploymentStore deployments_;

@@ -404,6 +404,7 @@ void ClusterState::EndStepTask(Task& task, int64_t now_ms) {
   // A fence in flight now lacks this rank's share for good (a step's fences
   // span all its ranks, and a rank that ended passed all of its own).
   if (task.spec.step.mpi == "pmix") step_fences_.ForgetStep(id, step);
+  RecordStepIfEnded(id, step);  // before old steps may be forgotten below
   // A job may run thousands of steps (a loop of srun): keep the newest ended ones.
   std::vector<std::string>& names = job_steps_[id];
   if (names.size() <= 2 * kFinishedTasksKeptPerJob) return;

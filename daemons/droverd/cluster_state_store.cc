@@ -38,6 +38,9 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     }
     CountJobPhase(job->status.phase, +1);
     fair_share_.AddAssociation(job->owner.user, job->spec.account);
+    // Ended before it was recorded (a store from before the history table):
+    // record it at the first batch.
+    if (IsTerminal(job->status.phase) && !job->status.recorded) dirty_jobs_.insert(id);
     jobs_.emplace(id, std::move(*job));
   }
   auto nodes = store.LoadAll(kNodeKind);
@@ -119,22 +122,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
       deployments_.RecordEnded(t->spec.owner.name, t->metadata.name);
     }
   }
-  // Fair-share usage is not stored: replay it, oldest first, from the
-  // finished tasks still kept (jobs.retention bounds how far back it reaches).
-  std::vector<std::pair<int64_t, const Task*>> ended;
-  for (const auto& [name, t] : tasks_) {
-    // Uncounted ends charge their usage when their job's controller counts them.
-    if (t.status.counted && t.status.start_time_ms > 0) {
-      ended.emplace_back(t.status.finish_time_ms, &t);
-    }
-  }
-  std::sort(ended.begin(), ended.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [at, t] : ended) {
-    auto j = jobs_.find(t->spec.job_id);
-    if (j == jobs_.end()) continue;
-    fair_share_.AddUsage(j->second.owner.user, j->second.spec.account, CoreSeconds(*t), at);
-  }
+  DROVER_RETURN_IF_ERROR(ReplayFairShare(store, now_ms));
   auto meta = store.Get(kMetaKind, "next_job_id");
   if (meta.ok()) {
     next_job_id_ = std::max<uint64_t>(next_job_id_, std::stoull(meta->data));
@@ -185,7 +173,8 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
 std::vector<db::Mutation> ClusterState::TakeMutations() {
   std::vector<db::Mutation> out;
   out.reserve(dirty_jobs_.size() + dirty_tasks_.size() + dirty_nodes_.size() +
-              deleted_jobs_.size() + deleted_tasks_.size() + 1);
+              deleted_jobs_.size() + deleted_tasks_.size() + history_out_.size() + 1);
+  TakeHistoryMutations(out);  // first: it marks the jobs it records dirty
   for (uint64_t id : deleted_jobs_) out.push_back(db::Mutation::Delete(kJobKind, JobKey(id)));
   for (const std::string& name : deleted_tasks_) {
     out.push_back(db::Mutation::Delete(kTaskKind, name));

@@ -137,11 +137,17 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
     } else if (key == "jobs") {
       if (value.is_null()) continue;
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "jobs"));
-      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(value, "jobs", {"retention"}));
+      DROVER_RETURN_IF_ERROR(
+          config::RejectUnknownKeys(value, "jobs", {"retention", "historyRetention"}));
       DROVER_RETURN_IF_ERROR(
           config::ReadDuration(value, "retention", "jobs", &config.job_retention_s));
       if (config.job_retention_s < 0) {
         return Status::Invalid("jobs.retention", "must not be negative");
+      }
+      DROVER_RETURN_IF_ERROR(
+          config::ReadDuration(value, "historyRetention", "jobs", &config.history_retention_s));
+      if (config.history_retention_s < 0) {
+        return Status::Invalid("jobs.historyRetention", "must not be negative");
       }
     } else if (key == "services") {
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "services"));

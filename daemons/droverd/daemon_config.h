@@ -14,6 +14,9 @@
 //   jobs:
 //     retention: "1-00:00:00"   # finished jobs (and their tasks) are forgotten
 //                                # this long after they end; 0 = kept forever
+//     historyRetention: 0       # their accounting records (sacct, the
+//                                # job_history table): removed this long after
+//                                # they end; 0 (the default) = kept forever
 //   services:
 //     portRange: "30000-32767"  # ports given to service tasks, per host
 //     sharedVolumeRoots: [/shared/drover]  # where StatefulSets' Shared
@@ -63,6 +66,8 @@ struct DaemonConfig {
   // Slurm's MinJobAge, Kubernetes' ttlSecondsAfterFinished: without it
   // droverd's memory and store grow with every task ever run.
   int64_t job_retention_s = 86400;
+  // Slurm's PurgeJobAfter: accounting records outlive the jobs; 0 = forever.
+  int64_t history_retention_s = 0;
   // Slurm's PrivateData=jobs, reversed: logs are private unless opened.
   bool logs_public = false;
   int64_t log_retention_s = 7 * 86400;

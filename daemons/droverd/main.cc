@@ -14,6 +14,7 @@
 #include "daemons/droverd/cluster_state.h"
 #include "daemons/droverd/control_plane_key.h"
 #include "daemons/droverd/daemon_config.h"
+#include "daemons/droverd/history_reader.h"
 #include "daemons/droverd/log_store.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
@@ -189,6 +190,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   LogFetcher log_fetcher(log_store->get());
+  auto history_reader = HistoryReader::Open(store_url);  // sacct's own connection
+  if (!history_reader.ok()) {
+    std::cerr << "droverd: cannot open the store for history reads: "
+              << history_reader.status().ToString() << "\n";
+    return 1;
+  }
   ApiContext ctx{.loop = &loop,
                  .metrics = &metrics,
                  .tokens = &tokens,
@@ -200,7 +207,8 @@ int main(int argc, char** argv) {
                  .clock = &system_clock,
                  .control_plane_key = *control_plane_key,
                  .logs_public = logs_public,
-                 .queue_access = &queue_access};
+                 .queue_access = &queue_access,
+                 .history = history_reader->get()};
   HttpServerOptions http_options;
   http_options.io_threads = io_threads;
   http_options.max_connections = max_connections;
