@@ -1,0 +1,86 @@
+// sacct and drover history on a real cluster: a two-node batch job with
+// steps, a failed job and an array, each line with its state, exit code and
+// nodes; -X, -s, --format and -P/-p as Slurm prints them.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/e2e/cli_runner.h"
+#include "tests/e2e/drover_up_fixture.h"
+
+namespace drover::e2e {
+namespace {
+
+std::vector<std::string> SlurmPathEnv() {
+  const char* path = std::getenv("PATH");
+  return {"PATH=" + BinDir() + ":" + (path != nullptr ? path : "/usr/bin:/bin")};
+}
+
+TEST_F(CliEndToEndTest, SacctShowsJobsArrayTasksAndStepsWithTheirStatesAndExitCodes) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner sacct(BinDir() + "/sacct", home_);
+  std::ofstream(home_ + "/steps.sh") << "#!/bin/bash\n"
+                                        "#SBATCH -N 2 --ntasks-per-node=1 -J acct\n"
+                                        "srun hostname > /dev/null\n"
+                                        "srun -n 1 bash -c 'exit 3'\n"
+                                        "exit 0\n";
+  CliResult a = sbatch.RunWithEnv({"--parsable", "-W", "steps.sh"}, SlurmPathEnv());
+  ASSERT_EQ(a.exit_code, 0) << a.Describe();
+  CliResult b = sbatch.Run({"--parsable", "-W", "-J", "bad", "--wrap", "exit 7"});
+  CliResult c = sbatch.Run({"--parsable", "-W", "--array=1-3", "-J", "arr", "--wrap",
+                            "exit $((SLURM_ARRAY_TASK_ID == 2))"});
+  const std::string A = std::to_string(ParseSubmittedId(a.out));
+  const std::string B = std::to_string(ParseSubmittedId(b.out));
+  const std::string C = std::to_string(ParseSubmittedId(c.out));
+  const std::string jobs = A + "," + B + "," + C;
+
+  CliResult all = sacct.Run({"-j", jobs, "-P", "-n", "-o", "jobid,jobname,state,exitcode,nnodes"});
+  ASSERT_EQ(all.exit_code, 0) << all.Describe();
+  EXPECT_EQ(all.out, A + "|acct|COMPLETED|0:0|2\n" +                                             //
+                         A + ".batch|batch|COMPLETED|0:0|1\n" +                                  //
+                         A + ".0|hostname|COMPLETED|0:0|2\n" +                                   //
+                         A + ".1|bash|FAILED|3:0|1\n" +                                          //
+                         B + "|bad|FAILED|7:0|1\n" +                                             //
+                         B + ".batch|batch|FAILED|7:0|1\n" +                                     //
+                         C + "_1|arr|COMPLETED|0:0|1\n" +                                        //
+                         C + "_1.batch|batch|COMPLETED|0:0|1\n" + C + "_2|arr|FAILED|1:0|1\n" +  //
+                         C + "_2.batch|batch|FAILED|1:0|1\n" + C + "_3|arr|COMPLETED|0:0|1\n" +  //
+                         C + "_3.batch|batch|COMPLETED|0:0|1\n");
+
+  // -X: jobs and array tasks only; -s: by state; a step by its id.
+  CliResult x = sacct.Run({"-X", "-j", jobs, "-s", "F", "-P", "-n", "-o", "jobid,state"});
+  EXPECT_EQ(x.out, B + "|FAILED\n" + C + "_2|FAILED\n") << x.Describe();
+  CliResult step = sacct.Run({"-j", A + ".1," + C + "_3", "-p", "-n", "-o", "jobid,ntasks"});
+  EXPECT_EQ(step.out, A + ".1|1|\n" + C + "_3|1|\n" + C + "_3.batch|1|\n") << step.Describe();
+
+  // The default table: Slurm's fields, widths and rule.
+  CliResult table = sacct.Run({"-j", B});
+  ASSERT_EQ(table.exit_code, 0) << table.Describe();
+  EXPECT_EQ(table.out.substr(0, table.out.find('\n', table.out.find('\n') + 1) + 1),
+            "JobID           JobName  Partition    Account  AllocCPUS      State ExitCode \n"
+            "------------ ---------- ---------- ---------- ---------- ---------- -------- \n");
+  EXPECT_NE(table.out.find("\n" + B + std::string(12 - B.size(), ' ') + "        bad"),
+            std::string::npos)
+      << table.out;
+
+  // Times and usage are there: a start, an end, an elapsed time.
+  CliResult times = sacct.Run({"-X", "-j", A, "-P", "-n", "-o", "start,end,elapsed,alloccpus"});
+  EXPECT_EQ(times.out.find("Unknown"), std::string::npos) << times.out;
+  EXPECT_NE(times.out.find("|00:00:"), std::string::npos) << times.out;
+  EXPECT_NE(times.out.find("|2\n"), std::string::npos) << times.out;
+
+  CliResult bad = sacct.Run({"-o", "jobid,nosuchfield"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("Invalid field requested: \"nosuchfield\""), std::string::npos)
+      << bad.Describe();
+
+  // drover history: the same records for people.
+  CliResult history = Drover({"history", B, C});
+  ASSERT_EQ(history.exit_code, 0) << history.Describe();
+  EXPECT_NE(history.out.find(C + "_2"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("FAILED"), std::string::npos) << history.out;
+  EXPECT_EQ(history.out.find(".batch"), std::string::npos) << "steps only with --steps";
+}
+
+}  // namespace
+}  // namespace drover::e2e
