@@ -80,7 +80,7 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   for (size_t i = 0; i < job.spec.dependencies.size(); ++i) {
     uint64_t other = job.spec.dependencies[i].job_id;
     if (job.spec.dependencies[i].type == "singleton") continue;
-    if (jobs_.count(other) == 0) {
+    if (DependencyTarget(other) == nullptr) {
       return Status::Invalid("spec.dependencies[" + std::to_string(i) + "].job",
                              "job " + std::to_string(other) + " does not exist");
     }
@@ -271,7 +271,7 @@ Status ClusterState::UpdateJob(uint64_t id, const JobUpdate& u, const Caller& ca
 }
 
 int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
-  auto find = [this](uint64_t id) -> const Job* { return FindJob(id); };
+  auto find = [this](uint64_t id) -> const Job* { return DependencyTarget(id); };
   int64_t cancelled = 0;
   // Runs before every pass: only the waiting jobs that have dependencies count.
   std::vector<uint64_t> ids;
@@ -342,6 +342,7 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
   for (uint64_t id : unfinished_jobs_) {
     for (const JobDependency& d : jobs_.at(id).spec.dependencies) depended_on.insert(d.job_id);
   }
+  std::erase_if(ended_jobs_, [&](const auto& entry) { return !depended_on.count(entry.first); });
   int64_t forgotten = 0;
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const Job& job = it->second;

@@ -187,6 +187,13 @@ class ClusterState {
   // (unfinished jobs, and finished ones whose tasks still end). The store's
   // job_history table holds the rest.
   std::vector<HistoryRecord> LiveHistory(const HistoryQuery& query) const;
+  // Jobs droverd no longer holds, as their history records tell how they
+  // ended, so that a dependency on a long-finished job still resolves
+  // (records of jobs it holds are ignored). The job routes look the
+  // dependencies of a submission up in the table before it is submitted.
+  void NoteEndedJobs(const std::vector<HistoryRecord>& records);
+  // A dependency's job: one droverd holds, or one NoteEndedJobs noted.
+  const Job* DependencyTarget(uint64_t id) const;
   const Task* FindTask(const std::string& name) const;
 
   // Runs the Job controller (controllers/job_controller.h) over every job
@@ -610,6 +617,7 @@ class ClusterState {
   std::vector<std::string> deleted_tasks_;
   int64_t next_forget_ms_ = 0;
   std::vector<HistoryRecord> history_out_;  // records for the next batch
+  std::map<uint64_t, Job> ended_jobs_;      // NoteEndedJobs: forgotten, ended jobs
   int64_t history_prune_before_ms_ = 0;     // 0 = no prune due
   int64_t next_history_prune_ms_ = 0;
   bool needs_scheduling_ = true;

@@ -139,4 +139,47 @@ Status ClusterState::ReplayFairShare(db::Store& store, int64_t now_ms) {
   return Status::Ok();
 }
 
+void ClusterState::NoteEndedJobs(const std::vector<HistoryRecord>& records) {
+  // A job's end from its job-level rows (an array's: all of its indexes').
+  std::map<uint64_t, std::vector<const HistoryRecord*>> by_job;
+  for (const HistoryRecord& r : records) {
+    if (!r.IsStep() && !jobs_.count(r.job_id)) by_job[r.job_id].push_back(&r);
+  }
+  for (const auto& [id, rows] : by_job) {
+    Job job;
+    job.id = id;
+    job.metadata.name = rows.front()->name;
+    job.owner.user = rows.front()->user;
+    bool failed = false, cancelled = false, all_completed = true;
+    for (const HistoryRecord* r : rows) {
+      failed = failed || r->state == "FAILED" || r->state == "TIMEOUT" ||
+               r->state == "OUT_OF_MEMORY" || r->state == "NODE_FAIL";
+      cancelled = cancelled || r->state == "CANCELLED";
+      all_completed = all_completed && r->state == "COMPLETED";
+      if (r->start_ms > 0 &&
+          (job.status.start_time_ms == 0 || r->start_ms < job.status.start_time_ms)) {
+        job.status.start_time_ms = r->start_ms;
+      }
+      job.status.completion_time_ms = std::max(job.status.completion_time_ms, r->end_ms);
+    }
+    if (failed) {
+      job.status.phase = JobPhase::kFailed;
+    } else if (cancelled) {
+      job.status.phase = JobPhase::kCancelled;
+    } else if (all_completed) {
+      job.status.phase = JobPhase::kSucceeded;
+    } else {
+      continue;  // not ended as the table tells it: not a target
+    }
+    job.status.recorded = true;
+    ended_jobs_[id] = std::move(job);
+  }
+}
+
+const Job* ClusterState::DependencyTarget(uint64_t id) const {
+  if (const Job* job = FindJob(id)) return job;
+  auto it = ended_jobs_.find(id);
+  return it == ended_jobs_.end() ? nullptr : &it->second;
+}
+
 }  // namespace drover::droverd

@@ -124,7 +124,8 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
   p.begin_time_ms = job.spec.begin_time_ms;
   if (!job.spec.dependencies.empty()) {
     auto verdict = controllers::EvaluateDependencies(
-        job, [this](uint64_t id) -> const Job* { return FindJob(id); }, SingletonFree(job));
+        job, [this](uint64_t id) -> const Job* { return DependencyTarget(id); },
+        SingletonFree(job));
     p.dependency_pending = verdict.state != controllers::DependencyState::kSatisfied;
   }
   return p;

@@ -123,6 +123,19 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     }
   }
   DROVER_RETURN_IF_ERROR(ReplayFairShare(store, now_ms));
+  // Dependencies on jobs forgotten since: their ends are in the history table.
+  HistoryQuery forgotten;
+  forgotten.steps = false;
+  for (uint64_t id : unfinished_jobs_) {
+    for (const JobDependency& d : jobs_.at(id).spec.dependencies) {
+      if (d.type != "singleton" && !jobs_.count(d.job_id)) forgotten.job_ids.push_back(d.job_id);
+    }
+  }
+  if (!forgotten.job_ids.empty()) {
+    auto records = store.QueryHistory(forgotten);
+    if (!records.ok()) return records.status();
+    NoteEndedJobs(*records);
+  }
   auto meta = store.Get(kMetaKind, "next_job_id");
   if (meta.ok()) {
     next_job_id_ = std::max<uint64_t>(next_job_id_, std::stoull(meta->data));

@@ -13,6 +13,7 @@
 #include "api/url_encoding.h"
 #include "daemons/droverd/api_routes.h"
 #include "daemons/droverd/authorization.h"
+#include "daemons/droverd/history_reader.h"
 
 namespace drover::droverd {
 namespace {
@@ -57,6 +58,25 @@ bool ParsePhaseFilter(const std::string& text, std::set<JobPhase>* out) {
   return true;
 }
 
+// Runs `then` with the history records of the jobs `jobs` depend on, read
+// on the history reader's thread (a dependency may name a job droverd
+// forgot, whose end only the table still knows); at once when none.
+void WithDependencyHistory(const ApiContext& ctx, const std::vector<const Job*>& jobs,
+                           std::function<void(std::vector<HistoryRecord>)> then) {
+  HistoryQuery q;
+  q.steps = false;
+  for (const Job* job : jobs) {
+    for (const JobDependency& d : job->spec.dependencies) {
+      if (d.type != "singleton") q.job_ids.push_back(d.job_id);
+    }
+  }
+  if (ctx.history == nullptr || q.job_ids.empty()) return then({});
+  ctx.history->Query(std::move(q), [then = std::move(then)](auto records) {
+    // Unreadable: the dependencies droverd still holds resolve as before.
+    then(records.ok() ? std::move(*records) : std::vector<HistoryRecord>{});
+  });
+}
+
 void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
             HttpResponder respond) {
   auto json = ParseJson(req.body);
@@ -65,11 +85,38 @@ void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
   if (!job.ok()) return respond(ErrorResponse(job.status()));
   Status queue_ok = CheckQueueAccess(ctx, caller, std::span<const Job>(&*job, 1), false);
   if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
-  ctx.loop->Post([job = std::move(*job), caller, respond](CommandContext& c) mutable {
+  auto shared = std::make_shared<Job>(std::move(*job));
+  WithDependencyHistory(
+      ctx, {shared.get()},
+      [loop = ctx.loop, shared, caller, respond](std::vector<HistoryRecord> ended) {
+        loop->Post([shared, caller, respond, ended = std::move(ended)](CommandContext& c) {
+          c.state.NoteEndedJobs(ended);
+          auto added = c.state.SubmitJob(std::move(*shared), caller, c.now_ms);
+          if (!added.ok()) return respond(ErrorResponse(added.status()));
+          Json body = ToJson(**added);
+          c.AfterCommit([respond, body = std::move(body)] { respond(JsonResponse(201, body)); });
+        });
+      });
+}
+
+// The bulk submission's command: every item is checked before any is added.
+void SubmitAll(std::vector<Job>& jobs, const Caller& caller, const HttpResponder& respond,
+               CommandContext& c) {
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Status st = AuthorizeSubmission(jobs[i], caller);
+    if (st.ok()) st = c.state.CheckSubmission(jobs[i]);
+    if (!st.ok()) {
+      return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
+    }
+  }
+  Json out = Json::array();
+  for (Job& job : jobs) {
     auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
-    if (!added.ok()) return respond(ErrorResponse(added.status()));
-    Json body = ToJson(**added);
-    c.AfterCommit([respond, body = std::move(body)] { respond(JsonResponse(201, body)); });
+    if (!added.ok()) return respond(ErrorResponse(added.status()));  // checked above: a bug
+    out.push_back({{"id", (*added)->id}, {"name", (*added)->metadata.name}});
+  }
+  c.AfterCommit([respond, out = std::move(out)] {
+    respond(JsonResponse(201, Json{{"items", out}}));
   });
 }
 
@@ -98,25 +145,16 @@ void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& 
   }
   Status queue_ok = CheckQueueAccess(ctx, caller, jobs, true);
   if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
-  ctx.loop->Post([jobs = std::move(jobs), caller, respond](CommandContext& c) mutable {
-    // All or nothing: check every item before adding any.
-    for (size_t i = 0; i < jobs.size(); ++i) {
-      Status st = AuthorizeSubmission(jobs[i], caller);
-      if (st.ok()) st = c.state.CheckSubmission(jobs[i]);
-      if (!st.ok()) {
-        return respond(ErrorResponse(st.WithFieldPrefix("items[" + std::to_string(i) + "]")));
-      }
-    }
-    Json out = Json::array();
-    for (Job& job : jobs) {
-      auto added = c.state.SubmitJob(std::move(job), caller, c.now_ms);
-      if (!added.ok()) return respond(ErrorResponse(added.status()));  // checked above: a bug
-      out.push_back({{"id", (*added)->id}, {"name", (*added)->metadata.name}});
-    }
-    c.AfterCommit([respond, out = std::move(out)] {
-      respond(JsonResponse(201, Json{{"items", out}}));
-    });
-  });
+  auto shared = std::make_shared<std::vector<Job>>(std::move(jobs));
+  std::vector<const Job*> items_of;
+  for (const Job& job : *shared) items_of.push_back(&job);
+  WithDependencyHistory(
+      ctx, items_of, [loop = ctx.loop, shared, caller, respond](std::vector<HistoryRecord> ended) {
+        loop->Post([shared, caller, respond, ended = std::move(ended)](CommandContext& c) {
+          c.state.NoteEndedJobs(ended);
+          SubmitAll(*shared, caller, respond, c);
+        });
+      });
 }
 
 void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) {

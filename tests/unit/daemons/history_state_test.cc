@@ -201,3 +201,66 @@ TEST_F(HistoryStateTest, ARetriedIndexIsRequeuedUntilItsNextAttemptEnds) {
 
 }  // namespace
 }  // namespace drover::droverd
+
+namespace drover::droverd {
+namespace {
+
+TEST_F(HistoryStateTest, ADependencyOnAForgottenJobResolvesFromTheHistoryTable) {
+  const std::string path = ::testing::TempDir() + "/deps-" + std::to_string(getpid()) + ".db";
+  std::remove(path.c_str());
+  auto store = db::OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Job first_job = MakeJob("first", 1);
+  first_job.spec.completion_mode = CompletionMode::kNonIndexed;
+  const uint64_t first = Submit(first_job);
+  Pass();
+  for (const Task* t : Active(first)) Report(t, TaskPhase::kRunning);
+  for (const Task* t : Active(first)) Report(t, TaskPhase::kSucceeded);
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+  now_ += 20'000;
+  ASSERT_EQ(state_.ForgetExpiredJobs(now_), 1);
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+
+  Job ok_after = MakeJob("ok-after", 1);
+  ok_after.spec.dependencies = {{"afterok", first}};
+  ok_after.spec.hold = true;  // kept pending across the restart below
+  Job not_ok_after = MakeJob("not-ok-after", 1);
+  not_ok_after.spec.dependencies = {{"afternotok", first}};
+  // Without the table droverd cannot tell: refused, naming the job.
+  auto refused = state_.SubmitJob(ok_after, User("alice", 1000), now_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("does not exist"), std::string::npos);
+
+  HistoryQuery q;
+  q.job_ids = {first};
+  q.steps = false;
+  auto records = (*store)->QueryHistory(q);
+  ASSERT_TRUE(records.ok());
+  state_.NoteEndedJobs(*records);
+  const uint64_t waits = Submit(ok_after);
+  const uint64_t never = Submit(not_ok_after);
+  state_.CancelUnsatisfiableJobs(now_);
+  EXPECT_EQ(state_.FindJob(never)->status.phase, JobPhase::kCancelled)
+      << "afternotok on a job that succeeded can never hold";
+  ASSERT_TRUE((*store)->Commit(state_.TakeMutations()).ok());
+
+  // After a restart the pending job's dependency still resolves.
+  ClusterState reloaded("epoch2", ShortRetention());
+  ASSERT_TRUE(reloaded.Load(**store, now_).ok());
+  ASSERT_TRUE(reloaded.RegisterNode(MakeNode("n1", 4), now_).ok());
+  ASSERT_TRUE(reloaded.SetHold(waits, false, User("alice", 1000), now_).ok());
+  reloaded.CancelUnsatisfiableJobs(now_);
+  reloaded.ReconcileJobs(now_);
+  scheduler::ClusterSnapshot cluster;
+  std::vector<scheduler::PendingJob> pending;
+  reloaded.BuildSchedulerInput(now_, &cluster, &pending);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].job_id, waits);
+  EXPECT_FALSE(pending[0].dependency_pending) << "afterok on a succeeded job holds";
+  EXPECT_EQ(reloaded.FindJob(waits)->status.phase, JobPhase::kPending);
+  store->reset();
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace drover::droverd
