@@ -1,12 +1,14 @@
 // squeue, scancel and sinfo: Slurm's commands (this binary called by their
 // names) as thin fronts on droverd's API, with Slurm's options, output and
 // exit codes (errors are "NAME: error: ..." and exit 1).
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
 
 #include "api/hostlist.h"
+#include "api/index_set.h"
 #include "api/json_codec.h"
 #include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
@@ -181,6 +183,19 @@ int RunScancel(const Args& args) {
   std::set<uint64_t> targets;
   std::map<uint64_t, std::string> array_tasks;  // JOB_TASK words: job -> "3,5"
   for (const std::string& w : words) {
+    // Slurm's bracket form: "12_[1-3,7]" names those array tasks.
+    const size_t open = w.find("_[");
+    if (open != std::string::npos && open > 0 && w.back() == ']') {
+      const std::string job = w.substr(0, open);
+      auto set = IndexSet::Parse(w.substr(open + 2, w.size() - open - 3));
+      if (job.size() > 19 || !std::all_of(job.begin(), job.end(), ::isdigit) || !set.ok() ||
+          set->empty() || std::stoull(job) == 0) {
+        return SlurmError("scancel", "Invalid job id " + w);
+      }
+      std::string& list = array_tasks[std::stoull(job)];
+      list += (list.empty() ? "" : ",") + set->ToString();
+      continue;
+    }
     auto ref = ParseJobRef(w);
     if (!ref.ok() || ref->id == 0) return SlurmError("scancel", "Invalid job id " + w);
     if (ref->index) {

@@ -123,6 +123,10 @@ HistoryRecord ArrayTaskRecord(const Job& job, int64_t index,
   } else if (!IsTerminal(job.status.phase) && r.end_ms > 0 &&
              job.status.failed_indexes_pending.Contains(index)) {
     r.state = "REQUEUED";  // its last attempt failed; another will run
+  } else if (job.status.cancelled_indexes.Contains(index) &&
+             speaker->status.phase != TaskPhase::kSucceeded) {
+    // scancel JOB_TASK: killed (a signal, to its node), cancelled to its user.
+    r.state = IsTerminal(speaker->status.phase) ? "CANCELLED" : "RUNNING";
   } else {
     r.state = SlurmTaskState(*speaker);
   }

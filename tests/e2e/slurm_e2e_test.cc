@@ -109,31 +109,47 @@ TEST_F(CliEndToEndTest, SbatchRunsAnOrdinaryScriptAsSlurmWould) {
   EXPECT_NE(strict.err.find("--mail-type"), std::string::npos) << strict.err;
 }
 
-// scancel JOB_TASK: one array task stops; the others run to their end, and
-// the job ends CANCELLED.
-TEST_F(CliEndToEndTest, ScancelOfOneArrayTaskStopsItAndTheOthersFinish) {
+// scancel JOB_TASK and JOB_[TASKS]: those array tasks stop; the others run
+// to their end, the job ends CANCELLED, and sacct tells which did what.
+TEST_F(CliEndToEndTest, ScancelOfArrayTasksStopsThemAndTheOthersFinish) {
   CliRunner sbatch(BinDir() + "/sbatch", home_);
-  CliResult r =
-      sbatch.Run({"--parsable", "--array=0-2", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
-                  "if [ $SLURM_ARRAY_TASK_ID = 1 ]; then touch out/one-started; sleep "
-                  "600; fi; echo $SLURM_ARRAY_TASK_ID >> out/done.txt"});
+  CliResult r = sbatch.Run(
+      {"--parsable", "--array=0-4", "--env", "DROVER_E2E_HOME=" + home_, "--wrap",
+       "case $SLURM_ARRAY_TASK_ID in 1|3|4) touch out/started-$SLURM_ARRAY_TASK_ID; sleep 600;; "
+       "esac; echo $SLURM_ARRAY_TASK_ID >> out/done.txt"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   const uint64_t id = ParseSubmittedId(r.out);
   ASSERT_TRUE(drover::testing::WaitFor(
-      [&] { return std::filesystem::exists(home_ + "/out/one-started"); }, 60s));
+      [&] {
+        return std::filesystem::exists(home_ + "/out/started-1") &&
+               std::filesystem::exists(home_ + "/out/started-3") &&
+               std::filesystem::exists(home_ + "/out/started-4");
+      },
+      60s));
   CliRunner scancel(BinDir() + "/scancel", home_);
   CliResult bad = scancel.Run({std::to_string(id) + "_7"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("has no array task 7"), std::string::npos) << bad.err;
-  CliResult one = scancel.Run({std::to_string(id) + "_1"});
+  CliResult malformed = scancel.Run({std::to_string(id) + "_[1-]"});
+  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_NE(malformed.err.find("Invalid job id"), std::string::npos) << malformed.err;
+  CliResult one = scancel.Run({std::to_string(id) + "_4"});
   ASSERT_EQ(one.exit_code, 0) << one.Describe();
+  CliResult two = scancel.Run({std::to_string(id) + "_[1,3]"});
+  ASSERT_EQ(two.exit_code, 0) << two.Describe();
   ASSERT_TRUE(WaitForPhase(id, "Cancelled"));
   std::ifstream in(home_ + "/out/done.txt");
   std::vector<std::string> done;
   for (std::string line; std::getline(in, line);) done.push_back(line);
   std::sort(done.begin(), done.end());
   EXPECT_EQ(done, (std::vector<std::string>{"0", "2"}));
-  EXPECT_EQ(ShowJson(id)["status"]["cancelledIndexes"], "1");
+  EXPECT_EQ(ShowJson(id)["status"]["cancelledIndexes"], "1,3-4");
+  CliRunner sacct(BinDir() + "/sacct", home_);
+  const std::string j = std::to_string(id);
+  CliResult acct = sacct.Run({"-X", "-j", j, "-P", "-n", "-o", "jobid,state"});
+  EXPECT_EQ(acct.out, j + "_0|COMPLETED\n" + j + "_1|CANCELLED\n" + j + "_2|COMPLETED\n" + j +
+                          "_3|CANCELLED\n" + j + "_4|CANCELLED\n")
+      << acct.Describe();
 }
 
 // squeue, scancel, sinfo and scontrol by their names, as a Slurm user types them.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "db/migrations.h"
 #include "db/store.h"
 
 namespace drover::db {
@@ -98,7 +99,7 @@ TEST(OpenStoreTest, PlainPathCreatesMissingParentDirectories) {
     Result<std::unique_ptr<Store>> store = OpenStore(path);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     EXPECT_EQ((*store)->Backend(), "sqlite");
-    EXPECT_EQ((*store)->SchemaVersion(), 1);
+    EXPECT_EQ((*store)->SchemaVersion(), LatestVersion(BuiltinMigrations()));
   }
   EXPECT_TRUE(std::filesystem::exists(path));
   std::filesystem::remove_all(dir);
