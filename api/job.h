@@ -72,6 +72,9 @@ struct JobDependency {
   // earlier unfinished jobs of the same name must have ended)
   std::string type;
   uint64_t job_id = 0;
+  // "after" only (Slurm's after:JOB+MINUTES): holds this long after the other
+  // started, or ended without starting.
+  int64_t delay_s = 0;
 };
 
 struct JobSpec {

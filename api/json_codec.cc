@@ -237,8 +237,11 @@ Json ToJson(const Job& job) {
   PutTime(j["spec"], "beginTime", s.begin_time_ms);
   if (!s.dependencies.empty()) {
     Json deps = Json::array();
-    for (const JobDependency& d : s.dependencies)
-      deps.push_back({{"type", d.type}, {"job", d.job_id}});
+    for (const JobDependency& d : s.dependencies) {
+      Json dep = {{"type", d.type}, {"job", d.job_id}};
+      if (d.delay_s != 0) dep["delaySeconds"] = d.delay_s;
+      deps.push_back(std::move(dep));
+    }
     j["spec"]["dependencies"] = std::move(deps);
   }
   const JobStatus& st = job.status;
@@ -335,10 +338,11 @@ Result<Job> JobFromJson(const Json& j) {
       std::string ip = "spec.dependencies[" + std::to_string(i) + "]";
       const Json& d = (*deps)[i];
       DROVER_RETURN_IF_ERROR(CheckObject(d, ip));
-      DROVER_RETURN_IF_ERROR(CheckKnownFields(d, {"type", "job"}, ip));
+      DROVER_RETURN_IF_ERROR(CheckKnownFields(d, {"type", "job", "delaySeconds"}, ip));
       JobDependency dep;
       DROVER_RETURN_IF_ERROR(GetString(d, "type", ip, &dep.type));
       DROVER_RETURN_IF_ERROR(GetUint64(d, "job", ip, &dep.job_id));
+      DROVER_RETURN_IF_ERROR(GetInt(d, "delaySeconds", ip, &dep.delay_s));
       s.dependencies.push_back(std::move(dep));
     }
   }

@@ -193,6 +193,15 @@ Status ValidateJobSubmission(const Job& job) {
           "must be after, afterany, afterok, afternotok or singleton (got \"" + d.type + "\")");
     }
     if (d.job_id == 0) return Status::Invalid(field + ".job", "must be a job id (> 0)");
+    if (d.delay_s < 0 || d.delay_s > 365 * 86400) {
+      return Status::Invalid(field + ".delaySeconds", "must be between 0 and a year (got " +
+                                                          std::to_string(d.delay_s) + ")");
+    }
+    if (d.delay_s != 0 && d.type != "after") {
+      return Status::Invalid(
+          field + ".delaySeconds",
+          "only an \"after\" dependency has a delay (got type \"" + d.type + "\")");
+    }
   }
   DROVER_RETURN_IF_ERROR(ValidateAllocation(s));
   if (!IsAllocation(s) && (s.nodes < 0 || s.nodes > s.parallelism)) {

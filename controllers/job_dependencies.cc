@@ -3,13 +3,21 @@
 namespace drover::controllers {
 namespace {
 
-DependencyState Evaluate(const JobDependency& dep, const Job& other) {
+DependencyState Evaluate(const JobDependency& dep, const Job& other, int64_t now_ms,
+                         int64_t* wake_at_ms) {
   const JobPhase phase = other.status.phase;
   const bool ended = IsTerminal(phase);
   const bool failed = phase == JobPhase::kFailed || phase == JobPhase::kCancelled;
   if (dep.type == "after") {
-    return other.status.start_time_ms > 0 || ended ? DependencyState::kSatisfied
-                                                   : DependencyState::kWaiting;
+    if (other.status.start_time_ms <= 0 && !ended) return DependencyState::kWaiting;
+    const int64_t since = other.status.start_time_ms > 0 ? other.status.start_time_ms
+                                                         : other.status.completion_time_ms;
+    const int64_t due = since + dep.delay_s * 1000;
+    if (dep.delay_s > 0 && now_ms < due) {
+      *wake_at_ms = due;
+      return DependencyState::kWaiting;
+    }
+    return DependencyState::kSatisfied;
   }
   if (dep.type == "afterany")
     return ended ? DependencyState::kSatisfied : DependencyState::kWaiting;
@@ -27,7 +35,7 @@ DependencyState Evaluate(const JobDependency& dep, const Job& other) {
 
 DependencyVerdict EvaluateDependencies(const Job& job,
                                        const std::function<const Job*(uint64_t)>& find_job,
-                                       bool singleton_free) {
+                                       bool singleton_free, int64_t now_ms) {
   const bool any = job.spec.dependency_any;
   DependencyVerdict verdict;
   bool some_holds = false;
@@ -46,7 +54,11 @@ DependencyVerdict EvaluateDependencies(const Job& job,
         why = "dependency " + name + " can never be satisfied: job " + std::to_string(dep.job_id) +
               " does not exist";
       } else {
-        state = Evaluate(dep, *other);
+        int64_t wake = 0;
+        state = Evaluate(dep, *other, now_ms, &wake);
+        if (wake > 0 && (verdict.wake_at_ms == 0 || wake < verdict.wake_at_ms)) {
+          verdict.wake_at_ms = wake;
+        }
         if (state == DependencyState::kNeverSatisfied) {
           why = "dependency " + name + " can never be satisfied: job " +
                 std::to_string(dep.job_id) + " is " +
@@ -56,7 +68,7 @@ DependencyVerdict EvaluateDependencies(const Job& job,
     }
     switch (state) {
       case DependencyState::kNeverSatisfied:
-        if (!any) return {DependencyState::kNeverSatisfied, why};
+        if (!any) return {DependencyState::kNeverSatisfied, why, 0};
         if (never.empty()) never = why;
         break;
       case DependencyState::kWaiting:
@@ -69,10 +81,10 @@ DependencyVerdict EvaluateDependencies(const Job& job,
     }
   }
   if (!any || job.spec.dependencies.empty()) return verdict;
-  if (some_holds) return {DependencyState::kSatisfied, ""};
-  if (some_may_hold) return {DependencyState::kWaiting, ""};
+  if (some_holds) return {DependencyState::kSatisfied, "", 0};
+  if (some_may_hold) return {DependencyState::kWaiting, "", verdict.wake_at_ms};
   return {DependencyState::kNeverSatisfied,
-          "none of its dependencies can be satisfied (" + never + ")"};
+          "none of its dependencies can be satisfied (" + never + ")", 0};
 }
 
 }  // namespace drover::controllers

@@ -19,15 +19,19 @@ enum class DependencyState {
 struct DependencyVerdict {
   DependencyState state = DependencyState::kSatisfied;
   std::string message;  // kNeverSatisfied: which dependency and why
+  // kWaiting on a delayed "after" only: when the first such delay is over
+  // (nothing else happens then, so the caller must wake itself); 0 = none.
+  int64_t wake_at_ms = 0;
 };
 
 // `find_job` returns the job with that id, or nullptr when it is unknown (an
 // unknown job can never satisfy a dependency). `singleton_free`: no earlier
 // unfinished job of the owner has this job's name (what "singleton" waits
 // for). With spec.dependency_any one holding dependency is enough, and the
-// job is never satisfied only when none can hold.
+// job is never satisfied only when none can hold. `now_ms` is when a delayed
+// "after" (after:JOB+MINUTES) is asked about.
 DependencyVerdict EvaluateDependencies(const Job& job,
                                        const std::function<const Job*(uint64_t)>& find_job,
-                                       bool singleton_free = true);
+                                       bool singleton_free = true, int64_t now_ms = 0);
 
 }  // namespace drover::controllers

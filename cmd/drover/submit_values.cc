@@ -204,9 +204,21 @@ Result<std::vector<JobDependency>> ParseDependencies(std::string_view text, bool
     std::string_view ids = item.substr(colon + 1);
     while (true) {
       std::string_view id = ids.substr(0, ids.find(':'));
+      // after:JOB+MINUTES: this long after JOB started (or ended unstarted).
+      std::string_view number = id.substr(0, id.find('+'));
+      int64_t delay_min = 0;
+      if (number.size() < id.size()) {
+        std::string_view minutes = id.substr(number.size() + 1);
+        if (type != "after") return bad("+MINUTES is only for after (got " + type + ")");
+        if (!ParseInt64(minutes, &delay_min) || delay_min < 0 || delay_min > 525'600) {
+          return bad("bad delay \"" + std::string(minutes) + "\" (want minutes)");
+        }
+      }
       int64_t n = 0;
-      if (!ParseInt64(id, &n) || n <= 0) return bad("bad job id \"" + std::string(id) + "\"");
-      out.push_back({type, static_cast<uint64_t>(n)});
+      if (!ParseInt64(number, &n) || n <= 0) {
+        return bad("bad job id \"" + std::string(number) + "\"");
+      }
+      out.push_back({type, static_cast<uint64_t>(n), delay_min * 60});
       if (id.size() == ids.size()) break;
       ids.remove_prefix(id.size() + 1);
     }

@@ -107,7 +107,7 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   return scheduler::CheckCanEverRun(
       EmptyNodes(job.spec.node_selector),
       PendingJobFor(job, allocation ? job.spec.allocation.tasks : job.spec.parallelism,
-                    allocation || job.spec.gang, job.spec.priority),
+                    allocation || job.spec.gang, job.spec.priority, /*now_ms=*/0),
       config_.scheduler);
 }
 
@@ -286,7 +286,8 @@ int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {
     for (uint64_t id : ids) {
       if (!unfinished_jobs_.count(id)) continue;  // cancelled in an earlier round
       Job& job = jobs_.at(id);
-      auto verdict = controllers::EvaluateDependencies(job, find, SingletonFree(job));
+      auto verdict = controllers::EvaluateDependencies(job, find, SingletonFree(job), now_ms);
+      if (verdict.wake_at_ms > 0) WakeAt(verdict.wake_at_ms, id);  // after:JOB+MINUTES
       if (verdict.state != controllers::DependencyState::kNeverSatisfied) continue;
       if (!job.spec.kill_on_invalid_dependency) {
         // Kept pending (--kill-on-invalid-dep=no); squeue reads the message.
@@ -390,6 +391,14 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
     ++forgotten;
   }
   return forgotten;
+}
+
+void ClusterState::WakeAt(int64_t at_ms, uint64_t id) {
+  auto [first, last] = begin_times_.equal_range(at_ms);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == id) return;
+  }
+  begin_times_.emplace(at_ms, id);
 }
 
 void ClusterState::WakeJobsDue(int64_t now_ms) {

@@ -460,7 +460,7 @@ class ClusterState {
   void EnqueueJob(uint64_t id) { jobs_to_reconcile_.insert(id); }
   void Preempt(const scheduler::Preemption& victim, int64_t now_ms);
   scheduler::PendingJob PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
-                                      int32_t priority) const;
+                                      int32_t priority, int64_t now_ms) const;
   Json LaunchInstruction(const Task& task, const Job& job, const std::string& nodelist) const;
   // The fields of a launch every owner's task has: where it runs, what, as
   // whom. Callers add their owner's own (job id, index, nodelist, probes).
@@ -571,6 +571,8 @@ class ClusterState {
   // Whether a job's singleton dependency (if any) holds: no earlier unfinished
   // job of its owner has its name.
   bool SingletonFree(const Job& job) const;
+  // Asks for a pass at `at_ms` for job `id` (a time nothing else happens at).
+  void WakeAt(int64_t at_ms, uint64_t id);
   void CountJobPhase(JobPhase phase, int delta);
   // Accounting (cluster_state_history.cc). Queues the records of the array
   // indexes whose attempts `counted` were just counted.

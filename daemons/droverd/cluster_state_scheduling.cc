@@ -29,7 +29,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
       gang = true;
       wanted = job.spec.allocation.tasks;
     }
-    pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms)));
+    pending->push_back(PendingJobFor(job, wanted, gang, EffectivePriority(job, now_ms), now_ms));
   }
   AddReplicaDemand(pending);
   AddOrdinalDemand(pending);
@@ -97,7 +97,7 @@ void ClusterState::AddRunningOn(const std::string& node_name, int64_t now_ms,
 }
 
 scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,
-                                                  int32_t priority) const {
+                                                  int32_t priority, int64_t now_ms) const {
   scheduler::PendingJob p;
   p.job_id = job.id;
   p.priority = priority;
@@ -124,8 +124,8 @@ scheduler::PendingJob ClusterState::PendingJobFor(const Job& job, int64_t tasks_
   p.begin_time_ms = job.spec.begin_time_ms;
   if (!job.spec.dependencies.empty()) {
     auto verdict = controllers::EvaluateDependencies(
-        job, [this](uint64_t id) -> const Job* { return DependencyTarget(id); },
-        SingletonFree(job));
+        job, [this](uint64_t id) -> const Job* { return DependencyTarget(id); }, SingletonFree(job),
+        now_ms);
     p.dependency_pending = verdict.state != controllers::DependencyState::kSatisfied;
   }
   return p;

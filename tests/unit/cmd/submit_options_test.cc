@@ -298,8 +298,14 @@ TEST(ParseDependenciesTest, ReadsSlurmsSyntax) {
   auto single = ParseDependencies("singleton");
   ASSERT_TRUE(single.ok());
   EXPECT_EQ((*single)[0].type, "singleton");
-  for (const char* bad : {"", "afterok", "afterok:", "afterok:x", "aftercorr:3",
-                          "afterok:1?afterany:2,after:3", "afterok:-4", "singletons"}) {
+  auto delayed = ParseDependencies("after:12+5:13");
+  ASSERT_TRUE(delayed.ok()) << delayed.status().ToString();
+  EXPECT_EQ((*delayed)[0].job_id, 12u);
+  EXPECT_EQ((*delayed)[0].delay_s, 300);
+  EXPECT_EQ((*delayed)[1].delay_s, 0);
+  for (const char* bad :
+       {"", "afterok", "afterok:", "afterok:x", "aftercorr:3", "afterok:1?afterany:2,after:3",
+        "afterok:-4", "singletons", "afterok:12+5", "after:12+", "after:12+x", "after:+5"}) {
     auto r = ParseDependencies(bad);
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().field(), "--dependency") << bad;

@@ -95,6 +95,32 @@ TEST_F(JobDependenciesTest, WithQuestionMarksAnyOneHoldingIsEnough) {
   }
 }
 
+TEST_F(JobDependenciesTest, ADelayedAfterHoldsMinutesAfterTheOtherStartedAndSaysWhenToWake) {
+  Job other;
+  other.id = 1;
+  other.status.phase = JobPhase::kRunning;
+  other.status.start_time_ms = 10'000;
+  jobs_[1] = other;
+  auto find = [this](uint64_t id) -> const Job* {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : &it->second;
+  };
+  Job job;
+  job.spec.dependencies = {{"after", 1, 300}};
+  DependencyVerdict early = EvaluateDependencies(job, find, true, 10'000 + 299'999);
+  EXPECT_EQ(early.state, DependencyState::kWaiting);
+  EXPECT_EQ(early.wake_at_ms, 310'000);
+  DependencyVerdict due = EvaluateDependencies(job, find, true, 310'000);
+  EXPECT_EQ(due.state, DependencyState::kSatisfied);
+  EXPECT_EQ(due.wake_at_ms, 0);
+  // Ended without starting: the delay runs from its end.
+  jobs_[1].status = {};
+  jobs_[1].status.phase = JobPhase::kCancelled;
+  jobs_[1].status.completion_time_ms = 50'000;
+  EXPECT_EQ(EvaluateDependencies(job, find, true, 349'999).state, DependencyState::kWaiting);
+  EXPECT_EQ(EvaluateDependencies(job, find, true, 350'000).state, DependencyState::kSatisfied);
+}
+
 TEST_F(JobDependenciesTest, SingletonWaitsForTheEarlierJobOfItsName) {
   Job job;
   job.spec.dependencies = {{"singleton", 0}};

@@ -214,6 +214,27 @@ TEST_F(ClusterStateTest, DependentJobWaitsThenRunsWhenItsDependencyHolds) {
   EXPECT_EQ(Active(b).size(), 1u);
 }
 
+TEST_F(ClusterStateTest, ADelayedAfterStartsItsJobMinutesAfterTheOtherStarted) {
+  uint64_t a = Submit(MakeJob("server", 1));
+  Job client = MakeJob("client", 1);
+  client.spec.dependencies = {{"after", a, 60}};  // after:A+1
+  uint64_t b = Submit(client);
+  Pass();
+  for (const Task* t : Active(a)) Report(t, TaskPhase::kRunning);
+  state_.CancelUnsatisfiableJobs(now_);  // as before every pass: asks to be woken
+  Pass();
+  EXPECT_TRUE(Active(b).empty()) << "A started less than a minute ago";
+  state_.clear_needs_scheduling();
+  now_ += 59'000;
+  state_.WakeJobsDue(now_);
+  EXPECT_FALSE(state_.needs_scheduling());
+  now_ += 1'000;
+  state_.WakeJobsDue(now_);
+  EXPECT_TRUE(state_.needs_scheduling()) << "nothing else happens at the minute: a wake does";
+  Pass();
+  EXPECT_EQ(Active(b).size(), 1u);
+}
+
 TEST_F(ClusterStateTest, UnsatisfiableDependencyCancelsTheChainNamingIt) {
   Job failing = MakeJob("frames", 1);
   failing.spec.backoff_limit = 0;
