@@ -77,6 +77,16 @@ struct JobDependency {
   int64_t delay_s = 0;
 };
 
+// Slurm's --mail-type/--mail-user: droverd's mail program (jobs.mailProgram)
+// is run when the job begins, ends, fails or is cancelled for a dependency.
+struct MailSpec {
+  // NONE, BEGIN, END, FAIL, REQUEUE, INVALID_DEPEND, ALL, TIME_LIMIT[_50|_80|_90],
+  // ARRAY_TASKS, STAGE_OUT; droverd sends BEGIN, END, FAIL and INVALID_DEPEND.
+  std::vector<std::string> types;
+  std::string user;  // "" = the job's owner
+  bool operator==(const MailSpec&) const = default;
+};
+
 struct JobSpec {
   int64_t completions = 1;
   int64_t parallelism = 1;
@@ -118,6 +128,7 @@ struct JobSpec {
   // A dependency that can never hold cancels the job (Slurm's
   // --kill-on-invalid-dep=yes, the default); false keeps it pending.
   bool kill_on_invalid_dependency = true;
+  MailSpec mail;
   TaskTemplate task;
 };
 
@@ -143,6 +154,7 @@ struct JobStatus {
   // Its accounting records are in the history table (set once the job and
   // all its tasks have ended); only a recorded job may be forgotten.
   bool recorded = false;
+  std::vector<std::string> mailed;  // the mail events already sent (BEGIN, END, ...)
   bool operator==(const JobStatus&) const = default;
 };
 

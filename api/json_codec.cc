@@ -235,6 +235,10 @@ Json ToJson(const Job& job) {
   if (IsAllocation(s)) j["spec"]["allocation"] = AllocationToJson(s.allocation);
   if (s.hold) j["spec"]["hold"] = true;
   PutTime(j["spec"], "beginTime", s.begin_time_ms);
+  if (!s.mail.types.empty()) {
+    j["spec"]["mail"] = {{"types", s.mail.types}};
+    if (!s.mail.user.empty()) j["spec"]["mail"]["user"] = s.mail.user;
+  }
   if (!s.dependencies.empty()) {
     Json deps = Json::array();
     for (const JobDependency& d : s.dependencies) {
@@ -262,6 +266,7 @@ Json ToJson(const Job& job) {
   PutTime(status, "completionTime", st.completion_time_ms);
   if (!st.message.empty()) status["message"] = st.message;
   if (st.recorded) status["recorded"] = true;
+  if (!st.mailed.empty()) status["mailed"] = st.mailed;
   j["status"] = std::move(status);
   return j;
 }
@@ -278,19 +283,34 @@ Result<Job> JobFromJson(const Json& j) {
   }
   const Json* spec = Find(j, "spec");
   if (spec == nullptr) return Status::Invalid("spec", "is required");
-  DROVER_RETURN_IF_ERROR(CheckKnownFields(*spec, {"completions",    "parallelism",
-                                                  "completionMode", "backoffLimit",
-                                                  "priority",       "nice",
-                                                  "queue",          "account",
-                                                  "gang",           "placement",
-                                                  "exclusive",      "ntasksPerNode",
-                                                  "nodes",          "hold",
-                                                  "beginTime",      "dependencies",
-                                                  "template",       "indexes",
-                                                  "requeue",        "qos",
-                                                  "dependencyAny",  "killOnInvalidDependency",
-                                                  "nodeList",       "excludeNodes",
-                                                  "allocation",     "nodeSelector"},
+  DROVER_RETURN_IF_ERROR(CheckKnownFields(*spec,
+                                          {"completions",
+                                           "parallelism",
+                                           "completionMode",
+                                           "backoffLimit",
+                                           "priority",
+                                           "nice",
+                                           "queue",
+                                           "account",
+                                           "gang",
+                                           "placement",
+                                           "exclusive",
+                                           "ntasksPerNode",
+                                           "nodes",
+                                           "hold",
+                                           "beginTime",
+                                           "dependencies",
+                                           "mail",
+                                           "template",
+                                           "indexes",
+                                           "requeue",
+                                           "qos",
+                                           "dependencyAny",
+                                           "killOnInvalidDependency",
+                                           "nodeList",
+                                           "excludeNodes",
+                                           "allocation",
+                                           "nodeSelector"},
                                           "spec"));
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
@@ -329,6 +349,12 @@ Result<Job> JobFromJson(const Json& j) {
   }
   DROVER_RETURN_IF_ERROR(GetBool(*spec, "hold", "spec", &s.hold));
   DROVER_RETURN_IF_ERROR(GetTime(*spec, "beginTime", "spec", &s.begin_time_ms));
+  if (const Json* mail = Find(*spec, "mail")) {
+    DROVER_RETURN_IF_ERROR(CheckObject(*mail, "spec.mail"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(*mail, {"types", "user"}, "spec.mail"));
+    DROVER_RETURN_IF_ERROR(GetStringList(*mail, "types", "spec.mail", &s.mail.types));
+    DROVER_RETURN_IF_ERROR(GetString(*mail, "user", "spec.mail", &s.mail.user));
+  }
   if (const Json* deps = Find(*spec, "dependencies")) {
     if (!deps->is_array()) {
       return Status::Invalid("spec.dependencies",
@@ -351,12 +377,12 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(TemplateFromJson(*tmpl, "spec.template", &s.task));
 
   if (const Json* st = Find(j, "status")) {
-    DROVER_RETURN_IF_ERROR(
-        CheckKnownFields(*st,
-                         {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
-                          "completedIndexes", "retryIndexes", "cancelledIndexes", "nextIndex",
-                          "nextStep", "startTime", "completionTime", "message", "recorded"},
-                         "status"));
+    DROVER_RETURN_IF_ERROR(CheckKnownFields(
+        *st,
+        {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
+         "completedIndexes", "retryIndexes", "cancelledIndexes", "nextIndex", "nextStep",
+         "startTime", "completionTime", "message", "recorded", "mailed"},
+        "status"));
     std::string phase = "Pending";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
     auto p = ParseJobPhase(phase);
@@ -381,6 +407,7 @@ Result<Job> JobFromJson(const Json& j) {
         GetTime(*st, "completionTime", "status", &job.status.completion_time_ms));
     DROVER_RETURN_IF_ERROR(GetString(*st, "message", "status", &job.status.message));
     DROVER_RETURN_IF_ERROR(GetBool(*st, "recorded", "status", &job.status.recorded));
+    DROVER_RETURN_IF_ERROR(GetStringList(*st, "mailed", "status", &job.status.mailed));
   }
   return job;
 }

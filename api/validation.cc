@@ -1,5 +1,6 @@
 #include "api/validation.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -83,6 +84,32 @@ Status ValidateName(std::string_view field, std::string_view name) {
 }
 
 namespace {
+
+Status ValidateMail(const MailSpec& mail) {
+  static const std::vector<std::string> kTypes = {
+      "NONE",           "BEGIN",       "END",        "FAIL",          "REQUEUE",
+      "INVALID_DEPEND", "ALL",         "TIME_LIMIT", "TIME_LIMIT_50", "TIME_LIMIT_80",
+      "TIME_LIMIT_90",  "ARRAY_TASKS", "STAGE_OUT"};
+  for (size_t i = 0; i < mail.types.size(); ++i) {
+    if (std::find(kTypes.begin(), kTypes.end(), mail.types[i]) == kTypes.end()) {
+      return Status::Invalid("spec.mail.types[" + std::to_string(i) + "]",
+                             "unknown mail type \"" + mail.types[i] +
+                                 "\" (want BEGIN, END, FAIL, REQUEUE, INVALID_DEPEND, ALL, "
+                                 "NONE, TIME_LIMIT[_50|_80|_90], ARRAY_TASKS or STAGE_OUT)");
+    }
+  }
+  // The mail program gets it as an argument: no option, no spaces, no control bytes.
+  const std::string& user = mail.user;
+  const bool clean = std::none_of(user.begin(), user.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
+  });
+  if (user.size() > 256 || (!user.empty() && user[0] == '-') || !clean) {
+    return Status::Invalid("spec.mail.user",
+                           "must be a mail address or user name of at most 256 characters, "
+                           "without spaces or a leading '-'");
+  }
+  return Status::Ok();
+}
 
 // An allocation is its own gang: `tasks` slots on `nodes` nodes.
 Status ValidateAllocation(const JobSpec& s) {
@@ -203,6 +230,7 @@ Status ValidateJobSubmission(const Job& job) {
           "only an \"after\" dependency has a delay (got type \"" + d.type + "\")");
     }
   }
+  DROVER_RETURN_IF_ERROR(ValidateMail(s.mail));
   DROVER_RETURN_IF_ERROR(ValidateAllocation(s));
   if (!IsAllocation(s) && (s.nodes < 0 || s.nodes > s.parallelism)) {
     return Status::Invalid("spec.nodes", "must be between 0 and parallelism (" +

@@ -29,8 +29,6 @@ struct IgnoredOption {
   bool takes_value;
 };
 constexpr IgnoredOption kIgnoredOptions[] = {
-    {"mail-type", true},
-    {"mail-user", true},
     {"comment", true},
     {"open-mode", true},
     {"gres", true},
@@ -145,6 +143,8 @@ po::options_description SubmitOptionsDescription() {
       ("exclude,x", po::value<std::string>(), "never on these nodes (a hostlist)")
       ("constraint,C", po::value<std::string>(), "only on nodes with these features: F&G (a feature F is the node label F=true; KEY=VALUE a label)")
       ("qos,q", po::value<std::string>(), "quality of service (recorded; SLURM_JOB_QOS)")
+      ("mail-type", po::value<std::string>(), "mail at BEGIN,END,FAIL,INVALID_DEPEND or ALL")
+      ("mail-user", po::value<std::string>(), "whom to mail (default: you)")
       ("signal", po::value<std::string>(), "[B:]SIG[@SECS]: send SIG (name or number) SECS (default 60) before the time limit; B: to the batch shell only")
       ("export", po::value<std::string>(), "the environment tasks get: ALL (default: yours), NONE, or [ALL,]K=V,K,...")
       ("queue,p", po::value<std::string>(), "queue (Slurm: partition)")
@@ -239,6 +239,8 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "ntasks", &flags.ntasks);
   CopyIf(vm, "mem-per-cpu", &flags.mem_per_cpu);
   CopyIf(vm, "qos", &flags.qos);
+  CopyIf(vm, "mail-type", &flags.mail_type);
+  CopyIf(vm, "mail-user", &flags.mail_user);
   CopyIf(vm, "nodelist", &flags.nodelist);
   CopyIf(vm, "exclude", &flags.exclude);
   CopyIf(vm, "constraint", &flags.constraint);
@@ -361,6 +363,19 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
                                        "submitted");
   }
   if (flags.qos) spec.qos = *flags.qos;
+  if (flags.mail_type) {
+    // Slurm's names, any case; NONE alone means no mail.
+    std::string word;
+    for (char c : *flags.mail_type + ",") {
+      if (c != ',') {
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      } else if (!word.empty()) {
+        if (word != "NONE") spec.mail.types.push_back(word);
+        word.clear();
+      }
+    }
+  }
+  if (flags.mail_user) spec.mail.user = *flags.mail_user;
   for (auto [flag, text, list] : {std::tuple{"--nodelist", &flags.nodelist, &spec.node_list},
                                   std::tuple{"--exclude", &flags.exclude, &spec.exclude_nodes}}) {
     if (!*text) continue;

@@ -46,6 +46,8 @@ struct SubmitFlags {
   std::optional<int64_t> ntasks;           // Slurm's -n: the script runs once with ntasks x cpus
   std::optional<std::string> mem_per_cpu;  // Slurm's --mem-per-cpu
   std::optional<std::string> qos;
+  std::optional<std::string> mail_type;  // Slurm's --mail-type: BEGIN,END,FAIL,...
+  std::optional<std::string> mail_user;
   std::optional<std::string> export_env;  // Slurm's --export: ALL (default), NONE, [ALL,]K=V,...
   std::optional<std::string> kill_on_invalid_dep;  // yes | no
   std::optional<std::string> signal;               // Slurm's --signal=[B:]SIG[@SECS]

@@ -33,6 +33,7 @@
 #include "controllers/stateful_set_controller.h"
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/identity.h"
+#include "daemons/droverd/job_mail.h"
 #include "daemons/droverd/node_channel.h"
 #include "daemons/droverd/step_fences.h"
 #include "daemons/droverd/task_credentials.h"
@@ -187,6 +188,10 @@ class ClusterState {
   // (unfinished jobs, and finished ones whose tasks still end). The store's
   // job_history table holds the rest.
   std::vector<HistoryRecord> LiveHistory(const HistoryQuery& query) const;
+  // The job mails (--mail-type) the jobs changed since the last batch call
+  // for, marked sent in this batch; the state loop sends them once it is
+  // durable (cluster_state_mail.cc).
+  std::vector<JobMail> TakeMail();
   // Jobs droverd no longer holds, as their history records tell how they
   // ended, so that a dependency on a long-finished job still resolves
   // (records of jobs it holds are ignored). The job routes look the

@@ -137,8 +137,8 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
     } else if (key == "jobs") {
       if (value.is_null()) continue;
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "jobs"));
-      DROVER_RETURN_IF_ERROR(
-          config::RejectUnknownKeys(value, "jobs", {"retention", "historyRetention"}));
+      DROVER_RETURN_IF_ERROR(config::RejectUnknownKeys(
+          value, "jobs", {"retention", "historyRetention", "mailProgram"}));
       DROVER_RETURN_IF_ERROR(
           config::ReadDuration(value, "retention", "jobs", &config.job_retention_s));
       if (config.job_retention_s < 0) {
@@ -148,6 +148,16 @@ Result<DaemonConfig> DaemonConfigFromText(const std::string& text) {
           config::ReadDuration(value, "historyRetention", "jobs", &config.history_retention_s));
       if (config.history_retention_s < 0) {
         return Status::Invalid("jobs.historyRetention", "must not be negative");
+      }
+      if (value.contains("mailProgram")) {
+        if (!value["mailProgram"].is_string()) {
+          return Status::Invalid("jobs.mailProgram", "must be a path");
+        }
+        config.mail_program = value["mailProgram"].get<std::string>();
+        if (!config.mail_program.empty() && config.mail_program[0] != '/') {
+          return Status::Invalid("jobs.mailProgram",
+                                 "must be an absolute path (got \"" + config.mail_program + "\")");
+        }
       }
     } else if (key == "services") {
       DROVER_RETURN_IF_ERROR(config::CheckObject(value, "services"));

@@ -17,6 +17,8 @@
 //     historyRetention: 0       # their accounting records (sacct, the
 //                                # job_history table): removed this long after
 //                                # they end; 0 (the default) = kept forever
+//     mailProgram: /usr/bin/mail # run for --mail-type as PROGRAM -s SUBJECT USER
+//                                # (Slurm's MailProg); default "" = no mail
 //   services:
 //     portRange: "30000-32767"  # ports given to service tasks, per host
 //     sharedVolumeRoots: [/shared/drover]  # where StatefulSets' Shared
@@ -68,6 +70,8 @@ struct DaemonConfig {
   int64_t job_retention_s = 86400;
   // Slurm's PurgeJobAfter: accounting records outlive the jobs; 0 = forever.
   int64_t history_retention_s = 0;
+  // Slurm's MailProg: run as PROGRAM -s SUBJECT USER for --mail-type; "" = no mail.
+  std::string mail_program;
   // Slurm's PrivateData=jobs, reversed: logs are private unless opened.
   bool logs_public = false;
   int64_t log_retention_s = 7 * 86400;

@@ -16,6 +16,7 @@
 #include "daemons/droverd/daemon_config.h"
 #include "daemons/droverd/history_reader.h"
 #include "daemons/droverd/log_store.h"
+#include "daemons/droverd/mail_sender.h"
 #include "daemons/droverd/metrics.h"
 #include "daemons/droverd/state_loop.h"
 #include "daemons/droverd/task_credentials.h"
@@ -156,6 +157,8 @@ int main(int argc, char** argv) {
   log_options.retention_s = config.log_retention_s;
   log_options.max_bytes = config.log_max_bytes;
   const std::map<std::string, QueueAccess> queue_access = config.queue_access;
+  std::unique_ptr<MailSender> mail_sender;
+  if (!config.mail_program.empty()) mail_sender = std::make_unique<MailSender>(config.mail_program);
   ClusterState state(RandomEpoch(), std::move(config));
   const SystemClock system_clock;
   Status loaded = state.Load(**store, system_clock.NowMs());
@@ -173,10 +176,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   Metrics metrics;
-  StateLoop loop(
-      state, **store, metrics,
-      StateLoopOptions{
-          .tick_ms = 100, .heartbeat_timeout_ms = heartbeat_timeout_ms, .clock = &system_clock});
+  StateLoop loop(state, **store, metrics,
+                 StateLoopOptions{.tick_ms = 100,
+                                  .heartbeat_timeout_ms = heartbeat_timeout_ms,
+                                  .clock = &system_clock,
+                                  .mail = mail_sender.get()});
   auto control_plane_key = LoadOrCreateControlPlaneKey(**store);
   if (!control_plane_key.ok()) {
     std::cerr << "droverd: " << control_plane_key.status().ToString() << "\n";

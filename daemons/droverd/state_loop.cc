@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "daemons/droverd/mail_sender.h"
 #include "scheduler/schedule.h"
 
 namespace drover::droverd {
@@ -161,7 +162,13 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     next_pass_ms_ = now + static_cast<int64_t>(2000 * seconds);
   }
 
+  std::vector<JobMail> mails = state_.TakeMail();  // first: it marks the jobs it mails
   PendingCommit pending{batch, state_.TakeMutations(), std::move(ctx.after_commit_)};
+  if (options_.mail != nullptr) {
+    for (JobMail& m : mails) {
+      pending.replies.push_back([sender = options_.mail, m = std::move(m)] { sender->Send(m); });
+    }
+  }
   for (db::Mutation& m : ctx.writes_) pending.mutations.push_back(std::move(m));
   if (!pending.mutations.empty() || !pending.replies.empty() ||
       state_.InstructionsAppendedIn(batch)) {

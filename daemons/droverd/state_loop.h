@@ -31,10 +31,13 @@
 
 namespace drover::droverd {
 
+class MailSender;
+
 struct StateLoopOptions {
   int64_t tick_ms = 100;  // node liveness, long-poll timeouts
   int64_t heartbeat_timeout_ms = 30'000;
   const Clock* clock = nullptr;  // the time of each batch; null = the system clock
+  MailSender* mail = nullptr;    // sends job mail once its batch is durable; null = none
 };
 
 // What a command sees: the state, the time of this batch, and a way to reply

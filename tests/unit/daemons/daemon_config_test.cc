@@ -26,6 +26,8 @@ fairShare:
   halfLife: "1-00:00:00"
 jobs:
   retention: "2:00:00"
+  historyRetention: "365-00:00:00"
+  mailProgram: /usr/bin/mail
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->scheduler.policy, "conservative");
@@ -36,6 +38,8 @@ jobs:
   EXPECT_EQ(c->priority->fair_share, 5000);
   EXPECT_EQ(c->fair_share.half_life_s, 86400);
   EXPECT_EQ(c->job_retention_s, 7200);
+  EXPECT_EQ(c->history_retention_s, 365 * 86400);
+  EXPECT_EQ(c->mail_program, "/usr/bin/mail");
 }
 
 TEST(DaemonConfigTest, QueueAccessIsReadBesideTheSchedulersQueueLimits) {
@@ -64,6 +68,9 @@ TEST(DaemonConfigTest, ErrorsNameTheField) {
       {"scheduler: {queues: [{name: a, bogus: 1}]}", "scheduler.queues"},
       {"jobs: {retention: forever}", "jobs.retention"},
       {"jobs: {keep: 3}", "jobs.keep"},
+      {"jobs: {historyRetention: -5}", "jobs.historyRetention"},
+      {"jobs: {mailProgram: mail}", "jobs.mailProgram"},
+      {"jobs: {mailProgram: [a]}", "jobs.mailProgram"},
       {"scheduler: {queues: [{name: a, allowGroups: ops}]}", "scheduler.queues[0].allowGroups"},
       {"scheduler: {queues: [{name: a, allowUsers: [1]}]}", "scheduler.queues[0].allowUsers[0]"},
   };

@@ -1,0 +1,148 @@
+// Job mail: which mails a job's state calls for (once each, whatever is
+// asked again), and the mail program run with Slurm's arguments and
+// variables.
+#include "daemons/droverd/job_mail.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "daemons/droverd/mail_sender.h"
+#include "tests/support/wait_for.h"
+#include "tests/unit/daemons/cluster_state_fixture.h"
+
+namespace drover::droverd {
+namespace {
+
+Job MailedJob(std::vector<std::string> types) {
+  Job job;
+  job.id = 12;
+  job.metadata.name = "render";
+  job.metadata.creation_time_ms = 1'000;
+  job.owner.user = "alice";
+  job.spec.mail.types = std::move(types);
+  return job;
+}
+
+std::vector<std::string> Subjects(const std::vector<JobMail>& mails) {
+  std::vector<std::string> out;
+  for (const JobMail& m : mails) out.push_back(m.subject);
+  return out;
+}
+
+TEST(JobMailTest, EachEventIsMailedOnceAsItsTypesAsk) {
+  struct Case {
+    std::vector<std::string> types;
+    JobPhase end;
+    std::string message;
+    std::vector<std::string> at_start, at_end;
+  };
+  const std::string id = "Drover Job_id=12 Name=render ";
+  for (const Case& c : std::vector<Case>{
+           {{"BEGIN"}, JobPhase::kSucceeded, "", {id + "Began, Queued time 00:00:04"}, {}},
+           {{"END"}, JobPhase::kSucceeded, "", {}, {id + "Ended, Run time 00:01:05, COMPLETED"}},
+           {{"FAIL"}, JobPhase::kSucceeded, "", {}, {}},
+           {{"FAIL"}, JobPhase::kFailed, "", {}, {id + "Failed, Run time 00:01:05, FAILED"}},
+           {{"ALL"},
+            JobPhase::kFailed,
+            "task x: time limit exceeded",
+            {id + "Began, Queued time 00:00:04"},
+            {id + "Failed, Run time 00:01:05, TIMEOUT"}},
+           {{"END"}, JobPhase::kCancelled, "", {}, {id + "Ended, Run time 00:01:05, CANCELLED"}},
+       }) {
+    Job job = MailedJob(c.types);
+    EXPECT_TRUE(TakeDueMails(job).empty()) << "pending: nothing to mail";
+    job.status.phase = JobPhase::kRunning;
+    job.status.start_time_ms = 5'000;
+    EXPECT_EQ(Subjects(TakeDueMails(job)), c.at_start) << c.types[0];
+    EXPECT_TRUE(TakeDueMails(job).empty()) << "once";
+    job.status.phase = c.end;
+    job.status.message = c.message;
+    job.status.completion_time_ms = 70'000;
+    EXPECT_EQ(Subjects(TakeDueMails(job)), c.at_end) << c.types[0];
+    EXPECT_TRUE(TakeDueMails(job).empty()) << "once";
+  }
+}
+
+TEST(JobMailTest, ADependencyThatCanNeverHoldIsMailedAsSuch) {
+  Job job = MailedJob({"INVALID_DEPEND"});
+  job.status.phase = JobPhase::kCancelled;
+  job.status.message = "dependency afterok:3 can never be satisfied: job 3 is Failed";
+  auto mails = TakeDueMails(job);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].subject, "Drover Job_id=12 Name=render Dependency failed, CANCELLED");
+  EXPECT_EQ(mails[0].user, "alice");
+}
+
+TEST(MailSenderTest, RunsTheProgramWithSubjectUserAndSlurmsVariables) {
+  const std::string dir = ::testing::TempDir() + "/mail-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string program = dir + "/fake-mail";
+  std::ofstream(program) << "#!/bin/sh\n"
+                            "printf '%s|%s|%s|%s|%s\\n' \"$1\" \"$2\" \"$3\" \"$SLURM_JOB_ID\" "
+                            "\"$SLURM_JOB_MAIL_TYPE\" >> " +
+                                dir +
+                                "/sent\n"
+                                "[ \"$3\" != refuse@x ]\n";
+  std::filesystem::permissions(program, std::filesystem::perms::owner_all);
+  Job job = MailedJob({"END"});
+  job.spec.mail.user = "bob@example.org";
+  job.status.phase = JobPhase::kSucceeded;
+  std::vector<JobMail> mails = TakeDueMails(job);
+  ASSERT_EQ(mails.size(), 1u);
+  JobMail refused = mails[0];
+  refused.user = "refuse@x";
+  {
+    MailSender sender(program);
+    sender.Send(mails[0]);
+    sender.Send(refused);
+    ASSERT_TRUE(drover::testing::WaitFor([&] { return sender.sent() + sender.failed() == 2; },
+                                         std::chrono::seconds(10)));
+    EXPECT_EQ(sender.sent(), 1);
+    EXPECT_EQ(sender.failed(), 1);
+  }
+  std::ifstream in(dir + "/sent");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(
+      text.str(),
+      "-s|Drover Job_id=12 Name=render Ended, Run time 00:00:00, COMPLETED|bob@example.org|12|"
+      "Ended\n"
+      "-s|Drover Job_id=12 Name=render Ended, Run time 00:00:00, COMPLETED|refuse@x|12|"
+      "Ended\n");
+  std::filesystem::remove_all(dir);
+}
+
+class JobMailStateTest : public ClusterStateTest {};
+
+TEST_F(JobMailStateTest, TheMailsOfABatchAreTakenOnceWithTheJobMarked) {
+  Job job = MakeJob("mailed", 1);
+  job.spec.mail.types = {"BEGIN", "END"};
+  const uint64_t id = Submit(job);
+  EXPECT_TRUE(state_.TakeMail().empty()) << "pending";
+  Pass();  // placed: it began, as Slurm's job does when allocated
+  std::vector<JobMail> began = state_.TakeMail();
+  ASSERT_EQ(began.size(), 1u);
+  EXPECT_NE(began[0].subject.find("Began"), std::string::npos) << began[0].subject;
+  EXPECT_EQ(state_.FindJob(id)->status.mailed, std::vector<std::string>{"BEGIN"});
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kRunning);
+  EXPECT_TRUE(state_.TakeMail().empty());
+  for (const Task* t : Active(id)) Report(t, TaskPhase::kSucceeded);
+  std::vector<JobMail> ended = state_.TakeMail();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_NE(ended[0].subject.find("Ended"), std::string::npos) << ended[0].subject;
+  // The marks are stored with the batch: a restart sends nothing again.
+  bool stored = false;
+  for (const db::Mutation& m : state_.TakeMutations()) {
+    stored = stored || (m.kind == "job" &&
+                        m.data.find("\"mailed\":[\"BEGIN\",\"END\"]") != std::string::npos);
+  }
+  EXPECT_TRUE(stored);
+}
+
+}  // namespace
+}  // namespace drover::droverd
