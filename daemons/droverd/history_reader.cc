@@ -2,12 +2,6 @@
 
 namespace drover::droverd {
 
-Result<std::unique_ptr<HistoryReader>> HistoryReader::Open(const std::string& url) {
-  auto store = db::OpenStore(url);
-  if (!store.ok()) return store.status();
-  return std::make_unique<HistoryReader>(std::move(*store));
-}
-
 HistoryReader::HistoryReader(std::unique_ptr<db::Store> store)
     : store_(std::move(store)), thread_([this] { Run(); }) {}
 

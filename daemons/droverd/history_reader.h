@@ -23,8 +23,7 @@ class HistoryReader {
  public:
   using Done = std::function<void(Result<std::vector<HistoryRecord>>)>;
 
-  // Opens its own connection to the store at `url`. Errors as OpenStore's.
-  static Result<std::unique_ptr<HistoryReader>> Open(const std::string& url);
+  // `store`: a connection of its own (not the state thread's).
   explicit HistoryReader(std::unique_ptr<db::Store> store);
   ~HistoryReader();  // finishes the queries queued, then joins
   HistoryReader(const HistoryReader&) = delete;

@@ -1,8 +1,11 @@
 #include "daemons/droverd/mail_sender.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <spdlog/spdlog.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,8 +13,8 @@
 
 namespace drover::droverd {
 
-MailSender::MailSender(std::string program)
-    : program_(std::move(program)), thread_([this] { Run(); }) {}
+MailSender::MailSender(std::string program, int64_t timeout_ms)
+    : program_(std::move(program)), timeout_ms_(timeout_ms), thread_([this] { Run(); }) {}
 
 MailSender::~MailSender() {
   {
@@ -81,6 +84,17 @@ int MailSender::RunProgram(const JobMail& mail) const {
   const int rc = posix_spawn(&pid, program_.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return -1;
+  // A hung mail program must not hold up every later mail: wait at most the
+  // timeout (a pidfd becomes readable when the process exits), then kill it.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd exited{pidfd, POLLIN, 0};
+    int ready;
+    while ((ready = ::poll(&exited, 1, static_cast<int>(timeout_ms_))) < 0 && errno == EINTR) {
+    }
+    ::close(pidfd);
+    if (ready == 0) ::kill(pid, SIGKILL);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return -1;

@@ -1,8 +1,9 @@
 // MailSender: runs droverd's mail program (jobs.mailProgram, Slurm's
 // MailProg) for each job mail, as `PROGRAM -s SUBJECT USER` with an empty
 // body and the SLURM_JOB_* variables, one at a time on a thread of its own,
-// so a slow mail program holds up nothing else. A mail program that fails
-// is logged; the mail is not retried.
+// so a slow mail program holds up nothing else. A mail program that fails,
+// or runs past its timeout (then it is killed), is logged; the mail is not
+// retried.
 #pragma once
 
 #include <condition_variable>
@@ -18,7 +19,7 @@ namespace drover::droverd {
 
 class MailSender {
  public:
-  explicit MailSender(std::string program);
+  explicit MailSender(std::string program, int64_t timeout_ms = 60'000);
   ~MailSender();  // sends what is queued, then joins
   MailSender(const MailSender&) = delete;
   MailSender& operator=(const MailSender&) = delete;
@@ -34,6 +35,7 @@ class MailSender {
   int RunProgram(const JobMail& mail) const;  // the program's exit status, or -1
 
   const std::string program_;
+  const int64_t timeout_ms_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<JobMail> queue_;

@@ -194,12 +194,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   LogFetcher log_fetcher(log_store->get());
-  auto history_reader = HistoryReader::Open(store_url);  // sacct's own connection
-  if (!history_reader.ok()) {
+  auto history_store = db::OpenStore(store_url);  // sacct's own connection
+  if (!history_store.ok()) {
     std::cerr << "droverd: cannot open the store for history reads: "
-              << history_reader.status().ToString() << "\n";
+              << history_store.status().ToString() << "\n";
     return 1;
   }
+  HistoryReader history_reader(std::move(*history_store));
   ApiContext ctx{.loop = &loop,
                  .metrics = &metrics,
                  .tokens = &tokens,
@@ -212,7 +213,7 @@ int main(int argc, char** argv) {
                  .control_plane_key = *control_plane_key,
                  .logs_public = logs_public,
                  .queue_access = &queue_access,
-                 .history = history_reader->get()};
+                 .history = &history_reader};
   HttpServerOptions http_options;
   http_options.io_threads = io_threads;
   http_options.max_connections = max_connections;

@@ -144,5 +144,30 @@ TEST_F(JobMailStateTest, TheMailsOfABatchAreTakenOnceWithTheJobMarked) {
   EXPECT_TRUE(stored);
 }
 
+TEST(MailSenderTest, AHungMailProgramIsKilledAtItsTimeoutAndTheNextMailGoesOut) {
+  const std::string dir = ::testing::TempDir() + "/hung-mail-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string program = dir + "/mail";
+  std::ofstream(program) << "#!/bin/sh\n"
+                            "[ \"$3\" = hang ] && exec sleep 600\n"
+                            "echo \"$3\" >> " +
+                                dir + "/sent\n";
+  std::filesystem::permissions(program, std::filesystem::perms::owner_all);
+  JobMail hang{.user = "hang", .subject = "s", .env = {}};
+  JobMail next{.user = "next", .subject = "s", .env = {}};
+  MailSender sender(program, /*timeout_ms=*/200);
+  sender.Send(hang);
+  sender.Send(next);
+  ASSERT_TRUE(drover::testing::WaitFor([&] { return sender.sent() + sender.failed() == 2; },
+                                       std::chrono::seconds(10)));
+  EXPECT_EQ(sender.failed(), 1);
+  EXPECT_EQ(sender.sent(), 1);
+  std::ifstream in(dir + "/sent");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "next");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace drover::droverd
