@@ -52,4 +52,21 @@ Status CheckKnownParams(const QueryParams& query, std::initializer_list<const ch
   return Status::Ok();
 }
 
+std::vector<std::string> SplitCommaList(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    if (comma > start) out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> QueryList(const QueryParams& query, const std::string& name) {
+  auto it = query.find(name);
+  return it == query.end() ? std::vector<std::string>{} : SplitCommaList(it->second);
+}
+
 }  // namespace drover

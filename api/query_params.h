@@ -8,6 +8,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/status.h"
 
@@ -23,6 +25,12 @@ Result<int64_t> QueryInt(const QueryParams& query, const std::string& name, int6
 Result<std::string> QueryChoice(const QueryParams& query, const std::string& name,
                                 const std::string& fallback,
                                 std::initializer_list<const char*> allowed);
+
+// The items of a comma list ("a,b,,c" -> a b c: empty items dropped), as
+// query parameters and the Slurm commands' options write lists.
+std::vector<std::string> SplitCommaList(std::string_view text);
+// The comma list parameter `name` (none when absent).
+std::vector<std::string> QueryList(const QueryParams& query, const std::string& name);
 
 // InvalidArgument naming the first parameter not in `known`.
 Status CheckKnownParams(const QueryParams& query, std::initializer_list<const char*> known);

@@ -1,5 +1,8 @@
 #include "api/slurm_state.h"
 
+#include <algorithm>
+#include <cstdio>
+
 namespace drover {
 namespace {
 
@@ -44,6 +47,27 @@ std::string SlurmTaskState(const Task& task) {
       return FailedState(task.status.message);
   }
   return "UNKNOWN";
+}
+
+std::optional<JobPhase> EndedPhaseOfSlurmState(std::string_view state) {
+  if (state == "COMPLETED") return JobPhase::kSucceeded;
+  if (state == "CANCELLED") return JobPhase::kCancelled;
+  if (state == "FAILED" || state == "TIMEOUT" || state == "OUT_OF_MEMORY" || state == "NODE_FAIL") {
+    return JobPhase::kFailed;
+  }
+  return std::nullopt;
+}
+
+std::string SlurmDuration(int64_t seconds) {
+  const long long s = std::max<int64_t>(0, seconds);
+  char buf[48];
+  if (s >= 86400) {
+    std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", s / 86400, s / 3600 % 24,
+                  s / 60 % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  }
+  return buf;
 }
 
 }  // namespace drover

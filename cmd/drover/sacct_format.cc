@@ -6,6 +6,9 @@
 #include <ctime>
 #include <map>
 
+#include "api/query_params.h"
+#include "api/slurm_state.h"
+
 namespace drover::cli {
 namespace {
 
@@ -123,13 +126,8 @@ std::vector<std::string> SacctFieldNames() {
 
 Result<std::vector<SacctField>> ParseSacctFormat(std::string_view format) {
   std::vector<SacctField> out;
-  size_t start = 0;
-  while (start <= format.size()) {
-    size_t comma = format.find(',', start);
-    if (comma == std::string_view::npos) comma = format.size();
-    std::string_view item = format.substr(start, comma - start);
-    start = comma + 1;
-    if (item.empty()) continue;
+  for (const std::string& word : SplitCommaList(format)) {
+    std::string_view item = word;
     std::string_view name = item;
     std::optional<int> width;
     if (size_t pct = item.find('%'); pct != std::string_view::npos) {
@@ -175,20 +173,7 @@ std::string SacctLine(const std::vector<SacctField>& fields, const SacctStyle& s
   return Join(cells, fields, style);
 }
 
-std::string SacctDuration(int64_t seconds) {
-  seconds = std::max<int64_t>(0, seconds);
-  char buf[48];
-  const int64_t days = seconds / 86400;
-  if (days > 0) {
-    std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(days),
-                  static_cast<long long>(seconds / 3600 % 24),
-                  static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
-                  static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
-  }
-  return buf;
-}
+std::string SacctDuration(int64_t seconds) { return SlurmDuration(seconds); }
 
 std::string SacctCpuTime(int64_t ms) {
   ms = std::max<int64_t>(0, ms);
@@ -223,13 +208,8 @@ Result<std::vector<std::string>> ParseSacctStates(std::string_view list) {
       {"pr", "PREEMPTED"},      {"preempted", "PREEMPTED"},
   };
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    const std::string word = Lower(list.substr(start, comma - start));
-    start = comma + 1;
-    if (word.empty()) continue;
+  for (const std::string& typed : SplitCommaList(list)) {
+    const std::string word = Lower(typed);
     auto it = kStates.find(word);
     if (it == kStates.end()) {
       return Status::Invalid("--state", "unknown state \"" + word +

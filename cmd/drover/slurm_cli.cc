@@ -7,6 +7,7 @@
 
 #include "api/hostlist.h"
 #include "api/json_codec.h"
+#include "api/query_params.h"
 #include "api/url_encoding.h"
 #include "cmd/drover/exit_code.h"
 
@@ -31,17 +32,9 @@ std::optional<int> ParseSlurmArgs(const char* command, const char* usage,
 }
 
 std::set<std::string> CommaList(const po::variables_map& vm, const char* key) {
-  std::set<std::string> out;
-  if (!vm.count(key)) return out;
-  const std::string text = vm[key].as<std::string>();
-  size_t at = 0;
-  while (at <= text.size()) {
-    size_t comma = text.find(',', at);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > at) out.insert(text.substr(at, comma - at));
-    at = comma + 1;
-  }
-  return out;
+  if (!vm.count(key)) return {};
+  const std::vector<std::string> items = SplitCommaList(vm[key].as<std::string>());
+  return {items.begin(), items.end()};
 }
 
 std::string CurrentUserName() {

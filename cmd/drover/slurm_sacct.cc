@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "api/history.h"
+#include "api/query_params.h"
 #include "api/url_encoding.h"
 #include "cmd/drover/api_session.h"
 #include "cmd/drover/exit_code.h"
@@ -89,13 +90,7 @@ struct JobSelector {
 
 Result<std::vector<JobSelector>> ParseJobSelectors(const std::string& list) {
   std::vector<JobSelector> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    const std::string word = list.substr(start, comma - start);
-    start = comma + 1;
-    if (word.empty()) continue;
+  for (const std::string& word : SplitCommaList(list)) {
     size_t digits = 0;
     while (digits < word.size() && std::isdigit(static_cast<unsigned char>(word[digits]))) {
       ++digits;

@@ -1,5 +1,6 @@
 #include "cmd/drover/submit_options.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <limits>
@@ -8,6 +9,7 @@
 
 #include "api/hostlist.h"
 #include "api/json_codec.h"
+#include "api/query_params.h"
 #include "api/validation.h"
 #include "cmd/drover/file_io.h"
 #include "cmd/drover/verb_common.h"
@@ -364,15 +366,10 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   }
   if (flags.qos) spec.qos = *flags.qos;
   if (flags.mail_type) {
-    // Slurm's names, any case; NONE alone means no mail.
-    std::string word;
-    for (char c : *flags.mail_type + ",") {
-      if (c != ',') {
-        word += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      } else if (!word.empty()) {
-        if (word != "NONE") spec.mail.types.push_back(word);
-        word.clear();
-      }
+    // Slurm's names, any case; NONE means no mail.
+    for (std::string word : SplitCommaList(*flags.mail_type)) {
+      std::transform(word.begin(), word.end(), word.begin(), ::toupper);
+      if (word != "NONE") spec.mail.types.push_back(word);
     }
   }
   if (flags.mail_user) spec.mail.user = *flags.mail_user;

@@ -9,8 +9,10 @@
 // `recorded`. A row is keyed by its id, so writing one again replaces it.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "api/slurm_state.h"
 #include "daemons/droverd/cluster_state.h"
 #include "daemons/droverd/history_records.h"
 
@@ -150,27 +152,26 @@ void ClusterState::NoteEndedJobs(const std::vector<HistoryRecord>& records) {
     job.id = id;
     job.metadata.name = rows.front()->name;
     job.owner.user = rows.front()->user;
-    bool failed = false, cancelled = false, all_completed = true;
+    // Failed if any index failed, else cancelled if any was, else succeeded.
+    std::optional<JobPhase> phase = JobPhase::kSucceeded;
     for (const HistoryRecord* r : rows) {
-      failed = failed || r->state == "FAILED" || r->state == "TIMEOUT" ||
-               r->state == "OUT_OF_MEMORY" || r->state == "NODE_FAIL";
-      cancelled = cancelled || r->state == "CANCELLED";
-      all_completed = all_completed && r->state == "COMPLETED";
+      const std::optional<JobPhase> row = EndedPhaseOfSlurmState(r->state);
+      if (!row || !phase) {
+        phase = std::nullopt;  // not ended as the table tells it: not a target
+        break;
+      }
+      if (*row == JobPhase::kFailed ||
+          (*row == JobPhase::kCancelled && *phase != JobPhase::kFailed)) {
+        phase = row;
+      }
       if (r->start_ms > 0 &&
           (job.status.start_time_ms == 0 || r->start_ms < job.status.start_time_ms)) {
         job.status.start_time_ms = r->start_ms;
       }
       job.status.completion_time_ms = std::max(job.status.completion_time_ms, r->end_ms);
     }
-    if (failed) {
-      job.status.phase = JobPhase::kFailed;
-    } else if (cancelled) {
-      job.status.phase = JobPhase::kCancelled;
-    } else if (all_completed) {
-      job.status.phase = JobPhase::kSucceeded;
-    } else {
-      continue;  // not ended as the table tells it: not a target
-    }
+    if (!phase) continue;
+    job.status.phase = *phase;
     job.status.recorded = true;
     ended_jobs_[id] = std::move(job);
   }

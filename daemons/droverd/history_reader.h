@@ -5,16 +5,12 @@
 // sessions both read committed data).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <string>
-#include <thread>
 #include <vector>
 
 #include "api/history.h"
+#include "daemons/droverd/serial_worker.h"
 #include "db/store.h"
 
 namespace drover::droverd {
@@ -24,23 +20,18 @@ class HistoryReader {
   using Done = std::function<void(Result<std::vector<HistoryRecord>>)>;
 
   // `store`: a connection of its own (not the state thread's).
-  explicit HistoryReader(std::unique_ptr<db::Store> store);
-  ~HistoryReader();  // finishes the queries queued, then joins
-  HistoryReader(const HistoryReader&) = delete;
-  HistoryReader& operator=(const HistoryReader&) = delete;
+  explicit HistoryReader(std::unique_ptr<db::Store> store) : store_(std::move(store)) {}
 
   // Thread-safe. Runs `query` on the reader's thread and calls `done` there.
-  void Query(HistoryQuery query, Done done);
+  void Query(HistoryQuery query, Done done) {
+    worker_.Post([this, query = std::move(query), done = std::move(done)] {
+      done(store_->QueryHistory(query));
+    });
+  }
 
  private:
-  void Run();
-
   std::unique_ptr<db::Store> store_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<HistoryQuery, Done>> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  SerialWorker worker_;  // last: it stops (finishing its queries) before the store closes
 };
 
 }  // namespace drover::droverd

@@ -18,37 +18,22 @@
 namespace drover::droverd {
 namespace {
 
-std::vector<std::string> CommaList(const QueryParams& query, const std::string& name) {
-  std::vector<std::string> out;
-  auto it = query.find(name);
-  if (it == query.end()) return out;
-  size_t start = 0;
-  const std::string& text = it->second;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 Result<HistoryQuery> ParseQuery(const QueryParams& params) {
   DROVER_RETURN_IF_ERROR(
       CheckKnownParams(params, {"jobs", "users", "accounts", "partitions", "states", "names",
                                 "since", "until", "steps", "limit"}));
   HistoryQuery q;
-  for (const std::string& word : CommaList(params, "jobs")) {
+  for (const std::string& word : QueryList(params, "jobs")) {
     const bool digits =
         !word.empty() && word.size() <= 19 && std::all_of(word.begin(), word.end(), ::isdigit);
     if (!digits) return Status::Invalid("jobs", "\"" + word + "\" is not a job id");
     q.job_ids.push_back(std::stoull(word));
   }
-  q.users = CommaList(params, "users");
-  q.accounts = CommaList(params, "accounts");
-  q.partitions = CommaList(params, "partitions");
-  q.names = CommaList(params, "names");
-  q.states = CommaList(params, "states");
+  q.users = QueryList(params, "users");
+  q.accounts = QueryList(params, "accounts");
+  q.partitions = QueryList(params, "partitions");
+  q.names = QueryList(params, "names");
+  q.states = QueryList(params, "states");
   for (std::string& s : q.states) std::transform(s.begin(), s.end(), s.begin(), ::toupper);
   auto since = QueryInt(params, "since", 0, 0, INT64_MAX);
   if (!since.ok()) return since.status();

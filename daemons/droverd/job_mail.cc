@@ -1,7 +1,6 @@
 #include "daemons/droverd/job_mail.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "api/slurm_state.h"
 
@@ -12,19 +11,7 @@ bool Has(const std::vector<std::string>& list, const std::string& word) {
   return std::find(list.begin(), list.end(), word) != list.end();
 }
 
-std::string Duration(int64_t ms) {
-  const int64_t s = std::max<int64_t>(0, ms / 1000);
-  char buf[40];
-  if (s >= 86400) {
-    std::snprintf(buf, sizeof buf, "%lld-%02lld:%02lld:%02lld", static_cast<long long>(s / 86400),
-                  static_cast<long long>(s / 3600 % 24), static_cast<long long>(s / 60 % 60),
-                  static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  }
-  return buf;
-}
+std::string Duration(int64_t ms) { return SlurmDuration(ms / 1000); }
 
 }  // namespace
 

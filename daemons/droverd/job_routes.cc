@@ -58,22 +58,32 @@ bool ParsePhaseFilter(const std::string& text, std::set<JobPhase>* out) {
   return true;
 }
 
-// Runs `then` with the history records of the jobs `jobs` depend on, read
-// on the history reader's thread (a dependency may name a job droverd
-// forgot, whose end only the table still knows); at once when none.
-void WithDependencyHistory(const ApiContext& ctx, const std::vector<const Job*>& jobs,
-                           std::function<void(std::vector<HistoryRecord>)> then) {
-  HistoryQuery q;
-  q.steps = false;
-  for (const Job* job : jobs) {
-    for (const JobDependency& d : job->spec.dependencies) {
-      if (d.type != "singleton") q.job_ids.push_back(d.job_id);
+// Posts `submit`, which consumes `jobs`. When one of their dependencies
+// names a job droverd no longer holds (forgotten after jobs.retention), its
+// end is looked up in the history table first, on the reader's thread, and
+// `submit` is posted again after NoteEndedJobs: the usual submission takes
+// one turn and no query.
+void PostSubmission(const ApiContext& ctx, std::shared_ptr<std::vector<Job>> jobs,
+                    std::function<void(CommandContext&)> submit) {
+  ctx.loop->Post([loop = ctx.loop, history = ctx.history, jobs,
+                  submit = std::move(submit)](CommandContext& c) {
+    HistoryQuery q;
+    q.steps = false;
+    for (const Job& job : *jobs) {
+      for (const JobDependency& d : job.spec.dependencies) {
+        if (d.type != "singleton" && c.state.DependencyTarget(d.job_id) == nullptr) {
+          q.job_ids.push_back(d.job_id);
+        }
+      }
     }
-  }
-  if (ctx.history == nullptr || q.job_ids.empty()) return then({});
-  ctx.history->Query(std::move(q), [then = std::move(then)](auto records) {
-    // Unreadable: the dependencies droverd still holds resolve as before.
-    then(records.ok() ? std::move(*records) : std::vector<HistoryRecord>{});
+    if (history == nullptr || q.job_ids.empty()) return submit(c);
+    history->Query(std::move(q), [loop, submit](Result<std::vector<HistoryRecord>> records) {
+      loop->Post([submit, records = std::move(records)](CommandContext& c) {
+        // Unreadable: the dependencies droverd still holds resolve as before.
+        if (records.ok()) c.state.NoteEndedJobs(*records);
+        submit(c);
+      });
+    });
   });
 }
 
@@ -85,18 +95,14 @@ void Submit(const ApiContext& ctx, const Caller& caller, const HttpRequest& req,
   if (!job.ok()) return respond(ErrorResponse(job.status()));
   Status queue_ok = CheckQueueAccess(ctx, caller, std::span<const Job>(&*job, 1), false);
   if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
-  auto shared = std::make_shared<Job>(std::move(*job));
-  WithDependencyHistory(
-      ctx, {shared.get()},
-      [loop = ctx.loop, shared, caller, respond](std::vector<HistoryRecord> ended) {
-        loop->Post([shared, caller, respond, ended = std::move(ended)](CommandContext& c) {
-          c.state.NoteEndedJobs(ended);
-          auto added = c.state.SubmitJob(std::move(*shared), caller, c.now_ms);
-          if (!added.ok()) return respond(ErrorResponse(added.status()));
-          Json body = ToJson(**added);
-          c.AfterCommit([respond, body = std::move(body)] { respond(JsonResponse(201, body)); });
-        });
-      });
+  auto jobs = std::make_shared<std::vector<Job>>();
+  jobs->push_back(std::move(*job));
+  PostSubmission(ctx, jobs, [jobs, caller, respond](CommandContext& c) {
+    auto added = c.state.SubmitJob(std::move(jobs->front()), caller, c.now_ms);
+    if (!added.ok()) return respond(ErrorResponse(added.status()));
+    Json body = ToJson(**added);
+    c.AfterCommit([respond, body = std::move(body)] { respond(JsonResponse(201, body)); });
+  });
 }
 
 // The bulk submission's command: every item is checked before any is added.
@@ -146,15 +152,9 @@ void SubmitBulk(const ApiContext& ctx, const Caller& caller, const HttpRequest& 
   Status queue_ok = CheckQueueAccess(ctx, caller, jobs, true);
   if (!queue_ok.ok()) return respond(ErrorResponse(queue_ok));
   auto shared = std::make_shared<std::vector<Job>>(std::move(jobs));
-  std::vector<const Job*> items_of;
-  for (const Job& job : *shared) items_of.push_back(&job);
-  WithDependencyHistory(
-      ctx, items_of, [loop = ctx.loop, shared, caller, respond](std::vector<HistoryRecord> ended) {
-        loop->Post([shared, caller, respond, ended = std::move(ended)](CommandContext& c) {
-          c.state.NoteEndedJobs(ended);
-          SubmitAll(*shared, caller, respond, c);
-        });
-      });
+  PostSubmission(ctx, shared, [shared, caller, respond](CommandContext& c) {
+    SubmitAll(*shared, caller, respond, c);
+  });
 }
 
 void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) {

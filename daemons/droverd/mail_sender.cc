@@ -13,24 +13,18 @@
 
 namespace drover::droverd {
 
-MailSender::MailSender(std::string program, int64_t timeout_ms)
-    : program_(std::move(program)), timeout_ms_(timeout_ms), thread_([this] { Run(); }) {}
-
-MailSender::~MailSender() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
 void MailSender::Send(JobMail mail) {
-  {
+  worker_.Post([this, mail = std::move(mail)] {
+    const int status = RunProgram(mail);
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(mail));
-  }
-  cv_.notify_one();
+    if (status == 0) {
+      ++sent_;
+      return;
+    }
+    ++failed_;
+    spdlog::warn("droverd: mail program {} for \"{}\" to {} failed (status {})", program_,
+                 mail.subject, mail.user, status);
+  });
 }
 
 int64_t MailSender::sent() const {
@@ -41,28 +35,6 @@ int64_t MailSender::sent() const {
 int64_t MailSender::failed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return failed_;
-}
-
-void MailSender::Run() {
-  for (;;) {
-    JobMail mail;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      mail = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    const int status = RunProgram(mail);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (status == 0) {
-      ++sent_;
-    } else {
-      ++failed_;
-      spdlog::warn("droverd: mail program {} for \"{}\" to {} failed (status {})", program_,
-                   mail.subject, mail.user, status);
-    }
-  }
 }
 
 int MailSender::RunProgram(const JobMail& mail) const {

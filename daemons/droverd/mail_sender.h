@@ -6,23 +6,19 @@
 // retried.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "daemons/droverd/job_mail.h"
+#include "daemons/droverd/serial_worker.h"
 
 namespace drover::droverd {
 
 class MailSender {
  public:
-  explicit MailSender(std::string program, int64_t timeout_ms = 60'000);
-  ~MailSender();  // sends what is queued, then joins
-  MailSender(const MailSender&) = delete;
-  MailSender& operator=(const MailSender&) = delete;
+  explicit MailSender(std::string program, int64_t timeout_ms = 60'000)
+      : program_(std::move(program)), timeout_ms_(timeout_ms) {}
 
   // Thread-safe.
   void Send(JobMail mail);
@@ -31,18 +27,14 @@ class MailSender {
   int64_t failed() const;
 
  private:
-  void Run();
   int RunProgram(const JobMail& mail) const;  // the program's exit status, or -1
 
   const std::string program_;
   const int64_t timeout_ms_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<JobMail> queue_;
-  bool stopping_ = false;
-  int64_t sent_ = 0;
-  int64_t failed_ = 0;
-  std::thread thread_;
+  int64_t sent_ = 0;     // guarded by mu_
+  int64_t failed_ = 0;   // guarded by mu_
+  SerialWorker worker_;  // last: it sends what is queued before the rest goes
 };
 
 }  // namespace drover::droverd
