@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
+#include <vector>
 
 #include "api/json_codec.h"
 #include "api/tls_context.h"
@@ -57,8 +58,14 @@ class HttpClient::Impl {
 
   ~Impl() { Reset(); }
 
+  // Whether the last Send failed before its request was sent: the server
+  // cannot have acted on it, so another server may be asked.
+  bool unsent() const { return unsent_; }
+
   Result<HttpResponse> Send(const std::string& method, const std::string& target,
                             const std::string& body, std::chrono::milliseconds timeout) {
+    unsent_ = false;
+    wrote_ = false;
     if (!setup_error_.ok()) return setup_error_;
     // A kept-alive connection may have been closed by the server; retry once
     // on a fresh connection.
@@ -197,6 +204,7 @@ class HttpClient::Impl {
       Reset();
       return Status::Unavailable("send failed: " + ec.message());
     }
+    wrote_ = true;
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
     done = false;
@@ -222,7 +230,13 @@ class HttpClient::Impl {
   Result<HttpResponse> SendOnce(const std::string& method, const std::string& target,
                                 const std::string& body, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    if (!connected_) DROVER_RETURN_IF_ERROR(Connect(deadline));
+    if (!connected_) {
+      Status st = Connect(deadline);
+      if (!st.ok()) {
+        unsent_ = !wrote_ && st.code() == StatusCode::kUnavailable;
+        return st;
+      }
+    }
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, unix_path_.empty() ? host_header_ : "localhost");
     req.set(http::field::user_agent, "drover");
@@ -243,6 +257,8 @@ class HttpClient::Impl {
   bool https_ = false;
   Status setup_error_;
   bool connected_ = false;
+  bool unsent_ = false;
+  bool wrote_ = false;  // this Send wrote a whole request (on some attempt)
   std::shared_ptr<ssl::context> tls_context_;
   std::optional<tcp::socket> tcp_;
   std::optional<unix_stream::socket> unix_;
@@ -250,19 +266,62 @@ class HttpClient::Impl {
   beast::flat_buffer buffer_;
 };
 
+namespace {
+
+std::vector<std::string> SplitEndpoints(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string one = list.substr(start, comma - start);
+    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+    while (!one.empty() && one.back() == ' ') one.pop_back();
+    if (!one.empty()) out.push_back(std::move(one));
+    start = comma + 1;
+  }
+  if (out.empty()) out.push_back(list);  // Impl reports what is wrong with it
+  return out;
+}
+
+// A droverd standby's refusal (daemons/droverd/serving_role.h).
+bool IsStandbyAnswer(const HttpResponse& response) {
+  if (response.status != 503) return false;
+  const Status st = StatusFromResponse(response);
+  return st.code() == StatusCode::kUnavailable && st.field() == "leader";
+}
+
+}  // namespace
+
 HttpClient::HttpClient(std::string endpoint, std::string bearer_token)
     : HttpClient(std::move(endpoint), std::move(bearer_token), HttpClientOptions{}) {}
 HttpClient::HttpClient(std::string endpoint, std::string bearer_token, HttpClientOptions options)
-    : endpoint_(endpoint),
-      impl_(std::make_unique<Impl>(std::move(endpoint), std::move(bearer_token),
-                                   std::move(options))) {}
+    : endpoint_(endpoint), token_(std::move(bearer_token)), options_(std::move(options)) {
+  endpoints_ = SplitEndpoints(endpoint_);
+  impls_.resize(endpoints_.size());
+}
 HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
+HttpClient::Impl& HttpClient::ImplAt(size_t index) {
+  if (!impls_[index]) impls_[index] = std::make_unique<Impl>(endpoints_[index], token_, options_);
+  return *impls_[index];
+}
+
 Result<HttpResponse> HttpClient::Send(const std::string& method, const std::string& target,
                                       const std::string& body, std::chrono::milliseconds timeout) {
-  return impl_->Send(method, target, body, timeout);
+  // Each server at most once, starting with the one that answered last.
+  std::optional<Result<HttpResponse>> last;
+  for (size_t tried = 0; tried < endpoints_.size(); ++tried) {
+    Impl& impl = ImplAt(current_);
+    Result<HttpResponse> r = impl.Send(method, target, body, timeout);
+    const bool try_next = r.ok() ? IsStandbyAnswer(*r) : impl.unsent();
+    if (!try_next) return r;
+    last = std::move(r);
+    current_ = (current_ + 1) % endpoints_.size();
+  }
+  return std::move(*last);
 }
 
 int HttpStatusFor(StatusCode code) {

@@ -1,7 +1,13 @@
 // HttpClient: a blocking HTTP/1.1 client with keep-alive (Boost.Beast), for
 // the CLI, drover-node and tests.
 //
-// Endpoints: "http://HOST:PORT", "https://HOST:PORT" or "unix:/path/to/socket".
+// Endpoints: "http://HOST:PORT", "https://HOST:PORT" or "unix:/path/to/socket",
+// or several of them separated by commas (a droverd and its standbys, HA).
+// With several, a request goes to the one that answered last; when that one
+// cannot be reached (the request was not sent) or answers as a standby (503,
+// field "leader"), the next is tried, each at most once per request. A
+// request that was sent and then lost is never re-sent elsewhere: the server
+// may have acted on it.
 // Over https the server's certificate must chain to a trusted CA and name HOST
 // (a DNS name, or an IP address in its IP SANs). A dropped connection is
 // re-opened once per request. Not thread-safe: one client per thread.
@@ -10,6 +16,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/http_types.h"
 #include "api/status.h"
@@ -40,12 +47,19 @@ class HttpClient {
                             const std::string& body = {},
                             std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+  // As given (the whole list).
   const std::string& endpoint() const { return endpoint_; }
 
  private:
   class Impl;
+  Impl& ImplAt(size_t index);
+
   std::string endpoint_;
-  std::unique_ptr<Impl> impl_;
+  std::string token_;
+  HttpClientOptions options_;
+  std::vector<std::string> endpoints_;
+  std::vector<std::unique_ptr<Impl>> impls_;  // made at first use
+  size_t current_ = 0;
 };
 
 // Turns a non-2xx response carrying the API's JSON error {code, message,

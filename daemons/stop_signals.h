@@ -6,6 +6,9 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
+
+#include <chrono>
 
 namespace drover::daemons {
 
@@ -24,6 +27,14 @@ class StopSignals {
     int sig = 0;
     sigwait(&set_, &sig);
     return sig;
+  }
+
+  // The signal that asked to stop, or 0 when none came within `timeout`.
+  int WaitFor(std::chrono::milliseconds timeout) {
+    timespec ts{static_cast<time_t>(timeout.count() / 1000),
+                static_cast<long>(timeout.count() % 1000) * 1'000'000};
+    const int sig = sigtimedwait(&set_, nullptr, &ts);
+    return sig > 0 ? sig : 0;
   }
 
  private:

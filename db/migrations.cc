@@ -112,6 +112,29 @@ CREATE INDEX job_history_user_end ON job_history (user_name, end_ms);
 CREATE INDEX job_history_job ON job_history (job_id, array_index);
 )sql",
     },
+    {
+        // One row: the leader term, the fencing token of HA (db/leader_lock.h).
+        .version = 3,
+        .name = "leader term",
+        .sqlite_sql = R"sql(
+CREATE TABLE leader (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  term        INTEGER NOT NULL,
+  holder      TEXT NOT NULL,
+  acquired_ms INTEGER NOT NULL
+);
+INSERT INTO leader (id, term, holder, acquired_ms) VALUES (1, 0, '', 0);
+)sql",
+        .postgres_sql = R"sql(
+CREATE TABLE leader (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  term        BIGINT NOT NULL,
+  holder      TEXT NOT NULL,
+  acquired_ms BIGINT NOT NULL
+);
+INSERT INTO leader (id, term, holder, acquired_ms) VALUES (1, 0, '', 0);
+)sql",
+    },
 };
 
 constexpr std::string_view kSqliteVersionTable = R"sql(

@@ -26,6 +26,22 @@ constexpr const char* kRecordHistoryStatement = "drover_record_history";
 constexpr const char* kPruneHistoryStatement = "drover_prune_history";
 constexpr const char* kQueryHistoryStatement = "drover_query_history";
 constexpr const char* kSumUsageStatement = "drover_sum_usage";
+constexpr const char* kFenceStatement = "drover_fence";
+constexpr const char* kBeginTermStatement = "drover_begin_term";
+constexpr const char* kReadTermStatement = "drover_read_term";
+
+// FOR SHARE: a commit holds the term row against a new leader's UPDATE until
+// it ends, and waits for one that is in flight (then reads the new term).
+constexpr const char* kFenceSql =
+    "SELECT term, holder, acquired_ms FROM leader WHERE id = 1 FOR SHARE";
+constexpr const char* kBeginTermSql =
+    "UPDATE leader SET term = term + 1, holder = $1, acquired_ms = $2 WHERE id = 1 "
+    "RETURNING term, holder, acquired_ms";
+constexpr const char* kReadTermSql = "SELECT term, holder, acquired_ms FROM leader WHERE id = 1";
+
+LeaderTerm TermOfRow(const pqxx::row& row) {
+  return LeaderTerm{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<int64_t>()};
+}
 
 // One statement per batch half: the arrays arrive as text[] literals and are
 // unnested server-side into rows.
@@ -225,6 +241,9 @@ Status PostgresStore::Connect() {
                  "DELETE FROM job_history WHERE end_ms > 0 AND end_ms < $1::bigint");
     conn.prepare(kQueryHistoryStatement, QueryHistorySql());
     conn.prepare(kSumUsageStatement, kSumUsageSql);
+    conn.prepare(kFenceStatement, kFenceSql);
+    conn.prepare(kBeginTermStatement, kBeginTermSql);
+    conn.prepare(kReadTermStatement, kReadTermSql);
   } catch (...) {
     Status st = FromException(url_, "set up session");
     if (st.code() == StatusCode::kUnavailable) return st;
@@ -337,6 +356,13 @@ Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
   DROVER_RETURN_IF_ERROR(EnsureConnected());
   try {
     pqxx::work txn(connection_->conn);
+    if (fence_term_ != 0) {
+      const LeaderTerm current = TermOfRow(txn.exec_prepared1(kFenceStatement));
+      if (current.term != fence_term_) {
+        txn.abort();
+        return DeposedError(fence_term_, current);
+      }
+    }
     if (deletes > 0) txn.exec_prepared(kDeleteStatement, delete_kinds, delete_keys);
     if (puts > 0) txn.exec_prepared(kPutStatement, put_kinds, put_keys, put_data);
     for (int64_t before_ms : prunes) txn.exec_prepared(kPruneHistoryStatement, before_ms);
@@ -346,6 +372,29 @@ Status PostgresStore::Commit(const std::vector<Mutation>& batch) {
     return Failed("commit of " + std::to_string(batch.size()) + " mutations");
   }
   return Status::Ok();
+}
+
+Result<LeaderTerm> PostgresStore::BeginTerm(const std::string& holder, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
+  try {
+    pqxx::work txn(connection_->conn);
+    const LeaderTerm term = TermOfRow(txn.exec_prepared1(kBeginTermStatement, holder, now_ms));
+    txn.commit();
+    fence_term_ = term.term;
+    return term;
+  } catch (...) {
+    return Failed("begin a leader term");
+  }
+}
+
+Result<LeaderTerm> PostgresStore::ReadLeaderTerm() {
+  DROVER_RETURN_IF_ERROR(EnsureConnected());
+  try {
+    pqxx::nontransaction txn(connection_->conn);
+    return TermOfRow(txn.exec_prepared1(kReadTermStatement));
+  } catch (...) {
+    return Failed("read the leader term");
+  }
 }
 
 Result<StoredObject> PostgresStore::Get(std::string_view kind, std::string_view key) {

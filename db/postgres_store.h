@@ -43,6 +43,8 @@ class PostgresStore final : public Store {
   Result<StoredObject> Get(std::string_view kind, std::string_view key) override;
   Result<std::vector<HistoryRecord>> QueryHistory(const HistoryQuery& query) override;
   Result<std::vector<HistoryUsage>> SumHistoryUsage(int64_t since_ms, int64_t bucket_ms) override;
+  Result<LeaderTerm> BeginTerm(const std::string& holder, int64_t now_ms) override;
+  Result<LeaderTerm> ReadLeaderTerm() override;
   int SchemaVersion() const override { return schema_version_; }
   std::string_view Backend() const override { return "postgresql"; }
 
@@ -60,6 +62,7 @@ class PostgresStore final : public Store {
   std::string url_;  // as given; printed only through RedactUrl/RedactSecrets
   std::unique_ptr<Connection> connection_;
   int schema_version_ = 0;
+  int64_t fence_term_ = 0;  // 0: not fenced (no BeginTerm yet)
 };
 
 }  // namespace drover::db

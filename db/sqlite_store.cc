@@ -97,6 +97,8 @@ SqliteStore::~SqliteStore() {
   prune_history_.reset();
   query_history_.reset();
   sum_usage_.reset();
+  read_term_.reset();
+  begin_term_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -113,6 +115,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
     }
   }
   const bool existed = std::filesystem::exists(file, ec);
+  // SQLite takes an empty file for a new database: droverd would start as an
+  // empty cluster and number jobs from 1 again. A store that was made is
+  // never empty, so an empty file is damage, not a fresh start.
+  if (existed && std::filesystem::is_regular_file(file, ec) &&
+      std::filesystem::file_size(file, ec) == 0 && !ec) {
+    return Status::Unavailable("sqlite " + path +
+                               ": the file exists but is empty (0 bytes); refusing to serve it as "
+                               "a new cluster. Restore it from a backup, or remove it to start "
+                               "an empty cluster");
+  }
 
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
@@ -266,6 +278,10 @@ Status SqliteStore::Prepare() {
        "SELECT user_name, account, (end_ms / ?2) * ?2 AS bucket, SUM(core_seconds) "
        "FROM job_history WHERE step = '' AND end_ms >= ?1 "
        "GROUP BY user_name, account, bucket ORDER BY bucket"},
+      {&read_term_, "SELECT term, holder, acquired_ms FROM leader WHERE id = 1"},
+      {&begin_term_,
+       "UPDATE leader SET term = term + 1, holder = ?1, acquired_ms = ?2 WHERE id = 1 "
+       "RETURNING term, holder, acquired_ms"},
   };
   for (const auto& s : statements) {
     Result<Stmt> stmt = PrepareOne(s.sql);
@@ -308,6 +324,13 @@ Status SqliteStore::Commit(const std::vector<Mutation>& batch) {
   if (batch.empty()) return Status::Ok();
   DROVER_RETURN_IF_ERROR(CheckBatch(batch));
   DROVER_RETURN_IF_ERROR(StepDone(begin_.get(), "begin"));
+  if (fence_term_ != 0) {
+    Result<LeaderTerm> current = StepTerm(read_term_.get(), "read the leader term");
+    if (!current.ok() || current->term != fence_term_) {
+      Rollback();
+      return current.ok() ? DeposedError(fence_term_, *current) : current.status();
+    }
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     const Mutation& m = batch[i];
     if (m.op == Mutation::Op::kRecordHistory || m.op == Mutation::Op::kPruneHistory) {
@@ -430,6 +453,47 @@ Result<std::vector<HistoryUsage>> SqliteStore::SumHistoryUsage(int64_t since_ms,
   sqlite3_reset(stmt);
   if (!st.ok()) return st;
   return usage;
+}
+
+Result<LeaderTerm> SqliteStore::StepTerm(sqlite3_stmt* stmt, std::string_view what) {
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    Status st = rc == SQLITE_DONE ? Status::Internal("sqlite " + path_ + ": " + std::string(what) +
+                                                     ": the leader row is missing")
+                                  : Error(rc, what);
+    sqlite3_reset(stmt);
+    return st;
+  }
+  SqliteRowReader reader(stmt);
+  LeaderTerm term{reader.Int(0), reader.Text(1), reader.Int(2)};
+  // Steps past the row so an UPDATE ... RETURNING completes.
+  const int done = sqlite3_step(stmt);
+  Status st = done == SQLITE_DONE ? Status::Ok() : Error(done, what);
+  sqlite3_reset(stmt);
+  if (!st.ok()) return st;
+  return term;
+}
+
+Result<LeaderTerm> SqliteStore::BeginTerm(const std::string& holder, int64_t now_ms) {
+  DROVER_RETURN_IF_ERROR(StepDone(begin_.get(), "begin"));
+  sqlite3_bind_text(begin_term_.get(), 1, holder.data(), static_cast<int>(holder.size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_int64(begin_term_.get(), 2, now_ms);
+  Result<LeaderTerm> term = StepTerm(begin_term_.get(), "begin a leader term");
+  if (!term.ok()) {
+    Rollback();
+    return term.status();
+  }
+  if (Status st = StepDone(commit_.get(), "commit"); !st.ok()) {
+    Rollback();
+    return st;
+  }
+  fence_term_ = term->term;
+  return term;
+}
+
+Result<LeaderTerm> SqliteStore::ReadLeaderTerm() {
+  return StepTerm(read_term_.get(), "read the leader term");
 }
 
 }  // namespace drover::db

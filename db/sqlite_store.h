@@ -39,6 +39,8 @@ class SqliteStore final : public Store {
   Result<StoredObject> Get(std::string_view kind, std::string_view key) override;
   Result<std::vector<HistoryRecord>> QueryHistory(const HistoryQuery& query) override;
   Result<std::vector<HistoryUsage>> SumHistoryUsage(int64_t since_ms, int64_t bucket_ms) override;
+  Result<LeaderTerm> BeginTerm(const std::string& holder, int64_t now_ms) override;
+  Result<LeaderTerm> ReadLeaderTerm() override;
   int SchemaVersion() const override { return schema_version_; }
   std::string_view Backend() const override { return "sqlite"; }
 
@@ -61,6 +63,8 @@ class SqliteStore final : public Store {
   Status Exec(std::string_view sql, std::string_view what);
   Status Error(int rc, std::string_view what) const;
   void Rollback();
+  // Steps read_term_ or begin_term_ (bound) to its one row.
+  Result<LeaderTerm> StepTerm(sqlite3_stmt* stmt, std::string_view what);
   // Runs one history mutation of a batch inside its transaction.
   Status ApplyHistory(const Mutation& m, size_t index);
 
@@ -78,6 +82,9 @@ class SqliteStore final : public Store {
   Stmt prune_history_;
   Stmt query_history_;
   Stmt sum_usage_;
+  Stmt read_term_;
+  Stmt begin_term_;
+  int64_t fence_term_ = 0;  // 0: not fenced (no BeginTerm yet)
 };
 
 }  // namespace drover::db

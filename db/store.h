@@ -22,6 +22,7 @@
 
 #include "api/history.h"
 #include "api/status.h"
+#include "db/leader_term.h"
 
 namespace drover::db {
 
@@ -110,6 +111,18 @@ class Store {
   // per user, account and bucket of `bucket_ms` (> 0): fair-share's usage.
   virtual Result<std::vector<HistoryUsage>> SumHistoryUsage(int64_t since_ms,
                                                             int64_t bucket_ms) = 0;
+
+  // Takes the next leader term for `holder` and fences this store's commits
+  // with it: from then on every Commit first reads the store's term inside its
+  // transaction and writes nothing (an IsDeposed error) once a newer term has
+  // been taken. Taking a term waits for a commit of the old term that is in
+  // flight, so what the old leader acknowledged is in the store before the new
+  // one loads it. Call it only while holding the leader lock (leader_lock.h).
+  // Errors: Unavailable/Internal as for Commit.
+  virtual Result<LeaderTerm> BeginTerm(const std::string& holder, int64_t now_ms) = 0;
+
+  // The term last taken, as stored.
+  virtual Result<LeaderTerm> ReadLeaderTerm() = 0;
 
   // The schema version in force after migrations ran (at open).
   virtual int SchemaVersion() const = 0;

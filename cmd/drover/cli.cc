@@ -1,4 +1,5 @@
 // The verb table and top-level help of the drover CLI.
+#include <cstdlib>
 #include <iostream>
 #include <string_view>
 
@@ -49,8 +50,9 @@ void PrintHelp(std::ostream& out) {
     out << "  " << v.name << std::string(11 - v.name.size(), ' ') << v.summary << "\n";
   }
   out << "\n'drover VERB --help' explains a verb. Commands find droverd through\n"
-         "DROVER_SERVER (and DROVER_TOKEN), else the config `drover up` writes\n"
-         "(~/.config/drover/config).\n"
+         "`drover --server LIST VERB ...`, else DROVER_SERVER (and DROVER_TOKEN), else\n"
+         "the config `drover up` writes (~/.config/drover/config). LIST may name\n"
+         "droverd and its standbys, separated by commas: the one that leads answers.\n"
          "Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 droverd unreachable.\n";
 }
 
@@ -70,6 +72,25 @@ int RunCli(int argc, char** argv) {
   if (self == "srun") return RunSrun(rest);
   if (self == "salloc") return RunSalloc(rest);
   if (self == "sacct") return RunSacct(rest);
+  // `drover --server LIST VERB ...`: the server for this command, as
+  // DROVER_SERVER would name it (and for what it runs, srun in a job).
+  while (argc >= 2) {
+    std::string_view first = argv[1];
+    std::string value;
+    if (first == "--server" && argc >= 3) {
+      value = argv[2];
+      argv += 2;
+      argc -= 2;
+    } else if (first.starts_with("--server=")) {
+      value = first.substr(9);
+      argv += 1;
+      argc -= 1;
+    } else {
+      break;
+    }
+    if (value.empty()) return ReportUsage("", "--server wants an address (or a list)");
+    ::setenv("DROVER_SERVER", value.c_str(), 1);
+  }
   if (argc < 2) {
     PrintHelp(std::cerr);
     return kExitUsage;

@@ -1,9 +1,12 @@
 // droverd: the control plane. Owns cluster state, makes it durable in the
 // store, schedules, and serves the API (docs/api.md).
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -18,10 +21,13 @@
 #include "daemons/droverd/log_store.h"
 #include "daemons/droverd/mail_sender.h"
 #include "daemons/droverd/metrics.h"
+#include "daemons/droverd/serving_role.h"
 #include "daemons/droverd/state_loop.h"
 #include "daemons/droverd/task_credentials.h"
 #include "daemons/listen_address.h"
 #include "daemons/stop_signals.h"
+#include "db/leader_lock.h"
+#include "db/migrations.h"
 #include "db/store.h"
 
 namespace po = boost::program_options;
@@ -37,12 +43,101 @@ std::string RandomEpoch() {
   return buf;
 }
 
+// Whether a server accepts connections on the Unix socket `path`.
+bool UnixSocketAnswers(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool answers = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return answers;
+}
+
+// Waits until this droverd holds the leader lock, answering as a standby
+// meanwhile. Returns 0 once it leads, else the exit code (a stop signal: 0
+// with *stopped set; a standby of another schema version: 2).
+int WaitToLead(db::LeaderLock& lock, ServingRole& role, daemons::StopSignals& signals,
+               int64_t poll_ms, bool* stopped) {
+  Result<bool> got = lock.TryAcquire();
+  bool announced = false;
+  std::string last_error;
+  while (!got.ok() || !*got) {
+    if (got.ok()) {
+      last_error.clear();
+      Result<db::LeaderTerm> term = lock.CurrentTerm();
+      if (term.ok()) role.SetLeaderAddress(term->holder);
+      if (!announced) {
+        // A standby takes over the leader's store as it is: it must run the
+        // same schema, or it would migrate (or misread) it under the leader.
+        Result<int> version = lock.StoreSchemaVersion();
+        const int mine = db::LatestVersion(db::BuiltinMigrations());
+        if (version.ok() && *version != 0 && *version != mine) {
+          std::cerr << "droverd: the store's schema is version " << *version
+                    << " and this droverd's is version " << mine
+                    << ": a standby must run the leader's version of Drover (to upgrade, stop "
+                       "every droverd and start the new version)\n";
+          return 2;
+        }
+        spdlog::info("droverd: standby; the leader is {} (term {}); taking over when it stops",
+                     term.ok() && !term->holder.empty() ? term->holder : "unknown",
+                     term.ok() ? term->term : 0);
+        announced = true;
+      }
+    } else if (got.status().message() != last_error) {
+      last_error = got.status().message();
+      spdlog::warn("droverd: cannot try the leader lock: {}", last_error);
+    }
+    if (signals.WaitFor(std::chrono::milliseconds(poll_ms)) != 0) {
+      *stopped = true;
+      return 0;
+    }
+    got = lock.TryAcquire();
+  }
+  return 0;
+}
+
+// The leading droverd's watch over its lock, until a stop signal: a lock
+// whose session ended (PostgreSQL restarted) is taken again if no other
+// droverd took a term meanwhile; otherwise this droverd exits (75), as its
+// commits would be fenced off anyway.
+int WatchLeadership(db::LeaderLock& lock, int64_t term, daemons::StopSignals& signals) {
+  std::string last_error;
+  while (true) {
+    if (int sig = signals.WaitFor(std::chrono::seconds(1)); sig != 0) return sig;
+    if (lock.CheckHeld().ok()) continue;
+    Result<bool> again = lock.TryAcquire();
+    if (!again.ok()) {
+      if (again.status().message() != last_error) {
+        last_error = again.status().message();
+        spdlog::warn("droverd: lost the leader lock's session and cannot take it again yet: {}",
+                     last_error);
+      }
+      continue;
+    }
+    last_error.clear();
+    Result<db::LeaderTerm> current = lock.CurrentTerm();
+    if (*again && current.ok() && current->term == term) {
+      spdlog::info("droverd: took the leader lock again (term {})", term);
+      continue;
+    }
+    spdlog::critical("droverd: another droverd leads now{}; exiting",
+                     current.ok()
+                         ? " (term " + std::to_string(current->term) + ", " + current->holder + ")"
+                         : "");
+    std::_Exit(75);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string store_url, listen, socket_path, state_dir, token_file, config_file;
-  std::string tls_listen, tls_cert, tls_key;
+  std::string tls_listen, tls_cert, tls_key, advertise;
   bool allow_plain_tcp = false;
+  int64_t standby_poll_ms = 1'000;
   // Five missed heartbeats of a node (2 s apart). Short, so services move
   // quickly off a dead node; safe, because a node declared lost too early
   // has its copies fenced when it speaks again.
@@ -75,7 +170,12 @@ int main(int argc, char** argv) {
       "max-connections", po::value(&max_connections)->default_value(4096),
       "open connections at once, in all")(
       "max-connections-per-peer", po::value(&max_connections_per_peer)->default_value(512),
-      "open connections at once from one address (TCP) or one uid (Unix socket)");
+      "open connections at once from one address (TCP) or one uid (Unix socket)")(
+      "advertise", po::value(&advertise)->default_value(""),
+      "the API address standbys send clients to while this droverd leads (default: the "
+      "--tls-listen address as https://, else --listen's)")(
+      "standby-poll-ms", po::value(&standby_poll_ms)->default_value(1'000),
+      "how often a standby tries to take the lead");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -92,6 +192,10 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(state_dir);
   if (store_url.empty()) store_url = "sqlite:" + state_dir + "/drover.db";
   if (socket_path.empty()) socket_path = state_dir + "/droverd.sock";
+  if (standby_poll_ms < 10) {
+    std::cerr << "droverd: --standby-poll-ms must be at least 10\n";
+    return 2;
+  }
   if (heartbeat_timeout_ms < 100) {
     std::cerr << "droverd: --heartbeat-timeout-ms must be at least 100\n";
     return 2;
@@ -145,11 +249,68 @@ int main(int argc, char** argv) {
     }
     config = std::move(*c);
   }
+  auto leader_lock = db::OpenLeaderLock(store_url);
+  if (!leader_lock.ok()) {
+    std::cerr << "droverd: cannot reach the store: " << leader_lock.status().ToString() << "\n";
+    return 1;
+  }
+  Result<bool> first_try = (*leader_lock)->TryAcquire();
+  const bool led_at_once = first_try.ok() && *first_try;
+  if (!led_at_once && UnixSocketAnswers(socket_path)) {
+    std::cerr << "droverd: another droverd serves unix:" << socket_path
+              << "; a standby needs a socket of its own (--state-dir or --socket)\n";
+    return 2;
+  }
+  ServingRole role;
+  HttpServerOptions http_options;
+  http_options.io_threads = io_threads;
+  http_options.max_connections = max_connections;
+  http_options.max_connections_per_peer = max_connections_per_peer;
+  http_options.gate = role.Gate();
+  HttpServer server(role.Handler(), std::move(http_options));
+  Status listening = server.ListenTcp(host, port);
+  if (listening.ok()) listening = server.ListenUnix(socket_path);
+  if (listening.ok() && tls)
+    listening = server.ListenTls(tls->host, tls->port, {tls_cert, tls_key});
+  if (!listening.ok()) {
+    std::cerr << "droverd: " << listening.ToString() << "\n";
+    return 1;
+  }
+  if (advertise.empty()) {
+    const auto url_host = [](const std::string& h) {
+      return h.find(':') != std::string::npos ? "[" + h + "]" : h;
+    };
+    advertise = tls ? "https://" + url_host(tls->host) + ":" + std::to_string(server.tls_port())
+                    : "http://" + url_host(host) + ":" + std::to_string(server.tcp_port());
+  }
+  // A droverd that leads at once serves only once it has loaded the store, as
+  // a lone droverd always did; a standby serves its answers while it waits.
+  if (!led_at_once) {
+    server.Start();
+    std::cout << "listening " << host << ":" << server.tcp_port() << std::endl;
+    bool stopped = false;
+    if (int rc = WaitToLead(**leader_lock, role, stop_signals, standby_poll_ms, &stopped);
+        rc != 0 || stopped) {
+      server.Stop();
+      std::filesystem::remove(socket_path);
+      return rc;
+    }
+  }
+
   auto store = db::OpenStore(store_url);
   if (!store.ok()) {
     std::cerr << "droverd: cannot open store: " << store.status().ToString() << "\n";
     return 1;
   }
+  const SystemClock system_clock;
+  // The term fences every later commit: once another droverd takes a newer
+  // one, this one writes nothing more.
+  auto term = (*store)->BeginTerm(advertise, system_clock.NowMs());
+  if (!term.ok()) {
+    std::cerr << "droverd: cannot take the leader term: " << term.status().ToString() << "\n";
+    return 1;
+  }
+  spdlog::info("droverd: leading (term {}) as {}", term->term, advertise);
   const bool logs_public = config.logs_public;
   const BuiltinDaemonsConfig builtin_daemons = config.builtin_daemons;
   LogStoreOptions log_options;
@@ -160,7 +321,6 @@ int main(int argc, char** argv) {
   std::unique_ptr<MailSender> mail_sender;
   if (!config.mail_program.empty()) mail_sender = std::make_unique<MailSender>(config.mail_program);
   ClusterState state(RandomEpoch(), std::move(config));
-  const SystemClock system_clock;
   Status loaded = state.Load(**store, system_clock.NowMs());
   if (!loaded.ok()) {
     std::cerr << "droverd: cannot load state: " << loaded.ToString() << "\n";
@@ -214,20 +374,7 @@ int main(int argc, char** argv) {
                  .logs_public = logs_public,
                  .queue_access = &queue_access,
                  .history = &history_reader};
-  HttpServerOptions http_options;
-  http_options.io_threads = io_threads;
-  http_options.max_connections = max_connections;
-  http_options.max_connections_per_peer = max_connections_per_peer;
-  http_options.gate = MakeApiGate(ctx);
-  HttpServer server(MakeApiHandler(ctx), std::move(http_options));
   metrics.SetHttpStatsSource([&server] { return server.stats(); });
-  Status st = server.ListenTcp(host, port);
-  if (st.ok()) st = server.ListenUnix(socket_path);
-  if (st.ok() && tls) st = server.ListenTls(tls->host, tls->port, {tls_cert, tls_key});
-  if (!st.ok()) {
-    std::cerr << "droverd: " << st.ToString() << "\n";
-    return 1;
-  }
   loop.Start();
   // droverd's own DaemonSets, run as droverd's user (an admin).
   Caller system;
@@ -242,14 +389,17 @@ int main(int argc, char** argv) {
       spdlog::info("droverd: created the built-in DaemonSet {}", name);
     }
   });
-  server.Start();
+  role.Lead(MakeApiHandler(ctx), MakeApiGate(ctx));
+  if (led_at_once) {
+    server.Start();
+    // For scripts that start droverd with port 0.
+    std::cout << "listening " << host << ":" << server.tcp_port() << std::endl;
+  }
   spdlog::info("droverd: serving on http://{}:{} and unix:{}", host, server.tcp_port(),
                socket_path);
   if (tls) spdlog::info("droverd: serving TLS on https://{}:{}", tls->host, server.tls_port());
-  // For scripts that start droverd with port 0.
-  std::cout << "listening " << host << ":" << server.tcp_port() << std::endl;
 
-  int sig = stop_signals.Wait();
+  int sig = WatchLeadership(**leader_lock, term->term, stop_signals);
   spdlog::info("droverd: signal {}, stopping", sig);
   server.Stop();
   loop.Stop();

@@ -189,11 +189,29 @@ void StateLoop::Commit(PendingCommit& pending) {
   if (pending.mutations.empty()) return;
   auto start = std::chrono::steady_clock::now();
   Status st = store_.Commit(pending.mutations);
-  for (int retry = 0; !st.ok() && retry < 3; ++retry) {
-    spdlog::warn("store commit of {} mutations failed ({}); retrying", pending.mutations.size(),
-                 st.ToString());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << retry));
+  // An unreachable store (PostgreSQL restarting, SQLite busy) is waited for:
+  // nothing of this batch is acknowledged meanwhile, and re-committing the
+  // same batch is safe. Once the store answers, the leader term in it says
+  // whether this droverd still leads.
+  for (int64_t wait_ms = 200; st.code() == StatusCode::kUnavailable;
+       wait_ms = std::min<int64_t>(wait_ms * 2, 5'000)) {
+    spdlog::warn("store commit of {} mutations failed ({}); retrying in {} ms",
+                 pending.mutations.size(), st.ToString(), wait_ms);
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      if (commit_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                              [this] { return commit_stopping_; })) {
+        spdlog::critical(
+            "stopping with a batch the store did not take; nothing of it was "
+            "acknowledged");
+        std::_Exit(70);
+      }
+    }
     st = store_.Commit(pending.mutations);
+  }
+  if (db::IsDeposed(st)) {
+    spdlog::critical("{}; exiting: another droverd leads now", st.message());
+    std::_Exit(75);
   }
   if (!st.ok()) {
     spdlog::critical("store commit failed: {}; exiting so that a restart serves only durable state",

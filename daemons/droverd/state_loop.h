@@ -10,9 +10,12 @@
 // not added to the state thread's work. Reads (PostRead) do not wait for a
 // turn to end: the state thread answers them between the steps of a turn
 // (after its commands, after the pass, while it waits for the store), so a
-// GET is not held up by a long pass plus a commit. If the store refuses a commit,
-// in-memory state is ahead of the store, so droverd exits rather than serve
-// it; a restart reloads the durable state and nothing acknowledged is lost.
+// GET is not held up by a long pass plus a commit. A store that cannot be
+// reached is waited for (the batch is retried, nothing acknowledged). If the
+// store refuses a commit, in-memory state is ahead of the store, so droverd
+// exits (70) rather than serve it; a restart reloads the durable state and
+// nothing acknowledged is lost. A commit fenced off because another droverd
+// took the leader term (db/leader_term.h) exits 75.
 #pragma once
 
 #include <atomic>

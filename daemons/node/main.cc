@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
   char host[256] = "node";
   gethostname(host, sizeof host - 1);
   opts.add_options()("help,h", "show this help")(
-      "server", po::value(&server)->default_value("http://127.0.0.1:6817"), "droverd's address")(
+      "server", po::value(&server)->default_value("http://127.0.0.1:6817"),
+      "droverd's address, or several separated by commas (droverd and its standbys)")(
       "token-file", po::value(&token_file)->default_value(""),
       "file holding this node's credential (from the admin's token file or drover token "
       "create --node NAME)")(
@@ -87,10 +89,15 @@ int main(int argc, char** argv) {
   options.state_dir = state_dir;
   options.heartbeat_ms = heartbeat_ms;
   options.ca_file = ca_file;
-  if (server.rfind("http://", 0) == 0 && !allow_plain_tcp) {
-    auto host = daemons::ParseListenAddress(server.substr(7), "--server");
+  // A list (droverd and its standbys): every one of them is checked.
+  for (size_t start = 0; start <= server.size() && !allow_plain_tcp;) {
+    size_t comma = std::min(server.find(',', start), server.size());
+    const std::string one = server.substr(start, comma - start);
+    start = comma + 1;
+    if (one.rfind("http://", 0) != 0) continue;
+    auto host = daemons::ParseListenAddress(one.substr(7), "--server");
     if (host.ok() && !daemons::IsLoopbackHost(host->host)) {
-      std::cerr << "drover-node: --server " << server
+      std::cerr << "drover-node: --server " << one
                 << " is plain HTTP off loopback: the node's credential would cross the network "
                    "in clear. Use droverd's https:// address (and --ca-file), or pass "
                    "--allow-plain-tcp\n";

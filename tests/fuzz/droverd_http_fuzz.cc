@@ -86,6 +86,10 @@ class CheckedStore final : public db::Store {
                                                         int64_t bucket_ms) override {
     return inner_.SumHistoryUsage(since_ms, bucket_ms);
   }
+  Result<db::LeaderTerm> BeginTerm(const std::string& holder, int64_t now_ms) override {
+    return inner_.BeginTerm(holder, now_ms);
+  }
+  Result<db::LeaderTerm> ReadLeaderTerm() override { return inner_.ReadLeaderTerm(); }
   int SchemaVersion() const override { return inner_.SchemaVersion(); }
   std::string_view Backend() const override { return inner_.Backend(); }
 

@@ -114,6 +114,8 @@ int ReservePortBlock(int* first_port) {
 
 LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {
   bin_dir_ = BinDir();
+  droverds_.assign(1 + options_.standbys, -1);
+  ports_.assign(1 + options_.standbys, 0);
   port_block_fd_ = ReservePortBlock(&service_port_min_);
   dir_ = std::filesystem::temp_directory_path().string() + "/drover-cluster-" + RandomHex(8);
   std::filesystem::create_directories(dir_);
@@ -141,18 +143,20 @@ LocalCluster::~LocalCluster() {
   }
 }
 
-Status LocalCluster::StartDroverd() {
-  if (port_ == 0) port_ = FreePort();
+Status LocalCluster::StartDroverd(int which) {
+  int& port = ports_.at(which);
+  if (port == 0) port = FreePort();
   std::string store = options_.store.empty() ? "sqlite:" + dir_ + "/drover.db" : options_.store;
   std::vector<std::string> argv = {bin_dir_ + "/droverd",
                                    "--state-dir",
-                                   dir_,
+                                   droverd_dir(which),
                                    "--store",
                                    store,
                                    "--listen",
-                                   options_.droverd_host + ":" + std::to_string(port_),
+                                   options_.droverd_host + ":" + std::to_string(port),
                                    "--token-file",
                                    dir_ + "/tokens"};
+  if (options_.standbys > 0) argv.insert(argv.end(), {"--standby-poll-ms", "200"});
   if (options_.droverd_host != "127.0.0.1") argv.push_back("--allow-plain-tcp");
   if (options_.heartbeat_timeout_ms > 0) {
     argv.insert(argv.end(),
@@ -187,24 +191,67 @@ Status LocalCluster::StartDroverd() {
     std::vector<std::string> prefix = options_.wrap("droverd");
     argv.insert(argv.begin(), prefix.begin(), prefix.end());
   }
-  droverd_ = Spawn(argv, dir_ + "/droverd.log");
-  if (droverd_ < 0) return Status::Internal("cannot start droverd from " + bin_dir_);
-  HttpClient client("unix:" + dir_ + "/droverd.sock");
+  pid_t& pid = droverds_.at(which);
+  const std::string log =
+      which == 0 ? dir_ + "/droverd.log" : dir_ + "/droverd-" + std::to_string(which) + ".log";
+  pid = Spawn(argv, log);
+  if (pid < 0) return Status::Internal("cannot start droverd from " + bin_dir_);
+  // A standby answers /healthz too ("standby ...").
+  HttpClient client("unix:" + droverd_dir(which) + "/droverd.sock");
   for (int i = 0; i < 300; ++i) {
     auto r = client.Send("GET", "/healthz", "", std::chrono::milliseconds(500));
     if (r.ok() && r->status == 200) return Status::Ok();
-    if (waitpid(droverd_, nullptr, WNOHANG) == droverd_) {
-      droverd_ = -1;
-      return Status::Internal("droverd exited at start; see " + dir_ + "/droverd.log");
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {
+      pid = -1;
+      return Status::Internal("droverd exited at start; see " + log);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return Status::Unavailable("droverd did not answer /healthz");
 }
 
+std::string LocalCluster::droverd_dir(int which) const {
+  return which == 0 ? dir_ : dir_ + "/droverd-" + std::to_string(which);
+}
+
+std::string LocalCluster::server_list() const {
+  std::string list;
+  for (int port : ports_) {
+    list += (list.empty() ? "" : ",") + std::string("http://127.0.0.1:") + std::to_string(port);
+  }
+  return list;
+}
+
+int LocalCluster::LeadingDroverd() const {
+  for (size_t i = 0; i < droverds_.size(); ++i) {
+    if (droverds_[i] <= 0) continue;
+    HttpClient client("unix:" + droverd_dir(static_cast<int>(i)) + "/droverd.sock");
+    auto r = client.Send("GET", "/healthz", "", std::chrono::milliseconds(2000));
+    if (r.ok() && r->status == 200 && r->body == "ok\n") return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void LocalCluster::KillDroverd(int which) { Terminate(droverds_.at(which), SIGKILL); }
+
+std::optional<int> LocalCluster::WaitForDroverdExit(int which, std::chrono::milliseconds timeout) {
+  pid_t& pid = droverds_.at(which);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid > 0 && std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
 Status LocalCluster::StartNode(int index) {
   std::string name = node_name(index);
-  std::string server = options_.tls ? tls_endpoint() : tcp_endpoint();
+  std::string server =
+      options_.tls ? tls_endpoint() : (options_.standbys > 0 ? server_list() : tcp_endpoint());
   if (options_.node_server) server = options_.node_server(index, server);
   std::vector<std::string> argv = {
       bin_dir_ + "/drover-node",
@@ -262,7 +309,8 @@ std::string LocalCluster::node_token(int index) const {
 }
 
 Status LocalCluster::Start() {
-  DROVER_RETURN_IF_ERROR(StartDroverd());
+  DROVER_RETURN_IF_ERROR(StartDroverd(0));
+  for (int k = 1; k <= options_.standbys; ++k) DROVER_RETURN_IF_ERROR(StartDroverd(k));
   if (options_.join_nodes) {
     auto made = Call("POST", "/api/v1/tokens", Json{{"role", "join"}, {"description", "test"}});
     if (!made.ok()) return made.status();
@@ -274,8 +322,8 @@ Status LocalCluster::Start() {
 }
 
 Status LocalCluster::RestartDroverd(bool hard) {
-  Terminate(droverd_, hard ? SIGKILL : SIGTERM);
-  return StartDroverd();
+  Terminate(droverds_[0], hard ? SIGKILL : SIGTERM);
+  return StartDroverd(0);
 }
 
 void LocalCluster::KillNode(int index) {
@@ -311,10 +359,16 @@ void LocalCluster::Stop() {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i] > 0) KillNode(static_cast<int>(i));
   }
-  Terminate(droverd_, SIGTERM);
+  for (pid_t& pid : droverds_) Terminate(pid, SIGTERM);
 }
 
-HttpClient LocalCluster::Client() const { return HttpClient("unix:" + dir_ + "/droverd.sock"); }
+HttpClient LocalCluster::Client() const {
+  std::string sockets;
+  for (size_t i = 0; i < droverds_.size(); ++i) {
+    sockets += (i == 0 ? "unix:" : ",unix:") + droverd_dir(static_cast<int>(i)) + "/droverd.sock";
+  }
+  return HttpClient(sockets);
+}
 
 Result<Json> LocalCluster::Call(const std::string& method, const std::string& target,
                                 const Json& body) const {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct LocalClusterOptions {
   // --allow-plain-tcp, for network namespaces a test makes.
   std::string droverd_host = "127.0.0.1";
   std::function<std::string(int index)> node_listen;
+  // droverd standbys on the same store (HA): droverd K has its own state dir
+  // (droverd_dir(K)), port and socket; the nodes and Client() are given
+  // every droverd, and follow the one that leads.
+  int standbys = 0;
 };
 
 class LocalCluster {
@@ -60,6 +65,18 @@ class LocalCluster {
 
   // Restarts droverd on the same store (kill -9 when `hard`).
   Status RestartDroverd(bool hard);
+  // With standbys: droverd K (0 is the first started) killed with SIGKILL,
+  // and started again (as a standby, if another leads by then).
+  void KillDroverd(int which);
+  Status StartDroverd(int which);
+  // Waits for droverd K to exit by itself: its exit status (as waitpid's
+  // WEXITSTATUS, or 128 + the signal), or nullopt after `timeout`.
+  std::optional<int> WaitForDroverdExit(int which, std::chrono::milliseconds timeout);
+  // The droverd that answers as the leader, or -1 when none does.
+  int LeadingDroverd() const;
+  std::string droverd_dir(int which) const;
+  // Every droverd's TCP address, comma-separated (what the nodes are given).
+  std::string server_list() const;
   // Kills one node agent (SIGKILL) and its supervisor with all its tasks.
   void KillNode(int index);
   // Kills only the node agent (SIGKILL), leaving its supervisor and tasks;
@@ -73,7 +90,8 @@ class LocalCluster {
   void PauseNodeAgent(int index);
   void ResumeNodeAgent(int index);
 
-  // An admin client on droverd's Unix socket.
+  // An admin client on droverd's Unix socket (with standbys: on every
+  // droverd's, following the leader).
   HttpClient Client() const;
   // Sends a request and decodes a JSON body; non-2xx becomes the API's Status.
   Result<Json> Call(const std::string& method, const std::string& target,
@@ -92,14 +110,13 @@ class LocalCluster {
   // (with join_nodes, it joins).
   Status StartNode(int index);
   const std::string& admin_token() const { return admin_token_; }
-  std::string tcp_endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string tcp_endpoint() const { return "http://127.0.0.1:" + std::to_string(ports_[0]); }
   // With options.tls: droverd's https:// endpoint and the CA that signed it.
   std::string tls_endpoint() const { return "https://127.0.0.1:" + std::to_string(tls_port_); }
   std::string ca_file() const { return dir_ + "/tls.crt"; }
   std::string node_name(int index) const { return "node-" + std::to_string(index + 1); }
 
  private:
-  Status StartDroverd();
   Status WaitReady(std::chrono::milliseconds timeout);
 
   LocalClusterOptions options_;
@@ -108,9 +125,9 @@ class LocalCluster {
   std::string admin_token_;
   std::string join_token_;
   std::vector<std::string> node_tokens_;
-  int port_ = 0;
+  std::vector<int> ports_;  // per droverd; 0 = not chosen yet
   int tls_port_ = 0;
-  pid_t droverd_ = -1;
+  std::vector<pid_t> droverds_;
   std::vector<pid_t> nodes_;
   // The block of service ports this cluster gives its tasks, reserved with a
   // lock file for the cluster's life: clusters of tests running at once

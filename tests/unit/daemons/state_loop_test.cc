@@ -37,6 +37,10 @@ class GatedStore : public db::Store {
   Result<std::vector<db::HistoryUsage>> SumHistoryUsage(int64_t, int64_t) override {
     return std::vector<db::HistoryUsage>{};
   }
+  Result<db::LeaderTerm> BeginTerm(const std::string& holder, int64_t now_ms) override {
+    return db::LeaderTerm{1, holder, now_ms};
+  }
+  Result<db::LeaderTerm> ReadLeaderTerm() override { return db::LeaderTerm{}; }
   int SchemaVersion() const override { return 1; }
   std::string_view Backend() const override { return "gated"; }
 

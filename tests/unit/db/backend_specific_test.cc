@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
 #include "db/store.h"
 #include "tests/unit/db/store_harness.h"
 
@@ -26,6 +30,41 @@ TEST(SqliteStoreTest, DatabaseFileIsInWalMode) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// A store that was made is never empty, so droverd must not serve an empty,
+// garbled or truncated file as a new cluster (ids would restart at 1).
+TEST(SqliteStoreTest, AnEmptyGarbledOrTruncatedFileIsRefusedNotStartedAfresh) {
+  std::string skip;
+  auto harness = MakeHarness(Dialect::kSqlite, &skip);
+  ASSERT_NE(harness, nullptr);
+  const std::string path = harness->Url().substr(7);
+  {
+    auto store = harness->Open();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    std::vector<Mutation> batch;
+    for (int i = 0; i < 3000; ++i) {
+      batch.push_back(Mutation::Put("job", std::to_string(i), std::string(200, 'x')));
+    }
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  const auto size = std::filesystem::file_size(path);
+  ASSERT_GT(size, 100'000u) << "the store was checkpointed into its file";
+  std::filesystem::resize_file(path, size / 2);
+  auto truncated = harness->Open();
+  ASSERT_FALSE(truncated.ok()) << "a truncated store opened";
+
+  std::ofstream(path, std::ios::trunc) << std::string(8192, 'z');
+  auto garbled = harness->Open();
+  ASSERT_FALSE(garbled.ok());
+  EXPECT_NE(garbled.status().message().find(path), std::string::npos);
+
+  std::ofstream(path, std::ios::trunc).close();
+  auto empty = harness->Open();
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("exists but is empty"), std::string::npos)
+      << empty.status().ToString();
+  EXPECT_EQ(std::filesystem::file_size(path), 0u) << "nothing was written to it";
 }
 
 TEST(PostgresStoreTest, RecoversAfterTheServerDropsItsConnection) {

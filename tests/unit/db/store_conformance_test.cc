@@ -347,7 +347,7 @@ TEST_P(StoreConformanceTest, AcknowledgedCommitsSurviveKillNine) {
 
 TEST_P(StoreConformanceTest, MigrationsApplyOnceAndVersionIsReported) {
   const int latest = LatestVersion(BuiltinMigrations());
-  EXPECT_EQ(latest, 2);
+  EXPECT_EQ(latest, 3);
   EXPECT_EQ(store_->SchemaVersion(), latest);
   Reopen();
   Reopen();

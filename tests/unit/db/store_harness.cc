@@ -4,14 +4,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <pqxx/pqxx>
-#include <random>
 
 #include "db/postgres_store.h"
 #include "db/sqlite_store.h"
+#include "tests/support/test_postgres.h"
 
 namespace drover::db::testing {
 
@@ -89,27 +88,10 @@ class SqliteHarness final : public StoreHarness {
   std::string path_;
 };
 
-// The server URL with its database name replaced by `dbname`.
-std::string WithDatabase(const std::string& url, const std::string& dbname) {
-  const size_t authority = url.find("://");
-  const size_t start = url.find_first_of("/?", authority == std::string::npos ? 0 : authority + 3);
-  if (start == std::string::npos) return url + "/" + dbname;
-  if (url[start] == '?') return url.substr(0, start) + "/" + dbname + url.substr(start);
-  const size_t end = url.find('?', start);
-  return url.substr(0, start) + "/" + dbname + (end == std::string::npos ? "" : url.substr(end));
-}
-
 class PostgresHarness final : public StoreHarness {
  public:
-  explicit PostgresHarness(std::string server_url) : server_url_(std::move(server_url)) {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    dbname_ = "drover_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-              std::to_string(random() % 1000000);
-    url_ = WithDatabase(server_url_, dbname_);
-    Admin("CREATE DATABASE " + dbname_ + " ENCODING 'UTF8' TEMPLATE template0");
-  }
-  ~PostgresHarness() override { Admin("DROP DATABASE IF EXISTS " + dbname_ + " WITH (FORCE)"); }
+  explicit PostgresHarness(std::unique_ptr<drover::testing::TestPostgresDatabase> database)
+      : database_(std::move(database)), url_(database_->url()) {}
 
   std::string Url() const override { return url_; }
   Dialect dialect() const override { return Dialect::kPostgres; }
@@ -119,13 +101,8 @@ class PostgresHarness final : public StoreHarness {
   }
 
   void Exec(const std::string& sql) override {
-    try {
-      pqxx::connection conn(url_);
-      pqxx::nontransaction txn(conn);
-      txn.exec(sql);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "postgresql exec \"" << sql << "\": " << e.what();
-    }
+    Status st = database_->Exec(sql);
+    if (!st.ok()) ADD_FAILURE() << st.ToString();
   }
 
   long long QueryInt(const std::string& sql) override {
@@ -150,38 +127,19 @@ class PostgresHarness final : public StoreHarness {
   }
 
  private:
-  void Admin(const std::string& sql) {
-    try {
-      pqxx::connection conn(server_url_);
-      pqxx::nontransaction txn(conn);
-      txn.exec(sql);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "postgresql admin \"" << sql << "\": " << e.what();
-    }
-  }
-
-  std::string server_url_;
-  std::string dbname_;
+  std::unique_ptr<drover::testing::TestPostgresDatabase> database_;
   std::string url_;
 };
 
 }  // namespace
 
-std::string TestPostgresUrl() {
-  const char* url = std::getenv("DROVER_TEST_POSTGRES_URL");
-  return url ? url : "";
-}
+std::string TestPostgresUrl() { return drover::testing::TestPostgresUrl(); }
 
 std::unique_ptr<StoreHarness> MakeHarness(Dialect dialect, std::string* skip_reason) {
   if (dialect == Dialect::kSqlite) return std::make_unique<SqliteHarness>();
-  const std::string url = TestPostgresUrl();
-  if (url.empty()) {
-    *skip_reason =
-        "DROVER_TEST_POSTGRES_URL is not set; start a server with "
-        "scripts/postgres-test-server.sh start DIR and export the URL it prints";
-    return nullptr;
-  }
-  return std::make_unique<PostgresHarness>(url);
+  auto database = drover::testing::TestPostgresDatabase::Create(skip_reason);
+  if (!database) return nullptr;
+  return std::make_unique<PostgresHarness>(std::move(database));
 }
 
 }  // namespace drover::db::testing

@@ -1,0 +1,166 @@
+// HA: two droverd on one store. The second stands by, answering with the
+// leader's address; when the leader is killed it takes over, and the nodes
+// and clients, given both addresses, follow it. Running tasks are untouched
+// and their ends are recorded by the new leader. A leader that loses its lock
+// exits rather than write beside its successor.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "tests/support/local_cluster.h"
+#include "tests/support/test_postgres.h"
+#include "tests/support/wait_for.h"
+
+namespace drover::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::seconds;
+
+int Lines(const std::string& path) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+// Submits until a droverd accepts (the list follows the leader); the id.
+Result<uint64_t> SubmitUntilAccepted(const LocalCluster& cluster, const Json& job,
+                                     Clock::duration within) {
+  const auto deadline = Clock::now() + within;
+  Status last;
+  while (Clock::now() < deadline) {
+    auto r = cluster.Submit(job);
+    if (r.ok()) return (*r)["metadata"]["id"].get<uint64_t>();
+    last = r.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return last;
+}
+
+class FailoverTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      std::string skip;
+      database_ = TestPostgresDatabase::Create(&skip);
+      if (!database_) GTEST_SKIP() << skip;
+    }
+  }
+  LocalClusterOptions Options() const {
+    LocalClusterOptions options;
+    options.standbys = 1;
+    if (database_) options.store = database_->url();
+    return options;
+  }
+  std::unique_ptr<TestPostgresDatabase> database_;
+};
+
+TEST_P(FailoverTest, AStandbyAnswersWithTheLeadersAddressAndRefusesWrites) {
+  LocalCluster cluster(Options());
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+  EXPECT_EQ(cluster.LeadingDroverd(), 0);
+  HttpClient standby("unix:" + cluster.droverd_dir(1) + "/droverd.sock", cluster.admin_token());
+  auto r = standby.Send("POST", "/api/v1/jobs", ShellJob("refused", "true").dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 503);
+  const Status st = StatusFromResponse(*r);
+  EXPECT_EQ(st.field(), "leader");
+  EXPECT_NE(st.message().find(cluster.tcp_endpoint()), std::string::npos) << st.message();
+  auto health = standby.Send("GET", "/healthz");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->body.rfind("standby", 0), 0u) << health->body;
+  auto jobs = cluster.Call("GET", "/api/v1/jobs");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_TRUE((*jobs)["items"].empty()) << "the refused job was not made";
+}
+
+TEST_P(FailoverTest, AfterTheLeadersKillAStandbyServesWritesWithinTenSecondsAndTasksCarryOn) {
+  LocalCluster cluster(Options());
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+  const std::string gate = cluster.dir() + "/gate", starts = cluster.dir() + "/starts";
+  auto running = cluster.Submit(ShellJob(
+      "running",
+      "echo $DROVER_TASK_INDEX >> " + starts + "; while [ ! -e " + gate + " ]; do sleep 0.05; done",
+      2, 2));
+  ASSERT_TRUE(running.ok()) << running.status().ToString();
+  const uint64_t running_id = (*running)["metadata"]["id"];
+  ASSERT_TRUE(WaitFor([&] { return Lines(starts) == 2; }, seconds(20)));
+
+  cluster.KillDroverd(0);
+  const auto killed = Clock::now();
+  auto accepted = SubmitUntilAccepted(cluster, ShellJob("after", "true"), seconds(30));
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString() << "; " << cluster.dir();
+  const double failover_s = std::chrono::duration<double>(Clock::now() - killed).count();
+  std::printf("failover_s=%.2f s (%s)\n", failover_s, GetParam().c_str());
+  EXPECT_LT(failover_s, 10.0);
+  EXPECT_EQ(cluster.LeadingDroverd(), 1);
+
+  // The tasks that ran through the failover end now; the new leader records it.
+  std::ofstream(gate).put('\n');
+  auto done = cluster.WaitForJob(running_id, seconds(60));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ((*done)["status"]["phase"], "Succeeded") << done->dump();
+  EXPECT_EQ(Lines(starts), 2) << "no task started twice";
+  auto after = cluster.WaitForJob(*accepted, seconds(60));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ((*after)["status"]["phase"], "Succeeded");
+
+  // The old leader, started again, stands by.
+  ASSERT_TRUE(cluster.StartDroverd(0).ok());
+  EXPECT_EQ(cluster.LeadingDroverd(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, FailoverTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+// PostgreSQL: the leader's lock session is ended behind its back and the lock
+// taken by someone else; it must stop at once instead of writing on.
+TEST(PostgresFailoverTest, ALeaderThatLosesItsLockExitsAndTheStandbyTakesOver) {
+  std::string skip;
+  auto database = TestPostgresDatabase::Create(&skip);
+  if (!database) GTEST_SKIP() << skip;
+  LocalClusterOptions options;
+  options.standbys = 1;
+  options.store = database->url();
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+  auto before = cluster.Submit(ShellJob("before", "true"));
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+
+  {
+    pqxx::connection thief(database->url());
+    pqxx::nontransaction sql(thief);
+    sql.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND "
+        "granted AND pid <> pg_backend_pid()");
+    // Take the freed lock before the old leader can take it back (the standby
+    // may win instead: the old leader must go either way).
+    bool mine = false;
+    for (int i = 0; i < 400 && !mine; ++i) {
+      mine = sql.exec1("SELECT pg_try_advisory_lock(7526752213137517132)")[0].as<bool>();
+      if (!mine && cluster.LeadingDroverd() == 1) break;
+      if (!mine) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const std::optional<int> code = cluster.WaitForDroverdExit(0, seconds(10));
+    ASSERT_TRUE(code.has_value()) << "the deposed leader still runs; " << cluster.dir();
+    EXPECT_EQ(*code, 75);
+  }  // the test's session ends: the standby takes the lock
+
+  auto accepted = SubmitUntilAccepted(cluster, ShellJob("after", "true"), seconds(30));
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(cluster.LeadingDroverd(), 1);
+  auto kept = cluster.WaitForJob((*before)["metadata"]["id"], seconds(60));
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ((*kept)["status"]["phase"], "Succeeded");
+}
+
+}  // namespace
+}  // namespace drover::testing
