@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# postgres-test-server.sh start|stop DIR
+# postgres-test-server.sh start|stop|down|up DIR
 #
 # A throw-away PostgreSQL 15 for tests. `start DIR` creates a fresh cluster under
 # DIR/pg (data, log), listening on 127.0.0.1 only, on a free TCP port, trust auth on
@@ -8,6 +8,8 @@
 # stdout:
 #     postgresql://postgres@127.0.0.1:PORT/postgres
 # `stop DIR` stops that server (pg_ctl stop -m fast) and removes its data.
+# `down DIR` stops it and keeps its data; `up DIR` starts it again on the same port
+# (an outage of the store, for tests).
 #
 # Runs as root (the server runs as the `postgres` OS user, via runuser) or as any
 # other user (the server runs as that user). Several instances in different DIRs can
@@ -25,7 +27,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|down|up DIR" >&2
   exit 2
 }
 
@@ -165,8 +167,17 @@ stop() {
   rm -f "$dir/pg.location"
 }
 
+# The server's pg_ctl on its data, kept in place.
+pg_ctl_keep() {
+  local base
+  base="$(cluster_dir_for_stop "$dir")"
+  as_pg "$PG_BINDIR/pg_ctl" -D "$base/data" -l "$base/server.log" -m fast -w -t 60 "$1" >/dev/null
+}
+
 case "$action" in
   start) start ;;
   stop) stop "$dir" ;;
+  down) pg_ctl_keep stop ;;
+  up) pg_ctl_keep start ;;
   *) usage ;;
 esac

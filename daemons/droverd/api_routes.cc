@@ -163,6 +163,14 @@ HttpRequestGate MakeApiGate(ApiContext context) {
       allowed = AuthorizeNodeEndpoint(*caller, rest[1], rest[2]);
     }
     if (!allowed.ok()) return HttpGateDecision::Refuse(ErrorResponse(allowed));
+    // A change now would only wait behind the batch the store has not taken.
+    if (head.method != "GET" && ctx.loop != nullptr) {
+      if (std::optional<std::string> trouble = ctx.loop->StoreTrouble()) {
+        return HttpGateDecision::Refuse(
+            ErrorResponse(Status::Unavailable("the store cannot take changes right now (" +
+                                              *trouble + "); nothing was changed: retry later")));
+      }
+    }
     return HttpGateDecision::Allow(BodyLimitFor(head.method, parts));
   };
 }

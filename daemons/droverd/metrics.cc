@@ -41,6 +41,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                  .Help("Duration of one store commit (a batch of mutations)")
                  .Register(*registry_)
                  .Add({}, LatencyBuckets());
+  store_unavailable_ = &prometheus::BuildGauge()
+                            .Name("drover_store_unavailable")
+                            .Help("1 while the store cannot take commits (changes are refused)")
+                            .Register(*registry_)
+                            .Add({});
   mutations_ = &prometheus::BuildCounter()
                     .Name("drover_store_mutations_total")
                     .Help("Objects written to the store")
@@ -85,6 +90,10 @@ void Metrics::Update(const StateCounters& c) {
 void Metrics::ObserveCommit(double seconds, size_t mutations) {
   commit_->Observe(seconds);
   mutations_->Increment(static_cast<double>(mutations));
+}
+
+void Metrics::SetStoreUnavailable(bool unavailable) {
+  store_unavailable_->Set(unavailable ? 1 : 0);
 }
 
 void Metrics::ObserveRequest(const std::string& method, const std::string& route, double seconds) {

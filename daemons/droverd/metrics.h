@@ -26,6 +26,7 @@ class Metrics {
   void Update(const StateCounters& counters);
   void ObserveSchedulingPass(double seconds) { scheduling_pass_->Observe(seconds); }
   void ObserveCommit(double seconds, size_t mutations);
+  void SetStoreUnavailable(bool unavailable);
   void ObserveRequest(const std::string& method, const std::string& route, double seconds);
 
   // Where the HTTP edge's counters come from (read at every scrape).
@@ -43,6 +44,7 @@ class Metrics {
   prometheus::Counter* tasks_fenced_;
   prometheus::Histogram* scheduling_pass_;
   prometheus::Histogram* commit_;
+  prometheus::Gauge* store_unavailable_;
   prometheus::Counter* mutations_;
   prometheus::Family<prometheus::Histogram>* requests_;
   prometheus::Family<prometheus::Gauge>* http_;

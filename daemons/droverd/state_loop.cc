@@ -195,6 +195,12 @@ void StateLoop::Commit(PendingCommit& pending) {
   // whether this droverd still leads.
   for (int64_t wait_ms = 200; st.code() == StatusCode::kUnavailable;
        wait_ms = std::min<int64_t>(wait_ms * 2, 5'000)) {
+    {
+      std::lock_guard<std::mutex> lock(trouble_mu_);
+      trouble_ = st.message();
+    }
+    store_trouble_ = true;
+    metrics_.SetStoreUnavailable(true);
     spdlog::warn("store commit of {} mutations failed ({}); retrying in {} ms",
                  pending.mutations.size(), st.ToString(), wait_ms);
     {
@@ -209,6 +215,7 @@ void StateLoop::Commit(PendingCommit& pending) {
     }
     st = store_.Commit(pending.mutations);
   }
+  if (store_trouble_.exchange(false)) metrics_.SetStoreUnavailable(false);
   if (db::IsDeposed(st)) {
     spdlog::critical("{}; exiting: another droverd leads now", st.message());
     std::_Exit(75);
@@ -219,6 +226,12 @@ void StateLoop::Commit(PendingCommit& pending) {
     std::_Exit(70);
   }
   metrics_.ObserveCommit(SecondsSince(start), pending.mutations.size());
+}
+
+std::optional<std::string> StateLoop::StoreTrouble() const {
+  if (!store_trouble_) return std::nullopt;
+  std::lock_guard<std::mutex> lock(trouble_mu_);
+  return trouble_;
 }
 
 void StateLoop::CommitLoop() {

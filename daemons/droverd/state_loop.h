@@ -24,6 +24,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -80,6 +82,11 @@ class StateLoop {
   void Start();
   void Stop();
 
+  // Thread-safe. While the store cannot take a commit, why (its error);
+  // nullopt while it can. The API refuses changes meanwhile (503) instead of
+  // holding them until the client gives up.
+  std::optional<std::string> StoreTrouble() const;
+
  private:
   // A batch on its way to the store, with the replies that wait for it.
   struct PendingCommit {
@@ -113,6 +120,10 @@ class StateLoop {
   int64_t next_pass_ms_ = 0;    // no scheduling pass before this time
   uint64_t next_batch_ = 1;     // state thread: the batch being built
   uint64_t durable_batch_ = 0;  // state thread: every batch up to this one is committed
+
+  std::atomic<bool> store_trouble_{false};
+  mutable std::mutex trouble_mu_;
+  std::string trouble_;  // guarded by trouble_mu_
 
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;

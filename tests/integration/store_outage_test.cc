@@ -1,0 +1,117 @@
+// The store goes away under load and comes back: droverd waits for it instead
+// of exiting, refuses changes meanwhile with 503 naming the store, and
+// acknowledges exactly what it committed (a request already taken when the
+// store went away is answered once its batch commits).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/support/local_cluster.h"
+#include "tests/support/wait_for.h"
+
+namespace drover::testing {
+namespace {
+
+using std::chrono::seconds;
+
+const std::string kServer = std::string(DROVER_SOURCE_DIR) + "/scripts/postgres-test-server.sh";
+
+// Runs the test server script; the last line it prints.
+std::string Script(const std::string& action, const std::string& dir) {
+  std::string out;
+  FILE* p = ::popen((kServer + " " + action + " " + dir + " 2>/dev/null").c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out = buf;
+  const int rc = ::pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return rc == 0 ? (out.empty() ? "ok" : out) : "";
+}
+
+TEST(StoreOutageTest, PostgresDownAndBackUnderLoadLosesNothingAcknowledgedAndDroverdLives) {
+  if (!std::filesystem::exists("/usr/lib/postgresql/15/bin/initdb")) {
+    GTEST_SKIP() << "PostgreSQL 15 is not installed";
+  }
+  // A server of its own: the shared test server must stay up for other tests.
+  const std::string pg_dir = ::testing::TempDir() + "/drover-outage-" + std::to_string(::getpid());
+  const std::string url = Script("start", pg_dir);
+  ASSERT_FALSE(url.empty()) << "could not start PostgreSQL in " << pg_dir;
+  LocalClusterOptions options;
+  options.store = url;
+  options.nodes = 1;
+  {
+    LocalCluster cluster(options);
+    ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+
+    std::mutex mu;
+    std::vector<uint64_t> acked;
+    std::atomic<bool> stop{false};
+    std::thread submitter([&] {
+      while (!stop) {
+        auto r = cluster.Submit(ShellJob("load", "true"));
+        if (r.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          acked.push_back((*r)["metadata"]["id"]);
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // refused: the store is down
+        }
+      }
+    });
+    auto acked_count = [&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return acked.size();
+    };
+    EXPECT_TRUE(WaitFor([&] { return acked_count() >= 20; }, seconds(30)));
+    ASSERT_EQ(Script("down", pg_dir), "ok");
+    // The submitter's request in flight waits for its batch; the next ones
+    // are refused. Reads go on.
+    auto metric_says_down = [&] {
+      auto m = cluster.Call("GET", "/metrics");
+      return m.ok() &&
+             m->get<std::string>().find("drover_store_unavailable 1") != std::string::npos;
+    };
+    EXPECT_TRUE(WaitFor(metric_says_down, seconds(30)));
+    auto refused = cluster.Submit(ShellJob("refused", "true"));
+    EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find("the store cannot take changes"), std::string::npos)
+        << refused.status().ToString();
+    ASSERT_EQ(Script("up", pg_dir), "ok");
+    const size_t before = acked_count();
+    EXPECT_TRUE(WaitFor([&] { return acked_count() >= before + 20; }, seconds(60)))
+        << "submissions were not accepted again once the store was back";
+    // Its lock's session died with the server: with no standby, it takes the
+    // lock again and goes on leading.
+    auto log_says = [&](const std::string& what) {
+      std::ifstream in(cluster.dir() + "/droverd.log");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return text.find(what) != std::string::npos;
+    };
+    EXPECT_TRUE(WaitFor([&] { return log_says("took the leader lock again"); }, seconds(30)));
+    const size_t relocked = acked_count();
+    EXPECT_TRUE(WaitFor([&] { return acked_count() >= relocked + 20; }, seconds(30)));
+    stop = true;
+    submitter.join();
+
+    EXPECT_FALSE(cluster.WaitForDroverdExit(0, std::chrono::milliseconds(0)).has_value())
+        << "droverd exited; see " << cluster.dir();
+    auto jobs = cluster.Call("GET", "/api/v1/jobs");
+    ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+    std::set<uint64_t> stored;
+    for (const Json& j : (*jobs)["items"]) stored.insert(j["metadata"]["id"].get<uint64_t>());
+    for (uint64_t id : acked) EXPECT_TRUE(stored.count(id)) << "acknowledged job " << id << " lost";
+    EXPECT_EQ(stored.size(), acked.size()) << "a job exists that was never acknowledged";
+    std::printf("acknowledged=%zu\n", acked.size());
+  }
+  Script("stop", pg_dir);
+  std::filesystem::remove_all(pg_dir);
+}
+
+}  // namespace
+}  // namespace drover::testing
