@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -160,6 +161,43 @@ TEST(PostgresFailoverTest, ALeaderThatLosesItsLockExitsAndTheStandbyTakesOver) {
   auto kept = cluster.WaitForJob((*before)["metadata"]["id"], seconds(60));
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ((*kept)["status"]["phase"], "Succeeded");
+}
+
+}  // namespace
+}  // namespace drover::testing
+
+namespace drover::testing {
+namespace {
+
+// A standby takes over the leader's store as it is, so it must run the
+// leader's schema: one that does not refuses to start, naming both versions.
+TEST(PostgresFailoverTest, AStandbyOfAnotherSchemaVersionRefusesToStart) {
+  std::string skip;
+  auto database = TestPostgresDatabase::Create(&skip);
+  if (!database) GTEST_SKIP() << skip;
+  LocalClusterOptions options;
+  options.standbys = 1;
+  options.store = database->url();
+  options.nodes = 1;
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+  cluster.KillDroverd(1);
+  // As if the leader were a newer Drover.
+  ASSERT_TRUE(
+      database->Exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')").ok());
+  Status started = cluster.StartDroverd(1);
+  EXPECT_FALSE(started.ok()) << "a standby of another schema started";
+  // StartDroverd saw it exit (and reaped it) or it is about to.
+  const std::optional<int> code = cluster.WaitForDroverdExit(1, seconds(10));
+  if (code) {
+    EXPECT_EQ(*code, 2);
+  }
+  std::ifstream in(cluster.dir() + "/droverd-1.log");
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("the store's schema is version 999 and this droverd's is version"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(cluster.LeadingDroverd(), 0) << "the leader is untouched";
 }
 
 }  // namespace
