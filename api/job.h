@@ -161,6 +161,10 @@ struct JobStatus {
 struct Job {
   uint64_t id = 0;  // cluster-wide job id, as in Slurm ("drover cancel 42")
   ObjectMeta metadata;
+  // Chosen by the client (metadata.submissionId) so that a submission is
+  // safe to retry: droverd answers a second submission with the same id from
+  // the same user with the job the first one made. "" = none.
+  std::string submission_id;
   Owner owner;
   JobSpec spec;
   JobStatus status;

@@ -205,6 +205,7 @@ Json ToJson(const Job& job) {
   j["kind"] = "Job";
   Json meta = MetaToJson(job.metadata);
   if (job.id != 0) meta["id"] = job.id;
+  if (!job.submission_id.empty()) meta["submissionId"] = job.submission_id;
   PutOwner(meta, job.owner);
   j["metadata"] = std::move(meta);
   const JobSpec& s = job.spec;
@@ -275,10 +276,11 @@ Result<Job> JobFromJson(const Json& j) {
   DROVER_RETURN_IF_ERROR(CheckEnvelope(j, "Job"));
   Job job;
   if (const Json* m = Find(j, "metadata")) {
-    DROVER_RETURN_IF_ERROR(MetaFromJson(
-        *m, "metadata", &job.metadata,
-        {"name", "uid", "labels", "creationTimestamp", "resourceVersion", "id", "owner"}));
+    DROVER_RETURN_IF_ERROR(MetaFromJson(*m, "metadata", &job.metadata,
+                                        {"name", "uid", "labels", "creationTimestamp",
+                                         "resourceVersion", "id", "owner", "submissionId"}));
     DROVER_RETURN_IF_ERROR(GetUint64(*m, "id", "metadata", &job.id));
+    DROVER_RETURN_IF_ERROR(GetString(*m, "submissionId", "metadata", &job.submission_id));
     DROVER_RETURN_IF_ERROR(OwnerFromJson(*m, &job.owner));
   }
   const Json* spec = Find(j, "spec");

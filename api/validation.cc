@@ -147,6 +147,13 @@ Status ValidateAllocation(const JobSpec& s) {
 Status ValidateJobSubmission(const Job& job) {
   DROVER_RETURN_IF_ERROR(ValidateName("metadata.name", job.metadata.name));
   DROVER_RETURN_IF_ERROR(ValidateLabels(job.metadata.labels));
+  // Kept with the job and indexed: short, printable (a UUID is 36 bytes).
+  if (job.submission_id.size() > 64 ||
+      !std::all_of(job.submission_id.begin(), job.submission_id.end(),
+                   [](char c) { return c > ' ' && c < 0x7f; })) {
+    return Status::Invalid("metadata.submissionId",
+                           "must be at most 64 printable ASCII characters without spaces");
+  }
   if (Status st = ValidateLabels(job.spec.node_selector); !st.ok()) {
     return Status::Invalid("spec.nodeSelector", st.message());
   }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "api/json_codec.h"
+#include "api/random_uuid.h"
 #include "api/url_encoding.h"
 
 namespace drover::cli {
@@ -12,7 +14,23 @@ namespace drover::cli {
 Result<Job> CreateJob(ApiSession& session, const Job& job) {
   Json body = ToJson(job);
   body.erase("status");
-  auto json = session.PostJson("/api/v1/jobs", body);
+  // A submission id makes the retry below safe: a droverd that took the
+  // first attempt (and died, or was too slow to answer) answers the next
+  // with the same job. Retried: droverd unreachable, a standby, a store
+  // that cannot take changes for now (a failover, a PostgreSQL restart).
+  if (job.submission_id.empty()) body["metadata"]["submissionId"] = RandomUuid();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  Result<Json> json = session.PostJson("/api/v1/jobs", body);
+  for (int wait_ms = 200;
+       !json.ok() && json.status().code() == StatusCode::kUnavailable &&
+       std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms) < give_up;
+       wait_ms = std::min(wait_ms * 2, 2000)) {
+    if (wait_ms == 200) {
+      std::cerr << "drover: " << json.status().message() << "; retrying for up to 30 s\n";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    json = session.PostJson("/api/v1/jobs", body);
+  }
   if (!json.ok()) return json.status();
   auto created = JobFromJson(*json);
   if (!created.ok()) {

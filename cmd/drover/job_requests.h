@@ -11,7 +11,10 @@
 namespace drover::cli {
 
 // POST /api/v1/jobs with the job's metadata and spec (never its status);
-// returns the stored job, with its id.
+// returns the stored job, with its id. It carries a submission id (a new one
+// unless the job has one) and is retried for up to 30 s while droverd is
+// unavailable, so a failover or a store outage costs a wait, not a lost or
+// doubled job.
 Result<Job> CreateJob(ApiSession& session, const Job& job);
 
 // The id of the job `ref` names: its id, or the one job of that name

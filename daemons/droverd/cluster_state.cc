@@ -5,6 +5,7 @@
 #include <random>
 
 #include "api/json_codec.h"
+#include "api/random_uuid.h"
 #include "api/validation.h"
 #include "controllers/job_controller.h"
 #include "controllers/job_dependencies.h"
@@ -14,16 +15,7 @@
 
 namespace drover::droverd {
 
-std::string NewUid() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  uint64_t a = rng(), b = rng();
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
+std::string NewUid() { return RandomUuid(); }
 
 double CoreSeconds(const Task& task) {
   double seconds = (task.status.finish_time_ms - task.status.start_time_ms) / 1000.0;
@@ -125,8 +117,18 @@ scheduler::ClusterSnapshot ClusterState::EmptyNodes(const Labels& selector) cons
   return empty;
 }
 
+std::string SubmissionKey(uint32_t uid, const std::string& submission_id) {
+  return std::to_string(uid) + ":" + submission_id;
+}
+
 Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_t now_ms) {
   DROVER_RETURN_IF_ERROR(AuthorizeSubmission(job, caller));
+  // A retry of a submission already taken: its job, not a second one. (Its
+  // reply still waits for this batch, which commits after the first's.)
+  if (!job.submission_id.empty()) {
+    auto earlier = submissions_.find(SubmissionKey(caller.uid, job.submission_id));
+    if (earlier != submissions_.end()) return &jobs_.at(earlier->second);
+  }
   ApplyQueueDefaults(job);
   DROVER_RETURN_IF_ERROR(CheckSubmission(job));
   job.id = next_job_id_++;
@@ -137,6 +139,9 @@ Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_
   job.status = JobStatus{};
   uint64_t id = job.id;
   auto [it, inserted] = jobs_.emplace(id, std::move(job));
+  if (!it->second.submission_id.empty()) {
+    submissions_.emplace(SubmissionKey(caller.uid, it->second.submission_id), id);
+  }
   unfinished_jobs_.insert(id);
   fair_share_.AddAssociation(it->second.owner.user, it->second.spec.account);
   if (it->second.spec.begin_time_ms > now_ms) {
@@ -387,6 +392,9 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
     CountJobPhase(job.status.phase, -1);
     dirty_jobs_.erase(id);
     deleted_jobs_.push_back(id);
+    if (!job.submission_id.empty()) {
+      submissions_.erase(SubmissionKey(job.owner.uid, job.submission_id));
+    }
     it = jobs_.erase(it);
     ++forgotten;
   }

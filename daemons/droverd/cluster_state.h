@@ -79,6 +79,8 @@ inline constexpr int64_t kFenceGraceMs = 2'000;
 
 // A fresh object uid (random, UUID v4 format).
 std::string NewUid();
+// The key of ClusterState's index of submission ids ("UID:ID").
+std::string SubmissionKey(uint32_t uid, const std::string& submission_id);
 // Five random characters for a service task's name (as a pod's suffix).
 std::string NewTaskSuffix();
 
@@ -611,6 +613,8 @@ class ClusterState {
   // failed before; absent = 0.
   std::map<std::pair<uint64_t, int64_t>, int32_t> next_attempt_;
   std::set<uint64_t> unfinished_jobs_;
+  // "UID:SUBMISSIONID" -> the job it made (Job::submission_id: safe retries).
+  std::unordered_map<std::string, uint64_t> submissions_;
   std::set<uint64_t> jobs_to_reconcile_;          // the Job controller's work queue
   std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
   std::unordered_map<std::string, NodeAllocation> allocations_;

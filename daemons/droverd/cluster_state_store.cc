@@ -41,6 +41,9 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     // Ended before it was recorded (a store from before the history table):
     // record it at the first batch.
     if (IsTerminal(job->status.phase) && !job->status.recorded) dirty_jobs_.insert(id);
+    if (!job->submission_id.empty()) {
+      submissions_.emplace(SubmissionKey(job->owner.uid, job->submission_id), id);
+    }
     jobs_.emplace(id, std::move(*job));
   }
   auto nodes = store.LoadAll(kNodeKind);
