@@ -5,13 +5,17 @@
 // exits rather than write beside its successor.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
+#include <vector>
 
 #include "tests/support/local_cluster.h"
 #include "tests/support/test_postgres.h"
@@ -115,6 +119,70 @@ TEST_P(FailoverTest, AfterTheLeadersKillAStandbyServesWritesWithinTenSecondsAndT
   // The old leader, started again, stands by.
   ASSERT_TRUE(cluster.StartDroverd(0).ok());
   EXPECT_EQ(cluster.LeadingDroverd(), 1);
+}
+
+// The leader dies while a client submits and the nodes run what it submits:
+// nothing acknowledged is lost, nothing runs twice, and the client's first
+// write accepted by the new leader is timed.
+TEST_P(FailoverTest, AFailoverUnderAClientsSubmissionsLosesNothingAndRunsNothingTwice) {
+  LocalCluster cluster(Options());
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+  const std::string runs = cluster.dir() + "/runs";
+  std::mutex mu;
+  std::vector<uint64_t> acked;
+  std::atomic<bool> killed{false}, stop{false};
+  std::atomic<int64_t> killed_at_ms{0}, first_write_after_ms{0};
+  const auto t0 = Clock::now();
+  auto ms_since_t0 = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  };
+  std::thread client([&] {
+    HttpClient http = cluster.Client();
+    for (int i = 0; !stop; ++i) {
+      Json job = ShellJob("tiny", "echo $DROVER_JOB_ID >> " + runs);
+      job["metadata"]["submissionId"] = "s" + std::to_string(i);
+      while (!stop) {  // until answered: the id makes the retry safe
+        auto r = http.Send("POST", "/api/v1/jobs", job.dump(), seconds(30));
+        if (r.ok() && r->status == 201) {
+          if (killed && first_write_after_ms == 0) first_write_after_ms = ms_since_t0();
+          std::lock_guard<std::mutex> lock(mu);
+          acked.push_back(ParseJson(r->body).value()["metadata"]["id"].get<uint64_t>());
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+  auto acked_count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return acked.size();
+  };
+  EXPECT_TRUE(WaitFor([&] { return acked_count() >= 30; }, seconds(30)));
+  killed_at_ms = ms_since_t0();
+  killed = true;
+  cluster.KillDroverd(0);
+  EXPECT_TRUE(WaitFor([&] { return first_write_after_ms != 0; }, seconds(30)));
+  const size_t at_failover = acked_count();
+  EXPECT_TRUE(WaitFor([&] { return acked_count() >= at_failover + 30; }, seconds(30)));
+  stop = true;
+  client.join();
+  const double first_write_s = (first_write_after_ms - killed_at_ms) / 1000.0;
+  std::printf("first_write_on_new_leader_s=%.2f s (%s), %zu jobs\n", first_write_s,
+              GetParam().c_str(), acked.size());
+  EXPECT_LT(first_write_s, 10.0);
+
+  std::map<uint64_t, int> ran;
+  for (uint64_t id : acked) {
+    auto job = cluster.WaitForJob(id, seconds(120));
+    ASSERT_TRUE(job.ok()) << "acknowledged job " << id << ": " << job.status().ToString();
+    EXPECT_EQ((*job)["status"]["phase"], "Succeeded") << job->dump();
+  }
+  std::ifstream in(runs);
+  for (std::string line; std::getline(in, line);) ran[std::stoull(line)]++;
+  for (uint64_t id : acked) EXPECT_EQ(ran[id], 1) << "job " << id << " ran " << ran[id] << " times";
+  auto all = cluster.Call("GET", "/api/v1/jobs");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((*all)["items"].size(), acked.size()) << "a job no answer named";
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, FailoverTest, ::testing::Values("sqlite", "postgresql"),
