@@ -351,9 +351,11 @@ void LocalCluster::PauseNodeAgent(int index) { ::kill(nodes_.at(index), SIGSTOP)
 void LocalCluster::ResumeNodeAgent(int index) { ::kill(nodes_.at(index), SIGCONT); }
 
 Status LocalCluster::RestartNodeAgent(int index) {
-  Terminate(nodes_[index], SIGKILL);
+  KillNodeAgent(index);
   return StartNode(index);
 }
+
+void LocalCluster::KillNodeAgent(int index) { Terminate(nodes_.at(index), SIGKILL); }
 
 void LocalCluster::Stop() {
   for (size_t i = 0; i < nodes_.size(); ++i) {

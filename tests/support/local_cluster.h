@@ -82,6 +82,8 @@ class LocalCluster {
   // Kills only the node agent (SIGKILL), leaving its supervisor and tasks;
   // then starts it again.
   Status RestartNodeAgent(int index);
+  // Kills only the node agent (SIGKILL); StartNode(index) brings it back.
+  void KillNodeAgent(int index);
   // Kills the node agent and its supervisor with all its tasks (a machine
   // reboot, as the node sees it), then starts the agent again.
   Status RebootNode(int index);
