@@ -611,6 +611,7 @@ Json ToJson(const Node& node) {
                  {"runningTasks", st.running_tasks},
                  {"daemonTasks", st.daemon_tasks}};
   PutTime(status, "lastHeartbeatTime", st.last_heartbeat_ms);
+  if (!st.agent_id.empty()) status["agentId"] = st.agent_id;
   if (st.health_checked_ms > 0) {
     status["health"] = {{"healthy", st.healthy}, {"message", st.health_message}};
     PutTime(status["health"], "lastCheckTime", st.health_checked_ms);
@@ -637,8 +638,9 @@ Result<Node> NodeFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(
         CheckKnownFields(*st,
                          {"phase", "address", "topology", "allocatedCpus", "allocatedMemory",
-                          "runningTasks", "daemonTasks", "lastHeartbeatTime", "health"},
+                          "runningTasks", "daemonTasks", "lastHeartbeatTime", "health", "agentId"},
                          "status"));
+    DROVER_RETURN_IF_ERROR(GetString(*st, "agentId", "status", &node.status.agent_id));
     if (const Json* h = Find(*st, "health")) {
       DROVER_RETURN_IF_ERROR(
           CheckKnownFields(*h, {"healthy", "message", "lastCheckTime"}, "status.health"));

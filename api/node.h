@@ -24,6 +24,10 @@ enum class NodePhase { kReady, kNotReady };
 struct NodeStatus {
   NodePhase phase = NodePhase::kNotReady;
   std::string address;  // host:port of the agent's HTTP endpoint (logs, metrics)
+  // The agent's own id, kept in its state directory: a restart of the same
+  // agent keeps it, a second agent under the same name has another ("" = an
+  // agent from before agent ids).
+  std::string agent_id;
   NodeTopology topology;
   int64_t last_heartbeat_ms = 0;
   int32_t allocated_cpus = 0;  // cores held by assigned or running tasks

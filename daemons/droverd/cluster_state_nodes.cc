@@ -16,6 +16,19 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
   std::string name = node.metadata.name;
   auto it = nodes_.find(name);
   if (it != nodes_.end()) {
+    // Two agents under one name would both take its launches and run every
+    // task twice: while the one that holds the name is alive, another is
+    // refused (a restart of the same agent keeps its id).
+    const NodeStatus& held = it->second.status;
+    if (!node.status.agent_id.empty() && !held.agent_id.empty() &&
+        node.status.agent_id != held.agent_id && held.phase == NodePhase::kReady) {
+      return Status::Conflict(
+          "node " + name + " is held by another live agent (agent " + held.agent_id + " at " +
+          held.address + ", last heard " +
+          std::to_string((now_ms - held.last_heartbeat_ms) / 1000) +
+          " s ago); a second agent under this name would run its tasks twice: stop one of them, "
+          "or give this one another --name");
+    }
     auto& alloc = allocations_[name];
     if (topo.cores.size() < alloc.core_busy.size()) {
       for (size_t c = topo.cores.size(); c < alloc.core_busy.size(); ++c) {

@@ -151,7 +151,7 @@ void Label(const ApiContext& ctx, const std::string& name, const HttpRequest& re
 
 void Assignments(const ApiContext& ctx, const std::string& name, const HttpRequest& req,
                  HttpResponder respond) {
-  Status known = CheckKnownParams(req.query, {"after", "timeoutMs", "epoch"});
+  Status known = CheckKnownParams(req.query, {"after", "timeoutMs", "epoch", "agent"});
   if (!known.ok()) return respond(ErrorResponse(known));
   auto after_param = QueryInt(req.query, "after", 0, 0, INT64_MAX);
   if (!after_param.ok()) return respond(ErrorResponse(after_param.status()));
@@ -160,10 +160,20 @@ void Assignments(const ApiContext& ctx, const std::string& name, const HttpReque
   int64_t after = *after_param;
   int64_t timeout = *timeout_param;
   std::string epoch = req.query.count("epoch") ? req.query.at("epoch") : "";
+  std::string agent = req.query.count("agent") ? req.query.at("agent") : "";
   ctx.loop->Post([=](CommandContext& c) {
     NodeChannel* channel = c.state.Channel(name);
     if (channel == nullptr) {
       return respond(ErrorResponse(Status::NotFound("node " + name + " is not registered")));
+    }
+    // An agent whose name another agent took over (it was given up as lost
+    // meanwhile) gets nothing of the other's work.
+    auto node = c.state.nodes().find(name);
+    if (!agent.empty() && node != c.state.nodes().end() && !node->second.status.agent_id.empty() &&
+        node->second.status.agent_id != agent) {
+      return respond(ErrorResponse(Status::Conflict(
+          "node " + name + " is held by another agent (" + node->second.status.agent_id +
+          ") since this one was given up: it gets no work")));
     }
     (void)c.state.Heartbeat(name, c.now_ms);
     // A poll from before droverd's restart counts from the start of the new stream.

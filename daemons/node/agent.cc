@@ -166,6 +166,7 @@ Status Agent::Register() {
   node.metadata.name = options_.name;
   node.metadata.labels = options_.labels;
   node.status.address = options_.address;
+  node.status.agent_id = options_.agent_id;
   node.status.topology = options_.topology;
   // Every task this node still holds (running, or ended and not yet
   // acknowledged): droverd takes a task it thinks runs here and is not in
@@ -257,7 +258,8 @@ void Agent::PollLoop() {
   int64_t backoff_ms = 100;
   while (!stopping_) {
     std::string target = "/api/v1/nodes/" + options_.name + "/assignments?epoch=" + epoch_ +
-                         "&after=" + std::to_string(after_) + "&timeoutMs=20000";
+                         "&after=" + std::to_string(after_) + "&timeoutMs=20000" +
+                         (options_.agent_id.empty() ? "" : "&agent=" + options_.agent_id);
     const int64_t sent = MonotonicMs();
     auto r = client.Send("GET", target, "", std::chrono::seconds(40));
     Status st = r.ok() ? StatusFromResponse(*r) : r.status();

@@ -40,6 +40,9 @@ struct AgentOptions {
   std::string token;    // this node's credential (bound to `name`)
   std::string ca_file;  // verifies an https:// server; "" = the system's CAs
   std::string name;
+  // This agent's id (STATE/agent.id, made once): droverd refuses a second
+  // live agent under the same name.
+  std::string agent_id;
   std::string state_dir;  // logs live under STATE/logs
   std::string address;    // host:port of this agent's HTTP endpoint
   Labels labels;

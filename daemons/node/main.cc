@@ -13,6 +13,7 @@
 #include "api/http_server.h"
 #include "daemons/listen_address.h"
 #include "daemons/node/agent.h"
+#include "daemons/node/agent_id.h"
 #include "daemons/node/node_credential.h"
 #include "daemons/node/node_http.h"
 #include "daemons/stop_signals.h"
@@ -87,6 +88,12 @@ int main(int argc, char** argv) {
   options.server = server;
   options.name = name;
   options.state_dir = state_dir;
+  auto agent_id = node::LoadOrCreateAgentId(state_dir);
+  if (!agent_id.ok()) {
+    std::cerr << "drover-node: " << agent_id.status().ToString() << "\n";
+    return 1;
+  }
+  options.agent_id = *agent_id;
   options.heartbeat_ms = heartbeat_ms;
   options.ca_file = ca_file;
   // A list (droverd and its standbys): every one of them is checked.

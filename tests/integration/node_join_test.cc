@@ -4,6 +4,7 @@
 // nodes' log endpoints, which no node credential opens.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "executors/supervisor_client.h"
 #include "tests/support/local_cluster.h"
 #include "tests/support/raw_http.h"
 
@@ -222,6 +224,44 @@ TEST(NodeJoinRefusalTest, ANodeWithNoCredentialAndNoJoinTokenSaysWhatItNeeds) {
   std::ifstream in(out);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("--join-token-file"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace drover::testing
+
+namespace drover::testing {
+namespace {
+
+// A second drover-node under a live node's name (a cloned machine: same name,
+// same credential, its own state) is refused and exits, naming the conflict;
+// the first goes on running its work.
+TEST(DuplicateNodeTest, ASecondAgentUnderALiveNodesNameIsRefusedAndTheFirstKeepsWorking) {
+  LocalClusterOptions options;
+  options.nodes = 1;
+  LocalCluster cluster(options);
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+  const std::string clone_dir = cluster.dir() + "/clone";
+  const std::string command = "timeout 60 " + BinDir() + "/drover-node --server " +
+                              cluster.tcp_endpoint() + " --token-file " + cluster.dir() + "/" +
+                              cluster.node_name(0) + ".token --name " + cluster.node_name(0) +
+                              " --topology 'synthetic:package:1 core:4 pu:1' --state-dir " +
+                              clone_dir + " > " + cluster.dir() + "/clone.log 2>&1";
+  const int rc = std::system(command.c_str());
+  // The clone started a supervisor of its own before it was refused.
+  if (auto supervisor = executors::SupervisorClient::Connect(clone_dir + "/supervisor.sock");
+      supervisor.ok()) {
+    (void)supervisor->Shutdown(/*kill_tasks=*/true);
+  }
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 1) << "exit status " << rc;
+  std::ifstream in(cluster.dir() + "/clone.log");
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("is held by another live agent"), std::string::npos) << log;
+
+  auto job = cluster.Submit(ShellJob("after-clone", "true"));
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  auto done = cluster.WaitForJob((*job)["metadata"]["id"], std::chrono::seconds(30));
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ((*done)["status"]["phase"], "Succeeded");
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 namespace drover::droverd {
 namespace {
 
-Node MakeNode(const std::string& name, int cores) {
+inline Node MakeNode(const std::string& name, int cores) {
   Node n;
   n.metadata.name = name;
   n.status.address = "127.0.0.1:1";
@@ -23,8 +23,8 @@ Node MakeNode(const std::string& name, int cores) {
   return n;
 }
 
-Job MakeJob(const std::string& name, int64_t tasks, int32_t priority = 0,
-            const std::string& queue = "default") {
+inline Job MakeJob(const std::string& name, int64_t tasks, int32_t priority = 0,
+                   const std::string& queue = "default") {
   Job j;
   j.metadata.name = name;
   j.spec.completions = tasks;
@@ -36,7 +36,7 @@ Job MakeJob(const std::string& name, int64_t tasks, int32_t priority = 0,
   return j;
 }
 
-Caller User(const std::string& name, uint32_t uid) {
+inline Caller User(const std::string& name, uint32_t uid) {
   return Caller{.role = Role::kUser,
                 .user = name,
                 .uid = uid,
