@@ -11,6 +11,17 @@ namespace drover::scheduler {
 
 Status CheckCanEverRun(const ClusterSnapshot& cluster, const PendingJob& job,
                        const SchedulerConfig& config) {
+  std::vector<NodeCapacity> nodes;
+  nodes.reserve(cluster.nodes.size());
+  for (const NodeSnapshot& n : cluster.nodes) {
+    nodes.push_back({n.name, static_cast<int64_t>(n.topology.cores.size()),
+                     std::max(n.topology.memory_bytes, n.memory_free_bytes)});
+  }
+  return CheckCanEverRun(nodes, job, config);
+}
+
+Status CheckCanEverRun(std::span<const NodeCapacity> nodes, const PendingJob& job,
+                       const SchedulerConfig& config) {
   const QueueLimits* limits = nullptr;
   for (const QueueLimits& q : config.queues) {
     if (q.name == job.queue) limits = &q;
@@ -38,17 +49,18 @@ Status CheckCanEverRun(const ClusterSnapshot& cluster, const PendingJob& job,
                             in_queue + " is " + std::to_string(limits->max_nodes_per_job));
     }
   }
-  std::set<std::string> partition;
+  std::set<std::string, std::less<>> partition;
   if (limits != nullptr) partition.insert(limits->nodes.begin(), limits->nodes.end());
   int64_t considered = 0, largest_cores = 0, largest_memory = 0;
   std::vector<int64_t> room;  // tasks each node could hold, empty
   const int64_t per_node =
       job.nodes > 0 ? (tasks + job.nodes - 1) / job.nodes : std::numeric_limits<int64_t>::max();
-  for (const NodeSnapshot& node : cluster.nodes) {
-    if (!partition.empty() && !partition.count(node.name)) continue;
+  room.reserve(nodes.size());
+  for (const NodeCapacity& node : nodes) {
+    if (!partition.empty() && partition.find(node.name) == partition.end()) continue;
     ++considered;
-    const int64_t cores = static_cast<int64_t>(node.topology.cores.size());
-    const int64_t node_memory = std::max(node.topology.memory_bytes, node.memory_free_bytes);
+    const int64_t cores = node.cores;
+    const int64_t node_memory = node.memory_bytes;
     largest_cores = std::max(largest_cores, cores);
     if (cores >= cpus) largest_memory = std::max(largest_memory, node_memory);
     int64_t k = cores / cpus;
@@ -57,7 +69,7 @@ Status CheckCanEverRun(const ClusterSnapshot& cluster, const PendingJob& job,
     room.push_back(std::min(k, per_node));
   }
   if (considered == 0) {
-    if (cluster.nodes.empty()) return Status::Ok();  // nothing registered yet
+    if (nodes.empty()) return Status::Ok();  // nothing registered yet
     return Status::Unschedulable("spec.queue", "queue \"" + job.queue + "\" has no node");
   }
   if (largest_cores < cpus) {

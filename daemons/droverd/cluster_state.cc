@@ -39,6 +39,7 @@ void ClusterState::TouchTask(Task& task) {
 void ClusterState::TouchNode(Node& node) {
   node.metadata.resource_version = ++resource_version_;
   dirty_nodes_.insert(node.metadata.name);
+  capacities_stale_ = true;
 }
 
 void ClusterState::ApplyQueueDefaults(Job& job) const {
@@ -84,8 +85,10 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   }
   // Could it ever run: on the registered nodes with nothing running, within its
   // queue's limits? (With no node registered yet, nobody can tell: accepted.)
-  if (!job.spec.node_selector.empty() && !nodes_.empty() &&
-      EmptyNodes(job.spec.node_selector).nodes.empty()) {
+  std::vector<scheduler::NodeCapacity> matching;
+  const std::span<const scheduler::NodeCapacity> nodes =
+      NodeCapacities(job.spec.node_selector, &matching);
+  if (!job.spec.node_selector.empty() && !nodes_.empty() && nodes.empty()) {
     std::string wanted;
     for (const auto& [k, v] : job.spec.node_selector)
       wanted += (wanted.empty() ? "" : ", ") + k + "=" + v;
@@ -97,24 +100,31 @@ Status ClusterState::CheckSubmission(const Job& submitted) const {
   // An allocation is judged whole: all its slots at once.
   const bool allocation = IsAllocation(job.spec);
   return scheduler::CheckCanEverRun(
-      EmptyNodes(job.spec.node_selector),
+      nodes,
       PendingJobFor(job, allocation ? job.spec.allocation.tasks : job.spec.parallelism,
                     allocation || job.spec.gang, job.spec.priority, /*now_ms=*/0),
       config_.scheduler);
 }
 
-scheduler::ClusterSnapshot ClusterState::EmptyNodes(const Labels& selector) const {
-  scheduler::ClusterSnapshot empty;
-  for (const auto& [name, node] : nodes_) {
-    if (!MatchesSelector(node.metadata.labels, selector)) continue;
-    scheduler::NodeSnapshot snap;
-    snap.name = name;
-    snap.topology = node.status.topology;
-    snap.core_busy.assign(node.status.topology.cores.size(), false);
-    snap.memory_free_bytes = node.status.topology.memory_bytes;
-    empty.nodes.push_back(std::move(snap));
+std::span<const scheduler::NodeCapacity> ClusterState::NodeCapacities(
+    const Labels& selector, std::vector<scheduler::NodeCapacity>* matching) const {
+  const auto capacity = [](const std::string& name, const Node& node) {
+    return scheduler::NodeCapacity{name, static_cast<int64_t>(node.status.topology.cores.size()),
+                                   node.status.topology.memory_bytes};
+  };
+  if (!selector.empty()) {
+    for (const auto& [name, node] : nodes_) {
+      if (MatchesSelector(node.metadata.labels, selector))
+        matching->push_back(capacity(name, node));
+    }
+    return *matching;
   }
-  return empty;
+  if (capacities_stale_) {
+    capacities_.clear();
+    for (const auto& [name, node] : nodes_) capacities_.push_back(capacity(name, node));
+    capacities_stale_ = false;
+  }
+  return capacities_;
 }
 
 std::string SubmissionKey(uint32_t uid, const std::string& submission_id) {

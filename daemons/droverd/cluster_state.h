@@ -39,6 +39,7 @@
 #include "daemons/droverd/task_credentials.h"
 #include "daemons/droverd/workload_store.h"
 #include "db/store.h"
+#include "scheduler/admission.h"
 #include "scheduler/schedule.h"
 #include "scheduler/step_placement.h"
 
@@ -433,9 +434,12 @@ class ClusterState {
   };
   // The host part of a node's address (its name when it has none).
   std::string HostOf(const std::string& node) const;
-  // The registered nodes that have every label of `selector`, each as if
-  // nothing ran there: what admission checks judge "could ever run" on.
-  scheduler::ClusterSnapshot EmptyNodes(const Labels& selector) const;
+  // The registered nodes that have every label of `selector` (their cores and
+  // memory): what admission checks judge "could ever run" on. Without a
+  // selector, a list kept until a node changes, so a submission costs no
+  // copy of the nodes; with one, made into *matching.
+  std::span<const scheduler::NodeCapacity> NodeCapacities(
+      const Labels& selector, std::vector<scheduler::NodeCapacity>* matching) const;
   bool IsDraining(const std::string& node) const {
     auto it = nodes_.find(node);
     return it != nodes_.end() && it->second.spec.draining;
@@ -623,6 +627,8 @@ class ClusterState {
   std::unordered_set<uint64_t> dirty_jobs_;
   std::unordered_set<std::string> dirty_tasks_;
   std::set<std::string> dirty_nodes_;
+  mutable std::vector<scheduler::NodeCapacity> capacities_;  // NodeCapacities({})
+  mutable bool capacities_stale_ = true;                     // a node changed since
   bool meta_dirty_ = false;
   std::vector<uint64_t> deleted_jobs_;  // forgotten: deleted from the store next batch
   std::vector<std::string> deleted_tasks_;

@@ -42,8 +42,10 @@ Status ClusterState::CheckDaemonSetApply(const DaemonSet& ds, const Caller& call
   }
   // No matching node is fine (a node may get the label later); a task too
   // big for every node that matches would wait for ever.
-  scheduler::ClusterSnapshot matching = EmptyNodes(ds.spec.node_selector);
-  if (matching.nodes.empty()) return Status::Ok();
+  std::vector<scheduler::NodeCapacity> selected;
+  const std::span<const scheduler::NodeCapacity> matching =
+      NodeCapacities(ds.spec.node_selector, &selected);
+  if (matching.empty()) return Status::Ok();
   scheduler::PendingJob one;
   one.tasks_wanted = 1;
   one.cpus_per_task = ds.spec.template_.task.resources.cpus;

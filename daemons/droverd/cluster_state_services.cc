@@ -99,8 +99,10 @@ Status ClusterState::CheckDeploymentApply(const Deployment& d, const Caller& cal
   // Could a replica ever run: on a registered node its nodeSelector matches,
   // with nothing else there? (With no node registered, nobody can tell.)
   if (nodes_.empty()) return Status::Ok();
-  scheduler::ClusterSnapshot matching = EmptyNodes(d.spec.node_selector);
-  if (matching.nodes.empty()) {
+  std::vector<scheduler::NodeCapacity> selected;
+  const std::span<const scheduler::NodeCapacity> matching =
+      NodeCapacities(d.spec.node_selector, &selected);
+  if (matching.empty()) {
     std::string wanted;
     for (const auto& [k, v] : d.spec.node_selector) {
       wanted += (wanted.empty() ? "" : ",") + k + "=" + v;

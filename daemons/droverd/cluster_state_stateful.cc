@@ -77,8 +77,10 @@ Status ClusterState::CheckStatefulSetApply(const StatefulSet& ss, const Caller& 
     }
   }
   if (nodes_.empty()) return Status::Ok();
-  scheduler::ClusterSnapshot matching = EmptyNodes(ss.spec.node_selector);
-  if (matching.nodes.empty()) {
+  std::vector<scheduler::NodeCapacity> selected;
+  const std::span<const scheduler::NodeCapacity> matching =
+      NodeCapacities(ss.spec.node_selector, &selected);
+  if (matching.empty()) {
     return Status::Unschedulable("spec.nodeSelector",
                                  "no node has the labels it asks for (" +
                                      std::to_string(nodes_.size()) +
