@@ -34,3 +34,8 @@ add_executable(bench_slurm_throughput ${CMAKE_CURRENT_LIST_DIR}/slurm_throughput
 target_include_directories(bench_slurm_throughput PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(bench_slurm_throughput PRIVATE drover_test_support)
 add_dependencies(bench_slurm_throughput droverd drover-node drover-supervisor drover)
+
+add_executable(bench_queued_job_memory ${CMAKE_CURRENT_LIST_DIR}/queued_job_memory.cc)
+target_include_directories(bench_queued_job_memory PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(bench_queued_job_memory PRIVATE drover_test_support)
+add_dependencies(bench_queued_job_memory droverd)

@@ -75,6 +75,9 @@ class LocalCluster {
   // The droverd that answers as the leader, or -1 when none does.
   int LeadingDroverd() const;
   std::string droverd_dir(int which) const;
+  // droverd K's process id (-1 when it does not run), for benchmarks that
+  // read its memory or CPU from /proc.
+  pid_t droverd_pid(int which = 0) const { return droverds_.at(which); }
   // Every droverd's TCP address, comma-separated (what the nodes are given).
   std::string server_list() const;
   // Kills one node agent (SIGKILL) and its supervisor with all its tasks.
