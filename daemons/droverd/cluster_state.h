@@ -184,6 +184,8 @@ class ClusterState {
   int64_t ForgetExpiredJobs(int64_t now_ms);
   const Job* FindJob(uint64_t id) const;
   const std::map<uint64_t, Job>& jobs() const { return jobs_; }
+  // The ids of the jobs not yet ended (Pending or Running), ascending.
+  const std::set<uint64_t>& unfinished_jobs() const { return unfinished_jobs_; }
   // Every attempt of every index of a job, oldest first.
   std::vector<const Task*> TasksOfJob(uint64_t id) const;
   // Accounting (cluster_state_history.cc): the records, matching `query`, of

@@ -1,4 +1,5 @@
 // /api/v1/jobs...: submit (one or bulk), list, show, cancel, tasks, logs.
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <span>
@@ -166,24 +167,57 @@ void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) 
                                      "\": want a comma list of Pending, Running, Succeeded, "
                                      "Failed, Cancelled")));
   }
-  Status known = CheckKnownParams(req.query, {"phase", "user", "name", "limit"});
+  Status known =
+      CheckKnownParams(req.query, {"phase", "user", "name", "queue", "limit", "continue"});
   if (!known.ok()) return respond(ErrorResponse(known));
   std::string user = req.query.count("user") ? req.query.at("user") : "";
   std::string name = req.query.count("name") ? req.query.at("name") : "";
+  std::string queue = req.query.count("queue") ? req.query.at("queue") : "";
   // limit absent = every job; otherwise at least one.
   auto limit_param = QueryInt(req.query, "limit", -1, 1, INT64_MAX);
   if (!limit_param.ok()) return respond(ErrorResponse(limit_param.status()));
   int64_t limit = *limit_param;
-  ctx.loop->PostRead([phases, user, name, limit, respond](const ClusterState& state) {
+  // A page starts after the last id of the one before (metadata.continue).
+  auto after_param = QueryInt(req.query, "continue", 0, 0, INT64_MAX);
+  if (!after_param.ok()) return respond(ErrorResponse(after_param.status()));
+  const uint64_t after = static_cast<uint64_t>(*after_param);
+  const bool only_unfinished =
+      !phases.empty() && std::all_of(phases.begin(), phases.end(), [](JobPhase p) {
+        return p == JobPhase::kPending || p == JobPhase::kRunning;
+      });
+  ctx.loop->PostRead([phases, user, name, queue, limit, after, only_unfinished,
+                      respond](const ClusterState& state) {
     Json items = Json::array();
-    for (const auto& [id, job] : state.jobs()) {
-      if (!phases.empty() && !phases.count(job.status.phase)) continue;
-      if (!user.empty() && job.owner.user != user) continue;
-      if (!name.empty() && job.metadata.name != name) continue;
+    uint64_t last = 0;
+    bool more = false;
+    // Reads run on the state thread: a page is made only of what it returns,
+    // and a Pending/Running filter walks only the jobs not yet ended.
+    auto visit = [&](const Job& job) {
+      if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) {
+        more = true;
+        return false;
+      }
+      if (!phases.empty() && !phases.count(job.status.phase)) return true;
+      if (!user.empty() && job.owner.user != user) return true;
+      if (!name.empty() && job.metadata.name != name) return true;
+      if (!queue.empty() && job.spec.queue != queue) return true;
       items.push_back(ToJson(job));
-      if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) break;
+      last = job.id;
+      return true;
+    };
+    if (only_unfinished) {
+      const auto& ids = state.unfinished_jobs();
+      for (auto it = ids.upper_bound(after); it != ids.end(); ++it) {
+        if (!visit(state.jobs().at(*it))) break;
+      }
+    } else {
+      for (auto it = state.jobs().upper_bound(after); it != state.jobs().end(); ++it) {
+        if (!visit(it->second)) break;
+      }
     }
-    respond(JsonResponse(200, Json{{"items", std::move(items)}}));
+    Json body{{"items", std::move(items)}};
+    if (more) body["metadata"] = {{"continue", std::to_string(last)}};
+    respond(JsonResponse(200, body));
   });
 }
 
