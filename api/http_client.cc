@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/json_codec.h"
+#include "api/query_params.h"
 #include "api/tls_context.h"
 
 namespace drover {
@@ -270,15 +271,10 @@ namespace {
 
 std::vector<std::string> SplitEndpoints(const std::string& list) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    std::string one = list.substr(start, comma - start);
+  for (std::string one : SplitCommaList(list)) {
     while (!one.empty() && one.front() == ' ') one.erase(0, 1);
     while (!one.empty() && one.back() == ' ') one.pop_back();
     if (!one.empty()) out.push_back(std::move(one));
-    start = comma + 1;
   }
   if (out.empty()) out.push_back(list);  // Impl reports what is wrong with it
   return out;

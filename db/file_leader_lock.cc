@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string>
+
+#include "db/migrations.h"
 
 namespace drover::db {
 
@@ -68,8 +71,8 @@ Result<int> FileLeaderLock::StoreSchemaVersion() {
   if (ro.db == nullptr)
     return Status::Unavailable("sqlite " + db_path_ + ": cannot open read-only");
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(ro.db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
-                         &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(ro.db, std::string(kSchemaVersionSql).c_str(), -1, &stmt, nullptr) !=
+      SQLITE_OK) {
     return 0;  // no table: nothing migrated yet
   }
   int version = 0;

@@ -194,8 +194,7 @@ Result<int> Migrate(MigrationSession& session, std::span<const Migration> steps)
   }
   DROVER_RETURN_IF_ERROR(
       session.Exec(dialect == Dialect::kSqlite ? kSqliteVersionTable : kPostgresVersionTable));
-  Result<long long> current =
-      session.QueryInt("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  Result<long long> current = session.QueryInt(kSchemaVersionSql);
   if (!current.ok()) return current.status();
   const int latest = LatestVersion(steps);
   if (*current > latest) {

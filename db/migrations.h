@@ -35,6 +35,11 @@ struct Migration {
 // The steps this build knows, ordered by version.
 std::span<const Migration> BuiltinMigrations();
 
+// The schema version a database is at (0 when its version table is empty),
+// once the schema_migrations table exists.
+inline constexpr std::string_view kSchemaVersionSql =
+    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+
 // The version of the last step of `steps` (0 when empty).
 int LatestVersion(std::span<const Migration> steps);
 

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "db/migrations.h"
 #include "db/store_url.h"
 
 namespace drover::db {
@@ -10,11 +11,6 @@ namespace {
 
 // Arbitrary, fixed, distinct from the migration lock: "drover.L" in ASCII.
 constexpr const char* kTryLockSql = "SELECT pg_try_advisory_lock(7526752213137517132)";
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
 
 // libpq gives up on a silent server after about 10 s instead of the
 // kernel's two hours, so a leader cut off from PostgreSQL learns it soon.
@@ -44,7 +40,7 @@ Status PostgresLeaderLock::Failed(std::string_view what) {
   try {
     throw;
   } catch (const std::exception& e) {
-    message = RedactSecrets(Trim(e.what()), url_);
+    message = RedactSecrets(TrimDriverMessage(e.what()), url_);
   }
   if (connection_ && !connection_->conn.is_open()) {
     connection_.reset();
@@ -98,7 +94,7 @@ Result<int> PostgresLeaderLock::StoreSchemaVersion() {
   try {
     pqxx::nontransaction txn(connection_->conn);
     if (!txn.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>()) return 0;
-    return txn.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0].as<int>();
+    return txn.exec1(std::string(kSchemaVersionSql))[0].as<int>();
   } catch (...) {
     return Failed("read the schema version");
   }

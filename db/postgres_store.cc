@@ -114,11 +114,6 @@ class PqxxRowReader final : public HistoryRowReader {
   const pqxx::row& row_;
 };
 
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 // Maps a libpqxx exception (rethrown by the caller inside a try block) to a
 // Status. SQLSTATE classes: 08 connection, 40 serialization/deadlock, 53
 // insufficient resources, 57 operator intervention are worth a retry; 23
@@ -128,14 +123,14 @@ Status FromException(const std::string& url, std::string_view what) {
   try {
     throw;
   } catch (const pqxx::broken_connection& e) {
-    return Status::Unavailable(prefix + RedactSecrets(Trim(e.what()), url));
+    return Status::Unavailable(prefix + RedactSecrets(TrimDriverMessage(e.what()), url));
   } catch (const pqxx::in_doubt_error& e) {
     return Status::Unavailable(prefix + "connection lost during COMMIT, outcome unknown: " +
-                               RedactSecrets(Trim(e.what()), url));
+                               RedactSecrets(TrimDriverMessage(e.what()), url));
   } catch (const pqxx::sql_error& e) {
     const std::string& state = e.sqlstate();
-    const std::string message =
-        prefix + RedactSecrets(Trim(e.what()), url) + (state.empty() ? "" : " [" + state + "]");
+    const std::string message = prefix + RedactSecrets(TrimDriverMessage(e.what()), url) +
+                                (state.empty() ? "" : " [" + state + "]");
     const std::string cls = state.substr(0, 2);
     if (cls == "08" || cls == "40" || cls == "53" || cls == "57") {
       return Status::Unavailable(message);
@@ -143,7 +138,7 @@ Status FromException(const std::string& url, std::string_view what) {
     if (cls == "23") return Status::Conflict(message);
     return Status::Internal(message);
   } catch (const std::exception& e) {
-    return Status::Internal(prefix + RedactSecrets(Trim(e.what()), url));
+    return Status::Internal(prefix + RedactSecrets(TrimDriverMessage(e.what()), url));
   }
 }
 
@@ -158,7 +153,7 @@ class PostgresMigrationSession final : public MigrationSession {
       txn_.exec(std::string(sql));
       return Status::Ok();
     } catch (const pqxx::sql_error& e) {
-      return Status::Internal(Trim(e.what()));
+      return Status::Internal(TrimDriverMessage(e.what()));
     }
   }
 
@@ -166,7 +161,7 @@ class PostgresMigrationSession final : public MigrationSession {
     try {
       return txn_.exec1(std::string(sql))[0].as<long long>();
     } catch (const pqxx::sql_error& e) {
-      return Status::Internal(Trim(e.what()));
+      return Status::Internal(TrimDriverMessage(e.what()));
     }
   }
 

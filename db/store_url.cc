@@ -110,4 +110,9 @@ std::string RedactSecrets(std::string_view text, std::string_view url) {
   return out;
 }
 
+std::string TrimDriverMessage(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 }  // namespace drover::db

@@ -28,6 +28,10 @@ Result<StoreUrl> ParseStoreUrl(std::string_view url);
 // and any password=... query parameter. Safe for logs and error messages.
 std::string RedactUrl(std::string_view url);
 
+// A driver's error message (libpq's, SQLite's) without the newlines and
+// spaces it ends with, to quote inside a sentence.
+std::string TrimDriverMessage(std::string text);
+
 // `text` (e.g. a driver's error message) with every occurrence of `url`
 // replaced by RedactUrl(url) and of the URL's password by "***".
 std::string RedactSecrets(std::string_view text, std::string_view url);

@@ -15,8 +15,6 @@
 
 namespace drover::droverd {
 
-std::string NewUid() { return RandomUuid(); }
-
 double CoreSeconds(const Task& task) {
   double seconds = (task.status.finish_time_ms - task.status.start_time_ms) / 1000.0;
   return std::max(0.0, seconds) * static_cast<double>(task.spec.cores.size());
@@ -143,7 +141,7 @@ Result<const Job*> ClusterState::SubmitJob(Job job, const Caller& caller, int64_
   DROVER_RETURN_IF_ERROR(CheckSubmission(job));
   job.id = next_job_id_++;
   meta_dirty_ = true;
-  job.metadata.uid = NewUid();
+  job.metadata.uid = RandomUuid();
   job.metadata.creation_time_ms = now_ms;
   job.owner = {caller.user, caller.uid, caller.gid};
   job.status = JobStatus{};

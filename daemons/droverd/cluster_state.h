@@ -26,6 +26,7 @@
 #include "api/history.h"
 #include "api/job.h"
 #include "api/node.h"
+#include "api/random_uuid.h"
 #include "api/stateful_set.h"
 #include "api/status.h"
 #include "api/task.h"
@@ -78,8 +79,6 @@ inline constexpr int64_t kCancelGraceMs = 10'000;
 // ... and a fenced one (a copy that must not run beside its replacement).
 inline constexpr int64_t kFenceGraceMs = 2'000;
 
-// A fresh object uid (random, UUID v4 format).
-std::string NewUid();
 // The key of ClusterState's index of submission ids ("UID:ID").
 std::string SubmissionKey(uint32_t uid, const std::string& submission_id);
 // Five random characters for a service task's name (as a pod's suffix).

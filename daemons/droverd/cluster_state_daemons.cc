@@ -69,7 +69,7 @@ Result<std::pair<const DaemonSet*, ApplyVerb>> ClusterState::ApplyDaemonSet(Daem
     TouchDaemonSet(*existing);
     return std::pair<const DaemonSet*, ApplyVerb>{existing, ApplyVerb::kConfigured};
   }
-  ds.metadata.uid = NewUid();
+  ds.metadata.uid = RandomUuid();
   ds.metadata.creation_time_ms = now_ms;
   ds.owner = {caller.user, caller.uid, caller.gid};
   ds.generation = 1;

@@ -46,7 +46,7 @@ Status ClusterState::RegisterNode(Node node, int64_t now_ms) {
       node.metadata.labels.emplace(key, value);
     }
   } else {
-    node.metadata.uid = NewUid();
+    node.metadata.uid = RandomUuid();
     node.metadata.creation_time_ms = now_ms;
   }
   node.status.phase = NodePhase::kReady;

@@ -278,7 +278,7 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
     auto& names = job_tasks_[job.id];
     Task task;
     task.metadata.name = TaskName(job.id, index, attempt);
-    task.metadata.uid = NewUid();
+    task.metadata.uid = RandomUuid();
     task.metadata.creation_time_ms = now_ms;
     task.spec = {job.id,
                  index,

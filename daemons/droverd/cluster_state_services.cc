@@ -76,7 +76,7 @@ Result<std::pair<const Deployment*, ApplyVerb>> ClusterState::ApplyDeployment(De
     TouchDeployment(*existing);
     return std::pair<const Deployment*, ApplyVerb>{existing, ApplyVerb::kConfigured};
   }
-  d.metadata.uid = NewUid();
+  d.metadata.uid = RandomUuid();
   d.metadata.creation_time_ms = now_ms;
   d.owner = {caller.user, caller.uid, caller.gid};
   d.generation = 1;
@@ -446,7 +446,7 @@ const Task& ClusterState::StartServiceTask(const std::string& prefix,
     name = prefix + "-" + NewTaskSuffix();
   } while (tasks_.count(name));
   task.metadata.name = name;
-  task.metadata.uid = NewUid();
+  task.metadata.uid = RandomUuid();
   task.metadata.creation_time_ms = now_ms;
   task.spec.index = index;
   task.spec.node = p.node;

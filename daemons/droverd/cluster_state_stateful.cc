@@ -108,7 +108,7 @@ Result<std::pair<const StatefulSet*, ApplyVerb>> ClusterState::ApplyStatefulSet(
     TouchStatefulSet(*existing);
     return std::pair<const StatefulSet*, ApplyVerb>{existing, ApplyVerb::kConfigured};
   }
-  ss.metadata.uid = NewUid();
+  ss.metadata.uid = RandomUuid();
   ss.metadata.creation_time_ms = now_ms;
   ss.owner = {caller.user, caller.uid, caller.gid};
   ss.generation = 1;

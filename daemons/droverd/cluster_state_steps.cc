@@ -65,7 +65,7 @@ void ClusterState::CreateAllocation(Job& job,
     Task task;
     task.metadata.name = part == 0 ? TaskName(job.id, index, attempt)
                                    : AllocationPartName(job.id, index, attempt, part);
-    task.metadata.uid = NewUid();
+    task.metadata.uid = RandomUuid();
     task.metadata.creation_time_ms = now_ms;
     TaskSpec& s = task.spec;
     s.job_id = job.id;
@@ -263,7 +263,7 @@ Result<std::vector<const Task*>> ClusterState::CreateStep(uint64_t id, StepReque
     scheduler::RankPlacement& rank = placed->ranks[r];
     Task task;
     task.metadata.name = StepTaskName(id, step_id, static_cast<int32_t>(r));
-    task.metadata.uid = NewUid();
+    task.metadata.uid = RandomUuid();
     task.metadata.creation_time_ms = now_ms;
     task.spec.job_id = id;
     task.spec.index = anchor->spec.index;

@@ -4,13 +4,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "api/http_server.h"
+#include "api/query_params.h"
 #include "daemons/listen_address.h"
 #include "daemons/node/agent.h"
 #include "daemons/node/agent_id.h"
@@ -97,11 +97,8 @@ int main(int argc, char** argv) {
   options.heartbeat_ms = heartbeat_ms;
   options.ca_file = ca_file;
   // A list (droverd and its standbys): every one of them is checked.
-  for (size_t start = 0; start <= server.size() && !allow_plain_tcp;) {
-    size_t comma = std::min(server.find(',', start), server.size());
-    const std::string one = server.substr(start, comma - start);
-    start = comma + 1;
-    if (one.rfind("http://", 0) != 0) continue;
+  for (const std::string& one : SplitCommaList(server)) {
+    if (allow_plain_tcp || one.rfind("http://", 0) != 0) continue;
     auto host = daemons::ParseListenAddress(one.substr(7), "--server");
     if (host.ok() && !daemons::IsLoopbackHost(host->host)) {
       std::cerr << "drover-node: --server " << one

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 #include "tests/support/wait_for.h"
 
 namespace drover::testing {
@@ -23,13 +24,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The pids of this cluster's processes whose task name starts with `prefix`
 // (their environment says so, and that they work for a node of `dir`).
 std::vector<pid_t> TaskPids(const std::string& dir, const std::string& prefix) {
@@ -37,7 +31,7 @@ std::vector<pid_t> TaskPids(const std::string& dir, const std::string& prefix) {
   DIR* d = opendir("/proc");
   while (struct dirent* e = d == nullptr ? nullptr : readdir(d)) {
     if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-    std::string env = ReadAll(std::string("/proc/") + e->d_name + "/environ");
+    std::string env = ReadFile(std::string("/proc/") + e->d_name + "/environ");
     if (env.find("DROVER_TASK_NAME=" + prefix) != std::string::npos &&
         env.find("DROVER_NODE_STATE_DIR=" + dir + "/") != std::string::npos) {
       pids.push_back(std::atoi(e->d_name));
@@ -95,8 +89,8 @@ TEST(BuiltinDaemonsTest, ALogStaysReadableThroughDroverdAfterItsNodeIsKilled) {
   const Json task = TaskOf(cluster, id);
   const std::string stored =
       cluster.dir() + "/task-logs/" + task["metadata"]["name"].get<std::string>() + ".out";
-  ASSERT_TRUE(WaitFor([&] { return ReadAll(stored) == expected; }, seconds(30)))
-      << "shipped: " << ReadAll(stored).size() << " bytes";
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(stored) == expected; }, seconds(30)))
+      << "shipped: " << ReadFile(stored).size() << " bytes";
 
   cluster.KillNode(IndexOfNode(cluster, task["spec"]["node"]));
   ASSERT_TRUE(WaitFor(
@@ -140,7 +134,7 @@ TEST(BuiltinDaemonsTest, AShipperKilledOrRestartedMidStreamNeitherLosesNorRepeat
   const std::string task = TaskOf(cluster, id)["metadata"]["name"];
   const std::string stored = cluster.dir() + "/task-logs/" + task + ".out";
   auto stored_lines = [&] {
-    const std::string s = ReadAll(stored);
+    const std::string s = ReadFile(stored);
     return std::count(s.begin(), s.end(), '\n');
   };
   // Killed mid-stream (kill -9: no chance to save anything more).
@@ -161,8 +155,8 @@ TEST(BuiltinDaemonsTest, AShipperKilledOrRestartedMidStreamNeitherLosesNorRepeat
   ASSERT_TRUE(cluster.WaitForJob(id, seconds(90)).ok());
   std::string expected;
   for (int i = 0; i < kLines; ++i) expected += "line-" + std::to_string(i) + "\n";
-  ASSERT_TRUE(WaitFor([&] { return ReadAll(stored).size() >= expected.size(); }, seconds(40)));
-  const std::string got = ReadAll(stored);
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(stored).size() >= expected.size(); }, seconds(40)));
+  const std::string got = ReadFile(stored);
   EXPECT_LT(before_restart, kLines) << "the restart came while the task still wrote";
   if (got != expected) {
     // Name the first line that differs.

@@ -9,18 +9,12 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 
 namespace drover::testing {
 namespace {
 
 using std::chrono::seconds;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // True while pid exists and is not a zombie waiting to be reaped.
 bool Alive(int pid) {

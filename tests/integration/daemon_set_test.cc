@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 #include "tests/support/wait_for.h"
 
 namespace drover::testing {
@@ -60,13 +61,6 @@ std::map<std::string, int> LiveByNode(const LocalCluster& cluster) {
     if (phase == "Assigned" || phase == "Running") ++out[t["spec"]["node"]];
   }
   return out;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 Status SetLabel(const LocalCluster& cluster, const std::string& node, const Json& labels) {

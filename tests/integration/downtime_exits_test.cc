@@ -12,19 +12,13 @@
 #include <string>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 #include "tests/support/wait_for.h"
 
 namespace drover::testing {
 namespace {
 
 using std::chrono::seconds;
-
-int Lines(const std::string& path) {
-  std::ifstream in(path);
-  int n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
 
 // Tasks that record their start, block reading a FIFO, and record their end.
 struct GatedTasks {
@@ -47,9 +41,27 @@ struct GatedTasks {
             (void)!::write(fd, lines.data(), lines.size());
             ::close(fd);
           }
-          return Lines(ends) >= n;
+          return CountLines(ends) >= n;
         },
         seconds(60));
+  }
+  // Submits a job of `n` of them and waits until every one has started.
+  Result<uint64_t> StartAll(const LocalCluster& cluster, int n, std::chrono::seconds within) {
+    auto job = cluster.Submit(ShellJob("gated", Script(), n, n));
+    if (!job.ok()) return job.status();
+    if (!WaitFor([&] { return CountLines(starts) == n; }, within)) {
+      return Status::Unavailable(std::to_string(CountLines(starts)) + " of " + std::to_string(n) +
+                                 " started");
+    }
+    return (*job)["metadata"]["id"].get<uint64_t>();
+  }
+  // The job ended Succeeded with all `n`, and none started twice.
+  void ExpectEachRecordedOnce(const LocalCluster& cluster, uint64_t id, int n) {
+    auto done = cluster.WaitForJob(id, seconds(120));
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+    EXPECT_EQ((*done)["status"]["phase"], "Succeeded") << (*done)["status"].dump();
+    EXPECT_EQ((*done)["status"]["succeeded"], n);
+    EXPECT_EQ(CountLines(starts), n) << "a task started twice";
   }
   std::string fifo, starts, ends;
 };
@@ -61,20 +73,13 @@ TEST(DowntimeExitsTest, FiveHundredTasksThatEndWhileDroverdIsDownAreRecordedWhen
   LocalCluster cluster(options);
   ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
   GatedTasks tasks(cluster.dir());
-  auto job = cluster.Submit(ShellJob("gated", tasks.Script(), kTasks, kTasks));
-  ASSERT_TRUE(job.ok()) << job.status().ToString();
-  const uint64_t id = (*job)["metadata"]["id"];
-  ASSERT_TRUE(WaitFor([&] { return Lines(tasks.starts) == kTasks; }, seconds(120)))
-      << Lines(tasks.starts) << " of " << kTasks << " started";
+  auto id = tasks.StartAll(cluster, kTasks, seconds(120));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
 
   cluster.KillDroverd(0);
-  ASSERT_TRUE(tasks.Release(kTasks)) << Lines(tasks.ends) << " of " << kTasks << " ended";
+  ASSERT_TRUE(tasks.Release(kTasks)) << CountLines(tasks.ends) << " of " << kTasks << " ended";
   ASSERT_TRUE(cluster.StartDroverd(0).ok()) << cluster.dir();
-  auto done = cluster.WaitForJob(id, seconds(120));
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ((*done)["status"]["phase"], "Succeeded") << (*done)["status"].dump();
-  EXPECT_EQ((*done)["status"]["succeeded"], kTasks);
-  EXPECT_EQ(Lines(tasks.starts), kTasks) << "a task started twice";
+  tasks.ExpectEachRecordedOnce(cluster, *id, kTasks);
 }
 
 TEST(DowntimeExitsTest, TasksThatEndWhileTheirAgentIsDeadAreReportedByTheNextAgent) {
@@ -85,19 +90,13 @@ TEST(DowntimeExitsTest, TasksThatEndWhileTheirAgentIsDeadAreReportedByTheNextAge
   LocalCluster cluster(options);
   ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
   GatedTasks tasks(cluster.dir());
-  auto job = cluster.Submit(ShellJob("gated", tasks.Script(), kTasks, kTasks));
-  ASSERT_TRUE(job.ok()) << job.status().ToString();
-  const uint64_t id = (*job)["metadata"]["id"];
-  ASSERT_TRUE(WaitFor([&] { return Lines(tasks.starts) == kTasks; }, seconds(60)));
+  auto id = tasks.StartAll(cluster, kTasks, seconds(60));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
 
   cluster.KillNodeAgent(0);  // the supervisor and the tasks live on
   ASSERT_TRUE(tasks.Release(kTasks));
   ASSERT_TRUE(cluster.StartNode(0).ok());
-  auto done = cluster.WaitForJob(id, seconds(60));
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  EXPECT_EQ((*done)["status"]["phase"], "Succeeded") << (*done)["status"].dump();
-  EXPECT_EQ((*done)["status"]["succeeded"], kTasks);
-  EXPECT_EQ(Lines(tasks.starts), kTasks) << "a task started twice";
+  tasks.ExpectEachRecordedOnce(cluster, *id, kTasks);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 #include "tests/support/test_postgres.h"
 #include "tests/support/wait_for.h"
 
@@ -26,13 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::seconds;
-
-int Lines(const std::string& path) {
-  std::ifstream in(path);
-  int n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
 
 // Submits until a droverd accepts (the list follows the leader); the id.
 Result<uint64_t> SubmitUntilAccepted(const LocalCluster& cluster, const Json& job,
@@ -95,7 +89,7 @@ TEST_P(FailoverTest, AfterTheLeadersKillAStandbyServesWritesWithinTenSecondsAndT
       2, 2));
   ASSERT_TRUE(running.ok()) << running.status().ToString();
   const uint64_t running_id = (*running)["metadata"]["id"];
-  ASSERT_TRUE(WaitFor([&] { return Lines(starts) == 2; }, seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return CountLines(starts) == 2; }, seconds(20)));
 
   cluster.KillDroverd(0);
   const auto killed = Clock::now();
@@ -111,7 +105,7 @@ TEST_P(FailoverTest, AfterTheLeadersKillAStandbyServesWritesWithinTenSecondsAndT
   auto done = cluster.WaitForJob(running_id, seconds(60));
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ((*done)["status"]["phase"], "Succeeded") << done->dump();
-  EXPECT_EQ(Lines(starts), 2) << "no task started twice";
+  EXPECT_EQ(CountLines(starts), 2) << "no task started twice";
   auto after = cluster.WaitForJob(*accepted, seconds(60));
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ((*after)["status"]["phase"], "Succeeded");
@@ -190,16 +184,22 @@ INSTANTIATE_TEST_SUITE_P(Stores, FailoverTest, ::testing::Values("sqlite", "post
                            return info.param;
                          });
 
+// A cluster of a droverd and a standby on `database`.
+LocalClusterOptions PostgresHa(const TestPostgresDatabase& database, int nodes) {
+  LocalClusterOptions options;
+  options.standbys = 1;
+  options.store = database.url();
+  options.nodes = nodes;
+  return options;
+}
+
 // PostgreSQL: the leader's lock session is ended behind its back and the lock
 // taken by someone else; it must stop at once instead of writing on.
 TEST(PostgresFailoverTest, ALeaderThatLosesItsLockExitsAndTheStandbyTakesOver) {
   std::string skip;
   auto database = TestPostgresDatabase::Create(&skip);
   if (!database) GTEST_SKIP() << skip;
-  LocalClusterOptions options;
-  options.standbys = 1;
-  options.store = database->url();
-  LocalCluster cluster(options);
+  LocalCluster cluster(PostgresHa(*database, 2));
   ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
   auto before = cluster.Submit(ShellJob("before", "true"));
   ASSERT_TRUE(before.ok()) << before.status().ToString();
@@ -231,23 +231,13 @@ TEST(PostgresFailoverTest, ALeaderThatLosesItsLockExitsAndTheStandbyTakesOver) {
   EXPECT_EQ((*kept)["status"]["phase"], "Succeeded");
 }
 
-}  // namespace
-}  // namespace drover::testing
-
-namespace drover::testing {
-namespace {
-
 // A standby takes over the leader's store as it is, so it must run the
 // leader's schema: one that does not refuses to start, naming both versions.
 TEST(PostgresFailoverTest, AStandbyOfAnotherSchemaVersionRefusesToStart) {
   std::string skip;
   auto database = TestPostgresDatabase::Create(&skip);
   if (!database) GTEST_SKIP() << skip;
-  LocalClusterOptions options;
-  options.standbys = 1;
-  options.store = database->url();
-  options.nodes = 1;
-  LocalCluster cluster(options);
+  LocalCluster cluster(PostgresHa(*database, 1));
   ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
   cluster.KillDroverd(1);
   // As if the leader were a newer Drover.
@@ -260,8 +250,7 @@ TEST(PostgresFailoverTest, AStandbyOfAnotherSchemaVersionRefusesToStart) {
   if (code) {
     EXPECT_EQ(*code, 2);
   }
-  std::ifstream in(cluster.dir() + "/droverd-1.log");
-  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string log = ReadFile(cluster.dir() + "/droverd-1.log");
   EXPECT_NE(log.find("the store's schema is version 999 and this droverd's is version"),
             std::string::npos)
       << log;

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 #include "tests/support/wait_for.h"
 
 namespace drover::testing {
@@ -30,13 +31,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 constexpr const char* kIp = "/usr/sbin/ip";  // Debian's iproute2
 
@@ -90,7 +84,7 @@ std::map<std::string, std::set<std::string>> LiveFromProcessTable(const std::str
   DIR* d = opendir("/proc");
   while (struct dirent* e = d == nullptr ? nullptr : readdir(d)) {
     if (!std::isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-    const std::string env = ReadAll(std::string("/proc/") + e->d_name + "/environ");
+    const std::string env = ReadFile(std::string("/proc/") + e->d_name + "/environ");
     if (env.find("NETNS_TEST_MARK=" + marker) == std::string::npos) continue;
     std::string ordinal, task;
     for (size_t pos = 0; pos < env.size();) {

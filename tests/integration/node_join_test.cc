@@ -16,6 +16,7 @@
 #include "executors/supervisor_client.h"
 #include "tests/support/local_cluster.h"
 #include "tests/support/raw_http.h"
+#include "tests/support/test_files.h"
 
 namespace drover::testing {
 namespace {
@@ -253,8 +254,7 @@ TEST(DuplicateNodeTest, ASecondAgentUnderALiveNodesNameIsRefusedAndTheFirstKeeps
     (void)supervisor->Shutdown(/*kill_tasks=*/true);
   }
   EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 1) << "exit status " << rc;
-  std::ifstream in(cluster.dir() + "/clone.log");
-  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string log = ReadFile(cluster.dir() + "/clone.log");
   EXPECT_NE(log.find("is held by another live agent"), std::string::npos) << log;
 
   auto job = cluster.Submit(ShellJob("after-clone", "true"));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_postgres.h"
 
 namespace drover::testing {
 namespace {
@@ -19,25 +20,21 @@ class RestartTest : public ::testing::TestWithParam<std::string> {
  protected:
   // SQLite: a file in the cluster's directory. PostgreSQL: a fresh database
   // on the test server, so runs do not see each other's objects.
-  LocalClusterOptions Options() {
+  void SetUp() override {
+    if (GetParam() != "postgresql") return;
+    std::string skip;
+    database_ = TestPostgresDatabase::Create(&skip);
+    if (!database_) GTEST_SKIP() << skip;
+  }
+  LocalClusterOptions Options() const {
     LocalClusterOptions options;
-    if (GetParam() == "postgresql") {
-      std::string url = std::getenv("DROVER_TEST_POSTGRES_URL");
-      std::string db = "drover_restart_" + std::to_string(::getpid());
-      std::string create = "psql -q '" + url + "' -c 'DROP DATABASE IF EXISTS " + db +
-                           "' -c 'CREATE DATABASE " + db + "' >/dev/null";
-      EXPECT_EQ(std::system(create.c_str()), 0) << create;
-      options.store = url.substr(0, url.rfind('/') + 1) + db;
-    }
+    if (database_) options.store = database_->url();
     return options;
   }
-  bool Skip() {
-    return GetParam() == "postgresql" && std::getenv("DROVER_TEST_POSTGRES_URL") == nullptr;
-  }
+  std::unique_ptr<TestPostgresDatabase> database_;
 };
 
 TEST_P(RestartTest, KilledDroverdLosesNoJobAndFinishesThem) {
-  if (Skip()) GTEST_SKIP() << "DROVER_TEST_POSTGRES_URL is not set";
   LocalCluster cluster(Options());
   ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
   std::string gate = cluster.dir() + "/gate";

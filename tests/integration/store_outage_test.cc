@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/test_files.h"
 #include "tests/support/wait_for.h"
 
 namespace drover::testing {
@@ -89,9 +90,7 @@ TEST(StoreOutageTest, PostgresDownAndBackUnderLoadLosesNothingAcknowledgedAndDro
     // Its lock's session died with the server: with no standby, it takes the
     // lock again and goes on leading.
     auto log_says = [&](const std::string& what) {
-      std::ifstream in(cluster.dir() + "/droverd.log");
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      return text.find(what) != std::string::npos;
+      return ReadFile(cluster.dir() + "/droverd.log").find(what) != std::string::npos;
     };
     EXPECT_TRUE(WaitFor([&] { return log_says("took the leader lock again"); }, seconds(30)));
     const size_t relocked = acked_count();
