@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,6 +96,13 @@ struct JobSpec {
   // --array=1,3,5 or 0-20:5); completions is then their count.
   IndexSet indexes;
   int32_t backoff_limit = 6;  // failed tasks tolerated before the job fails
+  // Indexed only (Kubernetes' backoffLimitPerIndex): the failures one index
+  // may have before that index fails for good while the others go on, as
+  // Slurm's array tasks do (sbatch --array gives 0). -1 = not per index.
+  int32_t backoff_limit_per_index = -1;
+  // With backoffLimitPerIndex: more failed indexes than this fail the job at
+  // once (Kubernetes' maxFailedIndexes). -1 = no limit.
+  int32_t max_failed_indexes = -1;
   // Whether a task lost with its node (or preempted) runs again, as Slurm's
   // --requeue (the default) / --no-requeue: false ends the job Failed.
   bool requeue = true;
@@ -146,6 +154,10 @@ struct JobStatus {
   // Indexes cancelled one by one (scancel JOB_TASK): they never run again,
   // and a job with any ends Cancelled once the rest are done.
   IndexSet cancelled_indexes;
+  // With backoffLimitPerIndex: indexes that failed for good, and the failures
+  // so far of those still being retried.
+  IndexSet failed_indexes;
+  std::map<int64_t, int32_t> index_failures;
   int64_t next_index = 0;  // first index never started (lazy creation)
   int32_t next_step = 0;   // allocation jobs: the id the next step gets
   int64_t start_time_ms = 0;

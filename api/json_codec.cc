@@ -1,6 +1,10 @@
 #include "api/json_codec.h"
 
+#include <cstdlib>
 #include <initializer_list>
+#include <limits>
+#include <map>
+#include <utility>
 
 #include "api/json_codec_parts.h"
 #include "api/json_fields.h"
@@ -47,6 +51,42 @@ Status IndexSetField(const Json& obj, std::string_view key, std::string_view pat
   auto set = IndexSet::Parse(text);
   if (!set.ok()) return set.status().WithFieldPrefix(Join(path, key));
   *out = std::move(*set);
+  return Status::Ok();
+}
+
+// backoffLimitPerIndex and maxFailedIndexes, absent = -1. As Kubernetes, a
+// per-index limit without a backoffLimit of its own lifts the job-wide one.
+Status PerIndexBackoffFromJson(const Json& spec, JobSpec* s) {
+  for (auto [key, out] : {std::pair{"backoffLimitPerIndex", &s->backoff_limit_per_index},
+                          std::pair{"maxFailedIndexes", &s->max_failed_indexes}}) {
+    if (Find(spec, key) == nullptr) continue;
+    DROVER_RETURN_IF_ERROR(GetIntAs(spec, key, "spec", out));
+    if (*out < 0) {
+      return Status::Invalid(std::string("spec.") + key,
+                             "must not be negative (got " + std::to_string(*out) + ")");
+    }
+  }
+  if (s->backoff_limit_per_index >= 0 && Find(spec, "backoffLimit") == nullptr) {
+    s->backoff_limit = std::numeric_limits<int32_t>::max();
+  }
+  return Status::Ok();
+}
+
+// status.indexFailures: {"3": 1}, index -> failures so far.
+Status IndexFailuresFromJson(const Json& st, std::map<int64_t, int32_t>* out) {
+  const Json* f = Find(st, "indexFailures");
+  if (f == nullptr) return Status::Ok();
+  DROVER_RETURN_IF_ERROR(CheckObject(*f, "status.indexFailures"));
+  for (const auto& [key, value] : f->items()) {
+    char* end = nullptr;
+    const long long index = std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || *end != '\0' || index < 0 || !value.is_number_integer() ||
+        value.get<int64_t>() < 0 || value.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
+      return Status::Invalid("status.indexFailures", "must map indexes to failure counts (got \"" +
+                                                         key + "\": " + value.dump() + ")");
+    }
+    (*out)[index] = static_cast<int32_t>(value.get<int64_t>());
+  }
   return Status::Ok();
 }
 
@@ -219,6 +259,8 @@ Json ToJson(const Job& job) {
       {"gang", s.gang},
       {"template", TemplateToJson(s.task)},
   };
+  if (s.backoff_limit_per_index >= 0) j["spec"]["backoffLimitPerIndex"] = s.backoff_limit_per_index;
+  if (s.max_failed_indexes >= 0) j["spec"]["maxFailedIndexes"] = s.max_failed_indexes;
   if (s.nice != 0) j["spec"]["nice"] = s.nice;
   if (!s.indexes.empty()) j["spec"]["indexes"] = s.indexes.ToString();
   if (s.dependency_any) j["spec"]["dependencyAny"] = true;
@@ -261,6 +303,12 @@ Json ToJson(const Job& job) {
     status["retryIndexes"] = st.failed_indexes_pending.ToString();
   }
   if (!st.cancelled_indexes.empty()) status["cancelledIndexes"] = st.cancelled_indexes.ToString();
+  if (!st.failed_indexes.empty()) status["failedIndexes"] = st.failed_indexes.ToString();
+  if (!st.index_failures.empty()) {
+    Json failures = Json::object();
+    for (const auto& [index, n] : st.index_failures) failures[std::to_string(index)] = n;
+    status["indexFailures"] = std::move(failures);
+  }
   if (st.next_index != 0) status["nextIndex"] = st.next_index;
   if (st.next_step != 0) status["nextStep"] = st.next_step;
   PutTime(status, "startTime", st.start_time_ms);
@@ -290,6 +338,8 @@ Result<Job> JobFromJson(const Json& j) {
                                            "parallelism",
                                            "completionMode",
                                            "backoffLimit",
+                                           "backoffLimitPerIndex",
+                                           "maxFailedIndexes",
                                            "priority",
                                            "nice",
                                            "queue",
@@ -328,6 +378,7 @@ Result<Job> JobFromJson(const Json& j) {
                            "must be \"Indexed\" or \"NonIndexed\" (got \"" + mode + "\")");
   }
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "backoffLimit", "spec", &s.backoff_limit));
+  DROVER_RETURN_IF_ERROR(PerIndexBackoffFromJson(*spec, &s));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "priority", "spec", &s.priority));
   DROVER_RETURN_IF_ERROR(GetIntAs(*spec, "nice", "spec", &s.nice));
   DROVER_RETURN_IF_ERROR(IndexSetField(*spec, "indexes", "spec", &s.indexes));
@@ -382,8 +433,8 @@ Result<Job> JobFromJson(const Json& j) {
     DROVER_RETURN_IF_ERROR(CheckKnownFields(
         *st,
         {"phase", "reasons", "estimatedStartTime", "active", "succeeded", "failed",
-         "completedIndexes", "retryIndexes", "cancelledIndexes", "nextIndex", "nextStep",
-         "startTime", "completionTime", "message", "recorded", "mailed"},
+         "completedIndexes", "retryIndexes", "cancelledIndexes", "failedIndexes", "indexFailures",
+         "nextIndex", "nextStep", "startTime", "completionTime", "message", "recorded", "mailed"},
         "status"));
     std::string phase = "Pending";
     DROVER_RETURN_IF_ERROR(GetString(*st, "phase", "status", &phase));
@@ -402,6 +453,9 @@ Result<Job> JobFromJson(const Json& j) {
         IndexSetField(*st, "retryIndexes", "status", &job.status.failed_indexes_pending));
     DROVER_RETURN_IF_ERROR(
         IndexSetField(*st, "cancelledIndexes", "status", &job.status.cancelled_indexes));
+    DROVER_RETURN_IF_ERROR(
+        IndexSetField(*st, "failedIndexes", "status", &job.status.failed_indexes));
+    DROVER_RETURN_IF_ERROR(IndexFailuresFromJson(*st, &job.status.index_failures));
     DROVER_RETURN_IF_ERROR(GetInt(*st, "nextIndex", "status", &job.status.next_index));
     DROVER_RETURN_IF_ERROR(GetIntAs(*st, "nextStep", "status", &job.status.next_step));
     DROVER_RETURN_IF_ERROR(GetTime(*st, "startTime", "status", &job.status.start_time_ms));

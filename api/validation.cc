@@ -112,6 +112,35 @@ Status ValidateMail(const MailSpec& mail) {
 }
 
 // An allocation is its own gang: `tasks` slots on `nodes` nodes.
+
+// Kubernetes' rules for backoffLimitPerIndex and maxFailedIndexes.
+Status ValidatePerIndexBackoff(const JobSpec& s) {
+  if (s.backoff_limit_per_index < -1) {
+    return Status::Invalid(
+        "spec.backoffLimitPerIndex",
+        "must not be negative (got " + std::to_string(s.backoff_limit_per_index) + ")");
+  }
+  if (s.max_failed_indexes < -1) {
+    return Status::Invalid("spec.maxFailedIndexes", "must not be negative (got " +
+                                                        std::to_string(s.max_failed_indexes) + ")");
+  }
+  if (s.backoff_limit_per_index >= 0 && s.completion_mode != CompletionMode::kIndexed) {
+    return Status::Invalid("spec.backoffLimitPerIndex", "needs completionMode Indexed");
+  }
+  if (s.backoff_limit_per_index >= 0 && s.gang) {
+    return Status::Invalid("spec.backoffLimitPerIndex",
+                           "a gang's members run and fail together: use backoffLimit");
+  }
+  if (s.max_failed_indexes >= 0 && s.backoff_limit_per_index < 0) {
+    return Status::Invalid("spec.maxFailedIndexes", "needs backoffLimitPerIndex");
+  }
+  if (s.max_failed_indexes > s.completions) {
+    return Status::Invalid("spec.maxFailedIndexes", "must not exceed completions (" +
+                                                        std::to_string(s.completions) + "; got " +
+                                                        std::to_string(s.max_failed_indexes) + ")");
+  }
+  return Status::Ok();
+}
 Status ValidateAllocation(const JobSpec& s) {
   if (!IsAllocation(s)) return Status::Ok();
   const AllocationSpec& a = s.allocation;
@@ -198,6 +227,7 @@ Status ValidateJobSubmission(const Job& job) {
     return Status::Invalid("spec.backoffLimit",
                            "must not be negative (got " + std::to_string(s.backoff_limit) + ")");
   }
+  DROVER_RETURN_IF_ERROR(ValidatePerIndexBackoff(s));
   if (s.nice < -kMaxNice || s.nice > kMaxNice) {
     return Status::Invalid("spec.nice", "must be between " + std::to_string(-kMaxNice) + " and " +
                                             std::to_string(kMaxNice) + " (got " +

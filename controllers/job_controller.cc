@@ -8,11 +8,18 @@
 namespace drover::controllers {
 namespace {
 
-// Indexes that need no more runs: succeeded, or cancelled one by one.
+// Indexes that need no more runs: succeeded, cancelled one by one, or
+// failed for good (backoffLimitPerIndex).
 int64_t Done(const Job& job, const JobStatus& st) {
   return job.spec.completion_mode == CompletionMode::kIndexed
-             ? st.completed_indexes.Count() + st.cancelled_indexes.Count()
+             ? st.completed_indexes.Count() + st.cancelled_indexes.Count() +
+                   st.failed_indexes.Count()
              : st.succeeded;
+}
+
+bool PerIndex(const Job& job) {
+  return job.spec.completion_mode == CompletionMode::kIndexed &&
+         job.spec.backoff_limit_per_index >= 0;
 }
 
 // Indexes that still need a successful task and have none running.
@@ -28,23 +35,53 @@ void Finish(JobStatus& st, JobPhase phase, int64_t now_ms, std::string message) 
   st.message = std::move(message);
 }
 
-// Every index is done: Succeeded, or Cancelled if some were cancelled.
+// Every index is done: Succeeded; Failed if some failed for good (as
+// Kubernetes' FailedIndexes); else Cancelled if some were cancelled.
 void FinishDone(JobStatus& st, int64_t now_ms) {
+  if (!st.failed_indexes.empty()) {
+    const bool one = st.failed_indexes.Count() == 1;
+    return Finish(st, JobPhase::kFailed, now_ms,
+                  std::string(one ? "index " : "indexes ") + st.failed_indexes.ToString() +
+                      " failed" +
+                      (st.cancelled_indexes.empty()
+                           ? ""
+                           : "; " + st.cancelled_indexes.ToString() + " were cancelled"));
+  }
   if (st.cancelled_indexes.empty()) return Finish(st, JobPhase::kSucceeded, now_ms, "");
   Finish(st, JobPhase::kCancelled, now_ms,
          "array tasks " + st.cancelled_indexes.ToString() + " were cancelled");
 }
 
+// How a failed task ended, for a message: ": out of memory", " exited with 3".
+std::string HowItEnded(const Task& task) {
+  if (task.status.message == kOutOfMemory) return std::string(": ") + kOutOfMemory;
+  if (task.status.signal != 0) return " killed by signal " + std::to_string(task.status.signal);
+  if (task.status.exit_code >= 0) return " exited with " + std::to_string(task.status.exit_code);
+  if (!task.status.message.empty()) return ": " + task.status.message;
+  return " failed";
+}
+
 std::string BackoffExceeded(const Job& job, const Task& task) {
-  std::string why = "backoff limit " + std::to_string(job.spec.backoff_limit) + " exceeded: task " +
-                    task.metadata.name;
-  if (task.status.message == kOutOfMemory) return why + ": " + kOutOfMemory;
-  if (task.status.signal != 0)
-    return why + " killed by signal " + std::to_string(task.status.signal);
-  if (task.status.exit_code >= 0)
-    return why + " exited with " + std::to_string(task.status.exit_code);
-  if (!task.status.message.empty()) return why + ": " + task.status.message;
-  return why + " failed";
+  return "backoff limit " + std::to_string(job.spec.backoff_limit) + " exceeded: task " +
+         task.metadata.name + HowItEnded(task);
+}
+
+// With backoffLimitPerIndex: the index of `task` fails for good; the job goes
+// on with its other indexes unless more than maxFailedIndexes have failed.
+void FailIndex(const Job& job, const Task& task, int64_t now_ms, JobStatus& st,
+               const std::string& why) {
+  const int64_t index = task.spec.index;
+  st.index_failures.erase(index);
+  st.failed_indexes_pending.Erase(index);
+  st.failed_indexes.Insert(index);
+  const int32_t max_failed = job.spec.max_failed_indexes;
+  if (max_failed >= 0 && st.failed_indexes.Count() > max_failed) {
+    Finish(st, JobPhase::kFailed, now_ms,
+           "more than maxFailedIndexes " + std::to_string(max_failed) + " indexes failed (" +
+               st.failed_indexes.ToString() + "): task " + task.metadata.name + why);
+    return;
+  }
+  if (Done(job, st) >= job.spec.completions) FinishDone(st, now_ms);
 }
 
 // Whether a task's end is the outcome of its index: every task of a plain
@@ -84,27 +121,33 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
     if (job.spec.completion_mode == CompletionMode::kIndexed) st.completed_indexes.Insert(index);
     ++st.succeeded;
     st.failed_indexes_pending.Erase(index);
+    st.index_failures.erase(index);
     if (Done(job, st) >= job.spec.completions) FinishDone(st, now_ms);
     return;
   }
   const bool disrupted = Disrupted(task);
   if (disrupted && !job.spec.requeue) {
     ++st.failed;
-    Finish(
-        st, JobPhase::kFailed, now_ms,
-        "task " + task.metadata.name +
-            (task.status.phase == TaskPhase::kLost ? " was lost with its node" : " was preempted") +
-            " and the job may not be requeued (--no-requeue)");
+    const std::string why =
+        (task.status.phase == TaskPhase::kLost ? " was lost with its node" : " was preempted") +
+        std::string(" and the job may not be requeued (--no-requeue)");
+    if (PerIndex(job)) return FailIndex(job, task, now_ms, st, why);
+    Finish(st, JobPhase::kFailed, now_ms, "task " + task.metadata.name + why);
     return;
   }
   if (!disrupted && task.status.message == kTimeLimitExceeded) {
     ++st.failed;  // as Slurm's TIMEOUT: running it again would only hit the limit again
+    if (PerIndex(job)) return FailIndex(job, task, now_ms, st, ": time limit exceeded");
     Finish(st, JobPhase::kFailed, now_ms, "task " + task.metadata.name + ": time limit exceeded");
     return;
   }
-  if (!disrupted && ++st.failed > job.spec.backoff_limit) {
+  if (disrupted) {
+    // Runs again below; counts against nothing.
+  } else if (++st.failed > job.spec.backoff_limit) {
     Finish(st, JobPhase::kFailed, now_ms, BackoffExceeded(job, task));
     return;
+  } else if (PerIndex(job) && ++st.index_failures[index] > job.spec.backoff_limit_per_index) {
+    return FailIndex(job, task, now_ms, st, HowItEnded(task));
   }
   // Retry the same index, so that DROVER_TASK_INDEX of the retry matches.
   if (!st.completed_indexes.Contains(index)) st.failed_indexes_pending.Insert(index);

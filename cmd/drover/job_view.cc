@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 #include "api/json_codec.h"
 #include "api/validation.h"
@@ -247,7 +248,14 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   line("CompletionMode", s.completion_mode == CompletionMode::kIndexed ? "Indexed" : "NonIndexed");
   line("Completions", std::to_string(s.completions));
   line("Parallelism", std::to_string(s.parallelism));
-  line("BackoffLimit", std::to_string(s.backoff_limit));
+  line("BackoffLimit", s.backoff_limit == std::numeric_limits<int32_t>::max()
+                           ? "none"
+                           : std::to_string(s.backoff_limit));
+  if (s.backoff_limit_per_index >= 0) {
+    line("BackoffLimitPerIndex", std::to_string(s.backoff_limit_per_index));
+    line("MaxFailedIndexes",
+         s.max_failed_indexes < 0 ? "no limit" : std::to_string(s.max_failed_indexes));
+  }
   line("Gang", s.gang ? "yes" : "no");
   line("Exclusive", s.exclusive ? "yes" : "no");
   line("Nodes", s.nodes == 0 ? "any" : std::to_string(s.nodes));
@@ -264,6 +272,7 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   if (s.completion_mode == CompletionMode::kIndexed) {
     line("CompletedIndexes", st.completed_indexes.ToString());
     line("RetryIndexes", st.failed_indexes_pending.ToString());
+    if (s.backoff_limit_per_index >= 0) line("FailedIndexes", st.failed_indexes.ToString());
   }
   line("SubmitTime", FormatLocalTime(job.metadata.creation_time_ms));
   line("EstimatedStart", FormatLocalTime(st.estimated_start_ms));

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <tuple>
+#include <utility>
 
 #include "api/hostlist.h"
 #include "api/json_codec.h"
@@ -137,7 +138,9 @@ po::options_description SubmitOptionsDescription() {
       ("priority", po::value<int64_t>(), "higher runs first (default 0; admins only)")
       ("nice", po::value<int64_t>()->implicit_value(100),
        "lower this job's priority by N (default 100, as Slurm); negative N is for admins")
-      ("backoff-limit", po::value<int64_t>(), "failed tasks run again before the job fails (default 0: as in Slurm, a failed script is not re-run)")
+      ("backoff-limit", po::value<int64_t>(), "failed tasks run again before the job fails (default 0: as in Slurm, a failed script is not re-run; with --array, failures of all its tasks together)")
+      ("backoff-limit-per-index", po::value<int64_t>(), "--array: times each array task runs again after failing, while the others go on (default 0, as Slurm)")
+      ("max-failed-indexes", po::value<int64_t>(), "--array: fail the whole array at once when more than N of its tasks have failed")
       ("requeue", po::bool_switch(), "a task lost with its node or preempted runs again (the default)")
       ("no-requeue", po::bool_switch(), "a task lost with its node or preempted fails the job")
       ("kill-on-invalid-dep", po::value<std::string>(), "yes (default): a job whose dependency can never be satisfied is cancelled; no: it stays pending (DependencyNeverSatisfied)")
@@ -231,6 +234,8 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   CopyIf(vm, "priority", &flags.priority);
   CopyIf(vm, "nice", &flags.nice);
   CopyIf(vm, "backoff-limit", &flags.backoff_limit);
+  CopyIf(vm, "backoff-limit-per-index", &flags.backoff_limit_per_index);
+  CopyIf(vm, "max-failed-indexes", &flags.max_failed_indexes);
   CopyIf(vm, "nodes", &flags.nodes);
   CopyIf(vm, "ntasks-per-node", &flags.ntasks_per_node);
   CopyIf(vm, "placement", &flags.placement);
@@ -288,6 +293,8 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.priority, low.priority);
   fill(out.nice, low.nice);
   fill(out.backoff_limit, low.backoff_limit);
+  fill(out.backoff_limit_per_index, low.backoff_limit_per_index);
+  fill(out.max_failed_indexes, low.max_failed_indexes);
   fill(out.nodes, low.nodes);
   fill(out.ntasks_per_node, low.ntasks_per_node);
   fill(out.placement, low.placement);
@@ -314,6 +321,55 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   out.env.insert(out.env.end(), high.env.begin(), high.env.end());
   return out;
 }
+
+namespace {
+
+Result<int32_t> NonNegativeInt32(const char* flag, int64_t value) {
+  if (value < 0 || value > std::numeric_limits<int32_t>::max()) {
+    return Status::Invalid(flag, "must be between 0 and " +
+                                     std::to_string(std::numeric_limits<int32_t>::max()) +
+                                     " (got " + std::to_string(value) + ")");
+  }
+  return static_cast<int32_t>(value);
+}
+
+// Slurm's array tasks are independent: a failed one fails alone, the others
+// go on, and the array ends FAILED once all have ended. A task runs again
+// only if asked (--backoff-limit-per-index); --backoff-limit alone keeps
+// Kubernetes' job-wide count, where any task's failure may fail the array.
+Status ApplyPerIndexBackoff(const SubmitFlags& flags, JobSpec& spec) {
+  const bool array = flags.array.has_value() && !flags.gang;
+  if (!array) {
+    for (auto [flag, given] :
+         {std::pair{"--backoff-limit-per-index", flags.backoff_limit_per_index.has_value()},
+          std::pair{"--max-failed-indexes", flags.max_failed_indexes.has_value()}}) {
+      if (given) {
+        return Status::Invalid(flag, flags.gang
+                                         ? "a gang's tasks fail together: use --backoff-limit"
+                                         : "is for --array jobs only");
+      }
+    }
+    return Status::Ok();
+  }
+  if (flags.backoff_limit && !flags.backoff_limit_per_index && !flags.max_failed_indexes) {
+    return Status::Ok();
+  }
+  spec.backoff_limit_per_index = 0;
+  if (flags.backoff_limit_per_index) {
+    auto n = NonNegativeInt32("--backoff-limit-per-index", *flags.backoff_limit_per_index);
+    if (!n.ok()) return n.status();
+    spec.backoff_limit_per_index = *n;
+  }
+  if (flags.max_failed_indexes) {
+    auto n = NonNegativeInt32("--max-failed-indexes", *flags.max_failed_indexes);
+    if (!n.ok()) return n.status();
+    spec.max_failed_indexes = *n;
+  }
+  if (!flags.backoff_limit) spec.backoff_limit = std::numeric_limits<int32_t>::max();
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
                      const std::string& default_name, const std::string& cwd,
@@ -406,6 +462,7 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
     }
     spec.backoff_limit = static_cast<int32_t>(*flags.backoff_limit);
   }
+  DROVER_RETURN_IF_ERROR(ApplyPerIndexBackoff(flags, spec));
   if (flags.queue) spec.queue = *flags.queue;
   if (flags.account) spec.account = *flags.account;
   spec.gang = flags.gang;

@@ -40,6 +40,8 @@ struct SubmitFlags {
   std::optional<int64_t> priority;
   std::optional<int64_t> nice;
   std::optional<int64_t> backoff_limit;
+  std::optional<int64_t> backoff_limit_per_index;  // arrays: retries of each task
+  std::optional<int64_t> max_failed_indexes;
   std::optional<int64_t> ntasks_per_node;
   std::optional<int64_t> nodes;
   std::optional<std::string> placement;

@@ -462,9 +462,12 @@ Status ClusterState::CancelIndexes(uint64_t id, const IndexSet& indexes, const C
   for (int64_t i = indexes.First().value_or(0); !indexes.empty(); ++i) {
     i = indexes.FirstFrom(i).value_or(-1);
     if (i < 0) break;
-    if (job.status.completed_indexes.Contains(i)) continue;  // done: nothing to cancel
+    if (job.status.completed_indexes.Contains(i) || job.status.failed_indexes.Contains(i)) {
+      continue;  // done: nothing to cancel
+    }
     job.status.cancelled_indexes.Insert(i);
     job.status.failed_indexes_pending.Erase(i);
+    job.status.index_failures.erase(i);
   }
   for (const std::string& name : job_tasks_[id]) {
     Task& t = tasks_.at(name);

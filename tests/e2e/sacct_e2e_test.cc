@@ -82,5 +82,29 @@ TEST_F(CliEndToEndTest, SacctShowsJobsArrayTasksAndStepsWithTheirStatesAndExitCo
   EXPECT_EQ(history.out.find(".batch"), std::string::npos) << "steps only with --steps";
 }
 
+// Slurm's array tasks are independent: one that fails does not stop the
+// others. Task 2 runs on until sacct shows task 1 FAILED (so the failure was
+// counted while it ran), then succeeds; the array ends FAILED.
+TEST_F(CliEndToEndTest, AFailedArrayTaskFailsAloneWhileTheOthersRunToTheirEnd) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner sacct(BinDir() + "/sacct", home_);
+  std::ofstream(home_ + "/frames.sh")
+      << "#!/bin/bash\n"
+         "#SBATCH --array=1-2 -J frames\n"
+         "if [ \"$SLURM_ARRAY_TASK_ID\" = 1 ]; then exit 4; fi\n"
+         "for i in $(seq 600); do\n"
+         "  sacct -X -n -P -j \"${SLURM_ARRAY_JOB_ID}_1\" -o state | grep -qx FAILED && exit 0\n"
+         "  sleep 0.05\n"
+         "done\n"
+         "exit 9\n";
+  CliResult run = sbatch.RunWithEnv({"--parsable", "-W", "frames.sh"}, SlurmPathEnv());
+  EXPECT_EQ(run.exit_code, 4) << "sbatch -W exits with the worst exit code: " << run.Describe();
+  const std::string id = std::to_string(ParseSubmittedId(run.out));
+  CliResult states = sacct.Run({"-X", "-j", id, "-P", "-n", "-o", "jobid,state,exitcode"});
+  EXPECT_EQ(states.out, id + "_1|FAILED|4:0\n" + id + "_2|COMPLETED|0:0\n") << states.Describe();
+  CliResult show = Drover({"show", id});
+  EXPECT_NE(show.out.find("index 1 failed"), std::string::npos) << show.Describe();
+}
+
 }  // namespace
 }  // namespace drover::e2e

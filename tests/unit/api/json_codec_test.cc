@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "api/deployment_json.h"
 
 namespace drover {
@@ -80,6 +82,37 @@ TEST(JsonCodecTest, JobRoundTripsThroughJson) {
   EXPECT_EQ(again->spec.allocation.tasks, 8);
   EXPECT_EQ(again->spec.node_selector, (Labels{{"gpu", "true"}}));
   EXPECT_EQ(again->status.next_step, 3);
+}
+
+TEST(JsonCodecTest, PerIndexBackoffAndFailedIndexesRoundTrip) {
+  Json manifest = MinimalJob();
+  manifest["spec"]["backoffLimitPerIndex"] = 2;
+  manifest["spec"]["maxFailedIndexes"] = 5;
+  auto job = JobFromJson(manifest);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->spec.backoff_limit_per_index, 2);
+  EXPECT_EQ(job->spec.max_failed_indexes, 5);
+  EXPECT_EQ(job->spec.backoff_limit, std::numeric_limits<int32_t>::max())
+      << "as Kubernetes: a per-index limit alone lifts the job-wide one";
+  job->status.failed_indexes = *IndexSet::Parse("3,7-9");
+  job->status.index_failures = {{4, 1}, {11, 2}};
+  auto again = JobFromJson(ToJson(*job));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->status.failed_indexes.ToString(), "3,7-9");
+  EXPECT_EQ(again->status.index_failures, job->status.index_failures);
+  EXPECT_EQ(again->spec.backoff_limit, std::numeric_limits<int32_t>::max());
+
+  manifest["spec"]["backoffLimit"] = 10;
+  EXPECT_EQ(JobFromJson(manifest)->spec.backoff_limit, 10) << "given: kept";
+  manifest["spec"]["backoffLimitPerIndex"] = -1;
+  auto negative = JobFromJson(manifest);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.status().field(), "spec.backoffLimitPerIndex");
+  Json bad = ToJson(*job);
+  bad["status"]["indexFailures"] = {{"x", 1}};
+  auto garbled = JobFromJson(bad);
+  ASSERT_FALSE(garbled.ok());
+  EXPECT_EQ(garbled.status().field(), "status.indexFailures");
 }
 
 TEST(JsonCodecTest, AllocationPartsAndStepTasksRoundTrip) {

@@ -25,6 +25,28 @@ TEST(ValidationTest, EachRuleNamesItsField) {
       {"negative completions", [](Job& j) { j.spec.completions = -3; }, "spec.completions"},
       {"zero parallelism", [](Job& j) { j.spec.parallelism = 0; }, "spec.parallelism"},
       {"negative backoff", [](Job& j) { j.spec.backoff_limit = -1; }, "spec.backoffLimit"},
+      {"per-index backoff on a non-indexed job", [](Job& j) { j.spec.backoff_limit_per_index = 1; },
+       "spec.backoffLimitPerIndex"},
+      {"per-index backoff on a gang",
+       [](Job& j) {
+         j.spec.completion_mode = CompletionMode::kIndexed;
+         j.spec.gang = true;
+         j.spec.backoff_limit_per_index = 0;
+       },
+       "spec.backoffLimitPerIndex"},
+      {"max failed indexes without a per-index backoff",
+       [](Job& j) {
+         j.spec.completion_mode = CompletionMode::kIndexed;
+         j.spec.max_failed_indexes = 0;
+       },
+       "spec.maxFailedIndexes"},
+      {"max failed indexes above completions",
+       [](Job& j) {
+         j.spec.completion_mode = CompletionMode::kIndexed;
+         j.spec.backoff_limit_per_index = 0;
+         j.spec.max_failed_indexes = 2;
+       },
+       "spec.maxFailedIndexes"},
       {"no command", [](Job& j) { j.spec.task.command.clear(); }, "spec.template.command"},
       {"zero cpus", [](Job& j) { j.spec.task.resources.cpus = 0; }, "spec.template.resources.cpus"},
       {"relative cwd", [](Job& j) { j.spec.task.working_dir = "tmp"; }, "spec.template.workingDir"},

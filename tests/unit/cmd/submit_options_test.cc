@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 
 #include "api/validation.h"
@@ -402,6 +403,36 @@ TEST(BuildJobTest, ABatchScriptIsNotRunAgainUnlessAskedAndRequeueIsRecorded) {
   EXPECT_EQ(asked->spec.backoff_limit, 3);
   EXPECT_FALSE(asked->spec.requeue);
   EXPECT_EQ(asked->spec.qos, "high");
+}
+
+TEST(BuildJobTest, ArrayTasksFailAloneAsSlurmsDoAndRetryOnlyWhenAsked) {
+  auto build = [](std::vector<std::string> words) {
+    return BuildJob(*ParseSubmitFlags(words), {"/bin/false"}, "x", "/", NoEnv, kNow);
+  };
+  auto array = build({"--array=1-10"});
+  ASSERT_TRUE(array.ok()) << array.status().ToString();
+  EXPECT_EQ(array->spec.backoff_limit_per_index, 0) << "a failed array task is not run again";
+  EXPECT_EQ(array->spec.backoff_limit, std::numeric_limits<int32_t>::max())
+      << "nor does it fail the other array tasks";
+  EXPECT_EQ(array->spec.max_failed_indexes, -1);
+  EXPECT_TRUE(ValidateJobSubmission(*array).ok());
+
+  auto retried =
+      build({"--array=0-99", "--backoff-limit-per-index", "2", "--max-failed-indexes", "5"});
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_EQ(retried->spec.backoff_limit_per_index, 2);
+  EXPECT_EQ(retried->spec.max_failed_indexes, 5);
+  EXPECT_TRUE(ValidateJobSubmission(*retried).ok());
+
+  auto job_wide = build({"--array=0-9", "--backoff-limit", "3"});
+  ASSERT_TRUE(job_wide.ok());
+  EXPECT_EQ(job_wide->spec.backoff_limit_per_index, -1) << "Kubernetes' job-wide count, as asked";
+  EXPECT_EQ(job_wide->spec.backoff_limit, 3);
+
+  EXPECT_EQ(build({"--backoff-limit-per-index", "1"}).status().field(),
+            "--backoff-limit-per-index");
+  EXPECT_EQ(build({"--array=0-3", "--max-failed-indexes", "-1"}).status().field(),
+            "--max-failed-indexes");
 }
 
 TEST(BuildJobTest, NtasksGivesTheOneScriptTheirCoresAndMemPerCpuScalesWithThem) {

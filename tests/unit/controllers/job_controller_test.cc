@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 
 namespace drover::controllers {
@@ -479,6 +480,85 @@ TEST(JobControllerTest, CancelledIndexesAreNeverClaimedNorCountedAsWanted) {
   listed.spec.indexes = *IndexSet::Parse("1,5,9");  // --array=1,5,9
   EXPECT_EQ(ClaimNextIndex(listed), 1);
   EXPECT_EQ(ClaimNextIndex(listed), 9);
+}
+
+// backoffLimitPerIndex: Slurm's array tasks, Kubernetes' per-index retries.
+Job PerIndexJob(int64_t completions, int32_t per_index, int32_t max_failed = -1) {
+  Job j = MakeJob(completions, completions, CompletionMode::kIndexed,
+                  std::numeric_limits<int32_t>::max());
+  j.spec.backoff_limit_per_index = per_index;
+  j.spec.max_failed_indexes = max_failed;
+  return j;
+}
+
+TEST(JobControllerTest, AFailedArrayTaskFailsAloneAndTheOthersRunToTheirEnd) {
+  Simulation s(PerIndexJob(3, /*per_index=*/0));
+  EXPECT_EQ(s.StartWanted(), (std::vector<int64_t>{0, 1, 2}));
+  s.End(1, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kRunning) << s.job.status.message;
+  EXPECT_EQ(s.job.status.failed_indexes.ToString(), "1");
+  for (const Task& t : s.tasks) EXPECT_FALSE(t.status.terminating) << t.metadata.name;
+  EXPECT_EQ(TasksWanted(s.job), 0) << "a failed index does not run again";
+  s.End(0, TaskPhase::kSucceeded);
+  s.End(2, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
+  EXPECT_EQ(s.job.status.message, "index 1 failed");
+  EXPECT_EQ(s.job.status.completed_indexes.ToString(), "0,2");
+}
+
+TEST(JobControllerTest, EachIndexIsRetriedUpToItsOwnLimit) {
+  Simulation s(PerIndexJob(2, /*per_index=*/2));
+  s.StartWanted();
+  s.End(0, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.index_failures, (std::map<int64_t, int32_t>{{0, 1}}));
+  EXPECT_EQ(s.StartWanted(), std::vector<int64_t>{0}) << "its retry";
+  s.End(0, TaskPhase::kFailed);
+  EXPECT_EQ(s.StartWanted(), std::vector<int64_t>{0}) << "its second retry";
+  s.End(1, TaskPhase::kFailed);  // index 1's first failure is its own
+  EXPECT_EQ(s.job.status.index_failures, (std::map<int64_t, int32_t>{{0, 2}, {1, 1}}));
+  s.End(0, TaskPhase::kFailed);  // the third: index 0 is done for
+  EXPECT_EQ(s.job.status.failed_indexes.ToString(), "0");
+  EXPECT_EQ(s.job.status.phase, JobPhase::kRunning);
+  EXPECT_EQ(s.StartWanted(), std::vector<int64_t>{1});
+  s.End(1, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
+  EXPECT_TRUE(s.job.status.index_failures.empty()) << "kept only while an index is retried";
+  EXPECT_EQ(s.job.status.failed, 4);
+}
+
+TEST(JobControllerTest, MoreFailedIndexesThanMaxFailedIndexesFailTheJobAtOnce) {
+  Simulation s(PerIndexJob(4, /*per_index=*/0, /*max_failed=*/1));
+  s.StartWanted();
+  s.End(0, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kRunning) << "one failed index is allowed";
+  s.End(1, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
+  EXPECT_NE(s.job.status.message.find("maxFailedIndexes 1"), std::string::npos)
+      << s.job.status.message;
+  int stopping = 0;
+  for (const Task& t : s.tasks) stopping += t.status.terminating;
+  EXPECT_EQ(stopping, 2) << "the two still running are stopped";
+}
+
+TEST(JobControllerTest, AnArrayTaskOverItsTimeLimitFailsOnlyItsIndex) {
+  Simulation s(PerIndexJob(2, /*per_index=*/3));
+  s.StartWanted();
+  s.tasks.front().status.message = kTimeLimitExceeded;
+  s.End(0, TaskPhase::kFailed);
+  EXPECT_EQ(s.job.status.failed_indexes.ToString(), "0") << "a TIMEOUT is not retried";
+  EXPECT_EQ(s.job.status.phase, JobPhase::kRunning);
+  s.End(1, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kFailed);
+}
+
+TEST(JobControllerTest, ALostArrayTaskStillRunsAgainWithPerIndexLimits) {
+  Simulation s(PerIndexJob(1, /*per_index=*/0));
+  s.StartWanted();
+  s.End(0, TaskPhase::kLost);
+  EXPECT_TRUE(s.job.status.failed_indexes.empty()) << "a node's failure is not the task's";
+  EXPECT_EQ(s.StartWanted(), std::vector<int64_t>{0});
+  s.End(0, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kSucceeded);
 }
 
 }  // namespace
