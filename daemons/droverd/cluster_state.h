@@ -258,6 +258,11 @@ class ClusterState {
   // again. An admin's own cordon or drain is never undone by it.
   Status ReportNodeHealth(const std::string& name, bool healthy, const std::string& message,
                           int64_t now_ms);
+  // The agent's word on its task-log disk (its every report): a problem
+  // drains the node, its reason saying what is wrong ("task logs cannot be
+  // written: ..."); once fine again, a node drained for it is undrained.
+  // Another drain (an admin's, the health check's) is left alone.
+  Status ReportLogDisk(const std::string& name, const std::string& problem);
   // Marks nodes silent past the timeout NotReady and their tasks Lost.
   void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
 

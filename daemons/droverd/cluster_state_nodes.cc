@@ -211,6 +211,19 @@ Status ClusterState::ReportNodeHealth(const std::string& name, bool healthy,
   return Status::Ok();
 }
 
+Status ClusterState::ReportLogDisk(const std::string& name, const std::string& problem) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
+  const NodeSpec& spec = it->second.spec;
+  constexpr std::string_view kLogDiskReason = "task logs cannot be written";
+  const bool drained_for_it = spec.draining && spec.reason.starts_with(kLogDiskReason);
+  if (problem.empty()) return drained_for_it ? CordonNode(name, false) : Status::Ok();
+  const std::string reason = std::string(kLogDiskReason) + ": " + problem;
+  if (spec.draining && !drained_for_it) return Status::Ok();  // drained already, for another reason
+  if (drained_for_it && spec.reason == reason) return Status::Ok();
+  return DrainNode(name, false, reason);
+}
+
 std::vector<const Task*> ClusterState::TasksOnNode(const std::string& node) const {
   std::vector<const Task*> out;
   auto alloc = allocations_.find(node);

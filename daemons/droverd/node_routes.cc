@@ -1,7 +1,10 @@
 // /api/v1/nodes...: list and show for everyone; labels, cordon and uncordon
 // for admins; register, assignments (long-poll), status reports and MPI
 // fences for node agents.
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -227,10 +230,25 @@ void Reports(const ApiContext& ctx, const std::string& name, const HttpRequest& 
       volumes_removed.emplace_back(v["id"].get<std::string>(), v.value("error", ""));
     }
   }
+  // What is wrong with the node's task-log disk ("" = nothing); absent from
+  // agents that do not check it.
+  std::optional<std::string> log_disk;
+  if (json->contains("logDisk")) {
+    const Json& v = (*json)["logDisk"];
+    if (!v.is_string() || v.get_ref<const std::string&>().size() > 1000) {
+      return respond(
+          ErrorResponse(Status::Invalid("logDisk", "must be a string of at most 1000 bytes")));
+    }
+    log_disk = v.get<std::string>();
+  }
   ctx.loop->Post([=, reports = std::move(reports), running = std::move(*running),
                   volumes_removed = std::move(volumes_removed)](CommandContext& c) {
     Status hb = c.state.Heartbeat(name, c.now_ms);
     if (!hb.ok()) return respond(ErrorResponse(hb));
+    if (log_disk) {
+      Status disk = c.state.ReportLogDisk(name, *log_disk);
+      if (!disk.ok()) spdlog::warn("node {}: log disk report: {}", name, disk.ToString());
+    }
     Json rejected = malformed;
     int64_t accepted = 0;
     for (const TaskReport& r : reports) {

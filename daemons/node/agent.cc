@@ -31,6 +31,14 @@ int64_t MonotonicMs() {
       .count();
 }
 
+// Whether the task writes a log in `dir` (the node's own log directory).
+bool WritesUnder(const executors::LaunchSpec& spec, const std::string& dir) {
+  for (const std::string* path : {&spec.stdout_path, &spec.stderr_path}) {
+    if (path->rfind(dir + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
 std::string HomeOf(uint32_t uid) {
   auto account = executors::LookupUser(uid);
   return account ? account->home : "/";
@@ -139,7 +147,9 @@ Agent::Agent(AgentOptions options, executors::SupervisorClient supervisor)
             Status st = supervisor_.Kill(task, grace_ms);
             if (!st.ok()) spdlog::warn("fence {}: {}", task, st.ToString());
           },
-          MonotonicMs) {}
+          MonotonicMs),
+      log_disk_(options_.state_dir + "/logs", options_.log_disk_min_free_bytes,
+                options_.log_disk_check_ms) {}
 
 void Agent::FenceLoop() {
   while (!stopping_) {
@@ -452,6 +462,9 @@ void Agent::HandleInstructions(const Json& body) {
   };
   apply(kills_first);
   if (body.contains("removeVolumes")) RemoveVolumes(body["removeVolumes"]);
+  // A task whose log cannot be written fails at once, saying why, and the
+  // next report tells droverd to give this node no more work.
+  const std::string log_disk = launch_list.empty() ? "" : log_disk_.BeforeLaunch();
   for (const Json& l : launch_list) {
     if (!l.is_object() || !l.contains("task") || !l["task"].is_string()) {
       spdlog::warn("droverd sent a malformed launch instruction");
@@ -471,6 +484,16 @@ void Agent::HandleInstructions(const Json& body) {
       continue;
     }
     auto spec = BuildLaunchSpec(l);
+    // Its log would go to the node's directory (a default log cannot even be
+    // made there): the disk's problem is the reason.
+    if (!log_disk.empty() &&
+        (spec.ok() ? WritesUnder(*spec, log_disk_.dir()) : l.value("stdout", "").empty())) {
+      QueueReport({{"task", task},
+                   {"phase", "Failed"},
+                   {"message", "not started on node " + options_.name + ": " + log_disk},
+                   {"timeMs", NowMs()}});
+      continue;
+    }
     if (!spec.ok()) {
       spdlog::warn("{}", spec.status().ToString());
       if (!task.empty()) {
@@ -656,7 +679,9 @@ void Agent::ReportLoop() {
       std::lock_guard<std::mutex> lock(tasks_mu_);
       for (const std::string& name : running_) running.push_back(name);
     }
-    Json body = {{"reports", batch}, {"running", std::move(running)}};
+    Json body = {{"reports", batch},
+                 {"running", std::move(running)},
+                 {"logDisk", log_disk_.Current(MonotonicMs())}};
     if (!volumes.empty()) body["volumesRemoved"] = volumes;
     const int64_t sent = MonotonicMs();
     auto r = client.Send("POST", "/api/v1/nodes/" + options_.name + "/status", body.dump(),

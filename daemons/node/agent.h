@@ -28,6 +28,7 @@
 #include "api/node.h"
 #include "api/status.h"
 #include "daemons/node/control_plane_verifier.h"
+#include "daemons/node/log_disk.h"
 #include "daemons/node/mpi_steps.h"
 #include "daemons/node/probe_runner.h"
 #include "daemons/node/self_fence.h"
@@ -49,6 +50,10 @@ struct AgentOptions {
   NodeTopology topology;
   int64_t heartbeat_ms = 2'000;
   int64_t kill_grace_ms = 10'000;
+  // Less free space than this where task logs go (STATE/logs) drains the
+  // node; the directory is checked with a write this often while all is well.
+  int64_t log_disk_min_free_bytes = int64_t{64} << 20;
+  int64_t log_disk_check_ms = 10'000;
   // Learns droverd's key from each registration answer (may be null).
   ControlPlaneVerifier* control_plane = nullptr;
 };
@@ -147,6 +152,9 @@ class Agent {
 
   std::string epoch_;  // used by the poll thread only
   int64_t after_ = 0;
+  // Whether the task logs written here can be; said with every report.
+  LogDisk log_disk_;
+
   std::thread poll_thread_, event_thread_, report_thread_;
   AgentCounters counters_;
 };

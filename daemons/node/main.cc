@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "api/http_server.h"
+#include "api/quantities.h"
 #include "api/query_params.h"
 #include "daemons/listen_address.h"
 #include "daemons/node/agent.h"
@@ -35,8 +36,9 @@ std::string SelfDirectory() {
 
 int main(int argc, char** argv) {
   std::string server, token_file, join_token_file, name, topology, state_dir, listen,
-      supervisor_binary, ca_file;
+      supervisor_binary, ca_file, log_disk_min_free;
   bool allow_plain_tcp = false;
+  int64_t log_disk_check_ms = 10'000;
   std::vector<std::string> labels;
   int64_t heartbeat_ms = 2000;
   po::options_description opts("drover-node options");
@@ -62,6 +64,11 @@ int main(int argc, char** argv) {
       "supervisor", po::value(&supervisor_binary)->default_value(""),
       "the drover-supervisor binary (default: beside drover-node)")(
       "heartbeat-ms", po::value(&heartbeat_ms)->default_value(2000), "heartbeat interval")(
+      "log-disk-min-free", po::value(&log_disk_min_free)->default_value("64Mi"),
+      "drain this node while STATE/logs has less free space than this (as 64Mi, 1Gi; 0 = "
+      "only when it is full or read-only), and fail tasks that would log there")(
+      "log-disk-check-ms", po::value(&log_disk_check_ms)->default_value(10'000),
+      "how often a file is written in STATE/logs to check that it takes writes")(
       "ca-file", po::value(&ca_file)->default_value(""),
       "PEM CA certificates to verify an https:// --server with (default: the system's)")(
       "allow-plain-tcp", po::bool_switch(&allow_plain_tcp),
@@ -95,6 +102,13 @@ int main(int argc, char** argv) {
   }
   options.agent_id = *agent_id;
   options.heartbeat_ms = heartbeat_ms;
+  auto min_free = ParseQuantity(Json(log_disk_min_free));
+  if (!min_free.ok()) {
+    std::cerr << "drover-node: --log-disk-min-free: " << min_free.status().message() << "\n";
+    return 2;
+  }
+  options.log_disk_min_free_bytes = *min_free;
+  options.log_disk_check_ms = log_disk_check_ms;
   options.ca_file = ca_file;
   // A list (droverd and its standbys): every one of them is checked.
   for (const std::string& one : SplitCommaList(server)) {

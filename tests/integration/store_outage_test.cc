@@ -3,6 +3,7 @@
 // acknowledges exactly what it committed (a request already taken when the
 // store went away is answered once its batch commits).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "tests/support/local_cluster.h"
+#include "tests/support/scoped_tmpfs.h"
 #include "tests/support/test_files.h"
 #include "tests/support/wait_for.h"
 
@@ -110,6 +112,75 @@ TEST(StoreOutageTest, PostgresDownAndBackUnderLoadLosesNothingAcknowledgedAndDro
   }
   Script("stop", pg_dir);
   std::filesystem::remove_all(pg_dir);
+}
+
+// SQLite's disk fills up under load (a tmpfs holding drover.db): commits fail
+// with SQLITE_FULL, droverd keeps its batch and retries, refuses changes with
+// 503 meanwhile, and once space is freed goes on; every acknowledged job is
+// there and none that was refused.
+TEST(StoreOutageTest, ASqliteStoresDiskFullRefusesChangesAndLosesNothingAcknowledged) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  const std::string disk = ::testing::TempDir() + "/drover-full-" + std::to_string(::getpid());
+  std::filesystem::create_directories(disk);
+  {
+    ScopedTmpfs tmpfs(disk, "16m");
+    if (!tmpfs.mounted()) GTEST_SKIP() << "this machine cannot mount a tmpfs";
+    LocalClusterOptions options;
+    options.store = "sqlite:" + disk + "/drover.db";
+    options.nodes = 1;
+    LocalCluster cluster(options);
+    ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
+
+    std::mutex mu;
+    std::vector<uint64_t> acked;
+    std::atomic<bool> stop{false};
+    std::thread submitter([&] {
+      while (!stop) {
+        auto r = cluster.Submit(ShellJob("load", "true"));
+        std::lock_guard<std::mutex> lock(mu);
+        if (r.ok()) acked.push_back((*r)["metadata"]["id"]);
+      }
+    });
+    auto acked_count = [&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return acked.size();
+    };
+    EXPECT_TRUE(WaitFor([&] { return acked_count() >= 20; }, seconds(30)));
+    tmpfs.Fill("filler");
+    auto metric_says_down = [&] {
+      auto m = cluster.Call("GET", "/metrics");
+      return m.ok() &&
+             m->get<std::string>().find("drover_store_unavailable 1") != std::string::npos;
+    };
+    ASSERT_TRUE(WaitFor(metric_says_down, seconds(60))) << "the full disk was never noticed";
+    auto refused = cluster.Submit(ShellJob("refused", "true"));
+    EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find("the store cannot take changes"), std::string::npos)
+        << refused.status().ToString();
+    std::filesystem::remove(disk + "/filler");
+    const size_t before = acked_count();
+    EXPECT_TRUE(WaitFor([&] { return acked_count() >= before + 20; }, seconds(60)))
+        << "submissions were not accepted again once there was space";
+    stop = true;
+    submitter.join();
+
+    EXPECT_FALSE(cluster.WaitForDroverdExit(0, std::chrono::milliseconds(0)).has_value())
+        << "droverd exited; see " << cluster.dir();
+    std::set<uint64_t> stored;
+    for (std::string from;;) {
+      auto page = cluster.Call(
+          "GET", "/api/v1/jobs?limit=1000" + (from.empty() ? "" : "&continue=" + from));
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      for (const Json& j : (*page)["items"]) stored.insert(j["metadata"]["id"].get<uint64_t>());
+      const Json& meta = (*page)["metadata"];
+      from = meta.is_object() ? meta.value("continue", "") : "";
+      if (from.empty()) break;
+    }
+    for (uint64_t id : acked) EXPECT_TRUE(stored.count(id)) << "acknowledged job " << id << " lost";
+    EXPECT_EQ(stored.size(), acked.size()) << "a job exists that was never acknowledged";
+    std::printf("acknowledged=%zu\n", acked.size());
+  }
+  std::filesystem::remove_all(disk);
 }
 
 }  // namespace

@@ -269,6 +269,7 @@ Status LocalCluster::StartNode(int index) {
     argv.insert(argv.end(), {"--heartbeat-ms", std::to_string(options_.node_heartbeat_ms)});
   }
   if (options_.tls) argv.insert(argv.end(), {"--ca-file", ca_file()});
+  argv.insert(argv.end(), options_.node_args.begin(), options_.node_args.end());
   if (options_.node_listen) {
     argv.insert(argv.end(), {"--listen", options_.node_listen(index), "--allow-plain-tcp"});
   }

@@ -52,6 +52,8 @@ struct LocalClusterOptions {
   // (droverd_dir(K)), port and socket; the nodes and Client() are given
   // every droverd, and follow the one that leads.
   int standbys = 0;
+  // More drover-node options, for every node.
+  std::vector<std::string> node_args;
 };
 
 class LocalCluster {
@@ -78,6 +80,7 @@ class LocalCluster {
   // droverd K's process id (-1 when it does not run), for benchmarks that
   // read its memory or CPU from /proc.
   pid_t droverd_pid(int which = 0) const { return droverds_.at(which); }
+  pid_t node_pid(int index) const { return nodes_.at(index); }
   // Every droverd's TCP address, comma-separated (what the nodes are given).
   std::string server_list() const;
   // Kills one node agent (SIGKILL) and its supervisor with all its tasks.
