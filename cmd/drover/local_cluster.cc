@@ -18,23 +18,31 @@ Status CheckUpOptions(const UpOptions& o) {
     return Status::Invalid("--port",
                            "must be between 1 and 65535 (got " + std::to_string(o.port) + ")");
   }
+  if (o.mem_per_node_bytes < 0 ||
+      (o.mem_per_node_bytes > 0 && o.mem_per_node_bytes < (int64_t{1} << 20))) {
+    return Status::Invalid("--mem-per-node", "must be at least 1M (got " +
+                                                 std::to_string(o.mem_per_node_bytes) + " bytes)");
+  }
   if (o.timeout_s < 1) return Status::Invalid("--timeout", "must be at least 1 second");
   return Status::Ok();
 }
 
 std::vector<std::string> DroverdArgv(const std::string& bin_dir, const StatePaths& paths,
                                      const UpOptions& options, int port) {
-  return {bin_dir + "/droverd",
-          "--store",
-          options.store.empty() ? "sqlite:" + paths.database : options.store,
-          "--listen",
-          "127.0.0.1:" + std::to_string(port),
-          "--socket",
-          paths.socket,
-          "--state-dir",
-          paths.dir,
-          "--token-file",
-          paths.tokens};
+  std::vector<std::string> argv = {
+      bin_dir + "/droverd",
+      "--store",
+      options.store.empty() ? "sqlite:" + paths.database : options.store,
+      "--listen",
+      "127.0.0.1:" + std::to_string(port),
+      "--socket",
+      paths.socket,
+      "--state-dir",
+      paths.dir,
+      "--token-file",
+      paths.tokens};
+  if (!options.config_path.empty()) argv.insert(argv.end(), {"--config", options.config_path});
+  return argv;
 }
 
 std::vector<std::string> NodeArgv(const std::string& bin_dir, const StatePaths& paths,
@@ -50,7 +58,14 @@ std::vector<std::string> NodeArgv(const std::string& bin_dir, const StatePaths& 
                                    paths.NodeDir(name),
                                    "--listen",
                                    "127.0.0.1:0"};
-  if (options.cores_per_node > 0) {
+  if (options.mem_per_node_bytes > 0) {
+    // hwloc's synthetic form gives the one NUMA node its memory.
+    const int cores = options.cores_per_node > 0 ? options.cores_per_node : options.machine_cores;
+    argv.push_back("--topology");
+    argv.push_back(
+        "synthetic:package:1 numa:1(memory=" + std::to_string(options.mem_per_node_bytes) +
+        ") core:" + std::to_string(cores) + " pu:1");
+  } else if (options.cores_per_node > 0) {
     argv.push_back("--topology");
     argv.push_back("synthetic:package:1 core:" + std::to_string(options.cores_per_node) + " pu:1");
   }
@@ -62,19 +77,30 @@ std::string DownCommand(const UpOptions& options) {
                                       : "drover down --state-dir " + options.state_dir;
 }
 
+namespace {
+
+std::string NodeShape(const UpOptions& o) {
+  if (o.mem_per_node_bytes > 0) {
+    const int cores = o.cores_per_node > 0 ? o.cores_per_node : o.machine_cores;
+    return " of " + std::to_string(cores) + " cores and " +
+           std::to_string(o.mem_per_node_bytes >> 20) + " MiB each";
+  }
+  if (o.cores_per_node > 0) return " of " + std::to_string(o.cores_per_node) + " cores each";
+  return " with this machine's topology";
+}
+
+}  // namespace
+
 std::string UpSummary(const ClusterRecord& record, const UpOptions& options,
                       const std::string& config_path) {
   std::string out;
-  out +=
-      "Drover is up: droverd and " + std::to_string(record.nodes.size()) + " node" +
-      (record.nodes.size() == 1 ? "" : "s") +
-      (options.cores_per_node > 0 ? " of " + std::to_string(options.cores_per_node) + " cores each"
-                                  : " with this machine's topology") +
-      ".\n";
+  out += "Drover is up: droverd and " + std::to_string(record.nodes.size()) + " node" +
+         (record.nodes.size() == 1 ? "" : "s") + NodeShape(options) + ".\n";
   out += "  server:  " + record.socket + "  (and " + record.http + ", token in " +
          record.state_dir + "/admin.token)\n";
   out += "  state:   " + record.state_dir + "  (logs in " + record.state_dir + "/logs)\n";
   out += "  config:  " + config_path + "\n";
+  if (!options.config_path.empty()) out += "  droverd: --config " + options.config_path + "\n";
   out += "  pids:    droverd " + std::to_string(record.droverd.identity.pid);
   for (const auto& n : record.nodes) out += ", " + n.name + " " + std::to_string(n.identity.pid);
   out += "\n\n";

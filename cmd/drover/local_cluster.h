@@ -17,7 +17,12 @@ inline constexpr int kDefaultPort = 6817;  // Slurm's slurmctld port, for famili
 struct UpOptions {
   int nodes = 1;
   int cores_per_node = 0;  // 0: the machine's own topology
-  std::string state_dir;   // absolute
+  // Synthetic nodes of this much memory (with cores_per_node cores, or as
+  // many as this machine has); 0: the topology's own.
+  int64_t mem_per_node_bytes = 0;
+  int machine_cores = 1;    // this machine's, for mem_per_node_bytes alone
+  std::string config_path;  // droverd's --config (absolute); "" = none
+  std::string state_dir;    // absolute
   bool state_dir_is_default = true;
   std::string store;  // empty: sqlite:STATE/drover.db
   int port = kDefaultPort;

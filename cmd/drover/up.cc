@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -18,6 +19,7 @@
 #include "cmd/drover/file_io.h"
 #include "cmd/drover/local_cluster.h"
 #include "cmd/drover/process_control.h"
+#include "cmd/drover/submit_options.h"
 #include "cmd/drover/verb_common.h"
 #include "cmd/drover/verbs.h"
 
@@ -130,6 +132,10 @@ int RunUp(const Args& args) {
       ("nodes,n", po::value<int>()->default_value(1), "number of drover-node processes")
       ("cores-per-node,c", po::value<int>()->default_value(0),
        "synthetic nodes of this many cores (default: this machine's topology)")
+      ("mem-per-node,m", po::value<std::string>(),
+       "synthetic nodes of this much memory, as sbatch --mem (4G, 512M; with --cores-per-node or this machine's core count)")
+      ("config", po::value<std::string>(),
+       "droverd's configuration file (YAML: queues such as a batch partition, limits, retention; see docs/admin.md)")
       ("store", po::value<std::string>(), "droverd's store URL (default sqlite:STATE/drover.db)")
       ("state-dir", po::value<std::string>(), "state, logs and database (default $XDG_DATA_HOME/drover or ~/.local/share/drover)")
       ("port", po::value<int>(), "droverd's TCP port on 127.0.0.1 (default 6817, or a free one if taken)")
@@ -141,6 +147,19 @@ int RunUp(const Args& args) {
   UpOptions options;
   options.nodes = vm["nodes"].as<int>();
   options.cores_per_node = vm["cores-per-node"].as<int>();
+  if (vm.count("mem-per-node")) {
+    auto bytes = ParseSlurmMemory(vm["mem-per-node"].as<std::string>());
+    if (!bytes.ok()) return ReportUsage("up", "--mem-per-node: " + bytes.status().message());
+    options.mem_per_node_bytes = *bytes;
+    options.machine_cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  if (vm.count("config")) {
+    options.config_path = AbsolutePath(vm["config"].as<std::string>(), CurrentDir());
+    if (::access(options.config_path.c_str(), R_OK) != 0) {
+      return ReportError(
+          Status::NotFound("--config: cannot read " + options.config_path + ": nothing started"));
+    }
+  }
   options.state_dir = vm.count("state-dir")
                           ? AbsolutePath(vm["state-dir"].as<std::string>(), CurrentDir())
                           : DefaultStateDir(env);

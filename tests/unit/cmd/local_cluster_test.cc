@@ -43,6 +43,27 @@ TEST(LocalClusterArgvTest, NodesGetSyntheticTopologyOnlyWithCoresPerNode) {
   EXPECT_EQ(synthetic.back(), "synthetic:package:1 core:4 pu:1");
 }
 
+TEST(LocalClusterArgvTest, MemPerNodeGivesTheNodesNumaMemoryAndConfigReachesDroverd) {
+  StatePaths paths = PathsIn("/s");
+  UpOptions o;
+  o.mem_per_node_bytes = int64_t{2} << 30;
+  o.machine_cores = 6;
+  EXPECT_EQ(NodeArgv("/b", paths, o, 6817, "node-1").back(),
+            "synthetic:package:1 numa:1(memory=2147483648) core:6 pu:1")
+      << "this machine's cores when --cores-per-node is not given";
+  o.cores_per_node = 2;
+  EXPECT_EQ(NodeArgv("/b", paths, o, 6817, "node-1").back(),
+            "synthetic:package:1 numa:1(memory=2147483648) core:2 pu:1");
+  o.config_path = "/etc/drover/droverd.yaml";
+  auto argv = DroverdArgv("/b", paths, o, 6817);
+  ASSERT_GE(argv.size(), 2u);
+  EXPECT_EQ(argv[argv.size() - 2], "--config");
+  EXPECT_EQ(argv.back(), "/etc/drover/droverd.yaml");
+  EXPECT_NE(UpSummary({}, o, "/c").find("of 2 cores and 2048 MiB each"), std::string::npos);
+  o.mem_per_node_bytes = 1000;
+  EXPECT_EQ(CheckUpOptions(o).field(), "--mem-per-node");
+}
+
 TEST(LocalClusterTest, OptionRangesAreChecked) {
   UpOptions o;
   EXPECT_TRUE(CheckUpOptions(o).ok());
