@@ -130,6 +130,14 @@ Status SupervisorClient::Signal(const std::string& task, int32_t signal) {
   return Send(EncodeRequest(r));
 }
 
+Status SupervisorClient::SetTimeLimit(const std::string& task, int64_t time_limit_s) {
+  SupervisorRequest r;
+  r.op = SupervisorRequest::Op::kLimit;
+  r.task = task;
+  r.time_limit_s = time_limit_s;
+  return Send(EncodeRequest(r));
+}
+
 Status SupervisorClient::Ack(const std::vector<std::string>& tasks) {
   SupervisorRequest r;
   r.op = SupervisorRequest::Op::kAck;

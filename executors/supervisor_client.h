@@ -46,6 +46,8 @@ class SupervisorClient {
   // Sends `signal` to every process of the task (its group and its cgroup),
   // and nothing more (scancel --signal). Unknown or exited tasks are ignored.
   Status Signal(const std::string& task, int32_t signal);
+  // Sets the task's time limit, counted from its start (0 = none).
+  Status SetTimeLimit(const std::string& task, int64_t time_limit_s);
   // Forget exited tasks; running ones are ignored.
   Status Ack(const std::vector<std::string>& tasks);
   // Stops the supervisor; kill_tasks also SIGKILLs every running task's group.

@@ -162,6 +162,9 @@ std::string EncodeRequest(const SupervisorRequest& r) {
     case SupervisorRequest::Op::kSignal:
       j = json{{"op", "signal"}, {"task", r.task}, {"signal", r.signal}};
       break;
+    case SupervisorRequest::Op::kLimit:
+      j = json{{"op", "limit"}, {"task", r.task}, {"time_limit_s", r.time_limit_s}};
+      break;
     case SupervisorRequest::Op::kList:
       j = json{{"op", "list"}};
       break;
@@ -203,6 +206,14 @@ Result<SupervisorRequest> ParseRequest(std::string_view line) {
       return Status::Invalid("signal",
                              "must be a signal number 1-64 (got " + std::to_string(r.signal) + ")");
     }
+  } else if (op == "limit") {
+    r.op = SupervisorRequest::Op::kLimit;
+    DROVER_RETURN_IF_ERROR(Read(j, "task", &r.task, true));
+    DROVER_RETURN_IF_ERROR(Read(j, "time_limit_s", &r.time_limit_s, true));
+    if (r.time_limit_s < 0) {
+      return Status::Invalid("time_limit_s",
+                             "must be >= 0 (got " + std::to_string(r.time_limit_s) + ")");
+    }
   } else if (op == "list") {
     r.op = SupervisorRequest::Op::kList;
   } else if (op == "ack") {
@@ -213,7 +224,8 @@ Result<SupervisorRequest> ParseRequest(std::string_view line) {
     DROVER_RETURN_IF_ERROR(Read(j, "kill_tasks", &r.kill_tasks));
   } else {
     return Status::Invalid(
-        "op", "must be one of launch, kill, signal, list, ack, shutdown (got \"" + op + "\")");
+        "op",
+        "must be one of launch, kill, signal, limit, list, ack, shutdown (got \"" + op + "\")");
   }
   return r;
 }

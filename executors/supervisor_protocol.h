@@ -6,6 +6,10 @@
 //   {"op":"kill","task":"t","grace_ms":5000}  SIGTERM the task's process group,
 //                                             SIGKILL it after grace_ms (< 0: the
 //                                             spec's kill_grace_ms)
+//   {"op":"signal","task":"t","signal":10}    that signal only
+//   {"op":"limit","task":"t","time_limit_s":600}  the task's time limit is now
+//                                             600 s from its start (0 = none);
+//                                             one already past ends it at once
 //   {"op":"list"}                             -> one "list" reply
 //   {"op":"ack","tasks":["t1","t2"]}          forget these exited tasks
 //   {"op":"shutdown","kill_tasks":false}      stop the supervisor
@@ -36,10 +40,11 @@ nlohmann::json TaskEventToJson(const TaskEvent& event);
 Result<TaskEvent> TaskEventFromJson(const nlohmann::json& j);
 
 struct SupervisorRequest {
-  enum class Op { kLaunch, kKill, kSignal, kList, kAck, kShutdown };
+  enum class Op { kLaunch, kKill, kSignal, kLimit, kList, kAck, kShutdown };
   Op op = Op::kList;
   LaunchSpec spec;                 // kLaunch
-  std::string task;                // kKill, kSignal
+  std::string task;                // kKill, kSignal, kLimit
+  int64_t time_limit_s = 0;        // kLimit: >= 0
   int64_t grace_ms = -1;           // kKill
   int32_t signal = 0;              // kSignal: 1-64
   std::vector<std::string> tasks;  // kAck

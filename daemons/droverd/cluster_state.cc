@@ -228,11 +228,6 @@ Status ClusterState::UpdateJob(uint64_t id, const JobUpdate& u, const Caller& ca
       return Status::Invalid(
           "timeLimit", "must be between 1 and " + std::to_string(kMaxTimeLimitSeconds) + " s");
     }
-    if (job.status.active > 0 || job.status.phase == JobPhase::kRunning) {
-      return Status::Conflict(what +
-                              " is running: its nodes enforce the time limit it started with, "
-                              "so only a pending job's TimeLimit can change");
-    }
     if (!admin && (spec.task.time_limit_s == 0 || limit > spec.task.time_limit_s)) {
       return Status::PermissionDenied("timeLimit: only admins may raise a job's time limit (from " +
                                       std::to_string(spec.task.time_limit_s) + " s to " +
@@ -277,10 +272,24 @@ Status ClusterState::UpdateJob(uint64_t id, const JobUpdate& u, const Caller& ca
         *u.parallelism > 0 ? *u.parallelism : std::min<int64_t>(spec.completions, kMaxParallelism);
   }
   job.spec = std::move(spec);
+  if (u.time_limit_s) {
+    // What runs already: its nodes count the new limit from each task's start.
+    for (const std::string& name : job_tasks_[id]) SendTimeLimit(tasks_.at(name));
+  }
   TouchJob(job);
   EnqueueJob(id);  // a higher throttle may start more tasks now
   needs_scheduling_ = true;
   return Status::Ok();
+}
+
+void ClusterState::SendTimeLimit(const Task& task) {
+  // A job's own tasks; a step's limit is its own, a placeholder runs nothing.
+  if (task.spec.job_id == 0 || IsStepTask(task.spec) || task.spec.placeholder) return;
+  if (IsTerminal(task.status.phase) || terminating_.count(task.metadata.name)) return;
+  auto job = jobs_.find(task.spec.job_id);
+  if (job == jobs_.end()) return;
+  channels_[task.spec.node].AppendTimeLimit(task.metadata.name, job->second.spec.task.time_limit_s,
+                                            building_batch_);
 }
 
 int64_t ClusterState::CancelUnsatisfiableJobs(int64_t now_ms) {

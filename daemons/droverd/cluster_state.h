@@ -159,15 +159,16 @@ class ClusterState {
   Status RequeueJob(uint64_t id, const Caller& caller);
   // scontrol update job: the fields set change; the rest stay.
   struct JobUpdate {
-    std::optional<int64_t> time_limit_s;  // pending jobs only; raised by admins only
-    std::optional<int32_t> priority;      // admins only
-    std::optional<int32_t> nice;          // negative by admins only
-    std::optional<int64_t> parallelism;   // ArrayTaskThrottle; 0 = no throttle
+    // Raised by admins only; a running job's nodes count the new one from
+    // each task's start (one already past ends the task: TIMEOUT).
+    std::optional<int64_t> time_limit_s;
+    std::optional<int32_t> priority;     // admins only
+    std::optional<int32_t> nice;         // negative by admins only
+    std::optional<int64_t> parallelism;  // ArrayTaskThrottle; 0 = no throttle
   };
   // Owner or admin, as Slurm's rules say (above). All or nothing: a refused
-  // field changes nothing. Errors: NotFound, Conflict (finished; a running
-  // job's time limit; a gang's size), PermissionDenied, Invalid (range, or
-  // over the queue's maxTime).
+  // field changes nothing. Errors: NotFound, Conflict (finished; a gang's
+  // size), PermissionDenied, Invalid (range, or over the queue's maxTime).
   Status UpdateJob(uint64_t id, const JobUpdate& update, const Caller& caller);
   // Cancels pending jobs whose dependencies can never hold any more (afterok
   // on a job that failed, ...), naming the dependency; cascades down chains.
@@ -474,6 +475,8 @@ class ClusterState {
   // Tells a task's node to stop it (SIGTERM, SIGKILL after `grace_ms`), once;
   // `why` says what its end means (a requeued preemption victim runs again).
   void KillTask(Task& task, scheduler::PreemptMode why, int64_t grace_ms);
+  // Tells the node of a running job task the job's time limit now.
+  void SendTimeLimit(const Task& task);
   void EnqueueJob(uint64_t id) { jobs_to_reconcile_.insert(id); }
   void Preempt(const scheduler::Preemption& victim, int64_t now_ms);
   scheduler::PendingJob PendingJobFor(const Job& job, int64_t tasks_wanted, bool gang,

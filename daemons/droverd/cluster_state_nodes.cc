@@ -86,6 +86,12 @@ void ClusterState::ReconcileHeldTasks(const std::string& node, const std::set<st
             channels_[node].AppendLaunch(std::move(launch), building_batch_);
           }
         }
+        // Its limit may have changed while the node was away (or this
+        // droverd was not the leader): the supervisor ignores the same one.
+        if (task.status.phase == TaskPhase::kRunning && task.spec.job_id != 0 &&
+            jobs_.at(task.spec.job_id).spec.task.time_limit_s > 0) {
+          SendTimeLimit(task);
+        }
         continue;
       }
       if (task.status.phase == TaskPhase::kRunning) {

@@ -17,6 +17,11 @@ void NodeChannel::AppendSignal(const std::string& task, int32_t signal, uint64_t
   entries_.push_back({next_seq_++, batch, Kind::kKill, Json{{"task", task}, {"signal", signal}}});
 }
 
+void NodeChannel::AppendTimeLimit(const std::string& task, int64_t time_limit_s, uint64_t batch) {
+  entries_.push_back(
+      {next_seq_++, batch, Kind::kTimeLimit, Json{{"task", task}, {"timeLimit", time_limit_s}}});
+}
+
 void NodeChannel::AppendRemoveVolumes(Json removal, uint64_t batch) {
   entries_.push_back({next_seq_++, batch, Kind::kRemoveVolumes, std::move(removal)});
 }
@@ -58,6 +63,7 @@ void NodeChannel::Flush(const std::string& epoch, int64_t now_ms, uint64_t durab
     Json kill = Json::array();
     Json remove = Json::array();
     Json fences = Json::array();
+    Json limits = Json::array();
     int64_t seq = w.after;
     for (const Entry& e : entries_) {
       if (e.seq <= w.after) continue;
@@ -68,6 +74,9 @@ void NodeChannel::Flush(const std::string& epoch, int64_t now_ms, uint64_t durab
           break;
         case Kind::kKill:
           kill.push_back(e.body);
+          break;
+        case Kind::kTimeLimit:
+          limits.push_back(e.body);
           break;
         case Kind::kRemoveVolumes:
           remove.push_back(e.body);
@@ -82,6 +91,7 @@ void NodeChannel::Flush(const std::string& epoch, int64_t now_ms, uint64_t durab
         {"epoch", epoch}, {"seq", seq}, {"launch", std::move(launch)}, {"kill", std::move(kill)}};
     if (!remove.empty()) body["removeVolumes"] = std::move(remove);
     if (!fences.empty()) body["fences"] = std::move(fences);
+    if (!limits.empty()) body["limits"] = std::move(limits);
     w.responder(HttpResponse{200, "application/json", body.dump()});
   }
   waiters_ = std::move(still_waiting);

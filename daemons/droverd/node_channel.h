@@ -1,4 +1,4 @@
-// NodeChannel: the ordered stream of instructions (launch, kill, remove a
+// NodeChannel: the ordered stream of instructions (launch, kill, a new time limit, remove a
 // StatefulSet ordinal's directories, an MPI step's gathered fence) droverd sends one node, and the
 // node's pending long-poll.
 //
@@ -28,6 +28,9 @@ class NodeChannel {
   void AppendKill(const std::string& task, int64_t grace_ms, uint64_t batch);
   // A signal and nothing more (scancel --signal), sent with the kills.
   void AppendSignal(const std::string& task, int32_t signal, uint64_t batch);
+  // A running task's time limit changed (scontrol update TimeLimit=): the
+  // node's supervisor counts the new one from the task's start.
+  void AppendTimeLimit(const std::string& task, int64_t time_limit_s, uint64_t batch);
   // {"id", "volumes": [{"name", "dir", "root"?}]}: the node removes them and
   // reports the id back (Agent: volumesRemoved).
   void AppendRemoveVolumes(Json removal, uint64_t batch);
@@ -58,7 +61,7 @@ class NodeChannel {
   size_t backlog() const { return entries_.size(); }
 
  private:
-  enum class Kind { kLaunch, kKill, kRemoveVolumes, kFence };
+  enum class Kind { kLaunch, kKill, kTimeLimit, kRemoveVolumes, kFence };
   struct Entry {
     int64_t seq;
     uint64_t batch;

@@ -553,6 +553,20 @@ void Agent::HandleInstructions(const Json& body) {
   }
   apply(kills_after);
   if (body.contains("fences")) mpi_.CompleteFences(body["fences"]);
+  // After the launches: a limit may be for a task launched in this answer.
+  if (body.contains("limits") && body["limits"].is_array()) {
+    std::lock_guard<std::mutex> lock(supervisor_mu_);
+    for (const Json& l : body["limits"]) {
+      if (!l.is_object() || !l.contains("task") || !l["task"].is_string() ||
+          !l.contains("timeLimit") || !l["timeLimit"].is_number_integer()) {
+        spdlog::warn("droverd sent a malformed time limit");
+        continue;
+      }
+      Status st = supervisor_.SetTimeLimit(l["task"], l["timeLimit"].get<int64_t>());
+      if (!st.ok())
+        spdlog::warn("time limit of {}: {}", l["task"].get<std::string>(), st.ToString());
+    }
+  }
 }
 
 void Agent::RemoveVolumes(const Json& removals) {

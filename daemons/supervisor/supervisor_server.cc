@@ -322,6 +322,9 @@ void SupervisorServer::HandleLine(Client* client, std::string_view line) {
           request->signal);
       break;
     }
+    case Op::kLimit:
+      HandleTimeLimit(request->task, request->time_limit_s);
+      break;
     case Op::kList: {
       std::vector<const Task*> known;
       for (const auto& [name, task] : tasks_) known.push_back(&task);
@@ -415,17 +418,36 @@ void SupervisorServer::HandleOutcomes() {
       continue;
     }
     task_by_pid_.emplace(pid, outcome.task);
-    if (task.spec.time_limit_s > 0) {
-      timers_.emplace(Clock::now() + std::chrono::seconds(task.spec.time_limit_s),
-                      Timer{outcome.task, pid, TimerAction::kTimeLimit});
-      if (task.spec.warning_signal > 0) {
-        const int64_t at = std::max<int64_t>(0, task.spec.time_limit_s - task.spec.warning_seconds);
-        timers_.emplace(Clock::now() + std::chrono::seconds(at),
-                        Timer{outcome.task, pid, TimerAction::kWarning});
-      }
-    }
+    task.started_at = Clock::now();
+    ArmLimitTimers(outcome.task, task);
     if (task.kill_grace_ms >= 0) SignalTask(task, task.kill_grace_ms);
   }
+}
+
+void SupervisorServer::ArmLimitTimers(const std::string& name, Task& task) {
+  if (task.spec.time_limit_s <= 0) return;
+  const pid_t pid = task.started.pid;
+  const uint32_t generation = task.limit_generation;
+  timers_.emplace(task.started_at + std::chrono::seconds(task.spec.time_limit_s),
+                  Timer{name, pid, TimerAction::kTimeLimit, generation});
+  if (task.spec.warning_signal > 0 && !task.warned) {
+    const int64_t at = std::max<int64_t>(0, task.spec.time_limit_s - task.spec.warning_seconds);
+    timers_.emplace(task.started_at + std::chrono::seconds(at),
+                    Timer{name, pid, TimerAction::kWarning, generation});
+  }
+}
+
+void SupervisorServer::HandleTimeLimit(const std::string& name, int64_t time_limit_s) {
+  auto it = tasks_.find(name);
+  if (it == tasks_.end() || it->second.state == TaskState::kExited) return;  // idempotent
+  Task& task = it->second;
+  if (task.spec.time_limit_s == time_limit_s || task.timed_out) return;
+  task.spec.time_limit_s = time_limit_s;
+  if (task.state == TaskState::kLaunching) return;  // armed once it runs
+  ++task.limit_generation;
+  ArmLimitTimers(name, task);
+  Log("task %s (pid %d): time limit now %lld s", name.c_str(), task.started.pid,
+      static_cast<long long>(time_limit_s));
 }
 
 void SupervisorServer::HandleKill(const std::string& name, int64_t grace_ms) {
@@ -544,7 +566,11 @@ void SupervisorServer::FireTimers() {
       continue;  // the task ended meanwhile
     }
     Task& task = it->second;
+    const bool limit_timer =
+        timer.action == TimerAction::kWarning || timer.action == TimerAction::kTimeLimit;
+    if (limit_timer && timer.generation != task.limit_generation) continue;  // the limit changed
     if (timer.action == TimerAction::kWarning) {
+      task.warned = true;
       if (task.spec.warning_shell_only) {
         kill(timer.pid, task.spec.warning_signal);
       } else {

@@ -89,6 +89,11 @@ class SupervisorServer {
     uint64_t seq = 0;  // launch order, for list and replay
     TaskState state = TaskState::kLaunching;
     bool timed_out = false;
+    bool warned = false;  // its warning signal (--signal) was sent
+    // When it started running, which its time limit counts from; the limit's
+    // generation, bumped when the limit changes so older timers do nothing.
+    std::chrono::steady_clock::time_point started_at;
+    uint32_t limit_generation = 0;
     int64_t kill_grace_ms = -1;  // a kill asked for while launching; -1 = none
     executors::TaskEvent started;
     executors::TaskEvent exited;  // valid in kExited
@@ -104,6 +109,7 @@ class SupervisorServer {
     std::string task;
     pid_t pid;
     TimerAction action;
+    uint32_t generation = 0;  // kWarning, kTimeLimit: the task's limit_generation
   };
 
   void Accept();
@@ -111,6 +117,11 @@ class SupervisorServer {
   void HandleLine(Client* client, std::string_view line);
   void HandleLaunch(Client* client, executors::LaunchSpec spec);
   void HandleKill(const std::string& name, int64_t grace_ms);
+  // A new time limit for a task (scontrol update TimeLimit=): counted from
+  // its start; one already past ends it now, as a time limit does.
+  void HandleTimeLimit(const std::string& name, int64_t time_limit_s);
+  // The time-limit and warning timers of a running task, for its limit now.
+  void ArmLimitTimers(const std::string& name, Task& task);
   void HandleOutcomes();
   void SignalTask(Task& task, int64_t grace_ms);
   void FinishTask(Task& task, pid_t pid, int status, const rusage& usage, int64_t time_ms);

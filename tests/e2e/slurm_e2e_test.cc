@@ -304,5 +304,33 @@ TEST_F(CliEndToEndTest, SingletonAnyOfAndKeptInvalidDependenciesBehaveAsSlurms) 
   EXPECT_EQ(Drover({"cancel", std::to_string(kept_id)}).exit_code, 0);
 }
 
+// scontrol update TimeLimit= on running jobs: raised by an admin (the cluster's
+// owner here), the job runs past its first limit; lowered below what it has
+// run, it ends TIMEOUT at once.
+TEST_F(CliEndToEndTest, ARunningJobsTimeLimitCanBeRaisedAndLowered) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner scontrol(BinDir() + "/scontrol", home_);
+  CliRunner sacct(BinDir() + "/sacct", home_);
+  CliResult raised = sbatch.Run({"--parsable", "-t", "0:03", "--wrap", "sleep 5; exit 0"});
+  ASSERT_EQ(raised.exit_code, 0) << raised.Describe();
+  const std::string raised_id = std::to_string(ParseSubmittedId(raised.out));
+  CliResult lowered = sbatch.Run({"--parsable", "-t", "30", "--wrap", "sleep 300"});
+  ASSERT_EQ(lowered.exit_code, 0) << lowered.Describe();
+  const std::string lowered_id = std::to_string(ParseSubmittedId(lowered.out));
+  ASSERT_TRUE(WaitForPhase(std::stoull(raised_id), "Running"));
+  CliResult raise = scontrol.Run({"update", "JobId=" + raised_id, "TimeLimit=10"});
+  ASSERT_EQ(raise.exit_code, 0) << raise.Describe();
+  ASSERT_TRUE(WaitForPhase(std::stoull(raised_id), "Succeeded"))
+      << "it ran past its first limit of 3 s: " << ShowJson(std::stoull(raised_id)).dump();
+
+  // It has run over 3 s by now (the other job's 5 s passed): 0:01 is past.
+  ASSERT_TRUE(WaitForPhase(std::stoull(lowered_id), "Running"));
+  CliResult lower = scontrol.Run({"update", "job", lowered_id, "TimeLimit=0:01"});
+  ASSERT_EQ(lower.exit_code, 0) << lower.Describe();
+  ASSERT_TRUE(WaitForPhase(std::stoull(lowered_id), "Failed"));
+  CliResult state = sacct.Run({"-X", "-n", "-P", "-j", lowered_id, "-o", "state,timelimit"});
+  EXPECT_EQ(state.out, "TIMEOUT|00:00:01\n") << state.Describe();
+}
+
 }  // namespace
 }  // namespace drover::e2e

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <set>
 
 #include "tests/unit/daemons/cluster_state_fixture.h"
 
@@ -105,7 +106,7 @@ TEST_F(JobUpdateTest, EachFieldFollowsSlurmsRulesAndARefusalChangesNothing) {
   EXPECT_EQ(state_.FindJob(id)->spec.parallelism, 8) << "0 lifts the throttle";
 }
 
-TEST_F(JobUpdateTest, AThrottleTakesEffectAtTheNextPassAndARunningJobKeepsItsTimeLimit) {
+TEST_F(JobUpdateTest, AThrottleTakesEffectAtTheNextPassAndARunningJobsNewTimeLimitGoesToItsNodes) {
   const uint64_t id = PendingArray();
   const Caller alice = User("alice", 1000);
   ASSERT_TRUE(state_.SetHold(id, false, alice, now_).ok());
@@ -114,9 +115,22 @@ TEST_F(JobUpdateTest, AThrottleTakesEffectAtTheNextPassAndARunningJobKeepsItsTim
   ASSERT_TRUE(state_.UpdateJob(id, Fields(kSame, kSame, kSame, 3), alice).ok());
   Pass();
   EXPECT_EQ(Active(id).size(), 3u) << "the new throttle";
-  Status st = state_.UpdateJob(id, Fields(60), alice);
-  EXPECT_EQ(st.code(), StatusCode::kConflict) << st.ToString();
-  EXPECT_EQ(state_.FindJob(id)->spec.task.time_limit_s, 1800);
+  const std::string node = Active(id).front()->spec.node;
+  Poll(node);  // the launches, acknowledged below
+  ASSERT_TRUE(state_.UpdateJob(id, Fields(60), alice).ok()) << "lowered by its owner";
+  EXPECT_EQ(state_.FindJob(id)->spec.task.time_limit_s, 60);
+  std::set<std::string> limited;
+  for (const Json& l : Poll(node).value("limits", Json::array())) {
+    EXPECT_EQ(l["timeLimit"], 60) << l.dump();
+    limited.insert(l["task"].get<std::string>());
+  }
+  std::set<std::string> running_there;
+  for (const Task* t : Active(id)) {
+    if (t->spec.node == node) running_there.insert(t->metadata.name);
+  }
+  EXPECT_EQ(limited, running_there) << "each task running there is told, once";
+  EXPECT_EQ(state_.UpdateJob(id, Fields(120), alice).code(), StatusCode::kPermissionDenied)
+      << "raising it is for admins, running or not";
   for (const Task* t : Active(id)) Report(t, TaskPhase::kSucceeded);
   // A finished job changes no more.
   Job done = MakeJob("done", 1);

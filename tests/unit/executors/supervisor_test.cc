@@ -125,6 +125,27 @@ TEST_F(SupervisorTest, TimeLimitKillsAndMarksTimedOut) {
   EXPECT_EQ(e.signal, SIGTERM);
 }
 
+TEST_F(SupervisorTest, ANewTimeLimitCountsFromTheTasksStartAndAPastOneEndsItNow) {
+  LaunchSpec raised = Spec("raised", {"/bin/sh", "-c", "sleep 3; exit 0"});
+  raised.time_limit_s = 2;
+  LaunchSpec lowered = Spec("lowered", {"/bin/sleep", "100"});
+  lowered.time_limit_s = 3600;
+  lowered.kill_grace_ms = 200;
+  ASSERT_TRUE(client_->Launch(raised).ok());
+  ASSERT_TRUE(client_->Launch(lowered).ok());
+  Await(*client_, "raised", TaskEvent::Kind::kStarted);
+  Await(*client_, "lowered", TaskEvent::Kind::kStarted);
+  ASSERT_TRUE(client_->SetTimeLimit("raised", 60).ok());
+  TaskEvent r = Await(*client_, "raised", TaskEvent::Kind::kExited);
+  EXPECT_FALSE(r.timed_out) << "its first limit of 2 s no longer holds";
+  EXPECT_EQ(r.exit_code, 0);
+  // "lowered" has run over 2 s by now: a limit of 1 s is already past.
+  ASSERT_TRUE(client_->SetTimeLimit("lowered", 1).ok());
+  TaskEvent l = Await(*client_, "lowered", TaskEvent::Kind::kExited, 2s);
+  EXPECT_TRUE(l.timed_out);
+  EXPECT_EQ(l.signal, SIGTERM);
+}
+
 TEST_F(SupervisorTest, ExitWhileNoClientIsDeliveredOnReconnect) {
   std::string fifo = dir_.File("go");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
