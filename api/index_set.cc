@@ -1,5 +1,6 @@
 #include "api/index_set.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace drover {
@@ -24,6 +25,39 @@ void IndexSet::InsertRange(int64_t first, int64_t last) {
     it = intervals_.erase(it);
   }
   intervals_.emplace(first, last);
+}
+
+void IndexSet::InsertAll(const IndexSet& other) {
+  for (const auto& [first, last] : other.intervals_) InsertRange(first, last);
+}
+
+IndexSet IndexSet::Intersect(const IndexSet& other) const {
+  IndexSet out;
+  auto a = intervals_.begin();
+  auto b = other.intervals_.begin();
+  while (a != intervals_.end() && b != other.intervals_.end()) {
+    const int64_t first = std::max(a->first, b->first);
+    const int64_t last = std::min(a->second, b->second);
+    if (first <= last) out.intervals_.emplace_hint(out.intervals_.end(), first, last);
+    (a->second < b->second) ? ++a : ++b;
+  }
+  return out;
+}
+
+IndexSet IndexSet::Minus(const IndexSet& other) const {
+  IndexSet out;
+  auto b = other.intervals_.begin();
+  for (const auto& [start, last] : intervals_) {
+    int64_t first = start;
+    while (b != other.intervals_.end() && b->second < first) ++b;
+    for (auto c = b; c != other.intervals_.end() && c->first <= last; ++c) {
+      if (c->first > first) out.intervals_.emplace_hint(out.intervals_.end(), first, c->first - 1);
+      first = std::max(first, c->second + 1);
+      if (first > last) break;
+    }
+    if (first <= last) out.intervals_.emplace_hint(out.intervals_.end(), first, last);
+  }
+  return out;
 }
 
 void IndexSet::Erase(int64_t index) {

@@ -30,6 +30,11 @@ class IndexSet {
   std::optional<int64_t> Last() const;
   void Clear() { intervals_.clear(); }
 
+  // Set algebra, linear in the intervals of both sets.
+  void InsertAll(const IndexSet& other);
+  IndexSet Intersect(const IndexSet& other) const;
+  IndexSet Minus(const IndexSet& other) const;
+
   std::string ToString() const;
   static Result<IndexSet> Parse(std::string_view text);
 

@@ -186,6 +186,15 @@ inline bool IsAllocation(const JobSpec& spec) {
   return spec.allocation.mode != AllocationMode::kNone;
 }
 
+// The indexes a job runs: the listed ones (--array=1,3,5), else
+// 0..completions-1.
+inline IndexSet AllIndexes(const JobSpec& spec) {
+  if (!spec.indexes.empty()) return spec.indexes;
+  IndexSet all;
+  if (spec.completions > 0) all.InsertRange(0, spec.completions - 1);
+  return all;
+}
+
 std::string_view JobPhaseName(JobPhase phase);
 bool IsTerminal(JobPhase phase);
 

@@ -251,10 +251,16 @@ Status ValidateJobSubmission(const Job& job) {
       continue;
     }
     if (d.type != "after" && d.type != "afterany" && d.type != "afterok" &&
-        d.type != "afternotok") {
-      return Status::Invalid(
-          field + ".type",
-          "must be after, afterany, afterok, afternotok or singleton (got \"" + d.type + "\")");
+        d.type != "afternotok" && d.type != "aftercorr") {
+      return Status::Invalid(field + ".type",
+                             "must be after, afterany, afterok, afternotok, aftercorr or "
+                             "singleton (got \"" +
+                                 d.type + "\")");
+    }
+    if (d.type == "aftercorr" && (s.completion_mode != CompletionMode::kIndexed || s.gang)) {
+      return Status::Invalid(field + ".type",
+                             "aftercorr is for arrays: index N waits for index N of job " +
+                                 std::to_string(d.job_id) + " (submit this job with --array)");
     }
     if (d.job_id == 0) return Status::Invalid(field + ".job", "must be a job id (> 0)");
     if (d.delay_s < 0 || d.delay_s > 365 * 86400) {

@@ -155,13 +155,17 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
 
 }  // namespace
 
-int64_t TasksWanted(const Job& job) {
+int64_t TasksWanted(const Job& job, const IndexSet* claimable) {
   if (IsTerminal(job.status.phase)) return 0;
   int64_t room = job.spec.parallelism - job.status.active;
-  return std::max<int64_t>(0, std::min(room, RemainingToStart(job)));
+  int64_t left = RemainingToStart(job);
+  if (claimable != nullptr) {
+    left = std::min(left, job.status.failed_indexes_pending.Count() + claimable->Count());
+  }
+  return std::max<int64_t>(0, std::min(room, left));
 }
 
-int64_t ClaimNextIndex(Job& job) {
+int64_t ClaimNextIndex(Job& job, IndexSet* claimable) {
   JobStatus& st = job.status;
   ++st.active;
   st.reasons.clear();
@@ -169,6 +173,14 @@ int64_t ClaimNextIndex(Job& job) {
   if (auto retry = st.failed_indexes_pending.First()) {
     st.failed_indexes_pending.Erase(*retry);
     return *retry;
+  }
+  if (claimable != nullptr) {
+    // In the order they became ready, not only upwards: next_index then only
+    // marks the highest index started.
+    const int64_t index = claimable->First().value_or(st.next_index);
+    claimable->Erase(index);
+    st.next_index = std::max(st.next_index, index + 1);
+    return index;
   }
   // Indexes below next_index were all started once; a completed one is never
   // started again, so next_index only moves forward.

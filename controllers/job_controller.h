@@ -26,12 +26,14 @@ namespace drover::controllers {
 
 // Tasks the job could start now: parallelism minus active, capped by the
 // indexes (or completions) still to run. 0 for finished jobs.
-int64_t TasksWanted(const Job& job);
+// `claimable` (aftercorr arrays): the indexes it may start now; retries of
+// failed indexes aside, only those are counted and claimed.
+int64_t TasksWanted(const Job& job, const IndexSet* claimable = nullptr);
 
 // Claims the index the next task of `job` runs: a failed index awaiting retry
 // first (lowest), else the first never-started index, and counts the task
 // as active until the next reconcile sees it. Precondition: TasksWanted > 0.
-int64_t ClaimNextIndex(Job& job);
+int64_t ClaimNextIndex(Job& job, IndexSet* claimable = nullptr);
 
 // What a job should be, given its tasks.
 struct JobReconcile {

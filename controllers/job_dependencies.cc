@@ -1,5 +1,7 @@
 #include "controllers/job_dependencies.h"
 
+#include <algorithm>
+
 namespace drover::controllers {
 namespace {
 
@@ -19,6 +21,7 @@ DependencyState Evaluate(const JobDependency& dep, const Job& other, int64_t now
     }
     return DependencyState::kSatisfied;
   }
+  if (dep.type == "aftercorr") return DependencyState::kSatisfied;  // index by index
   if (dep.type == "afterany")
     return ended ? DependencyState::kSatisfied : DependencyState::kWaiting;
   if (!ended) return DependencyState::kWaiting;
@@ -85,6 +88,42 @@ DependencyVerdict EvaluateDependencies(const Job& job,
   if (some_may_hold) return {DependencyState::kWaiting, "", verdict.wake_at_ms};
   return {DependencyState::kNeverSatisfied,
           "none of its dependencies can be satisfied (" + never + ")", 0};
+}
+
+bool HasCorrespondingDependency(const Job& job) {
+  return std::any_of(job.spec.dependencies.begin(), job.spec.dependencies.end(),
+                     [](const JobDependency& d) { return d.type == "aftercorr"; });
+}
+
+CorrespondingIndexes EvaluateCorresponding(const Job& job,
+                                           const std::function<const Job*(uint64_t)>& find_job) {
+  const IndexSet mine = AllIndexes(job.spec);
+  CorrespondingIndexes out;
+  out.ready = mine;
+  for (const JobDependency& dep : job.spec.dependencies) {
+    if (dep.type != "aftercorr") continue;
+    const Job* other = find_job(dep.job_id);
+    if (other == nullptr) {
+      out.ready.Clear();
+      out.never = mine;
+      return out;
+    }
+    const JobStatus& st = other->status;
+    const bool indexed = other->spec.completion_mode == CompletionMode::kIndexed;
+    const IndexSet theirs = indexed ? AllIndexes(other->spec) : IndexSet();
+    const IndexSet unmatched = mine.Minus(theirs);  // wait for the whole job
+    IndexSet ready = mine.Intersect(st.completed_indexes);
+    IndexSet never = mine.Intersect(st.failed_indexes);
+    never.InsertAll(mine.Intersect(st.cancelled_indexes));
+    if (other->status.phase == JobPhase::kSucceeded) ready.InsertAll(unmatched);
+    if (IsTerminal(other->status.phase)) {
+      never.InsertAll(mine.Minus(ready));  // what it did not complete, it never will
+    }
+    out.ready = out.ready.Intersect(ready);
+    out.never.InsertAll(never);
+  }
+  out.ready = out.ready.Minus(out.never);
+  return out;
 }
 
 }  // namespace drover::controllers

@@ -34,4 +34,16 @@ DependencyVerdict EvaluateDependencies(const Job& job,
                                        const std::function<const Job*(uint64_t)>& find_job,
                                        bool singleton_free = true, int64_t now_ms = 0);
 
+// aftercorr (Slurm's), which EvaluateDependencies counts as holding: index N
+// of an array may start once index N of every array it names has succeeded,
+// and never once that one failed for good or its job ended without it. An
+// index the other job does not have waits for the whole of it to succeed.
+struct CorrespondingIndexes {
+  IndexSet ready;  // of the job's indexes, those every aftercorr lets start
+  IndexSet never;  // those some aftercorr can never let start
+};
+bool HasCorrespondingDependency(const Job& job);
+CorrespondingIndexes EvaluateCorresponding(const Job& job,
+                                           const std::function<const Job*(uint64_t)>& find_job);
+
 }  // namespace drover::controllers

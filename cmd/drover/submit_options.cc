@@ -125,7 +125,7 @@ po::options_description SubmitOptionsDescription() {
       ("cpus", po::value<int64_t>(), "same as --cpus-per-task")
       ("mem", po::value<std::string>(), "memory per task: MB, or with K/M/G/T suffix")
       ("mem-per-cpu", po::value<std::string>(), "memory per core (times the task's cores)")
-      ("dependency,d", po::value<std::string>(), "start after other jobs: afterok:JOB[:JOB],afterany:JOB,... (also after, afternotok)")
+      ("dependency,d", po::value<std::string>(), "start after other jobs: afterok:JOB[:JOB],afterany:JOB,... (also after, afternotok, aftercorr: array task N after task N of JOB succeeded)")
       ("hold,H", po::bool_switch(), "submit held: nothing starts until `drover release JOB`")
       ("begin,b", po::value<std::string>(), "not before: now+1hour, 16:00, 2026-12-24T18:00")
       ("mem-bind", po::value<std::string>(), "local: memory from the NUMA nodes of the task's cores, accounted there; none (default)")

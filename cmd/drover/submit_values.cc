@@ -198,7 +198,8 @@ Result<std::vector<JobDependency>> ParseDependencies(std::string_view text, bool
     size_t colon = item.find(':');
     if (colon == std::string_view::npos) return bad("no job id");
     std::string type(item.substr(0, colon));
-    if (type != "after" && type != "afterany" && type != "afterok" && type != "afternotok") {
+    if (type != "after" && type != "afterany" && type != "afterok" && type != "afternotok" &&
+        type != "aftercorr") {
       return bad("unknown dependency type \"" + type + "\"");
     }
     std::string_view ids = item.substr(colon + 1);

@@ -173,6 +173,8 @@ class ClusterState {
   // Cancels pending jobs whose dependencies can never hold any more (afterok
   // on a job that failed, ...), naming the dependency; cascades down chains.
   // Returns how many were cancelled.
+  // Then aftercorr's gate: which indexes each such array may start now
+  // (ClaimableIndexes); indexes that never can are cancelled.
   int64_t CancelUnsatisfiableJobs(int64_t now_ms);
   // Asks for a scheduling pass when a job's beginTime has come.
   void WakeJobsDue(int64_t now_ms);
@@ -475,6 +477,12 @@ class ClusterState {
   // Tells a task's node to stop it (SIGTERM, SIGKILL after `grace_ms`), once;
   // `why` says what its end means (a requeued preemption victim runs again).
   void KillTask(Task& task, scheduler::PreemptMode why, int64_t grace_ms);
+  // aftercorr arrays (cluster_state_dependencies.cc): the indexes each may
+  // start now, recomputed before every pass; nullptr for other jobs.
+  void UpdateCorrespondingIndexes();
+  IndexSet* ClaimableIndexes(uint64_t job_id);
+  const IndexSet* ClaimableIndexes(uint64_t job_id) const;
+  std::unordered_map<uint64_t, IndexSet> corresponding_;
   // Tells the node of a running job task the job's time limit now.
   void SendTimeLimit(const Task& task);
   void EnqueueJob(uint64_t id) { jobs_to_reconcile_.insert(id); }

@@ -19,7 +19,7 @@ void ClusterState::BuildSchedulerInput(int64_t now_ms, scheduler::ClusterSnapsho
   for (const auto& [node_name, node] : nodes_) AddRunningOn(node_name, now_ms, cluster);
   for (uint64_t id : unfinished_jobs_) {
     const Job& job = jobs_.at(id);
-    int64_t wanted = controllers::TasksWanted(job);
+    int64_t wanted = controllers::TasksWanted(job, ClaimableIndexes(id));
     if (wanted <= 0) continue;
     // A gang starts all of its tasks together, once; retries of a gang's
     // failed members are placed on their own.
@@ -257,7 +257,10 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
       continue;
     }
     auto jit = jobs_.find(p.job_id);
-    if (jit == jobs_.end() || controllers::TasksWanted(jit->second) <= 0) continue;
+    if (jit == jobs_.end() ||
+        controllers::TasksWanted(jit->second, ClaimableIndexes(p.job_id)) <= 0) {
+      continue;
+    }
     Job& job = jit->second;
     if (IsAllocation(job.spec)) {
       if (job.spec.allocation.tasks > 1) {
@@ -269,7 +272,7 @@ int64_t ClusterState::ApplyDecision(const scheduler::Decision& decision, int64_t
       continue;
     }
     int64_t first_fresh = job.status.next_index;
-    int64_t index = controllers::ClaimNextIndex(job);
+    int64_t index = controllers::ClaimNextIndex(job, ClaimableIndexes(job.id));
     int32_t attempt = 0;
     if (index < first_fresh) {  // a retry
       auto a = next_attempt_.find({job.id, index});

@@ -32,7 +32,7 @@ void ClusterState::CreateAllocation(Job& job,
                                     const std::vector<const scheduler::TaskPlacement*>& placements,
                                     int64_t now_ms) {
   const int64_t first_fresh = job.status.next_index;
-  const int64_t index = controllers::ClaimNextIndex(job);
+  const int64_t index = controllers::ClaimNextIndex(job, ClaimableIndexes(job.id));
   int32_t attempt = 0;
   if (index < first_fresh) {  // a retry
     auto a = next_attempt_.find({job.id, index});

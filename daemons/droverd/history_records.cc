@@ -7,6 +7,7 @@
 
 #include "api/hostlist.h"
 #include "api/slurm_state.h"
+#include "controllers/job_dependencies.h"
 #include "daemons/droverd/cluster_state.h"
 
 namespace drover::droverd {
@@ -84,13 +85,6 @@ void AddEnd(HistoryRecord& r, const Task* speaker) {
   if (r.reason.empty()) r.reason = speaker->status.message;
 }
 
-IndexSet AllIndexes(const Job& job) {
-  if (!job.spec.indexes.empty()) return job.spec.indexes;
-  IndexSet all;
-  if (job.spec.completions > 0) all.InsertRange(0, job.spec.completions - 1);
-  return all;
-}
-
 // The indexes of `set` at or after `from`.
 IndexSet From(const IndexSet& set, int64_t from) {
   IndexSet out;
@@ -165,7 +159,15 @@ std::vector<HistoryRecord> JobHistoryRecords(const Job& job, const std::vector<c
     for (const auto& [index, index_tasks] : by_index) {
       out.push_back(ArrayTaskRecord(job, index, index_tasks));
     }
-    IndexSet never = From(AllIndexes(job), job.status.next_index);
+    IndexSet never = From(AllIndexes(job.spec), job.status.next_index);
+    if (controllers::HasCorrespondingDependency(job)) {
+      // aftercorr starts indexes as they become ready, not upwards: below
+      // next_index too, one may not have started yet.
+      IndexSet started = job.status.completed_indexes;
+      started.InsertAll(job.status.failed_indexes);
+      for (const auto& [index, index_tasks] : by_index) started.Insert(index);
+      never.InsertAll(AllIndexes(job.spec).Minus(started));
+    }
     for (auto i = job.status.cancelled_indexes.First(); i;
          i = job.status.cancelled_indexes.FirstFrom(*i + 1)) {
       if (!by_index.count(*i)) never.Insert(*i);

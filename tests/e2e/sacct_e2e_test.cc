@@ -106,5 +106,27 @@ TEST_F(CliEndToEndTest, AFailedArrayTaskFailsAloneWhileTheOthersRunToTheirEnd) {
   EXPECT_NE(show.out.find("index 1 failed"), std::string::npos) << show.Describe();
 }
 
+// sbatch -d aftercorr: each denoise task runs once its render task
+// completed; the one whose render failed is cancelled, the others run.
+TEST_F(CliEndToEndTest, AftercorrRunsEachArrayTaskAfterItsCounterpartAndCancelsTheOneThatFailed) {
+  CliRunner sbatch(BinDir() + "/sbatch", home_);
+  CliRunner sacct(BinDir() + "/sacct", home_);
+  CliResult render = sbatch.Run({"--parsable", "--array=0-3", "-J", "render", "--wrap",
+                                 "exit $((SLURM_ARRAY_TASK_ID == 2))"});
+  ASSERT_EQ(render.exit_code, 0) << render.Describe();
+  const std::string r = std::to_string(ParseSubmittedId(render.out));
+  CliResult denoise = sbatch.Run({"--parsable", "-W", "--array=0-3", "-J", "denoise", "-d",
+                                  "aftercorr:" + r, "--wrap", "true"});
+  const std::string d = std::to_string(ParseSubmittedId(denoise.out));
+  CliResult states = sacct.Run({"-X", "-n", "-P", "-j", r + "," + d, "-o", "jobid,state"});
+  EXPECT_EQ(states.out, r + "_0|COMPLETED\n" + r + "_1|COMPLETED\n" + r + "_2|FAILED\n" + r +
+                            "_3|COMPLETED\n" + d + "_0|COMPLETED\n" + d + "_1|COMPLETED\n" + d +
+                            "_[2]|CANCELLED\n" + d + "_3|COMPLETED\n")
+      << states.Describe();
+  CliResult refused = sbatch.Run({"-d", "aftercorr:" + r, "--wrap", "true"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("aftercorr is for arrays"), std::string::npos) << refused.Describe();
+}
+
 }  // namespace
 }  // namespace drover::e2e

@@ -55,5 +55,24 @@ TEST(IndexSetTest, MillionContiguousIndexesAreOneInterval) {
   EXPECT_EQ(s.ToString(), "0-999999");
 }
 
+IndexSet Set(const char* text) { return *IndexSet::Parse(text); }
+
+TEST(IndexSetTest, IntersectMinusAndInsertAllAreSetAlgebraOverIntervals) {
+  const IndexSet a = Set("0-9,20-29,40");
+  const IndexSet b = Set("5-24,40-41");
+  EXPECT_EQ(a.Intersect(b).ToString(), "5-9,20-24,40");
+  EXPECT_EQ(b.Intersect(a).ToString(), "5-9,20-24,40");
+  EXPECT_EQ(a.Minus(b).ToString(), "0-4,25-29");
+  EXPECT_EQ(b.Minus(a).ToString(), "10-19,41");
+  EXPECT_EQ(Set("0-9").Minus(Set("3,5-6,9")).ToString(), "0-2,4,7-8");
+  EXPECT_TRUE(a.Minus(a).empty());
+  EXPECT_TRUE(a.Intersect(IndexSet()).empty());
+  EXPECT_EQ(a.Minus(IndexSet()), a);
+  IndexSet u = a;
+  u.InsertAll(b);
+  EXPECT_EQ(u.ToString(), "0-29,40-41");
+  EXPECT_EQ(u.Count(), 32);
+}
+
 }  // namespace
 }  // namespace drover

@@ -297,6 +297,10 @@ TEST(ParseDependenciesTest, ReadsSlurmsSyntax) {
   ASSERT_TRUE(either.ok()) << either.status().ToString();
   EXPECT_TRUE(any);
   EXPECT_EQ(either->size(), 3u);
+  auto corresponding = ParseDependencies("aftercorr:7");
+  ASSERT_TRUE(corresponding.ok()) << corresponding.status().ToString();
+  EXPECT_EQ((*corresponding)[0].type, "aftercorr");
+  EXPECT_EQ((*corresponding)[0].job_id, 7u);
   auto single = ParseDependencies("singleton");
   ASSERT_TRUE(single.ok());
   EXPECT_EQ((*single)[0].type, "singleton");
@@ -306,7 +310,7 @@ TEST(ParseDependenciesTest, ReadsSlurmsSyntax) {
   EXPECT_EQ((*delayed)[0].delay_s, 300);
   EXPECT_EQ((*delayed)[1].delay_s, 0);
   for (const char* bad :
-       {"", "afterok", "afterok:", "afterok:x", "aftercorr:3", "afterok:1?afterany:2,after:3",
+       {"", "afterok", "afterok:", "afterok:x", "afterevery:3", "afterok:1?afterany:2,after:3",
         "afterok:-4", "singletons", "afterok:12+5", "after:12+", "after:12+x", "after:+5"}) {
     auto r = ParseDependencies(bad);
     EXPECT_FALSE(r.ok()) << bad;

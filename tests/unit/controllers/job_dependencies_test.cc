@@ -131,5 +131,58 @@ TEST_F(JobDependenciesTest, SingletonWaitsForTheEarlierJobOfItsName) {
             DependencyState::kSatisfied);
 }
 
+// aftercorr, index by index: (the other job's state) -> (ready, never) for
+// an array 0-5 depending on array 1 with indexes 0-3.
+struct CorrespondingRow {
+  const char* name;
+  JobPhase phase;
+  const char* completed;
+  const char* failed;
+  const char* ready;
+  const char* never;
+};
+
+TEST_F(JobDependenciesTest, AftercorrLetsEachIndexStartWhenItsCounterpartSucceeded) {
+  const CorrespondingRow rows[] = {
+      {"nothing done yet: nothing ready, nothing lost", JobPhase::kRunning, "", "", "", ""},
+      {"done out of order: those indexes only", JobPhase::kRunning, "1,3", "", "1,3", ""},
+      {"a failed counterpart never lets its index run", JobPhase::kRunning, "0", "2", "0", "2"},
+      {"ended without some: those never run; indexes it lacks wait for its success",
+       JobPhase::kFailed, "0-2", "", "0-2", "3-5"},
+      {"succeeded: every index, those it lacks too", JobPhase::kSucceeded, "0-3", "", "0-5", ""},
+  };
+  for (const CorrespondingRow& row : rows) {
+    Job other;
+    other.id = 1;
+    other.spec.completion_mode = CompletionMode::kIndexed;
+    other.spec.completions = 4;
+    other.status.phase = row.phase;
+    other.status.completed_indexes = *IndexSet::Parse(row.completed);
+    other.status.failed_indexes = *IndexSet::Parse(row.failed);
+    jobs_[1] = other;
+    Job job;
+    job.spec.completion_mode = CompletionMode::kIndexed;
+    job.spec.completions = 6;
+    job.spec.dependencies = {{"aftercorr", 1}};
+    auto find = [this](uint64_t id) -> const Job* {
+      auto it = jobs_.find(id);
+      return it == jobs_.end() ? nullptr : &it->second;
+    };
+    EXPECT_TRUE(HasCorrespondingDependency(job));
+    EXPECT_EQ(EvaluateDependencies(job, find).state, DependencyState::kSatisfied)
+        << row.name << ": the gate is per index";
+    CorrespondingIndexes c = EvaluateCorresponding(job, find);
+    EXPECT_EQ(c.ready.ToString(), row.ready) << row.name;
+    EXPECT_EQ(c.never.ToString(), row.never) << row.name;
+  }
+  Job orphan;
+  orphan.spec.completion_mode = CompletionMode::kIndexed;
+  orphan.spec.completions = 2;
+  orphan.spec.dependencies = {{"aftercorr", 99}};
+  CorrespondingIndexes none =
+      EvaluateCorresponding(orphan, [](uint64_t) -> const Job* { return nullptr; });
+  EXPECT_EQ(none.never.ToString(), "0-1") << "a job that does not exist satisfies nothing";
+}
+
 }  // namespace
 }  // namespace drover::controllers

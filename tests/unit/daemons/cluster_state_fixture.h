@@ -74,6 +74,7 @@ class ClusterStateTest : public ::testing::Test {
   // before and after.
   scheduler::Decision Pass() {
     state_.ReconcileJobs(now_);
+    state_.CancelUnsatisfiableJobs(now_);
     scheduler::ClusterSnapshot cluster;
     std::vector<scheduler::PendingJob> pending;
     state_.BuildSchedulerInput(now_, &cluster, &pending);
