@@ -82,7 +82,8 @@ struct JobDependency {
 // is run when the job begins, ends, fails or is cancelled for a dependency.
 struct MailSpec {
   // NONE, BEGIN, END, FAIL, REQUEUE, INVALID_DEPEND, ALL, TIME_LIMIT[_50|_80|_90],
-  // ARRAY_TASKS, STAGE_OUT; droverd sends BEGIN, END, FAIL and INVALID_DEPEND.
+  // ARRAY_TASKS, STAGE_OUT; droverd sends BEGIN, END, FAIL, INVALID_DEPEND and
+  // the TIME_LIMIT ones.
   std::vector<std::string> types;
   std::string user;  // "" = the job's owner
   bool operator==(const MailSpec&) const = default;

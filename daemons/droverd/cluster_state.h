@@ -198,7 +198,7 @@ class ClusterState {
   // The job mails (--mail-type) the jobs changed since the last batch call
   // for, marked sent in this batch; the state loop sends them once it is
   // durable (cluster_state_mail.cc).
-  std::vector<JobMail> TakeMail();
+  std::vector<JobMail> TakeMail(int64_t now_ms);
   // Jobs droverd no longer holds, as their history records tell how they
   // ended, so that a dependency on a long-finished job still resolves
   // (records of jobs it holds are ignored). The job routes look the
@@ -638,6 +638,9 @@ class ClusterState {
   std::unordered_map<std::string, uint64_t> submissions_;
   std::set<uint64_t> jobs_to_reconcile_;          // the Job controller's work queue
   std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
+  // When a job's next TIME_LIMIT mail is due (0: look at it at the next batch).
+  std::multimap<int64_t, uint64_t> mail_times_;
+  void MailAt(int64_t at_ms, uint64_t id);
   std::unordered_map<std::string, NodeAllocation> allocations_;
   std::unordered_map<std::string, HostPorts> host_ports_;
   std::unordered_map<std::string, NodeChannel> channels_;

@@ -35,6 +35,7 @@ Status ClusterState::Load(db::Store& store, int64_t now_ms) {
     if (!IsTerminal(job->status.phase)) {
       unfinished_jobs_.insert(id);
       if (job->spec.begin_time_ms > now_ms) begin_times_.emplace(job->spec.begin_time_ms, id);
+      if (!job->spec.mail.types.empty()) mail_times_.emplace(0, id);  // its TIME_LIMIT mails
     }
     CountJobPhase(job->status.phase, +1);
     fair_share_.AddAssociation(job->owner.user, job->spec.account);

@@ -13,9 +13,22 @@ bool Has(const std::vector<std::string>& list, const std::string& word) {
 
 std::string Duration(int64_t ms) { return SlurmDuration(ms / 1000); }
 
+// Slurm's TIME_LIMIT mail types (not part of ALL), and its words for them.
+struct TimeLimitMail {
+  const char* type;
+  int64_t percent;
+  const char* what;
+};
+constexpr TimeLimitMail kTimeLimitMails[] = {
+    {"TIME_LIMIT_50", 50, "Reached 50% of time limit"},
+    {"TIME_LIMIT_80", 80, "Reached 80% of time limit"},
+    {"TIME_LIMIT_90", 90, "Reached 90% of time limit"},
+    {"TIME_LIMIT", 100, "Reached time limit"},
+};
+
 }  // namespace
 
-std::vector<JobMail> TakeDueMails(Job& job) {
+std::vector<JobMail> TakeDueMails(Job& job, int64_t now_ms, int64_t* next_due_ms) {
   std::vector<JobMail> out;
   const std::vector<std::string>& types = job.spec.mail.types;
   if (types.empty()) return out;
@@ -41,6 +54,19 @@ std::vector<JobMail> TakeDueMails(Job& job) {
            "Began, Queued time " + Duration(st.start_time_ms - job.metadata.creation_time_ms));
     } else {
       job.status.mailed.push_back("BEGIN");  // not wanted: never due later either
+    }
+  }
+  const int64_t limit_s = job.spec.task.time_limit_s;
+  if (!ended && st.start_time_ms > 0 && limit_s > 0) {
+    for (const TimeLimitMail& m : kTimeLimitMails) {
+      if (!Has(types, m.type) || Has(st.mailed, m.type)) continue;
+      const int64_t due = st.start_time_ms + limit_s * 10 * m.percent;  // ms
+      if (now_ms >= due) {
+        send(m.type, m.what,
+             std::string(m.what) + ", Run time " + Duration(now_ms - st.start_time_ms));
+      } else if (next_due_ms != nullptr && (*next_due_ms == 0 || due < *next_due_ms)) {
+        *next_due_ms = due;
+      }
     }
   }
   if (!ended || Has(st.mailed, "END")) return out;

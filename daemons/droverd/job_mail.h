@@ -20,7 +20,10 @@ struct JobMail {
   std::vector<EnvVar> env;
 };
 
-// The mails due for `job` now, with the events marked sent in job.status.mailed.
-std::vector<JobMail> TakeDueMails(Job& job);
+// The mails due for `job` at `now_ms`, with the events marked sent in
+// job.status.mailed. TIME_LIMIT_50/80/90 and TIME_LIMIT fall due at that
+// share of a running job's time limit; `next_due_ms` (if given) is lowered to
+// when the next of those is due, 0 = none.
+std::vector<JobMail> TakeDueMails(Job& job, int64_t now_ms, int64_t* next_due_ms = nullptr);
 
 }  // namespace drover::droverd

@@ -162,7 +162,7 @@ void StateLoop::RunBatch(std::vector<Command>& commands) {
     next_pass_ms_ = now + static_cast<int64_t>(2000 * seconds);
   }
 
-  std::vector<JobMail> mails = state_.TakeMail();  // first: it marks the jobs it mails
+  std::vector<JobMail> mails = state_.TakeMail(now);  // first: it marks the jobs it mails
   PendingCommit pending{batch, state_.TakeMutations(), std::move(ctx.after_commit_)};
   if (options_.mail != nullptr) {
     for (JobMail& m : mails) {
