@@ -92,6 +92,11 @@ struct MailSpec {
 struct JobSpec {
   int64_t completions = 1;
   int64_t parallelism = 1;
+  // Kubernetes' work queue (parallelism and no completions): `parallelism`
+  // workers (completions = parallelism, one index per worker, DROVER_WORKER)
+  // take items until the queue is empty; none starts once one has succeeded,
+  // and the job succeeds when one has and all have ended.
+  bool work_queue = false;
   CompletionMode completion_mode = CompletionMode::kNonIndexed;
   // Indexed: the indexes to run when they are not 0..completions-1 (Slurm's
   // --array=1,3,5 or 0-20:5); completions is then their count.

@@ -250,7 +250,6 @@ Json ToJson(const Job& job) {
   j["metadata"] = std::move(meta);
   const JobSpec& s = job.spec;
   j["spec"] = {
-      {"completions", s.completions},
       {"parallelism", s.parallelism},
       {"completionMode", s.completion_mode == CompletionMode::kIndexed ? "Indexed" : "NonIndexed"},
       {"backoffLimit", s.backoff_limit},
@@ -259,6 +258,7 @@ Json ToJson(const Job& job) {
       {"gang", s.gang},
       {"template", TemplateToJson(s.task)},
   };
+  if (!s.work_queue) j["spec"]["completions"] = s.completions;  // none: a work queue
   if (s.backoff_limit_per_index >= 0) j["spec"]["backoffLimitPerIndex"] = s.backoff_limit_per_index;
   if (s.max_failed_indexes >= 0) j["spec"]["maxFailedIndexes"] = s.max_failed_indexes;
   if (s.nice != 0) j["spec"]["nice"] = s.nice;
@@ -367,6 +367,9 @@ Result<Job> JobFromJson(const Json& j) {
   JobSpec& s = job.spec;
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "completions", "spec", &s.completions));
   DROVER_RETURN_IF_ERROR(GetInt(*spec, "parallelism", "spec", &s.parallelism));
+  // As Kubernetes: parallelism with no completions is a work queue.
+  s.work_queue = Find(*spec, "completions") == nullptr && Find(*spec, "parallelism") != nullptr;
+  if (s.work_queue) s.completions = s.parallelism;
   std::string mode = "NonIndexed";
   DROVER_RETURN_IF_ERROR(GetString(*spec, "completionMode", "spec", &mode));
   if (mode == "Indexed") {

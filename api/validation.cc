@@ -197,6 +197,12 @@ Status ValidateJobSubmission(const Job& job) {
                                                    std::to_string(kMaxParallelism) + " (got " +
                                                    std::to_string(s.parallelism) + ")");
   }
+  if (s.work_queue && (s.completion_mode != CompletionMode::kNonIndexed || s.gang ||
+                       IsAllocation(s) || s.completions != s.parallelism)) {
+    return Status::Invalid("spec.completions",
+                           "a work queue (parallelism and no completions) is NonIndexed, not a "
+                           "gang nor an allocation: give completions for the others");
+  }
   if (!s.indexes.empty()) {
     if (s.completion_mode != CompletionMode::kIndexed) {
       return Status::Invalid("spec.indexes", "needs completionMode Indexed");

@@ -157,6 +157,7 @@ void CountEnd(const Job& job, const Task& task, int64_t now_ms, JobStatus& st) {
 
 int64_t TasksWanted(const Job& job, const IndexSet* claimable) {
   if (IsTerminal(job.status.phase)) return 0;
+  if (job.spec.work_queue && job.status.succeeded > 0) return 0;  // the queue is empty
   int64_t room = job.spec.parallelism - job.status.active;
   int64_t left = RemainingToStart(job);
   if (claimable != nullptr) {
@@ -252,6 +253,10 @@ JobReconcile ReconcileJob(const Job& job, const std::vector<const Task*>& tasks,
   for (const Task* t : uncounted) {
     CountEnd(job, *t, now_ms, st);
     out.count.push_back(t->metadata.name);
+  }
+  // A work queue is done once a worker succeeded and none runs any more.
+  if (!IsTerminal(st.phase) && job.spec.work_queue && st.succeeded > 0 && st.active == 0) {
+    Finish(st, JobPhase::kSucceeded, now_ms, "");
   }
   // The last indexes left were cancelled (nothing of theirs runs any more).
   if (!IsTerminal(st.phase) && !st.cancelled_indexes.empty() &&

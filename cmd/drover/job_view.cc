@@ -246,7 +246,9 @@ std::string DescribeJob(const Job& job, const std::vector<Task>& tasks, int64_t 
   line("Account", s.account);
   line("Priority", std::to_string(s.priority));
   line("CompletionMode", s.completion_mode == CompletionMode::kIndexed ? "Indexed" : "NonIndexed");
-  line("Completions", std::to_string(s.completions));
+  line("Completions", s.work_queue
+                          ? "none: a work queue of " + std::to_string(s.parallelism) + " workers"
+                          : std::to_string(s.completions));
   line("Parallelism", std::to_string(s.parallelism));
   line("BackoffLimit", s.backoff_limit == std::numeric_limits<int32_t>::max()
                            ? "none"

@@ -130,7 +130,8 @@ po::options_description SubmitOptionsDescription() {
       ("begin,b", po::value<std::string>(), "not before: now+1hour, 16:00, 2026-12-24T18:00")
       ("mem-bind", po::value<std::string>(), "local: memory from the NUMA nodes of the task's cores, accounted there; none (default)")
       ("array,a", po::value<std::string>(), "task indexes 0-N, optionally %P to run at most P at once")
-      ("parallelism", po::value<int64_t>(), "at most this many tasks at once")
+      ("parallelism", po::value<int64_t>(), "at most this many tasks at once; without --completions or --array, a work queue of that many workers (see --workers)")
+      ("workers", po::value<int64_t>(), "a work queue: N workers (DROVER_WORKER=0..N-1) take items until the queue is empty; none starts once one has succeeded, and the job succeeds when one has and all have ended")
       ("completions", po::value<int64_t>(), "tasks that must succeed (non-indexed)")
       ("time,t", po::value<std::string>(), "time limit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]")
       ("output,o", po::value<std::string>(), "stdout file (as Slurm: %j job id, %a index, %x name, %N node, %u user)")
@@ -227,6 +228,7 @@ Result<SubmitFlags> ParseSubmitFlags(const std::vector<std::string>& words, bool
   flags.hold = vm["hold"].as<bool>();
   CopyIf(vm, "array", &flags.array);
   CopyIf(vm, "parallelism", &flags.parallelism);
+  CopyIf(vm, "workers", &flags.workers);
   CopyIf(vm, "completions", &flags.completions);
   CopyIf(vm, "time", &flags.time);
   CopyIf(vm, "output", &flags.output);
@@ -289,6 +291,7 @@ SubmitFlags MergeSubmitFlags(const SubmitFlags& high, const SubmitFlags& low) {
   fill(out.chdir, low.chdir);
   fill(out.cpus, low.cpus);
   fill(out.parallelism, low.parallelism);
+  fill(out.workers, low.workers);
   fill(out.completions, low.completions);
   fill(out.priority, low.priority);
   fill(out.nice, low.nice);
@@ -395,6 +398,17 @@ Result<Job> BuildJob(const SubmitFlags& flags, std::vector<std::string> command,
   }
   if (flags.completions) spec.completions = *flags.completions;
   if (flags.parallelism) spec.parallelism = *flags.parallelism;
+  if (flags.workers && (flags.array || flags.completions || flags.parallelism)) {
+    return Status::Invalid("--workers",
+                           "a work queue has no --array, --completions or "
+                           "--parallelism: --workers N says how many");
+  }
+  // As Kubernetes: parallelism and no completions is a work queue.
+  if (flags.workers || (flags.parallelism && !flags.completions && !flags.array)) {
+    spec.work_queue = true;
+    spec.parallelism = flags.workers.value_or(spec.parallelism);
+    spec.completions = spec.parallelism;
+  }
   if (flags.priority) {
     if (*flags.priority < std::numeric_limits<int32_t>::min() ||
         *flags.priority > std::numeric_limits<int32_t>::max()) {

@@ -36,6 +36,7 @@ struct SubmitFlags {
   std::optional<std::string> chdir;
   std::optional<int64_t> cpus;
   std::optional<int64_t> parallelism;
+  std::optional<int64_t> workers;  // a work queue of N
   std::optional<int64_t> completions;
   std::optional<int64_t> priority;
   std::optional<int64_t> nice;

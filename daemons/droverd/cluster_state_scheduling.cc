@@ -216,6 +216,10 @@ Json ClusterState::LaunchInstruction(const Task& task, const Job& job,
   for (auto& [key, value] : SlurmJobEnvironment(job, task, nodelist)) {
     launch["env"].push_back({std::move(key), std::move(value)});
   }
+  // Which worker of a work queue it is (0..parallelism-1; a replacement
+  // takes the number of the one it replaces).
+  if (job.spec.work_queue)
+    launch["env"].push_back({"DROVER_WORKER", std::to_string(task.spec.index)});
   return launch;
 }
 

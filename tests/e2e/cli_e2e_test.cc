@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "tests/e2e/cli_runner.h"
@@ -407,6 +408,22 @@ TEST_F(CliEndToEndTest, AJobIsReferredToByItsNameWhileTheNameIsUnique) {
   ASSERT_EQ(Drover({"cancel", std::to_string(id), std::to_string(ParseSubmittedId(second.out))})
                 .exit_code,
             0);
+}
+
+// examples/email-workers.yaml as its comment says to run it: a work queue of
+// 4 workers sends each of the 200 mails once, and the Job succeeds.
+TEST_F(CliEndToEndTest, TheEmailWorkersExampleSendsEveryMailOnce) {
+  CliResult r =
+      Drover({"apply", "-f", std::string(DROVER_E2E_EXAMPLES) + "/email-workers.yaml", "--wait"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  std::ifstream in(home_ + "/sent.log");
+  std::set<std::string> rcpts;
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    rcpts.insert(line.substr(line.find(" sent to ") + 9));
+  }
+  EXPECT_EQ(lines, 200);
+  EXPECT_EQ(rcpts.size(), 200u);
 }
 
 TEST_F(CliEndToEndTest, SecondUpOnTheSameStateDirIsRefused) {

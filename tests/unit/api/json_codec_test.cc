@@ -115,6 +115,20 @@ TEST(JsonCodecTest, PerIndexBackoffAndFailedIndexesRoundTrip) {
   EXPECT_EQ(garbled.status().field(), "status.indexFailures");
 }
 
+TEST(JsonCodecTest, ParallelismWithNoCompletionsIsAWorkQueueAsInKubernetes) {
+  Json manifest = MinimalJob();
+  manifest["spec"].erase("completions");
+  manifest["spec"]["completionMode"] = "NonIndexed";
+  auto job = JobFromJson(manifest);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_TRUE(job->spec.work_queue);
+  EXPECT_EQ(job->spec.completions, 8) << "one index per worker";
+  Json back = ToJson(*job);
+  EXPECT_FALSE(back["spec"].contains("completions")) << back.dump();
+  EXPECT_TRUE(JobFromJson(back)->spec.work_queue);
+  EXPECT_FALSE(JobFromJson(MinimalJob())->spec.work_queue) << "completions given: not one";
+}
+
 TEST(JsonCodecTest, AllocationPartsAndStepTasksRoundTrip) {
   Task part;
   part.metadata.name = AllocationPartName(42, 0, 1, 2);

@@ -439,6 +439,24 @@ TEST(BuildJobTest, ArrayTasksFailAloneAsSlurmsDoAndRetryOnlyWhenAsked) {
             "--max-failed-indexes");
 }
 
+TEST(BuildJobTest, WorkersOrParallelismAloneMakeAWorkQueue) {
+  auto build = [](std::vector<std::string> words) {
+    return BuildJob(*ParseSubmitFlags(words), {"/bin/true"}, "x", "/", NoEnv, kNow);
+  };
+  auto workers = build({"--workers", "8"});
+  ASSERT_TRUE(workers.ok()) << workers.status().ToString();
+  EXPECT_TRUE(workers->spec.work_queue);
+  EXPECT_EQ(workers->spec.parallelism, 8);
+  EXPECT_EQ(workers->spec.completions, 8);
+  EXPECT_TRUE(ValidateJobSubmission(*workers).ok());
+  auto parallel = build({"--parallelism", "4"});
+  ASSERT_TRUE(parallel.ok());
+  EXPECT_TRUE(parallel->spec.work_queue) << "Kubernetes' rule";
+  EXPECT_FALSE(build({"--parallelism", "4", "--completions", "10"})->spec.work_queue);
+  EXPECT_FALSE(build({"--array", "0-9", "--parallelism", "2"})->spec.work_queue);
+  EXPECT_EQ(build({"--workers", "4", "--array", "0-3"}).status().field(), "--workers");
+}
+
 TEST(BuildJobTest, NtasksGivesTheOneScriptTheirCoresAndMemPerCpuScalesWithThem) {
   auto job = BuildJob(*ParseSubmitFlags({"-n", "4", "-c", "2", "--mem-per-cpu", "100M"}),
                       {"/bin/true"}, "x", "/", NoEnv, kNow);

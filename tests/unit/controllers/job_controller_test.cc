@@ -561,5 +561,24 @@ TEST(JobControllerTest, ALostArrayTaskStillRunsAgainWithPerIndexLimits) {
   EXPECT_EQ(s.job.status.phase, JobPhase::kSucceeded);
 }
 
+TEST(JobControllerTest, AWorkQueueStartsNoWorkerOnceOneSucceededAndSucceedsWhenAllHaveEnded) {
+  Job j = MakeJob(4, 4, CompletionMode::kNonIndexed, /*backoff=*/6);
+  j.spec.work_queue = true;
+  Simulation s(j);
+  EXPECT_EQ(s.StartWanted(), (std::vector<int64_t>{0, 1, 2, 3})) << "worker numbers";
+  s.End(2, TaskPhase::kFailed);
+  EXPECT_EQ(s.StartWanted(), std::vector<int64_t>{2}) << "a failed worker is replaced, same number";
+  s.End(0, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kRunning) << "the others still work";
+  s.End(1, TaskPhase::kFailed);
+  EXPECT_TRUE(s.StartWanted().empty()) << "once one succeeded, none starts";
+  s.End(2, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kRunning);
+  s.End(3, TaskPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.phase, JobPhase::kSucceeded);
+  EXPECT_EQ(s.job.status.succeeded, 3);
+  EXPECT_EQ(s.job.status.failed, 2);
+}
+
 }  // namespace
 }  // namespace drover::controllers
