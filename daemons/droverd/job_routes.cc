@@ -193,14 +193,15 @@ void List(const ApiContext& ctx, const HttpRequest& req, HttpResponder respond) 
     // Reads run on the state thread: a page is made only of what it returns,
     // and a Pending/Running filter walks only the jobs not yet ended.
     auto visit = [&](const Job& job) {
-      if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) {
-        more = true;
-        return false;
-      }
       if (!phases.empty() && !phases.count(job.status.phase)) return true;
       if (!user.empty() && job.owner.user != user) return true;
       if (!name.empty() && job.metadata.name != name) return true;
       if (!queue.empty() && job.spec.queue != queue) return true;
+      // A page says there is more only when a job that matches follows it.
+      if (limit >= 0 && static_cast<int64_t>(items.size()) >= limit) {
+        more = true;
+        return false;
+      }
       items.push_back(ToJson(job));
       last = job.id;
       return true;

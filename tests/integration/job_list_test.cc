@@ -51,6 +51,19 @@ TEST(JobListTest, PagesWalkEveryMatchingJobOnceInIdOrder) {
   std::vector<uint64_t> named = Walk(cluster, "&name=odd&queue=default", &pages);
   EXPECT_EQ(named, (std::vector<uint64_t>{1, 6, 11, 16, 21}));
   EXPECT_TRUE(Walk(cluster, "&queue=nosuch", &pages).empty());
+  // A page that holds the last matching jobs says so: no continue to an empty page.
+  auto last_odd = cluster.Call("GET", "/api/v1/jobs?limit=5&name=odd");
+  ASSERT_TRUE(last_odd.ok());
+  EXPECT_EQ((*last_odd)["items"].size(), 5u);
+  EXPECT_FALSE(last_odd->contains("metadata")) << last_odd->dump();
+  auto last_page = cluster.Call("GET", "/api/v1/jobs?limit=5&continue=20");
+  ASSERT_TRUE(last_page.ok());
+  EXPECT_EQ((*last_page)["items"].size(), 5u);
+  EXPECT_FALSE(last_page->contains("metadata")) << "jobs 21-25 are the last";
+  auto more = cluster.Call("GET", "/api/v1/jobs?limit=5&name=odd&continue=1");
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ((*more)["items"].size(), 4u);
+  EXPECT_FALSE(more->contains("metadata"));
   auto bad = cluster.Call("GET", "/api/v1/jobs?continue=x");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
