@@ -360,13 +360,16 @@ int64_t ClusterState::ForgetExpiredJobs(int64_t now_ms) {
   return forgotten;
 }
 
-void ClusterState::WakeAt(int64_t at_ms, uint64_t id) {
-  auto [first, last] = begin_times_.equal_range(at_ms);
+void ClusterState::AddTimeOnce(std::multimap<int64_t, uint64_t>& times, int64_t at_ms,
+                               uint64_t id) {
+  auto [first, last] = times.equal_range(at_ms);
   for (auto it = first; it != last; ++it) {
     if (it->second == id) return;
   }
-  begin_times_.emplace(at_ms, id);
+  times.emplace(at_ms, id);
 }
+
+void ClusterState::WakeAt(int64_t at_ms, uint64_t id) { AddTimeOnce(begin_times_, at_ms, id); }
 
 void ClusterState::WakeJobsDue(int64_t now_ms) {
   if (begin_times_.empty() || begin_times_.begin()->first > now_ms) return;

@@ -266,6 +266,11 @@ class ClusterState {
   // written: ..."); once fine again, a node drained for it is undrained.
   // Another drain (an admin's, the health check's) is left alone.
   Status ReportLogDisk(const std::string& name, const std::string& problem);
+  // What both share: a node failing for `cause` is drained with the reason
+  // "CAUSE: DETAIL" (unless drained already for something else); once it no
+  // longer fails, a drain of that cause is lifted.
+  Status DrainForCause(const std::string& name, std::string_view cause, bool failing,
+                       const std::string& detail);
   // Marks nodes silent past the timeout NotReady and their tasks Lost.
   void ReconcileNodes(int64_t now_ms, int64_t heartbeat_timeout_ms);
 
@@ -640,7 +645,8 @@ class ClusterState {
   std::multimap<int64_t, uint64_t> begin_times_;  // future beginTime -> job, to wake a pass
   // When a job's next TIME_LIMIT mail is due (0: look at it at the next batch).
   std::multimap<int64_t, uint64_t> mail_times_;
-  void MailAt(int64_t at_ms, uint64_t id);
+  // Adds (at_ms, id) to `times` unless it is there already.
+  static void AddTimeOnce(std::multimap<int64_t, uint64_t>& times, int64_t at_ms, uint64_t id);
   std::unordered_map<std::string, NodeAllocation> allocations_;
   std::unordered_map<std::string, HostPorts> host_ports_;
   std::unordered_map<std::string, NodeChannel> channels_;

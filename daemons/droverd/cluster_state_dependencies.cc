@@ -80,7 +80,9 @@ void ClusterState::UpdateCorrespondingIndexes() {
     started.InsertAll(job.status.failed_indexes);
     started.InsertAll(job.status.cancelled_indexes);
     started.InsertAll(job.status.failed_indexes_pending);
-    for (const std::string& name : job_tasks_[id]) started.Insert(tasks_.at(name).spec.index);
+    if (auto held = job_tasks_.find(id); held != job_tasks_.end()) {
+      for (const std::string& name : held->second) started.Insert(tasks_.at(name).spec.index);
+    }
     corresponding_[id] = c.ready.Minus(started);
     const IndexSet never = c.never.Minus(started);
     if (never.empty() || !job.spec.kill_on_invalid_dependency) continue;

@@ -22,17 +22,9 @@ std::vector<JobMail> ClusterState::TakeMail(int64_t now_ms) {
     int64_t next_due_ms = 0;
     for (JobMail& m : TakeDueMails(job, now_ms, &next_due_ms)) out.push_back(std::move(m));
     if (job.status.mailed.size() != marked) TouchJob(job);
-    if (next_due_ms > 0) MailAt(next_due_ms, id);
+    if (next_due_ms > 0) AddTimeOnce(mail_times_, next_due_ms, id);
   }
   return out;
-}
-
-void ClusterState::MailAt(int64_t at_ms, uint64_t id) {
-  auto [first, last] = mail_times_.equal_range(at_ms);
-  for (auto it = first; it != last; ++it) {
-    if (it->second == id) return;
-  }
-  mail_times_.emplace(at_ms, id);
 }
 
 }  // namespace drover::droverd

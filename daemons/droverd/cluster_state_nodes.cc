@@ -198,35 +198,30 @@ Status ClusterState::ReportNodeHealth(const std::string& name, bool healthy,
   auto it = nodes_.find(name);
   if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
   Node& node = it->second;
-  constexpr std::string_view kHealthReason = "health check failed";
-  const bool drained_for_health = node.spec.reason.starts_with(kHealthReason);
   const bool changed = node.status.healthy != healthy || node.status.health_message != message ||
                        node.status.health_checked_ms == 0;
   node.status.healthy = healthy;
   node.status.health_message = message;
   node.status.health_checked_ms = now_ms;
-  if (!healthy && (!node.spec.draining || drained_for_health)) {
-    // Slurm's HealthCheckProgram sets DRAIN: what runs finishes, nothing new comes.
-    DROVER_RETURN_IF_ERROR(DrainNode(
-        name, false, std::string(kHealthReason) + (message.empty() ? "" : ": " + message)));
-  } else if (healthy && drained_for_health) {
-    DROVER_RETURN_IF_ERROR(CordonNode(name, false));
-  }
+  // Slurm's HealthCheckProgram sets DRAIN: what runs finishes, nothing new comes.
+  DROVER_RETURN_IF_ERROR(DrainForCause(name, "health check failed", !healthy, message));
   // Heartbeats are not stored; a health report is, when it says something new.
   if (changed) TouchNode(node);
   return Status::Ok();
 }
 
 Status ClusterState::ReportLogDisk(const std::string& name, const std::string& problem) {
-  auto it = nodes_.find(name);
-  if (it == nodes_.end()) return Status::NotFound("node " + name + " not found");
-  const NodeSpec& spec = it->second.spec;
-  constexpr std::string_view kLogDiskReason = "task logs cannot be written";
-  const bool drained_for_it = spec.draining && spec.reason.starts_with(kLogDiskReason);
-  if (problem.empty()) return drained_for_it ? CordonNode(name, false) : Status::Ok();
-  const std::string reason = std::string(kLogDiskReason) + ": " + problem;
-  if (spec.draining && !drained_for_it) return Status::Ok();  // drained already, for another reason
-  if (drained_for_it && spec.reason == reason) return Status::Ok();
+  if (!nodes_.count(name)) return Status::NotFound("node " + name + " not found");
+  return DrainForCause(name, "task logs cannot be written", !problem.empty(), problem);
+}
+
+Status ClusterState::DrainForCause(const std::string& name, std::string_view cause, bool failing,
+                                   const std::string& detail) {
+  const NodeSpec& spec = nodes_.at(name).spec;
+  const bool ours = spec.reason.starts_with(cause);
+  if (!failing) return ours ? CordonNode(name, false) : Status::Ok();
+  const std::string reason = std::string(cause) + (detail.empty() ? "" : ": " + detail);
+  if (spec.draining && (!ours || spec.reason == reason)) return Status::Ok();
   return DrainNode(name, false, reason);
 }
 

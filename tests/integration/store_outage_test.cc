@@ -38,6 +38,63 @@ std::string Script(const std::string& action, const std::string& dir) {
   return rc == 0 ? (out.empty() ? "ok" : out) : "";
 }
 
+// Submits jobs from a thread of its own until stopped, keeping the ids of
+// those acknowledged; a refused one is tried again after a pause.
+class AckingSubmitter {
+ public:
+  explicit AckingSubmitter(const LocalCluster& cluster)
+      : thread_([this, &cluster] {
+          while (!stop_) {
+            auto r = cluster.Submit(ShellJob("load", "true"));
+            if (r.ok()) {
+              std::lock_guard<std::mutex> lock(mu_);
+              acked_.push_back((*r)["metadata"]["id"]);
+            } else {
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+          }
+        }) {}
+  ~AckingSubmitter() { Stop(); }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acked_.size();
+  }
+  // Stops it; the ids acknowledged.
+  std::vector<uint64_t> Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return acked_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<uint64_t> acked_;  // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+bool StoreSaysUnavailable(const LocalCluster& cluster) {
+  auto m = cluster.Call("GET", "/metrics");
+  return m.ok() && m->get<std::string>().find("drover_store_unavailable 1") != std::string::npos;
+}
+
+// Every acknowledged job is stored, and no other.
+void ExpectExactlyTheAcknowledged(const LocalCluster& cluster, const std::vector<uint64_t>& acked) {
+  std::set<uint64_t> stored;
+  for (std::string from;;) {
+    auto page =
+        cluster.Call("GET", "/api/v1/jobs?limit=1000" + (from.empty() ? "" : "&continue=" + from));
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const Json& j : (*page)["items"]) stored.insert(j["metadata"]["id"].get<uint64_t>());
+    const Json& meta = (*page)["metadata"];
+    from = meta.is_object() ? meta.value("continue", "") : "";
+    if (from.empty()) break;
+  }
+  for (uint64_t id : acked) EXPECT_TRUE(stored.count(id)) << "acknowledged job " << id << " lost";
+  EXPECT_EQ(stored.size(), acked.size()) << "a job exists that was never acknowledged";
+  std::printf("acknowledged=%zu\n", acked.size());
+}
+
 TEST(StoreOutageTest, PostgresDownAndBackUnderLoadLosesNothingAcknowledgedAndDroverdLives) {
   if (!std::filesystem::exists("/usr/lib/postgresql/15/bin/initdb")) {
     GTEST_SKIP() << "PostgreSQL 15 is not installed";
@@ -53,34 +110,13 @@ TEST(StoreOutageTest, PostgresDownAndBackUnderLoadLosesNothingAcknowledgedAndDro
     LocalCluster cluster(options);
     ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
 
-    std::mutex mu;
-    std::vector<uint64_t> acked;
-    std::atomic<bool> stop{false};
-    std::thread submitter([&] {
-      while (!stop) {
-        auto r = cluster.Submit(ShellJob("load", "true"));
-        if (r.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          acked.push_back((*r)["metadata"]["id"]);
-        } else {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // refused: the store is down
-        }
-      }
-    });
-    auto acked_count = [&] {
-      std::lock_guard<std::mutex> lock(mu);
-      return acked.size();
-    };
+    AckingSubmitter submitter(cluster);
+    auto acked_count = [&] { return submitter.count(); };
     EXPECT_TRUE(WaitFor([&] { return acked_count() >= 20; }, seconds(30)));
     ASSERT_EQ(Script("down", pg_dir), "ok");
     // The submitter's request in flight waits for its batch; the next ones
     // are refused. Reads go on.
-    auto metric_says_down = [&] {
-      auto m = cluster.Call("GET", "/metrics");
-      return m.ok() &&
-             m->get<std::string>().find("drover_store_unavailable 1") != std::string::npos;
-    };
-    EXPECT_TRUE(WaitFor(metric_says_down, seconds(30)));
+    EXPECT_TRUE(WaitFor([&] { return StoreSaysUnavailable(cluster); }, seconds(30)));
     auto refused = cluster.Submit(ShellJob("refused", "true"));
     EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
     EXPECT_NE(refused.status().message().find("the store cannot take changes"), std::string::npos)
@@ -97,18 +133,10 @@ TEST(StoreOutageTest, PostgresDownAndBackUnderLoadLosesNothingAcknowledgedAndDro
     EXPECT_TRUE(WaitFor([&] { return log_says("took the leader lock again"); }, seconds(30)));
     const size_t relocked = acked_count();
     EXPECT_TRUE(WaitFor([&] { return acked_count() >= relocked + 20; }, seconds(30)));
-    stop = true;
-    submitter.join();
-
+    const std::vector<uint64_t> acked = submitter.Stop();
     EXPECT_FALSE(cluster.WaitForDroverdExit(0, std::chrono::milliseconds(0)).has_value())
         << "droverd exited; see " << cluster.dir();
-    auto jobs = cluster.Call("GET", "/api/v1/jobs");
-    ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
-    std::set<uint64_t> stored;
-    for (const Json& j : (*jobs)["items"]) stored.insert(j["metadata"]["id"].get<uint64_t>());
-    for (uint64_t id : acked) EXPECT_TRUE(stored.count(id)) << "acknowledged job " << id << " lost";
-    EXPECT_EQ(stored.size(), acked.size()) << "a job exists that was never acknowledged";
-    std::printf("acknowledged=%zu\n", acked.size());
+    ExpectExactlyTheAcknowledged(cluster, acked);
   }
   Script("stop", pg_dir);
   std::filesystem::remove_all(pg_dir);
@@ -131,28 +159,12 @@ TEST(StoreOutageTest, ASqliteStoresDiskFullRefusesChangesAndLosesNothingAcknowle
     LocalCluster cluster(options);
     ASSERT_TRUE(cluster.Start().ok()) << cluster.dir();
 
-    std::mutex mu;
-    std::vector<uint64_t> acked;
-    std::atomic<bool> stop{false};
-    std::thread submitter([&] {
-      while (!stop) {
-        auto r = cluster.Submit(ShellJob("load", "true"));
-        std::lock_guard<std::mutex> lock(mu);
-        if (r.ok()) acked.push_back((*r)["metadata"]["id"]);
-      }
-    });
-    auto acked_count = [&] {
-      std::lock_guard<std::mutex> lock(mu);
-      return acked.size();
-    };
+    AckingSubmitter submitter(cluster);
+    auto acked_count = [&] { return submitter.count(); };
     EXPECT_TRUE(WaitFor([&] { return acked_count() >= 20; }, seconds(30)));
     tmpfs.Fill("filler");
-    auto metric_says_down = [&] {
-      auto m = cluster.Call("GET", "/metrics");
-      return m.ok() &&
-             m->get<std::string>().find("drover_store_unavailable 1") != std::string::npos;
-    };
-    ASSERT_TRUE(WaitFor(metric_says_down, seconds(60))) << "the full disk was never noticed";
+    ASSERT_TRUE(WaitFor([&] { return StoreSaysUnavailable(cluster); }, seconds(60)))
+        << "the full disk was never noticed";
     auto refused = cluster.Submit(ShellJob("refused", "true"));
     EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
     EXPECT_NE(refused.status().message().find("the store cannot take changes"), std::string::npos)
@@ -161,24 +173,10 @@ TEST(StoreOutageTest, ASqliteStoresDiskFullRefusesChangesAndLosesNothingAcknowle
     const size_t before = acked_count();
     EXPECT_TRUE(WaitFor([&] { return acked_count() >= before + 20; }, seconds(60)))
         << "submissions were not accepted again once there was space";
-    stop = true;
-    submitter.join();
-
+    const std::vector<uint64_t> acked = submitter.Stop();
     EXPECT_FALSE(cluster.WaitForDroverdExit(0, std::chrono::milliseconds(0)).has_value())
         << "droverd exited; see " << cluster.dir();
-    std::set<uint64_t> stored;
-    for (std::string from;;) {
-      auto page = cluster.Call(
-          "GET", "/api/v1/jobs?limit=1000" + (from.empty() ? "" : "&continue=" + from));
-      ASSERT_TRUE(page.ok()) << page.status().ToString();
-      for (const Json& j : (*page)["items"]) stored.insert(j["metadata"]["id"].get<uint64_t>());
-      const Json& meta = (*page)["metadata"];
-      from = meta.is_object() ? meta.value("continue", "") : "";
-      if (from.empty()) break;
-    }
-    for (uint64_t id : acked) EXPECT_TRUE(stored.count(id)) << "acknowledged job " << id << " lost";
-    EXPECT_EQ(stored.size(), acked.size()) << "a job exists that was never acknowledged";
-    std::printf("acknowledged=%zu\n", acked.size());
+    ExpectExactlyTheAcknowledged(cluster, acked);
   }
   std::filesystem::remove_all(disk);
 }
